@@ -1,0 +1,43 @@
+# Makefile for the vecx PostgreSQL extension (PGXS)
+
+EXTENSION = vecx
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))vecx.control)
+
+MODULE_big = vecx
+SRCS = $(sort $(wildcard src/*.c src/types/*.c src/simd/*.c src/am/*/*.c src/gpu/*.c))
+OBJS = $(SRCS:.c=.o)
+
+# The install script is assembled from sql/install/NN_*.sql so each module
+# owns its own piece; the pieces are concatenated in file-name order.
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# Every sql/*.sql except install scripts is a pg_regress test.
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/tap/*.pl))
+PROVE_FLAGS = -I ./test/perl
+
+# Warnings we care about on top of the server's flags.  No -march: SIMD
+# variants use function target attributes and are chosen at run time.
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers -Wno-cast-function-type
+SHLIB_LINK = -lopenblas -lm
+
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@
+
+$(OBJS): $(wildcard src/*.h src/*/*.h src/am/*/*.h)
+
+.PHONY: unittest
+unittest:
+	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG) run

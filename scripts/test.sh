@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# test.sh: install what is missing, build and install vecx, run every test
+# (C unit tests, fuzz smoke, pg_regress, TAP) on throwaway clusters, print a
+# summary and exit non-zero if anything failed.
+#
+#   scripts/test.sh                 everything
+#   VECX_STAGES="regress tap" scripts/test.sh     only some stages
+#   PROVE_TESTS=test/tap/010_hnsw_wal.pl scripts/test.sh   some TAP files
+#   PG_CONFIG=/path/to/pg_config scripts/test.sh  another installation
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+. scripts/lib.sh
+
+stages=${VECX_STAGES:-"build unit fuzz regress tap"}
+passed=0
+failed=0
+failed_names=""
+
+run_stage() {
+	local name=$1
+	shift
+	log "stage: $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		log "stage $name: ok"
+	else
+		failed=$((failed + 1))
+		failed_names="$failed_names $name"
+		log "stage $name: FAILED"
+	fi
+}
+
+has_stage() { case " $stages " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+# Work area owned by the cluster account (initdb and pg_regress refuse
+# root, and pg_regress writes its results next to the tests).
+work=$(mktemp -d /tmp/vecx-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+	[ -n "${cluster_dir:-}" ] && vecx_stop_cluster "$cluster_dir"
+	if [ "${VECX_KEEP:-0}" != 1 ]; then rm -rf "$work"; else log "kept $work"; fi
+}
+trap cleanup EXIT
+
+stage_build() {
+	vecx_need_pkgs $VECX_BASE_PKGS clang libclang-rt-14-dev || return 1
+	vecx_build_install COPT="-Werror"
+}
+
+stage_unit() {
+	[ -f test/unit/Makefile ] || { log "no unit tests"; return 0; }
+	make -s -C test/unit PG_CONFIG="$PG_CONFIG" run
+}
+
+stage_fuzz() {
+	[ -x test/fuzz/run.sh ] || { log "no fuzz harness"; return 0; }
+	test/fuzz/run.sh smoke
+}
+
+copy_tree() {
+	rm -rf "$work/tree"
+	cp -a "$top" "$work/tree"
+	rm -rf "$work/tree/results" "$work/tree/tmp_check"
+	[ "$(id -u)" -eq 0 ] && chown -R "$(vecx_pg_user)" "$work"
+	return 0
+}
+
+stage_regress() {
+	local rc
+	copy_tree
+	cluster_dir=$work/cluster
+	vecx_start_cluster "$cluster_dir" || return 1
+	vecx_as_pg "cd '$work/tree' && make -s PG_CONFIG='$PG_CONFIG' installcheck PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER=postgres"
+	rc=$?
+	if [ $rc -ne 0 ] && [ -f "$work/tree/regression.diffs" ]; then
+		head -c 20000 "$work/tree/regression.diffs"
+		cp "$work/tree/regression.diffs" "$top/regression.diffs" 2>/dev/null || true
+	fi
+	vecx_stop_cluster "$cluster_dir"
+	cluster_dir=""
+	return $rc
+}
+
+stage_tap() {
+	local tests=${PROVE_TESTS:-$(ls test/tap/*.pl 2>/dev/null | tr '\n' ' ')}
+	[ -n "$tests" ] || { log "no TAP tests"; return 0; }
+	copy_tree
+	vecx_as_pg "cd '$work/tree' && make -s PG_CONFIG='$PG_CONFIG' prove_installcheck PROVE_TESTS='$tests'"
+}
+
+for s in build unit fuzz regress tap; do
+	has_stage "$s" || continue
+	run_stage "$s" "stage_$s"
+	# Nothing else means anything if the build failed.
+	[ "$s" = build ] && [ $failed -ne 0 ] && break
+done
+
+echo
+[ -n "$failed_names" ] && echo "failed stages:$failed_names"
+echo "stages: $passed passed, $failed failed"
+[ $failed -eq 0 ]
