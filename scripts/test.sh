@@ -71,7 +71,7 @@ stage_regress() {
 	copy_tree
 	cluster_dir=$work/cluster
 	vecx_start_cluster "$cluster_dir" || return 1
-	vecx_as_pg "cd '$work/tree' && make -s PG_CONFIG='$PG_CONFIG' installcheck PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER=postgres"
+	vecx_as_pg "cd '$work/tree' && make -s PG_CONFIG='$PG_CONFIG' installcheck TAP_TESTS= PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER=postgres"
 	rc=$?
 	if [ $rc -ne 0 ] && [ -f "$work/tree/regression.diffs" ]; then
 		head -c 20000 "$work/tree/regression.diffs"
@@ -83,10 +83,21 @@ stage_regress() {
 }
 
 stage_tap() {
-	local tests=${PROVE_TESTS:-$(ls test/tap/*.pl 2>/dev/null | tr '\n' ' ')}
+	local rc tests=${PROVE_TESTS:-$(ls test/tap/*.pl 2>/dev/null | tr '\n' ' ')}
 	[ -n "$tests" ] || { log "no TAP tests"; return 0; }
 	copy_tree
-	vecx_as_pg "cd '$work/tree' && make -s PG_CONFIG='$PG_CONFIG' prove_installcheck PROVE_TESTS='$tests'"
+	vecx_as_pg "cd '$work/tree' && make -s PG_CONFIG='$PG_CONFIG' installcheck REGRESS= ISOLATION= PROVE_TESTS='$tests'"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		# The logs of failed test files, so CI output says why.
+		for f in "$work"/tree/tmp_check/log/regress_log_*; do
+			[ -f "$f" ] || continue
+			grep -q -E "^not ok|error running SQL|died" "$f" || continue
+			echo "---- tail of $(basename "$f")"
+			tail -n 40 "$f"
+		done
+	fi
+	return $rc
 }
 
 for s in build unit fuzz regress tap; do
