@@ -1,7 +1,7 @@
 # Makefile for the vecx PostgreSQL extension (PGXS)
 
 EXTENSION = vecx
-EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))vecx.control)
+EXTVERSION := $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(dir $(lastword $(MAKEFILE_LIST)))vecx.control)
 
 MODULE_big = vecx
 SRCS = $(sort $(wildcard src/*.c src/types/*.c src/simd/*.c src/am/*/*.c src/gpu/*.c))
