@@ -435,7 +435,9 @@ HnswGetNode(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
 		HnswCorrupt(index, blkno, off, "item length out of range");
 	node = (HnswNodeHeader *) PageGetItem(page, iid);
 	if (node->dims != dims || node->level > HNSW_MAX_LEVEL ||
-		node->state < HNSW_NODE_LIVE || node->state > HNSW_NODE_FREE)
+		node->state < HNSW_NODE_LIVE || node->state > HNSW_NODE_FREE ||
+		node->ntids > HNSW_HEAPTIDS ||
+		(node->state == HNSW_NODE_LIVE && node->ntids == 0))
 		HnswCorrupt(index, blkno, off, "node header fields out of range");
 	if (len < HnswNodeSize(dims, elemtype, m, node->level))
 		HnswCorrupt(index, blkno, off, "node shorter than its level requires");

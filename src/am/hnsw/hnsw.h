@@ -48,6 +48,9 @@
 #define HNSW_MIN_EF_SEARCH		1
 #define HNSW_MAX_EF_SEARCH		1000
 
+/* Heap TIDs one node can carry (exact duplicates share a node) */
+#define HNSW_HEAPTIDS			8
+
 /* Highest level a node may have; levels above are clamped. */
 #define HNSW_MAX_LEVEL			15
 
@@ -139,8 +142,8 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
  * A graph node: one item on a data page.  Layout (all offsets from the
  * item start, which PageAddItem MAXALIGNs):
  *
- *	0	HnswNodeHeader (12 bytes)
- *	12	vector elements (dims * 4 or dims * 2 bytes, padded to 4)
+ *	0	HnswNodeHeader (56 bytes: state, level, dims, ntids, 8 heap TIDs)
+ *	56	vector elements (dims * 4 or dims * 2 bytes, padded to 4)
  *	..	uint8 count[level + 1], padded to 2
  *	..	ItemPointerData nbr[2m + level * m]: level 0 first (2m slots),
  *		then m slots per upper level
@@ -150,8 +153,10 @@ typedef struct HnswNodeHeader
 	uint8		state;			/* HNSW_NODE_* */
 	uint8		level;
 	uint16		dims;
-	ItemPointerData heaptid;
-	uint16		unused;
+	uint8		ntids;			/* valid entries of heaptids[] */
+	uint8		unused1;
+	uint16		unused2;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* identical vectors share a node */
 } HnswNodeHeader;
 
 #define HNSW_NODE_HDRSZ		sizeof(HnswNodeHeader)
@@ -294,12 +299,14 @@ HnswHeapTop(HnswHeap *h)
 typedef struct HnswEntry
 {
 	ItemPointerData tid;		/* node location */
-	ItemPointerData heaptid;	/* invalid unless the node is live */
 	float		dist;
+	uint8		ntids;			/* 0 unless the node is live */
+	uint8		tidpos;			/* next heap TID a scan returns */
 	uint8		level;
 	bool		expanded;
 	bool		emitted;
 	bool		inresult;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
 	int32		nbrStart;		/* into nbrArena, -1 if not copied */
 	int16		nbrCount;
 	int16		nbrLevel;
@@ -350,6 +357,8 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   IndexInfo *indexInfo);
 extern void HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid,
 							 bool building);
+extern bool HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta,
+								ItemPointer tid, const void *vec, ItemPointer heaptid);
 extern bool HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta,
 							 ItemPointer tid, int level, uint8 *state, void *vec,
 							 ItemPointerData *nbrs, int *count);

@@ -29,7 +29,8 @@
 
 typedef struct BuildNode
 {
-	ItemPointerData heaptid;
+	uint8		ntids;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
 	ItemPointerData tid;		/* location once written */
 	int			level;
 	char	   *vec;
@@ -167,8 +168,12 @@ MemAddLink(HnswBuildState *bs, int32 from, int32 to, int level, float dist)
 	fn->counts[level] = k;
 }
 
-/* Insert node number 'id' (already stored in bs->nodes) into the graph. */
-static void
+/*
+ * Insert node number 'id' (already stored in bs->nodes) into the graph.
+ * Returns false if it was an exact duplicate of a node found by the search
+ * of its top level: its heap TID was added to that node instead.
+ */
+static bool
 MemInsert(HnswBuildState *bs, int32 id)
 {
 	BuildNode  *node = &bs->nodes[id];
@@ -183,7 +188,7 @@ MemInsert(HnswBuildState *bs, int32 id)
 	{
 		bs->entry = id;
 		bs->entryLevel = node->level;
-		return;
+		return true;
 	}
 
 	ep = bs->entry;
@@ -243,6 +248,17 @@ MemInsert(HnswBuildState *bs, int32 id)
 		for (i = n - 1; i >= 0; i--)
 			bs->found[i] = HnswHeapPop(&bs->res);
 		nseeds = n;
+
+		for (i = 0; l == top && i < n && bs->found[i].dist == 0.0f; i++)
+		{
+			BuildNode  *dup = &bs->nodes[bs->found[i].idx];
+
+			if (dup->ntids < HNSW_HEAPTIDS && memcmp(dup->vec, q, bs->vbytes) == 0)
+			{
+				dup->heaptids[dup->ntids++] = node->heaptids[0];
+				return false;
+			}
+		}
 		for (i = 0; i < n; i++)
 		{
 			bs->vecs[i] = bs->nodes[bs->found[i].idx].vec;
@@ -274,6 +290,7 @@ MemInsert(HnswBuildState *bs, int32 id)
 		bs->entry = id;
 		bs->entryLevel = node->level;
 	}
+	return true;
 }
 
 /* Bytes one in-memory node of this level costs. */
@@ -364,7 +381,8 @@ WriteGraph(HnswBuildState *bs)
 		hdr->state = HNSW_NODE_LIVE;
 		hdr->level = n->level;
 		hdr->dims = bs->dims;
-		hdr->heaptid = n->heaptid;
+		hdr->ntids = n->ntids;
+		memcpy(hdr->heaptids, n->heaptids, sizeof(ItemPointerData) * n->ntids);
 		memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
 		counts = HnswNodeCounts(hdr, bs->dims, bs->info->elemtype);
 		nbrs = HnswNodeNbrs(hdr, bs->dims, bs->info->elemtype, n->level);
@@ -470,8 +488,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (add_size(MemoryContextMemAllocated(bs->graphCxt, true), need) > bs->memLimit)
 	{
 		ereport(NOTICE,
-				(errmsg("hnsw graph no longer fits into maintenance_work_mem after " INT64_FORMAT " tuples",
-						(int64) bs->indtuples),
+				(errmsg("hnsw graph no longer fits into maintenance_work_mem"),
 				 errdetail("Building will take significantly more time."),
 				 errhint("Increase maintenance_work_mem to speed up builds.")));
 		MemoryContextSwitchTo(old);
@@ -495,7 +512,8 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		bs->maxnodes = newmax;
 	}
 	n = &bs->nodes[bs->nnodes];
-	n->heaptid = *tid;
+	n->ntids = 1;
+	n->heaptids[0] = *tid;
 	n->level = level;
 	n->vec = palloc(bs->vbytes);
 	memcpy(n->vec, vec, bs->vbytes);
@@ -503,8 +521,9 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	n->nbrs = palloc(sizeof(int32) * HnswTotalSlots(bs->m, level));
 	MemoryContextSwitchTo(bs->tmpCxt);
 
-	MemInsert(bs, bs->nnodes);
-	bs->nnodes++;
+	if (MemInsert(bs, bs->nnodes))
+		bs->nnodes++;
+	/* else: a duplicate; its few bytes stay allocated until the end */
 	bs->indtuples++;
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(bs->tmpCxt);

@@ -72,6 +72,14 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	pageCost = costs.numIndexPages * spc_random_page_cost;
 	costs.indexTotalCost -= pageCost * (1.0 - HNSW_UNCACHED_PAGE_FRACTION);
 
+	/*
+	 * Each visited node also costs a buffer pin and lock and a distance over
+	 * all dimensions, more than an ordinary index tuple: charge it like a
+	 * few heap tuple visits.  This lets a seq scan win on small tables
+	 * (below about 1,500 rows with the defaults).
+	 */
+	costs.indexTotalCost += visited * 4.0 * cpu_tuple_cost;
+
 	*indexStartupCost = costs.indexTotalCost;
 	*indexTotalCost = costs.indexTotalCost + cpu_index_tuple_cost * hnsw_ef_search;
 	*indexSelectivity = costs.indexSelectivity;

@@ -149,6 +149,7 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node, Si
 	{
 		BlockNumber blkno;
 		BlockNumber stop = Min(nblocks, meta->freeBlkno + HNSW_FREE_SCAN_PAGES);
+		BlockNumber firstSeen = InvalidBlockNumber;
 
 		for (blkno = meta->freeBlkno; blkno < stop; blkno++)
 		{
@@ -169,11 +170,15 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node, Si
 				HnswNodeHeader *n;
 				ItemId		iid = PageGetItemId(page, off);
 
-				if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) < size)
+				if (!ItemIdIsNormal(iid))
 					continue;
 				n = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
 				if (n->state != HNSW_NODE_FREE)
 					continue;
+				if (firstSeen == InvalidBlockNumber)
+					firstSeen = blkno;
+				if (ItemIdGetLength(iid) < size)
+					continue;	/* too small for this node's level */
 
 				state = GenericXLogStart(index);
 				page = GenericXLogRegisterBuffer(state, buf, 0);
@@ -184,14 +189,21 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node, Si
 				GenericXLogFinish(state);
 				UnlockReleaseBuffer(buf);
 				ItemPointerSet(&result, blkno, off);
-				if (blkno != meta->freeBlkno)
-					UpdateMetaHints(index, 0, false, blkno, true);
+				if (firstSeen != meta->freeBlkno)
+					UpdateMetaHints(index, 0, false, firstSeen, true);
 				return result;
 			}
 			UnlockReleaseBuffer(buf);
 		}
-		/* nothing fitting in this window: move the hint on */
-		UpdateMetaHints(index, 0, false, stop < nblocks ? stop : InvalidBlockNumber, true);
+		/*
+		 * Nothing fitting in this window.  Keep the hint at the first free
+		 * slot seen (a smaller node may use it); move on only past a
+		 * window without any.
+		 */
+		if (firstSeen != InvalidBlockNumber)
+			UpdateMetaHints(index, 0, false, firstSeen, true);
+		else
+			UpdateMetaHints(index, 0, false, stop < nblocks ? stop : InvalidBlockNumber, true);
 	}
 
 	/* 2. the insert page */
@@ -377,6 +389,43 @@ AddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 }
 
 /*
+ * HnswTryAddDuplicate
+ *		Add a heap TID to the live node at tid if it holds exactly this
+ *		vector and has room.  Identical vectors share one node, so that many
+ *		duplicates do not crowd each other out of neighbour lists and leave
+ *		nodes unreachable.
+ */
+bool
+HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
+					const void *vec, ItemPointer heaptid)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	GenericXLogState *state;
+	Page		page;
+
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
+					   meta->elemtype, meta->m);
+	if (node->state != HNSW_NODE_LIVE || node->ntids >= HNSW_HEAPTIDS ||
+		memcmp(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype)) != 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	node->heaptids[node->ntids++] = *heaptid;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
  * HnswInsertOnDisk
  *		Insert one prepared element (stored form, unit length for cosine).
  */
@@ -458,7 +507,7 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 				uint8		st;
 
 				seeds[nseeds++] = e->tid;
-				if (!ItemPointerIsValid(&e->heaptid))
+				if (e->ntids == 0)
 					continue;	/* never link to deleted nodes */
 				if (!HnswReadNodeInfo(index, &meta, &e->tid, 0, &st, vecbuf + vbytes * nlive,
 								  NULL, NULL) || st != HNSW_NODE_LIVE)
@@ -467,6 +516,15 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 				dists[nlive] = e->dist;
 				found[nlive] = found[i];
 				nlive++;
+			}
+			for (i = 0; l == top && i < nlive && dists[i] == 0.0f; i++)
+			{
+				if (memcmp(vecs[i], vec, vbytes) == 0 &&
+					HnswTryAddDuplicate(index, &meta, &s->pool[found[i]].tid, vec, heaptid))
+				{
+					UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+					return;
+				}
 			}
 			k = HnswSelectNeighbours(&d, vecs, dists, nlive, HnswLevelCap(meta.m, l), pick, NULL);
 			sel[l] = palloc(sizeof(HnswNbr) * Max(k, 1));
@@ -490,7 +548,8 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 	node->state = HNSW_NODE_LIVE;
 	node->level = level;
 	node->dims = meta.dims;
-	node->heaptid = *heaptid;
+	node->ntids = 1;
+	node->heaptids[0] = *heaptid;
 	memcpy(HnswNodeVector(node), vec, vbytes);
 	{
 		uint8	   *counts = HnswNodeCounts(node, meta.dims, meta.elemtype);

@@ -146,7 +146,7 @@ NextBatch(IndexScanDesc scan)
 		e->inresult = false;
 		if (!e->expanded)
 			HnswHeapPush(&s->cand, e->dist, i);
-		if (!e->emitted && ItemPointerIsValid(&e->heaptid))
+		if (!e->emitted && e->ntids > 0)
 		{
 			HnswHeapPush(&s->res, e->dist, i);
 			if (s->res.n > ef)
@@ -179,15 +179,21 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 	{
 		while (so->pos < so->nbatch)
 		{
-			HnswEntry  *e = &so->s->pool[so->batch[so->pos++]];
+			HnswEntry  *e = &so->s->pool[so->batch[so->pos]];
 
-			if (e->emitted || !ItemPointerIsValid(&e->heaptid))
+			if (e->emitted || e->tidpos >= e->ntids)
+			{
+				e->emitted = true;
+				so->pos++;
 				continue;
-			e->emitted = true;
+			}
 			if (hnsw_iterative_scan == HNSW_ITERATIVE_STRICT && e->dist < so->lastDist)
-				continue;		/* strict order: never go back */
+			{
+				e->emitted = true;	/* strict order: never go back */
+				continue;
+			}
 			so->lastDist = e->dist;
-			scan->xs_heaptid = e->heaptid;
+			scan->xs_heaptid = e->heaptids[e->tidpos++];
 			scan->xs_recheck = false;
 			scan->xs_recheckorderby = false;
 			MemoryContextSwitchTo(old);

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -93,7 +94,10 @@ HnswHeapPop(HnswHeap *h)
  *		Candidates 0..n-1 are sorted by ascending distance dists[] to the
  *		base node.  A candidate is kept only if it is closer to the base than
  *		to every candidate already kept, which keeps edges spread over
- *		directions.  Writes chosen indices to out[] and returns their count.
+ *		directions.  An exact duplicate of a kept candidate is redundant too
+ *		(otherwise a set of identical vectors fills each other's lists and
+ *		cuts itself off from the rest of the graph).  Writes chosen indices
+ *		to out[] and returns their count.
  */
 int
 HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
@@ -109,7 +113,9 @@ HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
 
 		for (j = 0; j < nsel; j++)
 		{
-			if (HnswDistance(d, vecs[i], vecs[out[j]]) < dists[i])
+			float		dcr = HnswDistance(d, vecs[i], vecs[out[j]]);
+
+			if (dcr < dists[i] || dcr == 0.0f)
 			{
 				good = false;
 				break;
@@ -136,7 +142,7 @@ HnswSearchCreate(Relation index, const HnswDist *d, int m)
 	minItem = MAXALIGN(HnswNodeSize(d->dims, d->elemtype, m, 0)) + sizeof(ItemIdData);
 	s->perPage = (BLCKSZ - SizeOfPageHeaderData) / minItem + 1;
 	s->visitedWords = ((Size) Max(s->nblocks, 1) * s->perPage + 63) / 64;
-	s->visited = palloc0_extended(s->visitedWords * sizeof(uint64), MCXT_ALLOC_HUGE);
+	s->visited = palloc_extended(s->visitedWords * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	s->maxpool = 256;
 	s->pool = palloc(sizeof(HnswEntry) * s->maxpool);
 	s->maxarena = 256 * (Size) (2 * m);
@@ -272,10 +278,13 @@ HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
 	e->tid = *tid;
-	if (node->state == HNSW_NODE_LIVE)
-		e->heaptid = node->heaptid;
-	else
-		ItemPointerSetInvalid(&e->heaptid);
+	e->tidpos = 0;
+	e->ntids = 0;
+	if (node->state == HNSW_NODE_LIVE && node->ntids <= HNSW_HEAPTIDS)
+	{
+		e->ntids = node->ntids;
+		memcpy(e->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
+	}
 	e->dist = dist;
 	e->level = node->level;
 	e->expanded = false;
@@ -411,7 +420,7 @@ HnswSearchCollect(HnswSearch *s, int32 *out, int max, bool liveOnly)
 		tmp[i] = HnswHeapPop(&s->res).idx;
 	for (i = 0; i < n && k < max; i++)
 	{
-		if (liveOnly && !ItemPointerIsValid(&s->pool[tmp[i]].heaptid))
+		if (liveOnly && s->pool[tmp[i]].ntids == 0)
 			continue;
 		out[k++] = tmp[i];
 	}

@@ -338,13 +338,20 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 				SetBit(vs.deleted, BitOf(&vs, &tid));	/* left by an earlier run */
 			else if (node->state == HNSW_NODE_LIVE)
 			{
-				if (callback(&node->heaptid, callback_state))
+				int			j,
+							ndeadtids = 0;
+
+				for (j = 0; j < node->ntids; j++)
+					if (callback(&node->heaptids[j], callback_state))
+						ndeadtids++;
+				if (ndeadtids > 0)
 				{
 					dead[ndead++] = off;
-					SetBit(vs.deleted, BitOf(&vs, &tid));
+					ndeleted += ndeadtids;
+					if (ndeadtids == node->ntids)
+						SetBit(vs.deleted, BitOf(&vs, &tid));
 				}
-				else
-					nlive++;
+				nlive += node->ntids - ndeadtids;
 			}
 		}
 		if (ndead > 0)
@@ -356,12 +363,20 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			{
 				HnswNodeHeader *node = (HnswNodeHeader *)
 				PageGetItem(page, PageGetItemId(page, dead[i]));
+				int			j,
+							k = 0;
 
-				node->state = HNSW_NODE_DELETED;
-				ItemPointerSetInvalid(&node->heaptid);
+				/* the callback is deterministic: same answers as above */
+				for (j = 0; j < node->ntids; j++)
+					if (!callback(&node->heaptids[j], callback_state))
+						node->heaptids[k++] = node->heaptids[j];
+				for (j = k; j < HNSW_HEAPTIDS; j++)
+					ItemPointerSetInvalid(&node->heaptids[j]);
+				node->ntids = k;
+				if (k == 0)
+					node->state = HNSW_NODE_DELETED;
 			}
 			GenericXLogFinish(state);
-			ndeleted += ndead;
 		}
 		UnlockReleaseBuffer(buf);
 	}
@@ -612,7 +627,7 @@ hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 													   meta.elemtype, meta.m);
 
 					if (node->state == HNSW_NODE_LIVE)
-						stats->num_index_tuples++;
+						stats->num_index_tuples += node->ntids;
 				}
 			}
 			UnlockReleaseBuffer(buf);
