@@ -45,6 +45,8 @@ typedef struct RepairCand
 	ItemPointerData tid;
 	float		dist;
 	char	   *vec;
+	bool		survivor;		/* a live neighbour the node already had */
+	bool		chosen;
 } RepairCand;
 
 static inline Size
@@ -128,9 +130,7 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 					nsel;
 		uint8		st;
 		RepairCand *cands;
-		char	  **vecs;
-		float	   *dists;
-		int		   *pick;
+		int		   *chosen;
 		ItemPointerData *upd;
 		Buffer		buf;
 		Page		page;
@@ -165,12 +165,14 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 						IsDeleted(vs, &tmp[j]) || TestBit(vs->seen, BitOf(vs, &tmp[j])))
 						continue;
 					SetBit(vs->seen, BitOf(vs, &tmp[j]));
+					cands[n].survivor = false;
 					cands[n++].tid = tmp[j];
 				}
 			}
 			else if (!TestBit(vs->seen, BitOf(vs, &old[i])) && n < maxc)
 			{
 				SetBit(vs->seen, BitOf(vs, &old[i]));
+				cands[n].survivor = true;
 				cands[n++].tid = old[i];
 			}
 		}
@@ -192,6 +194,8 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 					st != HNSW_NODE_LIVE)
 					continue;
 				cands[k].tid = cands[i].tid;
+				cands[k].survivor = cands[i].survivor;
+				cands[k].chosen = false;
 				cands[k].vec = v;
 				cands[k].dist = HnswDistance(&vs->d, nvec, v);
 				k++;
@@ -199,18 +203,54 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 			n = k;
 		}
 		qsort(cands, n, sizeof(RepairCand), CompareCand);
-		vecs = palloc(sizeof(char *) * Max(n, 1));
-		dists = palloc(sizeof(float) * Max(n, 1));
-		pick = palloc(sizeof(int) * Max(n, 1));
 		upd = palloc(sizeof(ItemPointerData) * cap);
-		for (i = 0; i < n; i++)
+		chosen = palloc(sizeof(int) * cap);
+		nsel = 0;
+
+		/*
+		 * Keep every surviving edge: re-pruning them would take in-links
+		 * away from nodes that may have no other.  Fill the slots of the
+		 * deleted neighbours with the heuristic's picks among the deleted
+		 * nodes' neighbours, then with the closest remaining candidates.
+		 */
+		for (i = 0; i < n && nsel < cap; i++)
+			if (cands[i].survivor)
+			{
+				cands[i].chosen = true;
+				chosen[nsel] = i;
+				upd[nsel++] = cands[i].tid;
+			}
+		for (i = 0; i < n && nsel < cap; i++)
 		{
-			vecs[i] = cands[i].vec;
-			dists[i] = cands[i].dist;
+			bool		good = true;
+			int			j;
+
+			if (cands[i].chosen)
+				continue;
+			for (j = 0; j < nsel; j++)
+			{
+				float		dcr = HnswDistance(&vs->d, cands[i].vec, cands[chosen[j]].vec);
+
+				if (dcr < cands[i].dist || dcr == 0.0f)
+				{
+					good = false;
+					break;
+				}
+			}
+			if (good)
+			{
+				cands[i].chosen = true;
+				chosen[nsel] = i;
+				upd[nsel++] = cands[i].tid;
+			}
 		}
-		nsel = HnswSelectNeighbours(&vs->d, vecs, dists, n, cap, pick, NULL);
-		for (i = 0; i < nsel; i++)
-			upd[i] = cands[pick[i]].tid;
+		for (i = 0; i < n && nsel < cap; i++)
+			if (!cands[i].chosen)
+			{
+				cands[i].chosen = true;
+				chosen[nsel] = i;
+				upd[nsel++] = cands[i].tid;
+			}
 
 		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
