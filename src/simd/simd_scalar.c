@@ -1,0 +1,165 @@
+/*-------------------------------------------------------------------------
+ *
+ * simd_scalar.c
+ *	  Portable scalar reference kernels (the correctness reference).
+ *
+ * Each kernel is a plain loop with a single float32 accumulator, summing
+ * in index order.  The vector variants are tested against these, and the
+ * benchmark measures them as the baseline, so they are kept free of
+ * auto-vectorization (see VECX_NO_VECTORIZE).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <math.h>
+
+#include "simd.h"
+#include "simd_internal.h"
+
+VECX_NO_VECTORIZE static float
+scalar_l2sq_f32(const float *a, const float *b, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		float		d = a[i] - b[i];
+
+		s += d * d;
+	}
+	return s;
+}
+
+VECX_NO_VECTORIZE static float
+scalar_dot_f32(const float *a, const float *b, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+VECX_NO_VECTORIZE static void
+scalar_cos_f32(const float *a, const float *b, int n,
+			   float *dot, float *aa, float *bb)
+{
+	float		d = 0.0f,
+				x = 0.0f,
+				y = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		d += a[i] * b[i];
+		x += a[i] * a[i];
+		y += b[i] * b[i];
+	}
+	*dot = d;
+	*aa = x;
+	*bb = y;
+}
+
+VECX_NO_VECTORIZE static float
+scalar_l1_f32(const float *a, const float *b, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += fabsf(a[i] - b[i]);
+	return s;
+}
+
+VECX_NO_VECTORIZE static float
+scalar_l2sq_f16(const vecx_half *a, const vecx_half *b, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		float		d = vecx_h2f_inline(a[i]) - vecx_h2f_inline(b[i]);
+
+		s += d * d;
+	}
+	return s;
+}
+
+VECX_NO_VECTORIZE static float
+scalar_dot_f16(const vecx_half *a, const vecx_half *b, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += vecx_h2f_inline(a[i]) * vecx_h2f_inline(b[i]);
+	return s;
+}
+
+VECX_NO_VECTORIZE static void
+scalar_cos_f16(const vecx_half *a, const vecx_half *b, int n,
+			   float *dot, float *aa, float *bb)
+{
+	float		d = 0.0f,
+				x = 0.0f,
+				y = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		float		fa = vecx_h2f_inline(a[i]);
+		float		fb = vecx_h2f_inline(b[i]);
+
+		d += fa * fb;
+		x += fa * fa;
+		y += fb * fb;
+	}
+	*dot = d;
+	*aa = x;
+	*bb = y;
+}
+
+VECX_NO_VECTORIZE static float
+scalar_l1_f16(const vecx_half *a, const vecx_half *b, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += fabsf(vecx_h2f_inline(a[i]) - vecx_h2f_inline(b[i]));
+	return s;
+}
+
+VECX_NO_VECTORIZE static void
+scalar_f16_to_f32(const vecx_half *src, float *dst, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = vecx_h2f_inline(src[i]);
+}
+
+VECX_NO_VECTORIZE static void
+scalar_f32_to_f16(const float *src, vecx_half *dst, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		dst[i] = vecx_f2h_inline(src[i]);
+}
+
+const VecxKernels vecx_kernels_scalar = {
+	"scalar",
+	scalar_l2sq_f32,
+	scalar_dot_f32,
+	scalar_cos_f32,
+	scalar_l1_f32,
+	scalar_l2sq_f16,
+	scalar_dot_f16,
+	scalar_cos_f16,
+	scalar_l1_f16,
+	scalar_f16_to_f32,
+	scalar_f32_to_f16
+};
