@@ -19,6 +19,16 @@ SELECT d, array_to_halfvec(array_fill(1, ARRAY[d]), -1, false) <-> array_to_half
        array_to_halfvec(array_fill(2, ARRAY[d]), -1, false) <+> array_to_halfvec(array_fill(-1, ARRAY[d]), -1, false) = 3 * d AS l1,
        array_to_halfvec(array_fill(2, ARRAY[d]), -1, false) <=> array_to_halfvec(array_fill(5, ARRAY[d]), -1, false) AS cos
   FROM generate_series(1, 40) d WHERE d IN (1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40);
+-- the portable scalar kernels give the same answers
+SET vecx.simd = scalar;
+SELECT d, array_to_halfvec(array_fill(1, ARRAY[d]), -1, false) <-> array_to_halfvec(array_fill(0, ARRAY[d]), -1, false) = sqrt(d) AS l2,
+       array_to_halfvec(array_fill(2, ARRAY[d]), -1, false) <#> array_to_halfvec(array_fill(3, ARRAY[d]), -1, false) = -6 * d AS ip,
+       array_to_halfvec(array_fill(2, ARRAY[d]), -1, false) <+> array_to_halfvec(array_fill(-1, ARRAY[d]), -1, false) = 3 * d AS l1,
+       array_to_halfvec(array_fill(2, ARRAY[d]), -1, false) <=> array_to_halfvec(array_fill(5, ARRAY[d]), -1, false) AS cos
+  FROM generate_series(1, 40) d WHERE d IN (1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 40);
+SELECT '[1,2,3]'::halfvec <-> '[3,2,1]', '[1,2,3]'::halfvec <#> '[3,2,1]', '[1,2,3]'::halfvec <=> '[3,2,1]', '[1,2,3]'::halfvec <+> '[3,2,1]';
+RESET vecx.simd;
+SELECT '[1,2,3]'::halfvec <-> '[3,2,1]', '[1,2,3]'::halfvec <#> '[3,2,1]', '[1,2,3]'::halfvec <=> '[3,2,1]', '[1,2,3]'::halfvec <+> '[3,2,1]';
 SELECT oprname, oprcode, oprcom::regoperator IS NOT NULL AS has_commutator
   FROM pg_operator WHERE oprleft = 'halfvec'::regtype AND oprname IN ('<->', '<#>', '<=>', '<+>', '+', '*', '-', '||')
   ORDER BY oprname;
