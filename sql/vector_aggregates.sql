@@ -21,6 +21,10 @@ SELECT sum(v) FROM (VALUES ('[1,2]'::vector), ('[1,2,3]')) t(v);
 -- grouped
 SELECT g, avg(v), sum(v) FROM (VALUES (1, '[1,1]'::vector), (2, '[2,2]'), (1, '[3,3]'), (2, '[4,8]')) t(g, v)
   GROUP BY g ORDER BY g;
+-- as window aggregates (moving frames restart from the initial state)
+SELECT i, avg(v) OVER w, sum(v) OVER w, avg(v) OVER (ORDER BY i)
+  FROM (SELECT i, ARRAY[i, 10 * i]::vector v FROM generate_series(1, 5) i) t
+  WINDOW w AS (ORDER BY i ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) ORDER BY i;
 -- the support functions can be called directly; outside an aggregate they
 -- leave their input state alone
 SELECT vector_accum('{0}', '[1,2]'), vector_accum('{1,1,2}', '[1,2]'), vector_avg('{2,3,5}'), vector_sum('{2,3,5}');
