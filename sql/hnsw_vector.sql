@@ -87,6 +87,7 @@ TRUNCATE hv;
 INSERT INTO hv SELECT i, ARRAY[sin(i * 0.37), cos(i * 1.31), sin(i * 0.11 + 1)]::vector(3)
   FROM generate_series(1, 1000) i;
 SET hnsw.ef_search = 10;
+SET hnsw.iterative_scan = off;
 SELECT count(*) FROM (SELECT id FROM hv ORDER BY v <-> '[0,0,0]' LIMIT 100) s;
 SET hnsw.iterative_scan = relaxed_order;
 SELECT count(*) FROM (SELECT id FROM hv ORDER BY v <-> '[0,0,0]' LIMIT 100) s;
@@ -99,7 +100,9 @@ SELECT bool_and(d1 <= d2) FROM (
     SELECT row_number() OVER () AS rn, v <-> '[0,0,0]' AS d FROM
       (SELECT v FROM hv ORDER BY v <-> '[0,0,0]' LIMIT 200) s) s2) s3 WHERE d2 IS NOT NULL;
 SET hnsw.max_scan_tuples = 50;
+SET hnsw.exact_fallback = off;
 SELECT count(*) < 1000 FROM (SELECT id FROM hv ORDER BY v <-> '[0,0,0]' LIMIT 1000) s;
+RESET hnsw.exact_fallback;
 RESET hnsw.max_scan_tuples;
 RESET hnsw.iterative_scan;
 RESET hnsw.ef_search;

@@ -19,9 +19,10 @@
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "hnswfilter.h"
 
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
-int			hnsw_iterative_scan = HNSW_ITERATIVE_OFF;
+int			hnsw_iterative_scan = HNSW_ITERATIVE_STRICT;
 int			hnsw_max_scan_tuples = 20000;
 double		hnsw_scan_mem_multiplier = 1.0;
 
@@ -60,7 +61,7 @@ HnswInit(void)
 	DefineCustomEnumVariable("hnsw.iterative_scan",
 							 "Continues the graph search when more tuples are needed.",
 							 NULL,
-							 &hnsw_iterative_scan, HNSW_ITERATIVE_OFF,
+							 &hnsw_iterative_scan, HNSW_ITERATIVE_STRICT,
 							 hnsw_iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("hnsw.max_scan_tuples",
@@ -73,6 +74,7 @@ HnswInit(void)
 							 NULL,
 							 &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	HnswFilterInit();
 	MarkGUCPrefixReserved("hnsw");
 }
 
@@ -117,7 +119,7 @@ hnswhandler(PG_FUNCTION_ARGS)
 	am->amcanorderbyop = true;
 	am->amcanbackward = false;
 	am->amcanunique = false;
-	am->amcanmulticol = false;
+	am->amcanmulticol = true;	/* vector first, then filter columns */
 	am->amoptionalkey = true;
 	am->amsearcharray = false;
 	am->amsearchnulls = false;

@@ -114,7 +114,7 @@ typedef struct HnswMetaPageData
 	int16		entryLevel;		/* -1: empty graph */
 	BlockNumber entryBlkno;
 	OffsetNumber entryOffno;
-	uint16		unused;
+	uint16		nfilter;		/* filter key columns (hnswfilter.h) */
 	BlockNumber insertPage;		/* last page known to have free space */
 	BlockNumber freeBlkno;		/* first page that may hold a free slot */
 	uint64		nodeCount;		/* informational */
@@ -306,6 +306,7 @@ typedef struct HnswEntry
 	bool		expanded;
 	bool		emitted;
 	bool		inresult;
+	bool		nomatch;		/* fails the scan's filter (hnswfilter.c) */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
 	int32		nbrStart;		/* into nbrArena, -1 if not copied */
 	int16		nbrCount;
@@ -333,6 +334,9 @@ typedef struct HnswSearch
 	bool		skipDeleted;	/* (insert) do not return deleted nodes */
 	const void *query;
 	Size		memUsed;
+	/* filtered search (hnswfilter.c); NULL filter: none */
+	const struct HnswFilter *filter;
+	int			nfilter;		/* filter columns of the index */
 } HnswSearch;
 
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
@@ -355,10 +359,11 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   ItemPointer heap_tid, Relation heap,
 					   IndexUniqueCheck checkUnique, bool indexUnchanged,
 					   IndexInfo *indexInfo);
-extern void HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid,
-							 bool building);
+extern void HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
+							 ItemPointer heaptid, bool building);
 extern bool HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta,
-								ItemPointer tid, const void *vec, ItemPointer heaptid);
+								ItemPointer tid, const void *vec, const char *filter,
+								ItemPointer heaptid);
 extern bool HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta,
 							 ItemPointer tid, int level, uint8 *state, void *vec,
 							 ItemPointerData *nbrs, int *count);

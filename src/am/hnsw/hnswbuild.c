@@ -26,6 +26,7 @@
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "hnswfilter.h"
 
 typedef struct BuildNode
 {
@@ -34,6 +35,7 @@ typedef struct BuildNode
 	ItemPointerData tid;		/* location once written */
 	int			level;
 	char	   *vec;
+	char	   *filter;			/* filter payload, NULL without filter columns */
 	uint8	   *counts;
 	int32	   *nbrs;			/* HnswTotalSlots(m, level) slots */
 } BuildNode;
@@ -49,6 +51,8 @@ typedef struct HnswBuildState
 	int			efc;
 	int			maxLevel;
 	Size		vbytes;
+	int			nfilter;		/* filter key columns */
+	Size		fbytes;			/* their payload per node */
 
 	BuildNode  *nodes;
 	int			nnodes;
@@ -253,7 +257,8 @@ MemInsert(HnswBuildState *bs, int32 id)
 		{
 			BuildNode  *dup = &bs->nodes[bs->found[i].idx];
 
-			if (dup->ntids < HNSW_HEAPTIDS && memcmp(dup->vec, q, bs->vbytes) == 0)
+			if (dup->ntids < HNSW_HEAPTIDS && memcmp(dup->vec, q, bs->vbytes) == 0 &&
+				(bs->fbytes == 0 || memcmp(dup->filter, node->filter, bs->fbytes) == 0))
 			{
 				dup->heaptids[dup->ntids++] = node->heaptids[0];
 				return false;
@@ -300,6 +305,7 @@ BuildNodeBytes(HnswBuildState *bs, int level)
 	Size		s = sizeof(BuildNode);
 
 	s = add_size(s, MAXALIGN(bs->vbytes));
+	s = add_size(s, MAXALIGN(bs->fbytes));
 	s = add_size(s, MAXALIGN(level + 1));
 	s = add_size(s, mul_size(sizeof(int32), HnswTotalSlots(bs->m, level)));
 	return add_size(s, 3 * 16);	/* allocator chunk headers */
@@ -323,7 +329,8 @@ WriteGraph(HnswBuildState *bs)
 	Buffer		buf = InvalidBuffer;
 	Page		page = NULL;
 	char	   *tup;
-	Size		maxsize = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, bs->maxLevel);
+	Size		maxsize = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, bs->maxLevel) +
+		bs->fbytes;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->nnodes);
@@ -333,7 +340,8 @@ WriteGraph(HnswBuildState *bs)
 	for (i = 0; i < bs->nnodes; i++)
 	{
 		Size		need = MAXALIGN(HnswNodeSize(bs->dims, bs->info->elemtype, bs->m,
-												 bs->nodes[i].level)) + sizeof(ItemIdData);
+												 bs->nodes[i].level) + bs->fbytes) +
+			sizeof(ItemIdData);
 
 		if (blkno == HNSW_METAPAGE_BLKNO || need > free)
 		{
@@ -351,7 +359,8 @@ WriteGraph(HnswBuildState *bs)
 	for (i = 0; i < bs->nnodes; i++)
 	{
 		BuildNode  *n = &bs->nodes[i];
-		Size		size = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, n->level);
+		Size		size = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, n->level) +
+			bs->fbytes;
 		HnswNodeHeader *hdr = (HnswNodeHeader *) tup;
 		uint8	   *counts;
 		ItemPointerData *nbrs;
@@ -397,6 +406,8 @@ WriteGraph(HnswBuildState *bs)
 			for (j = 0; j < n->counts[l]; j++)
 				dst[j] = bs->nodes[src[j]].tid;
 		}
+		if (bs->fbytes > 0)
+			memcpy((char *) tup + size - bs->fbytes, n->filter, bs->fbytes);
 		got = PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
 		if (got != ItemPointerGetOffsetNumber(&n->tid))
 			elog(ERROR, "hnsw build: node placed at offset %u, expected %u",
@@ -458,11 +469,17 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	int			level;
 	Size		need;
 	BuildNode  *n;
+	char	   *filter = NULL;
 
 	if (isnull[0])
 		return;
 
 	old = MemoryContextSwitchTo(bs->tmpCxt);
+	if (bs->fbytes > 0)
+	{
+		filter = palloc(bs->fbytes);
+		HnswFormFilter(index, values, isnull, filter);
+	}
 	vec = palloc(bs->vbytes);
 	if (!HnswPrepareValue(&bs->d, values[0], vec))
 	{
@@ -473,7 +490,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 
 	if (bs->onDisk)
 	{
-		HnswInsertOnDisk(index, vec, tid, true);
+		HnswInsertOnDisk(index, vec, filter, tid, true);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(bs->tmpCxt);
 		bs->indtuples++;
@@ -494,7 +511,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		MemoryContextSwitchTo(old);
 		FlushToDisk(bs);
 		MemoryContextSwitchTo(bs->tmpCxt);
-		HnswInsertOnDisk(index, vec, tid, true);
+		HnswInsertOnDisk(index, vec, filter, tid, true);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(bs->tmpCxt);
 		bs->indtuples++;
@@ -517,6 +534,12 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	n->level = level;
 	n->vec = palloc(bs->vbytes);
 	memcpy(n->vec, vec, bs->vbytes);
+	n->filter = NULL;
+	if (bs->fbytes > 0)
+	{
+		n->filter = palloc(bs->fbytes);
+		memcpy(n->filter, filter, bs->fbytes);
+	}
 	n->counts = palloc0(level + 1);
 	n->nbrs = palloc(sizeof(int32) * HnswTotalSlots(bs->m, level));
 	MemoryContextSwitchTo(bs->tmpCxt);
@@ -564,12 +587,20 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	memset(&bs, 0, sizeof(bs));
 	bs.heap = heap;
 	bs.index = index;
+	HnswCheckIndexColumns(index);
+	bs.nfilter = HnswFilterColumns(index);
+	bs.fbytes = HnswFilterBytes(bs.nfilter);
 	bs.info = HnswGetOpInfo(index);
 	bs.dims = HnswIndexDims(index);
 	bs.m = HnswGetM(index);
 	bs.efc = HnswGetEfConstruction(index);
 	CheckBuildParams(index, bs.dims, bs.info, bs.m, bs.efc);
-	bs.maxLevel = HnswMaxLevelFor(bs.dims, bs.info->elemtype, bs.m);
+	bs.maxLevel = HnswMaxLevelForFilter(bs.dims, bs.info->elemtype, bs.m, bs.fbytes);
+	if (bs.maxLevel < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("hnsw node of %d dimensions with %d filter columns does not fit on a page",
+						bs.dims, bs.nfilter)));
 	bs.vbytes = HnswVecBytes(bs.dims, bs.info->elemtype);
 	HnswInitDist(&bs.d, bs.dims, bs.info->elemtype, bs.info->metric);
 	bs.entry = -1;
@@ -585,6 +616,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	UnlockRelationForExtension(index, ExclusiveLock);
 	HnswFillMetaPage(BufferGetPage(buf), bs.dims, bs.m, bs.efc, bs.info);
+	HnswPageGetMeta(BufferGetPage(buf))->nfilter = bs.nfilter;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
 
@@ -627,13 +659,16 @@ void
 hnswbuildempty(Relation index)
 {
 	Page		page = (Page) palloc(BLCKSZ);
-	const HnswOpInfo *info = HnswGetOpInfo(index);
+	const HnswOpInfo *info;
 	int			dims = HnswIndexDims(index);
 	int			m = HnswGetM(index);
 	int			efc = HnswGetEfConstruction(index);
 
+	HnswCheckIndexColumns(index);
+	info = HnswGetOpInfo(index);
 	CheckBuildParams(index, dims, info, m, efc);
 	HnswFillMetaPage(page, dims, m, efc, info);
+	HnswPageGetMeta(page)->nfilter = HnswFilterColumns(index);
 	PageSetChecksumInplace(page, HNSW_METAPAGE_BLKNO);
 	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, HNSW_METAPAGE_BLKNO,
 			  (char *) page, true);

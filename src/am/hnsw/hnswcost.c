@@ -3,13 +3,31 @@
  * hnswcost.c
  *	  Planner cost estimate for hnsw index scans.
  *
- * The work of an hnsw scan is almost all done before the first tuple: a
- * greedy descent plus a best-first search of level 0 that computes about
- * ef_search * m distances.  So the startup cost carries everything and
- * the planner's LIMIT interpolation does not make the index look cheaper
- * than it is.  Graph pages are charged at a fraction of random_page_cost
- * because the hot part of the graph stays in shared buffers; the heap
- * scan it competes with pays for TOAST reads the planner never sees.
+ * The work of an hnsw scan is the number of nodes it visits (a buffer
+ * access and a distance over all dimensions each).  To hand the executor
+ * k rows the walk must pass k / s rows in distance order, s being the
+ * selectivity of all quals on the table (those on filter columns of the
+ * index are checked in the walk, the others on the heap), at about m
+ * visits per row passed, and at least one batch of ef_search:
+ *
+ *	visits(k) = descent + m * max(ef_search, k / s)
+ *
+ * Past hnsw.max_scan_tuples the graph walk stops and the scan finishes with
+ * an exact pass over the whole index (hnswfilter.c), or, with that
+ * disabled, returns too few rows: both are charged as the budget plus the
+ * exact pass, which is what steers very selective filters to exact plans
+ * (a btree or bitmap scan on the filter, then a sort).  A scan with index
+ * quals takes the exact pass right after its first batch when the filter
+ * looks that selective (m * ef_search / s_idx over the budget).  Rows that
+ * fail the index quals cost no heap access: indexSelectivity is s_idx.
+ *
+ * With a constant LIMIT the whole cost is startup cost, so the planner's
+ * linear LIMIT interpolation (which would assume the cost of returning all
+ * rows spreads evenly) does not make a selective filter look cheap.
+ * Without one, startup covers the first ef_search rows and the total the
+ * walk of the whole graph.  Graph pages are charged at a fraction of
+ * random_page_cost because the hot part of the graph stays in shared
+ * buffers.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,11 +38,13 @@
 #include "access/relation.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/restrictinfo.h"
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
 
 #include "hnsw.h"
+#include "hnswfilter.h"
 
 /* Share of visited graph pages assumed not to be in shared buffers */
 #define HNSW_UNCACHED_PAGE_FRACTION 0.025
@@ -35,16 +55,30 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				 Selectivity *indexSelectivity, double *indexCorrelation,
 				 double *indexPages)
 {
-	GenericCosts costs;
 	IndexOptInfo *index = path->indexinfo;
+	RelOptInfo *baserel = index->rel;
 	Relation	rel;
 	int			m;
+	int			dims;
 	double		ntuples;
-	double		visited;
+	double		pages;
+	double		descent;
+	double		sIdx;
+	double		sAll;
+	double		k;
+	double		visits;
+	double		budget;
+	double		distCost;
+	double		visitCost;
+	double		exactCost;
 	double		spc_random_page_cost;
-	Cost		pageCost;
+	double		spc_seq_page_cost;
+	List	   *idxquals = NIL;
+	ListCell   *lc;
+	Cost		startup;
+	Cost		total;
 
-	/* Only ordered scans: the index cannot evaluate quals by itself */
+	/* Only ordered scans: without ORDER BY the index reads everything */
 	if (path->indexorderbys == NIL)
 	{
 		*indexStartupCost = 1.0e10;
@@ -57,32 +91,67 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	rel = index_open(index->indexoid, NoLock);
 	m = HnswGetM(rel);
+	dims = Max(TupleDescAttr(RelationGetDescr(rel), 0)->atttypmod, 1);
 	index_close(rel, NoLock);
 
 	ntuples = Max(index->tuples, 1.0);
-	/* descent: ~m distances per level; level 0: ~ef_search * m */
-	visited = (log(ntuples) / log((double) m) + 1.0) * m + (double) hnsw_ef_search * m;
-	visited = Min(visited, ntuples);
+	pages = Max(index->pages, 1.0);
+	get_tablespace_page_costs(index->reltablespace, &spc_random_page_cost,
+							  &spc_seq_page_cost);
 
-	MemSet(&costs, 0, sizeof(costs));
-	costs.numIndexTuples = visited;
-	genericcostestimate(root, path, loop_count, &costs);
+	/* selectivity of the quals the index checks (filter columns) */
+	foreach(lc, path->indexclauses)
+	{
+		IndexClause *iclause = lfirst_node(IndexClause, lc);
 
-	get_tablespace_page_costs(index->reltablespace, &spc_random_page_cost, NULL);
-	pageCost = costs.numIndexPages * spc_random_page_cost;
-	costs.indexTotalCost -= pageCost * (1.0 - HNSW_UNCACHED_PAGE_FRACTION);
+		idxquals = lappend(idxquals, iclause->rinfo);
+	}
+	sIdx = idxquals ? clauselist_selectivity(root, idxquals, baserel->relid,
+											 JOIN_INNER, NULL) : 1.0;
+	sIdx = Max(Min(sIdx, 1.0), 1.0 / ntuples);
 
-	/*
-	 * Each visited node also costs a buffer pin and lock and a distance over
-	 * all dimensions, more than an ordinary index tuple: charge it like a
-	 * few heap tuple visits.  This lets a seq scan win on small tables
-	 * (below about 1,500 rows with the defaults).
-	 */
-	costs.indexTotalCost += visited * 4.0 * cpu_tuple_cost;
+	/* ... and of all quals on the table: the rest are checked on the heap */
+	sAll = clauselist_selectivity(root, baserel->baserestrictinfo, baserel->relid,
+								  JOIN_INNER, NULL);
+	sAll = Max(Min(sAll, sIdx), 1.0 / ntuples);
 
-	*indexStartupCost = costs.indexTotalCost;
-	*indexTotalCost = costs.indexTotalCost + cpu_index_tuple_cost * hnsw_ef_search;
-	*indexSelectivity = costs.indexSelectivity;
+	/* rows the executor wants */
+	k = root->limit_tuples > 0 ? root->limit_tuples : (double) hnsw_ef_search;
+
+	/* one visit: a buffer access, node checks and a distance */
+	distCost = cpu_operator_cost * (1.0 + dims / 64.0);
+	visitCost = 2.0 * cpu_tuple_cost + distCost +
+		HNSW_UNCACHED_PAGE_FRACTION * spc_random_page_cost;
+
+	descent = (log(ntuples) / log((double) m) + 1.0) * m;
+	visits = descent + m * Max((double) hnsw_ef_search, k / sAll);
+
+	/* the exact pass: every page, every node's filter, matching distances */
+	exactCost = pages * spc_seq_page_cost + ntuples * cpu_index_tuple_cost +
+		ntuples * sIdx * (distCost + cpu_tuple_cost);
+	if (ntuples * sIdx > 1.0)
+		exactCost += 2.0 * cpu_operator_cost * ntuples * sIdx * log2(ntuples * sIdx);
+
+	budget = (double) hnsw_max_scan_tuples;
+	if (sIdx < 1.0 && m * (double) hnsw_ef_search / sIdx > budget)
+	{
+		/* the exact pass after the first batch */
+		visits = descent + m * (double) hnsw_ef_search;
+		startup = Min(visits, ntuples) * visitCost + exactCost;
+	}
+	else if (visits > budget)
+		startup = Min(budget, ntuples) * visitCost + exactCost;
+	else
+		startup = Min(visits, ntuples) * visitCost;
+
+	if (root->limit_tuples > 0)
+		total = startup + cpu_index_tuple_cost * k;
+	else
+		total = Max(startup, ntuples * visitCost) + cpu_index_tuple_cost * ntuples * sIdx;
+
+	*indexStartupCost = startup;
+	*indexTotalCost = total;
+	*indexSelectivity = sIdx;
 	*indexCorrelation = 0;
-	*indexPages = costs.numIndexPages;
+	*indexPages = Min(pages, Min(visits, ntuples));
 }

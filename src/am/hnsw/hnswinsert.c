@@ -22,6 +22,7 @@
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "hnswfilter.h"
 
 /* How many pages an insert scans for a slot freed by vacuum. */
 #define HNSW_FREE_SCAN_PAGES	32
@@ -397,7 +398,7 @@ AddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
  */
 bool
 HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
-					const void *vec, ItemPointer heaptid)
+					const void *vec, const char *filter, ItemPointer heaptid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
@@ -411,7 +412,11 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
 	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
 					   meta->elemtype, meta->m);
 	if (node->state != HNSW_NODE_LIVE || node->ntids >= HNSW_HEAPTIDS ||
-		memcmp(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype)) != 0)
+		memcmp(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype)) != 0 ||
+		(meta->nfilter > 0 &&
+		 memcmp(HnswNodeFilter(index, BufferGetPage(buf), blkno, off, node, meta->dims,
+							   meta->elemtype, meta->m, meta->nfilter),
+				filter, HnswFilterBytes(meta->nfilter)) != 0))
 	{
 		UnlockReleaseBuffer(buf);
 		return false;
@@ -430,7 +435,8 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
  *		Insert one prepared element (stored form, unit length for cosine).
  */
 void
-HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool building)
+HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
+				 ItemPointer heaptid, bool building)
 {
 	HnswMetaPageData meta;
 	HnswDist	d;
@@ -449,7 +455,8 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 	HnswReadMeta(index, &meta);
 	HnswInitDist(&d, meta.dims, meta.elemtype, meta.metric);
 	vbytes = HnswVecBytes(meta.dims, meta.elemtype);
-	maxLevel = HnswMaxLevelFor(meta.dims, meta.elemtype, meta.m);
+	maxLevel = HnswMaxLevelForFilter(meta.dims, meta.elemtype, meta.m,
+									 HnswFilterBytes(meta.nfilter));
 	if (maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -520,7 +527,8 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 			for (i = 0; l == top && i < nlive && dists[i] == 0.0f; i++)
 			{
 				if (memcmp(vecs[i], vec, vbytes) == 0 &&
-					HnswTryAddDuplicate(index, &meta, &s->pool[found[i]].tid, vec, heaptid))
+					HnswTryAddDuplicate(index, &meta, &s->pool[found[i]].tid, vec, filter,
+										heaptid))
 				{
 					UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
 					return;
@@ -543,8 +551,12 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 	}
 
 	/* form and store the node */
-	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level);
+	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level) +
+		HnswFilterBytes(meta.nfilter);
 	node = palloc0(size);
+	if (meta.nfilter > 0)
+		memcpy((char *) node + size - HnswFilterBytes(meta.nfilter), filter,
+			   HnswFilterBytes(meta.nfilter));
 	node->state = HNSW_NODE_LIVE;
 	node->level = level;
 	node->dims = meta.dims;
@@ -612,6 +624,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	const HnswOpInfo *info;
 	HnswDist	d;
 	void	   *vec;
+	char	   *filter = NULL;
 	int			dims;
 
 	if (isnull[0])
@@ -625,8 +638,13 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	dims = HnswIndexDims(index);
 	HnswInitDist(&d, dims, info->elemtype, info->metric);
 	vec = palloc(HnswVecBytes(dims, info->elemtype));
+	if (HnswFilterColumns(index) > 0)
+	{
+		filter = palloc(HnswFilterBytes(HnswFilterColumns(index)));
+		HnswFormFilter(index, values, isnull, filter);
+	}
 	if (HnswPrepareValue(&d, values[0], vec))
-		HnswInsertOnDisk(index, vec, heap_tid, false);
+		HnswInsertOnDisk(index, vec, filter, heap_tid, false);
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "hnswfilter.h"
 
 typedef struct HnswScanOpaqueData
 {
@@ -37,6 +38,8 @@ typedef struct HnswScanOpaqueData
 	float		lastDist;
 	Datum		value;
 	bool		valueNull;
+	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
+	HnswExhaust *ex;			/* exact pass, once the graph walk is over */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -72,7 +75,11 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->nbatch = 0;
 	so->pos = 0;
 	so->lastDist = -FLT_MAX;
+	so->filter = NULL;
+	so->ex = NULL;
 }
+
+static bool StartExhaustive(IndexScanDesc scan);
 
 /* Run the first search: descend to level 0, search it with ef. */
 static void
@@ -85,13 +92,31 @@ StartSearch(IndexScanDesc scan)
 	int			ef = hnsw_ef_search;
 
 	so->started = true;
-	if (scan->numberOfOrderBys == 0 ||
+	if (scan->numberOfKeys > 0)
+	{
+		so->filter = HnswFilterPrepare(index, scan->keyData, scan->numberOfKeys);
+		if (so->filter->empty)
+		{
+			so->done = true;	/* a key compares with NULL */
+			return;
+		}
+	}
+	if (scan->numberOfOrderBys > 0 &&
 		(scan->orderByData[0].sk_flags & SK_ISNULL))
 	{
 		so->done = true;		/* NULL query: nothing is at a distance */
 		return;
 	}
 	HnswReadMeta(index, &so->meta);
+	if (so->meta.nfilter != HnswFilterColumns(index))
+		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage filter column count does not match the index");
+	if (scan->numberOfOrderBys == 0)
+	{
+		/* no ORDER BY (the planner avoids it): every match, unordered */
+		HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.metric);
+		so->ex = HnswExhaustRun(index, &so->meta, &so->d, NULL, so->filter, NULL, 0);
+		return;
+	}
 	if (so->meta.entryLevel < 0)
 	{
 		so->done = true;
@@ -109,11 +134,46 @@ StartSearch(IndexScanDesc scan)
 	ItemPointerSet(&entry, so->meta.entryBlkno, so->meta.entryOffno);
 	HnswSearchGreedyDescend(so->s, &entry, so->meta.entryLevel, 0, &ep);
 	HnswSearchReset(so->s);
+	if (so->filter != NULL && so->filter->nkeys > 0)
+	{
+		/* the filter applies to level 0 only: the descent just navigates */
+		so->s->filter = so->filter;
+		so->s->nfilter = so->meta.nfilter;
+	}
 	(void) HnswSearchVisit(so->s, &ep, 0, ef, true);
 	HnswSearchLayer(so->s, 0, ef);
 	so->batch = palloc(sizeof(int32) * Max(so->s->res.n, 1));
 	so->nbatch = HnswSearchCollect(so->s, so->batch, so->s->res.n, true);
 	so->pos = 0;
+
+	/*
+	 * With a filter, the nodes the first batch visited show how selective
+	 * it is near the query.  If finding ef_search matches at that rate
+	 * would take more than hnsw.max_scan_tuples visits (at about m visits
+	 * per node passed), the walk would end in the exact pass anyway, after
+	 * returning rows that may not be the nearest and skipping closer ones
+	 * found late: take the exact pass now, before anything is returned.
+	 * hnswcost.c charges the same rule.
+	 */
+	if (so->s->filter != NULL)
+	{
+		int			nlive = 0;
+		int			nmatch = 0;
+		int			i;
+		double		sel;
+
+		for (i = 0; i < so->s->npool; i++)
+		{
+			if (so->s->pool[i].ntids == 0)
+				continue;
+			nlive++;
+			if (!so->s->pool[i].nomatch)
+				nmatch++;
+		}
+		sel = (double) Max(nmatch, 0.5) / Max(nlive, 1);
+		if ((double) so->meta.m * ef / sel > hnsw_max_scan_tuples)
+			(void) StartExhaustive(scan);
+	}
 }
 
 /*
@@ -163,6 +223,66 @@ NextBatch(IndexScanDesc scan)
 	return true;
 }
 
+/*
+ * StartExhaustive
+ *		The graph walk is out of budget (or out of nodes) and the executor
+ *		still wants rows: read the whole index once and return the rest in
+ *		exact distance order, so an iterative scan never returns fewer rows
+ *		than match.  Not with hnsw.iterative_scan = off (pgvector's single
+ *		ef_search batch) nor with hnsw.exact_fallback = off.
+ */
+static bool
+StartExhaustive(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	HnswSearch *s = so->s;
+	HnswEmitted *emitted;
+	int			nemitted = 0;
+	int			i;
+
+	if (s == NULL || !hnsw_exact_fallback || hnsw_iterative_scan == HNSW_ITERATIVE_OFF)
+		return false;
+	emitted = palloc(sizeof(HnswEmitted) * Max(s->npool, 1));
+	for (i = 0; i < s->npool; i++)
+	{
+		if (s->pool[i].tidpos > 0)
+		{
+			emitted[nemitted].tid = s->pool[i].tid;
+			emitted[nemitted].ntids = s->pool[i].tidpos;
+			nemitted++;
+		}
+	}
+	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->d, so->query,
+							so->filter, emitted, nemitted);
+	/* the walk's memory is no longer needed */
+	so->s = NULL;
+	so->nbatch = 0;
+	so->pos = 0;
+	return true;
+}
+
+/* Next row of the exhaustive pass; false at its end. */
+static bool
+NextExhaustive(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	HnswExhaust *ex = so->ex;
+
+	while (ex->pos < ex->n)
+	{
+		HnswExhaustItem *it = &ex->items[ex->pos++];
+
+		if (hnsw_iterative_scan == HNSW_ITERATIVE_STRICT && it->dist < so->lastDist)
+			continue;			/* strict order: never go back */
+		so->lastDist = Max(so->lastDist, it->dist);
+		scan->xs_heaptid = it->heaptid;
+		scan->xs_recheck = so->filter != NULL && so->filter->lossy;
+		scan->xs_recheckorderby = false;
+		return true;
+	}
+	return false;
+}
+
 bool
 hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 {
@@ -177,11 +297,21 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	while (!so->done)
 	{
+		if (so->ex != NULL)
+		{
+			if (NextExhaustive(scan))
+			{
+				MemoryContextSwitchTo(old);
+				return true;
+			}
+			so->done = true;
+			break;
+		}
 		while (so->pos < so->nbatch)
 		{
 			HnswEntry  *e = &so->s->pool[so->batch[so->pos]];
 
-			if (e->emitted || e->tidpos >= e->ntids)
+			if (e->emitted || e->tidpos >= e->ntids || e->nomatch)
 			{
 				e->emitted = true;
 				so->pos++;
@@ -194,13 +324,13 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 			}
 			so->lastDist = e->dist;
 			scan->xs_heaptid = e->heaptids[e->tidpos++];
-			scan->xs_recheck = false;
+			scan->xs_recheck = so->filter != NULL && so->filter->lossy;
 			scan->xs_recheckorderby = false;
 			MemoryContextSwitchTo(old);
 			return true;
 		}
 		CHECK_FOR_INTERRUPTS();
-		if (!NextBatch(scan))
+		if (!NextBatch(scan) && !StartExhaustive(scan))
 			so->done = true;
 	}
 	MemoryContextSwitchTo(old);

@@ -18,6 +18,7 @@
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "hnswfilter.h"
 
 /* ---- heaps ---- */
 
@@ -285,6 +286,11 @@ HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 		e->ntids = node->ntids;
 		memcpy(e->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
 	}
+	/* a node failing the scan's filter is walked like any other, never returned */
+	e->nomatch = s->filter != NULL && node->state == HNSW_NODE_LIVE &&
+		!HnswFilterMatch(s->filter,
+						 HnswNodeFilter(s->index, page, blkno, off, node, s->dist.dims,
+										s->dist.elemtype, s->m, s->nfilter));
 	e->dist = dist;
 	e->level = node->level;
 	e->expanded = false;

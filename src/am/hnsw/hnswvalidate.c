@@ -24,6 +24,7 @@
 #include "utils/syscache.h"
 
 #include "hnsw.h"
+#include "hnswfilter.h"
 
 bool
 hnswvalidate(Oid opclassoid)
@@ -47,6 +48,13 @@ hnswvalidate(Oid opclassoid)
 	opfamilyoid = classform->opcfamily;
 	opcintype = classform->opcintype;
 	opclassname = NameStr(classform->opcname);
+
+	/* filter column opclasses (hnswfilter.c) */
+	if (HnswFilterKind(opcintype) != 0)
+	{
+		ReleaseSysCache(classtup);
+		return HnswValidateFilterOpclass(opclassoid);
+	}
 
 	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
 	for (i = 0; i < proclist->n_members; i++)
