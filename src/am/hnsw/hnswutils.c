@@ -129,6 +129,9 @@ HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
 
 /* ---- on-disk search ---- */
 
+/* How much of each neighbour node to prefetch before computing distances */
+#define HNSW_PREFETCH_BYTES		4096
+
 HnswSearch *
 HnswSearchCreate(Relation index, const HnswDist *d, int m)
 {
@@ -246,12 +249,16 @@ SearchCopyNeighbours(HnswSearch *s, HnswEntry *e, HnswNodeHeader *node, int leve
  *		Not-admitted nodes are still pooled (without neighbours) when the
  *		caller keeps discarded entries for an iterative scan: returns -2-idx.
  */
-int32
-HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
+/*
+ * VisitPinned
+ *		The part of a visit done with the node's buffer pinned (and already
+ *		marked visited): lock, distance, admit, unlock, unpin.
+ */
+static int32
+VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool force)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-	Buffer		buf;
 	Page		page;
 	HnswNodeHeader *node;
 	float		dist;
@@ -259,10 +266,6 @@ HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 	HnswEntry  *e;
 	bool		admit;
 
-	if (SearchMarkVisited(s, blkno, off))
-		return -1;
-
-	buf = ReadBuffer(s->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	node = HnswGetNode(s->index, page, blkno, off, s->dist.dims, s->dist.elemtype, s->m);
@@ -306,6 +309,24 @@ HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 	return idx;
 }
 
+/*
+ * HnswSearchVisit
+ *		Compute the distance of an unvisited node and, if it belongs in the
+ *		result set of size ef (or force), add it to the pool with a copy of
+ *		its neighbours at this level and push it on both heaps.  Returns the
+ *		pool index, or -1 if the node was visited or free; a node not
+ *		admitted is still pooled (without neighbours, for iterative scans)
+ *		and -2 - its index is returned.
+ */
+int32
+HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
+{
+	if (SearchMarkVisited(s, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)))
+		return -1;
+	return VisitPinned(s, tid, ReadBuffer(s->index, ItemPointerGetBlockNumber(tid)),
+					   level, ef, force);
+}
+
 /* Load the neighbours of an entry pooled without them. */
 static void
 SearchLoadNeighbours(HnswSearch *s, int32 idx, int level)
@@ -345,7 +366,10 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 	{
 		HnswHeapItem c = *HnswHeapTop(&s->cand);
 		HnswEntry  *e;
-		int			i;
+		int			i,
+					nt;
+		ItemPointerData todo[2 * HNSW_MAX_M];
+		Buffer		bufs[2 * HNSW_MAX_M];
 
 		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
 			break;
@@ -357,14 +381,46 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 		if (e->nbrStart < 0 || e->nbrLevel != level)
 			SearchLoadNeighbours(s, c.idx, level);
 
+		/*
+		 * Three passes over the unvisited neighbours so their memory is on
+		 * its way before we need it: pin every buffer and prefetch its line
+		 * pointer; prefetch each node; then lock and compute one by one.
+		 * Only pins are held together, never two buffer locks.
+		 */
+		nt = 0;
 		for (i = 0; i < s->pool[c.idx].nbrCount; i++)
 		{
 			ItemPointerData tid = s->arena[s->pool[c.idx].nbrStart + i];
-			int32		idx;
 
-			if (!ItemPointerIsValid(&tid))
+			if (!ItemPointerIsValid(&tid) ||
+				SearchMarkVisited(s, ItemPointerGetBlockNumber(&tid),
+								  ItemPointerGetOffsetNumber(&tid)))
 				continue;
-			idx = HnswSearchVisit(s, &tid, level, ef, false);
+			todo[nt] = tid;
+			bufs[nt] = ReadBuffer(s->index, ItemPointerGetBlockNumber(&tid));
+			__builtin_prefetch(PageGetItemId(BufferGetPage(bufs[nt]),
+											 ItemPointerGetOffsetNumber(&tid)));
+			nt++;
+		}
+		for (i = 0; i < nt; i++)
+		{
+			Page		page = BufferGetPage(bufs[i]);
+			ItemId		iid = PageGetItemId(page, ItemPointerGetOffsetNumber(&todo[i]));
+			Size		start = ItemIdGetOffset(iid);
+			Size		len = Min(ItemIdGetLength(iid), HNSW_PREFETCH_BYTES);
+			Size		o;
+
+			/* unlocked read: only a prefetch address, bounded to the page */
+			if (start >= BLCKSZ)
+				continue;
+			len = Min(len, BLCKSZ - start);
+			for (o = 0; o < len; o += 64)
+				__builtin_prefetch((char *) page + start + o);
+		}
+		for (i = 0; i < nt; i++)
+		{
+			int32		idx = VisitPinned(s, &todo[i], bufs[i], level, ef, false);
+
 			if (idx >= 0 && s->res.n > ef)
 			{
 				HnswHeapItem ev = HnswHeapPop(&s->res);
