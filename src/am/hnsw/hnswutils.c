@@ -115,7 +115,7 @@ HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
 		{
 			float		dcr = HnswDistance(d, vecs[i], vecs[out[j]]);
 
-			if (dcr < dists[i] || dcr == 0.0f)
+			if (dcr < dists[i] || (dcr == 0.0f && HnswIdentical(d, vecs[i], vecs[out[j]])))
 			{
 				good = false;
 				break;
