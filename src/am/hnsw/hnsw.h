@@ -347,6 +347,7 @@ typedef struct HnswSearch
 	Size		memUsed;
 } HnswSearch;
 
+extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
 extern void HnswSearchReset(HnswSearch *s);
 extern int32 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef,
