@@ -42,7 +42,7 @@ $node->pgbench('-n -c 5 -j 2 -t 120', 0, [qr/processed: 600\/600/], [qr/^$/],
 $node->safe_psql('postgres', 'VACUUM t');
 is($node->safe_psql('postgres', $check), '0', 'every row is still found after the mix');
 is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
-	SET hnsw.iterative_scan = relaxed_order;
+	SET hnsw.iterative_scan = relaxed_order; SET hnsw.exact_fallback = off;
 	SELECT count(*) = (SELECT count(*) FROM t) FROM
 		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 100000) s}),
 	't', 'an iterative scan reaches every row');

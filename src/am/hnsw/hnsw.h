@@ -210,8 +210,20 @@ typedef struct HnswDist
 	int			dims;
 	uint8		elemtype;
 	uint8		metric;
+	Size		vbytes;			/* bytes of one stored vector */
 	const VecxKernels *k;
 } HnswDist;
+
+/*
+ * Are two stored vectors identical?  Under L2, L1 and cosine (unit vectors)
+ * these are the points at distance 0 from each other; inner product has no
+ * such notion, so identical vectors get no special treatment there.
+ */
+static inline bool
+HnswIdentical(const HnswDist *d, const void *a, const void *b)
+{
+	return d->metric != HNSW_METRIC_IP && memcmp(a, b, d->vbytes) == 0;
+}
 
 static inline float
 HnswDistance(const HnswDist *d, const void *a, const void *b)
@@ -339,6 +351,7 @@ typedef struct HnswSearch
 	int			nfilter;		/* filter columns of the index */
 } HnswSearch;
 
+extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
 extern void HnswSearchReset(HnswSearch *s);
 extern int32 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef,
@@ -361,6 +374,9 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   IndexInfo *indexInfo);
 extern void HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 							 ItemPointer heaptid, bool building);
+extern void HnswAddBacklink(Relation index, const HnswMetaPageData *meta,
+							const HnswDist *d, ItemPointer ntid, int level,
+							ItemPointer newtid, const void *newvec, float newdist);
 extern bool HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta,
 								ItemPointer tid, const void *vec, const char *filter,
 								ItemPointer heaptid);

@@ -187,6 +187,7 @@ MemInsert(HnswBuildState *bs, int32 id)
 	int			l;
 	int			top;
 	int			nseeds;
+	int32		spliced;
 
 	if (bs->entry < 0)
 	{
@@ -253,7 +254,7 @@ MemInsert(HnswBuildState *bs, int32 id)
 			bs->found[i] = HnswHeapPop(&bs->res);
 		nseeds = n;
 
-		for (i = 0; l == top && i < n && bs->found[i].dist == 0.0f; i++)
+		for (i = 0; l == top && i < n && i < 4; i++)
 		{
 			BuildNode  *dup = &bs->nodes[bs->found[i].idx];
 
@@ -274,6 +275,46 @@ MemInsert(HnswBuildState *bs, int32 id)
 			nb[i] = bs->found[bs->pick[i]].idx;
 		node->counts[l] = k;
 
+		/*
+		 * Identical vectors form a cycle through their level-0 links (see
+		 * README): if we copy neighbour P, take P's identical neighbour Q
+		 * instead of P and make P point to us in Q's place.
+		 */
+		spliced = -1;
+		if (l == 0 && bs->d.metric != HNSW_METRIC_IP)
+		{
+			for (i = 0; i < k; i++)
+			{
+				BuildNode  *pn = &bs->nodes[nb[i]];
+				int32	   *pl = NodeLevelNbrs(bs, pn, 0);
+				int			j,
+							qj = -1;
+
+				if (!HnswIdentical(&bs->d, pn->vec, q))
+					continue;
+				spliced = nb[i];
+				for (j = 0; j < pn->counts[0]; j++)
+					if (pl[j] != id && HnswIdentical(&bs->d, bs->nodes[pl[j]].vec, q))
+					{
+						qj = j;
+						break;
+					}
+				if (qj >= 0)
+				{
+					int			t;
+
+					for (t = 0; t < k && nb[t] != pl[qj]; t++)
+						;
+					if (t == k)
+						nb[i] = pl[qj];
+					pl[qj] = id;
+				}
+				else
+					MemAddLink(bs, spliced, id, 0, 0.0f);
+				break;
+			}
+		}
+
 		/* backlinks; MemAddLink reuses res, found survives via copies */
 		{
 			HnswHeapItem *chosen = palloc(sizeof(HnswHeapItem) * Max(k, 1));
@@ -283,7 +324,8 @@ MemInsert(HnswBuildState *bs, int32 id)
 				chosen[i] = bs->found[bs->pick[i]];
 			memcpy(seeds, bs->found, sizeof(HnswHeapItem) * n);
 			for (i = 0; i < k; i++)
-				MemAddLink(bs, chosen[i].idx, id, l, chosen[i].dist);
+				if (chosen[i].idx != spliced)
+					MemAddLink(bs, chosen[i].idx, id, l, chosen[i].dist);
 			memcpy(bs->found, seeds, sizeof(HnswHeapItem) * n);
 			pfree(chosen);
 			pfree(seeds);

@@ -92,6 +92,11 @@ StartSearch(IndexScanDesc scan)
 	int			ef = hnsw_ef_search;
 
 	so->started = true;
+	if (scan->numberOfOrderBys == 0 && scan->numberOfKeys == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot scan hnsw index without order"),
+				 errhint("Use ORDER BY column <-> constant LIMIT k.")));
 	if (scan->numberOfKeys > 0)
 	{
 		so->filter = HnswFilterPrepare(index, scan->keyData, scan->numberOfKeys);
