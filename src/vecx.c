@@ -69,4 +69,5 @@ void
 _PG_init(void)
 {
 	VecxSimdInit();
+	IvfpqInit();
 }
