@@ -29,6 +29,18 @@ SHLIB_LINK = -lopenblas -lm
 
 EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
 
+# Optional CUDA kernels: make WITH_CUDA=1 (needs nvcc).  The runtime is
+# linked statically so the library loads on hosts without a driver.
+ifeq ($(WITH_CUDA),1)
+NVCC ?= nvcc
+CUDA_HOME ?= $(abspath $(dir $(shell command -v $(NVCC)))..)
+PG_CPPFLAGS += -DVECX_WITH_CUDA
+# Linked as an extra object rather than listed in OBJS: PGXS would want
+# LLVM bitcode for every OBJS entry, and nvcc makes none.
+SHLIB_LINK += src/gpu/gpu_cuda.o -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread -lstdc++
+EXTRA_CLEAN += src/gpu/gpu_cuda.o
+endif
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -41,3 +53,10 @@ $(OBJS): $(wildcard src/*.h src/*/*.h src/am/*/*.h)
 .PHONY: unittest
 unittest:
 	$(MAKE) -C test/unit PG_CONFIG=$(PG_CONFIG) run
+
+
+ifeq ($(WITH_CUDA),1)
+$(shlib): src/gpu/gpu_cuda.o
+src/gpu/gpu_cuda.o: src/gpu/gpu_cuda.cu src/gpu/gpu.h
+	$(NVCC) -O2 -Xcompiler -fPIC -I$(srcdir)/src -c $< -o $@
+endif

@@ -3,7 +3,7 @@
 # (C unit tests, fuzz smoke, pg_regress, TAP) on throwaway clusters, print a
 # summary and exit non-zero if anything failed.
 #
-#   scripts/test.sh                 everything
+#   scripts/test.sh                 everything (stages: build unit fuzz gpu regress tap)
 #   VECX_STAGES="regress tap" scripts/test.sh     only some stages
 #   PROVE_TESTS=test/tap/010_hnsw_wal.pl scripts/test.sh   some TAP files
 #   PG_CONFIG=/path/to/pg_config scripts/test.sh  another installation
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . scripts/lib.sh
 
-stages=${VECX_STAGES:-"build unit fuzz regress tap"}
+stages=${VECX_STAGES:-"build unit fuzz gpu regress tap"}
 passed=0
 failed=0
 failed_names=""
@@ -58,6 +58,20 @@ stage_fuzz() {
 	test/fuzz/run.sh smoke
 }
 
+# The CUDA code must compile wherever nvcc exists; its test checks the
+# no-device contract here and the kernels themselves where a GPU is present.
+stage_gpu() {
+	command -v nvcc >/dev/null || { log "no nvcc: GPU code not compiled"; return 0; }
+	make -s -C test/gpu clean run || return 1
+	rm -rf "$work/cuda"
+	cp -a "$top" "$work/cuda"
+	make -s -C "$work/cuda" clean >/dev/null
+	make -s -C "$work/cuda" PG_CONFIG="$PG_CONFIG" WITH_CUDA=1 COPT=-Werror >/dev/null || return 1
+	nm "$work/cuda/vecx.so" >"$work/cuda/nm.txt"
+	grep -q cudaLaunchKernel "$work/cuda/nm.txt" || { log "CUDA kernel not linked"; return 1; }
+	log "extension links with WITH_CUDA=1"
+}
+
 copy_tree() {
 	rm -rf "$work/tree"
 	cp -a "$top" "$work/tree"
@@ -100,7 +114,7 @@ stage_tap() {
 	return $rc
 }
 
-for s in build unit fuzz regress tap; do
+for s in build unit fuzz gpu regress tap; do
 	has_stage "$s" || continue
 	run_stage "$s" "stage_$s"
 	# Nothing else means anything if the build failed.

@@ -75,15 +75,31 @@ vecx_cpu_has_avx512(void)
 #endif
 }
 
+int
+vecx_simd_supported(const VecxKernels *k)
+{
+	if (k == NULL)
+		return 0;
+	if (k == &vecx_kernels_scalar)
+		return 1;
+	if (k == vecx_kernels_avx512)
+		return vecx_cpu_has_avx512();
+	if (k == vecx_kernels_avx2)
+		return vecx_cpu_has_avx2();
+	/* every AArch64 CPU has Advanced SIMD with half conversions */
+	if (k == vecx_kernels_neon)
+		return 1;
+	return 0;
+}
+
 const VecxKernels *
 vecx_simd_best(void)
 {
-	if (vecx_kernels_avx512 != NULL && vecx_cpu_has_avx512())
+	if (vecx_simd_supported(vecx_kernels_avx512))
 		return vecx_kernels_avx512;
-	if (vecx_kernels_avx2 != NULL && vecx_cpu_has_avx2())
+	if (vecx_simd_supported(vecx_kernels_avx2))
 		return vecx_kernels_avx2;
-	/* every AArch64 CPU has Advanced SIMD with half conversions */
-	if (vecx_kernels_neon != NULL)
+	if (vecx_simd_supported(vecx_kernels_neon))
 		return vecx_kernels_neon;
 	return &vecx_kernels_scalar;
 }

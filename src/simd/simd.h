@@ -71,6 +71,12 @@ extern const VecxKernels *vecx_simd_select(int force_scalar);
 /* Best table the CPU supports, ignoring vecx.simd. */
 extern const VecxKernels *vecx_simd_best(void);
 
+/*
+ * Whether this CPU can run the given table (NULL: no).  For tests and
+ * benchmarks that run every available table.
+ */
+extern int	vecx_simd_supported(const VecxKernels *k);
+
 /* Scalar helpers for single values (exact IEEE round to nearest even). */
 extern float vecx_half_to_float(vecx_half h);
 extern vecx_half vecx_float_to_half(float f);

@@ -1,0 +1,187 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_parse.c
+ *	  Unit tests for the vector text parser (src/types/vecparse.c).
+ *
+ * Compiled to a no-op (with a message) until vecparse.c exists; the
+ * Makefile defines VECX_HAVE_VECPARSE when it does.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit.h"
+
+#ifndef VECX_HAVE_VECPARSE
+
+void
+test_parse(void)
+{
+	printf("parser: src/types/vecparse.c not present, parser tests skipped\n");
+}
+
+#else
+
+#include "types/vecparse.h"
+
+#define PMAX 16001
+
+static float pout[PMAX + 1];
+
+/*
+ * Parse s with maxdim; check the status, and for OK the values (expect,
+ * nexpect).  The text must be unchanged and nothing written at
+ * out[maxdim] (a canary).
+ */
+static void
+expect_parse(const char *s, int maxdim, VecxParseStatus want,
+			 const float *expect, int nexpect)
+{
+	size_t		len = strlen(s);
+	char	   *buf = malloc(len + 1);
+	int			ndim = -1,
+				i;
+	const char *errpos = NULL;
+	VecxParseStatus st;
+
+	memcpy(buf, s, len + 1);
+	pout[maxdim] = 12345.0f;
+	st = vecx_parse_vector(buf, pout, maxdim, &ndim, &errpos);
+	CHECK(st == want, "parse \"%.60s\" maxdim %d: status %d, expected %d",
+		  s, maxdim, (int) st, (int) want);
+	CHECK(memcmp(buf, s, len + 1) == 0, "parse \"%.60s\" modified its input", s);
+	CHECK(pout[maxdim] == 12345.0f, "parse \"%.60s\" wrote past maxdim", s);
+	if (st == VECX_PARSE_OK && want == VECX_PARSE_OK && expect != NULL)
+	{
+		int			bad = 0;
+
+		CHECK(ndim == nexpect, "parse \"%.60s\": ndim %d, expected %d",
+			  s, ndim, nexpect);
+		for (i = 0; i < nexpect && i < ndim; i++)
+			bad += memcmp(&pout[i], &expect[i], sizeof(float)) != 0;
+		CHECK(bad == 0, "parse \"%.60s\": %d values differ", s, bad);
+	}
+	if (st != VECX_PARSE_OK)
+		CHECK(errpos != NULL && errpos >= buf && errpos <= buf + len,
+			  "parse \"%.60s\": errpos outside the input", s);
+	free(buf);
+}
+
+/* Where errpos points for a failing input (offset into s, -1 if none). */
+static long
+parse_errpos(const char *s, int maxdim)
+{
+	const char *errpos = NULL;
+	int			ndim;
+
+	if (vecx_parse_vector(s, pout, maxdim, &ndim, &errpos) == VECX_PARSE_OK ||
+		errpos == NULL)
+		return -1;
+	return errpos - s;
+}
+
+void
+test_parse(void)
+{
+	static const float v123[] = {1, 2, 3};
+	static const float vmix[] = {1, 2.5f, -300};
+	static const float vforms[] = {-0.0f, 1, 0.5f, 5, 1e-3f, 12};
+	static const float vlim[] = {FLT_MAX, -FLT_MAX, FLT_MIN};
+	static char big[PMAX * 3 + 8];
+	long		before = unit_passed + unit_failed;
+	uint64_t	x = 88172645463325252ULL;
+	int			i,
+				pos;
+
+	/* valid forms */
+	expect_parse("[1,2,3]", 16000, VECX_PARSE_OK, v123, 3);
+	expect_parse("[ 1 , 2.5 , -3e2 ]", 16000, VECX_PARSE_OK, vmix, 3);
+	expect_parse("  [1,2,3]  ", 16000, VECX_PARSE_OK, v123, 3);
+	expect_parse("[\t1,\n2 ,3\r]", 16000, VECX_PARSE_OK, v123, 3);
+	expect_parse("[-0,+1,.5,5.,1E-3,1.2e1]", 16000, VECX_PARSE_OK, vforms, 6);
+	expect_parse("[3.4028235e38,-3.4028235e38,1.17549435e-38]", 16000,
+				 VECX_PARSE_OK, vlim, 3);
+	expect_parse("[1,2,3]", 3, VECX_PARSE_OK, v123, 3);
+	expect_parse("[1]", 1, VECX_PARSE_OK, v123, 1);
+
+	/* empty, too many */
+	expect_parse("[]", 16000, VECX_PARSE_EMPTY, NULL, 0);
+	expect_parse("[ ]", 16000, VECX_PARSE_EMPTY, NULL, 0);
+	expect_parse("[1,2,3]", 2, VECX_PARSE_TOO_MANY, NULL, 0);
+	expect_parse("[1,2]", 1, VECX_PARSE_TOO_MANY, NULL, 0);
+
+	/* out of range, not finite */
+	expect_parse("[1e39]", 16000, VECX_PARSE_OUT_OF_RANGE, NULL, 0);
+	expect_parse("[1,-1e39]", 16000, VECX_PARSE_OUT_OF_RANGE, NULL, 0);
+	expect_parse("[3.5e38]", 16000, VECX_PARSE_OUT_OF_RANGE, NULL, 0);
+	expect_parse("[1e400]", 16000, VECX_PARSE_OUT_OF_RANGE, NULL, 0);
+	expect_parse("[NaN]", 16000, VECX_PARSE_NOT_FINITE, NULL, 0);
+	expect_parse("[1,Infinity]", 16000, VECX_PARSE_NOT_FINITE, NULL, 0);
+	expect_parse("[-Infinity,1]", 16000, VECX_PARSE_NOT_FINITE, NULL, 0);
+
+	/* syntax */
+	{
+		static const char *const bad[] = {
+			"", " ", "1,2", "[1,2", "[1,,2]", "[1 2]", "[a]", "[1,]", "[,1]",
+			"[1]x", "[1] 2", "[[1]]", "(1,2)", "[1;2]", "[1e]", "[-]", "[.]",
+			"[1,2]]", "[", "]", "[--1]", "[1..2]"
+		};
+
+		for (i = 0; i < (int) (sizeof(bad) / sizeof(bad[0])); i++)
+			expect_parse(bad[i], 16000, VECX_PARSE_SYNTAX, NULL, 0);
+	}
+	CHECK(parse_errpos("[1,2,x]", 16000) == 5, "errpos at the bad element: %ld",
+		  parse_errpos("[1,2,x]", 16000));
+
+	/* the largest vector, one element too many, and no write past it */
+	pos = 0;
+	big[pos++] = '[';
+	for (i = 0; i < 16000; i++)
+	{
+		big[pos++] = (char) ('0' + i % 10);
+		big[pos++] = ',';
+	}
+	big[pos - 1] = ']';
+	big[pos] = '\0';
+	expect_parse(big, 16000, VECX_PARSE_OK, NULL, 0);
+	CHECK(pout[15999] == 9.0f && pout[0] == 0.0f, "16000 elements parsed");
+	expect_parse(big, 15999, VECX_PARSE_TOO_MANY, NULL, 0);
+
+	/* every finite float printed with %.9g reads back bit-identical */
+	{
+		int			bad = 0;
+
+		for (i = 0; i < 200000; i++)
+		{
+			char		txt[64];
+			float		f;
+			uint32_t	u;
+			int			ndim;
+			const char *errpos;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			u = (uint32_t) x;
+			memcpy(&f, &u, 4);
+			if (!isfinite(f))
+				continue;
+			snprintf(txt, sizeof(txt), "[%.9g]", (double) f);
+			if (vecx_parse_vector(txt, pout, 1, &ndim, &errpos) != VECX_PARSE_OK ||
+				ndim != 1 || memcmp(&pout[0], &f, 4) != 0)
+			{
+				if (bad++ < 5)
+					fprintf(stderr, "round trip %s -> %.9g\n", txt, pout[0]);
+			}
+		}
+		CHECK(bad == 0, "%%.9g round trip: %d wrong", bad);
+	}
+	printf("parser: %ld checks\n", unit_passed + unit_failed - before);
+}
+
+#endif
