@@ -38,11 +38,14 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		spc_seq_page_cost;
 	double		spc_random_page_cost;
 
-	/* Only ORDER BY distance scans can use the index */
+	/*
+	 * Only ORDER BY distance scans can use the index (it holds no NULLs):
+	 * price anything else above even a disabled sequential scan.
+	 */
 	if (path->indexorderbys == NIL)
 	{
-		*indexStartupCost = disable_cost;
-		*indexTotalCost = disable_cost;
+		*indexStartupCost = 1.0e100;
+		*indexTotalCost = 1.0e100;
 		*indexSelectivity = 0;
 		*indexCorrelation = 0;
 		*indexPages = 0;
