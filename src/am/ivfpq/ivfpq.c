@@ -21,6 +21,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
+#include "simd/pq.h"
 #include "simd/simd.h"
 
 int			ivfpq_probes = 1;
@@ -214,12 +215,23 @@ IvfpqSubOffsets(int dims, int m, int *suboff)
 		suboff[j] = (int) (((int64) j * dims) / m);
 }
 
+/*
+ * Default sub-vector count.  4 bits: one dimension per code (16 levels
+ * each) while that fits a fast-scan block page, else the fewest dimensions
+ * per code that fit.  8 bits: two dimensions per code, entries within a
+ * third of a page.  Coarser codes only loosen the re-rank bound (more heap
+ * re-checks); recall does not depend on them.
+ */
 int
 IvfpqAutoM(int dims, int nbits)
 {
-	int			m = (dims + 1) / 2;
+	if (nbits == 4)
+	{
+		int			per = (dims + IVFPQ_FS_MAX_M - 1) / IVFPQ_FS_MAX_M;
 
-	return Min(m, IVFPQ_MAX_M);
+		return (dims + per - 1) / per;
+	}
+	return Min((dims + 1) / 2, 2700);
 }
 
 int
@@ -288,6 +300,110 @@ IvfpqGetEntry(Relation index, Page page, BlockNumber blkno, OffsetNumber off, in
 				 errmsg("index \"%s\" contains corrupted entry at block %u offset %u",
 						RelationGetRelationName(index), blkno, off)));
 	return (IvfpqEntry *) PageGetItem(page, iid);
+}
+
+/*
+ * IvfpqInitDataPage
+ *		A new, empty data page of a list: an item page, or an empty
+ *		fast-scan block.
+ */
+void
+IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list)
+{
+	if (st->fastscan)
+	{
+		IvfpqInitPage(page, IVFPQ_PAGE_BLOCK, list);
+		memset(IvfpqRawData(page), 0, st->blocksize);
+		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + st->blocksize;
+	}
+	else
+		IvfpqInitPage(page, IVFPQ_PAGE_DATA, list);
+}
+
+/*
+ * IvfpqCheckDataPage
+ *		Validate a data page of list "list"; returns the block payload for
+ *		fast-scan pages (NULL for item pages).
+ */
+char *
+IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page, BlockNumber blkno, int list)
+{
+	IvfpqPageOpaque opaque;
+
+	IvfpqCheckPage(index, page, blkno, st->fastscan ? IVFPQ_PAGE_BLOCK : IVFPQ_PAGE_DATA);
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->list != (uint32) list)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" block %u belongs to list %u, expected %d",
+						RelationGetRelationName(index), blkno, opaque->list, list)));
+	if (!st->fastscan)
+		return NULL;
+	if (((PageHeader) page)->pd_lower != MAXALIGN(SizeOfPageHeaderData) + st->blocksize ||
+		IvfpqBlockCount(IvfpqRawData(page)) > IVFPQ_FS_SLOTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains corrupted block page %u",
+						RelationGetRelationName(index), blkno),
+				 errdetail("%u entries at offset %zu, pd_lower %u.",
+						   IvfpqBlockCount(IvfpqRawData(page)), (size_t) MAXALIGN(SizeOfPageHeaderData),
+						   ((PageHeader) page)->pd_lower)));
+	return IvfpqRawData(page);
+}
+
+bool
+IvfpqDataPageHasRoom(IvfpqState *st, Page page)
+{
+	if (st->fastscan)
+		return IvfpqBlockCount(IvfpqRawData(page)) < IVFPQ_FS_SLOTS;
+	return PageGetFreeSpace(page) >= MAXALIGN(st->entrysize);
+}
+
+/* Add an entry to a data page known to have room; false if it had none. */
+bool
+IvfpqDataPageAdd(IvfpqState *st, Page page, IvfpqEntry *entry)
+{
+	if (st->fastscan)
+	{
+		char	   *blk = IvfpqRawData(page);
+		int			n = IvfpqBlockCount(blk);
+
+		if (n >= IVFPQ_FS_SLOTS)
+			return false;
+		IvfpqBlockSet(st, blk, n, entry);
+		IvfpqBlockCount(blk) = n + 1;
+		return true;
+	}
+	return PageAddItem(page, (Item) entry, st->entrysize, InvalidOffsetNumber,
+					   false, false) != InvalidOffsetNumber;
+}
+
+/* Store an entry (codes packed two per byte) in a block slot. */
+void
+IvfpqBlockSet(IvfpqState *st, char *blk, int slot, IvfpqEntry *entry)
+{
+	uint8	   *codes = IvfpqBlockCodes(blk);
+	int			j;
+
+	memcpy(IvfpqBlockTid(blk, slot), &entry->tid, 6);
+	IvfpqBlockErr(blk)[slot] = entry->err;
+	IvfpqBlockNorm(blk)[slot] = entry->norm;
+	for (j = 0; j < st->m; j++)
+		vecx_pq_block_set(codes, j, slot, (entry->codes[j >> 1] >> ((j & 1) * 4)) & 15);
+}
+
+/* Copy slot "from" over slot "to" (vacuum fills holes with the last). */
+void
+IvfpqBlockMove(IvfpqState *st, char *blk, int from, int to)
+{
+	uint8	   *codes = IvfpqBlockCodes(blk);
+	int			j;
+
+	memmove(IvfpqBlockTid(blk, to), IvfpqBlockTid(blk, from), 6);
+	IvfpqBlockErr(blk)[to] = IvfpqBlockErr(blk)[from];
+	IvfpqBlockNorm(blk)[to] = IvfpqBlockNorm(blk)[from];
+	for (j = 0; j < st->m; j++)
+		vecx_pq_block_set(codes, j, to, vecx_pq_block_get(codes, j, from));
 }
 
 /*
@@ -381,7 +497,8 @@ IvfpqGetState(Relation index)
 		meta.m < 0 || meta.m > IVFPQ_MAX_M || meta.m > Max(meta.dims, 1) ||
 		(meta.trained && (meta.dims < 1 || meta.m < 1)) ||
 		meta.entrysize != (int) IVFPQ_ENTRY_SIZE(meta.trained ? IvfpqCodeBytes(meta.m, meta.nbits) : 0) ||
-		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE))
+		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||
+		(meta.fastscan && (!meta.trained || meta.nbits != 4 || meta.m > IVFPQ_FS_MAX_M)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has a corrupted metapage",
@@ -417,6 +534,9 @@ IvfpqGetState(Relation index)
 	st->nbits = meta.nbits;
 	st->ksub = 1 << meta.nbits;
 	st->trained = meta.trained != 0;
+	st->fastscan = meta.fastscan != 0;
+	st->ngroups = (meta.m + 3) / 4;
+	st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
 	st->entrysize = meta.entrysize;
 	st->codebytes = meta.trained ? IvfpqCodeBytes(meta.m, meta.nbits) : 0;
 	st->dirStart = meta.dirStart;

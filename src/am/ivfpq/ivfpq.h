@@ -38,7 +38,8 @@
 #define IVFPQ_PAGE_CODEBOOK		2
 #define IVFPQ_PAGE_CENTROID		3
 #define IVFPQ_PAGE_DIRECTORY	4
-#define IVFPQ_PAGE_DATA			5
+#define IVFPQ_PAGE_DATA			5	/* entries as page items */
+#define IVFPQ_PAGE_BLOCK		6	/* one fast-scan block of 32 entries */
 
 /* Support function: returns the operator class's IvfpqKind */
 #define IVFPQ_KIND_PROC			1
@@ -109,7 +110,8 @@ typedef struct IvfpqMetaPageData
 	uint32		centroidPages;
 	BlockNumber dirStart;
 	uint32		dirPages;
-	uint32		reserved[4];
+	uint32		fastscan;		/* data pages are fast-scan blocks */
+	uint32		reserved[3];
 } IvfpqMetaPageData;
 
 typedef IvfpqMetaPageData *IvfpqMetaPage;
@@ -141,6 +143,32 @@ typedef struct IvfpqEntry
 
 #define IVFPQ_ENTRY_SIZE(codebytes) (offsetof(IvfpqEntry, codes) + (codebytes))
 
+/*
+ * Fast-scan block pages (4-bit codes): the raw payload holds up to 16
+ * entries, columns first, codes transposed as src/simd/pq.h describes.
+ *
+ *   offset  size          field
+ *   0       2             number of entries n (0..16); slots 0..n-1 in use
+ *   2       6             reserved
+ *   8       16 * 6        heap TIDs
+ *   104     16 * 4        err
+ *   168     16 * 4        norm
+ *   232     32 * ngroups  codes (ngroups = ceil(m / 4))
+ */
+#define IVFPQ_FS_SLOTS			16
+#define IVFPQ_FS_TIDS			8
+#define IVFPQ_FS_ERR			(IVFPQ_FS_TIDS + IVFPQ_FS_SLOTS * 6)
+#define IVFPQ_FS_NORM			(IVFPQ_FS_ERR + IVFPQ_FS_SLOTS * 4)
+#define IVFPQ_FS_CODES			(IVFPQ_FS_NORM + IVFPQ_FS_SLOTS * 4)
+#define IVFPQ_FS_SIZE(ngroups)	(IVFPQ_FS_CODES + 32 * (Size) (ngroups))
+#define IVFPQ_FS_MAX_M			((int) ((IVFPQ_RAW_BYTES - IVFPQ_FS_CODES) / 32) * 4)
+
+#define IvfpqBlockCount(blk)	(*(uint16 *) (blk))
+#define IvfpqBlockTid(blk, i)	((ItemPointer) ((blk) + IVFPQ_FS_TIDS + 6 * (i)))
+#define IvfpqBlockErr(blk)		((float *) ((blk) + IVFPQ_FS_ERR))
+#define IvfpqBlockNorm(blk)		((float *) ((blk) + IVFPQ_FS_NORM))
+#define IvfpqBlockCodes(blk)	((uint8 *) ((blk) + IVFPQ_FS_CODES))
+
 /* Reloptions */
 typedef struct IvfpqOptions
 {
@@ -166,6 +194,9 @@ typedef struct IvfpqState
 	int			nbits;
 	int			ksub;			/* 1 << nbits */
 	bool		trained;
+	bool		fastscan;		/* block pages */
+	int			ngroups;		/* ceil(m / 4) */
+	Size		blocksize;		/* IVFPQ_FS_SIZE(ngroups) */
 	int			entrysize;
 	int			codebytes;
 	BlockNumber dirStart;
@@ -194,6 +225,13 @@ extern void IvfpqSubOffsets(int dims, int m, int *suboff);
 extern int	IvfpqAutoM(int dims, int nbits);
 extern int	IvfpqCodeBytes(int m, int nbits);
 extern void IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out);
+extern void IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list);
+extern char *IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page,
+								BlockNumber blkno, int list);
+extern bool IvfpqDataPageHasRoom(IvfpqState *st, Page page);
+extern bool IvfpqDataPageAdd(IvfpqState *st, Page page, IvfpqEntry *entry);
+extern void IvfpqBlockSet(IvfpqState *st, char *blk, int slot, IvfpqEntry *entry);
+extern void IvfpqBlockMove(IvfpqState *st, char *blk, int from, int to);
 
 /* ivfpqkmeans.c */
 extern void IvfpqKmeans(const float *x, int n, int d, int k, int iters,

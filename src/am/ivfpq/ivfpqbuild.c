@@ -219,7 +219,6 @@ BuildAppend(IvfpqBuildState *bs, int list, IvfpqEntry *entry)
 {
 	Relation	index = bs->index;
 	IvfpqListDir *dir = &bs->dir[list];
-	int			entrysize = bs->st->entrysize;
 	Buffer		buf;
 	Buffer		newbuf;
 
@@ -227,10 +226,9 @@ BuildAppend(IvfpqBuildState *bs, int list, IvfpqEntry *entry)
 	{
 		buf = ReadBuffer(index, dir->tail);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		if (PageGetFreeSpace(BufferGetPage(buf)) >= MAXALIGN(entrysize))
+		if (IvfpqDataPageHasRoom(bs->st, BufferGetPage(buf)))
 		{
-			if (PageAddItem(BufferGetPage(buf), (Item) entry, entrysize,
-							InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+			if (!IvfpqDataPageAdd(bs->st, BufferGetPage(buf), entry))
 				elog(ERROR, "failed to add entry to index \"%s\"", RelationGetRelationName(index));
 			MarkBufferDirty(buf);
 			UnlockReleaseBuffer(buf);
@@ -241,8 +239,8 @@ BuildAppend(IvfpqBuildState *bs, int list, IvfpqEntry *entry)
 		buf = InvalidBuffer;
 
 	newbuf = NewPage(index, IVFPQ_PAGE_DATA, list);
-	if (PageAddItem(BufferGetPage(newbuf), (Item) entry, entrysize,
-					InvalidOffsetNumber, false, false) == InvalidOffsetNumber)
+	IvfpqInitDataPage(bs->st, BufferGetPage(newbuf), list);
+	if (!IvfpqDataPageAdd(bs->st, BufferGetPage(newbuf), entry))
 		elog(ERROR, "failed to add entry to index \"%s\"", RelationGetRelationName(index));
 	MarkBufferDirty(newbuf);
 	if (BufferIsValid(buf))
@@ -455,6 +453,9 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		st->trained = true;
 		st->codebytes = IvfpqCodeBytes(m, nbits);
 		st->entrysize = IVFPQ_ENTRY_SIZE(st->codebytes);
+		st->ngroups = (m + 3) / 4;
+		st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
+		st->fastscan = nbits == 4 && m <= IVFPQ_FS_MAX_M;
 		st->suboff = palloc(sizeof(int) * (m + 1));
 		IvfpqSubOffsets(bs.dims, m, st->suboff);
 		cbsize = mul_size(mul_size(sizeof(float), bs.dims), st->ksub);
@@ -498,6 +499,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		bs.sample = NULL;
 
 		InitMeta(&meta, bs.kind, bs.dims, lists, m, nbits, true);
+		meta.fastscan = st->fastscan ? 1 : 0;
 		meta.codebookStart = WriteRaw(index, IVFPQ_PAGE_CODEBOOK, (char *) st->codebook,
 									  cbsize, &meta.codebookPages);
 		meta.centroidStart = WriteRaw(index, IVFPQ_PAGE_CENTROID, (char *) st->centroids,

@@ -102,7 +102,6 @@ IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry)
 	IvfpqListDir dir;
 	BlockNumber blkno;
 	GenericXLogState *state;
-	Size		itemsz = MAXALIGN(st->entrysize);
 
 	dirbuf = ReadBuffer(index, dirblk);
 	LockBuffer(dirbuf, BUFFER_LOCK_EXCLUSIVE);
@@ -118,20 +117,14 @@ IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry)
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
-		IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DATA);
+		IvfpqCheckDataPage(index, st, page, blkno, list);
 		opaque = IvfpqPageGetOpaque(page);
-		if (opaque->list != (uint32) list)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" block %u belongs to list %u, expected %d",
-							RelationGetRelationName(index), blkno, opaque->list, list)));
 
-		if (PageGetFreeSpace(page) >= itemsz)
+		if (IvfpqDataPageHasRoom(st, page))
 		{
 			state = GenericXLogStart(index);
 			page = GenericXLogRegisterBuffer(state, buf, 0);
-			if (PageAddItem(page, (Item) entry, st->entrysize, InvalidOffsetNumber,
-							false, false) == InvalidOffsetNumber)
+			if (!IvfpqDataPageAdd(st, page, entry))
 				elog(ERROR, "failed to add entry to index \"%s\" block %u",
 					 RelationGetRelationName(index), blkno);
 			if (dir.insertpage != blkno)
@@ -161,9 +154,8 @@ IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry)
 
 	state = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(state, newbuf, GENERIC_XLOG_FULL_IMAGE);
-	IvfpqInitPage(page, IVFPQ_PAGE_DATA, list);
-	if (PageAddItem(page, (Item) entry, st->entrysize, InvalidOffsetNumber,
-					false, false) == InvalidOffsetNumber)
+	IvfpqInitDataPage(st, page, list);
+	if (!IvfpqDataPageAdd(st, page, entry))
 		elog(ERROR, "failed to add entry to a new page of index \"%s\"",
 			 RelationGetRelationName(index));
 	if (BufferIsValid(buf))

@@ -16,6 +16,15 @@
  * estimate and the executor's exact distance: the executor raises an error
  * if an exact distance is below the value the index returned.
  *
+ * Fast-scan (block pages, 4-bit codes): per list the float lookup table is
+ * quantized to uint8 and block entries are scored together with the SIMD
+ * kernel of src/simd/pq.h (16 entries per call).  The quantized sum gives a looser, still valid,
+ * bound.  Candidates sit in a min-heap on their bound; when a candidate
+ * with only the loose bound reaches the top, its exact float ADC is
+ * computed from the copy of its block kept in scan memory (refinement) and
+ * it goes back into the heap.  Only candidates that reach the top are ever
+ * refined, which is a few times k.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -32,13 +41,26 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
+#include "simd/pq.h"
 #include "simd/simd.h"
 
 typedef struct IvfpqCandidate
 {
-	double		lb;
+	double		lb;				/* lower bound of the exact distance */
 	ItemPointerData tid;
+	bool		refine;			/* lb is the loose fast-scan bound */
+	uint8		slot;			/* slot in the block copy */
+	int32		block;			/* block copy index */
+	int32		probe;			/* index into the per-list data */
 } IvfpqCandidate;
+
+/* What refinement needs of each probed list */
+typedef struct IvfpqProbe
+{
+	double		qc;				/* q . c (inner product) */
+	double		cnorm;			/* |c| */
+	float	   *lut;			/* m * ksub float table (L2; NULL for ip) */
+} IvfpqProbe;
 
 typedef struct IvfpqListOrder
 {
@@ -57,12 +79,22 @@ typedef struct IvfpqScanOpaqueData
 	IvfpqListOrder *order;		/* lists by increasing distance to query */
 	int			norder;
 	int			nprobed;
-	IvfpqCandidate *cands;
+	IvfpqCandidate *cands;		/* min-heap on lb */
 	int			ncands;
 	int			maxcands;
-	int			next;
-	float	   *lut;
+	int			returned;		/* this round */
+	float	   *lut;			/* inner product: the query's table */
 	float	   *rq;
+	uint8	   *qlut;			/* quantized table, ngroups * 64 */
+	IvfpqProbe *probes;			/* per probed list, indexed by probe number */
+	char	   *blocks;			/* copies of fast-scan blocks */
+	int			nblocks;
+	int			maxblocks;
+	vecx_pq_fastscan_fn fastscan;
+	IvfpqState	st;				/* scalar fields of the cached state */
+	int64		nrefined;		/* statistics for DEBUG2 */
+	int64		nreturned;
+	int64		nscored;
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
@@ -94,8 +126,14 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->query = NULL;
 	so->order = NULL;
 	so->cands = NULL;
-	so->ncands = so->maxcands = so->next = 0;
+	so->ncands = so->maxcands = so->returned = 0;
 	so->norder = so->nprobed = 0;
+	so->nrefined = so->nreturned = so->nscored = 0;
+	so->lut = so->rq = NULL;
+	so->qlut = NULL;
+	so->probes = NULL;
+	so->blocks = NULL;
+	so->nblocks = so->maxblocks = 0;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -114,20 +152,50 @@ CompareListOrder(const void *a, const void *b)
 	return x->list - y->list;
 }
 
-static int
-CompareCandidates(const void *a, const void *b)
+/* Binary min-heap on lb over so->cands[0..ncands) */
+static inline bool
+CandLess(const IvfpqCandidate *a, const IvfpqCandidate *b)
 {
-	const IvfpqCandidate *x = a;
-	const IvfpqCandidate *y = b;
-
-	if (x->lb != y->lb)
-		return x->lb < y->lb ? -1 : 1;
-	return ItemPointerCompare((ItemPointer) &x->tid, (ItemPointer) &y->tid);
+	if (a->lb != b->lb)
+		return a->lb < b->lb;
+	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid) < 0;
 }
 
 static void
-AddCandidate(IvfpqScanOpaque so, double lb, ItemPointer tid)
+SiftDown(IvfpqCandidate *h, int n, int i)
 {
+	IvfpqCandidate x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && CandLess(&h[c + 1], &h[c]))
+			c++;
+		if (!CandLess(&h[c], &x))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static void
+Heapify(IvfpqCandidate *h, int n)
+{
+	int			i;
+
+	for (i = n / 2 - 1; i >= 0; i--)
+		SiftDown(h, n, i);
+}
+
+static IvfpqCandidate *
+AddCandidate(IvfpqScanOpaque so)
+{
+	IvfpqCandidate *c;
+
 	if (so->ncands == so->maxcands)
 	{
 		int			newmax = so->maxcands == 0 ? 1024 : so->maxcands * 2;
@@ -142,9 +210,87 @@ AddCandidate(IvfpqScanOpaque so, double lb, ItemPointer tid)
 			so->cands = repalloc_huge(so->cands, sizeof(IvfpqCandidate) * newmax);
 		so->maxcands = newmax;
 	}
-	so->cands[so->ncands].lb = lb;
-	so->cands[so->ncands].tid = *tid;
-	so->ncands++;
+	c = &so->cands[so->ncands++];
+	c->refine = false;
+	c->slot = 0;
+	c->block = -1;
+	c->probe = -1;
+	return c;
+}
+
+/*
+ * Block copies take about a megabyte per query.  Allocating that afresh
+ * for every scan costs page faults (large chunks are mmap'ed), so one
+ * buffer per backend is kept across scans and lent to one scan at a time;
+ * a callback on the scan's memory context returns it, also on error.
+ */
+static char *block_cache = NULL;
+static Size block_cache_size = 0;
+static bool block_cache_busy = false;
+
+#define IVFPQ_BLOCK_CACHE_MAX	((Size) 64 * 1024 * 1024)
+
+static void
+ReleaseBlockCache(void *arg)
+{
+	block_cache_busy = false;
+}
+
+/* Room for one more block copy; returns its address. */
+static char *
+AddBlock(IvfpqScanOpaque so, Size blocksize)
+{
+	if (so->nblocks == so->maxblocks)
+	{
+		int			newmax = so->maxblocks == 0 ? 256 : so->maxblocks * 2;
+		Size		bytes = mul_size(blocksize, newmax);
+
+		if (so->blocks == NULL && !block_cache_busy && bytes <= IVFPQ_BLOCK_CACHE_MAX)
+		{
+			/* borrow the backend's buffer */
+			MemoryContextCallback *cb = MemoryContextAlloc(so->cxt, sizeof(MemoryContextCallback));
+
+			if (block_cache_size < bytes)
+			{
+				if (block_cache)
+					pfree(block_cache);
+				block_cache = NULL;
+				block_cache_size = 0;
+				block_cache = MemoryContextAllocHuge(TopMemoryContext, bytes);
+				block_cache_size = bytes;
+			}
+			block_cache_busy = true;
+			cb->func = ReleaseBlockCache;
+			cb->arg = NULL;
+			MemoryContextRegisterResetCallback(so->cxt, cb);
+			so->blocks = block_cache;
+			so->maxblocks = (int) (block_cache_size / blocksize);
+		}
+		else if (so->blocks == NULL)
+		{
+			so->blocks = MemoryContextAllocHuge(so->cxt, bytes);
+			so->maxblocks = newmax;
+		}
+		else if (so->blocks == block_cache && bytes <= IVFPQ_BLOCK_CACHE_MAX)
+		{
+			/* grow the borrowed buffer, keeping its contents */
+			block_cache = repalloc_huge(block_cache, bytes);
+			block_cache_size = bytes;
+			so->blocks = block_cache;
+			so->maxblocks = newmax;
+		}
+		else
+		{
+			char	   *nb = MemoryContextAllocHuge(so->cxt, bytes);
+
+			memcpy(nb, so->blocks, blocksize * so->nblocks);
+			if (so->blocks != block_cache)
+				pfree(so->blocks);
+			so->blocks = nb;
+			so->maxblocks = newmax;
+		}
+	}
+	return so->blocks + blocksize * so->nblocks++;
 }
 
 /*
@@ -222,6 +368,15 @@ BuildLut(IvfpqState *st, const float *v, float *lut, bool ip)
 		float	   *out = lut + (Size) j * st->ksub;
 		int			k;
 
+		/* the common one-dimension case, in a form the compiler vectorizes */
+		if (dsub == 1 && !ip)
+		{
+			float		v0 = vs[0];
+
+			for (k = 0; k < st->ksub; k++)
+				out[k] = (v0 - cb[k]) * (v0 - cb[k]);
+			continue;
+		}
 		for (k = 0; k < st->ksub; k++)
 		{
 			const float *w = cb + (Size) k * dsub;
@@ -243,100 +398,260 @@ BuildLut(IvfpqState *st, const float *v, float *lut, bool ip)
 	}
 }
 
+/* Margin for float32 rounding, relative to the magnitudes involved */
+static inline double
+RelMargin(int dims)
+{
+	return 1e-4 + 1.2e-7 * Max(dims, 1);
+}
+
+/*
+ * Lower bound of the exact distance from an estimate of d(q, x')^2 (L2,
+ * cosine) or of q . x' (inner product; pass an upper bound of it).
+ */
+static inline double
+LowerBound(IvfpqScanOpaque so, double est, float err, float norm, double cnorm)
+{
+	double		rel = RelMargin(so->dims);
+
+	if (so->st.metric == IVFPQ_METRIC_IP)
+		return -est - (double) so->qnorm * err -
+			rel * so->qnorm * ((double) norm + cnorm + err);
+	else
+	{
+		double		d = sqrt(Max(0.0, est));
+		double		l2 = d - err - rel * (d + err) - 1e-5 * ((double) so->qnorm + norm);
+
+		if (so->st.metric == IVFPQ_METRIC_COSINE)
+		{
+			l2 = Max(l2, 0.0);
+			return l2 * l2 / 2 - 1e-4;
+		}
+		return l2;
+	}
+}
+
+/*
+ * Quantize a float table (m x 16) to uint8 in fast-scan order so that the
+ * largest possible sum fits in uint16.  Returns the scale; *bias gets the
+ * sum of the per-sub-quantizer minimums.
+ */
+static double
+QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
+{
+	int			m = so->st.m;
+	double		maxrange = 0,
+				sumrange = 0,
+				scale;
+	float		fscale;
+	int			j,
+				k;
+
+	*bias = 0;
+	for (j = 0; j < m; j++)
+	{
+		const float *l = lut + j * 16;
+		float		mn = l[0],
+					mx = l[0];
+
+		for (k = 1; k < 16; k++)
+		{
+			mn = Min(mn, l[k]);
+			mx = Max(mx, l[k]);
+		}
+		*bias += mn;
+		maxrange = Max(maxrange, (double) mx - mn);
+		sumrange += (double) mx - mn;
+	}
+	if (maxrange <= 0)
+		scale = 1.0;
+	else
+		scale = Min(255.0 / maxrange, (65535.0 - m) / sumrange);
+
+	/*
+	 * Round to nearest in float; the caller allows 0.51 quanta of error per
+	 * sub-quantizer, which covers the rounding of this arithmetic too.
+	 */
+	fscale = (float) scale;
+	memset(qlut, 0, so->st.ngroups * 64);
+	for (j = 0; j < m; j++)
+	{
+		const float *l = lut + j * 16;
+		uint8	   *q = qlut + vecx_pq_lut_index(j, 0);
+		float		mn = l[0];
+
+		for (k = 1; k < 16; k++)
+			mn = Min(mn, l[k]);
+		for (k = 0; k < 16; k++)
+		{
+			/* l[k] >= mn, and (l[k] - mn) * scale <= 255 up to rounding */
+			int			v = (int) ((l[k] - mn) * fscale + 0.5f);
+
+			q[k] = (uint8) (v > 255 ? 255 : v);
+		}
+	}
+	return scale;
+}
+
 /*
  * Score every entry of one list and add it to the candidates.
  */
 static void
-ScanList(IndexScanDesc scan, IvfpqState *st, int list, float cdist)
+ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
+	IvfpqProbe *pr = &so->probes[probe];
 	IvfpqListDir dir;
 	BlockNumber blkno;
-	double		rel = 1e-4 + 1.2e-7 * Max(st->dims, 1);
-	double		qc = 0;
-	double		cnorm = 0;
 	double		neg_inf = -get_float8_infinity();
-	bool		ip = st->metric == IVFPQ_METRIC_IP;
-	bool		cosine = st->metric == IVFPQ_METRIC_COSINE;
+	bool		ip = so->st.metric == IVFPQ_METRIC_IP;
+	const float *lut = NULL;
+	double		scale = 1,
+				bias = 0;
 
-	if (st->trained)
+	pr->qc = 0;
+	pr->cnorm = 0;
+	pr->lut = NULL;
+	if (so->st.trained)
 	{
-		const float *c = st->centroids + (Size) list * st->dims;
+		const float *c = st->centroids + (Size) list * so->st.dims;
 		int			i;
 
-		cnorm = sqrt((double) st->cnorms[list]);
+		pr->cnorm = sqrt((double) st->cnorms[list]);
 		if (ip)
-			qc = cdist;			/* q . c, computed when ordering lists */
+		{
+			pr->qc = cdist;		/* q . c, computed when ordering lists */
+			lut = so->lut;
+		}
 		else
 		{
-			for (i = 0; i < st->dims; i++)
+			for (i = 0; i < so->st.dims; i++)
 				so->rq[i] = so->query[i] - c[i];
-			BuildLut(st, so->rq, so->lut, false);
+			pr->lut = MemoryContextAlloc(so->cxt, sizeof(float) * so->st.m * so->st.ksub);
+			BuildLut(st, so->rq, pr->lut, false);
+			lut = pr->lut;
 		}
+		if (so->st.fastscan)
+			scale = QuantizeLut(so, lut, so->qlut, &bias);
 	}
 
-	IvfpqReadDir(index, st->dirStart, list, &dir);
+	IvfpqReadDir(index, so->st.dirStart, list, &dir);
 	blkno = dir.head;
 	while (BlockNumberIsValid(blkno))
 	{
 		Buffer		buf;
 		Page		page;
-		OffsetNumber off,
-					maxoff;
-		IvfpqPageOpaque opaque;
+		char	   *blk;
+		BlockNumber next;
 
 		CHECK_FOR_INTERRUPTS();
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DATA);
-		opaque = IvfpqPageGetOpaque(page);
-		if (opaque->list != (uint32) list)
-			ereport(ERROR,
-					(errcode(ERRCODE_INDEX_CORRUPTED),
-					 errmsg("index \"%s\" block %u belongs to list %u, expected %d",
-							RelationGetRelationName(index), blkno, opaque->list, list)));
+		blk = IvfpqCheckDataPage(index, &so->st, page, blkno, list);
+		next = IvfpqPageGetOpaque(page)->nextblkno;
 
-		maxoff = PageGetMaxOffsetNumber(page);
-		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		if (blk != NULL)
 		{
-			IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, st->entrysize);
-			double		lb;
+			/* fast-scan block: copy it, then score its 16 entries at once */
+			char	   *copy = AddBlock(so, so->st.blocksize);
+			int			n = IvfpqBlockCount(blk);
+			uint16		sums[IVFPQ_FS_SLOTS];
+			double		half = 0.51 * so->st.m;
+			int			i;
 
-			if (e == NULL)
-				continue;
-			if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !st->trained)
-				lb = neg_inf;
-			else if (ip)
+			memcpy(copy, blk, so->st.blocksize);
+			UnlockReleaseBuffer(buf);
+			if (n > 0)
+				so->fastscan(IvfpqBlockCodes(copy), so->qlut, so->st.ngroups, sums);
+			for (i = 0; i < n; i++)
 			{
-				double		est = qc + AdcSum(so->lut, e->codes, st->m, st->nbits);
-				double		slack = (double) so->qnorm * e->err;
+				IvfpqCandidate *cand = AddCandidate(so);
+				float		err = IvfpqBlockErr(copy)[i];
+				float		norm = IvfpqBlockNorm(copy)[i];
+				double		est;
 
-				lb = -est - slack - rel * so->qnorm * (e->norm + cnorm + e->err);
-			}
-			else
-			{
-				double		d = sqrt(Max(0.0, (double) AdcSum(so->lut, e->codes, st->m, st->nbits)));
-				double		l2 = d - e->err - rel * (d + e->err) - 1e-5 * (so->qnorm + e->norm);
-
-				if (cosine)
-				{
-					l2 = Max(l2, 0.0);
-					lb = l2 * l2 / 2 - 1e-4;
-				}
+				/* sum of the float table within the quantization error */
+				if (ip)
+					est = pr->qc + bias + (sums[i] + half) / scale;
 				else
-					lb = l2;
+					est = bias + (sums[i] - half) / scale;
+				memcpy(&cand->tid, IvfpqBlockTid(copy, i), 6);
+				cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
+				cand->refine = true;
+				cand->slot = i;
+				cand->block = so->nblocks - 1;
+				cand->probe = probe;
 			}
-			AddCandidate(so, lb, &e->tid);
 		}
-		blkno = opaque->nextblkno;
-		UnlockReleaseBuffer(buf);
+		else
+		{
+			OffsetNumber off,
+						maxoff = PageGetMaxOffsetNumber(page);
+
+			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, so->st.entrysize);
+				IvfpqCandidate *cand;
+
+				if (e == NULL)
+					continue;
+				cand = AddCandidate(so);
+				cand->tid = e->tid;
+				if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !so->st.trained)
+					cand->lb = neg_inf;
+				else
+				{
+					double		est = AdcSum(lut, e->codes, so->st.m, so->st.nbits);
+
+					if (ip)
+						est += pr->qc;
+					cand->lb = LowerBound(so, est, e->err, e->norm, pr->cnorm);
+				}
+			}
+			UnlockReleaseBuffer(buf);
+		}
+		blkno = next;
 	}
 }
 
 /*
- * Probe the next lists (up to "count") and sort the new candidates.
+ * Replace a candidate's fast-scan bound by the exact float ADC bound.
+ */
+static void
+Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
+{
+	const char *blk = so->blocks + so->st.blocksize * cand->block;
+	const uint8 *codes = IvfpqBlockCodes(blk);
+	IvfpqProbe *pr = &so->probes[cand->probe];
+	const float *lut = so->st.metric == IVFPQ_METRIC_IP ? so->lut : pr->lut;
+	int			slot = cand->slot;
+	float		s0 = 0,
+				s1 = 0;
+	double		est,
+				lb;
+	int			j;
+
+	for (j = 0; j + 1 < so->st.m; j += 2)
+	{
+		s0 += lut[j * 16 + vecx_pq_block_get(codes, j, slot)];
+		s1 += lut[(j + 1) * 16 + vecx_pq_block_get(codes, j + 1, slot)];
+	}
+	if (j < so->st.m)
+		s0 += lut[j * 16 + vecx_pq_block_get(codes, j, slot)];
+	est = (double) s0 + s1;
+	if (so->st.metric == IVFPQ_METRIC_IP)
+		est += pr->qc;
+	lb = LowerBound(so, est, IvfpqBlockErr(blk)[slot], IvfpqBlockNorm(blk)[slot], pr->cnorm);
+	/* both are valid bounds: keep the larger */
+	cand->lb = Max(cand->lb, lb);
+	cand->refine = false;
+	so->nrefined++;
+}
+
+/*
+ * Probe the next lists (up to "count") and heap the new candidates.
  */
 static void
 ProbeLists(IndexScanDesc scan, IvfpqState *st, int count)
@@ -345,13 +660,12 @@ ProbeLists(IndexScanDesc scan, IvfpqState *st, int count)
 	int			end = Min(so->norder, so->nprobed + count);
 
 	so->ncands = 0;
-	so->next = 0;
+	so->nblocks = 0;
+	so->returned = 0;
 	for (; so->nprobed < end; so->nprobed++)
-		ScanList(scan, st, so->order[so->nprobed].list, so->order[so->nprobed].dist);
-	if (so->ncands > 1)
-		qsort(so->cands, so->ncands, sizeof(IvfpqCandidate), CompareCandidates);
-	if (ivfpq_rerank > 0 && so->ncands > ivfpq_rerank)
-		so->ncands = ivfpq_rerank;
+		ScanList(scan, st, so->nprobed, so->order[so->nprobed].list, so->order[so->nprobed].dist);
+	so->nscored += so->ncands;
+	Heapify(so->cands, so->ncands);
 }
 
 /*
@@ -366,6 +680,9 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	int			l;
 
 	so->started = true;
+	so->st = *st;
+	so->dims = st->dims;
+	so->fastscan = vecx_pq_fastscan_select(vecx_kernels == &vecx_kernels_scalar);
 	if (key->sk_flags & SK_ISNULL)
 	{
 		so->done = true;
@@ -381,15 +698,16 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		so->order[0].dist = 0;
 		so->norder = 1;
 		so->qnorm = 0;
+		so->probes = palloc0(sizeof(IvfpqProbe));
 		MemoryContextSwitchTo(oldcxt);
 		ProbeLists(scan, st, 1);
 		return;
 	}
 
-	so->dims = st->dims;
 	so->query = palloc(mul_size(sizeof(float), st->dims));
 	so->rq = palloc(mul_size(sizeof(float), st->dims));
-	so->lut = palloc(mul_size(mul_size(sizeof(float), st->m), st->ksub));
+	so->qlut = palloc0(mul_size(st->ngroups, 64));
+	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), st->lists));
 	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -422,6 +740,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		/* ScanList wants q . c */
 		for (l = 0; l < st->lists; l++)
 			so->order[l].dist = -so->order[l].dist;
+		so->lut = palloc(mul_size(mul_size(sizeof(float), st->m), st->ksub));
 		BuildLut(st, so->query, so->lut, true);
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -433,6 +752,7 @@ bool
 ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	IvfpqCandidate *top;
 
 	if (scan->numberOfOrderBys != 1)
 		ereport(ERROR,
@@ -453,26 +773,38 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 	if (so->done)
 		return false;
 
-	while (so->next >= so->ncands)
+	for (;;)
 	{
-		IvfpqState *st;
-
-		/* Iterative scan: continue with the next lists, if allowed */
-		if (ivfpq_max_probes <= so->nprobed || so->nprobed >= so->norder)
+		if (so->ncands == 0 || (ivfpq_rerank > 0 && so->returned >= ivfpq_rerank))
 		{
-			so->done = true;
-			return false;
+			/* Iterative scan: continue with the next lists, if allowed */
+			if (ivfpq_max_probes <= so->nprobed || so->nprobed >= so->norder)
+			{
+				so->done = true;
+				return false;
+			}
+			ProbeLists(scan, IvfpqGetState(scan->indexRelation),
+					   Min(ivfpq_probes, ivfpq_max_probes - so->nprobed));
+			continue;
 		}
-		st = IvfpqGetState(scan->indexRelation);
-		ProbeLists(scan, st, Min(ivfpq_probes, ivfpq_max_probes - so->nprobed));
+		top = &so->cands[0];
+		if (!top->refine)
+			break;
+		Refine(so, top);
+		SiftDown(so->cands, so->ncands, 0);
 	}
 
-	scan->xs_heaptid = so->cands[so->next].tid;
+	scan->xs_heaptid = top->tid;
 	scan->xs_recheck = false;
 	scan->xs_recheckorderby = true;
-	scan->xs_orderbyvals[0] = Float8GetDatum(so->cands[so->next].lb);
+	scan->xs_orderbyvals[0] = Float8GetDatum(top->lb);
 	scan->xs_orderbynulls[0] = false;
-	so->next++;
+	so->returned++;
+	so->nreturned++;
+
+	/* pop */
+	so->cands[0] = so->cands[--so->ncands];
+	SiftDown(so->cands, so->ncands, 0);
 	return true;
 }
 
@@ -481,6 +813,8 @@ ivfpqendscan(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
+	elog(DEBUG2, "ivfpq scan: %lld entries scored, %lld refined, %lld returned",
+		 (long long) so->nscored, (long long) so->nrefined, (long long) so->nreturned);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;

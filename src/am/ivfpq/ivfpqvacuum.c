@@ -30,14 +30,23 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			IndexBulkDeleteCallback callback, void *callback_state)
 {
 	Relation	index = info->index;
-	IvfpqState *st = IvfpqGetState(index);
+	IvfpqState *cached = IvfpqGetState(index);
+	IvfpqState	stcopy = *cached;
+	IvfpqState *st = &stcopy;
 	int			lists = st->lists;
 	int			entrysize = st->entrysize;
 	BlockNumber dirStart = st->dirStart;
 	int			list;
 
-	/* st may be freed by an invalidation from here on: use the copies */
-	st = NULL;
+	/*
+	 * The cached state may be freed by an invalidation while we wait for
+	 * locks: work on a copy of its scalar fields (the arrays it points to
+	 * are not used here).
+	 */
+	stcopy.suboff = NULL;
+	stcopy.codebook = NULL;
+	stcopy.centroids = NULL;
+	stcopy.cnorms = NULL;
 
 	for (list = 0; list < lists; list++)
 	{
@@ -56,43 +65,79 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			OffsetNumber off,
 						maxoff;
 			IvfpqPageOpaque opaque;
+			char	   *blk;
 
 			vacuum_delay_point();
 			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
 			LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
-			IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DATA);
+			blk = IvfpqCheckDataPage(index, st, page, blkno, list);
 			opaque = IvfpqPageGetOpaque(page);
-			if (opaque->list != (uint32) list)
-				ereport(ERROR,
-						(errcode(ERRCODE_INDEX_CORRUPTED),
-						 errmsg("index \"%s\" block %u belongs to list %u, expected %d",
-								RelationGetRelationName(index), blkno, opaque->list, list)));
 
-			maxoff = PageGetMaxOffsetNumber(page);
-			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			if (blk != NULL)
 			{
-				IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, entrysize);
+				/* fast-scan block: count dead slots first, then fill holes */
+				int			n = IvfpqBlockCount(blk);
+				bool		dead[IVFPQ_FS_SLOTS];
+				int			i;
 
-				if (e == NULL)
-					continue;
-				if (callback && callback(&e->tid, callback_state))
-					deletable[ndeletable++] = off;
-				else
-					stats->num_index_tuples += 1;
+				for (i = 0; i < n; i++)
+				{
+					ItemPointerData tid;
+
+					memcpy(&tid, IvfpqBlockTid(blk, i), 6);
+					dead[i] = callback && callback(&tid, callback_state);
+					if (dead[i])
+						ndeletable++;
+					else
+						stats->num_index_tuples += 1;
+				}
+				if (ndeletable > 0)
+				{
+					GenericXLogState *state = GenericXLogStart(index);
+					char	   *wblk = IvfpqRawData(GenericXLogRegisterBuffer(state, buf, 0));
+
+					/* downwards: the last slot moved into a hole is alive */
+					for (i = n - 1; i >= 0; i--)
+					{
+						if (!dead[i])
+							continue;
+						if (i != n - 1)
+							IvfpqBlockMove(st, wblk, n - 1, i);
+						n--;
+						dead[i] = dead[n];
+					}
+					IvfpqBlockCount(wblk) = n;
+					GenericXLogFinish(state);
+					stats->tuples_removed += ndeletable;
+				}
 			}
-
-			if (ndeletable > 0)
+			else
 			{
-				GenericXLogState *state = GenericXLogStart(index);
-				Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
+				maxoff = PageGetMaxOffsetNumber(page);
+				for (off = FirstOffsetNumber; off <= maxoff; off++)
+				{
+					IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, entrysize);
 
-				PageIndexMultiDelete(wpage, deletable, ndeletable);
-				GenericXLogFinish(state);
-				stats->tuples_removed += ndeletable;
+					if (e == NULL)
+						continue;
+					if (callback && callback(&e->tid, callback_state))
+						deletable[ndeletable++] = off;
+					else
+						stats->num_index_tuples += 1;
+				}
+
+				if (ndeletable > 0)
+				{
+					GenericXLogState *state = GenericXLogStart(index);
+					Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
+
+					PageIndexMultiDelete(wpage, deletable, ndeletable);
+					GenericXLogFinish(state);
+					stats->tuples_removed += ndeletable;
+				}
 			}
-			if (!BlockNumberIsValid(firstfree) &&
-				PageGetFreeSpace(page) >= MAXALIGN(entrysize))
+			if (!BlockNumberIsValid(firstfree) && IvfpqDataPageHasRoom(st, page))
 				firstfree = blkno;
 			blkno = opaque->nextblkno;
 			UnlockReleaseBuffer(buf);

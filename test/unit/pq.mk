@@ -1,0 +1,18 @@
+# pq.mk: unit test of the PQ fast-scan kernels (src/simd/pq*.c), included
+# by the Makefile; adds test_pq to "all", "run" and "clean".
+PQ_SRCS = $(TOP)/src/simd/pq_fastscan.c $(TOP)/src/simd/pq_fastscan_avx2.c
+
+all: test_pq
+run: run-pq
+clean: clean-pq
+
+test_pq: test_pq.c $(PQ_SRCS) $(TOP)/src/simd/pq.h
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ test_pq.c $(PQ_SRCS)
+
+run-pq: test_pq
+	./test_pq
+
+clean-pq:
+	rm -f test_pq
+
+.PHONY: run-pq clean-pq
