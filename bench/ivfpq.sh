@@ -74,7 +74,7 @@ cp "$work/ivfpq.png" bench/out/ivfpq.png
 {
 	echo "# ivfpq vs Faiss, Fashion-MNIST 60,000 x 784, L2, k=10, 1,000 queries, one client/thread"
 	echo "# $(date -u +%FT%TZ) $(uname -m) $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "# vecx: COPY ${load_s}s; CREATE INDEX (lists=256, pq_m=392, pq_bits=4) ${build_s}s;" \
+	echo "# vecx: COPY ${load_s}s; CREATE INDEX (lists=256, default pq_m and pq_bits) ${build_s}s;" \
 		"index $size bytes = $(echo "scale=3; $size / $raw" | bc)x raw float32 ($raw bytes)"
 	echo "# faiss IVF256,PQ392x4fs,RFlat: train+add ${faiss_build}s; build ratio vecx/faiss" \
 		"$(echo "scale=2; $build_s / $faiss_build" | bc)"

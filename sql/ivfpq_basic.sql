@@ -69,6 +69,31 @@ SET ivfpq.rerank = 3;
 SELECT count(*) FROM (SELECT id FROM ivt ORDER BY v <-> '[0.5, 0.5, 0.5, 0.5]' LIMIT 10) s;
 RESET ivfpq.rerank;
 
+-- other page formats and code shapes: item pages (8-bit codes) and a
+-- sub-vector count that is not a multiple of four; insert, delete, vacuum
+CREATE TABLE ivi AS SELECT * FROM ivt;
+CREATE FUNCTION ivi_check(q vector) RETURNS bool LANGUAGE sql AS $$
+	SELECT array(SELECT id FROM ivi ORDER BY v <-> q LIMIT 10) =
+		array(SELECT id FROM ivi WHERE v IS NOT NULL ORDER BY l2_distance(v, q), id LIMIT 10) $$;
+SET ivfpq.probes = 4;
+CREATE INDEX ivi_idx ON ivi USING ivfpq (v vector_l2_ops) WITH (lists = 4, pq_bits = 8);
+DELETE FROM ivi WHERE id % 3 = 0;
+VACUUM ivi;
+INSERT INTO ivi VALUES (7001, '[0.5, 0.5, 0.5, 0.5]');
+SELECT ivi_check('[0.5, 0.5, 0.5, 0.5]') AS items_exact, ivi_check('[1, -1, 1, -1]') AS items_exact2;
+DROP INDEX ivi_idx;
+CREATE INDEX ivi_idx ON ivi USING ivfpq (v vector_l2_ops) WITH (lists = 4, pq_m = 3);
+DELETE FROM ivi WHERE id % 5 = 0;
+VACUUM ivi;
+INSERT INTO ivi VALUES (7002, '[0.4, 0.5, 0.5, 0.5]');
+SELECT ivi_check('[0.5, 0.5, 0.5, 0.5]') AS m3_exact, ivi_check('[1, -1, 1, -1]') AS m3_exact2;
+-- the scalar kernels give the same answers
+SET vecx.simd = scalar;
+SELECT ivi_check('[0.5, 0.5, 0.5, 0.5]') AS scalar_exact;
+RESET vecx.simd;
+DROP TABLE ivi;
+DROP FUNCTION ivi_check;
+
 -- inner product and cosine, vector and halfvec
 CREATE INDEX ivt_ip ON ivt USING ivfpq (v vector_ip_ops) WITH (lists = 8);
 CREATE INDEX ivt_cos ON ivt USING ivfpq (v vector_cosine_ops) WITH (lists = 8);

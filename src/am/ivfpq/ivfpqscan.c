@@ -413,9 +413,10 @@ static inline double
 LowerBound(IvfpqScanOpaque so, double est, float err, float norm, double cnorm)
 {
 	double		rel = RelMargin(so->dims);
+	double		lb;
 
 	if (so->st.metric == IVFPQ_METRIC_IP)
-		return -est - (double) so->qnorm * err -
+		lb = -est - (double) so->qnorm * err -
 			rel * so->qnorm * ((double) norm + cnorm + err);
 	else
 	{
@@ -425,10 +426,13 @@ LowerBound(IvfpqScanOpaque so, double est, float err, float norm, double cnorm)
 		if (so->st.metric == IVFPQ_METRIC_COSINE)
 		{
 			l2 = Max(l2, 0.0);
-			return l2 * l2 / 2 - 1e-4;
+			lb = l2 * l2 / 2 - 1e-4;
 		}
-		return l2;
+		else
+			lb = l2;
 	}
+
+	return lb;
 }
 
 /*
@@ -463,7 +467,7 @@ QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 		maxrange = Max(maxrange, (double) mx - mn);
 		sumrange += (double) mx - mn;
 	}
-	if (maxrange <= 0)
+	if (maxrange <= 0 || !isfinite(maxrange) || !isfinite(sumrange))
 		scale = 1.0;
 	else
 		scale = Min(255.0 / maxrange, (65535.0 - m) / sumrange);
@@ -627,20 +631,32 @@ Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
 	IvfpqProbe *pr = &so->probes[cand->probe];
 	const float *lut = so->st.metric == IVFPQ_METRIC_IP ? so->lut : pr->lut;
 	int			slot = cand->slot;
+	int			m = so->st.m;
+	int			full = m / 4;
 	float		s0 = 0,
-				s1 = 0;
+				s1 = 0,
+				s2 = 0,
+				s3 = 0;
 	double		est,
 				lb;
-	int			j;
+	int			g,
+				j;
 
-	for (j = 0; j + 1 < so->st.m; j += 2)
+	/* whole groups of four sub-vectors: two code bytes each */
+	for (g = 0; g < full; g++)
 	{
-		s0 += lut[j * 16 + vecx_pq_block_get(codes, j, slot)];
-		s1 += lut[(j + 1) * 16 + vecx_pq_block_get(codes, j + 1, slot)];
+		uint8		b0 = codes[g * 32 + slot];
+		uint8		b1 = codes[g * 32 + 16 + slot];
+		const float *l = lut + g * 64;
+
+		s0 += l[b0 & 15];
+		s1 += l[16 + (b0 >> 4)];
+		s2 += l[32 + (b1 & 15)];
+		s3 += l[48 + (b1 >> 4)];
 	}
-	if (j < so->st.m)
+	for (j = full * 4; j < m; j++)
 		s0 += lut[j * 16 + vecx_pq_block_get(codes, j, slot)];
-	est = (double) s0 + s1;
+	est = ((double) s0 + s1) + ((double) s2 + s3);
 	if (so->st.metric == IVFPQ_METRIC_IP)
 		est += pr->qc;
 	lb = LowerBound(so, est, IvfpqBlockErr(blk)[slot], IvfpqBlockNorm(blk)[slot], pr->cnorm);
@@ -797,6 +813,9 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 	scan->xs_heaptid = top->tid;
 	scan->xs_recheck = false;
 	scan->xs_recheckorderby = true;
+	/* overflowing magnitudes give no usable bound: let the executor decide */
+	if (isnan(top->lb))
+		top->lb = -get_float8_infinity();
 	scan->xs_orderbyvals[0] = Float8GetDatum(top->lb);
 	scan->xs_orderbynulls[0] = false;
 	so->returned++;
