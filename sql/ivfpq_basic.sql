@@ -166,6 +166,24 @@ SET ivfpq.rerank = -1;
 SET ivfpq.max_probes = -1;
 SHOW ivfpq.probes;
 
+-- memory limits: an error with a hint, never an overflow
+CREATE TABLE ivm (id int, v vector(4));
+INSERT INTO ivm SELECT i, ARRAY[sin(i), cos(i), sin(i * 3), cos(i * 5)]::real[]::vector FROM generate_series(1, 3000) i;
+SET maintenance_work_mem = '1MB';
+CREATE INDEX ON ivm USING ivfpq (v vector_l2_ops) WITH (lists = 2500);
+RESET maintenance_work_mem;
+DROP TABLE ivm;
+
+-- the largest dimension: 16000 (codes of 17 dimensions each)
+CREATE TABLE ivd (id int, v vector(16000));
+INSERT INTO ivd SELECT i, ARRAY(SELECT sin(i * j * 0.001) FROM generate_series(1, 16000) j)::real[]::vector
+	FROM generate_series(1, 40) i;
+CREATE INDEX ON ivd USING ivfpq (v vector_l2_ops) WITH (lists = 4);
+SET ivfpq.probes = 4;
+SELECT array(SELECT id FROM ivd ORDER BY v <-> (SELECT v FROM ivd WHERE id = 7) LIMIT 5) =
+	array(SELECT id FROM ivd ORDER BY l2_distance(v, (SELECT v FROM ivd WHERE id = 7)), id LIMIT 5) AS dim16000_exact;
+DROP TABLE ivd;
+
 -- operator classes validate
 SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
 	WHERE a.amname = 'ivfpq' ORDER BY opcname;

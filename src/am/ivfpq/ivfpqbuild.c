@@ -42,7 +42,9 @@ typedef struct IvfpqBuildState
 	int			dims;			/* 0 until known */
 
 	/* sampling */
-	int			samplecap;		/* wanted sample size */
+	int			samplecap;		/* sample size limit */
+	int			samplewant;		/* sample size k-means would like */
+	int			samplealloc;	/* rows allocated in sample */
 	int			nsample;
 	float	   *sample;
 	double		seen;			/* indexable rows seen */
@@ -60,6 +62,7 @@ typedef struct IvfpqBuildState
 	float	   *residual;
 	IvfpqEntry *entry;
 	int			nbatch;
+	int			batchcap;		/* rows per assignment block */
 	double		indtuples;
 
 	MemoryContext tmpcxt;
@@ -73,37 +76,22 @@ MaintenanceBytes(void)
 
 /*
  * Decide the sample size once the dimensions are known: as many rows as
- * k-means needs, within maintenance_work_mem after the fixed arrays.
+ * k-means needs, within half of maintenance_work_mem (the other half is
+ * for the centroids and the training arrays, checked once the number of
+ * lists is known).  The array grows as rows arrive, so small tables cost
+ * little.
  */
 static void
 InitSample(IvfpqBuildState *bs)
 {
-	double		budget = (double) MaintenanceBytes();
-	double		fixed;
+	double		rowbytes = (double) bs->dims * sizeof(float);
 	double		want = Max((double) bs->lists * IVFPQ_SAMPLES_PER_LIST, IVFPQ_MIN_SAMPLES);
-	double		fit;
+	double		fit = floor((double) MaintenanceBytes() / 2 / rowbytes);
 
-	/* centroids (float) + sums (double) + assignment block + codebook */
-	fixed = (double) bs->lists * bs->dims * (sizeof(float) * 2 + sizeof(double)) +
-		(double) Min(1024, (1 << 22) / bs->lists) * bs->lists * sizeof(float) +
-		(double) bs->dims * 256 * sizeof(float);
-	fit = (budget - fixed) / ((double) bs->dims * sizeof(float) + 2 * sizeof(int));
-	if (fit < bs->lists)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("memory required to build ivfpq index with %d lists of %d dimensions exceeds maintenance_work_mem",
-						bs->lists, bs->dims),
-				 errhint("Increase maintenance_work_mem or use fewer lists.")));
-	if (want > fit)
-	{
-		ereport(NOTICE,
-				(errmsg("ivfpq training sample limited to %.0f rows by maintenance_work_mem", floor(fit)),
-				 errhint("Increase maintenance_work_mem to train on up to %.0f rows.", want)));
-		want = floor(fit);
-	}
-	want = Min(want, (double) INT_MAX / 2);
-	bs->samplecap = (int) want;
-	bs->sample = palloc_extended(mul_size(mul_size(sizeof(float), bs->samplecap), bs->dims),
+	bs->samplewant = (int) Min(want, (double) INT_MAX / 2);
+	bs->samplecap = (int) Max(1.0, Min(want, Min(fit, (double) INT_MAX / 2)));
+	bs->samplealloc = Min(bs->samplecap, 1024);
+	bs->sample = palloc_extended(mul_size(mul_size(sizeof(float), bs->samplealloc), bs->dims),
 								 MCXT_ALLOC_HUGE);
 }
 
@@ -133,7 +121,15 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values,
 	{
 		/* Reservoir sampling (algorithm R) */
 		if (bs->seen < bs->samplecap)
+		{
+			if (bs->nsample == bs->samplealloc)
+			{
+				bs->samplealloc = (int) Min((int64) bs->samplealloc * 2, (int64) bs->samplecap);
+				bs->sample = repalloc_huge(bs->sample,
+										   mul_size(mul_size(sizeof(float), bs->samplealloc), bs->dims));
+			}
 			slot = bs->nsample++;
+		}
 		else
 		{
 			uint64		j = pg_prng_uint64_range(&bs->rng, 0, (uint64) bs->seen);
@@ -301,7 +297,7 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values,
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(bs->tmpcxt);
 
-	if (bs->nbatch == IVFPQ_LOAD_BATCH)
+	if (bs->nbatch == bs->batchcap)
 		FlushBatch(bs);
 }
 
@@ -404,6 +400,10 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	lists = bs.lists;
 	trained = bs.nsample > 0;
+	if (bs.seen > bs.samplecap && bs.samplecap < bs.samplewant)
+		ereport(NOTICE,
+				(errmsg("ivfpq training sample limited to %d rows by maintenance_work_mem", bs.samplecap),
+				 errhint("Increase maintenance_work_mem to train on up to %d rows.", bs.samplewant)));
 	if (!trained)
 	{
 		ereport(NOTICE,
@@ -429,6 +429,25 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		int		   *assign;
 		int			npq;
 		int			i;
+
+		/*
+		 * Training memory: centroids (float), sums (double), the sgemm
+		 * distance block and the codebook, beside the sample.
+		 */
+		{
+			double		need = (double) lists * bs.dims * (sizeof(float) * 2 + sizeof(double)) +
+				(double) IvfpqAssignWorkSize(Max(Min(bs.nsample, IVFPQ_PQ_MAX_SAMPLES), IVFPQ_LOAD_BATCH), lists) +
+				(double) bs.dims * 256 * sizeof(float) +
+				(double) bs.samplealloc * bs.dims * sizeof(float);
+
+			if (need > (double) MaintenanceBytes())
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("memory required to build ivfpq index with %d lists of %d dimensions exceeds maintenance_work_mem",
+								lists, bs.dims),
+						 errdetail("About %.0f kB are needed.", need / 1024),
+						 errhint("Increase maintenance_work_mem or use fewer lists.")));
+		}
 
 		m = (opts && opts->pq_m > 0) ? opts->pq_m : IvfpqAutoM(bs.dims, nbits);
 		if (m > bs.dims)
@@ -519,11 +538,14 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_LOAD);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs.seen);
-		bs.batch = palloc_extended(mul_size(mul_size(sizeof(float), IVFPQ_LOAD_BATCH), st->dims),
+		/* a block of rows within a quarter of maintenance_work_mem */
+		bs.batchcap = (int) Max(16.0, Min((double) IVFPQ_LOAD_BATCH,
+										  (double) MaintenanceBytes() / 4 / ((double) st->dims * sizeof(float))));
+		bs.batch = palloc_extended(mul_size(mul_size(sizeof(float), bs.batchcap), st->dims),
 								   MCXT_ALLOC_HUGE);
-		bs.batchtids = palloc(sizeof(ItemPointerData) * IVFPQ_LOAD_BATCH);
-		bs.batchnorms = palloc(sizeof(float) * IVFPQ_LOAD_BATCH);
-		bs.batchassign = palloc(sizeof(int) * IVFPQ_LOAD_BATCH);
+		bs.batchtids = palloc(sizeof(ItemPointerData) * bs.batchcap);
+		bs.batchnorms = palloc(sizeof(float) * bs.batchcap);
+		bs.batchassign = palloc(sizeof(int) * bs.batchcap);
 		bs.residual = palloc(mul_size(sizeof(float), st->dims));
 		bs.entry = palloc0(st->entrysize);
 		table_index_build_scan(heap, index, indexInfo, true, true,
