@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# sanitize.sh: build vecx with AddressSanitizer + UndefinedBehaviorSanitizer,
+# install it into a private PostgreSQL sandbox whose server runs with the
+# ASan runtime preloaded, run the C unit tests, the whole pg_regress suite
+# and every TAP test against it, then fail on any sanitizer report.
+#
+#   scripts/sanitize.sh                    everything (unit, regress, tap)
+#   VECX_SAN_STAGES="regress" scripts/sanitize.sh        some stages only
+#   PROVE_TESTS="test/tap/300_recv_fuzz.pl" scripts/sanitize.sh
+#   VECX_SAN_CC=clang scripts/sanitize.sh  clang instead of gcc
+#   VECX_SAN_DIR=/path                     sandbox and work area
+#                                          (default /tmp/vecx-san)
+#
+# This is a long check (several minutes), not part of scripts/test.sh.
+#
+# The PostgreSQL binaries are not instrumented, so the ASan runtime must be
+# the first library in every server process: the sandbox's bin/postgres is
+# replaced by a wrapper that sets LD_PRELOAD and the sanitizer options and
+# execs the real binary.  Every server started from the sandbox (pg_regress
+# cluster, TAP clusters, initdb's bootstrap backend) runs instrumented while
+# psql, perl and make do not.  Reports are written to files under
+# $VECX_SAN_DIR/reports (log_path), and the server logs are searched too.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$PWD
+. scripts/lib.sh
+
+san_dir=${VECX_SAN_DIR:-/tmp/vecx-san}
+cc=${VECX_SAN_CC:-gcc}
+stages=${VECX_SAN_STAGES:-"unit regress tap"}
+sanflags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+
+vecx_need_pkgs $VECX_BASE_PKGS || exit 1
+[ "$cc" = clang ] && { vecx_need_pkgs clang libclang-rt-14-dev || exit 1; }
+
+# The ASan runtime that the instrumented library was linked against.
+case $cc in
+gcc) asan_rt=$(gcc -print-file-name=libasan.so) ;;
+clang) asan_rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so) ;;
+*) log "VECX_SAN_CC must be gcc or clang"; exit 2 ;;
+esac
+asan_rt=$(readlink -f "$asan_rt")
+[ -f "$asan_rt" ] || { log "no ASan runtime for $cc ($asan_rt)"; exit 1; }
+
+# Fresh sandbox each run: a clean copy of the system's PostgreSQL 15.
+rm -rf "$san_dir"
+mkdir -p "$san_dir"
+PG_CONFIG=$(scripts/pg-sandbox.sh "$san_dir/pg") || exit 1
+export PG_CONFIG
+bindir=$("$PG_CONFIG" --bindir)
+reports=$san_dir/reports
+mkdir -p "$reports"
+chmod 1777 "$reports"
+chmod 755 "$san_dir"
+
+# detect_leaks=0: backends free memory by dropping memory contexts at exit,
+# which LeakSanitizer would report wholesale.  detect_stack_use_after_return=0:
+# the fake stacks confuse PostgreSQL's stack depth check.
+# abort_on_error=1: a report kills the backend, so the test also fails.
+asan_options="detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0:detect_odr_violation=0:print_summary=1:log_path=$reports/asan"
+ubsan_options="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$reports/ubsan"
+
+# The runtime initialises itself lazily, on the first malloc.  In the server
+# that first malloc comes from libgpg-error's constructor, inside
+# bindtextdomain() with glibc's gettext lock held; ASan's start-up then calls
+# dlerror() after failing to find swift_demangle, dlerror() translates its
+# message through gettext, takes the same lock and the process hangs.  A
+# stub swift_demangle (it returns NULL: "cannot demangle") makes that dlsym
+# succeed, so start-up never reaches gettext.
+stub=$san_dir/swift_demangle_stub.so
+cat >"$san_dir/swift_demangle_stub.c" <<'STUB'
+#include <stddef.h>
+char	   *swift_demangle(const char *m, size_t n, char *o, size_t *l, unsigned f);
+char *
+swift_demangle(const char *m, size_t n, char *o, size_t *l, unsigned f)
+{
+	return NULL;
+}
+STUB
+gcc -shared -fPIC -O2 -o "$stub" "$san_dir/swift_demangle_stub.c" || exit 1
+
+mv "$bindir/postgres" "$bindir/postgres.real"
+cat >"$bindir/postgres" <<WRAP
+#!/bin/sh
+# Run the server with the sanitizer runtime preloaded (scripts/sanitize.sh).
+LD_PRELOAD="$asan_rt $stub\${LD_PRELOAD:+ \$LD_PRELOAD}"
+ASAN_OPTIONS="$asan_options"
+UBSAN_OPTIONS="$ubsan_options"
+export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
+exec "\$(dirname "\$0")/postgres.real" "\$@"
+WRAP
+chmod 755 "$bindir/postgres"
+
+# Build in a copy so the developer's tree keeps its ordinary objects.
+tree=$san_dir/tree
+rm -rf "$tree"
+cp -a "$top" "$tree"
+rm -rf "$tree/results" "$tree/tmp_check" "$tree/regression.diffs"
+cd "$tree" || exit 1
+make -s clean PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
+log "building vecx with $cc $sanflags"
+# COPT goes into both CFLAGS and LDFLAGS in PGXS; no LLVM bitcode (JIT
+# inlining of instrumented code is not what we want to test).
+if ! make -s -j2 PG_CONFIG="$PG_CONFIG" CC="$cc" with_llvm=no \
+	COPT="-O1 -g $sanflags" >"$san_dir/build.log" 2>&1 ||
+	! make -s install PG_CONFIG="$PG_CONFIG" with_llvm=no >>"$san_dir/build.log" 2>&1; then
+	tail -40 "$san_dir/build.log"
+	log "sanitizer build failed"
+	exit 1
+fi
+ldd "$("$PG_CONFIG" --pkglibdir)/vecx.so" | grep -q -E 'asan' ||
+	{ log "vecx.so is not linked against the ASan runtime"; exit 1; }
+[ "$(id -u)" -eq 0 ] && chown -R "$(vecx_pg_user)" "$san_dir"
+
+status=0
+
+has_stage() { case " $stages " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+if has_stage unit && [ -f test/unit/Makefile ]; then
+	log "unit tests with $sanflags"
+	if ! ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+		make -s -C test/unit CC="$cc" CFLAGS="-O1 -g -Wall $sanflags" clean run; then
+		status=1
+		log "unit tests FAILED under sanitizers"
+	fi
+fi
+
+# pg_regress and TAP through the ordinary runner; it installs nothing
+# (no build stage), so the instrumented library stays in place.
+test_stages=""
+has_stage regress && test_stages="$test_stages regress"
+has_stage tap && test_stages="$test_stages tap"
+if [ -n "$test_stages" ]; then
+	VECX_KEEP=1 VECX_STAGES="$test_stages" scripts/test.sh 2>&1 | tee "$san_dir/test.log"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+fi
+
+# Reports: sanitizer log files, then anything that went to a server log.
+found=0
+for f in "$reports"/*; do
+	[ -f "$f" ] || continue
+	found=1
+	echo "---- sanitizer report $f"
+	head -n 60 "$f"
+done
+work=$(sed -n 's/^==> kept \(.*\)$/\1/p' "$san_dir/test.log" 2>/dev/null | tail -1)
+if [ -n "$work" ] && [ -d "$work" ]; then
+	while IFS= read -r f; do
+		found=1
+		echo "---- sanitizer output in $f"
+		grep -n -E -A 30 "ERROR: AddressSanitizer|runtime error:" "$f" | head -n 60
+	done < <(grep -r -l -E "ERROR: AddressSanitizer|runtime error:" "$work" \
+		--include='*.log' 2>/dev/null)
+fi
+[ $found -eq 0 ] || status=1
+[ -n "$work" ] && [ "${VECX_KEEP:-0}" != 1 ] && rm -rf "$work"
+
+echo
+if [ $found -eq 0 ]; then
+	echo "sanitizers: no reports"
+else
+	echo "sanitizers: REPORTS FOUND (see above; files in $reports)"
+fi
+[ $status -eq 0 ] && echo "sanitize: ok" || echo "sanitize: FAILED"
+exit $status
