@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -313,7 +314,8 @@ vector_dims(PG_FUNCTION_ARGS)
 
 /*
  * Euclidean norm.  The float32 kernel is exact enough for ordinary data;
- * when squares overflow float32 (elements beyond ~1.8e19) recompute in
+ * when squares overflow float32 (elements beyond ~1.8e19) or underflow it
+ * (a sum of squares below FLT_MIN, elements below ~1e-19) recompute in
  * double so the norm of any finite vector is finite, as in pgvector.
  */
 static double
@@ -322,7 +324,7 @@ vector_norm_internal(const Vector *v)
 	float		ss = vecx_kernels->dot_f32(v->x, v->x, v->dim);
 	double		dss = 0.0;
 
-	if (likely(!isinf(ss)))
+	if (likely(ss >= FLT_MIN && !isinf(ss)))
 		return sqrt((double) ss);
 	for (int i = 0; i < v->dim; i++)
 		dss += (double) v->x[i] * (double) v->x[i];
