@@ -4,7 +4,7 @@
 # ASan runtime preloaded, run the C unit tests, the whole pg_regress suite
 # and every TAP test against it, then fail on any sanitizer report.
 #
-#   scripts/sanitize.sh                    everything (unit, regress, tap)
+#   scripts/sanitize.sh                    everything (selftest unit regress tap)
 #   VECX_SAN_STAGES="regress" scripts/sanitize.sh        some stages only
 #   PROVE_TESTS="test/tap/300_recv_fuzz.pl" scripts/sanitize.sh
 #   VECX_SAN_CC=clang scripts/sanitize.sh  clang instead of gcc
@@ -18,8 +18,10 @@
 # replaced by a wrapper that sets LD_PRELOAD and the sanitizer options and
 # execs the real binary.  Every server started from the sandbox (pg_regress
 # cluster, TAP clusters, initdb's bootstrap backend) runs instrumented while
-# psql, perl and make do not.  Reports are written to files under
-# $VECX_SAN_DIR/reports (log_path), and the server logs are searched too.
+# psql, perl and make do not.  ASan reports are written to files under
+# $VECX_SAN_DIR/reports (log_path); UBSan's go to the server logs, which are
+# searched too.  A self-test first checks that a deliberate heap overflow
+# and a deliberate signed overflow in a throwaway module are reported.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$PWD
@@ -27,7 +29,7 @@ top=$PWD
 
 san_dir=${VECX_SAN_DIR:-/tmp/vecx-san}
 cc=${VECX_SAN_CC:-gcc}
-stages=${VECX_SAN_STAGES:-"unit regress tap"}
+stages=${VECX_SAN_STAGES:-"selftest unit regress tap"}
 sanflags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 
 vecx_need_pkgs $VECX_BASE_PKGS || exit 1
@@ -81,13 +83,15 @@ gcc -shared -fPIC -O2 -o "$stub" "$san_dir/swift_demangle_stub.c" || exit 1
 
 mv "$bindir/postgres" "$bindir/postgres.real"
 cat >"$bindir/postgres" <<WRAP
-#!/bin/sh
+#!/bin/bash
 # Run the server with the sanitizer runtime preloaded (scripts/sanitize.sh).
+# argv[0] stays this wrapper's path: the postmaster records it in
+# postmaster.opts, and pg_ctl restart must come back through here.
 LD_PRELOAD="$asan_rt $stub\${LD_PRELOAD:+ \$LD_PRELOAD}"
 ASAN_OPTIONS="$asan_options"
 UBSAN_OPTIONS="$ubsan_options"
 export LD_PRELOAD ASAN_OPTIONS UBSAN_OPTIONS
-exec "\$(dirname "\$0")/postgres.real" "\$@"
+exec -a "\$0" "\$(dirname "\$0")/postgres.real" "\$@"
 WRAP
 chmod 755 "$bindir/postgres"
 
@@ -115,6 +119,86 @@ ldd "$("$PG_CONFIG" --pkglibdir)/vecx.so" | grep -q -E 'asan' ||
 status=0
 
 has_stage() { case " $stages " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+# Self-test: the set-up must be able to fail.  A throwaway module with a
+# heap overflow and a signed overflow, built with the same flags, is loaded
+# into a server from the sandbox; each must kill its backend and leave a
+# report.  Reports from here are then cleared.
+selftest() {
+	local d=$san_dir/selftest ok=0 psql
+	mkdir -p "$d"
+	cat >"$d/canary.c" <<'CANARY'
+/* canary.c: deliberate memory and UB errors for sanitize.sh's self-test */
+#include "postgres.h"
+#include "fmgr.h"
+
+#include <stdlib.h>
+
+PG_MODULE_MAGIC;
+
+PG_FUNCTION_INFO_V1(asan_canary);
+Datum
+asan_canary(PG_FUNCTION_ARGS)
+{
+	char	   *p = malloc(8);
+	volatile char c = p[PG_GETARG_INT32(0)];
+
+	free(p);
+	PG_RETURN_INT32(c);
+}
+
+PG_FUNCTION_INFO_V1(ubsan_canary);
+Datum
+ubsan_canary(PG_FUNCTION_ARGS)
+{
+	volatile int32 a = PG_GETARG_INT32(0);
+
+	PG_RETURN_INT32(a + 1);
+}
+CANARY
+	"$cc" -O0 -g -fPIC -shared $sanflags -I"$("$PG_CONFIG" --includedir-server)" \
+		-o "$d/canary.so" "$d/canary.c" || return 1
+	[ "$(id -u)" -eq 0 ] && chown -R "$(vecx_pg_user)" "$d"
+	vecx_start_cluster "$d/cluster" || return 1
+	psql="'$bindir/psql' -X -q -h '$PGHOST' -p '$PGPORT' -U postgres -d postgres"
+	vecx_as_pg "$psql -c \"CREATE FUNCTION asan_canary(int) RETURNS int AS '$d/canary.so' LANGUAGE C STRICT; CREATE FUNCTION ubsan_canary(int) RETURNS int AS '$d/canary.so' LANGUAGE C STRICT;\"" || return 1
+	vecx_as_pg "$psql -c 'SELECT asan_canary(16)'" >/dev/null 2>&1
+	sleep 2
+	if grep -q -s "heap-buffer-overflow" "$reports"/asan.*; then
+		log "self-test: ASan report for a heap overflow: ok"
+	else
+		log "self-test: NO ASan report for a deliberate heap overflow"
+		ok=1
+	fi
+	vecx_as_pg "$psql -c 'SELECT ubsan_canary(2147483647)'" >/dev/null 2>&1
+	sleep 2
+	# (gcc's UBSan runtime writes to stderr, i.e. the server log.)
+	if grep -q -s "runtime error: signed integer overflow" "$reports"/* "$d/cluster/server.log"; then
+		log "self-test: UBSan report for a signed overflow: ok"
+	else
+		log "self-test: NO UBSan report for a deliberate signed overflow"
+		ok=1
+	fi
+	# And a healthy server afterwards: vecx itself loads instrumented.
+	vecx_as_pg "$psql -c 'CREATE EXTENSION vecx' -c \"SELECT '[1,2]'::vector <-> '[4,6]'\"" >/dev/null || ok=1
+	vecx_as_pg "$psql -At -c \"SELECT count(*) FROM regexp_split_to_table(pg_read_file('/proc/self/maps'), E'\\\\n') l WHERE l ~ 'libasan|clang_rt.asan'\"" >"$d/maps.txt" 2>&1
+	if [ "$(cat "$d/maps.txt")" -gt 0 ] 2>/dev/null; then
+		log "self-test: backends run with the ASan runtime mapped"
+	else
+		log "self-test: ASan runtime not mapped in the backend ($(cat "$d/maps.txt"))"
+		ok=1
+	fi
+	vecx_stop_cluster "$d/cluster"
+	rm -f "$reports"/*
+	return $ok
+}
+
+if has_stage selftest; then
+	if ! selftest; then
+		log "sanitizer self-test FAILED: results below would mean nothing"
+		exit 1
+	fi
+fi
 
 if has_stage unit && [ -f test/unit/Makefile ]; then
 	log "unit tests with $sanflags"
@@ -148,12 +232,12 @@ if [ -n "$work" ] && [ -d "$work" ]; then
 	while IFS= read -r f; do
 		found=1
 		echo "---- sanitizer output in $f"
-		grep -n -E -A 30 "ERROR: AddressSanitizer|runtime error:" "$f" | head -n 60
-	done < <(grep -r -l -E "ERROR: AddressSanitizer|runtime error:" "$work" \
+		grep -n -E -A 30 "ERROR: AddressSanitizer|runtime error:|ASan runtime does not come first" "$f" | head -n 60
+	done < <(grep -r -l -E "ERROR: AddressSanitizer|runtime error:|ASan runtime does not come first" "$work" \
 		--include='*.log' 2>/dev/null)
 fi
 [ $found -eq 0 ] || status=1
-[ -n "$work" ] && [ "${VECX_KEEP:-0}" != 1 ] && rm -rf "$work"
+[ -n "$work" ] && [ $status -eq 0 ] && [ "${VECX_KEEP:-0}" != 1 ] && rm -rf "$work"
 
 echo
 if [ $found -eq 0 ]; then
