@@ -34,7 +34,7 @@ psql_ <<'SQL'
 CREATE EXTENSION vecx;
 CREATE TABLE inline_items (id int PRIMARY KEY, label int, embedding vector(784)) WITH (toast_tuple_target = 8160);
 CREATE TABLE external_items (id int PRIMARY KEY, label int, embedding vector(784));
-CREATE TABLE queries (id int PRIMARY KEY, label int, embedding vector(784));
+CREATE TABLE queries (id int PRIMARY KEY, label int, embedding vector(784)) WITH (toast_tuple_target = 8160);
 SQL
 start=$(date +%s.%N)
 "$work/fmnist" train | psql_ -c '\copy inline_items FROM STDIN'

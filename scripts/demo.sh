@@ -60,11 +60,11 @@ SQL
 # returned neighbours share the query's label (a sanity check of quality).
 bench_queries() {
 	local label=$1
-	psql_ >"$work/q.out" <<'SQL'
-\timing on
-SELECT format('SELECT count(*) FILTER (WHERE label = %s) FROM (SELECT label FROM items ORDER BY embedding <-> %L LIMIT 10) s', label, embedding)
-FROM queries WHERE id <= 100 ORDER BY id \gexec
+	psql_ -tA >"$work/q.sql" <<'SQL'
+SELECT format('SELECT count(*) FILTER (WHERE label = %s) FROM (SELECT label FROM items ORDER BY embedding <-> %L LIMIT 10) s;', label, embedding)
+FROM queries WHERE id <= 100 ORDER BY id;
 SQL
+	psql_ -c '\timing on' -f "$work/q.sql" >"$work/q.out"
 	awk -v l="$label" '/^Time:/ { t += $2; n++ } /^ +[0-9]+$/ { same += $1 }
 		END { if (n > 0) printf "%s: %d queries, mean %.2f ms (%.0f QPS, psql round trip included); %.0f%% of neighbours share the query label\n", l, n, t / n, 1000 * n / t, same / n * 10 }' "$work/q.out"
 }

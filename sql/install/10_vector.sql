@@ -140,12 +140,18 @@ CREATE AGGREGATE @extschema@.avg(@extschema@.vector) (
 	PARALLEL = SAFE
 );
 
--- sum: the first row becomes the state (strict transition function), so
--- no rows give NULL
+-- sum: the same state as avg, so the sums are kept in double precision
+-- (exact for integer data, independent of row order and parallel plans);
+-- only a final sum beyond the type's range is an error
+CREATE FUNCTION @extschema@.vector_sum(double precision[]) RETURNS @extschema@.vector
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE AGGREGATE @extschema@.sum(@extschema@.vector) (
-	SFUNC = @extschema@.vector_add,
-	STYPE = @extschema@.vector,
-	COMBINEFUNC = @extschema@.vector_add,
+	SFUNC = @extschema@.vector_accum,
+	STYPE = double precision[],
+	FINALFUNC = @extschema@.vector_sum,
+	COMBINEFUNC = @extschema@.vector_combine,
+	INITCOND = '{0}',
 	PARALLEL = SAFE
 );
 

@@ -134,12 +134,18 @@ CREATE AGGREGATE @extschema@.avg(@extschema@.halfvec) (
 	PARALLEL = SAFE
 );
 
--- sum: the first row becomes the state (strict transition function), so
--- no rows give NULL
+-- sum: the same state as avg, so the sums are kept in double precision
+-- (exact for integer data, independent of row order and parallel plans);
+-- only a final sum beyond the type's range is an error
+CREATE FUNCTION @extschema@.halfvec_sum(double precision[]) RETURNS @extschema@.halfvec
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 CREATE AGGREGATE @extschema@.sum(@extschema@.halfvec) (
-	SFUNC = @extschema@.halfvec_add,
-	STYPE = @extschema@.halfvec,
-	COMBINEFUNC = @extschema@.halfvec_add,
+	SFUNC = @extschema@.halfvec_accum,
+	STYPE = double precision[],
+	FINALFUNC = @extschema@.halfvec_sum,
+	COMBINEFUNC = @extschema@.halfvec_combine,
+	INITCOND = '{0}',
 	PARALLEL = SAFE
 );
 

@@ -615,3 +615,28 @@ halfvec_avg(PG_FUNCTION_ARGS)
 	}
 	PG_RETURN_HALFVEC_P(result);
 }
+
+PG_FUNCTION_INFO_V1(halfvec_sum);
+Datum
+halfvec_sum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	int			nelems;
+	float8	   *v = VecxStateValues(state, &nelems);
+	HalfVector *result;
+
+	if (v[0] == 0)
+		PG_RETURN_NULL();
+
+	result = InitHalfVector(nelems - 1);
+	for (int i = 0; i < nelems - 1; i++)
+	{
+		float		f = (float) v[i + 1];
+
+		/* a sum beyond float range is out of halfvec range too */
+		if (isnan(f))
+			VecxCheckElement(f, TYPNAME);
+		result->x[i] = arith_to_half(f);
+	}
+	PG_RETURN_HALFVEC_P(result);
+}

@@ -121,11 +121,26 @@ VecxTypmodIn(ArrayType *ta, const char *typname)
 float *
 VecxParseText(const char *str, const char *typname, int *dim)
 {
-	float	   *buf = palloc(sizeof(float) * VECX_MAX_DIM);
+	float	   *buf;
 	const char *errpos;
 	VecxParseStatus st;
+	int			maxdim = 1;
 
-	st = vecx_parse_vector(str, buf, VECX_MAX_DIM, dim, &errpos);
+	/*
+	 * Every element after the first needs a comma, so the commas bound the
+	 * element count: size the buffer by them rather than allocating room
+	 * for 16000 elements per value (COPY of many short vectors).  Past the
+	 * limit the parser itself reports too many dimensions.
+	 */
+	for (const char *p = str; *p != '\0' && maxdim <= VECX_MAX_DIM; p++)
+	{
+		if (*p == ',')
+			maxdim++;
+	}
+	maxdim = Min(maxdim, VECX_MAX_DIM);
+	buf = palloc(sizeof(float) * maxdim);
+
+	st = vecx_parse_vector(str, buf, maxdim, dim, &errpos);
 	switch (st)
 	{
 		case VECX_PARSE_OK:
@@ -159,6 +174,7 @@ VecxParseText(const char *str, const char *typname, int *dim)
 			VecxCheckDimFor(0, typname);
 			break;
 		case VECX_PARSE_TOO_MANY:
+			/* only possible with maxdim == VECX_MAX_DIM, see above */
 			VecxCheckDimFor(VECX_MAX_DIM + 1, typname);
 			break;
 		case VECX_PARSE_OUT_OF_RANGE:

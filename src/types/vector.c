@@ -12,7 +12,6 @@
  */
 #include "postgres.h"
 
-#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -314,9 +313,9 @@ vector_dims(PG_FUNCTION_ARGS)
 
 /*
  * Euclidean norm.  The float32 kernel is exact enough for ordinary data;
- * when squares overflow float32 (elements beyond ~1.8e19) or underflow it
- * (a sum of squares below FLT_MIN, elements below ~1e-19) recompute in
- * double so the norm of any finite vector is finite, as in pgvector.
+ * when squares overflow float32 (elements beyond ~1.8e19) or underflow
+ * (elements below ~1e-19) recompute in double, so that the norm of any
+ * finite vector is finite and that of any nonzero vector is nonzero.
  */
 static double
 vector_norm_internal(const Vector *v)
@@ -324,7 +323,7 @@ vector_norm_internal(const Vector *v)
 	float		ss = vecx_kernels->dot_f32(v->x, v->x, v->dim);
 	double		dss = 0.0;
 
-	if (likely(ss >= FLT_MIN && !isinf(ss)))
+	if (likely(ss >= 1e-30f && !isinf(ss)))
 		return sqrt((double) ss);
 	for (int i = 0; i < v->dim; i++)
 		dss += (double) v->x[i] * (double) v->x[i];
@@ -549,7 +548,10 @@ VECTOR_CMP_FUNC(vector_gt, PG_RETURN_BOOL(c > 0))
 VECTOR_CMP_FUNC(vector_cmp, PG_RETURN_INT32(c))
 
 /* ----------------------------------------------------------------
- * Aggregates: avg keeps float8 sums; sum uses vector_add
+ * Aggregates: avg and sum share a float8[] state {count, sums...}.
+ * Summing in double keeps sum() exact for integer data and independent
+ * of the row order (and so of parallel plans) for practical inputs; only
+ * a final result beyond float range is an error.
  * ----------------------------------------------------------------
  */
 
@@ -595,6 +597,29 @@ vector_avg(PG_FUNCTION_ARGS)
 	for (int i = 0; i < nelems - 1; i++)
 	{
 		result->x[i] = (float) (v[i + 1] / v[0]);
+		check_overflow(result->x[i]);
+		if (isnan(result->x[i]))
+			VecxCheckElement(result->x[i], TYPNAME);
+	}
+	PG_RETURN_VECTOR_P(result);
+}
+
+PG_FUNCTION_INFO_V1(vector_sum);
+Datum
+vector_sum(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	int			nelems;
+	float8	   *v = VecxStateValues(state, &nelems);
+	Vector	   *result;
+
+	if (v[0] == 0)
+		PG_RETURN_NULL();
+
+	result = InitVector(nelems - 1);
+	for (int i = 0; i < nelems - 1; i++)
+	{
+		result->x[i] = (float) v[i + 1];
 		check_overflow(result->x[i]);
 		if (isnan(result->x[i]))
 			VecxCheckElement(result->x[i], TYPNAME);

@@ -17,7 +17,11 @@ CLANG=${CLANG:-clang}
 command -v "$CLANG" >/dev/null || CLANG=clang-14
 work=$(mktemp -d /tmp/vecx-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc"
+# crashing inputs are kept here (not in the tree) for reproduction:
+#   $work/<harness> /tmp/vecx-fuzz-artifacts/crash-...
+artifacts=${VECX_FUZZ_ARTIFACTS:-/tmp/vecx-fuzz-artifacts}
+mkdir -p "$artifacts"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Isrc -Isrc/types"
 simd_srcs=$(ls src/simd/*.c)
 status=0
 
@@ -26,13 +30,14 @@ run_one() {
 	mkdir -p "$corpus"
 	[ "${VECX_FUZZ_SAVE:-0}" = 1 ] && corpus=$seeds
 	"$work/$name" -max_total_time="$secs" $runs -max_len=4096 \
-		-print_final_stats=1 "$corpus" "$seeds" >"$log" 2>&1
+		-print_final_stats=1 -artifact_prefix="$artifacts/$name-" \
+		"$corpus" "$seeds" >"$log" 2>&1
 	local rc=$?
 	local execs
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	if [ $rc -ne 0 ]; then
 		tail -40 "$log"
-		echo "fuzz $name: FAILED (rc $rc) after ${execs:-?} executions"
+		echo "fuzz $name: FAILED (rc $rc) after ${execs:-?} executions; inputs in $artifacts"
 		status=1
 	else
 		echo "fuzz $name: ok, ${execs:-?} executions in ${secs}s max"

@@ -650,7 +650,7 @@ test_h2f(void)
 static void
 check_f2h_array(const float *src, int n, const char *what)
 {
-	static vecx_half out[(1 << 20) + 1];	/* + the guard element */
+	static vecx_half out[(1 << 20) + 1];
 	int			i,
 				t,
 				bad = 0;
