@@ -24,6 +24,20 @@ SELECT t AS type, n, pg_temp.try(format(
 FROM unnest(ARRAY['vector', 'halfvec']) t, unnest(ARRAY[16000, 16001, 100000]) n
 ORDER BY 1, 2;
 
+-- Text that is malformed near the limit: the element buffer is sized from
+-- the comma count, so commas and elements disagreeing must stay errors.
+-- (Messages quote the input; only their start is shown.)
+SELECT t AS type, label, left(pg_temp.try(format($$SELECT vector_dims((%s)::%s)$$, q, t)), 60)
+FROM unnest(ARRAY['vector', 'halfvec']) t,
+	(VALUES ('16000 elements, trailing comma', $$'[' || repeat('1,', 16000) || ']'$$),
+			('16000 elements, 15998 commas', $$'[' || repeat('1,', 15998) || '1 1]'$$),
+			('no commas, 16001 elements', $$'[' || repeat('1 ', 16001) || ']'$$),
+			('16001 commas, 1 element', $$'[1' || repeat(',', 16001) || ']'$$),
+			('16000 elements, no bracket', $$'[' || repeat('1,', 15999) || '1'$$),
+			('16000 elements, then junk', $$'[' || repeat('1,', 15999) || '1],'$$),
+			('commas after the bracket', $$'[1]' || repeat(',', 20000)$$)) v(label, q)
+ORDER BY 1, 2;
+
 -- Type modifiers: 1..16000; anything else is 22023 (22003 beyond int4).
 SELECT t AS type, m, pg_temp.try(format($$SELECT '[1]'::%s(%s)::text$$, t, m))
 FROM unnest(ARRAY['vector', 'halfvec']) t,
