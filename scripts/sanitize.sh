@@ -18,9 +18,9 @@
 # replaced by a wrapper that sets LD_PRELOAD and the sanitizer options and
 # execs the real binary.  Every server started from the sandbox (pg_regress
 # cluster, TAP clusters, initdb's bootstrap backend) runs instrumented while
-# psql, perl and make do not.  ASan reports are written to files under
-# $VECX_SAN_DIR/reports (log_path); UBSan's go to the server logs, which are
-# searched too.  A self-test first checks that a deliberate heap overflow
+# psql, perl and make do not.  Reports are written to files under
+# $VECX_SAN_DIR/reports (log_path) except gcc's UBSan ones, which go to
+# the server logs; both are searched.  A self-test first checks that a deliberate heap overflow
 # and a deliberate signed overflow in a throwaway module are reported.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -36,9 +36,15 @@ vecx_need_pkgs $VECX_BASE_PKGS || exit 1
 [ "$cc" = clang ] && { vecx_need_pkgs clang libclang-rt-14-dev || exit 1; }
 
 # The ASan runtime that the instrumented library was linked against.
+# clang links sanitizer runtimes into executables only; -shared-libsan
+# makes a shared object depend on the shared runtime instead.
+shlib_flags=""
 case $cc in
 gcc) asan_rt=$(gcc -print-file-name=libasan.so) ;;
-clang) asan_rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so) ;;
+clang)
+	asan_rt=$(clang -print-file-name=libclang_rt.asan-x86_64.so)
+	shlib_flags="-shared-libsan -Wno-unused-command-line-argument"
+	;;
 *) log "VECX_SAN_CC must be gcc or clang"; exit 2 ;;
 esac
 asan_rt=$(readlink -f "$asan_rt")
@@ -59,8 +65,8 @@ chmod 755 "$san_dir"
 # which LeakSanitizer would report wholesale.  detect_stack_use_after_return=0:
 # the fake stacks confuse PostgreSQL's stack depth check.
 # abort_on_error=1: a report kills the backend, so the test also fails.
-asan_options="detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0:detect_odr_violation=0:print_summary=1:log_path=$reports/asan"
-ubsan_options="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$reports/ubsan"
+asan_options="detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=0:detect_odr_violation=0:print_summary=1:log_path=$reports/report"
+ubsan_options="print_stacktrace=1:halt_on_error=1:abort_on_error=1:log_path=$reports/report"
 
 # The runtime initialises itself lazily, on the first malloc.  In the server
 # that first malloc comes from libgpg-error's constructor, inside
@@ -106,7 +112,7 @@ log "building vecx with $cc $sanflags"
 # COPT goes into both CFLAGS and LDFLAGS in PGXS; no LLVM bitcode (JIT
 # inlining of instrumented code is not what we want to test).
 if ! make -s -j2 PG_CONFIG="$PG_CONFIG" CC="$cc" with_llvm=no \
-	COPT="-O1 -g $sanflags" >"$san_dir/build.log" 2>&1 ||
+	COPT="-O1 -g $sanflags $shlib_flags" >"$san_dir/build.log" 2>&1 ||
 	! make -s install PG_CONFIG="$PG_CONFIG" with_llvm=no >>"$san_dir/build.log" 2>&1; then
 	tail -40 "$san_dir/build.log"
 	log "sanitizer build failed"
@@ -156,7 +162,7 @@ ubsan_canary(PG_FUNCTION_ARGS)
 	PG_RETURN_INT32(a + 1);
 }
 CANARY
-	"$cc" -O0 -g -fPIC -shared $sanflags -I"$("$PG_CONFIG" --includedir-server)" \
+	"$cc" -O0 -g -fPIC -shared $sanflags $shlib_flags -I"$("$PG_CONFIG" --includedir-server)" \
 		-o "$d/canary.so" "$d/canary.c" || return 1
 	[ "$(id -u)" -eq 0 ] && chown -R "$(vecx_pg_user)" "$d"
 	vecx_start_cluster "$d/cluster" || return 1
@@ -164,7 +170,7 @@ CANARY
 	vecx_as_pg "$psql -c \"CREATE FUNCTION asan_canary(int) RETURNS int AS '$d/canary.so' LANGUAGE C STRICT; CREATE FUNCTION ubsan_canary(int) RETURNS int AS '$d/canary.so' LANGUAGE C STRICT;\"" || return 1
 	vecx_as_pg "$psql -c 'SELECT asan_canary(16)'" >/dev/null 2>&1
 	sleep 2
-	if grep -q -s "heap-buffer-overflow" "$reports"/asan.*; then
+	if grep -q -s "ERROR: AddressSanitizer: heap-buffer-overflow" "$reports"/* "$d/cluster/server.log"; then
 		log "self-test: ASan report for a heap overflow: ok"
 	else
 		log "self-test: NO ASan report for a deliberate heap overflow"
