@@ -41,7 +41,7 @@ SELECT script, n, line, problem FROM (
 		WHEN line ~* '\mwith\s+function\s+(?!\s|@extschema@\.)' THEN 'cast function without @extschema@'
 		WHEN line ~* '\mhandler\s+(?!\s|@extschema@\.)\w' THEN 'access method handler without @extschema@'
 		WHEN line ~* '\m(commutator|negator)\s*=\s*(?!\s|operator\s*\(\s*@extschema@\.)' THEN 'operator reference without OPERATOR(@extschema@.)'
-		WHEN line ~* '^\s*(operator|function)\s+\d+\s+(?!\s|@extschema@\.)' THEN 'opclass member without @extschema@'
+		WHEN line ~* '^\s*(operator|function)\s+\d+\s+(?!\s|@extschema@\.|pg_catalog\.)' THEN 'opclass member without @extschema@'
 		WHEN line ~* '\m(pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|copy\s+\w+\s+(from|to)\s+''|dblink|pg_stat_file)\M'
 			THEN 'touches server files'
 	END AS problem

@@ -3,103 +3,104 @@
 -- Strategies: 1 <, 2 <=, 3 =, 4 >=, 5 >, 6 &&, 7 @>.  Integers (one family,
 -- cross-type), bool, date and timestamps are kept exactly; text, varchar and
 -- uuid as a hash (equality only, rechecked); int4[] as a signature (&&, @>,
--- rechecked).  No support functions.
+-- rechecked).  No support functions.  The operators are the built-in ones,
+-- named with pg_catalog.
 
 CREATE OPERATOR FAMILY @extschema@.integer_filter_ops USING hnsw;
 
 CREATE OPERATOR CLASS @extschema@.int2_filter_ops
 	DEFAULT FOR TYPE int2 USING hnsw FAMILY @extschema@.integer_filter_ops AS
-	OPERATOR 1 < (int2, int2),
-	OPERATOR 2 <= (int2, int2),
-	OPERATOR 3 = (int2, int2),
-	OPERATOR 4 >= (int2, int2),
-	OPERATOR 5 > (int2, int2);
+	OPERATOR 1 pg_catalog.< (int2, int2),
+	OPERATOR 2 pg_catalog.<= (int2, int2),
+	OPERATOR 3 pg_catalog.= (int2, int2),
+	OPERATOR 4 pg_catalog.>= (int2, int2),
+	OPERATOR 5 pg_catalog.> (int2, int2);
 
 CREATE OPERATOR CLASS @extschema@.int4_filter_ops
 	DEFAULT FOR TYPE int4 USING hnsw FAMILY @extschema@.integer_filter_ops AS
-	OPERATOR 1 < (int4, int4),
-	OPERATOR 2 <= (int4, int4),
-	OPERATOR 3 = (int4, int4),
-	OPERATOR 4 >= (int4, int4),
-	OPERATOR 5 > (int4, int4);
+	OPERATOR 1 pg_catalog.< (int4, int4),
+	OPERATOR 2 pg_catalog.<= (int4, int4),
+	OPERATOR 3 pg_catalog.= (int4, int4),
+	OPERATOR 4 pg_catalog.>= (int4, int4),
+	OPERATOR 5 pg_catalog.> (int4, int4);
 
 CREATE OPERATOR CLASS @extschema@.int8_filter_ops
 	DEFAULT FOR TYPE int8 USING hnsw FAMILY @extschema@.integer_filter_ops AS
-	OPERATOR 1 < (int8, int8),
-	OPERATOR 2 <= (int8, int8),
-	OPERATOR 3 = (int8, int8),
-	OPERATOR 4 >= (int8, int8),
-	OPERATOR 5 > (int8, int8);
+	OPERATOR 1 pg_catalog.< (int8, int8),
+	OPERATOR 2 pg_catalog.<= (int8, int8),
+	OPERATOR 3 pg_catalog.= (int8, int8),
+	OPERATOR 4 pg_catalog.>= (int8, int8),
+	OPERATOR 5 pg_catalog.> (int8, int8);
 
 ALTER OPERATOR FAMILY @extschema@.integer_filter_ops USING hnsw ADD
-	OPERATOR 1 < (int2, int4),
-	OPERATOR 2 <= (int2, int4),
-	OPERATOR 3 = (int2, int4),
-	OPERATOR 4 >= (int2, int4),
-	OPERATOR 5 > (int2, int4),
-	OPERATOR 1 < (int2, int8),
-	OPERATOR 2 <= (int2, int8),
-	OPERATOR 3 = (int2, int8),
-	OPERATOR 4 >= (int2, int8),
-	OPERATOR 5 > (int2, int8),
-	OPERATOR 1 < (int4, int2),
-	OPERATOR 2 <= (int4, int2),
-	OPERATOR 3 = (int4, int2),
-	OPERATOR 4 >= (int4, int2),
-	OPERATOR 5 > (int4, int2),
-	OPERATOR 1 < (int4, int8),
-	OPERATOR 2 <= (int4, int8),
-	OPERATOR 3 = (int4, int8),
-	OPERATOR 4 >= (int4, int8),
-	OPERATOR 5 > (int4, int8),
-	OPERATOR 1 < (int8, int2),
-	OPERATOR 2 <= (int8, int2),
-	OPERATOR 3 = (int8, int2),
-	OPERATOR 4 >= (int8, int2),
-	OPERATOR 5 > (int8, int2),
-	OPERATOR 1 < (int8, int4),
-	OPERATOR 2 <= (int8, int4),
-	OPERATOR 3 = (int8, int4),
-	OPERATOR 4 >= (int8, int4),
-	OPERATOR 5 > (int8, int4);
+	OPERATOR 1 pg_catalog.< (int2, int4),
+	OPERATOR 2 pg_catalog.<= (int2, int4),
+	OPERATOR 3 pg_catalog.= (int2, int4),
+	OPERATOR 4 pg_catalog.>= (int2, int4),
+	OPERATOR 5 pg_catalog.> (int2, int4),
+	OPERATOR 1 pg_catalog.< (int2, int8),
+	OPERATOR 2 pg_catalog.<= (int2, int8),
+	OPERATOR 3 pg_catalog.= (int2, int8),
+	OPERATOR 4 pg_catalog.>= (int2, int8),
+	OPERATOR 5 pg_catalog.> (int2, int8),
+	OPERATOR 1 pg_catalog.< (int4, int2),
+	OPERATOR 2 pg_catalog.<= (int4, int2),
+	OPERATOR 3 pg_catalog.= (int4, int2),
+	OPERATOR 4 pg_catalog.>= (int4, int2),
+	OPERATOR 5 pg_catalog.> (int4, int2),
+	OPERATOR 1 pg_catalog.< (int4, int8),
+	OPERATOR 2 pg_catalog.<= (int4, int8),
+	OPERATOR 3 pg_catalog.= (int4, int8),
+	OPERATOR 4 pg_catalog.>= (int4, int8),
+	OPERATOR 5 pg_catalog.> (int4, int8),
+	OPERATOR 1 pg_catalog.< (int8, int2),
+	OPERATOR 2 pg_catalog.<= (int8, int2),
+	OPERATOR 3 pg_catalog.= (int8, int2),
+	OPERATOR 4 pg_catalog.>= (int8, int2),
+	OPERATOR 5 pg_catalog.> (int8, int2),
+	OPERATOR 1 pg_catalog.< (int8, int4),
+	OPERATOR 2 pg_catalog.<= (int8, int4),
+	OPERATOR 3 pg_catalog.= (int8, int4),
+	OPERATOR 4 pg_catalog.>= (int8, int4),
+	OPERATOR 5 pg_catalog.> (int8, int4);
 
 CREATE OPERATOR CLASS @extschema@.date_filter_ops
 	DEFAULT FOR TYPE date USING hnsw AS
-	OPERATOR 1 < (date, date),
-	OPERATOR 2 <= (date, date),
-	OPERATOR 3 = (date, date),
-	OPERATOR 4 >= (date, date),
-	OPERATOR 5 > (date, date);
+	OPERATOR 1 pg_catalog.< (date, date),
+	OPERATOR 2 pg_catalog.<= (date, date),
+	OPERATOR 3 pg_catalog.= (date, date),
+	OPERATOR 4 pg_catalog.>= (date, date),
+	OPERATOR 5 pg_catalog.> (date, date);
 
 CREATE OPERATOR CLASS @extschema@.timestamp_filter_ops
 	DEFAULT FOR TYPE timestamp USING hnsw AS
-	OPERATOR 1 < (timestamp, timestamp),
-	OPERATOR 2 <= (timestamp, timestamp),
-	OPERATOR 3 = (timestamp, timestamp),
-	OPERATOR 4 >= (timestamp, timestamp),
-	OPERATOR 5 > (timestamp, timestamp);
+	OPERATOR 1 pg_catalog.< (timestamp, timestamp),
+	OPERATOR 2 pg_catalog.<= (timestamp, timestamp),
+	OPERATOR 3 pg_catalog.= (timestamp, timestamp),
+	OPERATOR 4 pg_catalog.>= (timestamp, timestamp),
+	OPERATOR 5 pg_catalog.> (timestamp, timestamp);
 
 CREATE OPERATOR CLASS @extschema@.timestamptz_filter_ops
 	DEFAULT FOR TYPE timestamptz USING hnsw AS
-	OPERATOR 1 < (timestamptz, timestamptz),
-	OPERATOR 2 <= (timestamptz, timestamptz),
-	OPERATOR 3 = (timestamptz, timestamptz),
-	OPERATOR 4 >= (timestamptz, timestamptz),
-	OPERATOR 5 > (timestamptz, timestamptz);
+	OPERATOR 1 pg_catalog.< (timestamptz, timestamptz),
+	OPERATOR 2 pg_catalog.<= (timestamptz, timestamptz),
+	OPERATOR 3 pg_catalog.= (timestamptz, timestamptz),
+	OPERATOR 4 pg_catalog.>= (timestamptz, timestamptz),
+	OPERATOR 5 pg_catalog.> (timestamptz, timestamptz);
 
 CREATE OPERATOR CLASS @extschema@.bool_filter_ops
 	DEFAULT FOR TYPE bool USING hnsw AS
-	OPERATOR 3 = (bool, bool);
+	OPERATOR 3 pg_catalog.= (bool, bool);
 
 CREATE OPERATOR CLASS @extschema@.text_filter_ops
 	DEFAULT FOR TYPE text USING hnsw AS
-	OPERATOR 3 = (text, text);
+	OPERATOR 3 pg_catalog.= (text, text);
 
 CREATE OPERATOR CLASS @extschema@.uuid_filter_ops
 	DEFAULT FOR TYPE uuid USING hnsw AS
-	OPERATOR 3 = (uuid, uuid);
+	OPERATOR 3 pg_catalog.= (uuid, uuid);
 
 CREATE OPERATOR CLASS @extschema@.int4_array_filter_ops
 	DEFAULT FOR TYPE int4[] USING hnsw AS
-	OPERATOR 6 && (anyarray, anyarray),
-	OPERATOR 7 @> (anyarray, anyarray);
+	OPERATOR 6 pg_catalog.&& (anyarray, anyarray),
+	OPERATOR 7 pg_catalog.@> (anyarray, anyarray);
