@@ -11,9 +11,12 @@ CREATE INDEX ON ho USING hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 
 CREATE INDEX ON ho USING hnsw (v vector_l2_ops) WITH (foo = 1);
 -- column without dimensions
 CREATE INDEX ON ho USING hnsw (w vector_l2_ops);
--- too many dimensions for a node on one page
+-- too many dimensions for a node on one page: vectors go to overflow pages
+-- (sql/hnsw_highdim.sql); the limit is the type's, 16000
 CREATE TABLE hbig (v vector(3000));
 CREATE INDEX ON hbig USING hnsw (v vector_l2_ops);
+INSERT INTO hbig SELECT array_fill(i::real, ARRAY[3000]) FROM generate_series(1, 3) i;
+SELECT v[1:1] FROM (SELECT v::real[] AS v FROM hbig ORDER BY v <-> array_fill(2.2::real, ARRAY[3000])::vector LIMIT 2) s;
 DROP TABLE hbig;
 -- no default opclass; only one column
 CREATE INDEX ON ho USING hnsw (v);

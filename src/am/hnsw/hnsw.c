@@ -230,8 +230,9 @@ HnswIndexDims(Relation index)
 }
 
 void
-HnswInitDist(HnswDist *d, int dims, int elemtype, int metric)
+HnswInitDist(HnswDist *d, int dims, int elemtype, int metric, bool ovf)
 {
+	d->overflow = ovf;
 	d->dims = dims;
 	d->elemtype = elemtype;
 	d->metric = metric;
@@ -334,12 +335,12 @@ HnswRandomLevel(int m)
 
 /* Highest level whose node still fits on a page; -1 if none does. */
 int
-HnswMaxLevelFor(int dims, int elemtype, int m)
+HnswMaxLevelFor(int dims, int elemtype, int m, bool ovf)
 {
 	int			l;
 
 	for (l = HNSW_MAX_LEVEL; l >= 0; l--)
-		if (HnswNodeSize(dims, elemtype, m, l) <= HNSW_MAX_ITEM_SIZE)
+		if (HnswNodeSize(dims, elemtype, m, l, ovf) <= HNSW_MAX_ITEM_SIZE)
 			return l;
 	return -1;
 }
@@ -389,7 +390,8 @@ HnswCheckMetaPage(Relation index, Page page)
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M ||
 		meta->dims < 1 || meta->dims > VECX_MAX_DIM ||
 		(meta->elemtype != HNSW_ELEM_F32 && meta->elemtype != HNSW_ELEM_F16) ||
-		meta->entryLevel < -1 || meta->entryLevel > HNSW_MAX_LEVEL)
+		meta->entryLevel < -1 || meta->entryLevel > HNSW_MAX_LEVEL ||
+		meta->storage > HNSW_STORAGE_OVERFLOW)
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage fields out of range");
 }
 
@@ -439,10 +441,10 @@ HnswGetNode(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
 	node = (HnswNodeHeader *) PageGetItem(page, iid);
 	if (node->dims != dims || node->level > HNSW_MAX_LEVEL ||
 		node->state < HNSW_NODE_LIVE || node->state > HNSW_NODE_FREE ||
-		node->ntids > HNSW_HEAPTIDS ||
+		node->ntids > HNSW_HEAPTIDS || (node->flags & ~HNSW_NODEF_OVERFLOW) != 0 ||
 		(node->state == HNSW_NODE_LIVE && node->ntids == 0))
 		HnswCorrupt(index, blkno, off, "node header fields out of range");
-	if (len < HnswNodeSize(dims, elemtype, m, node->level))
+	if (len < HnswNodeSize(dims, elemtype, m, node->level, HnswNodeIsOvf(node)))
 		HnswCorrupt(index, blkno, off, "node shorter than its level requires");
 	counts = HnswNodeCounts(node, dims, elemtype);
 	for (l = 0; l <= node->level; l++)

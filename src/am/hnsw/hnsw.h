@@ -117,6 +117,9 @@ typedef struct HnswMetaPageData
 	uint16		nfilter;		/* filter key columns (hnswfilter.h) */
 	BlockNumber insertPage;		/* last page known to have free space */
 	BlockNumber freeBlkno;		/* first page that may hold a free slot */
+	uint8		storage;		/* HNSW_STORAGE_*: where node vectors live */
+	uint8		unused3;
+	uint16		unused4;
 	uint64		nodeCount;		/* informational */
 } HnswMetaPageData;
 
@@ -134,6 +137,11 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
 
 #define HNSW_PAGE_META			1
 #define HNSW_PAGE_NODES			2
+#define HNSW_PAGE_OVERFLOW		4	/* slices of vectors too large for a node */
+
+/* HnswMetaPageData.storage */
+#define HNSW_STORAGE_INLINE		0	/* the vector is inside the node */
+#define HNSW_STORAGE_OVERFLOW	1	/* the node holds an HnswOvflRef */
 
 #define HnswPageGetOpaque(page) ((HnswPageOpaque) PageGetSpecialPointer(page))
 #define HnswPageGetMeta(page)	((HnswMetaPage) PageGetContents(page))
@@ -143,7 +151,9 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
  * item start, which PageAddItem MAXALIGNs):
  *
  *	0	HnswNodeHeader (56 bytes: state, level, dims, ntids, 8 heap TIDs)
- *	56	vector elements (dims * 4 or dims * 2 bytes, padded to 4)
+ *	56	vector elements (dims * 4 or dims * 2 bytes, padded to 4), or, when
+ *		flags has HNSW_NODEF_OVERFLOW, an HnswOvflRef (8 bytes) to the vector
+ *		in overflow pages (hnswovfl.c)
  *	..	uint8 count[level + 1], padded to 2
  *	..	ItemPointerData nbr[2m + level * m]: level 0 first (2m slots),
  *		then m slots per upper level
@@ -154,18 +164,55 @@ typedef struct HnswNodeHeader
 	uint8		level;
 	uint16		dims;
 	uint8		ntids;			/* valid entries of heaptids[] */
-	uint8		unused1;
+	uint8		flags;			/* HNSW_NODEF_* */
 	uint16		unused2;
 	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* identical vectors share a node */
 } HnswNodeHeader;
 
 #define HNSW_NODE_HDRSZ		sizeof(HnswNodeHeader)
 
+/* HnswNodeHeader.flags */
+#define HNSW_NODEF_OVERFLOW		0x01	/* vector in overflow pages */
+
+/*
+ * Where an out-of-line vector lives (stored in the node in place of the
+ * vector): the first slice of a chain of nslices slices on overflow pages.
+ */
+typedef struct HnswOvflRef
+{
+	ItemPointerData first;
+	uint16		nslices;
+} HnswOvflRef;
+
+/*
+ * Header of one slice: an item on an overflow page, followed by len bytes
+ * of the vector.  Slices of one vector are chained through next.
+ */
+typedef struct HnswOvflSlice
+{
+	uint16		seq;			/* 0 for the first slice of a vector */
+	uint16		len;			/* payload bytes that follow the header */
+	ItemPointerData next;		/* next slice; invalid after the last */
+	uint16		unused;
+} HnswOvflSlice;
+
+#define HNSW_OVFL_HDRSZ			sizeof(HnswOvflSlice)
+#define HNSW_OVFL_MAX_SLICES	64
+
 static inline Size
 HnswVecBytes(int dims, int elemtype)
 {
 	return TYPEALIGN(4, (Size) dims * (elemtype == HNSW_ELEM_F16 ? 2 : 4));
 }
+
+/* Bytes the vector takes inside the node: the vector or its reference */
+static inline Size
+HnswInlineBytes(int dims, int elemtype, bool ovf)
+{
+	return ovf ? TYPEALIGN(4, sizeof(HnswOvflRef)) : HnswVecBytes(dims, elemtype);
+}
+
+#define HnswNodeIsOvf(node)	((((const HnswNodeHeader *) (node))->flags & HNSW_NODEF_OVERFLOW) != 0)
 
 static inline int
 HnswLevelCap(int m, int level)
@@ -186,16 +233,17 @@ HnswTotalSlots(int m, int level)
 }
 
 static inline Size
-HnswNodeSize(int dims, int elemtype, int m, int level)
+HnswNodeSize(int dims, int elemtype, int m, int level, bool ovf)
 {
-	return HNSW_NODE_HDRSZ + HnswVecBytes(dims, elemtype) +
+	return HNSW_NODE_HDRSZ + HnswInlineBytes(dims, elemtype, ovf) +
 		TYPEALIGN(2, level + 1) +
 		sizeof(ItemPointerData) * (Size) HnswTotalSlots(m, level);
 }
 
 #define HnswNodeVector(node)	((void *) ((char *) (node) + HNSW_NODE_HDRSZ))
 #define HnswNodeCounts(node, dims, et) \
-	((uint8 *) ((char *) (node) + HNSW_NODE_HDRSZ + HnswVecBytes(dims, et)))
+	((uint8 *) ((char *) (node) + HNSW_NODE_HDRSZ + \
+				HnswInlineBytes(dims, et, HnswNodeIsOvf(node))))
 #define HnswNodeNbrs(node, dims, et, level) \
 	((ItemPointerData *) ((char *) HnswNodeCounts(node, dims, et) + TYPEALIGN(2, (level) + 1)))
 
@@ -211,6 +259,7 @@ typedef struct HnswDist
 	uint8		elemtype;
 	uint8		metric;
 	Size		vbytes;			/* bytes of one stored vector */
+	bool		overflow;		/* vectors live in overflow pages */
 	const VecxKernels *k;
 } HnswDist;
 
@@ -281,14 +330,14 @@ extern int	hnsw_max_scan_tuples;
 extern double hnsw_scan_mem_multiplier;
 
 /* hnsw.c */
-extern void HnswInitDist(HnswDist *d, int dims, int elemtype, int metric);
+extern void HnswInitDist(HnswDist *d, int dims, int elemtype, int metric, bool ovf);
 extern const HnswOpInfo *HnswGetOpInfo(Relation index);
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
 extern int	HnswIndexDims(Relation index);
 extern bool HnswPrepareValue(const HnswDist *d, Datum value, void *out);
 extern int	HnswRandomLevel(int m);
-extern int	HnswMaxLevelFor(int dims, int elemtype, int m);
+extern int	HnswMaxLevelFor(int dims, int elemtype, int m, bool ovf);
 extern void HnswInitPage(Page page, uint32 flags);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswCheckMetaPage(Relation index, Page page);
@@ -296,6 +345,16 @@ extern HnswNodeHeader *HnswGetNode(Relation index, Page page, BlockNumber blkno,
 								   OffsetNumber off, int dims, int elemtype, int m);
 extern void HnswCorrupt(Relation index, BlockNumber blkno, OffsetNumber off,
 						const char *what) pg_attribute_noreturn();
+
+/* hnswovfl.c: vectors in overflow pages */
+extern const void *HnswNodeVec(Relation index, const HnswDist *d, const HnswNodeHeader *node,
+							   BlockNumber blkno, OffsetNumber off);
+extern void HnswOvflWriteNew(Relation index, const HnswDist *d, const void *vec,
+							 HnswOvflRef *ref);
+extern void HnswOvflRewrite(Relation index, const HnswDist *d, const HnswOvflRef *ref,
+							const void *vec, BlockNumber blkno, OffsetNumber off);
+extern int	HnswOvflSlices(const HnswDist *d);
+extern Size HnswOvflSliceMax(void);
 
 /* hnswutils.c: heaps */
 extern void HnswHeapInit(HnswHeap *h, int cap, bool max);

@@ -371,8 +371,10 @@ WriteGraph(HnswBuildState *bs)
 	Buffer		buf = InvalidBuffer;
 	Page		page = NULL;
 	char	   *tup;
-	Size		maxsize = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, bs->maxLevel) +
-		bs->fbytes;
+	Size		maxsize = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, bs->maxLevel,
+									   bs->d.overflow) + bs->fbytes;
+	BlockNumber ovflBase;
+	int			nslices = bs->d.overflow ? HnswOvflSlices(&bs->d) : 0;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->nnodes);
@@ -382,7 +384,8 @@ WriteGraph(HnswBuildState *bs)
 	for (i = 0; i < bs->nnodes; i++)
 	{
 		Size		need = MAXALIGN(HnswNodeSize(bs->dims, bs->info->elemtype, bs->m,
-												 bs->nodes[i].level) + bs->fbytes) +
+												 bs->nodes[i].level, bs->d.overflow) +
+										bs->fbytes) +
 			sizeof(ItemIdData);
 
 		if (blkno == HNSW_METAPAGE_BLKNO || need > free)
@@ -395,14 +398,21 @@ WriteGraph(HnswBuildState *bs)
 		off++;
 		ItemPointerSet(&bs->nodes[i].tid, blkno, off);
 	}
+	/* overflow chains follow the node pages: node i's on nslices pages */
+	ovflBase = blkno + 1;
+	if (bs->d.overflow &&
+		(double) ovflBase + (double) bs->nnodes * nslices >= (double) MaxBlockNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("hnsw index would exceed the maximum relation size")));
 
 	/* pass 2: write pages */
 	tup = palloc(maxsize);
 	for (i = 0; i < bs->nnodes; i++)
 	{
 		BuildNode  *n = &bs->nodes[i];
-		Size		size = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, n->level) +
-			bs->fbytes;
+		Size		size = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, n->level,
+										bs->d.overflow) + bs->fbytes;
 		HnswNodeHeader *hdr = (HnswNodeHeader *) tup;
 		uint8	   *counts;
 		ItemPointerData *nbrs;
@@ -434,7 +444,17 @@ WriteGraph(HnswBuildState *bs)
 		hdr->dims = bs->dims;
 		hdr->ntids = n->ntids;
 		memcpy(hdr->heaptids, n->heaptids, sizeof(ItemPointerData) * n->ntids);
-		memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
+		if (bs->d.overflow)
+		{
+			HnswOvflRef ref;
+
+			hdr->flags = HNSW_NODEF_OVERFLOW;
+			ItemPointerSet(&ref.first, ovflBase + (BlockNumber) i * nslices, FirstOffsetNumber);
+			ref.nslices = nslices;
+			memcpy(HnswNodeVector(hdr), &ref, sizeof(HnswOvflRef));
+		}
+		else
+			memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
 		counts = HnswNodeCounts(hdr, bs->dims, bs->info->elemtype);
 		nbrs = HnswNodeNbrs(hdr, bs->dims, bs->info->elemtype, n->level);
 		for (j = 0; j < HnswTotalSlots(bs->m, n->level); j++)
@@ -464,6 +484,54 @@ WriteGraph(HnswBuildState *bs)
 	{
 		MarkBufferDirty(buf);
 		UnlockReleaseBuffer(buf);
+	}
+	pfree(tup);
+
+	/* pass 3: overflow pages, one slice each, in node order */
+	if (bs->d.overflow && bs->nnodes > 0)
+	{
+		Size		max = HnswOvflSliceMax();
+		char	   *item = palloc(HNSW_MAX_ITEM_SIZE);
+
+		for (i = 0; i < bs->nnodes; i++)
+		{
+			int			k;
+
+			for (k = 0; k < nslices; k++)
+			{
+				BlockNumber want = ovflBase + (BlockNumber) i * nslices + k;
+				Size		start = (Size) k * max;
+				HnswOvflSlice sh;
+
+				sh.seq = k;
+				sh.len = Min(max, bs->vbytes - start);
+				sh.unused = 0;
+				if (k + 1 < nslices)
+					ItemPointerSet(&sh.next, want + 1, FirstOffsetNumber);
+				else
+					ItemPointerSetInvalid(&sh.next);
+				memcpy(item, &sh, HNSW_OVFL_HDRSZ);
+				memcpy(item + HNSW_OVFL_HDRSZ, bs->nodes[i].vec + start, sh.len);
+
+				LockRelationForExtension(bs->index, ExclusiveLock);
+				buf = ReadBufferExtended(bs->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+				LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+				UnlockRelationForExtension(bs->index, ExclusiveLock);
+				if (BufferGetBlockNumber(buf) != want)
+					elog(ERROR, "hnsw build: unexpected block %u, expected %u",
+						 BufferGetBlockNumber(buf), want);
+				page = BufferGetPage(buf);
+				HnswInitPage(page, HNSW_PAGE_OVERFLOW);
+				if (PageAddItem(page, (Item) item, HNSW_OVFL_HDRSZ + sh.len, InvalidOffsetNumber,
+								false, false) != FirstOffsetNumber)
+					elog(ERROR, "hnsw build: could not place overflow slice on block %u", want);
+				MarkBufferDirty(buf);
+				UnlockReleaseBuffer(buf);
+			}
+			if ((i & 255) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		pfree(item);
 	}
 
 	/* metapage: entry point and insert page */
@@ -605,18 +673,25 @@ CheckBuildParams(Relation index, int dims, const HnswOpInfo *info, int m, int ef
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ef_construction must be greater than or equal to 2 * m")));
-	maxLevel = HnswMaxLevelFor(dims, info->elemtype, m);
-	if (maxLevel < 0)
-	{
-		Size		el = info->elemtype == HNSW_ELEM_F16 ? 2 : 4;
-		Size		fixed = HNSW_NODE_HDRSZ + 2 + sizeof(ItemPointerData) * 2 * m;
-		int			maxdims = (HNSW_MAX_ITEM_SIZE - fixed) / el;
-
+	/* nodes of vectors too large to be inline keep only a reference */
+	maxLevel = HnswMaxLevelFor(dims, info->elemtype, m, true);
+	if (maxLevel < 0 || dims > VECX_MAX_DIM)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("column cannot have more than %d dimensions for hnsw index with m = %d",
-						maxdims, m)));
-	}
+				 errmsg("column cannot have more than %d dimensions for hnsw index",
+						VECX_MAX_DIM)));
+}
+
+/*
+ * ChooseOverflow
+ *		Vectors go to overflow pages when a level-0 node carrying the vector
+ *		inline (with its filter payload) would not fit on a page.  Indexes
+ *		whose nodes fit keep the inline layout unchanged.
+ */
+static bool
+ChooseOverflow(int dims, int elemtype, int m, Size fbytes)
+{
+	return HnswMaxLevelForFilter(dims, elemtype, m, fbytes, false) < 0;
 }
 
 IndexBuildResult *
@@ -637,14 +712,16 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.m = HnswGetM(index);
 	bs.efc = HnswGetEfConstruction(index);
 	CheckBuildParams(index, bs.dims, bs.info, bs.m, bs.efc);
-	bs.maxLevel = HnswMaxLevelForFilter(bs.dims, bs.info->elemtype, bs.m, bs.fbytes);
+	HnswInitDist(&bs.d, bs.dims, bs.info->elemtype, bs.info->metric,
+				 ChooseOverflow(bs.dims, bs.info->elemtype, bs.m, bs.fbytes));
+	bs.maxLevel = HnswMaxLevelForFilter(bs.dims, bs.info->elemtype, bs.m, bs.fbytes,
+										bs.d.overflow);
 	if (bs.maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %d dimensions with %d filter columns does not fit on a page",
 						bs.dims, bs.nfilter)));
 	bs.vbytes = HnswVecBytes(bs.dims, bs.info->elemtype);
-	HnswInitDist(&bs.d, bs.dims, bs.info->elemtype, bs.info->metric);
 	bs.entry = -1;
 	bs.entryLevel = -1;
 	bs.memLimit = mul_size((Size) maintenance_work_mem, 1024);
@@ -659,6 +736,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	UnlockRelationForExtension(index, ExclusiveLock);
 	HnswFillMetaPage(BufferGetPage(buf), bs.dims, bs.m, bs.efc, bs.info);
 	HnswPageGetMeta(BufferGetPage(buf))->nfilter = bs.nfilter;
+	HnswPageGetMeta(BufferGetPage(buf))->storage =
+		bs.d.overflow ? HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
 
@@ -711,6 +790,9 @@ hnswbuildempty(Relation index)
 	CheckBuildParams(index, dims, info, m, efc);
 	HnswFillMetaPage(page, dims, m, efc, info);
 	HnswPageGetMeta(page)->nfilter = HnswFilterColumns(index);
+	HnswPageGetMeta(page)->storage =
+		ChooseOverflow(dims, info->elemtype, m, HnswFilterBytes(HnswFilterColumns(index))) ?
+		HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
 	PageSetChecksumInplace(page, HNSW_METAPAGE_BLKNO);
 	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, HNSW_METAPAGE_BLKNO,
 			  (char *) page, true);

@@ -238,7 +238,7 @@ const char *
 HnswNodeFilter(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
 			   HnswNodeHeader *node, int dims, int elemtype, int m, int nfilter)
 {
-	Size		at = HnswNodeSize(dims, elemtype, m, node->level);
+	Size		at = HnswNodeSize(dims, elemtype, m, node->level, HnswNodeIsOvf(node));
 
 	if (ItemIdGetLength(PageGetItemId(page, off)) < at + HnswFilterBytes(nfilter))
 		HnswCorrupt(index, blkno, off, "node too short for its filter payload");
@@ -440,7 +440,7 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			}
 			if (skip >= node->ntids)
 				continue;
-			dist = query ? HnswDistance(d, query, HnswNodeVector(node)) : 0.0f;
+			dist = query ? HnswDistance(d, query, HnswNodeVec(index, d, node, blkno, off)) : 0.0f;
 			for (j = skip; j < node->ntids; j++)
 			{
 				if (ex->n >= cap)
@@ -468,12 +468,12 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
  *		-1 if none does.
  */
 int
-HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes)
+HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes, bool ovf)
 {
 	int			l;
 
 	for (l = HNSW_MAX_LEVEL; l >= 0; l--)
-		if (HnswNodeSize(dims, elemtype, m, l) + fbytes <= HNSW_MAX_ITEM_SIZE)
+		if (HnswNodeSize(dims, elemtype, m, l, ovf) + fbytes <= HNSW_MAX_ITEM_SIZE)
 			return l;
 	return -1;
 }

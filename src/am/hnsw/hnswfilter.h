@@ -69,7 +69,7 @@ extern int	HnswFilterColumns(Relation index);
 extern void HnswCheckIndexColumns(Relation index);
 extern bool HnswValidateFilterOpclass(Oid opclassoid);
 extern int	HnswFilterKind(Oid typid);
-extern int	HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes);
+extern int	HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes, bool ovf);
 
 /* Payload of one heap tuple (values/isnull of the index columns) */
 extern void HnswFormFilter(Relation index, Datum *values, bool *isnull, char *out);

@@ -88,7 +88,13 @@ HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
 	if (node->state != HNSW_NODE_FREE && node->level >= level)
 	{
 		if (vec)
-			memcpy(vec, HnswNodeVector(node), HnswVecBytes(meta->dims, meta->elemtype));
+		{
+			HnswDist	d;
+
+			HnswInitDist(&d, meta->dims, meta->elemtype, meta->metric,
+						 meta->storage == HNSW_STORAGE_OVERFLOW);
+			memcpy(vec, HnswNodeVec(index, &d, node, blkno, off), d.vbytes);
+		}
 		if (nbrs)
 		{
 			*count = HnswNodeCounts(node, meta->dims, meta->elemtype)[level];
@@ -133,10 +139,14 @@ UpdateMetaHints(Relation index, BlockNumber insertPage, bool setInsert,
 /*
  * PlaceNode
  *		Store a new node: in a slot freed by vacuum if one fits, else on the
- *		insert page, else on a new page.  Returns its location.
+ *		insert page, else on a new page.  Returns its location.  With
+ *		overflow storage the vector goes first: into the free slot's own
+ *		chain (under that page's exclusive lock), or into a new chain
+ *		written before the node that references it.
  */
 static ItemPointerData
-PlaceNode(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node, Size size)
+PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+		  HnswNodeHeader *node, Size size, const void *vec)
 {
 	ItemPointerData result;
 	Buffer		buf;
@@ -181,6 +191,16 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node, Si
 				if (ItemIdGetLength(iid) < size)
 					continue;	/* too small for this node's level */
 
+				if (d->overflow)
+				{
+					HnswOvflRef ref;
+
+					if (!HnswNodeIsOvf(n))
+						HnswCorrupt(index, blkno, off, "node vector storage does not match the index");
+					memcpy(&ref, HnswNodeVector(n), sizeof(HnswOvflRef));
+					HnswOvflRewrite(index, d, &ref, vec, blkno, off);
+					memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
+				}
 				state = GenericXLogStart(index);
 				page = GenericXLogRegisterBuffer(state, buf, 0);
 				iid = PageGetItemId(page, off);
@@ -205,6 +225,15 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node, Si
 			UpdateMetaHints(index, 0, false, firstSeen, true);
 		else
 			UpdateMetaHints(index, 0, false, stop < nblocks ? stop : InvalidBlockNumber, true);
+	}
+
+	if (d->overflow)
+	{
+		HnswOvflRef ref;
+
+		HnswOvflWriteNew(index, d, vec, &ref);
+		memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
+		nblocks = RelationGetNumberOfBlocks(index);
 	}
 
 	/* 2. the insert page */
@@ -406,13 +435,16 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
 	HnswNodeHeader *node;
 	GenericXLogState *state;
 	Page		page;
+	HnswDist	d;
 
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
 					   meta->elemtype, meta->m);
+	HnswInitDist(&d, meta->dims, meta->elemtype, meta->metric,
+				 meta->storage == HNSW_STORAGE_OVERFLOW);
 	if (node->state != HNSW_NODE_LIVE || node->ntids >= HNSW_HEAPTIDS ||
-		memcmp(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype)) != 0 ||
+		memcmp(HnswNodeVec(index, &d, node, blkno, off), vec, d.vbytes) != 0 ||
 		(meta->nfilter > 0 &&
 		 memcmp(HnswNodeFilter(index, BufferGetPage(buf), blkno, off, node, meta->dims,
 							   meta->elemtype, meta->m, meta->nfilter),
@@ -504,10 +536,11 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 	ItemPointerSetInvalid(&spliceP);
 	ItemPointerSetInvalid(&spliceQ);
 	HnswReadMeta(index, &meta);
-	HnswInitDist(&d, meta.dims, meta.elemtype, meta.metric);
+	HnswInitDist(&d, meta.dims, meta.elemtype, meta.metric,
+				 meta.storage == HNSW_STORAGE_OVERFLOW);
 	vbytes = HnswVecBytes(meta.dims, meta.elemtype);
 	maxLevel = HnswMaxLevelForFilter(meta.dims, meta.elemtype, meta.m,
-									 HnswFilterBytes(meta.nfilter));
+									 HnswFilterBytes(meta.nfilter), d.overflow);
 	if (maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -640,7 +673,7 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 	}
 
 	/* form and store the node */
-	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level) +
+	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level, d.overflow) +
 		HnswFilterBytes(meta.nfilter);
 	node = palloc0(size);
 	if (meta.nfilter > 0)
@@ -651,7 +684,10 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 	node->dims = meta.dims;
 	node->ntids = 1;
 	node->heaptids[0] = *heaptid;
-	memcpy(HnswNodeVector(node), vec, vbytes);
+	if (d.overflow)
+		node->flags = HNSW_NODEF_OVERFLOW;	/* PlaceNode stores the reference */
+	else
+		memcpy(HnswNodeVector(node), vec, vbytes);
 	{
 		uint8	   *counts = HnswNodeCounts(node, meta.dims, meta.elemtype);
 		ItemPointerData *nbrs = HnswNodeNbrs(node, meta.dims, meta.elemtype, level);
@@ -668,7 +704,7 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 				ln[i] = sel[l][i].tid;
 		}
 	}
-	newtid = PlaceNode(index, &meta, node, size);
+	newtid = PlaceNode(index, &meta, &d, node, size, vec);
 
 	/* link back from the chosen neighbours */
 	for (l = Min(top, level); l >= 0; l--)
@@ -736,7 +772,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 
 	info = HnswGetOpInfo(index);
 	dims = HnswIndexDims(index);
-	HnswInitDist(&d, dims, info->elemtype, info->metric);
+	HnswInitDist(&d, dims, info->elemtype, info->metric, false);
 	vec = palloc(HnswVecBytes(dims, info->elemtype));
 	if (HnswFilterColumns(index) > 0)
 	{

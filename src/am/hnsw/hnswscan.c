@@ -118,7 +118,8 @@ StartSearch(IndexScanDesc scan)
 	if (scan->numberOfOrderBys == 0)
 	{
 		/* no ORDER BY (the planner avoids it): every match, unordered */
-		HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.metric);
+		HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.metric,
+					 so->meta.storage == HNSW_STORAGE_OVERFLOW);
 		so->ex = HnswExhaustRun(index, &so->meta, &so->d, NULL, so->filter, NULL, 0);
 		return;
 	}
@@ -127,7 +128,8 @@ StartSearch(IndexScanDesc scan)
 		so->done = true;
 		return;
 	}
-	HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.metric);
+	HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.metric,
+					 so->meta.storage == HNSW_STORAGE_OVERFLOW);
 	so->query = palloc(HnswVecBytes(so->meta.dims, so->meta.elemtype));
 	if (!HnswPrepareValue(&so->d, scan->orderByData[0].sk_argument, so->query))
 	{

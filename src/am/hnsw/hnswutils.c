@@ -214,7 +214,7 @@ HnswSearchCreate(Relation index, const HnswDist *d, int m)
 	s->dist = *d;
 	s->m = m;
 	s->nblocks = RelationGetNumberOfBlocks(index);
-	minItem = MAXALIGN(HnswNodeSize(d->dims, d->elemtype, m, 0)) + sizeof(ItemIdData);
+	minItem = MAXALIGN(HnswNodeSize(d->dims, d->elemtype, m, 0, d->overflow)) + sizeof(ItemIdData);
 	s->perPage = (BLCKSZ - SizeOfPageHeaderData) / minItem + 1;
 	s->visitedWords = ((Size) Max(s->nblocks, 1) * s->perPage + 63) / 64;
 	s->visited = palloc_extended(s->visitedWords * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
@@ -346,7 +346,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 		UnlockReleaseBuffer(buf);
 		return -1;
 	}
-	dist = HnswDistance(&s->dist, s->query, HnswNodeVector(node));
+	dist = HnswDistance(&s->dist, s->query, HnswNodeVec(s->index, &s->dist, node, blkno, off));
 	s->ndistances++;
 	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
 
@@ -448,6 +448,7 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 		ItemPointerData todo[2 * HNSW_MAX_M];
 		Buffer		bufs[2 * HNSW_MAX_M];
 		Size		nbrBytes = 2 + sizeof(ItemPointerData) * 2 * s->m;
+		Size		inlineBytes = HnswInlineBytes(s->dist.dims, s->dist.elemtype, s->dist.overflow);
 
 		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
 			break;
@@ -498,8 +499,8 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 			for (o = 0; o < len; o += 64)
 				__builtin_prefetch((char *) page + start + o);
 			/* counts and level-0 neighbours follow the vector */
-			o = start + HNSW_NODE_HDRSZ + s->dist.vbytes;
-			for (; o < start + HNSW_NODE_HDRSZ + s->dist.vbytes + nbrBytes && o < BLCKSZ; o += 64)
+			o = start + HNSW_NODE_HDRSZ + inlineBytes;
+			for (; o < start + HNSW_NODE_HDRSZ + inlineBytes + nbrBytes && o < BLCKSZ; o += 64)
 				__builtin_prefetch((char *) page + o);
 		}
 		for (i = 0; i < nt; i++)

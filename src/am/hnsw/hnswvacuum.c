@@ -613,10 +613,12 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.index = index;
 	vs.strategy = info->strategy;
 	HnswReadMeta(index, &vs.meta);
-	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.metric);
+	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.metric,
+				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
 	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
 	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
-		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0)) + sizeof(ItemIdData)) + 1;
+		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0, vs.d.overflow)) +
+		 sizeof(ItemIdData)) + 1;
 	vs.nblocks = RelationGetNumberOfBlocks(index);
 	vs.nwords = 1;
 	vs.deleted = palloc0(sizeof(uint64));

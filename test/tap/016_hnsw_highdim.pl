@@ -1,0 +1,120 @@
+# 016_hnsw_highdim.pl: hnsw indexes on 16000-dimension vectors (vectors in
+# overflow pages) replay on a streaming standby under
+# wal_consistency_checking = generic (build, inserts writing new chains,
+# vacuum, inserts reusing freed nodes' chains), and survive an immediate
+# stop during concurrent inserts.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf',
+	"wal_consistency_checking = 'generic'\nmax_wal_size = 1GB\nshared_buffers = 256MB");
+$primary->start;
+
+sub rows
+{
+	my ($tbl, $typ, $dims, $lo, $hi) = @_;
+	return "INSERT INTO $tbl SELECT i, ARRAY(SELECT random() - 0.5 + 0 * i FROM generate_series(1, $dims))::$typ($dims) FROM generate_series($lo, $hi) i;";
+}
+
+$primary->safe_psql('postgres', join("\n",
+	'CREATE EXTENSION vecx;',
+	'CREATE TABLE t (id int PRIMARY KEY, v vector(16000));',
+	rows('t', 'vector', 16000, 1, 120),
+	'CREATE INDEX t_v ON t USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32);',
+	'CREATE TABLE h (id int PRIMARY KEY, v halfvec(16000));',
+	rows('h', 'halfvec', 16000, 1, 80),
+	'CREATE INDEX h_v ON h USING hnsw (v halfvec_cosine_ops) WITH (m = 8, ef_construction = 32);'));
+
+$primary->backup('bk');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'bk', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'");
+$standby->start;
+
+# new chains (several records per vector), node writes, backlinks; vacuum;
+# inserts into freed slots (chains rewritten in place)
+$primary->safe_psql('postgres', join("\n",
+	rows('t', 'vector', 16000, 121, 160),
+	rows('h', 'halfvec', 16000, 81, 110),
+	'DELETE FROM t WHERE id % 3 = 0;',
+	'DELETE FROM h WHERE id % 3 = 0;',
+	'VACUUM t;', 'VACUUM h;',
+	rows('t', 'vector', 16000, 161, 190),
+	rows('h', 'halfvec', 16000, 111, 130)));
+$primary->wait_for_catchup($standby);
+
+my $q = qq{
+	SET enable_seqscan = off;
+	SET hnsw.ef_search = 400;
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 17) LIMIT 20) s;
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 185) LIMIT 20) s;
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM h ORDER BY v <=> (SELECT v FROM h WHERE id = 125) LIMIT 20) s;
+	SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 1) LIMIT 1000) s;
+};
+my $p = $primary->safe_psql('postgres', $q);
+my $s = $standby->safe_psql('postgres', $q);
+is($s, $p, 'standby returns the same rows as the primary');
+like($p, qr/^17,.*\n185,.*\n125,.*\n\d+$/, 'each query row is its own nearest neighbour');
+my $n = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
+like($p, qr/\n$n$/, "the index returns every row ($n)");
+my $exact = $primary->safe_psql('postgres', qq{
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 17) LIMIT 20) s});
+like($p, qr/^\Q$exact\E\n/, 'index order equals exact order');
+
+my $log = slurp_file($standby->logfile);
+unlike($log, qr/inconsistent page found/, 'no page inconsistency during replay');
+$standby->stop;
+
+# crash during concurrent inserts of 16000-dimension vectors
+my $before = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
+my @bg;
+for my $c (0 .. 1)
+{
+	my ($out, $err) = ('', '');
+	my $sql = '';
+	for my $b (0 .. 200)
+	{
+		my $lo = 1000 + $c * 100000 + $b * 2;
+		$sql .= rows('t', 'vector', 16000, $lo, $lo + 1) . "\n";
+	}
+	my $file = "$tmp/ins$c.sql";
+	open(my $fh, '>', $file) or die "cannot write $file";
+	print $fh $sql;
+	close($fh);
+	push @bg, IPC::Run::start([ 'psql', '-X', '-q', '-f', $file, '-d', $primary->connstr('postgres') ],
+		'>', \$out, '2>', \$err);
+}
+$primary->poll_query_until('postgres', "SELECT count(*) > $before + 20 FROM t")
+	or die "background inserts made no progress";
+$primary->stop('immediate');
+$_->kill_kill for @bg;
+$primary->start;
+
+my $after = $primary->safe_psql('postgres', 'SELECT count(*) FROM t');
+cmp_ok($after, '>', $before + 20, "rows committed before the crash survive ($after)");
+my $missing = $primary->safe_psql('postgres', qq{
+	SET enable_seqscan = off;
+	SET hnsw.ef_search = 1000;
+	SELECT count(*) FROM t WHERE id <> (SELECT id FROM t t2 ORDER BY t2.v <-> t.v LIMIT 1);
+});
+is($missing, '0', 'every committed row is found through the index after recovery');
+$primary->safe_psql('postgres', rows('t', 'vector', 16000, 5000, 5002));
+is($primary->safe_psql('postgres', qq{SET enable_seqscan = off;
+	SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 5001) LIMIT 1}), '5001',
+	'inserts after recovery are found');
+my $cnt = $primary->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
+	SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 5001) LIMIT 100000) s});
+is($cnt, $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'the index still returns every row');
+
+$primary->stop;
+done_testing();
