@@ -1,8 +1,9 @@
 # 016_hnsw_highdim.pl: hnsw indexes on 16000-dimension vectors (vectors in
 # overflow pages) replay on a streaming standby under
 # wal_consistency_checking = generic (build, inserts writing new chains,
-# vacuum, inserts reusing freed nodes' chains), and survive an immediate
-# stop during concurrent inserts.
+# vacuum, inserts reusing freed nodes' chains), survive an immediate stop
+# during concurrent inserts, and report damaged overflow pages as
+# index corruption naming block and offset.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -115,6 +116,49 @@ is($primary->safe_psql('postgres', qq{SET enable_seqscan = off;
 my $cnt = $primary->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
 	SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 5001) LIMIT 100000) s});
 is($cnt, $primary->safe_psql('postgres', 'SELECT count(*) FROM t'), 'the index still returns every row');
+
+# damaged overflow pages: build layout is metapage, one node page, then
+# node i's 8 slices on blocks 2 + 8i .. 9 + 8i, one item each at byte 32
+$primary->safe_psql('postgres', join("\n",
+	'CREATE TABLE c (id int PRIMARY KEY, v vector(16000));',
+	rows('c', 'vector', 16000, 1, 20),
+	'CREATE INDEX c_v ON c USING hnsw (v vector_l2_ops);',
+	'CHECKPOINT;'));
+is($primary->safe_psql('postgres', 'SELECT pg_relation_size(\'c_v\') / 8192'), 2 + 20 * 8,
+	'index layout: metapage, one node page, 8 overflow pages per vector');
+my $path = $primary->data_dir . '/' . $primary->safe_psql('postgres', "SELECT pg_relation_filepath('c_v')");
+my $cq = qq{SET enable_seqscan = off; SET hnsw.ef_search = 100;
+	SELECT count(*) FROM (SELECT id FROM c ORDER BY v <-> (SELECT v FROM c WHERE id = 3) LIMIT 100) s};
+is($primary->safe_psql('postgres', $cq), '20', 'intact index answers');
+
+sub smash
+{
+	my ($blk, $off, $bytes) = @_;
+	$primary->stop;
+	open(my $fh, '+<', $path) or die "open $path: $!";
+	binmode $fh;
+	seek($fh, $blk * 8192 + $off, 0);
+	print $fh $bytes;
+	close($fh);
+	$primary->start;
+}
+
+# slice sequence number of node 0's first slice
+smash(2, 32, "\x05\x05");
+my ($rc, $out, $err) = $primary->psql('postgres', $cq);
+isnt($rc, 0, 'a damaged slice header fails the scan');
+like($err, qr/index "c_v" contains a corrupted page at block 2 offset 1/, 'naming block and offset');
+like($err, qr/overflow slice header out of range/, 'and what is wrong');
+$primary->safe_psql('postgres', 'REINDEX INDEX c_v');
+is($primary->safe_psql('postgres', $cq), '20', 'REINDEX repairs it');
+$path = $primary->data_dir . '/' . $primary->safe_psql('postgres', "SELECT pg_relation_filepath('c_v')");
+
+# page flags of node 1's third slice: no longer an overflow page
+smash(2 + 8 + 2, 8192 - 8, "\x02\x00\x00\x00");
+($rc, $out, $err) = $primary->psql('postgres', $cq);
+isnt($rc, 0, 'a page that is not an overflow page fails the scan');
+like($err, qr/corrupted page at block 12 offset 1.*\n.*not an hnsw overflow page/, 'naming block, offset and the problem');
+is($primary->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up');
 
 $primary->stop;
 done_testing();
