@@ -48,7 +48,8 @@ SQL
 "$work/fmnist" train | psql_ -c '\copy raw FROM STDIN'
 psql_ -c "INSERT INTO items SELECT id, label, (id * 7) % 10, v FROM raw; TRUNCATE raw"
 "$work/fmnist" test 1000 | psql_ -c '\copy raw FROM STDIN'
-psql_ -c "INSERT INTO queries SELECT id, label, id % 10, v FROM raw; DROP TABLE raw; VACUUM ANALYZE"
+psql_ -c "INSERT INTO queries SELECT id, label, id % 10, v FROM raw; DROP TABLE raw"
+psql_ -c "VACUUM ANALYZE"
 
 # exact filtered ground truth (no index yet)
 psql_ <<'SQL'
@@ -114,8 +115,10 @@ run_case() {
 	recall=${q##* }
 	tps=$(qps "$where")
 	plan=$(plan_of "$where")
-	printf '%-22s %-8s %7s %8s %9.1f %8.2f  %s\n' "$index" "$name" "$rows" "$recall" "$tps" \
-		"$(echo "$tps / $base" | bc -l)" "$plan" | tee -a "$out"
+	local ratio=-
+	[ "$base" != 1 ] && ratio=$(printf '%.2f' "$(echo "$tps / $base" | bc -l)")
+	printf '%-24s %-6s %6s %7s %8.1f %6s  %s\n' "$index" "$name" "$rows" "$recall" "$tps" \
+		"$ratio" "$plan" | tee -a "$out"
 	last_tps=$tps
 }
 
@@ -123,7 +126,7 @@ run_case() {
 	echo "# filtered search, Fashion-MNIST 60,000 x 784, L2, k=10, 1,000 queries, default settings"
 	echo "# (hnsw.ef_search 40, iterative_scan strict_order, exact_fallback on), one client, ${secs}s per QPS run"
 	echo "# $(date -u +%FT%TZ) $(uname -m) $(nproc) cores"
-	printf '%-22s %-8s %7s %8s %9s %8s  %s\n' index filter rows recall QPS vs_unf plan
+	printf '%-24s %-6s %6s %7s %8s %6s  %s\n' index filter rows recall QPS vs_unf plan
 } | tee "$out"
 
 build() {

@@ -18,7 +18,7 @@
  * exact pass, which is what steers very selective filters to exact plans
  * (a btree or bitmap scan on the filter, then a sort).  A scan with index
  * quals takes the exact pass right after its first batch when the filter
- * looks that selective (m * ef_search / s_idx over the budget).  Rows that
+ * looks that selective (m * HNSW_FILTER_TYPICAL_K / s_idx over the budget).  Rows that
  * fail the index quals cost no heap access: indexSelectivity is s_idx.
  *
  * With a constant LIMIT the whole cost is startup cost, so the planner's
@@ -136,7 +136,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		exactCost += 2.0 * cpu_operator_cost * ntuples * sIdx * log2(ntuples * sIdx);
 
 	budget = (double) hnsw_max_scan_tuples;
-	if (sIdx < 1.0 && m * (double) hnsw_ef_search / sIdx > budget)
+	if (sIdx < 1.0 && m * (double) HNSW_FILTER_TYPICAL_K / sIdx > budget)
 	{
 		/* the exact pass after the first batch */
 		visits = descent + m * (double) hnsw_ef_search;

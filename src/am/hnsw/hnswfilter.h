@@ -31,6 +31,13 @@
 #define HNSW_FKIND_HASH			2	/* 64-bit hash: equality, lossy */
 #define HNSW_FKIND_SIG			3	/* int4[] 64-bit signature: lossy */
 
+/*
+ * Rows a filtered query is assumed to need when the scan decides, after its
+ * first batch, whether walking the graph or one exact pass over the index
+ * is cheaper (the executor does not tell an index scan its LIMIT).
+ */
+#define HNSW_FILTER_TYPICAL_K	10
+
 /* Most filter columns an index can have (INDEX_MAX_KEYS minus the vector) */
 #define HNSW_MAX_FILTER_COLS	31
 

@@ -155,9 +155,9 @@ StartSearch(IndexScanDesc scan)
 
 	/*
 	 * With a filter, the nodes the first batch visited show how selective
-	 * it is near the query.  If finding ef_search matches at that rate
-	 * would take more than hnsw.max_scan_tuples visits (at about m visits
-	 * per node passed), the walk would end in the exact pass anyway, after
+	 * it is near the query.  If finding HNSW_FILTER_TYPICAL_K matches at
+	 * that rate would take more than hnsw.max_scan_tuples visits (at about m
+	 * visits per node passed), the walk would end in the exact pass, after
 	 * returning rows that may not be the nearest and skipping closer ones
 	 * found late: take the exact pass now, before anything is returned.
 	 * hnswcost.c charges the same rule.
@@ -178,7 +178,7 @@ StartSearch(IndexScanDesc scan)
 				nmatch++;
 		}
 		sel = (double) Max(nmatch, 0.5) / Max(nlive, 1);
-		if ((double) so->meta.m * ef / sel > hnsw_max_scan_tuples)
+		if ((double) so->meta.m * HNSW_FILTER_TYPICAL_K / sel > hnsw_max_scan_tuples)
 			(void) StartExhaustive(scan);
 	}
 }
