@@ -781,7 +781,7 @@ PAddLink(HnswPBuild *pb, int32 from, int32 to, int level, float dist)
 
 	if (fn->level < level)
 		return;
-	for (attempt = 0; attempt < 3; attempt++)
+	for (attempt = 0; attempt < 8; attempt++)
 	{
 		int			cnt,
 					i,
