@@ -20,6 +20,8 @@
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 #include "storage/bufpage.h"
 #include "utils/relcache.h"
 
@@ -425,6 +427,7 @@ extern int	HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists,
 /* hnswbuild.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void hnswbuildempty(Relation index);
+extern PGDLLEXPORT void HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 
 /* hnswinsert.c */
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
