@@ -91,6 +91,8 @@ typedef struct IvfpqScanOpaqueData
 	int			nblocks;
 	int			maxblocks;
 	vecx_pq_fastscan_fn fastscan;
+	vecx_pq_quantize_fn quantize;
+	float	   *mins;			/* per sub-quantizer table minimums */
 	IvfpqState	st;				/* scalar fields of the cached state */
 	int64		nrefined;		/* statistics for DEBUG2 */
 	int64		nreturned;
@@ -444,10 +446,10 @@ static double
 QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 {
 	int			m = so->st.m;
+	float	   *mins = so->mins;
 	double		maxrange = 0,
 				sumrange = 0,
 				scale;
-	float		fscale;
 	int			j,
 				k;
 
@@ -463,6 +465,7 @@ QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 			mn = Min(mn, l[k]);
 			mx = Max(mx, l[k]);
 		}
+		mins[j] = mn;
 		*bias += mn;
 		maxrange = Max(maxrange, (double) mx - mn);
 		sumrange += (double) mx - mn;
@@ -475,25 +478,10 @@ QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 	/*
 	 * Round to nearest in float; the caller allows 0.51 quanta of error per
 	 * sub-quantizer, which covers the rounding of this arithmetic too.
+	 * Entries of the phantom sub-quantizers past m stay zero.
 	 */
-	fscale = (float) scale;
 	memset(qlut, 0, so->st.ngroups * 64);
-	for (j = 0; j < m; j++)
-	{
-		const float *l = lut + j * 16;
-		uint8	   *q = qlut + vecx_pq_lut_index(j, 0);
-		float		mn = l[0];
-
-		for (k = 1; k < 16; k++)
-			mn = Min(mn, l[k]);
-		for (k = 0; k < 16; k++)
-		{
-			/* l[k] >= mn, and (l[k] - mn) * scale <= 255 up to rounding */
-			int			v = (int) ((l[k] - mn) * fscale + 0.5f);
-
-			q[k] = (uint8) (v > 255 ? 255 : v);
-		}
-	}
+	so->quantize(lut, mins, m, (float) scale, qlut);
 	return scale;
 }
 
@@ -699,6 +687,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->st = *st;
 	so->dims = st->dims;
 	so->fastscan = vecx_pq_fastscan_select(vecx_kernels == &vecx_kernels_scalar);
+	so->quantize = vecx_pq_quantize_select(vecx_kernels == &vecx_kernels_scalar);
 	if (key->sk_flags & SK_ISNULL)
 	{
 		so->done = true;
@@ -723,6 +712,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->query = palloc(mul_size(sizeof(float), st->dims));
 	so->rq = palloc(mul_size(sizeof(float), st->dims));
 	so->qlut = palloc0(mul_size(st->ngroups, 64));
+	so->mins = palloc(mul_size(sizeof(float), Max(st->m, 1)));
 	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), st->lists));
 	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
 		ereport(ERROR,
