@@ -61,6 +61,16 @@ like($node->safe_psql('postgres', q{SET enable_seqscan = off;
 my $r = recall('<->', 'gt_l2', 8);
 note("l2 recall\@10 probes=8: $r");
 cmp_ok($r, '>=', 0.95, 'l2 recall@10 with 8 of 64 lists');
+
+# past work_mem a scan stops keeping blocks for refinement; the answers
+# (exact within the probed lists) must not change
+my $r2 = recall('<->', 'gt_l2', 2);
+note("l2 recall\@10 probes=2: $r2");
+$node->append_conf('postgresql.conf', "work_mem = '64kB'");
+$node->reload;
+is(recall('<->', 'gt_l2', 2), $r2, 'same recall when blocks exceed work_mem');
+$node->append_conf('postgresql.conf', "work_mem = '4MB'");
+$node->reload;
 $r = recall('<->', 'gt_l2', 64);
 cmp_ok($r, '>=', 0.99, 'l2 recall@10 with every list probed');
 

@@ -546,22 +546,33 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 
 		if (blk != NULL)
 		{
-			/* fast-scan block: copy it, then score its 16 entries at once */
-			char	   *copy = AddBlock(so, so->st.blocksize);
+			/*
+			 * Fast-scan block: score its 16 entries at once.  It is copied
+			 * for later refinement while the copies stay within work_mem;
+			 * past that, entries keep their loose (valid) bound, so memory
+			 * stays bounded however many lists are probed.
+			 */
+			bool		keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
+				mul_size((Size) work_mem, 1024);
+			char	   *src = blk;
 			int			n = IvfpqBlockCount(blk);
 			uint16		sums[IVFPQ_FS_SLOTS];
 			double		half = 0.51 * so->st.m;
 			int			i;
 
-			memcpy(copy, blk, so->st.blocksize);
-			UnlockReleaseBuffer(buf);
+			if (keep)
+			{
+				src = AddBlock(so, so->st.blocksize);
+				memcpy(src, blk, so->st.blocksize);
+				UnlockReleaseBuffer(buf);
+			}
 			if (n > 0)
-				so->fastscan(IvfpqBlockCodes(copy), so->qlut, so->st.ngroups, sums);
+				so->fastscan(IvfpqBlockCodes(src), so->qlut, so->st.ngroups, sums);
 			for (i = 0; i < n; i++)
 			{
 				IvfpqCandidate *cand = AddCandidate(so);
-				float		err = IvfpqBlockErr(copy)[i];
-				float		norm = IvfpqBlockNorm(copy)[i];
+				float		err = IvfpqBlockErr(src)[i];
+				float		norm = IvfpqBlockNorm(src)[i];
 				double		est;
 
 				/* sum of the float table within the quantization error */
@@ -569,13 +580,15 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 					est = pr->qc + bias + (sums[i] + half) / scale;
 				else
 					est = bias + (sums[i] - half) / scale;
-				memcpy(&cand->tid, IvfpqBlockTid(copy, i), 6);
+				memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
 				cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
-				cand->refine = true;
+				cand->refine = keep;
 				cand->slot = i;
 				cand->block = so->nblocks - 1;
 				cand->probe = probe;
 			}
+			if (!keep)
+				UnlockReleaseBuffer(buf);
 		}
 		else
 		{
