@@ -541,48 +541,55 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 		if (blk != NULL)
 		{
 			/*
-			 * Fast-scan block: score its 16 entries at once.  It is copied
-			 * for later refinement while the copies stay within work_mem;
-			 * past that, entries keep their loose (valid) bound, so memory
-			 * stays bounded however many lists are probed.
+			 * Fast-scan blocks: score 16 entries at once.  Each block is
+			 * copied for later refinement while the copies stay within
+			 * work_mem; past that, entries keep their loose (valid) bound,
+			 * so memory stays bounded however many lists are probed.
 			 */
-			bool		keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
-				mul_size((Size) work_mem, 1024);
-			char	   *src = blk;
-			int			n = IvfpqBlockCount(blk);
-			uint16		sums[IVFPQ_FS_SLOTS];
 			double		half = 0.51 * so->st.m;
-			int			i;
+			int			b;
 
-			if (keep)
+			for (b = 0; b < so->st.blocksperpage; b++)
 			{
-				src = AddBlock(so, so->st.blocksize);
-				memcpy(src, blk, so->st.blocksize);
-				UnlockReleaseBuffer(buf);
-			}
-			if (n > 0)
+				char	   *src = IvfpqPageBlock(&so->st, page, b);
+				int			n = IvfpqBlockCount(src);
+				bool		keep;
+				uint16		sums[IVFPQ_FS_SLOTS];
+				int			i;
+
+				if (n == 0)
+					continue;
+				keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
+					mul_size((Size) work_mem, 1024);
+				if (keep)
+				{
+					char	   *copy = AddBlock(so, so->st.blocksize);
+
+					memcpy(copy, src, so->st.blocksize);
+					src = copy;
+				}
 				so->fastscan(IvfpqBlockCodes(src), so->qlut, so->st.ngroups, sums);
-			for (i = 0; i < n; i++)
-			{
-				IvfpqCandidate *cand = AddCandidate(so);
-				float		err = IvfpqBlockErr(src)[i];
-				float		norm = IvfpqBlockNorm(src)[i];
-				double		est;
+				for (i = 0; i < n; i++)
+				{
+					IvfpqCandidate *cand = AddCandidate(so);
+					float		err = IvfpqBlockErr(src)[i];
+					float		norm = IvfpqBlockNorm(src)[i];
+					double		est;
 
-				/* sum of the float table within the quantization error */
-				if (ip)
-					est = pr->qc + bias + (sums[i] + half) / scale;
-				else
-					est = bias + (sums[i] - half) / scale;
-				memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
-				cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
-				cand->refine = keep;
-				cand->slot = i;
-				cand->block = so->nblocks - 1;
-				cand->probe = probe;
+					/* sum of the float table within the quantization error */
+					if (ip)
+						est = pr->qc + bias + (sums[i] + half) / scale;
+					else
+						est = bias + (sums[i] - half) / scale;
+					memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
+					cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
+					cand->refine = keep;
+					cand->slot = i;
+					cand->block = so->nblocks - 1;
+					cand->probe = probe;
+				}
 			}
-			if (!keep)
-				UnlockReleaseBuffer(buf);
+			UnlockReleaseBuffer(buf);
 		}
 		else
 		{
