@@ -51,6 +51,10 @@ asan_rt=$(readlink -f "$asan_rt")
 [ -f "$asan_rt" ] || { log "no ASan runtime for $cc ($asan_rt)"; exit 1; }
 
 # Fresh sandbox each run: a clean copy of the system's PostgreSQL 15.
+case $san_dir in
+/* ) [ "$san_dir" != / ] || { log "VECX_SAN_DIR must not be /"; exit 2; } ;;
+*) log "VECX_SAN_DIR must be an absolute path"; exit 2 ;;
+esac
 rm -rf "$san_dir"
 mkdir -p "$san_dir"
 PG_CONFIG=$(scripts/pg-sandbox.sh "$san_dir/pg") || exit 1
