@@ -69,4 +69,6 @@ void
 _PG_init(void)
 {
 	VecxSimdInit();
+	HnswInit();
+	IvfpqInit();
 }

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# hnsw.sh: hnsw index benchmark on Fashion-MNIST, against hnswlib.
+#
+# 60,000 training images as the table, 1,000 test images as queries, L2,
+# k = 10, exact ground truth from faiss (flat).  Measures load time, build
+# time and size of the hnsw index (vector and halfvec), recall@10 and
+# single-client QPS through SQL (libpq, prepared statement, text parameter,
+# bench/hnsw_client.c) for hnsw.ef_search in 10..400, and the same for
+# hnswlib in-process (M=16, ef_construction=64, 2 build threads, 1 search
+# thread, -O3 -march=native).
+#
+#   bench/hnsw.sh          results: bench/out/hnsw.txt, hnsw_*.csv, hnsw.png
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+vecx_need_pkgs $VECX_BASE_PKGS libhnswlib-dev python3-faiss python3-matplotlib libpq-dev
+vecx_build_install
+mkdir -p bench/out
+out=bench/out/hnsw.txt
+efs="10 20 40 80 120 200 400"
+
+work=$(mktemp -d /tmp/vecx-bench.XXXXXX)
+chmod 755 "$work"
+cluster_dir=$work/cluster
+trap 'vecx_stop_cluster "$cluster_dir"; rm -rf "$work"' EXIT
+vecx_start_cluster "$cluster_dir"
+bindir=$("$PG_CONFIG" --bindir)
+psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres "$@"; }
+secs() { local s=$1; echo "$(date +%s.%N) - $s" | bc; }
+
+gcc -O2 -o "$work/fmnist" bench/fmnist.c
+"$work/fmnist" train >"$work/train.tsv"
+"$work/fmnist" test 1000 >"$work/test.tsv"
+/usr/bin/python3 bench/hnsw_gt.py "$work/train.tsv" "$work/test.tsv" "$work/gt.txt"
+gcc -O2 -o "$work/client" bench/hnsw_client.c -I"$("$PG_CONFIG" --includedir)" -lpq
+g++ -O3 -march=native -o "$work/hnswlib" bench/hnsw_hnswlib.cpp -lpthread
+
+psql_ <<'SQL'
+CREATE EXTENSION vecx;
+CREATE TABLE items (id int PRIMARY KEY, label int, embedding vector(784));
+SQL
+start=$(date +%s.%N)
+psql_ -c '\copy items FROM '"'$work/train.tsv'"
+load_s=$(secs "$start")
+psql_ -c 'VACUUM ANALYZE items'
+
+start=$(date +%s.%N)
+psql_ -c 'CREATE INDEX items_hnsw ON items USING hnsw (embedding vector_l2_ops)'
+build_s=$(secs "$start")
+size=$(psql_ -tA -c "SELECT pg_relation_size('items_hnsw')")
+conn="host=$PGHOST port=$PGPORT user=postgres dbname=postgres"
+"$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items embedding vector $efs | tee bench/out/hnsw_sql.csv
+
+psql_ <<'SQL'
+ALTER TABLE items ADD COLUMN h halfvec(784);
+UPDATE items SET h = embedding::halfvec(784);
+VACUUM ANALYZE items;
+SQL
+start=$(date +%s.%N)
+psql_ -c 'CREATE INDEX items_hnsw_h ON items USING hnsw (h halfvec_l2_ops)'
+hbuild_s=$(secs "$start")
+hsize=$(psql_ -tA -c "SELECT pg_relation_size('items_hnsw_h')")
+"$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items h halfvec $efs | tee bench/out/hnsw_sql_halfvec.csv
+
+# stop the cluster so hnswlib has the machine to itself
+vecx_stop_cluster "$cluster_dir"
+"$work/hnswlib" "$work/train.tsv" "$work/test.tsv" "$work/gt.txt" 2 $efs | tee bench/out/hnsw_hnswlib.csv
+lib_build=$(sed -n 's/^build_s,//p' bench/out/hnsw_hnswlib.csv)
+
+raw=$((60000 * 784 * 4))
+{
+	echo "# hnsw bench: Fashion-MNIST 60,000 x 784 (1,000 queries), L2, k=10, m=16, ef_construction=64"
+	echo "# $(date -u +%FT%TZ) $(uname -m) $(nproc) cores; vecx.simd=auto; SQL: one client, prepared statement"
+	echo "load (COPY 60,000 rows):            ${load_s}s"
+	echo "build vector index (serial):        ${build_s}s   hnswlib (2 threads): ${lib_build}s   ratio $(echo "scale=2; $build_s / $lib_build" | bc)"
+	echo "build halfvec index (serial):       ${hbuild_s}s"
+	echo "index size vector:                  $size bytes = $(echo "scale=3; $size / $raw" | bc) x raw float32 ($raw)"
+	echo "index size halfvec:                 $hsize bytes = $(echo "scale=3; $hsize / $size" | bc) x the vector index"
+	echo
+	printf '%-6s | %-24s | %-24s | %-24s\n' ef "vecx SQL vector" "vecx SQL halfvec" "hnswlib in-process"
+	printf '%-6s | %-24s | %-24s | %-24s\n' "" "recall  QPS" "recall  QPS" "recall  QPS"
+	for ef in $efs; do
+		a=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %8.1f", $2, $3}' bench/out/hnsw_sql.csv)
+		b=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %8.1f", $2, $3}' bench/out/hnsw_sql_halfvec.csv)
+		c=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %8.1f", $2, $3}' bench/out/hnsw_hnswlib.csv)
+		printf '%-6s | %-24s | %-24s | %-24s\n' "$ef" "$a" "$b" "$c"
+	done
+} | tee "$out"
+
+/usr/bin/python3 bench/hnsw_plot.py bench/out/hnsw.png \
+	"vecx SQL vector=bench/out/hnsw_sql.csv" \
+	"vecx SQL halfvec=bench/out/hnsw_sql_halfvec.csv" \
+	"hnswlib in-process=bench/out/hnsw_hnswlib.csv"
+echo "plot: bench/out/hnsw.png"

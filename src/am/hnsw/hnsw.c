@@ -1,0 +1,449 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw.c
+ *	  hnsw access method handler, options, settings and shared helpers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/amapi.h"
+#include "access/reloptions.h"
+#include "catalog/pg_type.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "common/pg_prng.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
+int			hnsw_iterative_scan = HNSW_ITERATIVE_OFF;
+int			hnsw_max_scan_tuples = 20000;
+double		hnsw_scan_mem_multiplier = 1.0;
+
+static relopt_kind hnsw_relopt_kind;
+
+static const struct config_enum_entry hnsw_iterative_options[] = {
+	{"off", HNSW_ITERATIVE_OFF, false},
+	{"relaxed_order", HNSW_ITERATIVE_RELAXED, false},
+	{"strict_order", HNSW_ITERATIVE_STRICT, false},
+	{NULL, 0, false}
+};
+
+/*
+ * HnswInit
+ *		Register reloptions and settings; called once from _PG_init.
+ */
+void
+HnswInit(void)
+{
+	hnsw_relopt_kind = add_reloption_kind();
+	add_int_reloption(hnsw_relopt_kind, "m",
+					  "Max number of connections per node (2 * m at level 0)",
+					  HNSW_DEFAULT_M, HNSW_MIN_M, HNSW_MAX_M,
+					  AccessExclusiveLock);
+	add_int_reloption(hnsw_relopt_kind, "ef_construction",
+					  "Size of the dynamic candidate list used while building",
+					  HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION,
+					  HNSW_MAX_EF_CONSTRUCTION, AccessExclusiveLock);
+
+	DefineCustomIntVariable("hnsw.ef_search",
+							"Sets the size of the dynamic candidate list for search.",
+							"Larger values give better recall and slower scans.",
+							&hnsw_ef_search, HNSW_DEFAULT_EF_SEARCH,
+							HNSW_MIN_EF_SEARCH, HNSW_MAX_EF_SEARCH,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("hnsw.iterative_scan",
+							 "Continues the graph search when more tuples are needed.",
+							 NULL,
+							 &hnsw_iterative_scan, HNSW_ITERATIVE_OFF,
+							 hnsw_iterative_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("hnsw.max_scan_tuples",
+							"Sets the max number of tuples an iterative scan visits.",
+							NULL,
+							&hnsw_max_scan_tuples, 20000, 1, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomRealVariable("hnsw.scan_mem_multiplier",
+							 "Sets the multiple of work_mem an iterative scan may use.",
+							 NULL,
+							 &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("hnsw");
+}
+
+static bytea *
+hnswoptions(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"m", RELOPT_TYPE_INT, offsetof(HnswOptions, m)},
+		{"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptions, efConstruction)},
+	};
+
+	return (bytea *) build_reloptions(reloptions, validate, hnsw_relopt_kind,
+									  sizeof(HnswOptions), tab, lengthof(tab));
+}
+
+static char *
+hnswbuildphasename(int64 phasenum)
+{
+	switch (phasenum)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case HNSW_PHASE_LOAD:
+			return "loading tuples";
+		case HNSW_PHASE_WRITE:
+			return "writing index";
+		default:
+			return NULL;
+	}
+}
+
+PG_FUNCTION_INFO_V1(hnswhandler);
+Datum
+hnswhandler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *am = makeNode(IndexAmRoutine);
+
+	am->amstrategies = 0;
+	am->amsupport = HNSW_NPROC;
+	am->amoptsprocnum = 0;
+	am->amcanorder = false;
+	am->amcanorderbyop = true;
+	am->amcanbackward = false;
+	am->amcanunique = false;
+	am->amcanmulticol = false;
+	am->amoptionalkey = true;
+	am->amsearcharray = false;
+	am->amsearchnulls = false;
+	am->amstorage = false;
+	am->amclusterable = false;
+	am->ampredlocks = false;
+	am->amcanparallel = false;
+	am->amcaninclude = false;
+	am->amusemaintenanceworkmem = false;
+	am->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	am->amkeytype = InvalidOid;
+
+	am->ambuild = hnswbuild;
+	am->ambuildempty = hnswbuildempty;
+	am->aminsert = hnswinsert;
+	am->ambulkdelete = hnswbulkdelete;
+	am->amvacuumcleanup = hnswvacuumcleanup;
+	am->amcanreturn = NULL;
+	am->amcostestimate = hnswcostestimate;
+	am->amoptions = hnswoptions;
+	am->amproperty = NULL;
+	am->ambuildphasename = hnswbuildphasename;
+	am->amvalidate = hnswvalidate;
+	am->amadjustmembers = NULL;
+	am->ambeginscan = hnswbeginscan;
+	am->amrescan = hnswrescan;
+	am->amgettuple = hnswgettuple;
+	am->amgetbitmap = NULL;
+	am->amendscan = hnswendscan;
+	am->ammarkpos = NULL;
+	am->amrestrpos = NULL;
+	am->amestimateparallelscan = NULL;
+	am->aminitparallelscan = NULL;
+	am->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(am);
+}
+
+/*
+ * Opclass info support functions (support procedure 3): each returns a
+ * pointer to a static description of the element type and metric.
+ */
+#define HNSW_INFO_FUNC(fname, et, mt) \
+PG_FUNCTION_INFO_V1(fname); \
+Datum \
+fname(PG_FUNCTION_ARGS) \
+{ \
+	static const HnswOpInfo info = {HNSW_MAGIC, et, mt}; \
+	PG_RETURN_POINTER(&info); \
+}
+
+HNSW_INFO_FUNC(hnsw_vector_l2_info, HNSW_ELEM_F32, HNSW_METRIC_L2)
+HNSW_INFO_FUNC(hnsw_vector_ip_info, HNSW_ELEM_F32, HNSW_METRIC_IP)
+HNSW_INFO_FUNC(hnsw_vector_cosine_info, HNSW_ELEM_F32, HNSW_METRIC_COSINE)
+HNSW_INFO_FUNC(hnsw_vector_l1_info, HNSW_ELEM_F32, HNSW_METRIC_L1)
+HNSW_INFO_FUNC(hnsw_halfvec_l2_info, HNSW_ELEM_F16, HNSW_METRIC_L2)
+HNSW_INFO_FUNC(hnsw_halfvec_ip_info, HNSW_ELEM_F16, HNSW_METRIC_IP)
+HNSW_INFO_FUNC(hnsw_halfvec_cosine_info, HNSW_ELEM_F16, HNSW_METRIC_COSINE)
+HNSW_INFO_FUNC(hnsw_halfvec_l1_info, HNSW_ELEM_F16, HNSW_METRIC_L1)
+
+const HnswOpInfo *
+HnswGetOpInfo(Relation index)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, HNSW_INFO_PROC);
+	const HnswOpInfo *info;
+
+	info = (const HnswOpInfo *) DatumGetPointer(FunctionCall1(proc, (Datum) 0));
+	if (info == NULL || info->magic != HNSW_MAGIC ||
+		(info->elemtype != HNSW_ELEM_F32 && info->elemtype != HNSW_ELEM_F16) ||
+		info->metric < HNSW_METRIC_L2 || info->metric > HNSW_METRIC_L1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("operator class of index \"%s\" has an invalid hnsw info function",
+						RelationGetRelationName(index))));
+	return info;
+}
+
+int
+HnswGetM(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->m : HNSW_DEFAULT_M;
+}
+
+int
+HnswGetEfConstruction(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->efConstruction : HNSW_DEFAULT_EF_CONSTRUCTION;
+}
+
+/*
+ * HnswIndexDims
+ *		Dimensions of the indexed column, from its type modifier.
+ */
+int
+HnswIndexDims(Relation index)
+{
+	int32		typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
+
+	if (typmod <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("column does not have dimensions")));
+	return typmod;
+}
+
+void
+HnswInitDist(HnswDist *d, int dims, int elemtype, int metric)
+{
+	d->dims = dims;
+	d->elemtype = elemtype;
+	d->metric = metric;
+	d->k = vecx_kernels;
+}
+
+/*
+ * HnswPrepareValue
+ *		Convert an indexed or query datum into the stored element form
+ *		(unit length for cosine).  Returns false for a zero vector under
+ *		cosine, which is neither indexed nor searchable.
+ */
+bool
+HnswPrepareValue(const HnswDist *d, Datum value, void *out)
+{
+	struct varlena *v = PG_DETOAST_DATUM(value);
+	int			dims;
+	Size		elsize = d->elemtype == HNSW_ELEM_F16 ? 2 : 4;
+
+	if (VARSIZE_ANY(v) < offsetof(Vector, x))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid vector value")));
+	dims = ((Vector *) v)->dim;
+	if (dims != d->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", d->dims, dims)));
+	if (VARSIZE_ANY(v) < offsetof(Vector, x) + elsize * (Size) dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid vector value")));
+
+	if (d->elemtype == HNSW_ELEM_F32)
+	{
+		float	   *dst = (float *) out;
+
+		memcpy(dst, ((Vector *) v)->x, sizeof(float) * dims);
+		if (d->metric == HNSW_METRIC_COSINE)
+		{
+			double		norm = 0.0;
+			int			i;
+
+			for (i = 0; i < dims; i++)
+				norm += (double) dst[i] * dst[i];
+			if (!(norm > 0.0))
+				return false;
+			norm = sqrt(norm);
+			for (i = 0; i < dims; i++)
+				dst[i] = (float) (dst[i] / norm);
+		}
+	}
+	else
+	{
+		half	   *dst = (half *) out;
+
+		if (d->metric == HNSW_METRIC_COSINE)
+		{
+			float	   *tmp = palloc(sizeof(float) * dims);
+			double		norm = 0.0;
+			int			i;
+
+			d->k->f16_to_f32(((HalfVector *) v)->x, tmp, dims);
+			for (i = 0; i < dims; i++)
+				norm += (double) tmp[i] * tmp[i];
+			if (!(norm > 0.0))
+			{
+				pfree(tmp);
+				return false;
+			}
+			norm = sqrt(norm);
+			for (i = 0; i < dims; i++)
+				tmp[i] = (float) (tmp[i] / norm);
+			d->k->f32_to_f16(tmp, dst, dims);
+			pfree(tmp);
+		}
+		else
+			memcpy(dst, ((HalfVector *) v)->x, sizeof(half) * dims);
+	}
+	if ((Pointer) v != DatumGetPointer(value))
+		pfree(v);
+	return true;
+}
+
+/*
+ * HnswRandomLevel
+ *		Draw a node level from the paper's distribution, mL = 1 / ln(m).
+ */
+int
+HnswRandomLevel(int m)
+{
+	double		u = 1.0 - pg_prng_double(&pg_global_prng_state);	/* (0, 1] */
+	double		l = -log(u) / log((double) m);
+
+	if (l > HNSW_MAX_LEVEL)
+		return HNSW_MAX_LEVEL;
+	return (int) l;
+}
+
+/* Highest level whose node still fits on a page; -1 if none does. */
+int
+HnswMaxLevelFor(int dims, int elemtype, int m)
+{
+	int			l;
+
+	for (l = HNSW_MAX_LEVEL; l >= 0; l--)
+		if (HnswNodeSize(dims, elemtype, m, l) <= HNSW_MAX_ITEM_SIZE)
+			return l;
+	return -1;
+}
+
+void
+HnswInitPage(Page page, uint32 flags)
+{
+	HnswPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(HnswPageOpaqueData));
+	opaque = HnswPageGetOpaque(page);
+	opaque->flags = flags;
+	opaque->unused = 0;
+	opaque->page_id = HNSW_PAGE_ID;
+}
+
+void
+HnswCorrupt(Relation index, BlockNumber blkno, OffsetNumber off, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INDEX_CORRUPTED),
+			 errmsg("index \"%s\" contains a corrupted page at block %u offset %u",
+					RelationGetRelationName(index), blkno, off),
+			 errdetail("%s", what),
+			 errhint("Please REINDEX it.")));
+}
+
+void
+HnswCheckMetaPage(Relation index, Page page)
+{
+	HnswMetaPage meta;
+
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
+		!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_META))
+		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage is not an hnsw metapage");
+	meta = HnswPageGetMeta(page);
+	if (meta->magic != HNSW_MAGIC)
+		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "bad magic number in metapage");
+	if (meta->version != HNSW_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has format version %u, expected %u",
+						RelationGetRelationName(index), meta->version, HNSW_VERSION),
+				 errhint("REINDEX it.")));
+	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M ||
+		meta->dims < 1 || meta->dims > VECX_MAX_DIM ||
+		(meta->elemtype != HNSW_ELEM_F32 && meta->elemtype != HNSW_ELEM_F16) ||
+		meta->entryLevel < -1 || meta->entryLevel > HNSW_MAX_LEVEL)
+		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage fields out of range");
+}
+
+void
+HnswReadMeta(Relation index, HnswMetaPageData *out)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	HnswCheckMetaPage(index, page);
+	memcpy(out, HnswPageGetMeta(page), sizeof(HnswMetaPageData));
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * HnswGetNode
+ *		Return the node at (blkno, off) of a locked page, after checking
+ *		everything a scan relies on.  Corruption is an ERROR, never a crash.
+ */
+HnswNodeHeader *
+HnswGetNode(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
+			int dims, int elemtype, int m)
+{
+	ItemId		iid;
+	HnswNodeHeader *node;
+	Size		len;
+	uint8	   *counts;
+	int			l;
+
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(HnswPageOpaqueData)) ||
+		HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
+		!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES))
+		HnswCorrupt(index, blkno, off, "not an hnsw data page");
+	if (off < FirstOffsetNumber || off > PageGetMaxOffsetNumber(page))
+		HnswCorrupt(index, blkno, off, "item offset out of range");
+	iid = PageGetItemId(page, off);
+	if (!ItemIdIsNormal(iid))
+		HnswCorrupt(index, blkno, off, "item pointer is not in use");
+	len = ItemIdGetLength(iid);
+	if (len < HNSW_NODE_HDRSZ ||
+		ItemIdGetOffset(iid) + len > ((PageHeader) page)->pd_special ||
+		ItemIdGetOffset(iid) < ((PageHeader) page)->pd_upper)
+		HnswCorrupt(index, blkno, off, "item length out of range");
+	node = (HnswNodeHeader *) PageGetItem(page, iid);
+	if (node->dims != dims || node->level > HNSW_MAX_LEVEL ||
+		node->state < HNSW_NODE_LIVE || node->state > HNSW_NODE_FREE ||
+		node->ntids > HNSW_HEAPTIDS ||
+		(node->state == HNSW_NODE_LIVE && node->ntids == 0))
+		HnswCorrupt(index, blkno, off, "node header fields out of range");
+	if (len < HnswNodeSize(dims, elemtype, m, node->level))
+		HnswCorrupt(index, blkno, off, "node shorter than its level requires");
+	counts = HnswNodeCounts(node, dims, elemtype);
+	for (l = 0; l <= node->level; l++)
+		if (counts[l] > HnswLevelCap(m, l))
+			HnswCorrupt(index, blkno, off, "neighbour count out of range");
+	return node;
+}

@@ -1,0 +1,392 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnsw.h
+ *	  Private definitions of the hnsw index access method.
+ *
+ * See src/am/hnsw/README for the algorithm, the page layout, the lock
+ * order and the WAL protocol.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef VECX_HNSW_H
+#define VECX_HNSW_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/generic_xlog.h"
+#include "access/itup.h"
+#include "access/reloptions.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "utils/relcache.h"
+
+#include "vecx.h"
+#include "simd/simd.h"
+
+/* On-disk format identification */
+#define HNSW_MAGIC				0x48A5F17Cu
+#define HNSW_VERSION			1
+#define HNSW_PAGE_ID			0xFF93	/* in every page's special space */
+
+#define HNSW_METAPAGE_BLKNO		0
+
+/* Heavyweight lock "page" numbers (never real pages: see README) */
+#define HNSW_UPDATE_LOCK		0
+
+/* Reloption bounds (pgvector-compatible) */
+#define HNSW_DEFAULT_M			16
+#define HNSW_MIN_M				2
+#define HNSW_MAX_M				100
+#define HNSW_DEFAULT_EF_CONSTRUCTION	64
+#define HNSW_MIN_EF_CONSTRUCTION	4
+#define HNSW_MAX_EF_CONSTRUCTION	1000
+
+#define HNSW_DEFAULT_EF_SEARCH	40
+#define HNSW_MIN_EF_SEARCH		1
+#define HNSW_MAX_EF_SEARCH		1000
+
+/* Heap TIDs one node can carry (exact duplicates share a node) */
+#define HNSW_HEAPTIDS			8
+
+/* Highest level a node may have; levels above are clamped. */
+#define HNSW_MAX_LEVEL			15
+
+/* Support functions */
+#define HNSW_DISTANCE_PROC		1
+#define HNSW_INFO_PROC			3
+#define HNSW_NPROC				3
+
+/* Element types and metrics, as recorded in the metapage */
+#define HNSW_ELEM_F32			1
+#define HNSW_ELEM_F16			2
+
+#define HNSW_METRIC_L2			1
+#define HNSW_METRIC_IP			2
+#define HNSW_METRIC_COSINE		3
+#define HNSW_METRIC_L1			4
+
+/* Node states */
+#define HNSW_NODE_LIVE			1	/* indexes a heap tuple */
+#define HNSW_NODE_DELETED		2	/* heap tuple dead; still traversable */
+#define HNSW_NODE_FREE			3	/* unlinked; slot may be reused */
+
+/* Iterative scan modes (hnsw.iterative_scan) */
+#define HNSW_ITERATIVE_OFF		0
+#define HNSW_ITERATIVE_RELAXED	1
+#define HNSW_ITERATIVE_STRICT	2
+
+/* Progress subphases (pg_stat_progress_create_index.phase) */
+#define HNSW_PHASE_LOAD			2
+#define HNSW_PHASE_WRITE		3
+
+/* What the opclass's info support function returns */
+typedef struct HnswOpInfo
+{
+	uint32		magic;			/* HNSW_MAGIC, guards against foreign procs */
+	uint8		elemtype;
+	uint8		metric;
+} HnswOpInfo;
+
+/* Reloptions */
+typedef struct HnswOptions
+{
+	int32		vl_len_;
+	int			m;
+	int			efConstruction;
+} HnswOptions;
+
+/*
+ * Metapage contents, at PageGetContents(block 0).  pd_lower always points
+ * just past this struct so that generic WAL keeps it (it zeroes the hole).
+ */
+typedef struct HnswMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	uint32		dims;
+	uint16		m;
+	uint16		efConstruction;
+	uint8		elemtype;
+	uint8		metric;
+	int16		entryLevel;		/* -1: empty graph */
+	BlockNumber entryBlkno;
+	OffsetNumber entryOffno;
+	uint16		unused;
+	BlockNumber insertPage;		/* last page known to have free space */
+	BlockNumber freeBlkno;		/* first page that may hold a free slot */
+	uint64		nodeCount;		/* informational */
+} HnswMetaPageData;
+
+typedef HnswMetaPageData *HnswMetaPage;
+
+/* Special space of every page */
+typedef struct HnswPageOpaqueData
+{
+	uint32		flags;
+	uint16		unused;
+	uint16		page_id;		/* HNSW_PAGE_ID */
+} HnswPageOpaqueData;
+
+typedef HnswPageOpaqueData *HnswPageOpaque;
+
+#define HNSW_PAGE_META			1
+#define HNSW_PAGE_NODES			2
+
+#define HnswPageGetOpaque(page) ((HnswPageOpaque) PageGetSpecialPointer(page))
+#define HnswPageGetMeta(page)	((HnswMetaPage) PageGetContents(page))
+
+/*
+ * A graph node: one item on a data page.  Layout (all offsets from the
+ * item start, which PageAddItem MAXALIGNs):
+ *
+ *	0	HnswNodeHeader (56 bytes: state, level, dims, ntids, 8 heap TIDs)
+ *	56	vector elements (dims * 4 or dims * 2 bytes, padded to 4)
+ *	..	uint8 count[level + 1], padded to 2
+ *	..	ItemPointerData nbr[2m + level * m]: level 0 first (2m slots),
+ *		then m slots per upper level
+ */
+typedef struct HnswNodeHeader
+{
+	uint8		state;			/* HNSW_NODE_* */
+	uint8		level;
+	uint16		dims;
+	uint8		ntids;			/* valid entries of heaptids[] */
+	uint8		unused1;
+	uint16		unused2;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* identical vectors share a node */
+} HnswNodeHeader;
+
+#define HNSW_NODE_HDRSZ		sizeof(HnswNodeHeader)
+
+static inline Size
+HnswVecBytes(int dims, int elemtype)
+{
+	return TYPEALIGN(4, (Size) dims * (elemtype == HNSW_ELEM_F16 ? 2 : 4));
+}
+
+static inline int
+HnswLevelCap(int m, int level)
+{
+	return level == 0 ? 2 * m : m;
+}
+
+static inline int
+HnswLevelStart(int m, int level)
+{
+	return level == 0 ? 0 : 2 * m + (level - 1) * m;
+}
+
+static inline int
+HnswTotalSlots(int m, int level)
+{
+	return 2 * m + level * m;
+}
+
+static inline Size
+HnswNodeSize(int dims, int elemtype, int m, int level)
+{
+	return HNSW_NODE_HDRSZ + HnswVecBytes(dims, elemtype) +
+		TYPEALIGN(2, level + 1) +
+		sizeof(ItemPointerData) * (Size) HnswTotalSlots(m, level);
+}
+
+#define HnswNodeVector(node)	((void *) ((char *) (node) + HNSW_NODE_HDRSZ))
+#define HnswNodeCounts(node, dims, et) \
+	((uint8 *) ((char *) (node) + HNSW_NODE_HDRSZ + HnswVecBytes(dims, et)))
+#define HnswNodeNbrs(node, dims, et, level) \
+	((ItemPointerData *) ((char *) HnswNodeCounts(node, dims, et) + TYPEALIGN(2, (level) + 1)))
+
+/* Largest item that fits on an otherwise empty data page */
+#define HNSW_MAX_ITEM_SIZE \
+	MAXALIGN_DOWN(BLCKSZ - MAXALIGN(SizeOfPageHeaderData + sizeof(ItemIdData)) - \
+				  MAXALIGN(sizeof(HnswPageOpaqueData)))
+
+/* Distance context: chosen once per scan/build/insert */
+typedef struct HnswDist
+{
+	int			dims;
+	uint8		elemtype;
+	uint8		metric;
+	const VecxKernels *k;
+} HnswDist;
+
+static inline float
+HnswDistance(const HnswDist *d, const void *a, const void *b)
+{
+	if (d->elemtype == HNSW_ELEM_F32)
+	{
+		switch (d->metric)
+		{
+			case HNSW_METRIC_L2:
+				return d->k->l2sq_f32(a, b, d->dims);
+			case HNSW_METRIC_IP:
+				return -d->k->dot_f32(a, b, d->dims);
+			case HNSW_METRIC_COSINE:
+				return 1.0f - d->k->dot_f32(a, b, d->dims);
+			default:
+				return d->k->l1_f32(a, b, d->dims);
+		}
+	}
+	switch (d->metric)
+	{
+		case HNSW_METRIC_L2:
+			return d->k->l2sq_f16(a, b, d->dims);
+		case HNSW_METRIC_IP:
+			return -d->k->dot_f16(a, b, d->dims);
+		case HNSW_METRIC_COSINE:
+			return 1.0f - d->k->dot_f16(a, b, d->dims);
+		default:
+			return d->k->l1_f16(a, b, d->dims);
+	}
+}
+
+/*
+ * Binary heap of (distance, index) pairs; min-heap or max-heap.  Storage is
+ * allocated once and grown by doubling, never in the inner loop's steady
+ * state.
+ */
+typedef struct HnswHeapItem
+{
+	float		dist;
+	int32		idx;
+} HnswHeapItem;
+
+typedef struct HnswHeap
+{
+	HnswHeapItem *items;
+	int			n;
+	int			cap;
+	bool		max;			/* max-heap if true */
+} HnswHeap;
+
+/* Settings */
+extern int	hnsw_ef_search;
+extern int	hnsw_iterative_scan;
+extern int	hnsw_max_scan_tuples;
+extern double hnsw_scan_mem_multiplier;
+
+/* hnsw.c */
+extern void HnswInitDist(HnswDist *d, int dims, int elemtype, int metric);
+extern const HnswOpInfo *HnswGetOpInfo(Relation index);
+extern int	HnswGetM(Relation index);
+extern int	HnswGetEfConstruction(Relation index);
+extern int	HnswIndexDims(Relation index);
+extern bool HnswPrepareValue(const HnswDist *d, Datum value, void *out);
+extern int	HnswRandomLevel(int m);
+extern int	HnswMaxLevelFor(int dims, int elemtype, int m);
+extern void HnswInitPage(Page page, uint32 flags);
+extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
+extern void HnswCheckMetaPage(Relation index, Page page);
+extern HnswNodeHeader *HnswGetNode(Relation index, Page page, BlockNumber blkno,
+								   OffsetNumber off, int dims, int elemtype, int m);
+extern void HnswCorrupt(Relation index, BlockNumber blkno, OffsetNumber off,
+						const char *what) pg_attribute_noreturn();
+
+/* hnswutils.c: heaps */
+extern void HnswHeapInit(HnswHeap *h, int cap, bool max);
+extern void HnswHeapPush(HnswHeap *h, float dist, int32 idx);
+extern HnswHeapItem HnswHeapPop(HnswHeap *h);
+static inline HnswHeapItem *
+HnswHeapTop(HnswHeap *h)
+{
+	return &h->items[0];
+}
+
+/* hnswutils.c: on-disk graph search */
+typedef struct HnswEntry
+{
+	ItemPointerData tid;		/* node location */
+	float		dist;
+	uint8		ntids;			/* 0 unless the node is live */
+	uint8		tidpos;			/* next heap TID a scan returns */
+	uint8		level;
+	bool		expanded;
+	bool		emitted;
+	bool		inresult;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
+	int32		nbrStart;		/* into nbrArena, -1 if not copied */
+	int16		nbrCount;
+	int16		nbrLevel;
+} HnswEntry;
+
+typedef struct HnswSearch
+{
+	Relation	index;
+	HnswDist	dist;
+	int			m;
+	BlockNumber nblocks;		/* cached relation size */
+	int			perPage;		/* max items per page, for visited bitmap */
+	uint64	   *visited;
+	Size		visitedWords;
+	HnswEntry  *pool;
+	int			npool;
+	int			maxpool;
+	ItemPointerData *arena;
+	Size		narena;
+	Size		maxarena;
+	HnswHeap	cand;			/* min-heap of unexpanded pool indices */
+	HnswHeap	res;			/* max-heap of at most ef pool indices */
+	int64		ndistances;
+	bool		skipDeleted;	/* (insert) do not return deleted nodes */
+	const void *query;
+	Size		memUsed;
+} HnswSearch;
+
+extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
+extern void HnswSearchReset(HnswSearch *s);
+extern int32 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef,
+							 bool force);
+extern void HnswSearchLayer(HnswSearch *s, int level, int ef);
+extern void HnswSearchGreedyDescend(HnswSearch *s, ItemPointer entry, int entryLevel,
+									int targetLevel, ItemPointer out);
+extern int	HnswSearchCollect(HnswSearch *s, int32 *out, int max, bool liveOnly);
+extern int	HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists,
+								 int n, int cap, int *out, float *scratch);
+
+/* hnswbuild.c */
+extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void hnswbuildempty(Relation index);
+
+/* hnswinsert.c */
+extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
+					   ItemPointer heap_tid, Relation heap,
+					   IndexUniqueCheck checkUnique, bool indexUnchanged,
+					   IndexInfo *indexInfo);
+extern void HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid,
+							 bool building);
+extern bool HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta,
+								ItemPointer tid, const void *vec, ItemPointer heaptid);
+extern bool HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta,
+							 ItemPointer tid, int level, uint8 *state, void *vec,
+							 ItemPointerData *nbrs, int *count);
+extern void HnswFillMetaPage(Page page, int dims, int m, int efc,
+							 const HnswOpInfo *info);
+
+/* hnswscan.c */
+extern IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);
+extern void hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+					   ScanKey orderbys, int norderbys);
+extern bool hnswgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void hnswendscan(IndexScanDesc scan);
+
+/* hnswvacuum.c */
+extern IndexBulkDeleteResult *hnswbulkdelete(IndexVacuumInfo *info,
+											 IndexBulkDeleteResult *stats,
+											 IndexBulkDeleteCallback callback,
+											 void *callback_state);
+extern IndexBulkDeleteResult *hnswvacuumcleanup(IndexVacuumInfo *info,
+												IndexBulkDeleteResult *stats);
+
+/* hnswcost.c */
+extern void hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+							 Cost *indexStartupCost, Cost *indexTotalCost,
+							 Selectivity *indexSelectivity, double *indexCorrelation,
+							 double *indexPages);
+
+/* hnswvalidate.c */
+extern bool hnswvalidate(Oid opclassoid);
+
+#endif							/* VECX_HNSW_H */

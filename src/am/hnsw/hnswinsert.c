@@ -1,0 +1,634 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswinsert.c
+ *	  Insertion of one element into an on-disk hnsw graph.
+ *
+ * Lock order (see README): the heavyweight HNSW_UPDATE_LOCK first (share
+ * for ordinary inserts, exclusive when the insert may change the entry
+ * point), then buffer locks one at a time; the only place two buffer
+ * locks are held together is a data page followed by the metapage.
+ * Neighbour lists are rewritten with optimistic checks: the list is read,
+ * the new list computed without locks, and the write is done only if the
+ * list is unchanged when the page is locked exclusively again.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/* How many pages an insert scans for a slot freed by vacuum. */
+#define HNSW_FREE_SCAN_PAGES	32
+
+typedef struct HnswNbr
+{
+	ItemPointerData tid;
+	float		dist;
+	char	   *vec;
+} HnswNbr;
+
+/*
+ * HnswFillMetaPage
+ *		Initialise a metapage image (entry point empty).
+ */
+void
+HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info)
+{
+	HnswMetaPage meta;
+
+	HnswInitPage(page, HNSW_PAGE_META);
+	meta = HnswPageGetMeta(page);
+	memset(meta, 0, sizeof(HnswMetaPageData));
+	meta->magic = HNSW_MAGIC;
+	meta->version = HNSW_VERSION;
+	meta->dims = dims;
+	meta->m = m;
+	meta->efConstruction = efc;
+	meta->elemtype = info->elemtype;
+	meta->metric = info->metric;
+	meta->entryLevel = -1;
+	meta->entryBlkno = InvalidBlockNumber;
+	meta->entryOffno = InvalidOffsetNumber;
+	meta->insertPage = InvalidBlockNumber;
+	meta->freeBlkno = InvalidBlockNumber;
+	meta->nodeCount = 0;
+	/* keep pd_lower past the struct: generic WAL zeroes the hole */
+	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
+}
+
+/*
+ * Copy what an insert needs to know about a node: its state, level,
+ * vector and neighbours at one level.  Returns false if the node is free
+ * or has no such level.
+ */
+bool
+HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
+			 int level, uint8 *state, void *vec, ItemPointerData *nbrs, int *count)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	bool		ok = false;
+
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= RelationGetNumberOfBlocks(index))
+		HnswCorrupt(index, blkno, off, "neighbour pointer out of range");
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
+					   meta->elemtype, meta->m);
+	*state = node->state;
+	if (node->state != HNSW_NODE_FREE && node->level >= level)
+	{
+		if (vec)
+			memcpy(vec, HnswNodeVector(node), HnswVecBytes(meta->dims, meta->elemtype));
+		if (nbrs)
+		{
+			*count = HnswNodeCounts(node, meta->dims, meta->elemtype)[level];
+			memcpy(nbrs, HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
+				   HnswLevelStart(meta->m, level), sizeof(ItemPointerData) * *count);
+		}
+		ok = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+static void
+UpdateMetaHints(Relation index, BlockNumber insertPage, bool setInsert,
+				BlockNumber freeBlkno, bool setFree)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	GenericXLogState *state;
+	Page		page;
+	HnswMetaPage meta;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	HnswCheckMetaPage(index, BufferGetPage(buf));
+	meta = HnswPageGetMeta(BufferGetPage(buf));
+	if ((!setInsert || meta->insertPage == insertPage) &&
+		(!setFree || meta->freeBlkno == freeBlkno))
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	meta = HnswPageGetMeta(page);
+	if (setInsert)
+		meta->insertPage = insertPage;
+	if (setFree)
+		meta->freeBlkno = freeBlkno;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * PlaceNode
+ *		Store a new node: in a slot freed by vacuum if one fits, else on the
+ *		insert page, else on a new page.  Returns its location.
+ */
+static ItemPointerData
+PlaceNode(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node, Size size)
+{
+	ItemPointerData result;
+	Buffer		buf;
+	Page		page;
+	GenericXLogState *state;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	OffsetNumber off;
+
+	/* 1. a free slot left by vacuum */
+	if (meta->freeBlkno != InvalidBlockNumber && meta->freeBlkno < nblocks)
+	{
+		BlockNumber blkno;
+		BlockNumber stop = Min(nblocks, meta->freeBlkno + HNSW_FREE_SCAN_PAGES);
+		BlockNumber firstSeen = InvalidBlockNumber;
+
+		for (blkno = meta->freeBlkno; blkno < stop; blkno++)
+		{
+			OffsetNumber maxoff;
+
+			buf = ReadBuffer(index, blkno);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			page = BufferGetPage(buf);
+			if (PageIsNew(page) || HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
+				!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES))
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				HnswNodeHeader *n;
+				ItemId		iid = PageGetItemId(page, off);
+
+				if (!ItemIdIsNormal(iid))
+					continue;
+				n = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
+				if (n->state != HNSW_NODE_FREE)
+					continue;
+				if (firstSeen == InvalidBlockNumber)
+					firstSeen = blkno;
+				if (ItemIdGetLength(iid) < size)
+					continue;	/* too small for this node's level */
+
+				state = GenericXLogStart(index);
+				page = GenericXLogRegisterBuffer(state, buf, 0);
+				iid = PageGetItemId(page, off);
+				n = (HnswNodeHeader *) PageGetItem(page, iid);
+				memset(n, 0, ItemIdGetLength(iid));
+				memcpy(n, node, size);
+				GenericXLogFinish(state);
+				UnlockReleaseBuffer(buf);
+				ItemPointerSet(&result, blkno, off);
+				if (firstSeen != meta->freeBlkno)
+					UpdateMetaHints(index, 0, false, firstSeen, true);
+				return result;
+			}
+			UnlockReleaseBuffer(buf);
+		}
+		/*
+		 * Nothing fitting in this window.  Keep the hint at the first free
+		 * slot seen (a smaller node may use it); move on only past a
+		 * window without any.
+		 */
+		if (firstSeen != InvalidBlockNumber)
+			UpdateMetaHints(index, 0, false, firstSeen, true);
+		else
+			UpdateMetaHints(index, 0, false, stop < nblocks ? stop : InvalidBlockNumber, true);
+	}
+
+	/* 2. the insert page */
+	if (meta->insertPage != InvalidBlockNumber && meta->insertPage < nblocks &&
+		meta->insertPage != HNSW_METAPAGE_BLKNO)
+	{
+		buf = ReadBuffer(index, meta->insertPage);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (!PageIsNew(page) && HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
+			(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES) &&
+			PageGetFreeSpace(page) >= MAXALIGN(size))
+		{
+			state = GenericXLogStart(index);
+			page = GenericXLogRegisterBuffer(state, buf, 0);
+			off = PageAddItem(page, (Item) node, size, InvalidOffsetNumber, false, false);
+			if (off == InvalidOffsetNumber)
+				elog(ERROR, "failed to add hnsw node to block %u", meta->insertPage);
+			GenericXLogFinish(state);
+			ItemPointerSet(&result, meta->insertPage, off);
+			UnlockReleaseBuffer(buf);
+			return result;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	/* 3. a new page */
+	LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
+
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, GENERIC_XLOG_FULL_IMAGE);
+	HnswInitPage(page, HNSW_PAGE_NODES);
+	off = PageAddItem(page, (Item) node, size, InvalidOffsetNumber, false, false);
+	if (off == InvalidOffsetNumber)
+		elog(ERROR, "failed to add hnsw node to a new page");
+	GenericXLogFinish(state);
+	ItemPointerSet(&result, BufferGetBlockNumber(buf), off);
+	UnlockReleaseBuffer(buf);
+
+	UpdateMetaHints(index, ItemPointerGetBlockNumber(&result), true, 0, false);
+	return result;
+}
+
+static int
+CompareNbr(const void *a, const void *b)
+{
+	float		da = ((const HnswNbr *) a)->dist;
+	float		db = ((const HnswNbr *) b)->dist;
+
+	return da < db ? -1 : (da > db ? 1 : 0);
+}
+
+/*
+ * AddBacklink
+ *		Make the new node a neighbour of node ntid at level: append if the
+ *		list has room, else re-run the selection heuristic over the old
+ *		neighbours plus the new node.  Optimistic: retried if the list
+ *		changed between reading and writing.
+ */
+static void
+AddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+			ItemPointer ntid, int level, ItemPointer newtid, const void *newvec,
+			float newdist)
+{
+	int			cap = HnswLevelCap(meta->m, level);
+	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
+	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
+	ItemPointerData *upd = palloc(sizeof(ItemPointerData) * cap);
+	char	   *nvec = palloc(vbytes);
+	char	   *vecbuf = palloc(vbytes * (cap + 1));
+	HnswNbr    *cands = palloc(sizeof(HnswNbr) * (cap + 1));
+	char	  **vecs = palloc(sizeof(char *) * (cap + 1));
+	float	   *dists = palloc(sizeof(float) * (cap + 1));
+	int		   *sel = palloc(sizeof(int) * (cap + 1));
+	int			attempt;
+
+	for (attempt = 0; attempt < 3; attempt++)
+	{
+		uint8		st;
+		int			count = 0;
+		int			nupd = 0;
+		int			i;
+		Buffer		buf;
+		Page		page;
+		GenericXLogState *state;
+		HnswNodeHeader *node;
+		ItemPointerData *list;
+		uint8	   *counts;
+		BlockNumber blkno = ItemPointerGetBlockNumber(ntid);
+		OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
+
+		if (!HnswReadNodeInfo(index, meta, ntid, level, &st, nvec, old, &count))
+			break;
+		for (i = 0; i < count; i++)
+			if (ItemPointerEquals(&old[i], newtid))
+				break;
+		if (i < count)
+			break;				/* already linked */
+
+		if (count < cap)
+		{
+			memcpy(upd, old, sizeof(ItemPointerData) * count);
+			upd[count] = *newtid;
+			nupd = count + 1;
+		}
+		else
+		{
+			int			n = 0,
+						nsel;
+			bool		keepsNew = false;
+
+			/* distances from this node to its neighbours and the new node */
+			for (i = 0; i < count; i++)
+			{
+				uint8		nst;
+				char	   *v = vecbuf + vbytes * n;
+
+				if (!HnswReadNodeInfo(index, meta, &old[i], level, &nst, v, NULL, NULL) ||
+					nst != HNSW_NODE_LIVE)
+					continue;	/* drop links to deleted and free nodes */
+				cands[n].tid = old[i];
+				cands[n].dist = HnswDistance(d, nvec, v);
+				cands[n].vec = v;
+				n++;
+			}
+			cands[n].tid = *newtid;
+			cands[n].dist = newdist;
+			cands[n].vec = (char *) newvec;
+			n++;
+			qsort(cands, n, sizeof(HnswNbr), CompareNbr);
+			for (i = 0; i < n; i++)
+			{
+				dists[i] = cands[i].dist;
+				vecs[i] = cands[i].vec;
+			}
+			nsel = HnswSelectNeighbours(d, vecs, dists, n, cap, sel, NULL);
+			for (i = 0; i < nsel; i++)
+			{
+				upd[nupd++] = cands[sel[i]].tid;
+				if (ItemPointerEquals(&cands[sel[i]].tid, newtid))
+					keepsNew = true;
+			}
+			if (!keepsNew)
+				break;
+		}
+
+		/* write if unchanged since we read it */
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
+						   meta->elemtype, meta->m);
+		if (node->state == HNSW_NODE_FREE || node->level < level)
+		{
+			UnlockReleaseBuffer(buf);
+			break;
+		}
+		counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
+		list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
+			HnswLevelStart(meta->m, level);
+		if (counts[level] != count ||
+			memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
+		{
+			UnlockReleaseBuffer(buf);
+			continue;			/* changed under us: retry */
+		}
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+		node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+		counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
+		list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
+			HnswLevelStart(meta->m, level);
+		memcpy(list, upd, sizeof(ItemPointerData) * nupd);
+		for (i = nupd; i < cap; i++)
+			ItemPointerSetInvalid(&list[i]);
+		counts[level] = nupd;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+		break;
+	}
+}
+
+/*
+ * HnswTryAddDuplicate
+ *		Add a heap TID to the live node at tid if it holds exactly this
+ *		vector and has room.  Identical vectors share one node, so that many
+ *		duplicates do not crowd each other out of neighbour lists and leave
+ *		nodes unreachable.
+ */
+bool
+HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
+					const void *vec, ItemPointer heaptid)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	GenericXLogState *state;
+	Page		page;
+
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
+					   meta->elemtype, meta->m);
+	if (node->state != HNSW_NODE_LIVE || node->ntids >= HNSW_HEAPTIDS ||
+		memcmp(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype)) != 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	node->heaptids[node->ntids++] = *heaptid;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
+ * HnswInsertOnDisk
+ *		Insert one prepared element (stored form, unit length for cosine).
+ */
+void
+HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool building)
+{
+	HnswMetaPageData meta;
+	HnswDist	d;
+	int			level;
+	int			maxLevel;
+	LOCKMODE	lockmode = ShareLock;
+	HnswNbr    *sel[HNSW_MAX_LEVEL + 1];
+	int			nsel[HNSW_MAX_LEVEL + 1];
+	int			top;
+	int			l;
+	Size		size;
+	HnswNodeHeader *node;
+	ItemPointerData newtid;
+	Size		vbytes;
+
+	HnswReadMeta(index, &meta);
+	HnswInitDist(&d, meta.dims, meta.elemtype, meta.metric);
+	vbytes = HnswVecBytes(meta.dims, meta.elemtype);
+	maxLevel = HnswMaxLevelFor(meta.dims, meta.elemtype, meta.m);
+	if (maxLevel < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("hnsw node of %u dimensions does not fit on a page", meta.dims)));
+	level = Min(HnswRandomLevel(meta.m), maxLevel);
+
+	LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+	HnswReadMeta(index, &meta);
+	if (meta.entryLevel < 0 || level > meta.entryLevel)
+	{
+		/* this insert may change the entry point: serialise it */
+		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		HnswReadMeta(index, &meta);
+	}
+
+	memset(nsel, 0, sizeof(nsel));
+	top = Min(level, meta.entryLevel);
+	if (meta.entryLevel >= 0)
+	{
+		HnswSearch *s = HnswSearchCreate(index, &d, meta.m);
+		ItemPointerData entry;
+		ItemPointerData ep;
+		int			efc = meta.efConstruction;
+		int32	   *found = palloc(sizeof(int32) * (efc + 1));
+		ItemPointerData *seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
+		int			nseeds = 1;
+		char	   *vecbuf = palloc(vbytes * (efc + 1));
+		char	  **vecs = palloc(sizeof(char *) * (efc + 1));
+		float	   *dists = palloc(sizeof(float) * (efc + 1));
+		int		   *pick = palloc(sizeof(int) * (efc + 1));
+
+		s->query = vec;
+		ItemPointerSet(&entry, meta.entryBlkno, meta.entryOffno);
+		HnswSearchGreedyDescend(s, &entry, meta.entryLevel, top, &ep);
+		seeds[0] = ep;
+
+		for (l = top; l >= 0; l--)
+		{
+			int			n,
+						nlive = 0,
+						i,
+						k;
+
+			HnswSearchReset(s);
+			for (i = 0; i < nseeds; i++)
+				(void) HnswSearchVisit(s, &seeds[i], l, efc, true);
+			HnswSearchLayer(s, l, efc);
+			n = HnswSearchCollect(s, found, efc, false);
+			nseeds = 0;
+			for (i = 0; i < n; i++)
+			{
+				HnswEntry  *e = &s->pool[found[i]];
+				uint8		st;
+
+				seeds[nseeds++] = e->tid;
+				if (e->ntids == 0)
+					continue;	/* never link to deleted nodes */
+				if (!HnswReadNodeInfo(index, &meta, &e->tid, 0, &st, vecbuf + vbytes * nlive,
+								  NULL, NULL) || st != HNSW_NODE_LIVE)
+					continue;
+				vecs[nlive] = vecbuf + vbytes * nlive;
+				dists[nlive] = e->dist;
+				found[nlive] = found[i];
+				nlive++;
+			}
+			for (i = 0; l == top && i < nlive && dists[i] == 0.0f; i++)
+			{
+				if (memcmp(vecs[i], vec, vbytes) == 0 &&
+					HnswTryAddDuplicate(index, &meta, &s->pool[found[i]].tid, vec, heaptid))
+				{
+					UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+					return;
+				}
+			}
+			k = HnswSelectNeighbours(&d, vecs, dists, nlive, HnswLevelCap(meta.m, l), pick, NULL);
+			sel[l] = palloc(sizeof(HnswNbr) * Max(k, 1));
+			for (i = 0; i < k; i++)
+			{
+				sel[l][i].tid = s->pool[found[pick[i]]].tid;
+				sel[l][i].dist = dists[pick[i]];
+			}
+			nsel[l] = k;
+			if (nseeds == 0)
+			{
+				seeds[0] = ep;
+				nseeds = 1;
+			}
+		}
+	}
+
+	/* form and store the node */
+	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level);
+	node = palloc0(size);
+	node->state = HNSW_NODE_LIVE;
+	node->level = level;
+	node->dims = meta.dims;
+	node->ntids = 1;
+	node->heaptids[0] = *heaptid;
+	memcpy(HnswNodeVector(node), vec, vbytes);
+	{
+		uint8	   *counts = HnswNodeCounts(node, meta.dims, meta.elemtype);
+		ItemPointerData *nbrs = HnswNodeNbrs(node, meta.dims, meta.elemtype, level);
+		int			i;
+
+		for (i = 0; i < HnswTotalSlots(meta.m, level); i++)
+			ItemPointerSetInvalid(&nbrs[i]);
+		for (l = 0; l <= level; l++)
+		{
+			ItemPointerData *ln = nbrs + HnswLevelStart(meta.m, l);
+
+			counts[l] = (l <= top) ? nsel[l] : 0;
+			for (i = 0; i < counts[l]; i++)
+				ln[i] = sel[l][i].tid;
+		}
+	}
+	newtid = PlaceNode(index, &meta, node, size);
+
+	/* link back from the chosen neighbours */
+	for (l = Min(top, level); l >= 0; l--)
+	{
+		int			i;
+
+		for (i = 0; i < nsel[l]; i++)
+			AddBacklink(index, &meta, &d, &sel[l][i].tid, l, &newtid, vec, sel[l][i].dist);
+	}
+
+	/* new entry point? (we hold the update lock exclusively then) */
+	if (meta.entryLevel < 0 || level > meta.entryLevel)
+	{
+		Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+		GenericXLogState *state;
+		Page		page;
+		HnswMetaPage mp;
+
+		Assert(lockmode == ExclusiveLock);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		HnswCheckMetaPage(index, BufferGetPage(buf));
+		state = GenericXLogStart(index);
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+		mp = HnswPageGetMeta(page);
+		mp->entryBlkno = ItemPointerGetBlockNumber(&newtid);
+		mp->entryOffno = ItemPointerGetOffsetNumber(&newtid);
+		mp->entryLevel = level;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+	}
+
+	UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+}
+
+bool
+hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+		   Relation heap, IndexUniqueCheck checkUnique, bool indexUnchanged,
+		   IndexInfo *indexInfo)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	const HnswOpInfo *info;
+	HnswDist	d;
+	void	   *vec;
+	int			dims;
+
+	if (isnull[0])
+		return false;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw insert",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	info = HnswGetOpInfo(index);
+	dims = HnswIndexDims(index);
+	HnswInitDist(&d, dims, info->elemtype, info->metric);
+	vec = palloc(HnswVecBytes(dims, info->elemtype));
+	if (HnswPrepareValue(&d, values[0], vec))
+		HnswInsertOnDisk(index, vec, heap_tid, false);
+
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return false;
+}

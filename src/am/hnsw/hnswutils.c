@@ -1,0 +1,485 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswutils.c
+ *	  Binary heaps, neighbour selection and the on-disk graph search.
+ *
+ * The on-disk search touches each visited node's page once: while the
+ * page is share-locked it computes the distance and, if the node enters
+ * the candidate set, copies the neighbour list of the current level into
+ * an arena, so expanding it later needs no second buffer access.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+/* ---- heaps ---- */
+
+void
+HnswHeapInit(HnswHeap *h, int cap, bool max)
+{
+	h->cap = Max(cap, 16);
+	h->n = 0;
+	h->max = max;
+	h->items = palloc(sizeof(HnswHeapItem) * h->cap);
+}
+
+static inline bool
+HeapBefore(const HnswHeap *h, float a, float b)
+{
+	return h->max ? a > b : a < b;
+}
+
+void
+HnswHeapPush(HnswHeap *h, float dist, int32 idx)
+{
+	int			i;
+
+	if (h->n >= h->cap)
+	{
+		h->cap = h->cap * 2;
+		h->items = repalloc_huge(h->items, sizeof(HnswHeapItem) * (Size) h->cap);
+	}
+	i = h->n++;
+	while (i > 0)
+	{
+		int			p = (i - 1) / 2;
+
+		if (!HeapBefore(h, dist, h->items[p].dist))
+			break;
+		h->items[i] = h->items[p];
+		i = p;
+	}
+	h->items[i].dist = dist;
+	h->items[i].idx = idx;
+}
+
+HnswHeapItem
+HnswHeapPop(HnswHeap *h)
+{
+	HnswHeapItem top = h->items[0];
+	HnswHeapItem last;
+	int			i = 0;
+
+	Assert(h->n > 0);
+	last = h->items[--h->n];
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= h->n)
+			break;
+		if (c + 1 < h->n && HeapBefore(h, h->items[c + 1].dist, h->items[c].dist))
+			c++;
+		if (!HeapBefore(h, h->items[c].dist, last.dist))
+			break;
+		h->items[i] = h->items[c];
+		i = c;
+	}
+	if (h->n > 0)
+		h->items[i] = last;
+	return top;
+}
+
+/* ---- neighbour selection (the paper's heuristic, Algorithm 4) ---- */
+
+/*
+ * HnswSelectNeighbours
+ *		Candidates 0..n-1 are sorted by ascending distance dists[] to the
+ *		base node.  A candidate is kept only if it is closer to the base than
+ *		to every candidate already kept, which keeps edges spread over
+ *		directions.  An exact duplicate of a kept candidate is redundant too
+ *		(otherwise a set of identical vectors fills each other's lists and
+ *		cuts itself off from the rest of the graph).  Writes chosen indices
+ *		to out[] and returns their count.
+ */
+int
+HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
+					 int cap, int *out, float *scratch)
+{
+	int			nsel = 0;
+	int			i;
+
+	for (i = 0; i < n && nsel < cap; i++)
+	{
+		bool		good = true;
+		int			j;
+
+		for (j = 0; j < nsel; j++)
+		{
+			float		dcr = HnswDistance(d, vecs[i], vecs[out[j]]);
+
+			if (dcr < dists[i] || dcr == 0.0f)
+			{
+				good = false;
+				break;
+			}
+		}
+		if (good)
+			out[nsel++] = i;
+	}
+	return nsel;
+}
+
+/* ---- on-disk search ---- */
+
+/* How much of each neighbour node to prefetch before computing distances */
+#define HNSW_PREFETCH_BYTES		4096
+
+HnswSearch *
+HnswSearchCreate(Relation index, const HnswDist *d, int m)
+{
+	HnswSearch *s = palloc0(sizeof(HnswSearch));
+	Size		minItem;
+
+	s->index = index;
+	s->dist = *d;
+	s->m = m;
+	s->nblocks = RelationGetNumberOfBlocks(index);
+	minItem = MAXALIGN(HnswNodeSize(d->dims, d->elemtype, m, 0)) + sizeof(ItemIdData);
+	s->perPage = (BLCKSZ - SizeOfPageHeaderData) / minItem + 1;
+	s->visitedWords = ((Size) Max(s->nblocks, 1) * s->perPage + 63) / 64;
+	s->visited = palloc_extended(s->visitedWords * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	s->maxpool = 256;
+	s->pool = palloc(sizeof(HnswEntry) * s->maxpool);
+	s->maxarena = 256 * (Size) (2 * m);
+	s->arena = palloc(sizeof(ItemPointerData) * s->maxarena);
+	HnswHeapInit(&s->cand, 256, false);
+	HnswHeapInit(&s->res, 256, true);
+	s->memUsed = s->visitedWords * 8 + sizeof(HnswEntry) * s->maxpool +
+		sizeof(ItemPointerData) * s->maxarena;
+	return s;
+}
+
+void
+HnswSearchReset(HnswSearch *s)
+{
+	memset(s->visited, 0, s->visitedWords * sizeof(uint64));
+	s->npool = 0;
+	s->narena = 0;
+	s->cand.n = 0;
+	s->res.n = 0;
+}
+
+/* Test-and-set the visited bit of a node; grows the bitmap if needed. */
+static bool
+SearchMarkVisited(HnswSearch *s, BlockNumber blkno, OffsetNumber off)
+{
+	Size		bit;
+	uint64		mask;
+
+	if (blkno == HNSW_METAPAGE_BLKNO || off < FirstOffsetNumber || off > s->perPage)
+		HnswCorrupt(s->index, blkno, off, "neighbour pointer out of range");
+	if (blkno >= s->nblocks)
+	{
+		/* the index may have grown through concurrent inserts */
+		s->nblocks = RelationGetNumberOfBlocks(s->index);
+		if (blkno >= s->nblocks)
+			HnswCorrupt(s->index, blkno, off, "neighbour pointer beyond end of index");
+	}
+	bit = (Size) blkno * s->perPage + (off - 1);
+	if (bit / 64 >= s->visitedWords)
+	{
+		Size		nw = ((Size) s->nblocks * s->perPage + 63) / 64 + 64;
+
+		s->visited = repalloc_huge(s->visited, nw * sizeof(uint64));
+		memset(s->visited + s->visitedWords, 0, (nw - s->visitedWords) * sizeof(uint64));
+		s->memUsed += (nw - s->visitedWords) * 8;
+		s->visitedWords = nw;
+	}
+	mask = UINT64CONST(1) << (bit % 64);
+	if (s->visited[bit / 64] & mask)
+		return true;
+	s->visited[bit / 64] |= mask;
+	return false;
+}
+
+static int32
+SearchNewEntry(HnswSearch *s)
+{
+	if (s->npool >= s->maxpool)
+	{
+		s->memUsed += sizeof(HnswEntry) * s->maxpool;
+		s->maxpool *= 2;
+		s->pool = repalloc_huge(s->pool, sizeof(HnswEntry) * (Size) s->maxpool);
+	}
+	return s->npool++;
+}
+
+static void
+SearchCopyNeighbours(HnswSearch *s, HnswEntry *e, HnswNodeHeader *node, int level)
+{
+	int			cnt;
+	ItemPointerData *nbrs;
+
+	e->nbrLevel = level;
+	if (node->level < level)
+	{
+		e->nbrStart = 0;
+		e->nbrCount = 0;
+		return;
+	}
+	cnt = HnswNodeCounts(node, s->dist.dims, s->dist.elemtype)[level];
+	nbrs = HnswNodeNbrs(node, s->dist.dims, s->dist.elemtype, node->level) +
+		HnswLevelStart(s->m, level);
+	if (s->narena + cnt > s->maxarena)
+	{
+		s->memUsed += sizeof(ItemPointerData) * s->maxarena;
+		s->maxarena = s->maxarena * 2 + cnt;
+		s->arena = repalloc_huge(s->arena, sizeof(ItemPointerData) * s->maxarena);
+	}
+	memcpy(s->arena + s->narena, nbrs, sizeof(ItemPointerData) * cnt);
+	e->nbrStart = s->narena;
+	e->nbrCount = cnt;
+	s->narena += cnt;
+}
+
+/*
+ * HnswSearchVisit
+ *		Compute the distance of an unvisited node and, if it belongs in the
+ *		result set of size ef (or force), add it to the pool with a copy of
+ *		its neighbours at this level and push it on both heaps.  Returns the
+ *		pool index, or -1 if the node was visited, free, or not admitted.
+ *		Not-admitted nodes are still pooled (without neighbours) when the
+ *		caller keeps discarded entries for an iterative scan: returns -2-idx.
+ */
+/*
+ * VisitPinned
+ *		The part of a visit done with the node's buffer pinned (and already
+ *		marked visited): lock, distance, admit, unlock, unpin.
+ */
+static int32
+VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool force)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Page		page;
+	HnswNodeHeader *node;
+	float		dist;
+	int32		idx;
+	HnswEntry  *e;
+	bool		admit;
+
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	node = HnswGetNode(s->index, page, blkno, off, s->dist.dims, s->dist.elemtype, s->m);
+	if (node->state == HNSW_NODE_FREE)
+	{
+		UnlockReleaseBuffer(buf);
+		return -1;
+	}
+	dist = HnswDistance(&s->dist, s->query, HnswNodeVector(node));
+	s->ndistances++;
+	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
+
+	idx = SearchNewEntry(s);
+	e = &s->pool[idx];
+	e->tid = *tid;
+	e->tidpos = 0;
+	e->ntids = 0;
+	if (node->state == HNSW_NODE_LIVE && node->ntids <= HNSW_HEAPTIDS)
+	{
+		e->ntids = node->ntids;
+		memcpy(e->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
+	}
+	e->dist = dist;
+	e->level = node->level;
+	e->expanded = false;
+	e->emitted = false;
+	e->inresult = false;
+	e->nbrStart = -1;
+	e->nbrCount = 0;
+	e->nbrLevel = level;
+	if (admit)
+		SearchCopyNeighbours(s, e, node, level);
+	UnlockReleaseBuffer(buf);
+
+	if (!admit)
+		return -2 - idx;
+
+	HnswHeapPush(&s->cand, dist, idx);
+	HnswHeapPush(&s->res, dist, idx);
+	e->inresult = true;
+	return idx;
+}
+
+/*
+ * HnswSearchVisit
+ *		Compute the distance of an unvisited node and, if it belongs in the
+ *		result set of size ef (or force), add it to the pool with a copy of
+ *		its neighbours at this level and push it on both heaps.  Returns the
+ *		pool index, or -1 if the node was visited or free; a node not
+ *		admitted is still pooled (without neighbours, for iterative scans)
+ *		and -2 - its index is returned.
+ */
+int32
+HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
+{
+	if (SearchMarkVisited(s, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)))
+		return -1;
+	return VisitPinned(s, tid, ReadBuffer(s->index, ItemPointerGetBlockNumber(tid)),
+					   level, ef, force);
+}
+
+/* Load the neighbours of an entry pooled without them. */
+static void
+SearchLoadNeighbours(HnswSearch *s, int32 idx, int level)
+{
+	HnswEntry  *e = &s->pool[idx];
+	BlockNumber blkno = ItemPointerGetBlockNumber(&e->tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(&e->tid);
+	Buffer		buf;
+	HnswNodeHeader *node;
+
+	buf = ReadBuffer(s->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	node = HnswGetNode(s->index, BufferGetPage(buf), blkno, off, s->dist.dims,
+					   s->dist.elemtype, s->m);
+	e = &s->pool[idx];
+	if (node->state == HNSW_NODE_FREE)
+	{
+		e->nbrStart = 0;
+		e->nbrCount = 0;
+	}
+	else
+		SearchCopyNeighbours(s, e, node, level);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * HnswSearchLayer
+ *		Best-first search of one layer (the paper's Algorithm 2) from the
+ *		entries already on the candidate heap.  Entries evicted from the
+ *		result heap keep inresult = false; they stay in the pool so an
+ *		iterative scan can return them later.
+ */
+void
+HnswSearchLayer(HnswSearch *s, int level, int ef)
+{
+	while (s->cand.n > 0)
+	{
+		HnswHeapItem c = *HnswHeapTop(&s->cand);
+		HnswEntry  *e;
+		int			i,
+					nt;
+		ItemPointerData todo[2 * HNSW_MAX_M];
+		Buffer		bufs[2 * HNSW_MAX_M];
+
+		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
+			break;
+		HnswHeapPop(&s->cand);
+		e = &s->pool[c.idx];
+		if (e->expanded)
+			continue;
+		e->expanded = true;
+		if (e->nbrStart < 0 || e->nbrLevel != level)
+			SearchLoadNeighbours(s, c.idx, level);
+
+		/*
+		 * Three passes over the unvisited neighbours so their memory is on
+		 * its way before we need it: pin every buffer and prefetch its line
+		 * pointer; prefetch each node; then lock and compute one by one.
+		 * Only pins are held together, never two buffer locks.
+		 */
+		nt = 0;
+		for (i = 0; i < s->pool[c.idx].nbrCount; i++)
+		{
+			ItemPointerData tid = s->arena[s->pool[c.idx].nbrStart + i];
+
+			if (!ItemPointerIsValid(&tid) ||
+				SearchMarkVisited(s, ItemPointerGetBlockNumber(&tid),
+								  ItemPointerGetOffsetNumber(&tid)))
+				continue;
+			todo[nt] = tid;
+			bufs[nt] = ReadBuffer(s->index, ItemPointerGetBlockNumber(&tid));
+			__builtin_prefetch(PageGetItemId(BufferGetPage(bufs[nt]),
+											 ItemPointerGetOffsetNumber(&tid)));
+			nt++;
+		}
+		for (i = 0; i < nt; i++)
+		{
+			Page		page = BufferGetPage(bufs[i]);
+			ItemId		iid = PageGetItemId(page, ItemPointerGetOffsetNumber(&todo[i]));
+			Size		start = ItemIdGetOffset(iid);
+			Size		len = Min(ItemIdGetLength(iid), HNSW_PREFETCH_BYTES);
+			Size		o;
+
+			/* unlocked read: only a prefetch address, bounded to the page */
+			if (start >= BLCKSZ)
+				continue;
+			len = Min(len, BLCKSZ - start);
+			for (o = 0; o < len; o += 64)
+				__builtin_prefetch((char *) page + start + o);
+		}
+		for (i = 0; i < nt; i++)
+		{
+			int32		idx = VisitPinned(s, &todo[i], bufs[i], level, ef, false);
+
+			if (idx >= 0 && s->res.n > ef)
+			{
+				HnswHeapItem ev = HnswHeapPop(&s->res);
+
+				s->pool[ev.idx].inresult = false;
+			}
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * HnswSearchGreedyDescend
+ *		Walk from the entry point down to targetLevel + 1 keeping only the
+ *		closest node (ef = 1 per layer); *out receives the node to start the
+ *		search of targetLevel from.
+ */
+void
+HnswSearchGreedyDescend(HnswSearch *s, ItemPointer entry, int entryLevel,
+						int targetLevel, ItemPointer out)
+{
+	ItemPointerData cur = *entry;
+	int			level;
+
+	for (level = entryLevel; level > targetLevel; level--)
+	{
+		int32		idx;
+
+		HnswSearchReset(s);
+		idx = HnswSearchVisit(s, &cur, level, 1, true);
+		if (idx < 0)
+			break;				/* entry was freed under us: start from it anyway */
+		HnswSearchLayer(s, level, 1);
+		cur = s->pool[HnswHeapTop(&s->res)->idx].tid;
+	}
+	*out = cur;
+}
+
+/*
+ * HnswSearchCollect
+ *		Drain the result heap into out[] in ascending distance order
+ *		(pool indices); with liveOnly, drop nodes that are not live.
+ */
+int
+HnswSearchCollect(HnswSearch *s, int32 *out, int max, bool liveOnly)
+{
+	int			n = s->res.n;
+	int32	   *tmp = palloc(sizeof(int32) * Max(n, 1));
+	int			i,
+				k = 0;
+
+	for (i = n - 1; i >= 0; i--)
+		tmp[i] = HnswHeapPop(&s->res).idx;
+	for (i = 0; i < n && k < max; i++)
+	{
+		if (liveOnly && s->pool[tmp[i]].ntids == 0)
+			continue;
+		out[k++] = tmp[i];
+	}
+	pfree(tmp);
+	return k;
+}

@@ -1,0 +1,678 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswvacuum.c
+ *	  Bulk delete with local graph repair, and vacuum cleanup.
+ *
+ * Three passes (README, "Vacuum"):
+ *	1. mark nodes whose heap tuple is dead DELETED (still traversable);
+ *	   then wait for in-flight inserts (they may have linked to them);
+ *	2. repair every live node that links to a deleted one from its own
+ *	   neighbourhood: surviving neighbours plus the deleted neighbours'
+ *	   neighbours, re-selected with the heuristic; move the entry point
+ *	   off a deleted node; wait for in-flight inserts again;
+ *	3. mark the deleted nodes FREE so inserts can reuse their slots.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "storage/lmgr.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+
+typedef struct VacState
+{
+	Relation	index;
+	HnswMetaPageData meta;
+	HnswDist	d;
+	BufferAccessStrategy strategy;
+	int			perPage;
+	BlockNumber nblocks;
+	uint64	   *deleted;		/* bitmap of deleted nodes */
+	uint64	   *seen;			/* scratch bitmap for de-duplication */
+	Size		nwords;
+	Size		vbytes;
+} VacState;
+
+typedef struct RepairCand
+{
+	ItemPointerData tid;
+	float		dist;
+	char	   *vec;
+	bool		survivor;		/* a live neighbour the node already had */
+	bool		chosen;
+} RepairCand;
+
+static inline Size
+BitOf(VacState *vs, ItemPointer tid)
+{
+	return (Size) ItemPointerGetBlockNumber(tid) * vs->perPage +
+		(ItemPointerGetOffsetNumber(tid) - 1);
+}
+
+static inline bool
+InRange(VacState *vs, ItemPointer tid)
+{
+	return ItemPointerGetBlockNumber(tid) < vs->nblocks &&
+		ItemPointerGetOffsetNumber(tid) >= 1 &&
+		ItemPointerGetOffsetNumber(tid) <= vs->perPage;
+}
+
+static inline bool
+TestBit(uint64 *map, Size bit)
+{
+	return (map[bit / 64] >> (bit % 64)) & 1;
+}
+
+static inline void
+SetBit(uint64 *map, Size bit)
+{
+	map[bit / 64] |= UINT64CONST(1) << (bit % 64);
+}
+
+static inline void
+ClearBit(uint64 *map, Size bit)
+{
+	map[bit / 64] &= ~(UINT64CONST(1) << (bit % 64));
+}
+
+static bool
+IsDeleted(VacState *vs, ItemPointer tid)
+{
+	return InRange(vs, tid) && TestBit(vs->deleted, BitOf(vs, tid));
+}
+
+static int
+CompareCand(const void *a, const void *b)
+{
+	float		da = ((const RepairCand *) a)->dist;
+	float		db = ((const RepairCand *) b)->dist;
+
+	return da < db ? -1 : (da > db ? 1 : 0);
+}
+
+static bool
+IsDataPage(Page page)
+{
+	return !PageIsNew(page) &&
+		PageGetSpecialSize(page) == MAXALIGN(sizeof(HnswPageOpaqueData)) &&
+		HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
+		(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES);
+}
+
+/*
+ * RepairNode
+ *		Rebuild the level-l neighbour list of a live node that links to
+ *		deleted nodes, from its surviving neighbours and the neighbours of
+ *		the deleted ones.
+ */
+static void
+RepairNode(VacState *vs, ItemPointer tid, int level)
+{
+	int			cap = HnswLevelCap(vs->meta.m, level);
+	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
+	ItemPointerData *tmp = palloc(sizeof(ItemPointerData) * cap);
+	char	   *nvec = palloc(vs->vbytes);
+	int			attempt;
+
+	for (attempt = 0; attempt < 3; attempt++)
+	{
+		int			count,
+					i,
+					n = 0,
+					maxc,
+					nsel;
+		uint8		st;
+		RepairCand *cands;
+		int		   *chosen;
+		ItemPointerData *upd;
+		Buffer		buf;
+		Page		page;
+		HnswNodeHeader *node;
+		uint8	   *counts;
+		ItemPointerData *list;
+		GenericXLogState *state;
+		BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+		OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+
+		if (!HnswReadNodeInfo(vs->index, &vs->meta, tid, level, &st, nvec, old, &count) ||
+			st != HNSW_NODE_LIVE)
+			return;
+
+		maxc = cap + cap * cap;
+		cands = palloc(sizeof(RepairCand) * maxc);
+		SetBit(vs->seen, BitOf(vs, tid));	/* never link to itself */
+		for (i = 0; i < count; i++)
+		{
+			if (!ItemPointerIsValid(&old[i]) || !InRange(vs, &old[i]))
+				continue;
+			if (IsDeleted(vs, &old[i]))
+			{
+				int			c2,
+							j;
+
+				if (!HnswReadNodeInfo(vs->index, &vs->meta, &old[i], level, &st, NULL, tmp, &c2))
+					continue;
+				for (j = 0; j < c2 && n < maxc; j++)
+				{
+					if (!ItemPointerIsValid(&tmp[j]) || !InRange(vs, &tmp[j]) ||
+						IsDeleted(vs, &tmp[j]) || TestBit(vs->seen, BitOf(vs, &tmp[j])))
+						continue;
+					SetBit(vs->seen, BitOf(vs, &tmp[j]));
+					cands[n].survivor = false;
+					cands[n++].tid = tmp[j];
+				}
+			}
+			else if (!TestBit(vs->seen, BitOf(vs, &old[i])) && n < maxc)
+			{
+				SetBit(vs->seen, BitOf(vs, &old[i]));
+				cands[n].survivor = true;
+				cands[n++].tid = old[i];
+			}
+		}
+		/* reset scratch bits */
+		ClearBit(vs->seen, BitOf(vs, tid));
+		for (i = 0; i < n; i++)
+			ClearBit(vs->seen, BitOf(vs, &cands[i].tid));
+
+		/* distances from the node to each candidate */
+		{
+			int			k = 0;
+			char	   *vbuf = palloc(vs->vbytes * Max(n, 1));
+
+			for (i = 0; i < n; i++)
+			{
+				char	   *v = vbuf + vs->vbytes * k;
+
+				if (!HnswReadNodeInfo(vs->index, &vs->meta, &cands[i].tid, level, &st, v, NULL, NULL) ||
+					st != HNSW_NODE_LIVE)
+					continue;
+				cands[k].tid = cands[i].tid;
+				cands[k].survivor = cands[i].survivor;
+				cands[k].chosen = false;
+				cands[k].vec = v;
+				cands[k].dist = HnswDistance(&vs->d, nvec, v);
+				k++;
+			}
+			n = k;
+		}
+		qsort(cands, n, sizeof(RepairCand), CompareCand);
+		upd = palloc(sizeof(ItemPointerData) * cap);
+		chosen = palloc(sizeof(int) * cap);
+		nsel = 0;
+
+		/*
+		 * Keep every surviving edge: re-pruning them would take in-links
+		 * away from nodes that may have no other.  Fill the slots of the
+		 * deleted neighbours with the heuristic's picks among the deleted
+		 * nodes' neighbours, then with the closest remaining candidates.
+		 */
+		for (i = 0; i < n && nsel < cap; i++)
+			if (cands[i].survivor)
+			{
+				cands[i].chosen = true;
+				chosen[nsel] = i;
+				upd[nsel++] = cands[i].tid;
+			}
+		for (i = 0; i < n && nsel < cap; i++)
+		{
+			bool		good = true;
+			int			j;
+
+			if (cands[i].chosen)
+				continue;
+			for (j = 0; j < nsel; j++)
+			{
+				float		dcr = HnswDistance(&vs->d, cands[i].vec, cands[chosen[j]].vec);
+
+				if (dcr < cands[i].dist || dcr == 0.0f)
+				{
+					good = false;
+					break;
+				}
+			}
+			if (good)
+			{
+				cands[i].chosen = true;
+				chosen[nsel] = i;
+				upd[nsel++] = cands[i].tid;
+			}
+		}
+		for (i = 0; i < n && nsel < cap; i++)
+			if (!cands[i].chosen)
+			{
+				cands[i].chosen = true;
+				chosen[nsel] = i;
+				upd[nsel++] = cands[i].tid;
+			}
+
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
+						   vs->meta.elemtype, vs->meta.m);
+		if (node->state != HNSW_NODE_LIVE || node->level < level)
+		{
+			UnlockReleaseBuffer(buf);
+			return;
+		}
+		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+			HnswLevelStart(vs->meta.m, level);
+		if (counts[level] != count ||
+			memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
+		{
+			/* a concurrent insert changed the list: start over */
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		state = GenericXLogStart(vs->index);
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+		node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+			HnswLevelStart(vs->meta.m, level);
+		memcpy(list, upd, sizeof(ItemPointerData) * nsel);
+		for (i = nsel; i < cap; i++)
+			ItemPointerSetInvalid(&list[i]);
+		counts[level] = nsel;
+		GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+}
+
+static void
+WaitForInserts(Relation index)
+{
+	LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+	UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+}
+
+static void
+ResizeMaps(VacState *vs)
+{
+	Size		nw = ((Size) vs->nblocks * vs->perPage + 63) / 64 + 1;
+
+	if (nw <= vs->nwords)
+		return;
+	vs->deleted = repalloc_huge(vs->deleted, nw * sizeof(uint64));
+	vs->seen = repalloc_huge(vs->seen, nw * sizeof(uint64));
+	memset(vs->deleted + vs->nwords, 0, (nw - vs->nwords) * sizeof(uint64));
+	memset(vs->seen + vs->nwords, 0, (nw - vs->nwords) * sizeof(uint64));
+	vs->nwords = nw;
+}
+
+IndexBulkDeleteResult *
+hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+			   IndexBulkDeleteCallback callback, void *callback_state)
+{
+	Relation	index = info->index;
+	VacState	vs;
+	BlockNumber blkno;
+	double		ndeleted = 0;
+	double		nlive = 0;
+	BlockNumber firstFree = InvalidBlockNumber;
+	ItemPointerData best;
+	int			bestLevel = -1;
+	MemoryContext cxt;
+	MemoryContext old;
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	memset(&vs, 0, sizeof(vs));
+	vs.index = index;
+	vs.strategy = info->strategy;
+	HnswReadMeta(index, &vs.meta);
+	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.metric);
+	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
+	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
+		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0)) + sizeof(ItemIdData)) + 1;
+	vs.nblocks = RelationGetNumberOfBlocks(index);
+	vs.nwords = 1;
+	vs.deleted = palloc0(sizeof(uint64));
+	vs.seen = palloc0(sizeof(uint64));
+	ResizeMaps(&vs);
+	ItemPointerSetInvalid(&best);
+
+	/* pass 1: mark dead nodes deleted */
+	for (blkno = 1; blkno < vs.nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		OffsetNumber dead[MaxOffsetNumber];
+		int			ndead = 0;
+		int			i;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (!IsDataPage(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
+											   vs.meta.elemtype, vs.meta.m);
+			ItemPointerData tid;
+
+			ItemPointerSet(&tid, blkno, off);
+			if (off > vs.perPage)
+				HnswCorrupt(index, blkno, off, "too many items on page");
+			if (node->state == HNSW_NODE_DELETED)
+				SetBit(vs.deleted, BitOf(&vs, &tid));	/* left by an earlier run */
+			else if (node->state == HNSW_NODE_LIVE)
+			{
+				int			j,
+							ndeadtids = 0;
+
+				for (j = 0; j < node->ntids; j++)
+					if (callback(&node->heaptids[j], callback_state))
+						ndeadtids++;
+				if (ndeadtids > 0)
+				{
+					dead[ndead++] = off;
+					ndeleted += ndeadtids;
+					if (ndeadtids == node->ntids)
+						SetBit(vs.deleted, BitOf(&vs, &tid));
+				}
+				nlive += node->ntids - ndeadtids;
+			}
+		}
+		if (ndead > 0)
+		{
+			GenericXLogState *state = GenericXLogStart(index);
+
+			page = GenericXLogRegisterBuffer(state, buf, 0);
+			for (i = 0; i < ndead; i++)
+			{
+				HnswNodeHeader *node = (HnswNodeHeader *)
+				PageGetItem(page, PageGetItemId(page, dead[i]));
+				int			j,
+							k = 0;
+
+				/* the callback is deterministic: same answers as above */
+				for (j = 0; j < node->ntids; j++)
+					if (!callback(&node->heaptids[j], callback_state))
+						node->heaptids[k++] = node->heaptids[j];
+				for (j = k; j < HNSW_HEAPTIDS; j++)
+					ItemPointerSetInvalid(&node->heaptids[j]);
+				node->ntids = k;
+				if (k == 0)
+					node->state = HNSW_NODE_DELETED;
+			}
+			GenericXLogFinish(state);
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	stats->tuples_removed += ndeleted;
+	stats->num_index_tuples = nlive;
+
+	/* anything to repair?  (also finishes an interrupted earlier run) */
+	for (blkno = 0; blkno < vs.nwords && vs.deleted[blkno] == 0; blkno++)
+		;
+	if (blkno < vs.nwords)
+	{
+		WaitForInserts(index);
+
+		/* pass 2: repair; inserts that linked to deleted nodes are done */
+		vs.nblocks = RelationGetNumberOfBlocks(index);
+		ResizeMaps(&vs);
+		for (blkno = 1; blkno < vs.nblocks; blkno++)
+		{
+			Buffer		buf;
+			Page		page;
+			OffsetNumber off,
+						maxoff;
+			ItemPointerData todo[MaxOffsetNumber];
+			uint32		todoLevels[MaxOffsetNumber];
+			int			ntodo = 0;
+			int			i;
+
+			vacuum_delay_point();
+			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (!IsDataPage(page))
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
+												   vs.meta.elemtype, vs.meta.m);
+				uint8	   *counts;
+				ItemPointerData *nbrs;
+				int			l;
+				uint32		mask = 0;
+
+				if (node->state != HNSW_NODE_LIVE)
+					continue;
+				if (node->level > bestLevel)
+				{
+					bestLevel = node->level;
+					ItemPointerSet(&best, blkno, off);
+				}
+				counts = HnswNodeCounts(node, vs.meta.dims, vs.meta.elemtype);
+				nbrs = HnswNodeNbrs(node, vs.meta.dims, vs.meta.elemtype, node->level);
+				for (l = 0; l <= node->level; l++)
+				{
+					ItemPointerData *ln = nbrs + HnswLevelStart(vs.meta.m, l);
+					int			j;
+
+					for (j = 0; j < counts[l]; j++)
+						if (IsDeleted(&vs, &ln[j]))
+						{
+							mask |= 1u << l;
+							break;
+						}
+				}
+				if (mask)
+				{
+					ItemPointerSet(&todo[ntodo], blkno, off);
+					todoLevels[ntodo++] = mask;
+				}
+			}
+			UnlockReleaseBuffer(buf);
+
+			for (i = 0; i < ntodo; i++)
+			{
+				int			l;
+
+				for (l = 0; l <= HNSW_MAX_LEVEL; l++)
+					if (todoLevels[i] & (1u << l))
+						RepairNode(&vs, &todo[i], l);
+			}
+		}
+
+		/* entry point */
+		LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+		{
+			Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+			HnswMetaPage meta;
+			ItemPointerData ep;
+
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			HnswCheckMetaPage(index, BufferGetPage(buf));
+			meta = HnswPageGetMeta(BufferGetPage(buf));
+			ItemPointerSet(&ep, meta->entryBlkno, meta->entryOffno);
+			if (meta->entryLevel >= 0 && IsDeleted(&vs, &ep))
+			{
+				GenericXLogState *state = GenericXLogStart(index);
+				Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+
+				meta = HnswPageGetMeta(page);
+				if (bestLevel >= 0)
+				{
+					meta->entryBlkno = ItemPointerGetBlockNumber(&best);
+					meta->entryOffno = ItemPointerGetOffsetNumber(&best);
+					meta->entryLevel = bestLevel;
+				}
+				else
+				{
+					meta->entryBlkno = InvalidBlockNumber;
+					meta->entryOffno = InvalidOffsetNumber;
+					meta->entryLevel = -1;
+				}
+				GenericXLogFinish(state);
+			}
+			UnlockReleaseBuffer(buf);
+		}
+		UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+
+		/* inserts that started from the old entry point are done */
+		WaitForInserts(index);
+
+		/* pass 3: free the deleted slots */
+		for (blkno = 1; blkno < vs.nblocks; blkno++)
+		{
+			Buffer		buf;
+			Page		page;
+			OffsetNumber off,
+						maxoff;
+			GenericXLogState *state = NULL;
+			bool		any = false;
+
+			if (blkno * (Size) vs.perPage / 64 < vs.nwords)
+			{
+				Size		w0 = (Size) blkno * vs.perPage / 64;
+				Size		w1 = Min(vs.nwords - 1, ((Size) (blkno + 1) * vs.perPage) / 64);
+				Size		w;
+
+				for (w = w0; w <= w1; w++)
+					if (vs.deleted[w])
+						break;
+				if (w > w1)
+					continue;
+			}
+			vacuum_delay_point();
+			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			page = BufferGetPage(buf);
+			if (!IsDataPage(page))
+			{
+				UnlockReleaseBuffer(buf);
+				continue;
+			}
+			maxoff = PageGetMaxOffsetNumber(page);
+			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				ItemPointerData tid;
+				HnswNodeHeader *node;
+
+				ItemPointerSet(&tid, blkno, off);
+				if (!IsDeleted(&vs, &tid))
+					continue;
+				node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
+								   vs.meta.elemtype, vs.meta.m);
+				if (node->state != HNSW_NODE_DELETED)
+					continue;
+				if (!any)
+				{
+					state = GenericXLogStart(index);
+					page = GenericXLogRegisterBuffer(state, buf, 0);
+					any = true;
+				}
+				node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+				node->state = HNSW_NODE_FREE;
+				memset(HnswNodeCounts(node, vs.meta.dims, vs.meta.elemtype), 0, node->level + 1);
+			}
+			if (any)
+			{
+				GenericXLogFinish(state);
+				if (firstFree == InvalidBlockNumber)
+					firstFree = blkno;
+			}
+			UnlockReleaseBuffer(buf);
+		}
+
+		/* tell inserts where the free slots start */
+		if (firstFree != InvalidBlockNumber)
+		{
+			Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+			HnswMetaPage meta;
+
+			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+			HnswCheckMetaPage(index, BufferGetPage(buf));
+			meta = HnswPageGetMeta(BufferGetPage(buf));
+			if (meta->freeBlkno == InvalidBlockNumber || meta->freeBlkno > firstFree)
+			{
+				GenericXLogState *state = GenericXLogStart(index);
+				Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+
+				HnswPageGetMeta(page)->freeBlkno = firstFree;
+				GenericXLogFinish(state);
+			}
+			UnlockReleaseBuffer(buf);
+		}
+	}
+
+	stats->num_pages = RelationGetNumberOfBlocks(index);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return stats;
+}
+
+IndexBulkDeleteResult *
+hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	Relation	index = info->index;
+
+	if (info->analyze_only)
+		return stats;
+
+	if (stats == NULL)
+	{
+		HnswMetaPageData meta;
+		BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+		BlockNumber blkno;
+
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+		HnswReadMeta(index, &meta);
+		for (blkno = 1; blkno < nblocks; blkno++)
+		{
+			Buffer		buf;
+			Page		page;
+			OffsetNumber off,
+						maxoff;
+
+			vacuum_delay_point();
+			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			if (IsDataPage(page))
+			{
+				maxoff = PageGetMaxOffsetNumber(page);
+				for (off = FirstOffsetNumber; off <= maxoff; off++)
+				{
+					HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, meta.dims,
+													   meta.elemtype, meta.m);
+
+					if (node->state == HNSW_NODE_LIVE)
+						stats->num_index_tuples += node->ntids;
+				}
+			}
+			UnlockReleaseBuffer(buf);
+		}
+	}
+	stats->num_pages = RelationGetNumberOfBlocks(index);
+	return stats;
+}

@@ -1,0 +1,83 @@
+# 011_hnsw_standby.pl: every change to an hnsw index replays on a streaming
+# standby, checked page by page by wal_consistency_checking = generic on
+# both servers, and the standby answers the same top-k as the primary.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $primary = PostgreSQL::Test::Cluster->new('primary');
+$primary->init(allows_streaming => 1);
+$primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'");
+$primary->start;
+$primary->safe_psql('postgres', qq{
+	CREATE EXTENSION vecx;
+	CREATE TABLE t (id int PRIMARY KEY, v vector(16));
+	INSERT INTO t SELECT i, ARRAY(SELECT sin(i * 7.1 + j) FROM generate_series(1, 16) j)::vector(16)
+		FROM generate_series(1, 1500) i;
+	CREATE INDEX t_v ON t USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32);
+	CREATE TABLE h (id int PRIMARY KEY, v halfvec(8));
+	INSERT INTO h SELECT i, ARRAY(SELECT cos(i * 3.3 + j) FROM generate_series(1, 8) j)::halfvec(8)
+		FROM generate_series(1, 500) i;
+	CREATE INDEX h_v ON h USING hnsw (v halfvec_cosine_ops);
+});
+
+$primary->backup('bk');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($primary, 'bk', has_streaming => 1);
+$standby->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'");
+$standby->start;
+
+# inserts (node pages, neighbour updates, new pages, metapage), deletes,
+# vacuum (deleted marks, repairs, freed slots), slot reuse, entry changes
+$primary->safe_psql('postgres', qq{
+	INSERT INTO t SELECT i, ARRAY(SELECT sin(i * 7.1 + j) FROM generate_series(1, 16) j)::vector(16)
+		FROM generate_series(1501, 2500) i;
+	DELETE FROM t WHERE id % 4 = 0;
+	VACUUM t;
+	INSERT INTO t SELECT i, ARRAY(SELECT sin(i * 7.1 + j) FROM generate_series(1, 16) j)::vector(16)
+		FROM generate_series(2501, 3000) i;
+	INSERT INTO h SELECT i, ARRAY(SELECT cos(i * 3.3 + j) FROM generate_series(1, 8) j)::halfvec(8)
+		FROM generate_series(501, 800) i;
+	DELETE FROM h WHERE id < 300;
+	VACUUM h;
+	CREATE UNLOGGED TABLE u (v vector(3));
+	CREATE INDEX u_v ON u USING hnsw (v vector_l2_ops);
+});
+$primary->wait_for_catchup($standby);
+
+my $q = qq{
+	SET enable_seqscan = off;
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 17) LIMIT 20) s;
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 2999) LIMIT 20) s;
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM h ORDER BY v <=> (SELECT v FROM h WHERE id = 700) LIMIT 20) s;
+};
+my $p = $primary->safe_psql('postgres', $q);
+my $s = $standby->safe_psql('postgres', $q);
+is($s, $p, 'standby returns the same top-k as the primary');
+like($p, qr/^17,/, 'the query row is its own nearest neighbour');
+my $plan = $standby->safe_psql('postgres', qq{SET enable_seqscan = off;
+	EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 5});
+like($plan, qr/Index Scan using t_v/, 'the standby uses the index');
+is($standby->safe_psql('postgres', qq{SET enable_seqscan = off;
+	SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 10) s}),
+	'10', 'standby index scan returns rows');
+
+# the unlogged index exists on the standby but cannot be scanned there;
+# after promotion it is empty and usable
+$standby->promote;
+$standby->safe_psql('postgres', "INSERT INTO u VALUES ('[1,2,3]'), ('[3,2,1]')");
+is($standby->safe_psql('postgres', qq{SET enable_seqscan = off;
+	SELECT v FROM u ORDER BY v <-> '[1,2,2]' LIMIT 1}), '[1,2,3]',
+	'unlogged hnsw index works after promotion');
+
+my $log = slurp_file($standby->logfile);
+unlike($log, qr/inconsistent page found/, 'no page inconsistency during replay');
+
+$standby->stop;
+$primary->stop;
+done_testing();

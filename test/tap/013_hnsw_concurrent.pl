@@ -1,0 +1,51 @@
+# 013_hnsw_concurrent.pl: many pgbench clients insert into one hnsw index
+# while others delete and vacuum; afterwards every row is findable through
+# the index (it is its own nearest neighbour) and nothing deadlocked.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('concurrent');
+$node->init;
+$node->append_conf('postgresql.conf', "deadlock_timeout = 100ms\nautovacuum = off");
+$node->start;
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION vecx;
+	CREATE TABLE t (id bigserial PRIMARY KEY, v vector(16));
+	-- "+ 0 * g" correlates the subquery, or every row gets the same vector
+	INSERT INTO t (v) SELECT ARRAY(SELECT random() + 0 * g FROM generate_series(1, 16))::vector(16)
+		FROM generate_series(1, 300) g;
+	CREATE INDEX t_v ON t USING hnsw (v vector_l2_ops) WITH (m = 8, ef_construction = 32);
+});
+
+# inserts only: several clients, several threads
+$node->pgbench('-n -c 6 -j 2 -t 150', 0, [qr/processed: 900\/900/], [qr/^$/],
+	'concurrent inserts',
+	{ 'ins' => "INSERT INTO t (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 16))::vector(16);" });
+is($node->safe_psql('postgres', 'SELECT count(*) FROM t'), '1200', 'all inserts committed');
+
+my $check = qq{
+	SET enable_seqscan = off;
+	SET hnsw.ef_search = 100;
+	SELECT count(*) FROM t WHERE id <> (SELECT id FROM t t2 ORDER BY t2.v <-> t.v LIMIT 1);
+};
+is($node->safe_psql('postgres', $check), '0', 'every inserted row is found through the index');
+
+# inserts mixed with deletes and vacuums
+$node->pgbench('-n -c 5 -j 2 -t 120', 0, [qr/processed: 600\/600/], [qr/^$/],
+	'inserts, deletes and vacuum at once',
+	{ 'mixins@6' => "INSERT INTO t (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 16))::vector(16);",
+	  'del@2' => "\\set k random(1, 2000)\nDELETE FROM t WHERE id = :k;",
+	  'vac@1' => "VACUUM t;" });
+$node->safe_psql('postgres', 'VACUUM t');
+is($node->safe_psql('postgres', $check), '0', 'every row is still found after the mix');
+is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
+	SET hnsw.iterative_scan = relaxed_order;
+	SELECT count(*) = (SELECT count(*) FROM t) FROM
+		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 100000) s}),
+	't', 'an iterative scan reaches every row');
+
+$node->stop;
+done_testing();
