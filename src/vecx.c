@@ -70,4 +70,5 @@ _PG_init(void)
 {
 	VecxSimdInit();
 	HnswInit();
+	IvfpqInit();
 }

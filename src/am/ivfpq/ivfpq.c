@@ -1,0 +1,642 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpq.c
+ *	  ivfpq access method handler, reloptions, settings and shared helpers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <cblas.h>
+#include <math.h>
+
+#include "access/amapi.h"
+#include "access/reloptions.h"
+#include "commands/progress.h"
+#include "commands/vacuum.h"
+#include "fmgr.h"
+#include "storage/bufmgr.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "ivfpq.h"
+#include "simd/pq.h"
+#include "simd/simd.h"
+
+int			ivfpq_probes = 1;
+int			ivfpq_rerank = 0;
+int			ivfpq_max_probes = 0;
+
+static relopt_kind ivfpq_relopt_kind;
+
+/*
+ * IvfpqInit
+ *		Reloptions, settings and the BLAS thread count; called by _PG_init.
+ */
+void
+IvfpqInit(void)
+{
+	/*
+	 * A backend is single-threaded by design: OpenBLAS worker threads would
+	 * compete with other backends and are not safe across fork.
+	 */
+	openblas_set_num_threads(1);
+
+	ivfpq_relopt_kind = add_reloption_kind();
+	add_int_reloption(ivfpq_relopt_kind, "lists",
+					  "Number of inverted lists (k-means centroids)",
+					  IVFPQ_DEFAULT_LISTS, IVFPQ_MIN_LISTS, IVFPQ_MAX_LISTS,
+					  AccessExclusiveLock);
+	add_int_reloption(ivfpq_relopt_kind, "pq_m",
+					  "Number of product-quantizer sub-vectors (0: half the dimensions)",
+					  0, 0, IVFPQ_MAX_M, AccessExclusiveLock);
+	add_int_reloption(ivfpq_relopt_kind, "pq_bits",
+					  "Bits per sub-vector code (4 or 8)",
+					  IVFPQ_DEFAULT_BITS, 4, 8, AccessExclusiveLock);
+
+	DefineCustomIntVariable("ivfpq.probes",
+							"Number of lists an index scan visits.",
+							"Higher values give better recall and slower scans.",
+							&ivfpq_probes, 1, 1, IVFPQ_MAX_LISTS,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfpq.rerank",
+							"Most candidates per probe round handed to the executor for exact re-ranking (0: all).",
+							"Candidates are returned by increasing lower bound of their exact distance; the executor "
+							"re-computes exact distances from the table.",
+							&ivfpq_rerank, 0, 0, INT_MAX,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("ivfpq.max_probes",
+							"Most lists a scan visits when it runs out of candidates (iterative scan; 0: off).",
+							"When the first ivfpq.probes lists are exhausted (for example by a filter), the scan "
+							"continues with the next nearest lists up to this many in all; rows then come in relaxed order.",
+							&ivfpq_max_probes, 0, 0, IVFPQ_MAX_LISTS,
+							PGC_USERSET, 0, NULL, NULL, NULL);
+	MarkGUCPrefixReserved("ivfpq");
+}
+
+static bytea *
+ivfpqoptions(Datum reloptions, bool validate)
+{
+	static const relopt_parse_elt tab[] = {
+		{"lists", RELOPT_TYPE_INT, offsetof(IvfpqOptions, lists)},
+		{"pq_m", RELOPT_TYPE_INT, offsetof(IvfpqOptions, pq_m)},
+		{"pq_bits", RELOPT_TYPE_INT, offsetof(IvfpqOptions, pq_bits)},
+	};
+	IvfpqOptions *opts;
+
+	opts = (IvfpqOptions *) build_reloptions(reloptions, validate, ivfpq_relopt_kind,
+											 sizeof(IvfpqOptions), tab, lengthof(tab));
+	if (validate && opts != NULL && opts->pq_bits != 4 && opts->pq_bits != 8)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("value %d out of bounds for option \"pq_bits\"", opts->pq_bits),
+				 errdetail("Valid values are 4 and 8.")));
+	return (bytea *) opts;
+}
+
+static char *
+ivfpqbuildphasename(int64 phasenum)
+{
+	switch (phasenum)
+	{
+		case PROGRESS_CREATEIDX_SUBPHASE_INITIALIZE:
+			return "initializing";
+		case IVFPQ_PHASE_SAMPLE:
+			return "sampling rows";
+		case IVFPQ_PHASE_KMEANS:
+			return "performing k-means";
+		case IVFPQ_PHASE_PQ:
+			return "training product quantizer";
+		case IVFPQ_PHASE_LOAD:
+			return "assigning and encoding tuples";
+		default:
+			return NULL;
+	}
+}
+
+PG_FUNCTION_INFO_V1(ivfpqhandler);
+Datum
+ivfpqhandler(PG_FUNCTION_ARGS)
+{
+	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
+
+	amroutine->amstrategies = 0;
+	amroutine->amsupport = IVFPQ_NPROC;
+	amroutine->amoptsprocnum = 0;
+	amroutine->amcanorder = false;
+	amroutine->amcanorderbyop = true;
+	amroutine->amcanbackward = false;
+	amroutine->amcanunique = false;
+	amroutine->amcanmulticol = false;
+	amroutine->amoptionalkey = true;
+	amroutine->amsearcharray = false;
+	amroutine->amsearchnulls = false;
+	amroutine->amstorage = false;
+	amroutine->amclusterable = false;
+	amroutine->ampredlocks = false;
+	amroutine->amcanparallel = false;
+	amroutine->amcaninclude = false;
+	amroutine->amusemaintenanceworkmem = false;
+	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
+	amroutine->amkeytype = InvalidOid;
+
+	amroutine->ambuild = ivfpqbuild;
+	amroutine->ambuildempty = ivfpqbuildempty;
+	amroutine->aminsert = ivfpqinsert;
+	amroutine->ambulkdelete = ivfpqbulkdelete;
+	amroutine->amvacuumcleanup = ivfpqvacuumcleanup;
+	amroutine->amcanreturn = NULL;
+	amroutine->amcostestimate = ivfpqcostestimate;
+	amroutine->amoptions = ivfpqoptions;
+	amroutine->amproperty = NULL;
+	amroutine->ambuildphasename = ivfpqbuildphasename;
+	amroutine->amvalidate = ivfpqvalidate;
+	amroutine->amadjustmembers = NULL;
+	amroutine->ambeginscan = ivfpqbeginscan;
+	amroutine->amrescan = ivfpqrescan;
+	amroutine->amgettuple = ivfpqgettuple;
+	amroutine->amgetbitmap = NULL;
+	amroutine->amendscan = ivfpqendscan;
+	amroutine->ammarkpos = NULL;
+	amroutine->amrestrpos = NULL;
+	amroutine->amestimateparallelscan = NULL;
+	amroutine->aminitparallelscan = NULL;
+	amroutine->amparallelrescan = NULL;
+
+	PG_RETURN_POINTER(amroutine);
+}
+
+/*
+ * Support function 1 of each operator class: tells the access method the
+ * metric and element type, so that distances are computed by our kernels
+ * without fmgr calls.
+ */
+#define IVFPQ_SUPPORT_FN(name, metric, type) \
+PG_FUNCTION_INFO_V1(name); \
+Datum \
+name(PG_FUNCTION_ARGS) \
+{ \
+	PG_RETURN_INT32(IVFPQ_KIND(metric, type)); \
+}
+
+IVFPQ_SUPPORT_FN(ivfpq_vector_l2_support, IVFPQ_METRIC_L2, IVFPQ_TYPE_VECTOR)
+IVFPQ_SUPPORT_FN(ivfpq_vector_ip_support, IVFPQ_METRIC_IP, IVFPQ_TYPE_VECTOR)
+IVFPQ_SUPPORT_FN(ivfpq_vector_cosine_support, IVFPQ_METRIC_COSINE, IVFPQ_TYPE_VECTOR)
+IVFPQ_SUPPORT_FN(ivfpq_halfvec_l2_support, IVFPQ_METRIC_L2, IVFPQ_TYPE_HALFVEC)
+IVFPQ_SUPPORT_FN(ivfpq_halfvec_ip_support, IVFPQ_METRIC_IP, IVFPQ_TYPE_HALFVEC)
+IVFPQ_SUPPORT_FN(ivfpq_halfvec_cosine_support, IVFPQ_METRIC_COSINE, IVFPQ_TYPE_HALFVEC)
+
+int
+IvfpqGetKind(Relation index)
+{
+	FmgrInfo   *proc = index_getprocinfo(index, 1, IVFPQ_KIND_PROC);
+	int			kind = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
+
+	if (IVFPQ_KIND_METRIC(kind) < IVFPQ_METRIC_L2 ||
+		IVFPQ_KIND_METRIC(kind) > IVFPQ_METRIC_COSINE ||
+		IVFPQ_KIND_TYPE(kind) < IVFPQ_TYPE_VECTOR ||
+		IVFPQ_KIND_TYPE(kind) > IVFPQ_TYPE_HALFVEC)
+		elog(ERROR, "ivfpq support function returned invalid kind %d", kind);
+	return kind;
+}
+
+/*
+ * IvfpqSubOffsets
+ *		Split dims dimensions into m contiguous sub-vectors whose sizes
+ *		differ by at most one, so that any m <= dims works.
+ */
+void
+IvfpqSubOffsets(int dims, int m, int *suboff)
+{
+	int			j;
+
+	for (j = 0; j <= m; j++)
+		suboff[j] = (int) (((int64) j * dims) / m);
+}
+
+/*
+ * Default sub-vector count.  4 bits: one dimension per code (16 levels
+ * each) while that fits a fast-scan block page, else the fewest dimensions
+ * per code that fit.  8 bits: two dimensions per code, entries within a
+ * third of a page.  Coarser codes only loosen the re-rank bound (more heap
+ * re-checks); recall does not depend on them.
+ */
+int
+IvfpqAutoM(int dims, int nbits)
+{
+	if (nbits == 4)
+	{
+		int			per = (dims + IVFPQ_FS_MAX_M - 1) / IVFPQ_FS_MAX_M;
+
+		return (dims + per - 1) / per;
+	}
+	return Min((dims + 1) / 2, 2700);
+}
+
+int
+IvfpqCodeBytes(int m, int nbits)
+{
+	return nbits == 4 ? (m + 1) / 2 : m;
+}
+
+void
+IvfpqInitPage(Page page, uint16 type, uint32 list)
+{
+	IvfpqPageOpaque opaque;
+
+	PageInit(page, BLCKSZ, sizeof(IvfpqPageOpaqueData));
+	opaque = IvfpqPageGetOpaque(page);
+	opaque->nextblkno = InvalidBlockNumber;
+	opaque->list = list;
+	opaque->type = type;
+	opaque->page_id = IVFPQ_PAGE_ID;
+}
+
+/*
+ * IvfpqCheckPage
+ *		Validate a page just read, before trusting anything on it.
+ */
+void
+IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 type)
+{
+	IvfpqPageOpaque opaque;
+
+	if (PageIsNew(page) ||
+		PageGetSpecialSize(page) != MAXALIGN(sizeof(IvfpqPageOpaqueData)) ||
+		((PageHeader) page)->pd_lower > ((PageHeader) page)->pd_upper ||
+		((PageHeader) page)->pd_upper > ((PageHeader) page)->pd_special)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains corrupted page at block %u",
+						RelationGetRelationName(index), blkno)));
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->page_id != IVFPQ_PAGE_ID || opaque->type != type)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains unexpected page at block %u",
+						RelationGetRelationName(index), blkno),
+				 errdetail("Expected page type %u, found page id %04X type %u.",
+						   type, opaque->page_id, opaque->type)));
+}
+
+/*
+ * IvfpqGetEntry
+ *		Return the entry at an offset of a data page, or NULL when the
+ *		line pointer is unused; checks its size.
+ */
+IvfpqEntry *
+IvfpqGetEntry(Relation index, Page page, BlockNumber blkno, OffsetNumber off, int entrysize)
+{
+	ItemId		iid = PageGetItemId(page, off);
+
+	if (!ItemIdIsUsed(iid) || ItemIdIsDead(iid))
+		return NULL;
+	if (ItemIdGetLength(iid) != entrysize ||
+		ItemIdGetOffset(iid) + entrysize > BLCKSZ - MAXALIGN(sizeof(IvfpqPageOpaqueData)) ||
+		ItemIdGetOffset(iid) < MAXALIGN(SizeOfPageHeaderData))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains corrupted entry at block %u offset %u",
+						RelationGetRelationName(index), blkno, off)));
+	return (IvfpqEntry *) PageGetItem(page, iid);
+}
+
+/*
+ * IvfpqInitDataPage
+ *		A new, empty data page of a list: an item page, or an empty
+ *		fast-scan block.
+ */
+void
+IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list)
+{
+	if (st->fastscan)
+	{
+		IvfpqInitPage(page, IVFPQ_PAGE_BLOCK, list);
+		memset(IvfpqRawData(page), 0, st->blocksize);
+		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + st->blocksize;
+	}
+	else
+		IvfpqInitPage(page, IVFPQ_PAGE_DATA, list);
+}
+
+/*
+ * IvfpqCheckDataPage
+ *		Validate a data page of list "list"; returns the block payload for
+ *		fast-scan pages (NULL for item pages).
+ */
+char *
+IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page, BlockNumber blkno, int list)
+{
+	IvfpqPageOpaque opaque;
+
+	IvfpqCheckPage(index, page, blkno, st->fastscan ? IVFPQ_PAGE_BLOCK : IVFPQ_PAGE_DATA);
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->list != (uint32) list)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" block %u belongs to list %u, expected %d",
+						RelationGetRelationName(index), blkno, opaque->list, list)));
+	if (!st->fastscan)
+		return NULL;
+	if (((PageHeader) page)->pd_lower != MAXALIGN(SizeOfPageHeaderData) + st->blocksize ||
+		IvfpqBlockCount(IvfpqRawData(page)) > IVFPQ_FS_SLOTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" contains corrupted block page %u",
+						RelationGetRelationName(index), blkno),
+				 errdetail("%u entries at offset %zu, pd_lower %u.",
+						   IvfpqBlockCount(IvfpqRawData(page)), (size_t) MAXALIGN(SizeOfPageHeaderData),
+						   ((PageHeader) page)->pd_lower)));
+	return IvfpqRawData(page);
+}
+
+bool
+IvfpqDataPageHasRoom(IvfpqState *st, Page page)
+{
+	if (st->fastscan)
+		return IvfpqBlockCount(IvfpqRawData(page)) < IVFPQ_FS_SLOTS;
+	return PageGetFreeSpace(page) >= MAXALIGN(st->entrysize);
+}
+
+/* Add an entry to a data page known to have room; false if it had none. */
+bool
+IvfpqDataPageAdd(IvfpqState *st, Page page, IvfpqEntry *entry)
+{
+	if (st->fastscan)
+	{
+		char	   *blk = IvfpqRawData(page);
+		int			n = IvfpqBlockCount(blk);
+
+		if (n >= IVFPQ_FS_SLOTS)
+			return false;
+		IvfpqBlockSet(st, blk, n, entry);
+		IvfpqBlockCount(blk) = n + 1;
+		return true;
+	}
+	return PageAddItem(page, (Item) entry, st->entrysize, InvalidOffsetNumber,
+					   false, false) != InvalidOffsetNumber;
+}
+
+/* Store an entry (codes packed two per byte) in a block slot. */
+void
+IvfpqBlockSet(IvfpqState *st, char *blk, int slot, IvfpqEntry *entry)
+{
+	uint8	   *codes = IvfpqBlockCodes(blk);
+	int			j;
+
+	memcpy(IvfpqBlockTid(blk, slot), &entry->tid, 6);
+	IvfpqBlockErr(blk)[slot] = entry->err;
+	IvfpqBlockNorm(blk)[slot] = entry->norm;
+	for (j = 0; j < st->m; j++)
+		vecx_pq_block_set(codes, j, slot, (entry->codes[j >> 1] >> ((j & 1) * 4)) & 15);
+}
+
+/* Copy slot "from" over slot "to" (vacuum fills holes with the last). */
+void
+IvfpqBlockMove(IvfpqState *st, char *blk, int from, int to)
+{
+	uint8	   *codes = IvfpqBlockCodes(blk);
+	int			j;
+
+	memmove(IvfpqBlockTid(blk, to), IvfpqBlockTid(blk, from), 6);
+	IvfpqBlockErr(blk)[to] = IvfpqBlockErr(blk)[from];
+	IvfpqBlockNorm(blk)[to] = IvfpqBlockNorm(blk)[from];
+	for (j = 0; j < st->m; j++)
+		vecx_pq_block_set(codes, j, to, vecx_pq_block_get(codes, j, from));
+}
+
+/*
+ * IvfpqReadDir
+ *		Copy one list's directory entry.
+ */
+void
+IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out)
+{
+	BlockNumber blkno = dirStart + list / IVFPQ_DIR_PER_PAGE;
+	Buffer		buf;
+	Page		page;
+
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DIRECTORY);
+	memcpy(out, IvfpqRawData(page) + sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE),
+		   sizeof(IvfpqListDir));
+	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * Copy nbytes of raw payload stored from block start on.
+ */
+static void
+IvfpqReadRaw(Relation index, BlockNumber start, uint32 npages, uint16 type,
+			 char *dst, Size nbytes)
+{
+	BlockNumber blkno;
+	Size		done = 0;
+
+	if (npages != (nbytes + IVFPQ_RAW_BYTES - 1) / IVFPQ_RAW_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("%u pages recorded for %zu bytes at block %u.", npages, nbytes, start)));
+	for (blkno = start; done < nbytes; blkno++)
+	{
+		Buffer		buf = ReadBuffer(index, blkno);
+		Page		page;
+		Size		chunk = Min(nbytes - done, IVFPQ_RAW_BYTES);
+
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		IvfpqCheckPage(index, page, blkno, type);
+		memcpy(dst + done, IvfpqRawData(page), chunk);
+		UnlockReleaseBuffer(buf);
+		done += chunk;
+	}
+}
+
+/*
+ * IvfpqGetState
+ *		The cached immutable part of the index (metapage, codebook,
+ *		centroids), loaded on first use by this relcache entry.
+ */
+IvfpqState *
+IvfpqGetState(Relation index)
+{
+	IvfpqState *st;
+	IvfpqMetaPageData meta;
+	Buffer		buf;
+	Page		page;
+	Size		size,
+				cbsize,
+				csize;
+	char	   *p;
+
+	if (index->rd_amcache != NULL)
+		return (IvfpqState *) index->rd_amcache;
+
+	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
+	meta = *IvfpqPageGetMeta(page);
+	UnlockReleaseBuffer(buf);
+
+	if (meta.magic != IVFPQ_MAGIC || meta.version != IVFPQ_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a valid ivfpq index",
+						RelationGetRelationName(index)),
+				 errdetail("Magic %08X version %u at block 0 offset 0.", meta.magic, meta.version),
+				 errhint("REINDEX the index.")));
+	if (meta.dims < 0 || meta.dims > VECX_MAX_DIM ||
+		meta.lists < 1 || meta.lists > IVFPQ_MAX_LISTS ||
+		(meta.nbits != 4 && meta.nbits != 8) ||
+		meta.m < 0 || meta.m > IVFPQ_MAX_M || meta.m > Max(meta.dims, 1) ||
+		(meta.trained && (meta.dims < 1 || meta.m < 1)) ||
+		meta.entrysize != (int) IVFPQ_ENTRY_SIZE(meta.trained ? IvfpqCodeBytes(meta.m, meta.nbits) : 0) ||
+		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||
+		(meta.fastscan && (!meta.trained || meta.nbits != 4 || meta.m > IVFPQ_FS_MAX_M)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("Inconsistent header fields at block 0 offset %zu.",
+						   (size_t) MAXALIGN(SizeOfPageHeaderData))));
+
+	cbsize = meta.trained ? mul_size(mul_size(sizeof(float), meta.dims), 1 << meta.nbits) : 0;
+	csize = meta.trained ? mul_size(mul_size(sizeof(float), meta.dims), meta.lists) : 0;
+	size = MAXALIGN(sizeof(IvfpqState));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(int), meta.m + 1)));
+	size = add_size(size, MAXALIGN(cbsize));
+	size = add_size(size, MAXALIGN(csize));
+	size = add_size(size, MAXALIGN(mul_size(sizeof(float), meta.lists)));
+
+	p = MemoryContextAllocHuge(index->rd_indexcxt, size);
+	st = (IvfpqState *) p;
+	p += MAXALIGN(sizeof(IvfpqState));
+	st->suboff = (int *) p;
+	p += MAXALIGN(sizeof(int) * (meta.m + 1));
+	st->codebook = (float *) p;
+	p += MAXALIGN(cbsize);
+	st->centroids = (float *) p;
+	p += MAXALIGN(csize);
+	st->cnorms = (float *) p;
+
+	st->dims = meta.dims;
+	st->kind = meta.kind;
+	st->metric = IVFPQ_KIND_METRIC(meta.kind);
+	st->type = IVFPQ_KIND_TYPE(meta.kind);
+	st->lists = meta.lists;
+	st->m = meta.m;
+	st->nbits = meta.nbits;
+	st->ksub = 1 << meta.nbits;
+	st->trained = meta.trained != 0;
+	st->fastscan = meta.fastscan != 0;
+	st->ngroups = (meta.m + 3) / 4;
+	st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
+	st->entrysize = meta.entrysize;
+	st->codebytes = meta.trained ? IvfpqCodeBytes(meta.m, meta.nbits) : 0;
+	st->dirStart = meta.dirStart;
+
+	PG_TRY();
+	{
+		if (st->trained)
+		{
+			int			i;
+
+			IvfpqSubOffsets(st->dims, st->m, st->suboff);
+			IvfpqReadRaw(index, meta.codebookStart, meta.codebookPages,
+						 IVFPQ_PAGE_CODEBOOK, (char *) st->codebook, cbsize);
+			IvfpqReadRaw(index, meta.centroidStart, meta.centroidPages,
+						 IVFPQ_PAGE_CENTROID, (char *) st->centroids, csize);
+			for (i = 0; i < st->lists; i++)
+			{
+				const float *c = st->centroids + (Size) i * st->dims;
+
+				st->cnorms[i] = vecx_kernels->dot_f32(c, c, st->dims);
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		pfree(st);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	index->rd_amcache = st;
+	return st;
+}
+
+/*
+ * IvfpqDatumDims
+ *		Dimensions of a vector or halfvec datum (detoasting as needed).
+ */
+int
+IvfpqDatumDims(int kind, Datum value)
+{
+	if (IVFPQ_KIND_TYPE(kind) == IVFPQ_TYPE_HALFVEC)
+		return DatumGetHalfVector(value)->dim;
+	return DatumGetVector(value)->dim;
+}
+
+/*
+ * IvfpqDatumToFloat
+ *		Convert a vector or halfvec datum to float32 in out (dims elements,
+ *		checked).  For cosine, normalize when asked; returns false for a
+ *		zero vector that cannot be normalized.  *norm gets |x| (after
+ *		normalization).
+ */
+bool
+IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
+				  bool normalize, float *norm)
+{
+	int			vdim;
+	double		nn;
+	int			i;
+
+	if (IVFPQ_KIND_TYPE(kind) == IVFPQ_TYPE_HALFVEC)
+	{
+		HalfVector *hv = DatumGetHalfVector(value);
+
+		vdim = hv->dim;
+		if (vdim != dims)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("expected %d dimensions, not %d", dims, vdim)));
+		vecx_kernels->f16_to_f32(hv->x, out, dims);
+		if ((Pointer) hv != DatumGetPointer(value))
+			pfree(hv);
+	}
+	else
+	{
+		Vector	   *v = DatumGetVector(value);
+
+		vdim = v->dim;
+		if (vdim != dims)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("expected %d dimensions, not %d", dims, vdim)));
+		memcpy(out, v->x, sizeof(float) * dims);
+		if ((Pointer) v != DatumGetPointer(value))
+			pfree(v);
+	}
+
+	nn = 0;
+	for (i = 0; i < dims; i++)
+		nn += (double) out[i] * out[i];
+	nn = sqrt(nn);
+	if (normalize)
+	{
+		if (nn == 0 || !isfinite(nn))
+			return false;
+		for (i = 0; i < dims; i++)
+			out[i] = (float) (out[i] / nn);
+		nn = 1.0;
+	}
+	*norm = (float) nn;
+	return true;
+}

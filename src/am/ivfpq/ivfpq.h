@@ -1,0 +1,283 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpq.h
+ *	  Private declarations of the ivfpq index access method.
+ *
+ * See src/am/ivfpq/README for the design: inverted lists over k-means
+ * centroids, product-quantized residuals, exact re-ranking from the heap
+ * through the executor's reorder queue.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef IVFPQ_H
+#define IVFPQ_H
+
+#include "postgres.h"
+
+#include "access/amapi.h"
+#include "access/genam.h"
+#include "access/generic_xlog.h"
+#include "access/itup.h"
+#include "lib/pairingheap.h"
+#include "nodes/execnodes.h"
+#include "nodes/pathnodes.h"
+#include "storage/bufmgr.h"
+#include "storage/bufpage.h"
+#include "utils/relcache.h"
+
+#include "vecx.h"
+
+#define IVFPQ_MAGIC				0x51504649	/* "IFPQ" */
+#define IVFPQ_VERSION			1
+#define IVFPQ_PAGE_ID			0xFF91
+
+#define IVFPQ_METAPAGE_BLKNO	0
+
+/* Page types (IvfpqPageOpaqueData.type) */
+#define IVFPQ_PAGE_META			1
+#define IVFPQ_PAGE_CODEBOOK		2
+#define IVFPQ_PAGE_CENTROID		3
+#define IVFPQ_PAGE_DIRECTORY	4
+#define IVFPQ_PAGE_DATA			5	/* entries as page items */
+#define IVFPQ_PAGE_BLOCK		6	/* one fast-scan block of 32 entries */
+
+/* Support function: returns the operator class's IvfpqKind */
+#define IVFPQ_KIND_PROC			1
+#define IVFPQ_NPROC				1
+
+/* Metric and element type of an operator class */
+#define IVFPQ_METRIC_L2			1
+#define IVFPQ_METRIC_IP			2
+#define IVFPQ_METRIC_COSINE		3
+#define IVFPQ_TYPE_VECTOR		1
+#define IVFPQ_TYPE_HALFVEC		2
+#define IVFPQ_KIND(metric, type)	((metric) | ((type) << 8))
+#define IVFPQ_KIND_METRIC(kind)		((kind) & 0xFF)
+#define IVFPQ_KIND_TYPE(kind)		(((kind) >> 8) & 0xFF)
+
+/* Reloption limits and defaults */
+#define IVFPQ_DEFAULT_LISTS		100
+#define IVFPQ_MIN_LISTS			1
+#define IVFPQ_MAX_LISTS			32768
+#define IVFPQ_DEFAULT_BITS		4
+#define IVFPQ_MAX_M				8000
+
+/* k-means */
+#define IVFPQ_KMEANS_ITERS		10
+#define IVFPQ_PQ_ITERS			12
+#define IVFPQ_SAMPLES_PER_LIST	50
+#define IVFPQ_MIN_SAMPLES		10000
+#define IVFPQ_PQ_MAX_SAMPLES	16384
+#define IVFPQ_SEED				0x1F5A9C3B7E12D4A6ULL
+
+/* Build progress subphases */
+#define IVFPQ_PHASE_SAMPLE		2
+#define IVFPQ_PHASE_KMEANS		3
+#define IVFPQ_PHASE_PQ			4
+#define IVFPQ_PHASE_LOAD		5
+
+typedef struct IvfpqPageOpaqueData
+{
+	BlockNumber nextblkno;		/* data pages: next page of the same list */
+	uint32		list;			/* data pages: list number */
+	uint16		type;			/* IVFPQ_PAGE_* */
+	uint16		page_id;		/* IVFPQ_PAGE_ID */
+} IvfpqPageOpaqueData;
+
+typedef IvfpqPageOpaqueData *IvfpqPageOpaque;
+
+#define IvfpqPageGetOpaque(page) ((IvfpqPageOpaque) PageGetSpecialPointer(page))
+
+/* Bytes of raw payload on codebook, centroid and directory pages */
+#define IVFPQ_RAW_BYTES \
+	((BLCKSZ - MAXALIGN(SizeOfPageHeaderData) - MAXALIGN(sizeof(IvfpqPageOpaqueData))) & ~((Size) 15))
+#define IvfpqRawData(page) ((char *) (page) + MAXALIGN(SizeOfPageHeaderData))
+
+typedef struct IvfpqMetaPageData
+{
+	uint32		magic;
+	uint32		version;
+	int32		dims;			/* 0 while untrained and no typmod */
+	int32		kind;			/* IVFPQ_KIND() of the operator class */
+	int32		lists;			/* lists in use (1 when untrained) */
+	int32		m;				/* sub-quantizers */
+	int32		nbits;			/* bits per code: 4 or 8 */
+	int32		trained;		/* 0: entries carry no codes */
+	int32		entrysize;		/* bytes of one IvfpqEntry */
+	BlockNumber codebookStart;
+	uint32		codebookPages;
+	BlockNumber centroidStart;
+	uint32		centroidPages;
+	BlockNumber dirStart;
+	uint32		dirPages;
+	uint32		fastscan;		/* data pages are fast-scan blocks */
+	uint32		reserved[3];
+} IvfpqMetaPageData;
+
+typedef IvfpqMetaPageData *IvfpqMetaPage;
+
+#define IvfpqPageGetMeta(page) ((IvfpqMetaPage) PageGetContents(page))
+
+/* One list's entry in the directory */
+typedef struct IvfpqListDir
+{
+	BlockNumber head;			/* first data page, or InvalidBlockNumber */
+	BlockNumber tail;			/* last data page */
+	BlockNumber insertpage;		/* first page that may have free space */
+	uint32		reserved;
+} IvfpqListDir;
+
+#define IVFPQ_DIR_PER_PAGE	((int) (IVFPQ_RAW_BYTES / sizeof(IvfpqListDir)))
+
+/* One indexed vector on a data page (stored as a page item) */
+typedef struct IvfpqEntry
+{
+	ItemPointerData tid;		/* heap tuple */
+	uint16		flags;
+	float		err;			/* |x - decoded(x)|, rounded up */
+	float		norm;			/* |x| (after normalization for cosine) */
+	uint8		codes[FLEXIBLE_ARRAY_MEMBER];
+} IvfpqEntry;
+
+#define IVFPQ_ENTRY_UNENCODED	0x0001	/* no codes: lower bound unknown */
+
+#define IVFPQ_ENTRY_SIZE(codebytes) (offsetof(IvfpqEntry, codes) + (codebytes))
+
+/*
+ * Fast-scan block pages (4-bit codes): the raw payload holds up to 16
+ * entries, columns first, codes transposed as src/simd/pq.h describes.
+ *
+ *   offset  size          field
+ *   0       2             number of entries n (0..16); slots 0..n-1 in use
+ *   2       6             reserved
+ *   8       16 * 6        heap TIDs
+ *   104     16 * 4        err
+ *   168     16 * 4        norm
+ *   232     32 * ngroups  codes (ngroups = ceil(m / 4))
+ */
+#define IVFPQ_FS_SLOTS			16
+#define IVFPQ_FS_TIDS			8
+#define IVFPQ_FS_ERR			(IVFPQ_FS_TIDS + IVFPQ_FS_SLOTS * 6)
+#define IVFPQ_FS_NORM			(IVFPQ_FS_ERR + IVFPQ_FS_SLOTS * 4)
+#define IVFPQ_FS_CODES			(IVFPQ_FS_NORM + IVFPQ_FS_SLOTS * 4)
+#define IVFPQ_FS_SIZE(ngroups)	(IVFPQ_FS_CODES + 32 * (Size) (ngroups))
+#define IVFPQ_FS_MAX_M			((int) ((IVFPQ_RAW_BYTES - IVFPQ_FS_CODES) / 32) * 4)
+
+#define IvfpqBlockCount(blk)	(*(uint16 *) (blk))
+#define IvfpqBlockTid(blk, i)	((ItemPointer) ((blk) + IVFPQ_FS_TIDS + 6 * (i)))
+#define IvfpqBlockErr(blk)		((float *) ((blk) + IVFPQ_FS_ERR))
+#define IvfpqBlockNorm(blk)		((float *) ((blk) + IVFPQ_FS_NORM))
+#define IvfpqBlockCodes(blk)	((uint8 *) ((blk) + IVFPQ_FS_CODES))
+
+/* Reloptions */
+typedef struct IvfpqOptions
+{
+	int32		vl_len_;
+	int			lists;
+	int			pq_m;			/* 0: automatic */
+	int			pq_bits;
+} IvfpqOptions;
+
+/*
+ * What a relcache entry caches (rd_amcache): the immutable part of the
+ * index, read once from the metapage, codebook and centroid pages.  One
+ * palloc chunk so that the relcache can free it.
+ */
+typedef struct IvfpqState
+{
+	int			dims;
+	int			kind;
+	int			metric;
+	int			type;
+	int			lists;
+	int			m;
+	int			nbits;
+	int			ksub;			/* 1 << nbits */
+	bool		trained;
+	bool		fastscan;		/* block pages */
+	int			ngroups;		/* ceil(m / 4) */
+	Size		blocksize;		/* IVFPQ_FS_SIZE(ngroups) */
+	int			entrysize;
+	int			codebytes;
+	BlockNumber dirStart;
+	int		   *suboff;			/* m + 1 offsets into a vector */
+	float	   *codebook;		/* ksub * dims: subq j at ksub * suboff[j] */
+	float	   *centroids;		/* lists * dims */
+	float	   *cnorms;			/* |c|^2 per list */
+} IvfpqState;
+
+/* GUCs */
+extern int	ivfpq_probes;
+extern int	ivfpq_rerank;
+extern int	ivfpq_max_probes;
+
+/* ivfpq.c */
+extern IvfpqState *IvfpqGetState(Relation index);
+extern void IvfpqInitPage(Page page, uint16 type, uint32 list);
+extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 type);
+extern IvfpqEntry *IvfpqGetEntry(Relation index, Page page, BlockNumber blkno,
+								 OffsetNumber off, int entrysize);
+extern int	IvfpqGetKind(Relation index);
+extern bool IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
+							  bool normalize, float *norm);
+extern int	IvfpqDatumDims(int kind, Datum value);
+extern void IvfpqSubOffsets(int dims, int m, int *suboff);
+extern int	IvfpqAutoM(int dims, int nbits);
+extern int	IvfpqCodeBytes(int m, int nbits);
+extern void IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out);
+extern void IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list);
+extern char *IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page,
+								BlockNumber blkno, int list);
+extern bool IvfpqDataPageHasRoom(IvfpqState *st, Page page);
+extern bool IvfpqDataPageAdd(IvfpqState *st, Page page, IvfpqEntry *entry);
+extern void IvfpqBlockSet(IvfpqState *st, char *blk, int slot, IvfpqEntry *entry);
+extern void IvfpqBlockMove(IvfpqState *st, char *blk, int from, int to);
+
+/* ivfpqkmeans.c */
+extern void IvfpqKmeans(const float *x, int n, int d, int k, int iters,
+						float *centroids, uint64 seed);
+extern void IvfpqAssign(const float *x, int n, int d, const float *centroids,
+						const float *cnorms, int k, int *assign, float *work);
+extern Size IvfpqAssignWorkSize(int n, int k);
+extern void IvfpqTrainPQ(const float *residuals, int n, int dims, int m, int ksub,
+						 const int *suboff, float *codebook, uint64 seed);
+extern void IvfpqEncode(IvfpqState *st, const float *residual, uint8 *codes, float *err);
+
+/* ivfpqbuild.c */
+extern IndexBuildResult *ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo);
+extern void ivfpqbuildempty(Relation index);
+
+/* ivfpqinsert.c */
+extern bool ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
+						Relation heap, IndexUniqueCheck checkUnique,
+						bool indexUnchanged, struct IndexInfo *indexInfo);
+extern void IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry);
+extern void IvfpqMakeEntry(IvfpqState *st, const float *x, float norm, int list,
+						   ItemPointer tid, IvfpqEntry *entry, float *residual);
+extern int	IvfpqNearestList(IvfpqState *st, const float *x);
+
+/* ivfpqscan.c */
+extern IndexScanDesc ivfpqbeginscan(Relation index, int nkeys, int norderbys);
+extern void ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+						ScanKey orderbys, int norderbys);
+extern bool ivfpqgettuple(IndexScanDesc scan, ScanDirection dir);
+extern void ivfpqendscan(IndexScanDesc scan);
+
+/* ivfpqvacuum.c */
+extern IndexBulkDeleteResult *ivfpqbulkdelete(IndexVacuumInfo *info,
+											  IndexBulkDeleteResult *stats,
+											  IndexBulkDeleteCallback callback,
+											  void *callback_state);
+extern IndexBulkDeleteResult *ivfpqvacuumcleanup(IndexVacuumInfo *info,
+												 IndexBulkDeleteResult *stats);
+
+/* ivfpqcost.c */
+extern void ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+							  Cost *indexStartupCost, Cost *indexTotalCost,
+							  Selectivity *indexSelectivity, double *indexCorrelation,
+							  double *indexPages);
+
+/* ivfpqvalidate.c */
+extern bool ivfpqvalidate(Oid opclassoid);
+
+#endif							/* IVFPQ_H */

@@ -1,0 +1,285 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpqkmeans.c
+ *	  k-means for the coarse quantizer and the product-quantizer codebooks,
+ *	  and encoding of residuals.
+ *
+ * Assignment is a matrix product: |x - c|^2 = |x|^2 + |c|^2 - 2 x.c, and
+ * |x|^2 does not change the argmin, so the distances of a block of rows to
+ * every centroid come from one cblas_sgemm call.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+
+#include "common/pg_prng.h"
+#include "miscadmin.h"
+#include "utils/memutils.h"
+
+#include "ivfpq.h"
+#include "simd/simd.h"
+
+/* Rows per sgemm call: bounded so that the distance block stays small. */
+static int
+AssignChunk(int n, int k)
+{
+	int			chunk = (int) Max(1, Min(1024, (1 << 22) / Max(k, 1)));
+
+	return Min(chunk, Max(n, 1));
+}
+
+Size
+IvfpqAssignWorkSize(int n, int k)
+{
+	return mul_size(mul_size(sizeof(float), AssignChunk(n, k)), k);
+}
+
+/*
+ * IvfpqAssign
+ *		Nearest centroid (L2) of each of n rows.  work holds
+ *		IvfpqAssignWorkSize(n, k) bytes.
+ */
+void
+IvfpqAssign(const float *x, int n, int d, const float *centroids,
+			const float *cnorms, int k, int *assign, float *work)
+{
+	int			chunk = AssignChunk(n, k);
+	int			start;
+
+	for (start = 0; start < n; start += chunk)
+	{
+		int			rows = Min(chunk, n - start);
+		int			i;
+
+		CHECK_FOR_INTERRUPTS();
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, k, d,
+					-2.0f, x + (Size) start * d, d, centroids, d,
+					0.0f, work, k);
+		for (i = 0; i < rows; i++)
+		{
+			const float *dist = work + (Size) i * k;
+			float		best = FLT_MAX;
+			int			bestj = 0;
+			int			j;
+
+			for (j = 0; j < k; j++)
+			{
+				float		v = dist[j] + cnorms[j];
+
+				if (v < best)
+				{
+					best = v;
+					bestj = j;
+				}
+			}
+			assign[start + i] = bestj;
+		}
+	}
+}
+
+/*
+ * IvfpqKmeans
+ *		Lloyd's k-means of n rows of d floats into k <= n centroids, seeded
+ *		with k distinct rows chosen by a deterministic generator.  Empty
+ *		clusters are re-seeded by splitting the largest one.
+ */
+void
+IvfpqKmeans(const float *x, int n, int d, int k, int iters,
+			float *centroids, uint64 seed)
+{
+	pg_prng_state rng;
+	int		   *perm;
+	int		   *assign;
+	int		   *counts;
+	double	   *sums;
+	float	   *cnorms;
+	float	   *work;
+	int			i,
+				it;
+
+	Assert(k >= 1 && k <= n);
+	pg_prng_seed(&rng, seed);
+
+	/* Partial Fisher-Yates shuffle: k distinct starting rows */
+	perm = palloc_extended(mul_size(sizeof(int), n), MCXT_ALLOC_HUGE);
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = 0; i < k; i++)
+	{
+		int			j = (int) pg_prng_uint64_range(&rng, i, n - 1);
+		int			t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+		memcpy(centroids + (Size) i * d, x + (Size) perm[i] * d, sizeof(float) * d);
+	}
+	pfree(perm);
+
+	assign = palloc_extended(mul_size(sizeof(int), n), MCXT_ALLOC_HUGE);
+	counts = palloc(mul_size(sizeof(int), k));
+	sums = palloc_extended(mul_size(mul_size(sizeof(double), k), d), MCXT_ALLOC_HUGE);
+	cnorms = palloc(mul_size(sizeof(float), k));
+	work = palloc_extended(IvfpqAssignWorkSize(n, k), MCXT_ALLOC_HUGE);
+
+	for (it = 0; it < iters; it++)
+	{
+		int			j;
+
+		for (j = 0; j < k; j++)
+		{
+			const float *c = centroids + (Size) j * d;
+
+			cnorms[j] = vecx_kernels->dot_f32(c, c, d);
+		}
+		IvfpqAssign(x, n, d, centroids, cnorms, k, assign, work);
+
+		memset(counts, 0, sizeof(int) * k);
+		memset(sums, 0, sizeof(double) * (Size) k * d);
+		for (i = 0; i < n; i++)
+		{
+			const float *row = x + (Size) i * d;
+			double	   *s = sums + (Size) assign[i] * d;
+			int			t;
+
+			for (t = 0; t < d; t++)
+				s[t] += row[t];
+			counts[assign[i]]++;
+		}
+		for (j = 0; j < k; j++)
+		{
+			float	   *c = centroids + (Size) j * d;
+			const double *s = sums + (Size) j * d;
+			int			t;
+
+			if (counts[j] == 0)
+				continue;
+			for (t = 0; t < d; t++)
+				c[t] = (float) (s[t] / counts[j]);
+		}
+
+		/* Re-seed empty clusters by splitting the largest */
+		for (j = 0; j < k; j++)
+		{
+			int			big = 0;
+			int			l;
+			float	   *c,
+					   *cb;
+			int			t;
+
+			if (counts[j] != 0)
+				continue;
+			for (l = 1; l < k; l++)
+				if (counts[l] > counts[big])
+					big = l;
+			if (counts[big] < 2)
+				break;
+			c = centroids + (Size) j * d;
+			cb = centroids + (Size) big * d;
+			for (t = 0; t < d; t++)
+			{
+				float		eps = (t % 2 == 0) ? 1.0f / 1024 : -1.0f / 1024;
+				float		base = cb[t];
+				float		delta = fabsf(base) * eps + eps * 1e-3f;
+
+				c[t] = base + delta;
+				cb[t] = base - delta;
+			}
+			counts[j] = counts[big] / 2;
+			counts[big] -= counts[j];
+		}
+	}
+
+	pfree(assign);
+	pfree(counts);
+	pfree(sums);
+	pfree(cnorms);
+	pfree(work);
+}
+
+/*
+ * IvfpqTrainPQ
+ *		Train one codebook of ksub codewords per sub-vector on n residuals.
+ *		With fewer than ksub residuals the missing codewords repeat the
+ *		first (they are never chosen, encoding picks the first minimum).
+ */
+void
+IvfpqTrainPQ(const float *residuals, int n, int dims, int m, int ksub,
+			 const int *suboff, float *codebook, uint64 seed)
+{
+	int			j;
+	int			maxsub = 0;
+	float	   *sub;
+
+	for (j = 0; j < m; j++)
+		maxsub = Max(maxsub, suboff[j + 1] - suboff[j]);
+	sub = palloc_extended(mul_size(mul_size(sizeof(float), n), maxsub), MCXT_ALLOC_HUGE);
+
+	for (j = 0; j < m; j++)
+	{
+		int			dsub = suboff[j + 1] - suboff[j];
+		float	   *cb = codebook + (Size) ksub * suboff[j];
+		int			k = Min(ksub, n);
+		int			i;
+
+		for (i = 0; i < n; i++)
+			memcpy(sub + (Size) i * dsub, residuals + (Size) i * dims + suboff[j],
+				   sizeof(float) * dsub);
+		IvfpqKmeans(sub, n, dsub, k, IVFPQ_PQ_ITERS, cb, seed + j);
+		for (i = k; i < ksub; i++)
+			memcpy(cb + (Size) i * dsub, cb, sizeof(float) * dsub);
+	}
+	pfree(sub);
+}
+
+/*
+ * IvfpqEncode
+ *		Codes of a residual and the norm of the quantization error, rounded
+ *		up so that the scan's lower bound stays a lower bound.
+ */
+void
+IvfpqEncode(IvfpqState *st, const float *residual, uint8 *codes, float *err)
+{
+	double		total = 0;
+	int			j;
+
+	memset(codes, 0, st->codebytes);
+	for (j = 0; j < st->m; j++)
+	{
+		int			off = st->suboff[j];
+		int			dsub = st->suboff[j + 1] - off;
+		const float *cb = st->codebook + (Size) st->ksub * off;
+		const float *r = residual + off;
+		double		best = DBL_MAX;
+		int			bestc = 0;
+		int			c;
+
+		for (c = 0; c < st->ksub; c++)
+		{
+			const float *w = cb + (Size) c * dsub;
+			double		dist = 0;
+			int			t;
+
+			for (t = 0; t < dsub; t++)
+			{
+				double		diff = (double) r[t] - w[t];
+
+				dist += diff * diff;
+			}
+			if (dist < best)
+			{
+				best = dist;
+				bestc = c;
+			}
+		}
+		total += best;
+		if (st->nbits == 4)
+			codes[j >> 1] |= (uint8) (bestc << ((j & 1) * 4));
+		else
+			codes[j] = (uint8) bestc;
+	}
+	*err = nextafterf((float) sqrt(total), FLT_MAX);
+}

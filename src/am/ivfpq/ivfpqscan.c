@@ -1,0 +1,843 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpqscan.c
+ *	  Index scan of an ivfpq index: probe the nearest lists, score entries
+ *	  by asymmetric distance, return them by increasing lower bound.
+ *
+ * The codes give d(q, x'), the distance to the decoded vector x'; each
+ * entry also stores e = |x - x'|, so d(q, x) >= d(q, x') - e.  Entries are
+ * returned ordered by that lower bound with xs_recheckorderby set: the
+ * executor computes the exact distance from the heap tuple and its reorder
+ * queue emits rows in exact order once no later entry can beat them.  The
+ * index thus needs no copy of the vectors, and results within the probed
+ * lists are exactly ordered.
+ *
+ * The bound is shrunk by a margin covering float32 rounding in both our
+ * estimate and the executor's exact distance: the executor raises an error
+ * if an exact distance is below the value the index returned.
+ *
+ * Fast-scan (block pages, 4-bit codes): per list the float lookup table is
+ * quantized to uint8 and block entries are scored together with the SIMD
+ * kernel of src/simd/pq.h (16 entries per call).  The quantized sum gives a looser, still valid,
+ * bound.  Candidates sit in a min-heap on their bound; when a candidate
+ * with only the loose bound reaches the top, its exact float ADC is
+ * computed from the copy of its block kept in scan memory (refinement) and
+ * it goes back into the heap.  Only candidates that reach the top are ever
+ * refined, which is a few times k.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "access/relscan.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/bufmgr.h"
+#include "utils/float.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "ivfpq.h"
+#include "simd/pq.h"
+#include "simd/simd.h"
+
+typedef struct IvfpqCandidate
+{
+	double		lb;				/* lower bound of the exact distance */
+	ItemPointerData tid;
+	bool		refine;			/* lb is the loose fast-scan bound */
+	uint8		slot;			/* slot in the block copy */
+	int32		block;			/* block copy index */
+	int32		probe;			/* index into the per-list data */
+} IvfpqCandidate;
+
+/* What refinement needs of each probed list */
+typedef struct IvfpqProbe
+{
+	double		qc;				/* q . c (inner product) */
+	double		cnorm;			/* |c| */
+	float	   *lut;			/* m * ksub float table (L2; NULL for ip) */
+} IvfpqProbe;
+
+typedef struct IvfpqListOrder
+{
+	float		dist;
+	int			list;
+} IvfpqListOrder;
+
+typedef struct IvfpqScanOpaqueData
+{
+	MemoryContext cxt;			/* reset by rescan */
+	bool		started;
+	bool		done;
+	float	   *query;
+	float		qnorm;
+	int			dims;
+	IvfpqListOrder *order;		/* lists by increasing distance to query */
+	int			norder;
+	int			nprobed;
+	IvfpqCandidate *cands;		/* min-heap on lb */
+	int			ncands;
+	int			maxcands;
+	int			returned;		/* this round */
+	float	   *lut;			/* inner product: the query's table */
+	float	   *rq;
+	uint8	   *qlut;			/* quantized table, ngroups * 64 */
+	IvfpqProbe *probes;			/* per probed list, indexed by probe number */
+	char	   *blocks;			/* copies of fast-scan blocks */
+	int			nblocks;
+	int			maxblocks;
+	vecx_pq_fastscan_fn fastscan;
+	vecx_pq_quantize_fn quantize;
+	float	   *mins;			/* per sub-quantizer table minimums */
+	IvfpqState	st;				/* scalar fields of the cached state */
+	int64		nrefined;		/* statistics for DEBUG2 */
+	int64		nreturned;
+	int64		nscored;
+} IvfpqScanOpaqueData;
+
+typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
+
+IndexScanDesc
+ivfpqbeginscan(Relation index, int nkeys, int norderbys)
+{
+	IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+	IvfpqScanOpaque so = palloc0(sizeof(IvfpqScanOpaqueData));
+
+	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq scan",
+									ALLOCSET_DEFAULT_SIZES);
+	scan->opaque = so;
+	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
+	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
+	memset(scan->xs_orderbynulls, true, sizeof(bool) * Max(norderbys, 1));
+	return scan;
+}
+
+void
+ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
+			ScanKey orderbys, int norderbys)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+
+	MemoryContextReset(so->cxt);
+	so->started = false;
+	so->done = false;
+	so->query = NULL;
+	so->order = NULL;
+	so->cands = NULL;
+	so->ncands = so->maxcands = so->returned = 0;
+	so->norder = so->nprobed = 0;
+	so->nrefined = so->nreturned = so->nscored = 0;
+	so->lut = so->rq = NULL;
+	so->qlut = NULL;
+	so->probes = NULL;
+	so->blocks = NULL;
+	so->nblocks = so->maxblocks = 0;
+
+	if (keys && scan->numberOfKeys > 0)
+		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
+	if (orderbys && scan->numberOfOrderBys > 0)
+		memmove(scan->orderByData, orderbys, scan->numberOfOrderBys * sizeof(ScanKeyData));
+}
+
+static int
+CompareListOrder(const void *a, const void *b)
+{
+	const IvfpqListOrder *x = a;
+	const IvfpqListOrder *y = b;
+
+	if (x->dist != y->dist)
+		return x->dist < y->dist ? -1 : 1;
+	return x->list - y->list;
+}
+
+/* Binary min-heap on lb over so->cands[0..ncands) */
+static inline bool
+CandLess(const IvfpqCandidate *a, const IvfpqCandidate *b)
+{
+	if (a->lb != b->lb)
+		return a->lb < b->lb;
+	return ItemPointerCompare((ItemPointer) &a->tid, (ItemPointer) &b->tid) < 0;
+}
+
+static void
+SiftDown(IvfpqCandidate *h, int n, int i)
+{
+	IvfpqCandidate x = h[i];
+
+	for (;;)
+	{
+		int			c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && CandLess(&h[c + 1], &h[c]))
+			c++;
+		if (!CandLess(&h[c], &x))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static void
+Heapify(IvfpqCandidate *h, int n)
+{
+	int			i;
+
+	for (i = n / 2 - 1; i >= 0; i--)
+		SiftDown(h, n, i);
+}
+
+static IvfpqCandidate *
+AddCandidate(IvfpqScanOpaque so)
+{
+	IvfpqCandidate *c;
+
+	if (so->ncands == so->maxcands)
+	{
+		int			newmax = so->maxcands == 0 ? 1024 : so->maxcands * 2;
+
+		if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqCandidate))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many ivfpq scan candidates")));
+		if (so->cands == NULL)
+			so->cands = MemoryContextAllocHuge(so->cxt, sizeof(IvfpqCandidate) * newmax);
+		else
+			so->cands = repalloc_huge(so->cands, sizeof(IvfpqCandidate) * newmax);
+		so->maxcands = newmax;
+	}
+	c = &so->cands[so->ncands++];
+	c->refine = false;
+	c->slot = 0;
+	c->block = -1;
+	c->probe = -1;
+	return c;
+}
+
+/*
+ * Block copies take about a megabyte per query.  Allocating that afresh
+ * for every scan costs page faults (large chunks are mmap'ed), so one
+ * buffer per backend is kept across scans and lent to one scan at a time;
+ * a callback on the scan's memory context returns it, also on error.
+ */
+static char *block_cache = NULL;
+static Size block_cache_size = 0;
+static bool block_cache_busy = false;
+
+#define IVFPQ_BLOCK_CACHE_MAX	((Size) 64 * 1024 * 1024)
+
+static void
+ReleaseBlockCache(void *arg)
+{
+	block_cache_busy = false;
+}
+
+/* Room for one more block copy; returns its address. */
+static char *
+AddBlock(IvfpqScanOpaque so, Size blocksize)
+{
+	if (so->nblocks == so->maxblocks)
+	{
+		int			newmax = so->maxblocks == 0 ? 256 : so->maxblocks * 2;
+		Size		bytes = mul_size(blocksize, newmax);
+
+		if (so->blocks == NULL && !block_cache_busy && bytes <= IVFPQ_BLOCK_CACHE_MAX)
+		{
+			/* borrow the backend's buffer */
+			MemoryContextCallback *cb = MemoryContextAlloc(so->cxt, sizeof(MemoryContextCallback));
+
+			if (block_cache_size < bytes)
+			{
+				if (block_cache)
+					pfree(block_cache);
+				block_cache = NULL;
+				block_cache_size = 0;
+				block_cache = MemoryContextAllocHuge(TopMemoryContext, bytes);
+				block_cache_size = bytes;
+			}
+			block_cache_busy = true;
+			cb->func = ReleaseBlockCache;
+			cb->arg = NULL;
+			MemoryContextRegisterResetCallback(so->cxt, cb);
+			so->blocks = block_cache;
+			so->maxblocks = (int) (block_cache_size / blocksize);
+		}
+		else if (so->blocks == NULL)
+		{
+			so->blocks = MemoryContextAllocHuge(so->cxt, bytes);
+			so->maxblocks = newmax;
+		}
+		else if (so->blocks == block_cache && bytes <= IVFPQ_BLOCK_CACHE_MAX)
+		{
+			/* grow the borrowed buffer, keeping its contents */
+			block_cache = repalloc_huge(block_cache, bytes);
+			block_cache_size = bytes;
+			so->blocks = block_cache;
+			so->maxblocks = newmax;
+		}
+		else
+		{
+			char	   *nb = MemoryContextAllocHuge(so->cxt, bytes);
+
+			memcpy(nb, so->blocks, blocksize * so->nblocks);
+			if (so->blocks != block_cache)
+				pfree(so->blocks);
+			so->blocks = nb;
+			so->maxblocks = newmax;
+		}
+	}
+	return so->blocks + blocksize * so->nblocks++;
+}
+
+/*
+ * Sum of the lookup-table entries named by an entry's codes: the squared
+ * distance (L2) or inner product between the query part and x' - c.
+ */
+static inline float
+AdcSum(const float *lut, const uint8 *codes, int m, int nbits)
+{
+	float		s0 = 0,
+				s1 = 0,
+				s2 = 0,
+				s3 = 0;
+	int			j = 0;
+
+	if (nbits == 4)
+	{
+		int			nb = m / 2;
+		int			b = 0;
+
+		for (; b + 1 < nb; b += 2)
+		{
+			uint8		c0 = codes[b];
+			uint8		c1 = codes[b + 1];
+
+			s0 += lut[c0 & 15];
+			s1 += lut[16 + (c0 >> 4)];
+			s2 += lut[32 + (c1 & 15)];
+			s3 += lut[48 + (c1 >> 4)];
+			lut += 64;
+		}
+		for (; b < nb; b++)
+		{
+			s0 += lut[codes[b] & 15];
+			s1 += lut[16 + (codes[b] >> 4)];
+			lut += 32;
+		}
+		if (m & 1)
+			s2 += lut[codes[nb] & 15];
+	}
+	else
+	{
+		for (; j + 3 < m; j += 4)
+		{
+			s0 += lut[codes[j]];
+			s1 += lut[256 + codes[j + 1]];
+			s2 += lut[512 + codes[j + 2]];
+			s3 += lut[768 + codes[j + 3]];
+			lut += 1024;
+		}
+		for (; j < m; j++)
+		{
+			s0 += lut[codes[j]];
+			lut += 256;
+		}
+	}
+	return (s0 + s1) + (s2 + s3);
+}
+
+/*
+ * Lookup table for one query part: per sub-vector j and codeword k,
+ * |v_j - w_jk|^2 (L2) or v_j . w_jk (inner product).
+ */
+static void
+BuildLut(IvfpqState *st, const float *v, float *lut, bool ip)
+{
+	int			j;
+
+	for (j = 0; j < st->m; j++)
+	{
+		int			off = st->suboff[j];
+		int			dsub = st->suboff[j + 1] - off;
+		const float *cb = st->codebook + (Size) st->ksub * off;
+		const float *vs = v + off;
+		float	   *out = lut + (Size) j * st->ksub;
+		int			k;
+
+		/* the common one-dimension case, in a form the compiler vectorizes */
+		if (dsub == 1 && !ip)
+		{
+			float		v0 = vs[0];
+
+			for (k = 0; k < st->ksub; k++)
+				out[k] = (v0 - cb[k]) * (v0 - cb[k]);
+			continue;
+		}
+		for (k = 0; k < st->ksub; k++)
+		{
+			const float *w = cb + (Size) k * dsub;
+			float		acc = 0;
+			int			t;
+
+			if (ip)
+				for (t = 0; t < dsub; t++)
+					acc += vs[t] * w[t];
+			else
+				for (t = 0; t < dsub; t++)
+				{
+					float		diff = vs[t] - w[t];
+
+					acc += diff * diff;
+				}
+			out[k] = acc;
+		}
+	}
+}
+
+/* Margin for float32 rounding, relative to the magnitudes involved */
+static inline double
+RelMargin(int dims)
+{
+	return 1e-4 + 1.2e-7 * Max(dims, 1);
+}
+
+/*
+ * Lower bound of the exact distance from an estimate of d(q, x')^2 (L2,
+ * cosine) or of q . x' (inner product; pass an upper bound of it).
+ */
+static inline double
+LowerBound(IvfpqScanOpaque so, double est, float err, float norm, double cnorm)
+{
+	double		rel = RelMargin(so->dims);
+	double		lb;
+
+	if (so->st.metric == IVFPQ_METRIC_IP)
+		lb = -est - (double) so->qnorm * err -
+			rel * so->qnorm * ((double) norm + cnorm + err);
+	else
+	{
+		double		d = sqrt(Max(0.0, est));
+		double		l2 = d - err - rel * (d + err) - 1e-5 * ((double) so->qnorm + norm);
+
+		if (so->st.metric == IVFPQ_METRIC_COSINE)
+		{
+			l2 = Max(l2, 0.0);
+			lb = l2 * l2 / 2 - 1e-4;
+		}
+		else
+			lb = l2;
+	}
+
+	return lb;
+}
+
+/*
+ * Quantize a float table (m x 16) to uint8 in fast-scan order so that the
+ * largest possible sum fits in uint16.  Returns the scale; *bias gets the
+ * sum of the per-sub-quantizer minimums.
+ */
+static double
+QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
+{
+	int			m = so->st.m;
+	float	   *mins = so->mins;
+	double		maxrange = 0,
+				sumrange = 0,
+				scale;
+	int			j,
+				k;
+
+	*bias = 0;
+	for (j = 0; j < m; j++)
+	{
+		const float *l = lut + j * 16;
+		float		mn = l[0],
+					mx = l[0];
+
+		for (k = 1; k < 16; k++)
+		{
+			mn = Min(mn, l[k]);
+			mx = Max(mx, l[k]);
+		}
+		mins[j] = mn;
+		*bias += mn;
+		maxrange = Max(maxrange, (double) mx - mn);
+		sumrange += (double) mx - mn;
+	}
+	if (maxrange <= 0 || !isfinite(maxrange) || !isfinite(sumrange))
+		scale = 1.0;
+	else
+		scale = Min(255.0 / maxrange, (65535.0 - m) / sumrange);
+
+	/*
+	 * Round to nearest in float; the caller allows 0.51 quanta of error per
+	 * sub-quantizer, which covers the rounding of this arithmetic too.
+	 * Entries of the phantom sub-quantizers past m stay zero.
+	 */
+	memset(qlut, 0, so->st.ngroups * 64);
+	so->quantize(lut, mins, m, (float) scale, qlut);
+	return scale;
+}
+
+/*
+ * Score every entry of one list and add it to the candidates.
+ */
+static void
+ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	IvfpqProbe *pr = &so->probes[probe];
+	IvfpqListDir dir;
+	BlockNumber blkno;
+	double		neg_inf = -get_float8_infinity();
+	bool		ip = so->st.metric == IVFPQ_METRIC_IP;
+	const float *lut = NULL;
+	double		scale = 1,
+				bias = 0;
+
+	pr->qc = 0;
+	pr->cnorm = 0;
+	pr->lut = NULL;
+	if (so->st.trained)
+	{
+		const float *c = st->centroids + (Size) list * so->st.dims;
+		int			i;
+
+		pr->cnorm = sqrt((double) st->cnorms[list]);
+		if (ip)
+		{
+			pr->qc = cdist;		/* q . c, computed when ordering lists */
+			lut = so->lut;
+		}
+		else
+		{
+			for (i = 0; i < so->st.dims; i++)
+				so->rq[i] = so->query[i] - c[i];
+			pr->lut = MemoryContextAlloc(so->cxt, sizeof(float) * so->st.m * so->st.ksub);
+			BuildLut(st, so->rq, pr->lut, false);
+			lut = pr->lut;
+		}
+		if (so->st.fastscan)
+			scale = QuantizeLut(so, lut, so->qlut, &bias);
+	}
+
+	IvfpqReadDir(index, so->st.dirStart, list, &dir);
+	blkno = dir.head;
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf;
+		Page		page;
+		char	   *blk;
+		BlockNumber next;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBuffer(index, blkno);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		blk = IvfpqCheckDataPage(index, &so->st, page, blkno, list);
+		next = IvfpqPageGetOpaque(page)->nextblkno;
+
+		if (blk != NULL)
+		{
+			/*
+			 * Fast-scan block: score its 16 entries at once.  It is copied
+			 * for later refinement while the copies stay within work_mem;
+			 * past that, entries keep their loose (valid) bound, so memory
+			 * stays bounded however many lists are probed.
+			 */
+			bool		keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
+				mul_size((Size) work_mem, 1024);
+			char	   *src = blk;
+			int			n = IvfpqBlockCount(blk);
+			uint16		sums[IVFPQ_FS_SLOTS];
+			double		half = 0.51 * so->st.m;
+			int			i;
+
+			if (keep)
+			{
+				src = AddBlock(so, so->st.blocksize);
+				memcpy(src, blk, so->st.blocksize);
+				UnlockReleaseBuffer(buf);
+			}
+			if (n > 0)
+				so->fastscan(IvfpqBlockCodes(src), so->qlut, so->st.ngroups, sums);
+			for (i = 0; i < n; i++)
+			{
+				IvfpqCandidate *cand = AddCandidate(so);
+				float		err = IvfpqBlockErr(src)[i];
+				float		norm = IvfpqBlockNorm(src)[i];
+				double		est;
+
+				/* sum of the float table within the quantization error */
+				if (ip)
+					est = pr->qc + bias + (sums[i] + half) / scale;
+				else
+					est = bias + (sums[i] - half) / scale;
+				memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
+				cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
+				cand->refine = keep;
+				cand->slot = i;
+				cand->block = so->nblocks - 1;
+				cand->probe = probe;
+			}
+			if (!keep)
+				UnlockReleaseBuffer(buf);
+		}
+		else
+		{
+			OffsetNumber off,
+						maxoff = PageGetMaxOffsetNumber(page);
+
+			for (off = FirstOffsetNumber; off <= maxoff; off++)
+			{
+				IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, so->st.entrysize);
+				IvfpqCandidate *cand;
+
+				if (e == NULL)
+					continue;
+				cand = AddCandidate(so);
+				cand->tid = e->tid;
+				if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !so->st.trained)
+					cand->lb = neg_inf;
+				else
+				{
+					double		est = AdcSum(lut, e->codes, so->st.m, so->st.nbits);
+
+					if (ip)
+						est += pr->qc;
+					cand->lb = LowerBound(so, est, e->err, e->norm, pr->cnorm);
+				}
+			}
+			UnlockReleaseBuffer(buf);
+		}
+		blkno = next;
+	}
+}
+
+/*
+ * Replace a candidate's fast-scan bound by the exact float ADC bound.
+ */
+static void
+Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
+{
+	const char *blk = so->blocks + so->st.blocksize * cand->block;
+	const uint8 *codes = IvfpqBlockCodes(blk);
+	IvfpqProbe *pr = &so->probes[cand->probe];
+	const float *lut = so->st.metric == IVFPQ_METRIC_IP ? so->lut : pr->lut;
+	int			slot = cand->slot;
+	int			m = so->st.m;
+	int			full = m / 4;
+	float		s0 = 0,
+				s1 = 0,
+				s2 = 0,
+				s3 = 0;
+	double		est,
+				lb;
+	int			g,
+				j;
+
+	/* whole groups of four sub-vectors: two code bytes each */
+	for (g = 0; g < full; g++)
+	{
+		uint8		b0 = codes[g * 32 + slot];
+		uint8		b1 = codes[g * 32 + 16 + slot];
+		const float *l = lut + g * 64;
+
+		s0 += l[b0 & 15];
+		s1 += l[16 + (b0 >> 4)];
+		s2 += l[32 + (b1 & 15)];
+		s3 += l[48 + (b1 >> 4)];
+	}
+	for (j = full * 4; j < m; j++)
+		s0 += lut[j * 16 + vecx_pq_block_get(codes, j, slot)];
+	est = ((double) s0 + s1) + ((double) s2 + s3);
+	if (so->st.metric == IVFPQ_METRIC_IP)
+		est += pr->qc;
+	lb = LowerBound(so, est, IvfpqBlockErr(blk)[slot], IvfpqBlockNorm(blk)[slot], pr->cnorm);
+	/* both are valid bounds: keep the larger */
+	cand->lb = Max(cand->lb, lb);
+	cand->refine = false;
+	so->nrefined++;
+}
+
+/*
+ * Probe the next lists (up to "count") and heap the new candidates.
+ */
+static void
+ProbeLists(IndexScanDesc scan, IvfpqState *st, int count)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	int			end = Min(so->norder, so->nprobed + count);
+
+	so->ncands = 0;
+	so->nblocks = 0;
+	so->returned = 0;
+	for (; so->nprobed < end; so->nprobed++)
+		ScanList(scan, st, so->nprobed, so->order[so->nprobed].list, so->order[so->nprobed].dist);
+	so->nscored += so->ncands;
+	Heapify(so->cands, so->ncands);
+}
+
+/*
+ * First call: read the query, order the lists, probe the first ones.
+ */
+static void
+StartScan(IndexScanDesc scan, IvfpqState *st)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	ScanKey		key = &scan->orderByData[0];
+	MemoryContext oldcxt = MemoryContextSwitchTo(so->cxt);
+	int			l;
+
+	so->started = true;
+	so->st = *st;
+	so->dims = st->dims;
+	so->fastscan = vecx_pq_fastscan_select(vecx_kernels == &vecx_kernels_scalar);
+	so->quantize = vecx_pq_quantize_select(vecx_kernels == &vecx_kernels_scalar);
+	if (key->sk_flags & SK_ISNULL)
+	{
+		so->done = true;
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+
+	if (!st->trained)
+	{
+		/* Every entry is in list 0 and gets an unknown bound */
+		so->order = palloc(sizeof(IvfpqListOrder));
+		so->order[0].list = 0;
+		so->order[0].dist = 0;
+		so->norder = 1;
+		so->qnorm = 0;
+		so->probes = palloc0(sizeof(IvfpqProbe));
+		MemoryContextSwitchTo(oldcxt);
+		ProbeLists(scan, st, 1);
+		return;
+	}
+
+	so->query = palloc(mul_size(sizeof(float), st->dims));
+	so->rq = palloc(mul_size(sizeof(float), st->dims));
+	so->qlut = palloc0(mul_size(st->ngroups, 64));
+	so->mins = palloc(mul_size(sizeof(float), Max(st->m, 1)));
+	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), st->lists));
+	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different vector dimensions %d and %d",
+						st->dims, IvfpqDatumDims(st->kind, key->sk_argument))));
+	if (!IvfpqDatumToFloat(st, st->kind, key->sk_argument, so->query, st->dims,
+						   st->metric == IVFPQ_METRIC_COSINE, &so->qnorm))
+	{
+		/* zero query vector: every cosine distance is NaN, nothing to order */
+		so->done = true;
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+
+	so->order = palloc(mul_size(sizeof(IvfpqListOrder), st->lists));
+	so->norder = st->lists;
+	for (l = 0; l < st->lists; l++)
+	{
+		const float *c = st->centroids + (Size) l * st->dims;
+
+		so->order[l].list = l;
+		if (st->metric == IVFPQ_METRIC_IP)
+			so->order[l].dist = -vecx_kernels->dot_f32(so->query, c, st->dims);
+		else
+			so->order[l].dist = vecx_kernels->l2sq_f32(so->query, c, st->dims);
+	}
+	qsort(so->order, st->lists, sizeof(IvfpqListOrder), CompareListOrder);
+	if (st->metric == IVFPQ_METRIC_IP)
+	{
+		/* ScanList wants q . c */
+		for (l = 0; l < st->lists; l++)
+			so->order[l].dist = -so->order[l].dist;
+		so->lut = palloc(mul_size(mul_size(sizeof(float), st->m), st->ksub));
+		BuildLut(st, so->query, so->lut, true);
+	}
+	MemoryContextSwitchTo(oldcxt);
+
+	ProbeLists(scan, st, Min(ivfpq_probes, st->lists));
+}
+
+bool
+ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	IvfpqCandidate *top;
+
+	if (scan->numberOfOrderBys != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot scan ivfpq index without order")));
+	if (!ScanDirectionIsForward(dir))
+		elog(ERROR, "ivfpq index scans only go forward");
+
+	if (!so->started)
+	{
+		/*
+		 * The cached state is only used within this call: a relcache
+		 * invalidation between calls may free it.
+		 */
+		StartScan(scan, IvfpqGetState(scan->indexRelation));
+		pgstat_count_index_scan(scan->indexRelation);
+	}
+	if (so->done)
+		return false;
+
+	for (;;)
+	{
+		if (so->ncands == 0 || (ivfpq_rerank > 0 && so->returned >= ivfpq_rerank))
+		{
+			/* Iterative scan: continue with the next lists, if allowed */
+			if (ivfpq_max_probes <= so->nprobed || so->nprobed >= so->norder)
+			{
+				so->done = true;
+				return false;
+			}
+			ProbeLists(scan, IvfpqGetState(scan->indexRelation),
+					   Min(ivfpq_probes, ivfpq_max_probes - so->nprobed));
+			continue;
+		}
+		top = &so->cands[0];
+		if (!top->refine)
+			break;
+		Refine(so, top);
+		SiftDown(so->cands, so->ncands, 0);
+	}
+
+	scan->xs_heaptid = top->tid;
+	scan->xs_recheck = false;
+	scan->xs_recheckorderby = true;
+	/* overflowing magnitudes give no usable bound: let the executor decide */
+	if (isnan(top->lb))
+		top->lb = -get_float8_infinity();
+	scan->xs_orderbyvals[0] = Float8GetDatum(top->lb);
+	scan->xs_orderbynulls[0] = false;
+	so->returned++;
+	so->nreturned++;
+
+	/* pop */
+	so->cands[0] = so->cands[--so->ncands];
+	SiftDown(so->cands, so->ncands, 0);
+	return true;
+}
+
+void
+ivfpqendscan(IndexScanDesc scan)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+
+	elog(DEBUG2, "ivfpq scan: %lld entries scored, %lld refined, %lld returned",
+		 (long long) so->nscored, (long long) so->nrefined, (long long) so->nreturned);
+	MemoryContextDelete(so->cxt);
+	pfree(so);
+	scan->opaque = NULL;
+}

@@ -1,0 +1,200 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpqvacuum.c
+ *	  Bulk deletion and cleanup for ivfpq indexes.
+ *
+ * Dead entries are removed page by page (PageIndexMultiDelete compacts the
+ * page, so the freed space is usable at once).  Pages stay in their list's
+ * chain even when empty; the directory's insert page of each list is moved
+ * back to the first page with room, so later inserts refill freed space
+ * before the list grows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/generic_xlog.h"
+#include "commands/vacuum.h"
+#include "miscadmin.h"
+#include "storage/bufmgr.h"
+#include "utils/rel.h"
+
+#include "ivfpq.h"
+
+/*
+ * Walk every list; remove entries the callback reports dead (when given)
+ * and count the rest.
+ */
+static void
+VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+			IndexBulkDeleteCallback callback, void *callback_state)
+{
+	Relation	index = info->index;
+	IvfpqState *cached = IvfpqGetState(index);
+	IvfpqState	stcopy = *cached;
+	IvfpqState *st = &stcopy;
+	int			lists = st->lists;
+	int			entrysize = st->entrysize;
+	BlockNumber dirStart = st->dirStart;
+	int			list;
+
+	/*
+	 * The cached state may be freed by an invalidation while we wait for
+	 * locks: work on a copy of its scalar fields (the arrays it points to
+	 * are not used here).
+	 */
+	stcopy.suboff = NULL;
+	stcopy.codebook = NULL;
+	stcopy.centroids = NULL;
+	stcopy.cnorms = NULL;
+
+	for (list = 0; list < lists; list++)
+	{
+		IvfpqListDir dir;
+		BlockNumber blkno;
+		BlockNumber firstfree = InvalidBlockNumber;
+
+		IvfpqReadDir(index, dirStart, list, &dir);
+		blkno = dir.head;
+		while (BlockNumberIsValid(blkno))
+		{
+			Buffer		buf;
+			Page		page;
+			OffsetNumber deletable[MaxOffsetNumber];
+			int			ndeletable = 0;
+			OffsetNumber off,
+						maxoff;
+			IvfpqPageOpaque opaque;
+			char	   *blk;
+
+			vacuum_delay_point();
+			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+			LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			blk = IvfpqCheckDataPage(index, st, page, blkno, list);
+			opaque = IvfpqPageGetOpaque(page);
+
+			if (blk != NULL)
+			{
+				/* fast-scan block: count dead slots first, then fill holes */
+				int			n = IvfpqBlockCount(blk);
+				bool		dead[IVFPQ_FS_SLOTS];
+				int			i;
+
+				for (i = 0; i < n; i++)
+				{
+					ItemPointerData tid;
+
+					memcpy(&tid, IvfpqBlockTid(blk, i), 6);
+					dead[i] = callback && callback(&tid, callback_state);
+					if (dead[i])
+						ndeletable++;
+					else
+						stats->num_index_tuples += 1;
+				}
+				if (ndeletable > 0)
+				{
+					GenericXLogState *state = GenericXLogStart(index);
+					char	   *wblk = IvfpqRawData(GenericXLogRegisterBuffer(state, buf, 0));
+
+					/* downwards: the last slot moved into a hole is alive */
+					for (i = n - 1; i >= 0; i--)
+					{
+						if (!dead[i])
+							continue;
+						if (i != n - 1)
+							IvfpqBlockMove(st, wblk, n - 1, i);
+						n--;
+						dead[i] = dead[n];
+					}
+					IvfpqBlockCount(wblk) = n;
+					GenericXLogFinish(state);
+					stats->tuples_removed += ndeletable;
+				}
+			}
+			else
+			{
+				maxoff = PageGetMaxOffsetNumber(page);
+				for (off = FirstOffsetNumber; off <= maxoff; off++)
+				{
+					IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, entrysize);
+
+					if (e == NULL)
+						continue;
+					if (callback && callback(&e->tid, callback_state))
+						deletable[ndeletable++] = off;
+					else
+						stats->num_index_tuples += 1;
+				}
+
+				if (ndeletable > 0)
+				{
+					GenericXLogState *state = GenericXLogStart(index);
+					Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
+
+					PageIndexMultiDelete(wpage, deletable, ndeletable);
+					GenericXLogFinish(state);
+					stats->tuples_removed += ndeletable;
+				}
+			}
+			if (!BlockNumberIsValid(firstfree) && IvfpqDataPageHasRoom(st, page))
+				firstfree = blkno;
+			blkno = opaque->nextblkno;
+			UnlockReleaseBuffer(buf);
+		}
+
+		/* Point inserts at the first page with room */
+		if (callback && BlockNumberIsValid(firstfree))
+		{
+			BlockNumber dirblk = dirStart + list / IVFPQ_DIR_PER_PAGE;
+			Buffer		dirbuf = ReadBufferExtended(index, MAIN_FORKNUM, dirblk,
+													RBM_NORMAL, info->strategy);
+			char	   *slot;
+
+			LockBuffer(dirbuf, BUFFER_LOCK_EXCLUSIVE);
+			IvfpqCheckPage(index, BufferGetPage(dirbuf), dirblk, IVFPQ_PAGE_DIRECTORY);
+			slot = IvfpqRawData(BufferGetPage(dirbuf)) +
+				sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE);
+			memcpy(&dir, slot, sizeof(dir));
+			if (dir.insertpage != firstfree)
+			{
+				GenericXLogState *state = GenericXLogStart(index);
+				Page		dirpage = GenericXLogRegisterBuffer(state, dirbuf, 0);
+
+				dir.insertpage = firstfree;
+				memcpy(IvfpqRawData(dirpage) + sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE),
+					   &dir, sizeof(dir));
+				GenericXLogFinish(state);
+			}
+			UnlockReleaseBuffer(dirbuf);
+		}
+	}
+}
+
+IndexBulkDeleteResult *
+ivfpqbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+				IndexBulkDeleteCallback callback, void *callback_state)
+{
+	if (stats == NULL)
+		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
+	stats->num_index_tuples = 0;
+	VacuumLists(info, stats, callback, callback_state);
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	return stats;
+}
+
+IndexBulkDeleteResult *
+ivfpqvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
+{
+	if (info->analyze_only)
+		return stats;
+	if (stats == NULL)
+	{
+		/* No bulk delete this time: count the entries */
+		stats = (IndexBulkDeleteResult *) palloc0(sizeof(IndexBulkDeleteResult));
+		VacuumLists(info, stats, NULL, NULL);
+	}
+	stats->num_pages = RelationGetNumberOfBlocks(info->index);
+	stats->estimated_count = false;
+	return stats;
+}

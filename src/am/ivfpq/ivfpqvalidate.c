@@ -1,0 +1,99 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpqvalidate.c
+ *	  Operator class validator for ivfpq.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/amvalidate.h"
+#include "access/htup_details.h"
+#include "catalog/pg_amop.h"
+#include "catalog/pg_amproc.h"
+#include "catalog/pg_opclass.h"
+#include "catalog/pg_type.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/syscache.h"
+
+#include "ivfpq.h"
+
+bool
+ivfpqvalidate(Oid opclassoid)
+{
+	bool		result = true;
+	HeapTuple	classtup;
+	Form_pg_opclass classform;
+	Oid			opfamilyoid;
+	Oid			opcintype;
+	char	   *opclassname;
+	CatCList   *proclist,
+			   *oprlist;
+	bool		hasproc = false;
+	bool		hasop = false;
+	int			i;
+
+	classtup = SearchSysCache1(CLAOID, ObjectIdGetDatum(opclassoid));
+	if (!HeapTupleIsValid(classtup))
+		elog(ERROR, "cache lookup failed for operator class %u", opclassoid);
+	classform = (Form_pg_opclass) GETSTRUCT(classtup);
+	opfamilyoid = classform->opcfamily;
+	opcintype = classform->opcintype;
+	opclassname = NameStr(classform->opcname);
+
+	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
+	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
+
+	for (i = 0; i < proclist->n_members; i++)
+	{
+		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
+
+		if (procform->amprocnum != IVFPQ_KIND_PROC ||
+			!check_amproc_signature(procform->amproc, INTERNALOID, false, 1, 1, INTERNALOID))
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("ivfpq operator family contains function %s with invalid support number %d or signature",
+							format_procedure(procform->amproc), procform->amprocnum)));
+			result = false;
+		}
+		else if (procform->amproclefttype == opcintype &&
+				 procform->amprocrighttype == opcintype)
+			hasproc = true;
+	}
+
+	for (i = 0; i < oprlist->n_members; i++)
+	{
+		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
+
+		if (oprform->amopstrategy != 1 ||
+			oprform->amoppurpose != AMOP_ORDER ||
+			!check_amop_signature(oprform->amopopr, FLOAT8OID,
+								  oprform->amoplefttype, oprform->amoprighttype))
+		{
+			ereport(INFO,
+					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+					 errmsg("ivfpq operator family contains invalid operator %s: only an ordering operator returning double precision with strategy 1 is allowed",
+							format_operator(oprform->amopopr))));
+			result = false;
+		}
+		else if (oprform->amoplefttype == opcintype &&
+				 oprform->amoprighttype == opcintype)
+			hasop = true;
+	}
+
+	if (!hasproc || !hasop)
+	{
+		ereport(INFO,
+				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+				 errmsg("ivfpq operator class \"%s\" needs support function 1 and ordering operator 1",
+						opclassname)));
+		result = false;
+	}
+
+	ReleaseCatCacheList(proclist);
+	ReleaseCatCacheList(oprlist);
+	ReleaseSysCache(classtup);
+	return result;
+}
