@@ -41,7 +41,7 @@ CREATE TABLE fm (id int, label int, v vector(784)) WITH (toast_tuple_target = 81
 SQL
 t0=$(now)
 "$work/fmnist" train | psql_ -c '\copy fm FROM STDIN'
-load_s=$(echo "$(now) - $t0" | bc)
+load_s=$(printf '%.2f' "$(echo "$(now) - $t0" | bc)")
 psql_ -c 'VACUUM ANALYZE fm'
 
 # backend_cpu SQLFILE OUT: run SQLFILE in one session; print the backend's
@@ -67,6 +67,8 @@ backend_cpu() {
 log "ivfpq build"
 echo 'CREATE INDEX fm_ivfpq ON fm USING ivfpq (v vector_l2_ops) WITH (lists = 256);' >"$work/build.sql"
 read -r build_cpu _ build_s < <(backend_cpu "$work/build.sql" /dev/null)
+build_cpu=$(printf '%.2f' "$build_cpu")
+build_s=$(printf '%.2f' "$build_s")
 size=$(psql_ -tA -c "SELECT pg_relation_size('fm_ivfpq')")
 raw=$((60000 * 784 * 4))
 

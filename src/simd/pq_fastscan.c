@@ -51,6 +51,39 @@ vecx_pq_quantize_scalar(const float *lut, const float *mins, int m, float scale,
 	}
 }
 
+void
+vecx_pq_minmax_scalar(const float *lut, int m, float *mins, float *ranges)
+{
+	int			j,
+				k;
+
+	for (j = 0; j < m; j++)
+	{
+		const float *l = lut + j * 16;
+		float		mn = l[0],
+					mx = l[0];
+
+		for (k = 1; k < 16; k++)
+		{
+			mn = l[k] < mn ? l[k] : mn;
+			mx = l[k] > mx ? l[k] : mx;
+		}
+		mins[j] = mn;
+		ranges[j] = mx - mn;
+	}
+}
+
+vecx_pq_minmax_fn
+vecx_pq_minmax_select(int force_scalar)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (!force_scalar && vecx_pq_minmax_avx2 != NULL &&
+		__builtin_cpu_supports("avx2"))
+		return vecx_pq_minmax_avx2;
+#endif
+	return vecx_pq_minmax_scalar;
+}
+
 vecx_pq_quantize_fn
 vecx_pq_quantize_select(int force_scalar)
 {

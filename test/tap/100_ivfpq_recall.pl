@@ -4,6 +4,7 @@
 use strict;
 use warnings;
 use FindBin;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -50,9 +51,27 @@ sub recall
 		JOIN $gt g USING (id)});
 }
 
+# build in the background and watch pg_stat_progress_create_index
 my $t0 = time;
-$node->safe_psql('postgres', 'CREATE INDEX fm_l2 ON fm USING ivfpq (v vector_l2_ops) WITH (lists = 64)');
-note('build seconds: ' . (time - $t0));
+my ($bout, $berr) = ('', '');
+my $build = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $node->host, '-p', $node->port, '-d', 'postgres',
+	  '-c', 'CREATE INDEX fm_l2 ON fm USING ivfpq (v vector_l2_ops) WITH (lists = 64)' ],
+	'>', \$bout, '2>', \$berr);
+my %phases;
+while ($build->pumpable)
+{
+	my $p = $node->safe_psql('postgres',
+		"SELECT phase || ' ' || tuples_done FROM pg_stat_progress_create_index");
+	$phases{$1} = 1 if $p =~ /^building index: (.*) \d+$/;
+	$build->pump_nb;
+	select(undef, undef, undef, 0.02);
+}
+$build->finish;
+is($build->result(0), 0, 'background build succeeded') or diag($berr);
+note('build seconds: ' . (time - $t0) . '; phases seen: ' . join(', ', sort keys %phases));
+ok((grep { /^(sampling rows|performing k-means|training product quantizer|assigning and encoding tuples)$/ } keys %phases),
+	'build reports its phases in pg_stat_progress_create_index');
 
 like($node->safe_psql('postgres', q{SET enable_seqscan = off;
 	EXPLAIN (costs off) SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <-> q.v LIMIT 10) FROM fq q}),

@@ -141,6 +141,24 @@ check_quantize(int m)
 			maxrange = mx - mins[j];
 	}
 	scale = 255.0f / maxrange;
+	{
+		float	   *mn1 = malloc(sizeof(float) * m),
+				   *mn2 = malloc(sizeof(float) * m),
+				   *r1 = malloc(sizeof(float) * m),
+				   *r2 = malloc(sizeof(float) * m);
+
+		vecx_pq_minmax_scalar(lut, m, mn1, r1);
+		vecx_pq_minmax_select(0) (lut, m, mn2, r2);
+		for (j = 0; j < m; j++)
+		{
+			CHECK(mn1[j] == mins[j], "minmax scalar min m=%d j=%d", m, j);
+			CHECK(mn2[j] == mn1[j] && r2[j] == r1[j], "minmax best m=%d j=%d", m, j);
+		}
+		free(mn1);
+		free(mn2);
+		free(r1);
+		free(r2);
+	}
 	vecx_pq_quantize_scalar(lut, mins, m, scale, q1);
 	best(lut, mins, m, scale, q2);
 	for (j = 0; j < m; j++)

@@ -92,7 +92,9 @@ typedef struct IvfpqScanOpaqueData
 	int			maxblocks;
 	vecx_pq_fastscan_fn fastscan;
 	vecx_pq_quantize_fn quantize;
+	vecx_pq_minmax_fn minmax;
 	float	   *mins;			/* per sub-quantizer table minimums */
+	float	   *ranges;			/* and ranges */
 	IvfpqState	st;				/* scalar fields of the cached state */
 	int64		nrefined;		/* statistics for DEBUG2 */
 	int64		nreturned;
@@ -370,13 +372,15 @@ BuildLut(IvfpqState *st, const float *v, float *lut, bool ip)
 		float	   *out = lut + (Size) j * st->ksub;
 		int			k;
 
-		/* the common one-dimension case, in a form the compiler vectorizes */
-		if (dsub == 1 && !ip)
+		/* the common case, in a form the compiler vectorizes */
+		if (dsub == 1 && !ip && st->ksub == 16)
 		{
 			float		v0 = vs[0];
+			float		tmp[16];
 
-			for (k = 0; k < st->ksub; k++)
-				out[k] = (v0 - cb[k]) * (v0 - cb[k]);
+			for (k = 0; k < 16; k++)
+				tmp[k] = (v0 - cb[k]) * (v0 - cb[k]);
+			memcpy(out, tmp, sizeof(tmp));
 			continue;
 		}
 		for (k = 0; k < st->ksub; k++)
@@ -450,25 +454,15 @@ QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 	double		maxrange = 0,
 				sumrange = 0,
 				scale;
-	int			j,
-				k;
+	int			j;
 
+	so->minmax(lut, m, mins, so->ranges);
 	*bias = 0;
 	for (j = 0; j < m; j++)
 	{
-		const float *l = lut + j * 16;
-		float		mn = l[0],
-					mx = l[0];
-
-		for (k = 1; k < 16; k++)
-		{
-			mn = Min(mn, l[k]);
-			mx = Max(mx, l[k]);
-		}
-		mins[j] = mn;
-		*bias += mn;
-		maxrange = Max(maxrange, (double) mx - mn);
-		sumrange += (double) mx - mn;
+		*bias += mins[j];
+		maxrange = Max(maxrange, (double) so->ranges[j]);
+		sumrange += so->ranges[j];
 	}
 	if (maxrange <= 0 || !isfinite(maxrange) || !isfinite(sumrange))
 		scale = 1.0;
@@ -547,48 +541,55 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 		if (blk != NULL)
 		{
 			/*
-			 * Fast-scan block: score its 16 entries at once.  It is copied
-			 * for later refinement while the copies stay within work_mem;
-			 * past that, entries keep their loose (valid) bound, so memory
-			 * stays bounded however many lists are probed.
+			 * Fast-scan blocks: score 16 entries at once.  Each block is
+			 * copied for later refinement while the copies stay within
+			 * work_mem; past that, entries keep their loose (valid) bound,
+			 * so memory stays bounded however many lists are probed.
 			 */
-			bool		keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
-				mul_size((Size) work_mem, 1024);
-			char	   *src = blk;
-			int			n = IvfpqBlockCount(blk);
-			uint16		sums[IVFPQ_FS_SLOTS];
 			double		half = 0.51 * so->st.m;
-			int			i;
+			int			b;
 
-			if (keep)
+			for (b = 0; b < so->st.blocksperpage; b++)
 			{
-				src = AddBlock(so, so->st.blocksize);
-				memcpy(src, blk, so->st.blocksize);
-				UnlockReleaseBuffer(buf);
-			}
-			if (n > 0)
+				char	   *src = IvfpqPageBlock(&so->st, page, b);
+				int			n = IvfpqBlockCount(src);
+				bool		keep;
+				uint16		sums[IVFPQ_FS_SLOTS];
+				int			i;
+
+				if (n == 0)
+					continue;
+				keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
+					mul_size((Size) work_mem, 1024);
+				if (keep)
+				{
+					char	   *copy = AddBlock(so, so->st.blocksize);
+
+					memcpy(copy, src, so->st.blocksize);
+					src = copy;
+				}
 				so->fastscan(IvfpqBlockCodes(src), so->qlut, so->st.ngroups, sums);
-			for (i = 0; i < n; i++)
-			{
-				IvfpqCandidate *cand = AddCandidate(so);
-				float		err = IvfpqBlockErr(src)[i];
-				float		norm = IvfpqBlockNorm(src)[i];
-				double		est;
+				for (i = 0; i < n; i++)
+				{
+					IvfpqCandidate *cand = AddCandidate(so);
+					float		err = IvfpqBlockErr(src)[i];
+					float		norm = IvfpqBlockNorm(src)[i];
+					double		est;
 
-				/* sum of the float table within the quantization error */
-				if (ip)
-					est = pr->qc + bias + (sums[i] + half) / scale;
-				else
-					est = bias + (sums[i] - half) / scale;
-				memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
-				cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
-				cand->refine = keep;
-				cand->slot = i;
-				cand->block = so->nblocks - 1;
-				cand->probe = probe;
+					/* sum of the float table within the quantization error */
+					if (ip)
+						est = pr->qc + bias + (sums[i] + half) / scale;
+					else
+						est = bias + (sums[i] - half) / scale;
+					memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
+					cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
+					cand->refine = keep;
+					cand->slot = i;
+					cand->block = so->nblocks - 1;
+					cand->probe = probe;
+				}
 			}
-			if (!keep)
-				UnlockReleaseBuffer(buf);
+			UnlockReleaseBuffer(buf);
 		}
 		else
 		{
@@ -701,6 +702,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->dims = st->dims;
 	so->fastscan = vecx_pq_fastscan_select(vecx_kernels == &vecx_kernels_scalar);
 	so->quantize = vecx_pq_quantize_select(vecx_kernels == &vecx_kernels_scalar);
+	so->minmax = vecx_pq_minmax_select(vecx_kernels == &vecx_kernels_scalar);
 	if (key->sk_flags & SK_ISNULL)
 	{
 		so->done = true;
@@ -726,6 +728,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->rq = palloc(mul_size(sizeof(float), st->dims));
 	so->qlut = palloc0(mul_size(st->ngroups, 64));
 	so->mins = palloc(mul_size(sizeof(float), Max(st->m, 1)));
+	so->ranges = palloc(mul_size(sizeof(float), Max(st->m, 1)));
 	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), st->lists));
 	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
 		ereport(ERROR,
