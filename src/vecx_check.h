@@ -28,7 +28,7 @@
 typedef struct VecxCheckEntry
 {
 	ItemPointerData htid;
-	uint16		off;			/* item offset, or fast-scan slot + 1 */
+	uint16		off;			/* item offset (ivfpq fast-scan: block * 16 + slot + 1) */
 	BlockNumber blkno;
 } VecxCheckEntry;
 

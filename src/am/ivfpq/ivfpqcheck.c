@@ -48,6 +48,7 @@ typedef struct IvfpqCheck
 	bool		fastscan;
 	int			codebytes;
 	Size		blocksize;
+	int			blocksperpage;	/* fast-scan blocks on a data page */
 	BlockNumber nblocks;		/* size of owner[] */
 	uint8	   *owner;
 	Page		page;
@@ -165,6 +166,7 @@ CheckMeta(IvfpqCheck *hc)
 	hc->fastscan = fastscan;
 	hc->codebytes = codebytes;
 	hc->blocksize = IVFPQ_FS_SIZE((meta->m + 3) / 4);
+	hc->blocksperpage = fastscan ? (int) (IVFPQ_RAW_BYTES / hc->blocksize) : 0;
 }
 
 /*
@@ -252,25 +254,32 @@ CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno)
 
 	if (hc->fastscan)
 	{
-		char	   *blk = IvfpqRawData(page);
-		int			n;
-		int			i;
+		Size		bytes = hc->blocksize * hc->blocksperpage;
+		int			b;
 
-		if (((PageHeader) page)->pd_lower != MAXALIGN(SizeOfPageHeaderData) + hc->blocksize)
-			VecxCheckCorrupt(cs, blkno, 0, "pd_lower %u, expected %zu for a fast-scan block",
+		if (((PageHeader) page)->pd_lower != MAXALIGN(SizeOfPageHeaderData) + bytes)
+			VecxCheckCorrupt(cs, blkno, 0, "pd_lower %u, expected %zu for %d fast-scan blocks",
 							 ((PageHeader) page)->pd_lower,
-							 (size_t) (MAXALIGN(SizeOfPageHeaderData) + hc->blocksize));
-		n = IvfpqBlockCount(blk);
-		if (n > IVFPQ_FS_SLOTS)
-			VecxCheckCorrupt(cs, blkno, 0, "fast-scan block holds %d entries, at most %d fit",
-							 n, IVFPQ_FS_SLOTS);
-		for (i = 0; i < n; i++)
+							 (size_t) (MAXALIGN(SizeOfPageHeaderData) + bytes), hc->blocksperpage);
+		/* entry "offsets" of fast-scan pages: block * 16 + slot + 1 */
+		for (b = 0; b < hc->blocksperpage; b++)
 		{
-			ItemPointerData tid;
+			char	   *blk = IvfpqRawData(page) + (Size) b * hc->blocksize;
+			int			n = IvfpqBlockCount(blk);
+			int			i;
 
-			memcpy(&tid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
-			CheckEntryFields(hc, blkno, i + 1, &tid, 0, IvfpqBlockErr(blk)[i],
-							 IvfpqBlockNorm(blk)[i], NULL);
+			if (n > IVFPQ_FS_SLOTS)
+				VecxCheckCorrupt(cs, blkno, b * IVFPQ_FS_SLOTS + 1,
+								 "fast-scan block %d holds %d entries, at most %d fit",
+								 b, n, IVFPQ_FS_SLOTS);
+			for (i = 0; i < n; i++)
+			{
+				ItemPointerData tid;
+
+				memcpy(&tid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
+				CheckEntryFields(hc, blkno, b * IVFPQ_FS_SLOTS + i + 1, &tid, 0,
+								 IvfpqBlockErr(blk)[i], IvfpqBlockNorm(blk)[i], NULL);
+			}
 		}
 	}
 	else
@@ -425,6 +434,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 				enorm = 0;
 	const uint8 *codes = NULL;
 	int			slot = -1;
+	char	   *fsblk = NULL;
 	OffsetNumber off = InvalidOffsetNumber;
 	float	   *x;
 
@@ -445,21 +455,26 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 						 opaque->list, hc->meta.lists);
 	if (hc->fastscan)
 	{
-		char	   *blk = IvfpqRawData(page);
-		int			n = Min(IvfpqBlockCount(blk), IVFPQ_FS_SLOTS);
+		int			b;
 		int			i;
 
-		for (i = 0; i < n && slot < 0; i++)
+		for (b = 0; b < hc->blocksperpage && slot < 0; b++)
 		{
-			memcpy(&etid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
-			if (ItemPointerEquals(&etid, htid))
-				slot = i;
-		}
-		if (slot >= 0)
-		{
-			eerr = IvfpqBlockErr(blk)[slot];
-			enorm = IvfpqBlockNorm(blk)[slot];
-			off = slot + 1;
+			char	   *blk = IvfpqRawData(page) + (Size) b * hc->blocksize;
+			int			n = Min(IvfpqBlockCount(blk), IVFPQ_FS_SLOTS);
+
+			for (i = 0; i < n && slot < 0; i++)
+			{
+				memcpy(&etid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
+				if (ItemPointerEquals(&etid, htid))
+				{
+					slot = i;
+					fsblk = blk;
+					eerr = IvfpqBlockErr(blk)[slot];
+					enorm = IvfpqBlockNorm(blk)[slot];
+					off = b * IVFPQ_FS_SLOTS + slot + 1;
+				}
+			}
 		}
 	}
 	else
@@ -514,7 +529,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 			int			t;
 
 			if (hc->fastscan)
-				code = vecx_pq_block_get(IvfpqBlockCodes(IvfpqRawData(page)), j, slot);
+				code = vecx_pq_block_get(IvfpqBlockCodes(fsblk), j, slot);
 			else if (hc->meta.nbits == 4)
 				code = (codes[j >> 1] >> ((j & 1) * 4)) & 15;
 			else
