@@ -35,6 +35,7 @@ $node->safe_psql('postgres', q{
 	SET enable_indexscan = off;
 	CREATE TABLE gt_l2 AS SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <-> q.v, f.id LIMIT 10) ids FROM fq q;
 	CREATE TABLE gt_cos AS SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <=> q.v, f.id LIMIT 10) ids FROM fq q;
+	CREATE TABLE gt_ip AS SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <#> q.v, f.id LIMIT 10) ids FROM fq q;
 });
 
 sub recall
@@ -111,6 +112,15 @@ $r = recall('<=>', 'gt_cos', 8);
 note("cosine recall\@10 probes=8: $r");
 cmp_ok($r, '>=', 0.95, 'cosine recall@10 with 8 of 64 lists');
 $node->safe_psql('postgres', 'DROP INDEX fm_cos');
+
+# inner product: the bounds must hold (the executor raises an error when an
+# exact distance is below the bound) and every list probed is exact
+$node->safe_psql('postgres', 'CREATE INDEX fm_ip ON fm USING ivfpq (v vector_ip_ops) WITH (lists = 64)');
+$r = recall('<#>', 'gt_ip', 8);
+note("ip recall\@10 probes=8: $r");
+cmp_ok($r, '>=', 0.85, 'ip recall@10 with 8 of 64 lists');
+cmp_ok(recall('<#>', 'gt_ip', 64), '>=', 0.99, 'ip recall@10 with every list probed');
+$node->safe_psql('postgres', 'DROP INDEX fm_ip');
 
 $node->safe_psql('postgres',
 	'CREATE INDEX fm_half ON fm USING ivfpq ((v::halfvec(784)) halfvec_l2_ops) WITH (lists = 64)');
