@@ -23,6 +23,7 @@
 #include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/index.h"
 #include "catalog/pg_class.h"
 #include "fmgr.h"
@@ -401,6 +402,23 @@ vecx_index_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot check index \"%s\"", RelationGetRelationName(indrel)),
 				 errdetail("Index is not valid.")));
+
+	/*
+	 * An unlogged index has only its init fork during recovery: nothing to
+	 * check (as amcheck).
+	 */
+	if (RecoveryInProgress() && indrel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
+	{
+		ereport(NOTICE,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot verify unlogged index \"%s\" during recovery, skipping",
+						RelationGetRelationName(indrel))));
+		AtEOXact_GUC(false, save_nestlevel);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		relation_close(indrel, AccessShareLock);
+		table_close(heaprel, AccessShareLock);
+		PG_RETURN_VOID();
+	}
 
 	memset(&cs, 0, sizeof(cs));
 	cs.index = indrel;

@@ -135,6 +135,9 @@ sub arg_literal
 	return vec_literal($type) if $type eq 'vector' || $type eq 'halfvec';
 	return pick(@ints) if $type eq 'integer';
 	return pick('true', 'false') if $type eq 'boolean';
+	# relations: a catalog, a btree index, no relation (vecx_index_check)
+	return pick("'pg_class'::regclass", "'pg_class_oid_index'::regclass", '0::regclass', "'-1'::regclass")
+	  if $type eq 'regclass';
 	if ($type =~ /^(.*)\[\]$/)
 	{
 		return array_literal($1);

@@ -171,13 +171,15 @@ CheckMeta(IvfpqCheck *hc)
 
 /*
  * One raw region (codebook, centroids, directory): placement, page count,
- * page types, pd_lower covering the data, finite floats.  Copies the data
- * to dst when dst is not NULL.
+ * page types, pd_lower covering the data, finite floats.  Returns a copy of
+ * the data when keep is set (allocated only once the region is known to
+ * lie inside the index, so a damaged metapage cannot ask for gigabytes).
  */
-static void
+static char *
 CheckRegion(IvfpqCheck *hc, BlockNumber start, uint32 npages, Size nbytes, uint16 type,
-			uint8 own, bool floats, char *dst)
+			uint8 own, bool floats, bool keep)
 {
+	char	   *dst = NULL;
 	VecxCheckState *cs = hc->cs;
 	uint32		want = (nbytes + IVFPQ_RAW_BYTES - 1) / IVFPQ_RAW_BYTES;
 	Size		done = 0;
@@ -187,11 +189,13 @@ CheckRegion(IvfpqCheck *hc, BlockNumber start, uint32 npages, Size nbytes, uint1
 		VecxCheckCorrupt(cs, 0, 0, "%s has %u pages, expected %u for %zu bytes",
 						 OwnerName(own), npages, want, nbytes);
 	if (npages == 0)
-		return;
+		return keep ? palloc(1) : NULL;
 	if (start == IVFPQ_METAPAGE_BLKNO || start == InvalidBlockNumber ||
 		(uint64) start + npages > hc->nblocks)
 		VecxCheckCorrupt(cs, 0, 0, "%s at blocks %u..%u lies outside the index (%u blocks)",
 						 OwnerName(own), start, (uint32) ((uint64) start + npages - 1), hc->nblocks);
+	if (keep)
+		dst = MemoryContextAllocHuge(CurrentMemoryContext, nbytes);
 	for (i = 0; i < npages; i++)
 	{
 		BlockNumber blkno = start + i;
@@ -222,6 +226,7 @@ CheckRegion(IvfpqCheck *hc, BlockNumber start, uint32 npages, Size nbytes, uint1
 			memcpy(dst + done, raw, chunk);
 		done += chunk;
 	}
+	return dst;
 }
 
 /* Scalar fields of one entry at (blkno, off). */
@@ -585,21 +590,21 @@ IvfpqCheckIndex(VecxCheckState *cs)
 	}
 	if (cs->heapallindexed && hc->trained)
 	{
-		hc->codebook = MemoryContextAllocHuge(CurrentMemoryContext, cbsize);
-		hc->centroids = MemoryContextAllocHuge(CurrentMemoryContext, csize);
 		hc->suboff = palloc(sizeof(int) * (hc->meta.m + 1));
 		IvfpqSubOffsets(hc->meta.dims, hc->meta.m, hc->suboff);
 		hc->x = palloc(sizeof(float) * hc->meta.dims);
 		hc->r = palloc(sizeof(float) * hc->meta.dims);
 	}
-	CheckRegion(hc, hc->meta.codebookStart, hc->meta.codebookPages, cbsize,
-				IVFPQ_PAGE_CODEBOOK, OWN_CODEBOOK, true, (char *) hc->codebook);
-	CheckRegion(hc, hc->meta.centroidStart, hc->meta.centroidPages, csize,
-				IVFPQ_PAGE_CENTROID, OWN_CENTROID, true, (char *) hc->centroids);
+	/* copies are kept for heapallindexed; CheckRegion bounds them by the index size first */
+	hc->codebook = (float *) CheckRegion(hc, hc->meta.codebookStart, hc->meta.codebookPages, cbsize,
+										 IVFPQ_PAGE_CODEBOOK, OWN_CODEBOOK, true,
+										 cs->heapallindexed && hc->trained);
+	hc->centroids = (float *) CheckRegion(hc, hc->meta.centroidStart, hc->meta.centroidPages, csize,
+										  IVFPQ_PAGE_CENTROID, OWN_CENTROID, true,
+										  cs->heapallindexed && hc->trained);
 	dsize = mul_size(sizeof(IvfpqListDir), hc->meta.lists);
-	hc->dir = palloc(dsize);
-	CheckRegion(hc, hc->meta.dirStart, hc->meta.dirPages, dsize,
-				IVFPQ_PAGE_DIRECTORY, OWN_DIRECTORY, false, (char *) hc->dir);
+	hc->dir = (IvfpqListDir *) CheckRegion(hc, hc->meta.dirStart, hc->meta.dirPages, dsize,
+										   IVFPQ_PAGE_DIRECTORY, OWN_DIRECTORY, false, true);
 
 	for (list = 0; list < hc->meta.lists; list++)
 		CheckList(hc, list);
