@@ -74,10 +74,12 @@ is($rc, 0, 'parallel build succeeds');
 like($err, qr/building hnsw index "t_l2" with [12] parallel workers/, 'and used parallel workers');
 $r = recall('<->', 'gt');
 cmp_ok($r, '>=', 0.95, "recall\@10 of the parallel build ($r)");
-is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 100;
+# a search for a row's own vector must find it (HNSW gives no guarantee, so
+# allow one miss in the 100 samples)
+my $miss = $node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 100;
 	SELECT count(*) FROM (SELECT * FROM t WHERE id % 40 = 0) x
-		WHERE (SELECT t2.v <-> x.v FROM t t2 ORDER BY t2.v <-> x.v LIMIT 1) > 0}),
-	'0', 'every sampled row finds itself after the parallel build');
+		WHERE (SELECT t2.v <-> x.v FROM t t2 ORDER BY t2.v <-> x.v LIMIT 1) > 0});
+cmp_ok($miss, '<=', 1, "sampled rows that do not find themselves after the parallel build ($miss)");
 $node->safe_psql('postgres', 'DROP INDEX t_l2');
 
 # graph spills out of maintenance_work_mem: the rest is inserted on disk

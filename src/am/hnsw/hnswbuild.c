@@ -781,7 +781,7 @@ PAddLink(HnswPBuild *pb, int32 from, int32 to, int level, float dist)
 
 	if (fn->level < level)
 		return;
-	for (attempt = 0; attempt < 3; attempt++)
+	for (attempt = 0; attempt < 8; attempt++)
 	{
 		int			cnt,
 					i,
@@ -1147,7 +1147,6 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	BlockNumber pages;
 	double		tuples,
 				allvisfrac;
-	int32		width = 0;
 	double		maxnodes;
 	Size		perNode,
 				arena,
@@ -1162,7 +1161,7 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 
 	if (!IsUnderPostmaster)
 		return false;
-	estimate_rel_size(heap, &width, &pages, &tuples, &allvisfrac);
+	estimate_rel_size(heap, NULL, &pages, &tuples, &allvisfrac);
 	nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 
 	/*
