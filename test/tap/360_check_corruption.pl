@@ -222,6 +222,19 @@ case('ivfpq metapage magic', 't_i', 24, "\0\0\0\0", 'false',
 	case('ivfpq item length', 't_i8', $b * 8192 + 24,
 		pack('V', $ioff | (1 << 15) | (($len - 8) << 17)), 'false',
 		qr/block $b offset 1: item length @{[$len - 8]} is below the minimum $len/);
+	# the 8-bit codes of the first entry (after TID, flags, err and norm)
+	my $d = $orig{t_i8};
+	for my $o (16 .. $len - 1)
+	{
+		substr($d, $b * 8192 + $ioff + $o, 1) = chr(ord(substr($d, $b * 8192 + $ioff + $o, 1)) ^ 0xFF);
+	}
+	smash('t_i8', $b * 8192, substr($d, $b * 8192, 8192));
+	is($node->safe_psql('postgres', "SELECT vecx_index_check('t_i8')"), '',
+		'ivfpq changed 8-bit codes: structure still valid');
+	my ($rc, $out, $err) = $node->psql('postgres', "SELECT vecx_index_check('t_i8', true)");
+	like($err, qr/index "t_i8" block $b offset 1: codes decode to distance \S+ from heap tuple \(\d+,\d+\) in list $list, beyond the entry's error bound/,
+		'ivfpq changed 8-bit codes: found with heapallindexed');
+	restore('t_i8');
 }
 
 # ---- heapallindexed: a row the index lacks --------------------------------
