@@ -9,6 +9,9 @@
 #   VECX_SOAK_SECONDS=3600 scripts/soak.sh
 #   SOAK_TESTS="test/tap/352_soak.pl test/tap/351_crash_kill9.pl" scripts/soak.sh
 #                                    also other reliability files
+#   VECX_CRASH_MODES=postmaster,backend,postmaster,backend,postmaster,backend \
+#     SOAK_TESTS=test/tap/351_crash_kill9.pl scripts/soak.sh
+#                                    more kill -9 iterations
 #   PG_CONFIG=/path/to/pg_config scripts/soak.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

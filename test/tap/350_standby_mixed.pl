@@ -2,7 +2,8 @@
 # columns under a concurrent pgbench mix (inserts, deletes, searches,
 # VACUUM) on a primary with a streaming standby, both checking every
 # replayed generic WAL record against its full-page image
-# (wal_consistency_checking = 'generic', full_page_writes on).  Then:
+# (wal_consistency_checking = 'generic', full_page_writes on), while
+# other clients search through every index on the standby.  Then:
 #   - the standby replayed everything without an inconsistent page, is still
 #     up and answers the same top-k as the primary through the indexes;
 #   - a pg_basebackup taken while the mix runs starts, catches up by
@@ -68,6 +69,9 @@ $primary->safe_psql('postgres', qq{
 $primary->backup('before');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($primary, 'before', has_streaming => 1);
+# searches run on the standby during replay: keep recovery conflicts from
+# cancelling them (a cancelled search would count as a pgbench failure)
+$standby->append_conf('postgresql.conf', "hot_standby_feedback = on\nmax_standby_streaming_delay = -1");
 $standby->start;
 
 # pgbench scripts: one transaction each, weights in the file names.
@@ -89,6 +93,21 @@ for my $t (sort keys %tables)
 		print $fh $s{$f};
 		close($fh);
 		push @scripts, '-f', "$tmp/$name.sql\@$w";
+	}
+}
+
+# read-only scripts for the standby (searches through every index)
+my @ro_scripts;
+for my $t (sort keys %tables)
+{
+	my $c = $tables{$t}{cast};
+	for my $am ('hnsw', 'ivfpq')
+	{
+		my $f = "$tmp/ro_${t}_$am.sql";
+		open(my $fh, '>', $f) or die;
+		print $fh "SET enable_seqscan = off;\nSET ivfpq.probes = 2;\nSELECT id FROM $t ORDER BY v $tables{$t}{$am} @{[ rand_vec($c) ]} LIMIT 10;\n";
+		close($fh);
+		push @ro_scripts, '-f', $f;
 	}
 }
 
@@ -120,6 +139,10 @@ sub pgbench_result
 my ($out, $err) = ('', '');
 my $bench = IPC::Run::start(pgbench_cmd($primary, '-c', '6', '-j', '2', '-t', '1000'),
 	'>', \$out, '2>', \$err);
+# searches on the standby while it replays the mix
+my ($sout, $serr) = ('', '');
+my $sbench = IPC::Run::start([ 'pgbench', '-n', '-c', '2', '-j', '1', '-t', '1500', @ro_scripts,
+	'-h', $standby->host, '-p', $standby->port, 'postgres' ], '>', \$sout, '2>', \$serr);
 # let the mix get going, then back up while it runs
 $primary->poll_query_until('postgres', 'SELECT max(id) > 2030 FROM tv')
   or die 'pgbench made no progress';
@@ -127,6 +150,8 @@ $primary->backup('during');
 my $still_running = $bench->pumpable;
 $bench->finish;
 $total_xacts += pgbench_result('mix on the primary', $bench->result(0), $out, $err);
+$sbench->finish;
+my $standby_searches = pgbench_result('searches on the standby during replay', $sbench->result(0), $sout, $serr);
 ok($still_running, 'the base backup was taken while pgbench was writing');
 
 my $copy = PostgreSQL::Test::Cluster->new('from_backup');
@@ -259,7 +284,7 @@ ok(!grep({ /inconsistent page found|PANIC|TRAP:/ } split /\n/, slurp_file($stand
 	'promoted node: no inconsistent page, PANIC or assertion in the log');
 ok(!grep({ /PANIC|TRAP:/ } split /\n/, slurp_file($primary->logfile)), 'primary: no PANIC or assertion in the log');
 
-diag("transactions run under wal_consistency_checking: $total_xacts");
+diag("transactions run under wal_consistency_checking: $total_xacts (plus $standby_searches searches on the standby during replay)");
 cmp_ok($total_xacts, '>=', 8000, "transactions under wal_consistency_checking: $total_xacts");
 
 $standby->stop;

@@ -15,6 +15,10 @@
 # every row of the table is found through the indexes, vecx_index_check()
 # is clean when the extension has it, and UNLOGGED tables with hnsw and
 # ivfpq indexes are empty and usable (insert + index search).
+#
+# VECX_CRASH_MODES (comma-separated modes, default
+# postmaster,backend,postmaster,backend) sets the iterations; longer lists
+# suit scripts/soak.sh (SOAK_TESTS).
 use strict;
 use warnings;
 use IPC::Run;
@@ -24,7 +28,7 @@ use Test::More;
 use Time::HiRes qw(usleep);
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
-my @modes = split /,/, ($ENV{VECX_CRASH_MODES} // 'postmaster,backend,postmaster');
+my @modes = split /,/, ($ENV{VECX_CRASH_MODES} // 'postmaster,backend,postmaster,backend');
 my $dims = 16;
 
 my $node = PostgreSQL::Test::Cluster->new('kill9');

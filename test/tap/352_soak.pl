@@ -1,5 +1,6 @@
 # 352_soak.pl: a pgbench soak on hnsw and ivfpq indexes over vector and
-# halfvec columns: inserts, updates, deletes, searches and VACUUM from
+# halfvec columns: inserts, updates, deletes, searches (plain and
+# filtered, iterative) and VACUUM from
 # several clients, while one more client runs REINDEX INDEX CONCURRENTLY
 # on each index in turn (and VACUUM).  pgbench must report no error and no
 # failed transaction; afterwards every index agrees with an exact scan
@@ -85,6 +86,9 @@ for my $t (sort keys %tables)
 	$mix{"shnsw_$t\@3"} = "SET enable_seqscan = off;\nSELECT id FROM $t ORDER BY v $tables{$t}{hnsw} @{[ rand_vec($ty) ]} LIMIT 10;\n";
 	$mix{"sivf_$t\@3"} = "SET enable_seqscan = off;\nSET ivfpq.probes = 2;\nSELECT id FROM $t ORDER BY v $tables{$t}{ivfpq} @{[ rand_vec($ty) ]} LIMIT 10;\n";
 	$mix{"vac_$t\@1"} = "VACUUM $t;\n";
+	# filtered searches: hnsw and ivfpq iterative scans
+	$mix{"fhnsw_$t\@1"} = "SET enable_seqscan = off;\nSET hnsw.iterative_scan = relaxed_order;\nSELECT id FROM $t WHERE id % 7 = 0 ORDER BY v $tables{$t}{hnsw} @{[ rand_vec($ty) ]} LIMIT 10;\n";
+	$mix{"fivf_$t\@1"} = "SET enable_seqscan = off;\nSET ivfpq.probes = 1;\nSET ivfpq.max_probes = 8;\nSELECT id FROM $t WHERE id % 7 = 0 ORDER BY v $tables{$t}{ivfpq} @{[ rand_vec($ty) ]} LIMIT 10;\n";
 }
 my @mix = write_scripts('mix_', %mix);
 
