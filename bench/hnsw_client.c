@@ -9,12 +9,16 @@
  * One prepared statement "SELECT id FROM TABLE ORDER BY COLUMN <-> $1 LIMIT 10"
  * is executed for every query (text parameter, as clients send it); each ef
  * gets a warm-up pass, then a timed pass over all queries.
- * Prints: ef,recall,qps,ms_per_query
+ * Prints: ef,recall,qps,ms_per_query,backend_cpu_ms_per_query
+ * The last column is the server backend's CPU time (utime + stime from
+ * /proc, same machine) per query: less sensitive than wall time to other
+ * load on a shared machine.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -31,6 +35,39 @@ now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds used so far by process pid (0 if unreadable) */
+static double
+proc_cpu(int pid)
+{
+	char		path[64];
+	FILE	   *f;
+	char		buf[4096];
+	char	   *p;
+	unsigned long ut = 0,
+				st = 0;
+	int			i;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+	{
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* fields after the command: state is field 3; utime 14, stime 15 */
+	for (i = 3; i < 14 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%lu %lu", &ut, &st) != 2)
+		return 0;
+	return (double) (ut + st) / sysconf(_SC_CLK_TCK);
 }
 
 static void
@@ -52,6 +89,7 @@ main(int argc, char **argv)
 				a;
 	char		sql[512];
 	PGresult   *res;
+	int			bpid;
 
 	if (argc < 8)
 	{
@@ -91,13 +129,21 @@ main(int argc, char **argv)
 		die(conn, "prepare");
 	PQclear(res);
 
-	printf("ef,recall,qps,ms_per_query\n");
+	res = PQexec(conn, "SELECT pg_backend_pid()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		die(conn, "pid");
+	bpid = atoi(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	printf("ef,recall,qps,ms_per_query,backend_cpu_ms_per_query\n");
 	for (a = 7; a < argc; a++)
 	{
 		char		set[64];
 		long		hits = 0;
 		double		t0,
-					t;
+					t,
+					c0 = 0,
+					c = 0;
 		int			pass;
 
 		snprintf(set, sizeof(set), "SET hnsw.ef_search = %d", atoi(argv[a]));
@@ -110,6 +156,7 @@ main(int argc, char **argv)
 			int			n = pass == 0 ? (nq < 200 ? nq : 200) : nq;
 
 			t0 = now();
+			c0 = proc_cpu(bpid);
 			for (i = 0; i < n; i++)
 			{
 				const char *p[1] = {qtext[i]};
@@ -134,9 +181,10 @@ main(int argc, char **argv)
 				PQclear(res);
 			}
 			t = now() - t0;
+			c = proc_cpu(bpid) - c0;
 		}
-		printf("%d,%.4f,%.1f,%.3f\n", atoi(argv[a]), (double) hits / ((double) nq * K),
-			   nq / t, 1000.0 * t / nq);
+		printf("%d,%.4f,%.1f,%.3f,%.3f\n", atoi(argv[a]), (double) hits / ((double) nq * K),
+			   nq / t, 1000.0 * t / nq, 1000.0 * c / nq);
 		fflush(stdout);
 	}
 	PQfinish(conn);

@@ -33,6 +33,10 @@ SELECT count(*) FROM (SELECT id FROM hv ORDER BY v <-> NULL LIMIT 5) s;
 SELECT id FROM hv ORDER BY v <-> '[1,2]' LIMIT 1;
 DROP INDEX hv_l2;
 
+-- inner product is not a metric: on data with very different norms the
+-- graph can leave small-norm vectors without in-links, so the exactness
+-- check runs on unit vectors (where the ranking equals cosine's)
+UPDATE hv SET v = l2_normalize(v) WHERE id < 1000;
 CREATE INDEX hv_ip ON hv USING hnsw (v vector_ip_ops);
 EXPLAIN (COSTS OFF) SELECT id FROM hv ORDER BY v <#> '[0.1,0.2,0.3]' LIMIT 5;
 SELECT hv_check('[0.1,0.2,0.3]', '<#>', 10), hv_check('[-1,0.5,0]', '<#>', 50);

@@ -54,16 +54,36 @@ sub uses_index
 	return $plan =~ /Index Scan using/;
 }
 
-$node->safe_psql('postgres', 'CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops)');
+my ($rc, $out, $err);
+$node->safe_psql('postgres', qq{SET max_parallel_maintenance_workers = 0;
+	CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops)});
 ok(uses_index('<->'), 'the planner uses the index for ORDER BY <-> LIMIT 10');
 my $r = recall('<->', 'gt');
-cmp_ok($r, '>=', 0.95, "recall\@10 of the in-memory build at ef_search 40 ($r)");
+cmp_ok($r, '>=', 0.95, "recall\@10 of the serial in-memory build at ef_search 40 ($r)");
 $r = recall('<->', 'gt', '', 200);
 cmp_ok($r, '>=', 0.99, "recall\@10 at ef_search 200 ($r)");
 $node->safe_psql('postgres', 'DROP INDEX t_l2');
 
+# parallel build (the table is small, so lower the planner's size floor)
+($rc, $out, $err) = $node->psql('postgres', qq{
+	SET client_min_messages = debug1;
+	SET max_parallel_maintenance_workers = 2;
+	SET min_parallel_table_scan_size = 0;
+	CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops)});
+is($rc, 0, 'parallel build succeeds');
+like($err, qr/building hnsw index "t_l2" with [12] parallel workers/, 'and used parallel workers');
+$r = recall('<->', 'gt');
+cmp_ok($r, '>=', 0.95, "recall\@10 of the parallel build ($r)");
+# a search for a row's own vector must find it (HNSW gives no guarantee, so
+# allow one miss in the 100 samples)
+my $miss = $node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 100;
+	SELECT count(*) FROM (SELECT * FROM t WHERE id % 40 = 0) x
+		WHERE (SELECT t2.v <-> x.v FROM t t2 ORDER BY t2.v <-> x.v LIMIT 1) > 0});
+cmp_ok($miss, '<=', 1, "sampled rows that do not find themselves after the parallel build ($miss)");
+$node->safe_psql('postgres', 'DROP INDEX t_l2');
+
 # graph spills out of maintenance_work_mem: the rest is inserted on disk
-my ($rc, $out, $err) = $node->psql('postgres', qq{
+($rc, $out, $err) = $node->psql('postgres', qq{
 	SET maintenance_work_mem = '4MB';
 	CREATE INDEX t_l2 ON t USING hnsw (v vector_l2_ops)});
 is($rc, 0, 'build with a small maintenance_work_mem succeeds');

@@ -44,8 +44,9 @@ for my $c (0 .. 1)
 		'>', \$out, '2>', \$err);
 	push @bg, $h;
 }
-# let them run a little, then crash
-sleep 3;
+# let them commit some batches (the machine may be busy), then crash
+$node->poll_query_until('postgres', 'SELECT count(*) > 700 FROM t')
+	or die "background inserts made no progress";
 $node->stop('immediate');
 $_->kill_kill for @bg;
 $node->start;

@@ -233,6 +233,7 @@ HnswInitDist(HnswDist *d, int dims, int elemtype, int metric)
 	d->dims = dims;
 	d->elemtype = elemtype;
 	d->metric = metric;
+	d->vbytes = HnswVecBytes(dims, elemtype);
 	d->k = vecx_kernels;
 }
 

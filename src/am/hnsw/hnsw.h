@@ -20,6 +20,8 @@
 #include "nodes/execnodes.h"
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 #include "storage/bufpage.h"
 #include "utils/relcache.h"
 
@@ -210,8 +212,20 @@ typedef struct HnswDist
 	int			dims;
 	uint8		elemtype;
 	uint8		metric;
+	Size		vbytes;			/* bytes of one stored vector */
 	const VecxKernels *k;
 } HnswDist;
+
+/*
+ * Are two stored vectors identical?  Under L2, L1 and cosine (unit vectors)
+ * these are the points at distance 0 from each other; inner product has no
+ * such notion, so identical vectors get no special treatment there.
+ */
+static inline bool
+HnswIdentical(const HnswDist *d, const void *a, const void *b)
+{
+	return d->metric != HNSW_METRIC_IP && memcmp(a, b, d->vbytes) == 0;
+}
 
 static inline float
 HnswDistance(const HnswDist *d, const void *a, const void *b)
@@ -335,6 +349,7 @@ typedef struct HnswSearch
 	Size		memUsed;
 } HnswSearch;
 
+extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
 extern void HnswSearchReset(HnswSearch *s);
 extern int32 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef,
@@ -349,6 +364,7 @@ extern int	HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists,
 /* hnswbuild.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void hnswbuildempty(Relation index);
+extern PGDLLEXPORT void HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 
 /* hnswinsert.c */
 extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
@@ -357,6 +373,9 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   IndexInfo *indexInfo);
 extern void HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid,
 							 bool building);
+extern void HnswAddBacklink(Relation index, const HnswMetaPageData *meta,
+							const HnswDist *d, ItemPointer ntid, int level,
+							ItemPointer newtid, const void *newvec, float newdist);
 extern bool HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta,
 								ItemPointer tid, const void *vec, ItemPointer heaptid);
 extern bool HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta,

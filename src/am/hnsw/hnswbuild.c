@@ -13,11 +13,19 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
+#include "access/relscan.h"
+#include "access/table.h"
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/plancat.h"
+#include "port/atomics.h"
+#include "storage/spin.h"
+#include "utils/snapmgr.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
@@ -183,6 +191,7 @@ MemInsert(HnswBuildState *bs, int32 id)
 	int			l;
 	int			top;
 	int			nseeds;
+	int32		spliced;
 
 	if (bs->entry < 0)
 	{
@@ -249,7 +258,7 @@ MemInsert(HnswBuildState *bs, int32 id)
 			bs->found[i] = HnswHeapPop(&bs->res);
 		nseeds = n;
 
-		for (i = 0; l == top && i < n && bs->found[i].dist == 0.0f; i++)
+		for (i = 0; l == top && i < n && i < 4; i++)
 		{
 			BuildNode  *dup = &bs->nodes[bs->found[i].idx];
 
@@ -269,6 +278,46 @@ MemInsert(HnswBuildState *bs, int32 id)
 			nb[i] = bs->found[bs->pick[i]].idx;
 		node->counts[l] = k;
 
+		/*
+		 * Identical vectors form a cycle through their level-0 links (see
+		 * README): if we copy neighbour P, take P's identical neighbour Q
+		 * instead of P and make P point to us in Q's place.
+		 */
+		spliced = -1;
+		if (l == 0 && bs->d.metric != HNSW_METRIC_IP)
+		{
+			for (i = 0; i < k; i++)
+			{
+				BuildNode  *pn = &bs->nodes[nb[i]];
+				int32	   *pl = NodeLevelNbrs(bs, pn, 0);
+				int			j,
+							qj = -1;
+
+				if (!HnswIdentical(&bs->d, pn->vec, q))
+					continue;
+				spliced = nb[i];
+				for (j = 0; j < pn->counts[0]; j++)
+					if (pl[j] != id && HnswIdentical(&bs->d, bs->nodes[pl[j]].vec, q))
+					{
+						qj = j;
+						break;
+					}
+				if (qj >= 0)
+				{
+					int			t;
+
+					for (t = 0; t < k && nb[t] != pl[qj]; t++)
+						;
+					if (t == k)
+						nb[i] = pl[qj];
+					pl[qj] = id;
+				}
+				else
+					MemAddLink(bs, spliced, id, 0, 0.0f);
+				break;
+			}
+		}
+
 		/* backlinks; MemAddLink reuses res, found survives via copies */
 		{
 			HnswHeapItem *chosen = palloc(sizeof(HnswHeapItem) * Max(k, 1));
@@ -278,7 +327,8 @@ MemInsert(HnswBuildState *bs, int32 id)
 				chosen[i] = bs->found[bs->pick[i]];
 			memcpy(seeds, bs->found, sizeof(HnswHeapItem) * n);
 			for (i = 0; i < k; i++)
-				MemAddLink(bs, chosen[i].idx, id, l, chosen[i].dist);
+				if (chosen[i].idx != spliced)
+					MemAddLink(bs, chosen[i].idx, id, l, chosen[i].dist);
 			memcpy(bs->found, seeds, sizeof(HnswHeapItem) * n);
 			pfree(chosen);
 			pfree(seeds);
@@ -378,7 +428,8 @@ WriteGraph(HnswBuildState *bs)
 		}
 
 		memset(tup, 0, size);
-		hdr->state = HNSW_NODE_LIVE;
+		/* a node whose TID went to an identical one (parallel) is a free slot */
+		hdr->state = n->ntids > 0 ? HNSW_NODE_LIVE : HNSW_NODE_FREE;
 		hdr->level = n->level;
 		hdr->dims = bs->dims;
 		hdr->ntids = n->ntids;
@@ -554,6 +605,667 @@ CheckBuildParams(Relation index, int dims, const HnswOpInfo *info, int m, int ef
 	}
 }
 
+/* ---------------------------------------------------------------------
+ * Parallel build
+ *
+ * The leader and max_parallel_maintenance_workers workers scan the heap
+ * with a parallel table scan and insert into one graph in dynamic shared
+ * memory: a node array (ids handed out by an atomic counter) and a bump
+ * arena for vectors and neighbour lists, addressed by offsets.  Every node
+ * has a spinlock guarding its neighbour lists; lists are copied under it
+ * and rewritten optimistically (re-checked under the lock), as on disk.
+ * Vectors never change once written.  The leader then writes the pages as
+ * in a serial build.  A parallel build is only tried when the estimated
+ * graph fits in maintenance_work_mem; otherwise the serial path (which can
+ * spill to disk) runs.
+ * ---------------------------------------------------------------------
+ */
+
+#define HNSW_KEY_SHARED		UINT64CONST(0xA5F1000000000001)
+#define HNSW_KEY_SCAN		UINT64CONST(0xA5F1000000000002)
+
+typedef struct HnswSharedNode
+{
+	slock_t		lock;
+	uint8		ntids;
+	uint8		level;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
+	Size		vecOff;
+	Size		nbrOff;			/* uint8 counts[level + 1], then int32 lists */
+} HnswSharedNode;
+
+typedef struct HnswShared
+{
+	Oid			heaprelid;
+	Oid			indexrelid;
+	bool		isconcurrent;
+	int			dims;
+	int			m;
+	int			efc;
+	int			elemtype;
+	int			metric;
+	int			maxLevel;
+	uint32		maxnodes;
+	Size		arenaSize;
+	slock_t		mutex;			/* entry point, totals, full */
+	int32		entry;
+	int			entryLevel;
+	double		reltuples;
+	double		indtuples;
+	bool		full;
+	pg_atomic_uint32 nnodes;
+	pg_atomic_uint64 arenaUsed;
+} HnswShared;
+
+typedef struct HnswPBuild
+{
+	HnswShared *sh;
+	HnswSharedNode *nodes;
+	char	   *arena;
+	HnswDist	d;
+	int			m;
+	int			efc;
+	uint32	   *epochs;
+	uint32		epoch;
+	HnswHeap	cand;
+	HnswHeap	res;
+	HnswHeapItem *found;
+	char	  **vecs;
+	float	   *dists;
+	int		   *pick;
+	int32	   *tmp;			/* a copied neighbour list */
+	int32	   *tmp2;
+	MemoryContext tmpCxt;
+	double		indtuples;
+} HnswPBuild;
+
+static inline HnswSharedNode *
+SharedNodes(HnswShared *sh)
+{
+	return (HnswSharedNode *) ((char *) sh + MAXALIGN(sizeof(HnswShared)));
+}
+
+static inline char *
+SharedArena(HnswShared *sh)
+{
+	return (char *) SharedNodes(sh) + MAXALIGN(mul_size(sizeof(HnswSharedNode), sh->maxnodes));
+}
+
+static inline char *
+PVec(HnswPBuild *pb, int32 id)
+{
+	return pb->arena + pb->nodes[id].vecOff;
+}
+
+static inline uint8 *
+PCounts(HnswPBuild *pb, int32 id)
+{
+	return (uint8 *) (pb->arena + pb->nodes[id].nbrOff);
+}
+
+static inline int32 *
+PList(HnswPBuild *pb, int32 id, int level)
+{
+	HnswSharedNode *n = &pb->nodes[id];
+
+	return (int32 *) (pb->arena + n->nbrOff + MAXALIGN(n->level + 1)) +
+		HnswLevelStart(pb->m, level);
+}
+
+/* Copy node id's list at level into out[]; returns its length. */
+static int
+PReadList(HnswPBuild *pb, int32 id, int level, int32 *out)
+{
+	HnswSharedNode *n = &pb->nodes[id];
+	int			cnt;
+
+	if (n->level < level)
+		return 0;
+	SpinLockAcquire(&n->lock);
+	cnt = PCounts(pb, id)[level];
+	memcpy(out, PList(pb, id, level), sizeof(int32) * cnt);
+	SpinLockRelease(&n->lock);
+	return cnt;
+}
+
+static void
+PNewEpoch(HnswPBuild *pb)
+{
+	pb->epoch++;
+	if (pb->epoch == 0)
+	{
+		memset(pb->epochs, 0, sizeof(uint32) * pb->sh->maxnodes);
+		pb->epoch = 1;
+	}
+}
+
+static void
+PSearchLayer(HnswPBuild *pb, const char *q, int level, int ef)
+{
+	while (pb->cand.n > 0)
+	{
+		HnswHeapItem c = HnswHeapPop(&pb->cand);
+		int			i,
+					cnt;
+
+		if (pb->res.n >= ef && c.dist > HnswHeapTop(&pb->res)->dist)
+			break;
+		cnt = PReadList(pb, c.idx, level, pb->tmp);
+		for (i = 0; i < cnt; i++)
+		{
+			int32		e = pb->tmp[i];
+			float		dist;
+
+			if (pb->epochs[e] == pb->epoch)
+				continue;
+			pb->epochs[e] = pb->epoch;
+			dist = HnswDistance(&pb->d, q, PVec(pb, e));
+			if (pb->res.n < ef || dist < HnswHeapTop(&pb->res)->dist)
+			{
+				HnswHeapPush(&pb->cand, dist, e);
+				HnswHeapPush(&pb->res, dist, e);
+				if (pb->res.n > ef)
+					HnswHeapPop(&pb->res);
+			}
+		}
+	}
+}
+
+/* Make 'from' link to 'to' at level (optimistic, like the disk path). */
+static void
+PAddLink(HnswPBuild *pb, int32 from, int32 to, int level, float dist)
+{
+	HnswSharedNode *fn = &pb->nodes[from];
+	int			cap = HnswLevelCap(pb->m, level);
+	int			attempt;
+
+	if (fn->level < level)
+		return;
+	for (attempt = 0; attempt < 8; attempt++)
+	{
+		int			cnt,
+					i,
+					n,
+					k;
+		int32	   *list = PList(pb, from, level);
+		bool		keeps = false;
+
+		SpinLockAcquire(&fn->lock);
+		cnt = PCounts(pb, from)[level];
+		for (i = 0; i < cnt; i++)
+			if (list[i] == to)
+				break;
+		if (i < cnt)
+		{
+			SpinLockRelease(&fn->lock);
+			return;
+		}
+		if (cnt < cap)
+		{
+			list[cnt] = to;
+			PCounts(pb, from)[level] = cnt + 1;
+			SpinLockRelease(&fn->lock);
+			return;
+		}
+		memcpy(pb->tmp2, list, sizeof(int32) * cnt);
+		SpinLockRelease(&fn->lock);
+
+		pb->res.n = 0;
+		for (i = 0; i < cnt; i++)
+			HnswHeapPush(&pb->res, HnswDistance(&pb->d, PVec(pb, from), PVec(pb, pb->tmp2[i])),
+						 pb->tmp2[i]);
+		HnswHeapPush(&pb->res, dist, to);
+		n = pb->res.n;
+		for (i = n - 1; i >= 0; i--)
+			pb->found[i] = HnswHeapPop(&pb->res);
+		for (i = 0; i < n; i++)
+		{
+			pb->vecs[i] = PVec(pb, pb->found[i].idx);
+			pb->dists[i] = pb->found[i].dist;
+		}
+		k = HnswSelectNeighbours(&pb->d, pb->vecs, pb->dists, n, cap, pb->pick, NULL);
+		for (i = 0; i < k; i++)
+			if (pb->found[pb->pick[i]].idx == to)
+				keeps = true;
+		if (!keeps)
+			return;
+
+		SpinLockAcquire(&fn->lock);
+		if (PCounts(pb, from)[level] != cnt ||
+			memcmp(list, pb->tmp2, sizeof(int32) * cnt) != 0)
+		{
+			SpinLockRelease(&fn->lock);
+			continue;
+		}
+		for (i = 0; i < k; i++)
+			list[i] = pb->found[pb->pick[i]].idx;
+		PCounts(pb, from)[level] = k;
+		SpinLockRelease(&fn->lock);
+		return;
+	}
+}
+
+/* Insert node id (initialised, unlinked) into the shared graph. */
+static void
+PInsert(HnswPBuild *pb, int32 id)
+{
+	HnswShared *sh = pb->sh;
+	HnswSharedNode *node = &pb->nodes[id];
+	const char *q = PVec(pb, id);
+	int32		ep;
+	int			entryLevel;
+	float		epd;
+	int			l,
+				top,
+				nseeds;
+
+	SpinLockAcquire(&sh->mutex);
+	ep = sh->entry;
+	entryLevel = sh->entryLevel;
+	if (ep < 0)
+	{
+		sh->entry = id;
+		sh->entryLevel = node->level;
+		SpinLockRelease(&sh->mutex);
+		return;
+	}
+	SpinLockRelease(&sh->mutex);
+
+	epd = HnswDistance(&pb->d, q, PVec(pb, ep));
+	for (l = entryLevel; l > node->level; l--)
+	{
+		bool		changed = true;
+
+		while (changed)
+		{
+			int			cnt = PReadList(pb, ep, l, pb->tmp),
+						i;
+
+			changed = false;
+			for (i = 0; i < cnt; i++)
+			{
+				float		dd = HnswDistance(&pb->d, q, PVec(pb, pb->tmp[i]));
+
+				if (dd < epd)
+				{
+					epd = dd;
+					ep = pb->tmp[i];
+					changed = true;
+				}
+			}
+		}
+	}
+
+	top = Min(node->level, entryLevel);
+	pb->found[0].idx = ep;
+	pb->found[0].dist = epd;
+	nseeds = 1;
+	for (l = top; l >= 0; l--)
+	{
+		int			i,
+					n,
+					k;
+		int			cap = HnswLevelCap(pb->m, l);
+		int32		chosen[2 * HNSW_MAX_M];
+		float		cdist[2 * HNSW_MAX_M];
+		int32		spliced = -1;
+
+		PNewEpoch(pb);
+		pb->epochs[id] = pb->epoch;
+		pb->cand.n = 0;
+		pb->res.n = 0;
+		for (i = 0; i < nseeds; i++)
+		{
+			pb->epochs[pb->found[i].idx] = pb->epoch;
+			HnswHeapPush(&pb->cand, pb->found[i].dist, pb->found[i].idx);
+			HnswHeapPush(&pb->res, pb->found[i].dist, pb->found[i].idx);
+		}
+		while (pb->res.n > pb->efc)
+			HnswHeapPop(&pb->res);
+		PSearchLayer(pb, q, l, pb->efc);
+
+		n = pb->res.n;
+		for (i = n - 1; i >= 0; i--)
+			pb->found[i] = HnswHeapPop(&pb->res);
+		nseeds = n;
+
+		/* an identical vector with room takes our heap TID */
+		for (i = 0; l == top && i < n && i < 4; i++)
+		{
+			HnswSharedNode *dup = &pb->nodes[pb->found[i].idx];
+
+			if (memcmp(PVec(pb, pb->found[i].idx), q, pb->d.vbytes) != 0)
+				continue;
+			SpinLockAcquire(&dup->lock);
+			if (dup->ntids > 0 && dup->ntids < HNSW_HEAPTIDS)
+			{
+				dup->heaptids[dup->ntids++] = node->heaptids[0];
+				SpinLockRelease(&dup->lock);
+				node->ntids = 0;	/* unlinked; written as a free slot */
+				return;
+			}
+			SpinLockRelease(&dup->lock);
+		}
+
+		for (i = 0; i < n; i++)
+		{
+			pb->vecs[i] = PVec(pb, pb->found[i].idx);
+			pb->dists[i] = pb->found[i].dist;
+		}
+		k = HnswSelectNeighbours(&pb->d, pb->vecs, pb->dists, n, cap, pb->pick, NULL);
+		for (i = 0; i < k; i++)
+		{
+			chosen[i] = pb->found[pb->pick[i]].idx;
+			cdist[i] = pb->found[pb->pick[i]].dist;
+		}
+
+		/* identical vectors: splice into their cycle (see README) */
+		for (i = 0; l == 0 && pb->d.metric != HNSW_METRIC_IP && i < k; i++)
+		{
+			HnswSharedNode *pn = &pb->nodes[chosen[i]];
+			int32	   *pl = PList(pb, chosen[i], 0);
+			int			j,
+						t;
+
+			if (!HnswIdentical(&pb->d, PVec(pb, chosen[i]), q))
+				continue;
+			spliced = chosen[i];
+			SpinLockAcquire(&pn->lock);
+			for (j = 0; j < PCounts(pb, spliced)[0]; j++)
+				if (pl[j] != id && HnswIdentical(&pb->d, PVec(pb, pl[j]), q))
+					break;
+			if (j < PCounts(pb, spliced)[0])
+			{
+				int32		qn = pl[j];
+
+				pl[j] = id;
+				SpinLockRelease(&pn->lock);
+				for (t = 0; t < k && chosen[t] != qn; t++)
+					;
+				if (t == k)
+					chosen[i] = qn;
+			}
+			else
+			{
+				SpinLockRelease(&pn->lock);
+				PAddLink(pb, spliced, id, 0, 0.0f);
+			}
+			break;
+		}
+
+		SpinLockAcquire(&node->lock);
+		memcpy(PList(pb, id, l), chosen, sizeof(int32) * k);
+		PCounts(pb, id)[l] = k;
+		SpinLockRelease(&node->lock);
+
+		{
+			HnswHeapItem *seeds = palloc(sizeof(HnswHeapItem) * Max(n, 1));
+
+			memcpy(seeds, pb->found, sizeof(HnswHeapItem) * n);
+			for (i = 0; i < k; i++)
+				if (chosen[i] != spliced && pb->found != NULL)
+					PAddLink(pb, chosen[i], id, l, cdist[i]);
+			memcpy(pb->found, seeds, sizeof(HnswHeapItem) * n);
+			pfree(seeds);
+		}
+	}
+
+	if (node->level > entryLevel)
+	{
+		SpinLockAcquire(&sh->mutex);
+		if (node->level > sh->entryLevel)
+		{
+			sh->entry = id;
+			sh->entryLevel = node->level;
+		}
+		SpinLockRelease(&sh->mutex);
+	}
+}
+
+static void
+PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
+			   bool tupleIsAlive, void *state)
+{
+	HnswPBuild *pb = (HnswPBuild *) state;
+	HnswShared *sh = pb->sh;
+	MemoryContext old;
+	char	   *vec;
+	uint32		id;
+	int			level;
+	Size		need;
+	uint64		off;
+	HnswSharedNode *node;
+
+	if (isnull[0])
+		return;
+	old = MemoryContextSwitchTo(pb->tmpCxt);
+	vec = palloc(pb->d.vbytes);
+	if (!HnswPrepareValue(&pb->d, values[0], vec))
+	{
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(pb->tmpCxt);
+		return;
+	}
+	level = Min(HnswRandomLevel(pb->m), sh->maxLevel);
+	need = MAXALIGN(pb->d.vbytes) + MAXALIGN(level + 1) +
+		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->m, level));
+	id = pg_atomic_fetch_add_u32(&sh->nnodes, 1);
+	off = pg_atomic_fetch_add_u64(&sh->arenaUsed, need);
+	if (id >= sh->maxnodes || off + need > sh->arenaSize)
+	{
+		SpinLockAcquire(&sh->mutex);
+		sh->full = true;
+		SpinLockRelease(&sh->mutex);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("parallel hnsw build ran out of its shared graph memory"),
+				 errhint("Increase maintenance_work_mem or set max_parallel_maintenance_workers = 0.")));
+	}
+	node = &pb->nodes[id];
+	SpinLockInit(&node->lock);
+	node->ntids = 1;
+	node->level = level;
+	node->heaptids[0] = *tid;
+	node->vecOff = off;
+	node->nbrOff = off + MAXALIGN(pb->d.vbytes);
+	memcpy(pb->arena + off, vec, pb->d.vbytes);
+	memset(pb->arena + node->nbrOff, 0, level + 1);
+
+	PInsert(pb, id);
+	pb->indtuples++;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(pb->tmpCxt);
+}
+
+/* The work of one participant: scan its share of the heap and insert. */
+static void
+PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
+			   Relation index, bool progress)
+{
+	HnswPBuild	pb;
+	IndexInfo  *indexInfo;
+	TableScanDesc scan;
+	double		reltuples;
+	int			big = Max(sh->efc, 2 * sh->m) + 2;
+
+	memset(&pb, 0, sizeof(pb));
+	pb.sh = sh;
+	pb.nodes = SharedNodes(sh);
+	pb.arena = SharedArena(sh);
+	pb.m = sh->m;
+	pb.efc = sh->efc;
+	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->metric);
+	pb.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
+								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	HnswHeapInit(&pb.cand, sh->efc * 4, false);
+	HnswHeapInit(&pb.res, sh->efc * 4, true);
+	pb.found = palloc(sizeof(HnswHeapItem) * big);
+	pb.vecs = palloc(sizeof(char *) * big);
+	pb.dists = palloc(sizeof(float) * big);
+	pb.pick = palloc(sizeof(int) * big);
+	pb.tmp = palloc(sizeof(int32) * 2 * sh->m);
+	pb.tmp2 = palloc(sizeof(int32) * 2 * sh->m);
+	pb.tmpCxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw parallel build temp",
+									  ALLOCSET_DEFAULT_SIZES);
+
+	indexInfo = BuildIndexInfo(index);
+	indexInfo->ii_Concurrent = sh->isconcurrent;
+	scan = table_beginscan_parallel(heap, pscan);
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, progress,
+									   PBuildCallback, &pb, scan);
+	SpinLockAcquire(&sh->mutex);
+	sh->reltuples += reltuples;
+	sh->indtuples += pb.indtuples;
+	SpinLockRelease(&sh->mutex);
+	MemoryContextDelete(pb.tmpCxt);
+}
+
+/* Entry point of a parallel build worker. */
+void
+HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
+{
+	HnswShared *sh = shm_toc_lookup(toc, HNSW_KEY_SHARED, false);
+	ParallelTableScanDesc pscan = shm_toc_lookup(toc, HNSW_KEY_SCAN, false);
+	LOCKMODE	heapLock = sh->isconcurrent ? ShareUpdateExclusiveLock : ShareLock;
+	Relation	heap = table_open(sh->heaprelid, heapLock);
+	Relation	index = index_open(sh->indexrelid, RowExclusiveLock);
+
+	PScanAndInsert(sh, pscan, heap, index, false);
+	index_close(index, RowExclusiveLock);
+	table_close(heap, heapLock);
+}
+
+/*
+ * ParallelBuild
+ *		Build the graph with parallel workers into bs->nodes and write it.
+ *		Returns false (nothing done) when a parallel build does not apply.
+ */
+static bool
+ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo)
+{
+	int			nworkers;
+	BlockNumber pages;
+	double		tuples,
+				allvisfrac;
+	double		maxnodes;
+	Size		perNode,
+				arena,
+				total;
+	ParallelContext *pcxt;
+	Snapshot	snapshot;
+	Size		estscan;
+	HnswShared *sh;
+	ParallelTableScanDesc pscan;
+	uint32		n,
+				i;
+
+	if (!IsUnderPostmaster)
+		return false;
+	estimate_rel_size(heap, NULL, &pages, &tuples, &allvisfrac);
+	nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
+
+	/*
+	 * The planner sizes workers by heap pages, but vectors live mostly in
+	 * TOAST, so a big table can have a small heap: count tuples instead.
+	 */
+	if (nworkers <= 0 && tuples >= 20000 && max_parallel_maintenance_workers > 0 &&
+		RelationGetForm(heap)->relpersistence != RELPERSISTENCE_TEMP)
+		nworkers = max_parallel_maintenance_workers;
+	if (nworkers <= 0)
+		return false;
+	maxnodes = tuples * 1.25 + 1024;
+	if (maxnodes > (double) (INT32_MAX / 2))
+		return false;
+	/* a level-0 node, plus upper levels for about 1 / (m - 1) of nodes */
+	perNode = MAXALIGN(bs->vbytes) + 8 + MAXALIGN(sizeof(int32) * 3 * bs->m);
+	arena = add_size(mul_size(perNode, (Size) maxnodes), 1024 * 1024);
+	total = add_size(add_size(MAXALIGN(sizeof(HnswShared)),
+							  MAXALIGN(mul_size(sizeof(HnswSharedNode), (Size) maxnodes))),
+					 arena);
+	if (total > bs->memLimit)
+		return false;			/* the serial build can spill to disk */
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("$libdir/vecx", "HnswParallelBuildMain", nworkers);
+	snapshot = indexInfo->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
+	estscan = table_parallelscan_estimate(heap, snapshot);
+	shm_toc_estimate_chunk(&pcxt->estimator, total);
+	shm_toc_estimate_chunk(&pcxt->estimator, estscan);
+	shm_toc_estimate_keys(&pcxt->estimator, 2);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		if (IsMVCCSnapshot(snapshot))
+			UnregisterSnapshot(snapshot);
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+
+	sh = shm_toc_allocate(pcxt->toc, total);
+	memset(sh, 0, sizeof(HnswShared));
+	sh->heaprelid = RelationGetRelid(heap);
+	sh->indexrelid = RelationGetRelid(index);
+	sh->isconcurrent = indexInfo->ii_Concurrent;
+	sh->dims = bs->dims;
+	sh->m = bs->m;
+	sh->efc = bs->efc;
+	sh->elemtype = bs->info->elemtype;
+	sh->metric = bs->info->metric;
+	sh->maxLevel = bs->maxLevel;
+	sh->maxnodes = (uint32) maxnodes;
+	sh->arenaSize = arena;
+	SpinLockInit(&sh->mutex);
+	sh->entry = -1;
+	sh->entryLevel = -1;
+	pg_atomic_init_u32(&sh->nnodes, 0);
+	pg_atomic_init_u64(&sh->arenaUsed, 0);
+	pscan = shm_toc_allocate(pcxt->toc, estscan);
+	table_parallelscan_initialize(heap, pscan, snapshot);
+	shm_toc_insert(pcxt->toc, HNSW_KEY_SHARED, sh);
+	shm_toc_insert(pcxt->toc, HNSW_KEY_SCAN, pscan);
+
+	LaunchParallelWorkers(pcxt);
+	ereport(DEBUG1,
+			(errmsg("building hnsw index \"%s\" with %d parallel workers",
+					RelationGetRelationName(index), pcxt->nworkers_launched)));
+	PScanAndInsert(sh, pscan, heap, index, true);
+	WaitForParallelWorkersToFinish(pcxt);
+	if (sh->full)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("parallel hnsw build ran out of its shared graph memory")));
+
+	/* hand the shared graph to the serial writer */
+	n = Min(pg_atomic_read_u32(&sh->nnodes), sh->maxnodes);
+	bs->nodes = MemoryContextAllocHuge(bs->graphCxt, sizeof(BuildNode) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		HnswSharedNode *sn = &SharedNodes(sh)[i];
+		BuildNode  *bn = &bs->nodes[i];
+
+		bn->ntids = sn->ntids;
+		memcpy(bn->heaptids, sn->heaptids, sizeof(ItemPointerData) * sn->ntids);
+		bn->level = sn->level;
+		bn->vec = SharedArena(sh) + sn->vecOff;
+		bn->counts = (uint8 *) (SharedArena(sh) + sn->nbrOff);
+		bn->nbrs = (int32 *) (SharedArena(sh) + sn->nbrOff + MAXALIGN(sn->level + 1));
+	}
+	bs->nnodes = n;
+	bs->maxnodes = Max(n, 1);
+	bs->entry = sh->entry;
+	bs->entryLevel = sh->entryLevel;
+	bs->reltuples = sh->reltuples;
+	bs->indtuples = sh->indtuples;
+	WriteGraph(bs);
+
+	DestroyParallelContext(pcxt);
+	if (IsMVCCSnapshot(snapshot))
+		UnregisterSnapshot(snapshot);
+	ExitParallelMode();
+	return true;
+}
+
 IndexBuildResult *
 hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 {
@@ -603,11 +1315,13 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.pick = palloc(sizeof(int) * (Max(bs.efc, 2 * bs.m) + 2));
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_LOAD);
-	bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
-										  BuildCallback, &bs, NULL);
-
-	if (!bs.onDisk)
-		WriteGraph(&bs);
+	if (!ParallelBuild(&bs, heap, index, indexInfo))
+	{
+		bs.reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
+											  BuildCallback, &bs, NULL);
+		if (!bs.onDisk)
+			WriteGraph(&bs);
+	}
 
 	MemoryContextDelete(bs.graphCxt);
 	MemoryContextDelete(bs.tmpCxt);

@@ -44,11 +44,14 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		spc_random_page_cost;
 	Cost		pageCost;
 
-	/* Only ordered scans: the index cannot evaluate quals by itself */
+	/*
+	 * Only ordered scans: the index cannot evaluate quals by itself.  Cost it
+	 * above disable_cost so even enable_seqscan = off never picks it.
+	 */
 	if (path->indexorderbys == NIL)
 	{
-		*indexStartupCost = 1.0e10;
-		*indexTotalCost = 1.0e10;
+		*indexStartupCost = 1.0e15;
+		*indexTotalCost = 1.0e15;
 		*indexSelectivity = 0;
 		*indexCorrelation = 0;
 		*indexPages = 0;

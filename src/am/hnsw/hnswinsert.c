@@ -266,8 +266,8 @@ CompareNbr(const void *a, const void *b)
  *		neighbours plus the new node.  Optimistic: retried if the list
  *		changed between reading and writing.
  */
-static void
-AddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+void
+HnswAddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			ItemPointer ntid, int level, ItemPointer newtid, const void *newvec,
 			float newdist)
 {
@@ -426,6 +426,53 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
 }
 
 /*
+ * SpliceBacklink
+ *		In P's level-0 list, replace Q by the new node.  False if Q is no
+ *		longer there (a concurrent change): the caller links normally.
+ */
+static bool
+SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
+			   ItemPointer q, ItemPointer newtid)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(p);
+	OffsetNumber off = ItemPointerGetOffsetNumber(p);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	ItemPointerData *list;
+	int			count,
+				i;
+	GenericXLogState *state;
+	Page		page;
+
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
+					   meta->elemtype, meta->m);
+	if (node->state != HNSW_NODE_LIVE)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	count = HnswNodeCounts(node, meta->dims, meta->elemtype)[0];
+	list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level);
+	for (i = 0; i < count; i++)
+		if (ItemPointerEquals(&list[i], q))
+			break;
+	if (i == count)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level)[i] = *newtid;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
  * HnswInsertOnDisk
  *		Insert one prepared element (stored form, unit length for cosine).
  */
@@ -445,7 +492,11 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 	HnswNodeHeader *node;
 	ItemPointerData newtid;
 	Size		vbytes;
+	ItemPointerData spliceP;
+	ItemPointerData spliceQ;
 
+	ItemPointerSetInvalid(&spliceP);
+	ItemPointerSetInvalid(&spliceQ);
 	HnswReadMeta(index, &meta);
 	HnswInitDist(&d, meta.dims, meta.elemtype, meta.metric);
 	vbytes = HnswVecBytes(meta.dims, meta.elemtype);
@@ -517,7 +568,7 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 				found[nlive] = found[i];
 				nlive++;
 			}
-			for (i = 0; l == top && i < nlive && dists[i] == 0.0f; i++)
+			for (i = 0; l == top && i < nlive && i < 4; i++)
 			{
 				if (memcmp(vecs[i], vec, vbytes) == 0 &&
 					HnswTryAddDuplicate(index, &meta, &s->pool[found[i]].tid, vec, heaptid))
@@ -534,6 +585,44 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 				sel[l][i].dist = dists[pick[i]];
 			}
 			nsel[l] = k;
+
+			/*
+			 * Identical vectors form a cycle through their level-0 links:
+			 * if we link to an identical P, link to P's identical neighbour
+			 * Q instead and later make P point to us in Q's place.
+			 */
+			for (i = 0; l == 0 && d.metric != HNSW_METRIC_IP && i < k; i++)
+			{
+				ItemPointerData *pl;
+				char	   *qv;
+				int			pc = 0,
+							j;
+				uint8		st;
+
+				if (!HnswIdentical(&d, vecs[pick[i]], vec))
+					continue;
+				spliceP = sel[0][i].tid;
+				pl = palloc(sizeof(ItemPointerData) * 2 * meta.m);
+				qv = palloc(vbytes);
+				if (!HnswReadNodeInfo(index, &meta, &spliceP, 0, &st, NULL, pl, &pc))
+					pc = 0;
+				for (j = 0; j < pc; j++)
+				{
+					int			t;
+
+					if (!ItemPointerIsValid(&pl[j]) ||
+						!HnswReadNodeInfo(index, &meta, &pl[j], 0, &st, qv, NULL, NULL) ||
+						st != HNSW_NODE_LIVE || !HnswIdentical(&d, qv, vec))
+						continue;
+					spliceQ = pl[j];
+					for (t = 0; t < k && !ItemPointerEquals(&sel[0][t].tid, &spliceQ); t++)
+						;
+					if (t == k)
+						sel[0][i].tid = spliceQ;
+					break;
+				}
+				break;
+			}
 			if (nseeds == 0)
 			{
 				seeds[0] = ep;
@@ -575,8 +664,19 @@ HnswInsertOnDisk(Relation index, const void *vec, ItemPointer heaptid, bool buil
 		int			i;
 
 		for (i = 0; i < nsel[l]; i++)
-			AddBacklink(index, &meta, &d, &sel[l][i].tid, l, &newtid, vec, sel[l][i].dist);
+		{
+			if (l == 0 && ItemPointerIsValid(&spliceQ) &&
+				ItemPointerEquals(&sel[0][i].tid, &spliceQ))
+				continue;		/* Q is linked through the splice below */
+			if (l == 0 && ItemPointerIsValid(&spliceP) &&
+				ItemPointerEquals(&sel[0][i].tid, &spliceP))
+				continue;
+			HnswAddBacklink(index, &meta, &d, &sel[l][i].tid, l, &newtid, vec, sel[l][i].dist);
+		}
 	}
+	if (ItemPointerIsValid(&spliceP) &&
+		!(ItemPointerIsValid(&spliceQ) && SpliceBacklink(index, &meta, &spliceP, &spliceQ, &newtid)))
+		HnswAddBacklink(index, &meta, &d, &spliceP, 0, &newtid, vec, 0.0f);
 
 	/* new entry point? (we hold the update lock exclusively then) */
 	if (meta.entryLevel < 0 || level > meta.entryLevel)

@@ -85,8 +85,12 @@ StartSearch(IndexScanDesc scan)
 	int			ef = hnsw_ef_search;
 
 	so->started = true;
-	if (scan->numberOfOrderBys == 0 ||
-		(scan->orderByData[0].sk_flags & SK_ISNULL))
+	if (scan->numberOfOrderBys == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot scan hnsw index without order"),
+				 errhint("Use ORDER BY column <-> constant LIMIT k.")));
+	if (scan->orderByData[0].sk_flags & SK_ISNULL)
 	{
 		so->done = true;		/* NULL query: nothing is at a distance */
 		return;

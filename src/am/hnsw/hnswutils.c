@@ -13,7 +13,9 @@
 #include "postgres.h"
 
 #include "miscadmin.h"
+#include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
+#include "storage/smgr.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -115,7 +117,7 @@ HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
 		{
 			float		dcr = HnswDistance(d, vecs[i], vecs[out[j]]);
 
-			if (dcr < dists[i] || dcr == 0.0f)
+			if (dcr < dists[i] || (dcr == 0.0f && HnswIdentical(d, vecs[i], vecs[out[j]])))
 			{
 				good = false;
 				break;
@@ -129,8 +131,77 @@ HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
 
 /* ---- on-disk search ---- */
 
+/*
+ * Backend-local memory of which shared buffer last held each index block,
+ * kept in rd_amcache.  ReadRecentBuffer() pins that buffer if it still holds
+ * the block, skipping the buffer mapping table (a hash lookup under a
+ * partition lock, and the costliest cache misses of a visit).  The cache is
+ * looked up afresh on every call because a relcache rebuild frees it.
+ */
+typedef struct HnswRecentCache
+{
+	BlockNumber n;
+	Buffer		buf[FLEXIBLE_ARRAY_MEMBER];
+} HnswRecentCache;
+
+/*
+ * Prefetch what pinning and reading index block blkno will touch, if we
+ * know which shared buffer held it last: its descriptor and the line
+ * pointer of item off.  A stale guess costs nothing but bandwidth.
+ */
+static inline void
+PrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off)
+{
+	HnswRecentCache *c = (HnswRecentCache *) index->rd_amcache;
+	Buffer		b;
+
+	if (c == NULL || blkno >= c->n)
+		return;
+	b = c->buf[blkno];
+	if (b <= 0)
+		return;					/* unknown, or a local buffer */
+	__builtin_prefetch(GetBufferDescriptor(b - 1));
+	__builtin_prefetch(PageGetItemId((Page) BufferGetBlock(b), off));
+}
+
+Buffer
+HnswReadBuffer(Relation index, BlockNumber blkno)
+{
+	HnswRecentCache *c = (HnswRecentCache *) index->rd_amcache;
+	Buffer		b;
+
+	if (c != NULL && blkno < c->n)
+	{
+		b = c->buf[blkno];
+		if (b != InvalidBuffer &&
+			ReadRecentBuffer(RelationGetSmgr(index)->smgr_rnode.node, MAIN_FORKNUM, blkno, b))
+			return b;
+	}
+	b = ReadBuffer(index, blkno);
+	if (c == NULL || blkno >= c->n)
+	{
+		BlockNumber n = Max(blkno + 1, RelationGetNumberOfBlocks(index)) + 64;
+		HnswRecentCache *nc;
+
+		nc = MemoryContextAllocExtended(index->rd_indexcxt,
+										add_size(offsetof(HnswRecentCache, buf),
+												 mul_size(sizeof(Buffer), n)),
+										MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+		nc->n = n;
+		if (c != NULL)
+		{
+			memcpy(nc->buf, c->buf, sizeof(Buffer) * c->n);
+			pfree(c);
+		}
+		index->rd_amcache = nc;
+		c = nc;
+	}
+	c->buf[blkno] = b;
+	return b;
+}
+
 /* How much of each neighbour node to prefetch before computing distances */
-#define HNSW_PREFETCH_BYTES		4096
+#define HNSW_PREFETCH_BYTES		256
 
 HnswSearch *
 HnswSearchCreate(Relation index, const HnswDist *d, int m)
@@ -323,7 +394,7 @@ HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 {
 	if (SearchMarkVisited(s, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)))
 		return -1;
-	return VisitPinned(s, tid, ReadBuffer(s->index, ItemPointerGetBlockNumber(tid)),
+	return VisitPinned(s, tid, HnswReadBuffer(s->index, ItemPointerGetBlockNumber(tid)),
 					   level, ef, force);
 }
 
@@ -337,7 +408,7 @@ SearchLoadNeighbours(HnswSearch *s, int32 idx, int level)
 	Buffer		buf;
 	HnswNodeHeader *node;
 
-	buf = ReadBuffer(s->index, blkno);
+	buf = HnswReadBuffer(s->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	node = HnswGetNode(s->index, BufferGetPage(buf), blkno, off, s->dist.dims,
 					   s->dist.elemtype, s->m);
@@ -370,6 +441,7 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 					nt;
 		ItemPointerData todo[2 * HNSW_MAX_M];
 		Buffer		bufs[2 * HNSW_MAX_M];
+		Size		nbrBytes = 2 + sizeof(ItemPointerData) * 2 * s->m;
 
 		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
 			break;
@@ -382,10 +454,11 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 			SearchLoadNeighbours(s, c.idx, level);
 
 		/*
-		 * Three passes over the unvisited neighbours so their memory is on
-		 * its way before we need it: pin every buffer and prefetch its line
-		 * pointer; prefetch each node; then lock and compute one by one.
-		 * Only pins are held together, never two buffer locks.
+		 * Four passes over the unvisited neighbours so their memory is on
+		 * its way before we need it: prefetch the buffer descriptors and
+		 * line pointers we expect; pin every buffer; prefetch each node;
+		 * then lock and compute one by one.  Only pins are held together,
+		 * never two buffer locks.
 		 */
 		nt = 0;
 		for (i = 0; i < s->pool[c.idx].nbrCount; i++)
@@ -396,12 +469,12 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 				SearchMarkVisited(s, ItemPointerGetBlockNumber(&tid),
 								  ItemPointerGetOffsetNumber(&tid)))
 				continue;
-			todo[nt] = tid;
-			bufs[nt] = ReadBuffer(s->index, ItemPointerGetBlockNumber(&tid));
-			__builtin_prefetch(PageGetItemId(BufferGetPage(bufs[nt]),
-											 ItemPointerGetOffsetNumber(&tid)));
-			nt++;
+			todo[nt++] = tid;
+			PrefetchRecent(s->index, ItemPointerGetBlockNumber(&tid),
+						   ItemPointerGetOffsetNumber(&tid));
 		}
+		for (i = 0; i < nt; i++)
+			bufs[i] = HnswReadBuffer(s->index, ItemPointerGetBlockNumber(&todo[i]));
 		for (i = 0; i < nt; i++)
 		{
 			Page		page = BufferGetPage(bufs[i]);
@@ -410,12 +483,18 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 			Size		len = Min(ItemIdGetLength(iid), HNSW_PREFETCH_BYTES);
 			Size		o;
 
+			/* the special space, checked by HnswGetNode */
+			__builtin_prefetch((char *) page + BLCKSZ - sizeof(HnswPageOpaqueData));
 			/* unlocked read: only a prefetch address, bounded to the page */
 			if (start >= BLCKSZ)
 				continue;
 			len = Min(len, BLCKSZ - start);
 			for (o = 0; o < len; o += 64)
 				__builtin_prefetch((char *) page + start + o);
+			/* counts and level-0 neighbours follow the vector */
+			o = start + HNSW_NODE_HDRSZ + s->dist.vbytes;
+			for (; o < start + HNSW_NODE_HDRSZ + s->dist.vbytes + nbrBytes && o < BLCKSZ; o += 64)
+				__builtin_prefetch((char *) page + o);
 		}
 		for (i = 0; i < nt; i++)
 		{

@@ -107,6 +107,53 @@ IsDataPage(Page page)
 }
 
 /*
+ * FindIdenticalLive
+ *		Follow the level-0 links between identical vectors from the deleted
+ *		node 'from' until a live one other than 'self' is found.
+ */
+static bool
+FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer self,
+				  ItemPointer out)
+{
+	int			cap = HnswLevelCap(vs->meta.m, 0);
+	ItemPointerData *nb = palloc(sizeof(ItemPointerData) * cap);
+	char	   *v = palloc(vs->vbytes);
+	ItemPointerData cur = *from;
+	int			steps;
+
+	for (steps = 0; steps < 1000; steps++)
+	{
+		int			count,
+					j;
+		uint8		st;
+		bool		moved = false;
+
+		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cur, 0, &st, NULL, nb, &count))
+			return false;
+		for (j = 0; j < count; j++)
+		{
+			if (!ItemPointerIsValid(&nb[j]) || !InRange(vs, &nb[j]) ||
+				ItemPointerEquals(&nb[j], self) || ItemPointerEquals(&nb[j], from))
+				continue;
+			if (!HnswReadNodeInfo(vs->index, &vs->meta, &nb[j], 0, &st, v, NULL, NULL) ||
+				!HnswIdentical(&vs->d, v, vec))
+				continue;
+			if (st == HNSW_NODE_LIVE && !IsDeleted(vs, &nb[j]))
+			{
+				*out = nb[j];
+				return true;
+			}
+			cur = nb[j];
+			moved = true;
+			break;
+		}
+		if (!moved)
+			return false;
+	}
+	return false;
+}
+
+/*
  * RepairNode
  *		Rebuild the level-l neighbour list of a live node that links to
  *		deleted nodes, from its surviving neighbours and the neighbours of
@@ -119,6 +166,7 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
 	ItemPointerData *tmp = palloc(sizeof(ItemPointerData) * cap);
 	char	   *nvec = palloc(vs->vbytes);
+	char	   *dvec = palloc(vs->vbytes);
 	int			attempt;
 
 	for (attempt = 0; attempt < 3; attempt++)
@@ -157,8 +205,21 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 				int			c2,
 							j;
 
-				if (!HnswReadNodeInfo(vs->index, &vs->meta, &old[i], level, &st, NULL, tmp, &c2))
+				if (!HnswReadNodeInfo(vs->index, &vs->meta, &old[i], level, &st, dvec, tmp, &c2))
 					continue;
+				if (level == 0 && HnswIdentical(&vs->d, dvec, nvec))
+				{
+					ItemPointerData live;
+
+					/* keep the cycle of identical vectors closed */
+					if (FindIdenticalLive(vs, &old[i], nvec, tid, &live) &&
+						!TestBit(vs->seen, BitOf(vs, &live)) && n < maxc)
+					{
+						SetBit(vs->seen, BitOf(vs, &live));
+						cands[n].survivor = false;
+						cands[n++].tid = live;
+					}
+				}
 				for (j = 0; j < c2 && n < maxc; j++)
 				{
 					if (!ItemPointerIsValid(&tmp[j]) || !InRange(vs, &tmp[j]) ||
@@ -231,7 +292,8 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 			{
 				float		dcr = HnswDistance(&vs->d, cands[i].vec, cands[chosen[j]].vec);
 
-				if (dcr < cands[i].dist || dcr == 0.0f)
+				if (dcr < cands[i].dist ||
+					(dcr == 0.0f && HnswIdentical(&vs->d, cands[i].vec, cands[chosen[j]].vec)))
 				{
 					good = false;
 					break;
@@ -283,7 +345,225 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 		counts[level] = nsel;
 		GenericXLogFinish(state);
 		UnlockReleaseBuffer(buf);
+
+		/*
+		 * Offer the reverse edge to each new neighbour, so that a region
+		 * reachable only through the deleted node (a bridge) gets an
+		 * in-link back, not just an out-link.
+		 */
+		for (i = 0; i < nsel; i++)
+			if (!cands[chosen[i]].survivor)
+				HnswAddBacklink(vs->index, &vs->meta, &vs->d, &cands[chosen[i]].tid,
+								level, tid, nvec, cands[chosen[i]].dist);
 		return;
+	}
+}
+
+/* Breadth-first walk of level 0 from 'start' over live nodes. */
+static void
+MarkReachable(VacState *vs, ItemPointer start, uint64 *reached, uint8 *indeg,
+			  ItemPointerData *queue)
+{
+	int			cap = HnswLevelCap(vs->meta.m, 0);
+	ItemPointerData *nb = palloc(sizeof(ItemPointerData) * cap);
+	Size		head = 0,
+				tail = 0;
+
+	if (!InRange(vs, start) || TestBit(reached, BitOf(vs, start)))
+		return;
+	SetBit(reached, BitOf(vs, start));
+	queue[tail++] = *start;
+	while (head < tail)
+	{
+		ItemPointerData cur = queue[head++];
+		int			cnt,
+					j;
+		uint8		st;
+
+		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cur, 0, &st, NULL, nb, &cnt) ||
+			st != HNSW_NODE_LIVE)
+			continue;
+		for (j = 0; j < cnt; j++)
+		{
+			Size		b;
+
+			if (!ItemPointerIsValid(&nb[j]) || !InRange(vs, &nb[j]) || IsDeleted(vs, &nb[j]))
+				continue;
+			b = BitOf(vs, &nb[j]);
+			if (indeg[b] < 255)
+				indeg[b]++;
+			if (TestBit(reached, b))
+				continue;
+			SetBit(reached, b);
+			queue[tail++] = nb[j];
+		}
+		if ((head & 1023) == 0)
+			vacuum_delay_point();
+	}
+	pfree(nb);
+}
+
+/*
+ * Make X (reached) link to O at level 0: into a free slot, or in place of
+ * the neighbour with the most in-links if it can spare one.
+ */
+static bool
+LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
+{
+	int			cap = HnswLevelCap(vs->meta.m, 0);
+	BlockNumber xb = ItemPointerGetBlockNumber(x);
+	OffsetNumber xo = ItemPointerGetOffsetNumber(x);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	uint8	   *counts;
+	ItemPointerData *list;
+	GenericXLogState *state;
+	Page		page;
+	int			victim = -1,
+				j;
+
+	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, xb, RBM_NORMAL, vs->strategy);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(vs->index, BufferGetPage(buf), xb, xo, vs->meta.dims,
+					   vs->meta.elemtype, vs->meta.m);
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
+	if (node->state != HNSW_NODE_LIVE)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	for (j = 0; j < counts[0]; j++)
+		if (ItemPointerEquals(&list[j], o))
+		{
+			UnlockReleaseBuffer(buf);
+			return true;		/* already there */
+		}
+	if (counts[0] >= cap)
+	{
+		/*
+		 * Replace the neighbour with the most in-links.  In-links are only
+		 * counted from reached nodes, so require a clear surplus.
+		 */
+		for (j = 0; j < counts[0]; j++)
+			if (InRange(vs, &list[j]) &&
+				(victim < 0 || indeg[BitOf(vs, &list[j])] > indeg[BitOf(vs, &list[victim])]))
+				victim = j;
+		if (victim < 0 || indeg[BitOf(vs, &list[victim])] < 3)
+		{
+			UnlockReleaseBuffer(buf);
+			return false;
+		}
+	}
+	state = GenericXLogStart(vs->index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, xo));
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
+	if (victim >= 0)
+	{
+		indeg[BitOf(vs, &list[victim])]--;
+		list[victim] = *o;
+	}
+	else
+		list[counts[0]++] = *o;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
+ * RestoreReachability
+ *		Local repair can cut a node, or a small group, off from the rest of
+ *		level 0: unreachable however large ef is.  Walk level 0 from the
+ *		entry point; link every live node not reached from the closest
+ *		reached node a search finds, then walk on from it.
+ */
+static void
+RestoreReachability(VacState *vs, ItemPointer entry)
+{
+	Size		nbits = (Size) vs->nblocks * vs->perPage;
+	uint64	   *reached = palloc_extended((nbits + 63) / 64 * 8 + 8, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	uint8	   *indeg = palloc_extended(nbits + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	ItemPointerData *queue = palloc_extended(sizeof(ItemPointerData) * (nbits + 1), MCXT_ALLOC_HUGE);
+	char	   *ovec = palloc(vs->vbytes);
+	BlockNumber blkno;
+	HnswSearch *s = NULL;
+	int32	   *found = palloc(sizeof(int32) * (4 * vs->meta.m + 1));
+
+	MarkReachable(vs, entry, reached, indeg, queue);
+	for (blkno = 1; blkno < vs->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		ItemPointerData orphans[MaxOffsetNumber];
+		int			norphans = 0,
+					o;
+
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!IsDataPage(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff && off <= vs->perPage; off++)
+		{
+			HnswNodeHeader *node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
+											   vs->meta.elemtype, vs->meta.m);
+			ItemPointerData tid;
+
+			ItemPointerSet(&tid, blkno, off);
+			if (node->state == HNSW_NODE_LIVE && !IsDeleted(vs, &tid) &&
+				!TestBit(reached, BitOf(vs, &tid)))
+				orphans[norphans++] = tid;
+		}
+		UnlockReleaseBuffer(buf);
+
+		for (o = 0; o < norphans; o++)
+		{
+			uint8		st;
+			int			n,
+						i;
+			ItemPointerData ep;
+
+			if (TestBit(reached, BitOf(vs, &orphans[o])))
+				continue;		/* reached through an earlier orphan */
+			if (!HnswReadNodeInfo(vs->index, &vs->meta, &orphans[o], 0, &st, ovec, NULL, NULL) ||
+				st != HNSW_NODE_LIVE)
+				continue;
+			if (s == NULL)
+				s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
+			s->query = ovec;
+			HnswSearchGreedyDescend(s, entry, vs->meta.entryLevel, 0, &ep);
+			HnswSearchReset(s);
+			(void) HnswSearchVisit(s, &ep, 0, 4 * vs->meta.m, true);
+			HnswSearchLayer(s, 0, 4 * vs->meta.m);
+			n = HnswSearchCollect(s, found, 4 * vs->meta.m, true);
+			for (i = 0; i <= n; i++)
+			{
+				/* the search may stay among unreached nodes: then the entry */
+				ItemPointer x = i < n ? &s->pool[found[i]].tid : entry;
+
+				if (ItemPointerEquals(x, &orphans[o]) || !InRange(vs, x) ||
+					IsDeleted(vs, x) || !TestBit(reached, BitOf(vs, x)))
+					continue;
+				if (LinkFrom(vs, x, &orphans[o], indeg))
+				{
+					/* and a way back, so a search that lands there can leave */
+					if (LinkFrom(vs, &orphans[o], x, indeg))
+						indeg[BitOf(vs, x)]++;
+					indeg[BitOf(vs, &orphans[o])]++;
+					ClearBit(reached, BitOf(vs, &orphans[o]));
+					MarkReachable(vs, &orphans[o], reached, indeg, queue);
+					break;
+				}
+			}
+		}
 	}
 }
 
@@ -537,6 +817,16 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			UnlockReleaseBuffer(buf);
 		}
 		UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
+
+		/* every live node must be reachable from the (new) entry point */
+		HnswReadMeta(index, &vs.meta);
+		if (vs.meta.entryLevel >= 0)
+		{
+			ItemPointerData ep;
+
+			ItemPointerSet(&ep, vs.meta.entryBlkno, vs.meta.entryOffno);
+			RestoreReachability(&vs, &ep);
+		}
 
 		/* inserts that started from the old entry point are done */
 		WaitForInserts(index);

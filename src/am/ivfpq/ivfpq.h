@@ -144,8 +144,10 @@ typedef struct IvfpqEntry
 #define IVFPQ_ENTRY_SIZE(codebytes) (offsetof(IvfpqEntry, codes) + (codebytes))
 
 /*
- * Fast-scan block pages (4-bit codes): the raw payload holds up to 16
- * entries, columns first, codes transposed as src/simd/pq.h describes.
+ * Fast-scan block pages (4-bit codes): the raw payload holds as many
+ * blocks as fit (IVFPQ_RAW_BYTES / block size, at least one), each of up to
+ * 16 entries, columns first, codes transposed as src/simd/pq.h describes.
+ * Block layout, from the block's start:
  *
  *   offset  size          field
  *   0       2             number of entries n (0..16); slots 0..n-1 in use
@@ -162,8 +164,10 @@ typedef struct IvfpqEntry
 #define IVFPQ_FS_CODES			(IVFPQ_FS_NORM + IVFPQ_FS_SLOTS * 4)
 #define IVFPQ_FS_SIZE(ngroups)	(IVFPQ_FS_CODES + 32 * (Size) (ngroups))
 #define IVFPQ_FS_MAX_M			((int) ((IVFPQ_RAW_BYTES - IVFPQ_FS_CODES) / 32) * 4)
+#define IVFPQ_FS_MAX_BLOCKS		((int) (IVFPQ_RAW_BYTES / IVFPQ_FS_SIZE(1)))
 
 #define IvfpqBlockCount(blk)	(*(uint16 *) (blk))
+#define IvfpqPageBlock(st, page, b)	(IvfpqRawData(page) + (Size) (b) * (st)->blocksize)
 #define IvfpqBlockTid(blk, i)	((ItemPointer) ((blk) + IVFPQ_FS_TIDS + 6 * (i)))
 #define IvfpqBlockErr(blk)		((float *) ((blk) + IVFPQ_FS_ERR))
 #define IvfpqBlockNorm(blk)		((float *) ((blk) + IVFPQ_FS_NORM))
@@ -197,6 +201,7 @@ typedef struct IvfpqState
 	bool		fastscan;		/* block pages */
 	int			ngroups;		/* ceil(m / 4) */
 	Size		blocksize;		/* IVFPQ_FS_SIZE(ngroups) */
+	int			blocksperpage;	/* IVFPQ_RAW_BYTES / blocksize */
 	int			entrysize;
 	int			codebytes;
 	BlockNumber dirStart;

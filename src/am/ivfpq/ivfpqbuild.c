@@ -475,6 +475,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		st->ngroups = (m + 3) / 4;
 		st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
 		st->fastscan = nbits == 4 && m <= IVFPQ_FS_MAX_M;
+		st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
 		st->suboff = palloc(sizeof(int) * (m + 1));
 		IvfpqSubOffsets(bs.dims, m, st->suboff);
 		cbsize = mul_size(mul_size(sizeof(float), bs.dims), st->ksub);

@@ -92,8 +92,15 @@ SetDir(Page dirpage, int list, const IvfpqListDir *dir)
  *		Append an entry to a list, WAL-logged with generic WAL.
  */
 void
-IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry)
+IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
 {
+	/*
+	 * Work on a copy of the cached state's scalar fields: taking the
+	 * relation extension lock below must not leave us reading freed memory
+	 * should the relcache entry be rebuilt meanwhile.
+	 */
+	IvfpqState	stcopy = *cached;
+	IvfpqState *st = &stcopy;
 	BlockNumber dirblk = st->dirStart + list / IVFPQ_DIR_PER_PAGE;
 	Buffer		dirbuf;
 	Buffer		buf = InvalidBuffer;
