@@ -258,6 +258,7 @@ sub check_indexes
 
 check_indexes($primary, 'primary');
 check_indexes($standby, 'standby');
+check_indexes($copy, 'node from the online backup');
 
 # The standby (and the copy) replayed everything with consistency checks.
 $primary->safe_psql('postgres', 'CHECKPOINT');
