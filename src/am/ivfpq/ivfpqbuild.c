@@ -739,6 +739,7 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 		uint8	   *p = (uint8 *) VARDATA_ANY(b);
 		uint32		list;
 
+		CHECK_FOR_INTERRUPTS();
 		if (isnull || VARSIZE_ANY_EXHDR(b) != IVFPQ_SORT_KEY + (Size) st->entrysize)
 			elog(ERROR, "unexpected item in ivfpq build sort");
 		list = ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | p[3];
