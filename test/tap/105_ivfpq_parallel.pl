@@ -4,6 +4,7 @@
 use strict;
 use warnings;
 use FindBin;
+use IPC::Run;
 use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -91,10 +92,10 @@ my $size_par = $node->safe_psql('postgres', q{SELECT pg_relation_size('fm_l2')})
 my %rpar = map { $_ => recall($_) } (2, 8);
 my $ans_par = answers(2);
 
-note(sprintf('build seconds: serial %.2f, parallel (2 workers) %.2f', $tser, $tpar));
+diag(sprintf('build seconds: serial %.2f, parallel (2 workers) %.2f', $tser, $tpar));
 foreach my $p (2, 8)
 {
-	note("recall\@10 probes=$p: serial $rser{$p}, parallel $rpar{$p}");
+	diag("recall\@10 probes=$p: serial $rser{$p}, parallel $rpar{$p}");
 	cmp_ok(abs($rser{$p} - $rpar{$p}), '<=', 0.002, "same recall with $p of 64 lists probed");
 }
 cmp_ok($rpar{8}, '>=', 0.95, 'parallel build recall@10 with 8 of 64 lists');
@@ -109,6 +110,33 @@ is($node->safe_psql('postgres', q{
 	SET enable_seqscan = off; SET ivfpq.probes = 64;
 	SELECT count(DISTINCT id) FROM (SELECT id FROM fm ORDER BY v <-> (SELECT v FROM fq WHERE id = 1) LIMIT 30000) s}),
 	$nbase, 'every row reachable once through the parallel-built index');
+
+# progress of a parallel build: tuples_done counts every participant's rows
+$node->safe_psql('postgres', 'DROP INDEX fm_l2');
+my ($bout, $berr) = ('', '');
+my $bg = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $node->host, '-p', $node->port, '-d', 'postgres',
+	  '-c', 'CREATE INDEX fm_l2 ON fm USING ivfpq (v vector_l2_ops) WITH (lists = 64)' ],
+	'>', \$bout, '2>', \$berr);
+my ($maxdone, $total, $bad) = (-1, -1, 0);
+while ($bg->pumpable)
+{
+	my $p = $node->safe_psql('postgres',
+		"SELECT tuples_done || ' ' || tuples_total FROM pg_stat_progress_create_index WHERE phase = 'building index: assigning and encoding tuples'");
+	if ($p =~ /^(\d+) (\d+)$/)
+	{
+		$maxdone = $1 if $1 > $maxdone;
+		$total = $2;
+		$bad++ if $1 > $2;
+	}
+	$bg->pump_nb;
+	select(undef, undef, undef, 0.01);
+}
+$bg->finish;
+is($bg->result(0), 0, 'background parallel build succeeded') or diag($berr);
+diag("progress: largest tuples_done seen $maxdone of $total");
+is($total, $nbase, 'tuples_total is the row count');
+ok($maxdone >= 0 && $bad == 0, 'tuples_done stays within tuples_total');
 
 # the parallel_workers reloption is obeyed: 0 keeps the build serial
 $node->safe_psql('postgres', 'DROP INDEX fm_l2; ALTER TABLE fm SET (parallel_workers = 0)');

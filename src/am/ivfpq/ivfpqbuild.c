@@ -36,6 +36,7 @@
 #include "pgstat.h"
 #include "port/atomics.h"
 #include "storage/bufmgr.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/smgr.h"
 #include "storage/spin.h"
@@ -463,6 +464,7 @@ struct IvfpqShared
 	slock_t		mutex;
 	double		reltuples;		/* heap tuples seen by the workers */
 	double		indtuples;		/* entries sorted by the workers */
+	int			nparticipantsdone;	/* sorts performed */
 	pg_atomic_uint64 tuplesdone;	/* progress: rows encoded by anyone */
 };
 
@@ -557,6 +559,7 @@ ParallelScanAndSort(IvfpqShared *sh, Sharedsort *sharedsort, ParallelTableScanDe
 	SpinLockAcquire(&sh->mutex);
 	sh->reltuples += reltuples;
 	sh->indtuples += bs.indtuples;
+	sh->nparticipantsdone++;
 	SpinLockRelease(&sh->mutex);
 
 	tuplesort_end(bs.sortstate);
@@ -723,6 +726,29 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 
 	/* the leader takes part as one more worker */
 	ParallelScanAndSort(sh, sharedsort, pscan, heap, index, true);
+
+	/*
+	 * Keep tuples_done moving while the workers finish.  A worker's error
+	 * reaches us through CHECK_FOR_INTERRUPTS; one that never started is
+	 * caught by WaitForParallelWorkersToAttach.
+	 */
+	WaitForParallelWorkersToAttach(pcxt);
+	for (;;)
+	{
+		int			done;
+
+		SpinLockAcquire(&sh->mutex);
+		done = sh->nparticipantsdone;
+		SpinLockRelease(&sh->mutex);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+									 (int64) pg_atomic_read_u64(&sh->tuplesdone));
+		if (done >= pcxt->nworkers_launched + 1)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 	WaitForParallelWorkersToFinish(pcxt);
 
 	/* merge the participants' runs and write the lists */
