@@ -323,6 +323,34 @@ IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list)
 }
 
 /*
+ * IvfpqChainStart / IvfpqChainStep
+ *		Count the pages of one list's chain walk; ERROR on a loop.
+ *
+ * The relation size is looked up again only when the count passes the size
+ * last seen, because concurrent inserts may extend the chain while we walk.
+ */
+void
+IvfpqChainStart(IvfpqChainWalk *walk, int list)
+{
+	walk->list = list;
+	walk->steps = 0;
+	walk->limit = 0;
+}
+
+void
+IvfpqChainStep(Relation index, IvfpqChainWalk *walk, BlockNumber blkno)
+{
+	if (++walk->steps <= walk->limit)
+		return;
+	walk->limit = RelationGetNumberOfBlocks(index);
+	if (walk->steps > walk->limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" block %u offset 0: page chain of list %d loops",
+						RelationGetRelationName(index), blkno, walk->list)));
+}
+
+/*
  * IvfpqCheckDataPage
  *		Validate a data page of list "list"; returns the first block for
  *		fast-scan pages (NULL for item pages).

@@ -233,6 +233,21 @@ extern int	IvfpqAutoM(int dims, int nbits);
 extern int	IvfpqCodeBytes(int m, int nbits);
 extern void IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out);
 extern void IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list);
+/*
+ * Walking a list's page chain: a damaged next-page link could form a loop,
+ * and a walk that follows it would never end.  A chain visits each page at
+ * most once, so more steps than the relation has blocks means a loop.
+ */
+typedef struct IvfpqChainWalk
+{
+	int			list;
+	uint32		steps;
+	BlockNumber limit;			/* relation size when last looked up */
+} IvfpqChainWalk;
+
+extern void IvfpqChainStart(IvfpqChainWalk *walk, int list);
+extern void IvfpqChainStep(Relation index, IvfpqChainWalk *walk, BlockNumber blkno);
+
 extern char *IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page,
 								BlockNumber blkno, int list);
 extern bool IvfpqDataPageHasRoom(IvfpqState *st, Page page);

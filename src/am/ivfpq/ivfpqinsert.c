@@ -107,6 +107,7 @@ IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
 	Buffer		newbuf;
 	Page		page;
 	IvfpqListDir dir;
+	IvfpqChainWalk walk;
 	BlockNumber blkno;
 	GenericXLogState *state;
 
@@ -117,10 +118,12 @@ IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
 		   sizeof(IvfpqListDir));
 
 	blkno = BlockNumberIsValid(dir.insertpage) ? dir.insertpage : dir.head;
+	IvfpqChainStart(&walk, list);
 	while (BlockNumberIsValid(blkno))
 	{
 		IvfpqPageOpaque opaque;
 
+		IvfpqChainStep(index, &walk, blkno);
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);

@@ -489,6 +489,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	Relation	index = scan->indexRelation;
 	IvfpqProbe *pr = &so->probes[probe];
 	IvfpqListDir dir;
+	IvfpqChainWalk walk;
 	BlockNumber blkno;
 	double		neg_inf = -get_float8_infinity();
 	bool		ip = so->st.metric == IVFPQ_METRIC_IP;
@@ -524,6 +525,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 
 	IvfpqReadDir(index, so->st.dirStart, list, &dir);
 	blkno = dir.head;
+	IvfpqChainStart(&walk, list);
 	while (BlockNumberIsValid(blkno))
 	{
 		Buffer		buf;
@@ -532,6 +534,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 		BlockNumber next;
 
 		CHECK_FOR_INTERRUPTS();
+		IvfpqChainStep(index, &walk, blkno);
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);

@@ -51,11 +51,13 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	for (list = 0; list < lists; list++)
 	{
 		IvfpqListDir dir;
+		IvfpqChainWalk walk;
 		BlockNumber blkno;
 		BlockNumber firstfree = InvalidBlockNumber;
 
 		IvfpqReadDir(index, dirStart, list, &dir);
 		blkno = dir.head;
+		IvfpqChainStart(&walk, list);
 		while (BlockNumberIsValid(blkno))
 		{
 			Buffer		buf;
@@ -68,6 +70,7 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			char	   *blk;
 
 			vacuum_delay_point();
+			IvfpqChainStep(index, &walk, blkno);
 			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
 			LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
