@@ -47,6 +47,9 @@ CREATE INDEX ivp_ip8_p ON ivp USING ivfpq (h halfvec_ip_ops) WITH (lists = 12, p
 SET client_min_messages = notice;
 SELECT ivp_record('p');
 SELECT ivp_sizes('p');
+-- the structure checker accepts the parallel-built indexes, every row in them
+SELECT vecx_index_check('ivp_l2_p', true), vecx_index_check('ivp_cos_p', true),
+	vecx_index_check('ivp_ip8_p', true);
 
 -- same answers with 2 of 12 lists probed (the lists hold the same rows)
 SELECT s.op, count(*) AS queries, count(*) FILTER (WHERE s.ids = p.ids) AS same,
@@ -79,6 +82,7 @@ DROP INDEX ivp_l2_p, ivp_cos_p, ivp_ip8_p;
 SET client_min_messages = debug1;
 CREATE INDEX CONCURRENTLY ivp_l2_c ON ivp USING ivfpq (v vector_l2_ops) WITH (lists = 12);
 SET client_min_messages = notice;
+SELECT vecx_index_check('ivp_l2_c', true);
 SET ivfpq.probes = 12;
 SELECT count(*) FROM (SELECT id FROM ivp ORDER BY v <-> (SELECT v FROM ivp_q ORDER BY id LIMIT 1) LIMIT 5000) s;
 

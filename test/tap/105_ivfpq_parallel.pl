@@ -89,6 +89,8 @@ $node->safe_psql('postgres', 'DROP INDEX fm_l2');
 my ($tpar, $epar) = build(2);
 like($epar, qr/ivfpq build: 2 parallel workers for index "fm_l2"/, 'parallel build launched two workers');
 my $size_par = $node->safe_psql('postgres', q{SELECT pg_relation_size('fm_l2')});
+$node->safe_psql('postgres', q{SELECT vecx_index_check('fm_l2', true)});
+pass('vecx_index_check with heapallindexed accepts the parallel-built index');
 my %rpar = map { $_ => recall($_) } (2, 8);
 my $ans_par = answers(2);
 
