@@ -23,6 +23,8 @@
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 #include "utils/relcache.h"
 
 #include "vecx.h"
@@ -266,6 +268,7 @@ extern void IvfpqEncode(IvfpqState *st, const float *residual, uint8 *codes, flo
 /* ivfpqbuild.c */
 extern IndexBuildResult *ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void ivfpqbuildempty(Relation index);
+extern PGDLLEXPORT void IvfpqParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 
 /* ivfpqinsert.c */
 extern bool ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
