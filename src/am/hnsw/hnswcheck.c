@@ -182,7 +182,7 @@ CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumb
 	if (node->state == HNSW_NODE_FREE)
 		return;					/* counts zeroed, the rest is stale */
 
-	/* the vector: finite, unit length under cosine */
+	/* the vector: finite; under cosine non-zero, and unit for float32 */
 	{
 		double		norm = 0;
 
@@ -214,9 +214,13 @@ CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumb
 			for (i = 0; i < dims; i++)
 				norm += (double) hc->f1[i] * hc->f1[i];
 		}
-		if (hc->meta.metric == HNSW_METRIC_COSINE && fabs(sqrt(norm) - 1.0) > 1e-2)
+		/* float32 cosine vectors are stored unit; float16 ones as they are */
+		if (hc->meta.metric == HNSW_METRIC_COSINE && et == HNSW_ELEM_F32 &&
+			fabs(sqrt(norm) - 1.0) > 1e-2)
 			VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index has norm %g, expected 1",
 							 sqrt(norm));
+		if (hc->meta.metric == HNSW_METRIC_COSINE && !(norm > 0))
+			VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index is zero");
 	}
 
 	counts = HnswNodeCounts(node, dims, et);
