@@ -16,6 +16,10 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
+# Isolation specs in test/isolation/specs, run with the pg_regress tests.
+ISOLATION = $(patsubst test/isolation/specs/%.spec,%,$(sort $(wildcard test/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
+
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/tap/*.pl))
 PROVE_FLAGS = -I ./test/perl

@@ -51,6 +51,10 @@ asan_rt=$(readlink -f "$asan_rt")
 [ -f "$asan_rt" ] || { log "no ASan runtime for $cc ($asan_rt)"; exit 1; }
 
 # Fresh sandbox each run: a clean copy of the system's PostgreSQL 15.
+case $san_dir in
+/* ) [ "$san_dir" != / ] || { log "VECX_SAN_DIR must not be /"; exit 2; } ;;
+*) log "VECX_SAN_DIR must be an absolute path"; exit 2 ;;
+esac
 rm -rf "$san_dir"
 mkdir -p "$san_dir"
 PG_CONFIG=$(scripts/pg-sandbox.sh "$san_dir/pg") || exit 1
@@ -216,7 +220,11 @@ if has_stage unit && [ -f test/unit/Makefile ]; then
 fi
 
 # pg_regress and TAP through the ordinary runner; it installs nothing
-# (no build stage), so the instrumented library stays in place.
+# (no build stage), so the instrumented library stays in place.  Its work
+# area goes under $san_dir (in this copy of the runner only), away from
+# anything that cleans up /tmp/vecx-test.*.
+sed -i "s|mktemp -d /tmp/vecx-test.XXXXXX|mktemp -d '$san_dir/work.XXXXXX'|" scripts/test.sh
+grep -q "$san_dir/work" scripts/test.sh || log "note: could not move the runner's work area"
 test_stages=""
 has_stage regress && test_stages="$test_stages regress"
 has_stage tap && test_stages="$test_stages tap"
@@ -235,6 +243,11 @@ for f in "$reports"/*; do
 done
 work=$(sed -n 's/^==> kept \(.*\)$/\1/p' "$san_dir/test.log" 2>/dev/null | tail -1)
 if [ -n "$work" ] && [ -d "$work" ]; then
+	# Keep the logs with the sandbox: /tmp/vecx-test.* may be cleaned up.
+	mkdir -p "$san_dir/logs"
+	cp -a "$work/tree/tmp_check/log" "$san_dir/logs/tap" 2>/dev/null
+	cp -a "$work/cluster/server.log" "$san_dir/logs/regress-server.log" 2>/dev/null
+	cp -a "$work/tree/regression.diffs" "$work/tree/results" "$san_dir/logs/" 2>/dev/null
 	while IFS= read -r f; do
 		found=1
 		echo "---- sanitizer output in $f"
@@ -250,6 +263,9 @@ if [ $found -eq 0 ]; then
 	echo "sanitizers: no reports"
 else
 	echo "sanitizers: REPORTS FOUND (see above; files in $reports)"
+fi
+if [ $status -ne 0 ]; then
+	echo "logs: $san_dir/logs"
 fi
 [ $status -eq 0 ] && echo "sanitize: ok" || echo "sanitize: FAILED"
 exit $status

@@ -76,6 +76,8 @@ SELECT * FROM ft_cmp('i4 = 2 AND t = ''dup''');
 SET maintenance_work_mem = '1MB';
 REINDEX INDEX ft_idx;
 RESET maintenance_work_mem;
+-- the checker accepts nodes with a filter payload
+SELECT vecx_index_check('ft_idx', true);
 SELECT * FROM ft_cmp('i4 = 3 AND t = ''cat1''');
 SELECT * FROM ft_cmp('i4 = 2 AND t = ''dup''');
 

@@ -116,6 +116,12 @@ SELECT * FROM hd_phase1('hh16', 'halfvec(16000)', 'halfvec', 'cosine');
 VACUUM hh16;
 SELECT * FROM hd_phase2('hh16', 'halfvec(16000)', 'cosine', 4);
 
+-- the index checker follows every node's overflow chain and compares it
+-- with the heap (second argument: heapallindexed)
+CREATE INDEX hd16_chk ON hd16 USING hnsw (v vector_ip_ops);
+CREATE INDEX hh5_chk ON hh5 USING hnsw (v halfvec_cosine_ops);
+SELECT vecx_index_check('hd16_chk', true), vecx_index_check('hh5_chk', true);
+DROP INDEX hd16_chk, hh5_chk;
 -- a filter column next to a large vector
 CREATE INDEX hd3_f ON hd3 USING hnsw (v vector_l2_ops, id);
 SELECT count(*) FROM (SELECT id FROM hd3 WHERE id < 100 ORDER BY v <-> (SELECT v FROM hd3 WHERE id = 9) LIMIT 10) s;

@@ -52,7 +52,11 @@ SELECT script, n, line, problem FROM (
 -- ---- 2. hostile search_path, extension in a non-public schema ----------
 
 \set origdb :DBNAME
+-- (leftovers of an interrupted run)
+SET client_min_messages = warning;
 DROP DATABASE IF EXISTS regress_vecx_security;
+DROP ROLE IF EXISTS regress_vecx_user;
+RESET client_min_messages;
 CREATE DATABASE regress_vecx_security;
 \c regress_vecx_security
 

@@ -33,6 +33,28 @@
 typedef void (*vecx_pq_fastscan_fn) (const uint8_t *codes, const uint8_t *lut,
 									 int ngroups, uint16_t *sums);
 
+/*
+ * Quantize m float tables of 16 entries (lut[16 j + k]) to uint8 in the
+ * kernel's table order: round((lut - mins[j]) * scale) for values in
+ * [0, 255.5); the caller chooses scale so that they are.
+ */
+typedef void (*vecx_pq_quantize_fn) (const float *lut, const float *mins, int m,
+									 float scale, uint8_t *qlut);
+
+extern void vecx_pq_quantize_scalar(const float *lut, const float *mins, int m,
+									float scale, uint8_t *qlut);
+extern const vecx_pq_quantize_fn vecx_pq_quantize_avx2;
+extern vecx_pq_quantize_fn vecx_pq_quantize_select(int force_scalar);
+
+/*
+ * Minimum and range (max - min) of each of m float tables of 16 entries.
+ */
+typedef void (*vecx_pq_minmax_fn) (const float *lut, int m, float *mins, float *ranges);
+
+extern void vecx_pq_minmax_scalar(const float *lut, int m, float *mins, float *ranges);
+extern const vecx_pq_minmax_fn vecx_pq_minmax_avx2;
+extern vecx_pq_minmax_fn vecx_pq_minmax_select(int force_scalar);
+
 /* Portable reference. */
 extern void vecx_pq_fastscan_scalar(const uint8_t *codes, const uint8_t *lut,
 									int ngroups, uint16_t *sums);

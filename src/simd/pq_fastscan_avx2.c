@@ -52,10 +52,62 @@ pq_fastscan_avx2(const uint8_t *codes, const uint8_t *lut, int ngroups, uint16_t
 	_mm_storeu_si128((__m128i *) (sums + 8), r);
 }
 
+/* 16 floats per table: two registers, converted and packed to 16 bytes */
+__attribute__((target("avx2")))
+static void
+pq_quantize_avx2(const float *lut, const float *mins, int m, float scale, uint8_t *qlut)
+{
+	const __m256 vs = _mm256_set1_ps(scale);
+	const __m256 half = _mm256_set1_ps(0.5f);
+	int			j;
+
+	for (j = 0; j < m; j++)
+	{
+		__m256		mn = _mm256_set1_ps(mins[j]);
+		__m256		v0 = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(lut + j * 16), mn), vs), half);
+		__m256		v1 = _mm256_add_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(lut + j * 16 + 8), mn), vs), half);
+		__m256i		i0 = _mm256_cvttps_epi32(v0);
+		__m256i		i1 = _mm256_cvttps_epi32(v1);
+		__m128i		a = _mm_packs_epi32(_mm256_castsi256_si128(i0), _mm256_extracti128_si256(i0, 1));
+		__m128i		b = _mm_packs_epi32(_mm256_castsi256_si128(i1), _mm256_extracti128_si256(i1, 1));
+
+		_mm_storeu_si128((__m128i *) (qlut + vecx_pq_lut_index(j, 0)), _mm_packus_epi16(a, b));
+	}
+}
+
+/* Horizontal min / max of 16 floats held in two registers */
+__attribute__((target("avx2")))
+static void
+pq_minmax_avx2(const float *lut, int m, float *mins, float *ranges)
+{
+	int			j;
+
+	for (j = 0; j < m; j++)
+	{
+		__m256		a = _mm256_loadu_ps(lut + j * 16);
+		__m256		b = _mm256_loadu_ps(lut + j * 16 + 8);
+		__m128		mn = _mm_min_ps(_mm256_castps256_ps128(_mm256_min_ps(a, b)),
+									_mm256_extractf128_ps(_mm256_min_ps(a, b), 1));
+		__m128		mx = _mm_max_ps(_mm256_castps256_ps128(_mm256_max_ps(a, b)),
+									_mm256_extractf128_ps(_mm256_max_ps(a, b), 1));
+
+		mn = _mm_min_ps(mn, _mm_movehl_ps(mn, mn));
+		mn = _mm_min_ss(mn, _mm_shuffle_ps(mn, mn, 1));
+		mx = _mm_max_ps(mx, _mm_movehl_ps(mx, mx));
+		mx = _mm_max_ss(mx, _mm_shuffle_ps(mx, mx, 1));
+		mins[j] = _mm_cvtss_f32(mn);
+		ranges[j] = _mm_cvtss_f32(mx) - mins[j];
+	}
+}
+
 const vecx_pq_fastscan_fn vecx_pq_fastscan_avx2 = pq_fastscan_avx2;
+const vecx_pq_quantize_fn vecx_pq_quantize_avx2 = pq_quantize_avx2;
+const vecx_pq_minmax_fn vecx_pq_minmax_avx2 = pq_minmax_avx2;
 
 #else
 
 const vecx_pq_fastscan_fn vecx_pq_fastscan_avx2 = NULL;
+const vecx_pq_quantize_fn vecx_pq_quantize_avx2 = NULL;
+const vecx_pq_minmax_fn vecx_pq_minmax_avx2 = NULL;
 
 #endif

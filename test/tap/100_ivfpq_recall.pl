@@ -4,6 +4,7 @@
 use strict;
 use warnings;
 use FindBin;
+use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -34,6 +35,7 @@ $node->safe_psql('postgres', q{
 	SET enable_indexscan = off;
 	CREATE TABLE gt_l2 AS SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <-> q.v, f.id LIMIT 10) ids FROM fq q;
 	CREATE TABLE gt_cos AS SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <=> q.v, f.id LIMIT 10) ids FROM fq q;
+	CREATE TABLE gt_ip AS SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <#> q.v, f.id LIMIT 10) ids FROM fq q;
 });
 
 sub recall
@@ -50,9 +52,27 @@ sub recall
 		JOIN $gt g USING (id)});
 }
 
+# build in the background and watch pg_stat_progress_create_index
 my $t0 = time;
-$node->safe_psql('postgres', 'CREATE INDEX fm_l2 ON fm USING ivfpq (v vector_l2_ops) WITH (lists = 64)');
-note('build seconds: ' . (time - $t0));
+my ($bout, $berr) = ('', '');
+my $build = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', $node->host, '-p', $node->port, '-d', 'postgres',
+	  '-c', 'CREATE INDEX fm_l2 ON fm USING ivfpq (v vector_l2_ops) WITH (lists = 64)' ],
+	'>', \$bout, '2>', \$berr);
+my %phases;
+while ($build->pumpable)
+{
+	my $p = $node->safe_psql('postgres',
+		"SELECT phase || ' ' || tuples_done FROM pg_stat_progress_create_index");
+	$phases{$1} = 1 if $p =~ /^building index: (.*) \d+$/;
+	$build->pump_nb;
+	select(undef, undef, undef, 0.02);
+}
+$build->finish;
+is($build->result(0), 0, 'background build succeeded') or diag($berr);
+note('build seconds: ' . (time - $t0) . '; phases seen: ' . join(', ', sort keys %phases));
+ok((grep { /^(sampling rows|performing k-means|training product quantizer|assigning and encoding tuples)$/ } keys %phases),
+	'build reports its phases in pg_stat_progress_create_index');
 
 like($node->safe_psql('postgres', q{SET enable_seqscan = off;
 	EXPLAIN (costs off) SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <-> q.v LIMIT 10) FROM fq q}),
@@ -61,6 +81,16 @@ like($node->safe_psql('postgres', q{SET enable_seqscan = off;
 my $r = recall('<->', 'gt_l2', 8);
 note("l2 recall\@10 probes=8: $r");
 cmp_ok($r, '>=', 0.95, 'l2 recall@10 with 8 of 64 lists');
+
+# past work_mem a scan stops keeping blocks for refinement; the answers
+# (exact within the probed lists) must not change
+my $r2 = recall('<->', 'gt_l2', 2);
+note("l2 recall\@10 probes=2: $r2");
+$node->append_conf('postgresql.conf', "work_mem = '64kB'");
+$node->reload;
+is(recall('<->', 'gt_l2', 2), $r2, 'same recall when blocks exceed work_mem');
+$node->append_conf('postgresql.conf', "work_mem = '4MB'");
+$node->reload;
 $r = recall('<->', 'gt_l2', 64);
 cmp_ok($r, '>=', 0.99, 'l2 recall@10 with every list probed');
 
@@ -82,6 +112,15 @@ $r = recall('<=>', 'gt_cos', 8);
 note("cosine recall\@10 probes=8: $r");
 cmp_ok($r, '>=', 0.95, 'cosine recall@10 with 8 of 64 lists');
 $node->safe_psql('postgres', 'DROP INDEX fm_cos');
+
+# inner product: the bounds must hold (the executor raises an error when an
+# exact distance is below the bound) and every list probed is exact
+$node->safe_psql('postgres', 'CREATE INDEX fm_ip ON fm USING ivfpq (v vector_ip_ops) WITH (lists = 64)');
+$r = recall('<#>', 'gt_ip', 8);
+note("ip recall\@10 probes=8: $r");
+cmp_ok($r, '>=', 0.85, 'ip recall@10 with 8 of 64 lists');
+cmp_ok(recall('<#>', 'gt_ip', 64), '>=', 0.99, 'ip recall@10 with every list probed');
+$node->safe_psql('postgres', 'DROP INDEX fm_ip');
 
 $node->safe_psql('postgres',
 	'CREATE INDEX fm_half ON fm USING ivfpq ((v::halfvec(784)) halfvec_l2_ops) WITH (lists = 64)');

@@ -78,6 +78,8 @@ my @f16 = ('0', '-0', '1', '-1', '0.5', '6e-8', '-6e-8', '6.1e-5', '65504', '-65
 my @ints = ('0', '1', '-1', '2', '3', '4', '16000', '16001', '2147483647', '-2147483648', '-3');
 my @float8_elems = ('0', '1', '-1', '2', '0.5', '1e-320', '1e308', '-1e308', 'NaN', 'Infinity', '-Infinity', '3e38', '1e-40');
 
+my @relations;    # regclass arguments, filled in once the relations exist
+
 sub pick { return $_[ int(rand(@_)) ]; }
 
 my $cur_dim = 3;    # dimension shared by the vector arguments of one call
@@ -135,18 +137,52 @@ sub arg_literal
 	return vec_literal($type) if $type eq 'vector' || $type eq 'halfvec';
 	return pick(@ints) if $type eq 'integer';
 	return pick('true', 'false') if $type eq 'boolean';
+	return pick('0.5', '0', '-1', '1e300', 'NaN', 'Infinity', '1e-320') . "::$type"
+	  if $type eq 'real' || $type eq 'double precision';
+	# Relations of every kind, for functions that inspect one (index
+	# checks): tables, btree indexes, catalogs, sequences, invalid OIDs.
+	return pick(@relations) . '::regclass' if $type eq 'regclass';
+	return pick("'on'", "''", "'x'", "'" . ('y' x 200) . "'", "'-1'", "'\\'") . '::text'
+	  if $type eq 'text';
 	if ($type =~ /^(.*)\[\]$/)
 	{
 		return array_literal($1);
 	}
-	die "no generator for argument type $type";
+	return undef;
+}
+
+# Whether every argument type of a function has a generator.
+sub can_generate
+{
+	my ($f) = @_;
+	for my $t (@{ $f->{args} })
+	{
+		return 0 unless defined arg_literal($t);
+	}
+	return 1;
 }
 
 # ---- the calls ------------------------------------------------------------
 
+# Relations for regclass arguments.
+$node->safe_psql('postgres', q{
+CREATE TABLE fuzz_rel (id int PRIMARY KEY, v vector(3), h halfvec(3));
+INSERT INTO fuzz_rel SELECT i, ARRAY[i, 1, 2], ARRAY[i, 1, 2] FROM generate_series(1, 100) i;
+CREATE INDEX fuzz_rel_v ON fuzz_rel (v);
+CREATE SEQUENCE fuzz_seq;
+CREATE VIEW fuzz_view AS SELECT * FROM fuzz_rel;
+});
+@relations = ("'fuzz_rel'", "'fuzz_rel_v'", "'fuzz_rel_pkey'", "'fuzz_seq'", "'fuzz_view'",
+	"'pg_class'", "'pg_class_oid_index'", "'0'", "'4294967295'");
+
 my @calls;
 for my $f (@funcs)
 {
+	if (!can_generate($f))
+	{
+		note "skipped $f->{name}(" . join(', ', @{ $f->{args} }) . "): no generator for an argument type";
+		next;
+	}
 	my $n = ($f->{kind} eq 'a' ? 40 : 30) * $scale;
 	for (1 .. $n)
 	{

@@ -106,6 +106,77 @@ check_case(int m, int mode)
 	free(lut);
 }
 
+/* Quantization: AVX2 against scalar on tables of random floats */
+static void
+check_quantize(int m)
+{
+	int			ngroups = (m + 3) / 4;
+	float	   *lut = malloc(sizeof(float) * 16 * m);
+	float	   *mins = malloc(sizeof(float) * m);
+	uint8_t    *q1 = calloc(ngroups * 64, 1);
+	uint8_t    *q2 = calloc(ngroups * 64, 1);
+	float		maxrange = 0;
+	float		scale;
+	int			j,
+				k;
+	vecx_pq_quantize_fn best = vecx_pq_quantize_select(0);
+
+	for (j = 0; j < m; j++)
+	{
+		float		mx;
+
+		mins[j] = 1e30f;
+		mx = -1e30f;
+		for (k = 0; k < 16; k++)
+		{
+			float		v = (float) (next() % 100000) / 7.0f - 5000.0f;
+
+			lut[j * 16 + k] = v;
+			if (v < mins[j])
+				mins[j] = v;
+			if (v > mx)
+				mx = v;
+		}
+		if (mx - mins[j] > maxrange)
+			maxrange = mx - mins[j];
+	}
+	scale = 255.0f / maxrange;
+	{
+		float	   *mn1 = malloc(sizeof(float) * m),
+				   *mn2 = malloc(sizeof(float) * m),
+				   *r1 = malloc(sizeof(float) * m),
+				   *r2 = malloc(sizeof(float) * m);
+
+		vecx_pq_minmax_scalar(lut, m, mn1, r1);
+		vecx_pq_minmax_select(0) (lut, m, mn2, r2);
+		for (j = 0; j < m; j++)
+		{
+			CHECK(mn1[j] == mins[j], "minmax scalar min m=%d j=%d", m, j);
+			CHECK(mn2[j] == mn1[j] && r2[j] == r1[j], "minmax best m=%d j=%d", m, j);
+		}
+		free(mn1);
+		free(mn2);
+		free(r1);
+		free(r2);
+	}
+	vecx_pq_quantize_scalar(lut, mins, m, scale, q1);
+	best(lut, mins, m, scale, q2);
+	for (j = 0; j < m; j++)
+		for (k = 0; k < 16; k++)
+		{
+			int			pos = vecx_pq_lut_index(j, k);
+			float		exact = (lut[j * 16 + k] - mins[j]) * scale;
+
+			CHECK(q1[pos] == q2[pos], "quantize m=%d j=%d k=%d: %d != %d", m, j, k, q1[pos], q2[pos]);
+			CHECK(q1[pos] >= exact - 0.5001f && q1[pos] <= exact + 0.5001f,
+				  "quantize m=%d j=%d k=%d: %d for %f", m, j, k, q1[pos], exact);
+		}
+	free(lut);
+	free(mins);
+	free(q1);
+	free(q2);
+}
+
 int
 main(void)
 {
@@ -114,8 +185,11 @@ main(void)
 				mode;
 
 	for (i = 0; i < (int) (sizeof(ms) / sizeof(ms[0])); i++)
+	{
 		for (mode = 0; mode < 2; mode++)
 			check_case(ms[i], mode);
+		check_quantize(ms[i]);
+	}
 	printf("test_pq: kernel %s, %ld passed, %ld failed\n",
 		   vecx_pq_fastscan_select(0) == vecx_pq_fastscan_scalar ? "scalar" : "avx2",
 		   passed, failed);

@@ -243,7 +243,7 @@ HnswInitDist(HnswDist *d, int dims, int elemtype, int metric, bool ovf)
 /*
  * HnswPrepareValue
  *		Convert an indexed or query datum into the stored element form
- *		(unit length for cosine).  Returns false for a zero vector under
+ *		(unit length for float32 cosine; float16 is kept as it is).  Returns false for a zero vector under
  *		cosine, which is neither indexed nor searchable.
  */
 bool
@@ -290,28 +290,25 @@ HnswPrepareValue(const HnswDist *d, Datum value, void *out)
 	{
 		half	   *dst = (half *) out;
 
+		/*
+		 * Cosine keeps the vector as it is: rounding a unit vector to
+		 * float16 moves distances by up to about 1e-4, enough to misorder
+		 * close neighbours against the <=> operator, so HnswDistance
+		 * divides by the norms instead.  Only zero vectors are refused.
+		 */
 		if (d->metric == HNSW_METRIC_COSINE)
 		{
-			float	   *tmp = palloc(sizeof(float) * dims);
-			double		norm = 0.0;
-			int			i;
+			float		dot,
+						aa,
+						bb;
 
-			d->k->f16_to_f32(((HalfVector *) v)->x, tmp, dims);
-			for (i = 0; i < dims; i++)
-				norm += (double) tmp[i] * tmp[i];
-			if (!(norm > 0.0))
-			{
-				pfree(tmp);
+			d->k->cos_f16(((HalfVector *) v)->x, ((HalfVector *) v)->x, dims,
+						  &dot, &aa, &bb);
+			if (!(aa > 0.0f))
 				return false;
-			}
-			norm = sqrt(norm);
-			for (i = 0; i < dims; i++)
-				tmp[i] = (float) (tmp[i] / norm);
-			d->k->f32_to_f16(tmp, dst, dims);
-			pfree(tmp);
 		}
-		else
-			memcpy(dst, ((HalfVector *) v)->x, sizeof(half) * dims);
+		memcpy(dst, ((HalfVector *) v)->x, sizeof(half) * dims);
+
 	}
 	if ((Pointer) v != DatumGetPointer(value))
 		pfree(v);

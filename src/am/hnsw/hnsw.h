@@ -13,6 +13,8 @@
 
 #include "postgres.h"
 
+#include <math.h>
+
 #include "access/amapi.h"
 #include "access/generic_xlog.h"
 #include "access/itup.h"
@@ -266,8 +268,8 @@ typedef struct HnswDist
 } HnswDist;
 
 /*
- * Are two stored vectors identical?  Under L2, L1 and cosine (unit vectors)
- * these are the points at distance 0 from each other; inner product has no
+ * Are two stored vectors identical?  Under L2, L1 and cosine these are
+ * points at distance 0 from each other; inner product has no
  * such notion, so identical vectors get no special treatment there.
  */
 static inline bool
@@ -300,7 +302,15 @@ HnswDistance(const HnswDist *d, const void *a, const void *b)
 		case HNSW_METRIC_IP:
 			return -d->k->dot_f16(a, b, d->dims);
 		case HNSW_METRIC_COSINE:
-			return 1.0f - d->k->dot_f16(a, b, d->dims);
+			{
+				/* float16 cosine vectors are stored as they are, not unit */
+				float		dot,
+							aa,
+							bb;
+
+				d->k->cos_f16(a, b, d->dims, &dot, &aa, &bb);
+				return 1.0f - dot / sqrtf(aa * bb);
+			}
 		default:
 			return d->k->l1_f16(a, b, d->dims);
 	}

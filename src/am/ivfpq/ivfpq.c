@@ -312,23 +312,54 @@ IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list)
 {
 	if (st->fastscan)
 	{
+		Size		bytes = st->blocksize * st->blocksperpage;
+
 		IvfpqInitPage(page, IVFPQ_PAGE_BLOCK, list);
-		memset(IvfpqRawData(page), 0, st->blocksize);
-		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + st->blocksize;
+		memset(IvfpqRawData(page), 0, bytes);
+		((PageHeader) page)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + bytes;
 	}
 	else
 		IvfpqInitPage(page, IVFPQ_PAGE_DATA, list);
 }
 
 /*
+ * IvfpqChainStart / IvfpqChainStep
+ *		Count the pages of one list's chain walk; ERROR on a loop.
+ *
+ * The relation size is looked up again only when the count passes the size
+ * last seen, because concurrent inserts may extend the chain while we walk.
+ */
+void
+IvfpqChainStart(IvfpqChainWalk *walk, int list)
+{
+	walk->list = list;
+	walk->steps = 0;
+	walk->limit = 0;
+}
+
+void
+IvfpqChainStep(Relation index, IvfpqChainWalk *walk, BlockNumber blkno)
+{
+	if (++walk->steps <= walk->limit)
+		return;
+	walk->limit = RelationGetNumberOfBlocks(index);
+	if (walk->steps > walk->limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" block %u offset 0: page chain of list %d loops",
+						RelationGetRelationName(index), blkno, walk->list)));
+}
+
+/*
  * IvfpqCheckDataPage
- *		Validate a data page of list "list"; returns the block payload for
+ *		Validate a data page of list "list"; returns the first block for
  *		fast-scan pages (NULL for item pages).
  */
 char *
 IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page, BlockNumber blkno, int list)
 {
 	IvfpqPageOpaque opaque;
+	int			b;
 
 	IvfpqCheckPage(index, page, blkno, st->fastscan ? IVFPQ_PAGE_BLOCK : IVFPQ_PAGE_DATA);
 	opaque = IvfpqPageGetOpaque(page);
@@ -339,15 +370,25 @@ IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page, BlockNumber blkno,
 						RelationGetRelationName(index), blkno, opaque->list, list)));
 	if (!st->fastscan)
 		return NULL;
-	if (((PageHeader) page)->pd_lower != MAXALIGN(SizeOfPageHeaderData) + st->blocksize ||
-		IvfpqBlockCount(IvfpqRawData(page)) > IVFPQ_FS_SLOTS)
+	if (((PageHeader) page)->pd_lower !=
+		MAXALIGN(SizeOfPageHeaderData) + st->blocksize * st->blocksperpage)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" contains corrupted block page %u",
 						RelationGetRelationName(index), blkno),
-				 errdetail("%u entries at offset %zu, pd_lower %u.",
-						   IvfpqBlockCount(IvfpqRawData(page)), (size_t) MAXALIGN(SizeOfPageHeaderData),
-						   ((PageHeader) page)->pd_lower)));
+				 errdetail("pd_lower is %u.", ((PageHeader) page)->pd_lower)));
+	for (b = 0; b < st->blocksperpage; b++)
+	{
+		char	   *blk = IvfpqPageBlock(st, page, b);
+
+		if (IvfpqBlockCount(blk) > IVFPQ_FS_SLOTS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INDEX_CORRUPTED),
+					 errmsg("index \"%s\" contains corrupted block page %u",
+							RelationGetRelationName(index), blkno),
+					 errdetail("%u entries in the block at offset %zu.",
+							   IvfpqBlockCount(blk), (size_t) (blk - (char *) page))));
+	}
 	return IvfpqRawData(page);
 }
 
@@ -355,7 +396,14 @@ bool
 IvfpqDataPageHasRoom(IvfpqState *st, Page page)
 {
 	if (st->fastscan)
-		return IvfpqBlockCount(IvfpqRawData(page)) < IVFPQ_FS_SLOTS;
+	{
+		int			b;
+
+		for (b = 0; b < st->blocksperpage; b++)
+			if (IvfpqBlockCount(IvfpqPageBlock(st, page, b)) < IVFPQ_FS_SLOTS)
+				return true;
+		return false;
+	}
 	return PageGetFreeSpace(page) >= MAXALIGN(st->entrysize);
 }
 
@@ -365,14 +413,21 @@ IvfpqDataPageAdd(IvfpqState *st, Page page, IvfpqEntry *entry)
 {
 	if (st->fastscan)
 	{
-		char	   *blk = IvfpqRawData(page);
-		int			n = IvfpqBlockCount(blk);
+		int			b;
 
-		if (n >= IVFPQ_FS_SLOTS)
-			return false;
-		IvfpqBlockSet(st, blk, n, entry);
-		IvfpqBlockCount(blk) = n + 1;
-		return true;
+		for (b = 0; b < st->blocksperpage; b++)
+		{
+			char	   *blk = IvfpqPageBlock(st, page, b);
+			int			n = IvfpqBlockCount(blk);
+
+			if (n < IVFPQ_FS_SLOTS)
+			{
+				IvfpqBlockSet(st, blk, n, entry);
+				IvfpqBlockCount(blk) = n + 1;
+				return true;
+			}
+		}
+		return false;
 	}
 	return PageAddItem(page, (Item) entry, st->entrysize, InvalidOffsetNumber,
 					   false, false) != InvalidOffsetNumber;
@@ -537,6 +592,7 @@ IvfpqGetState(Relation index)
 	st->fastscan = meta.fastscan != 0;
 	st->ngroups = (meta.m + 3) / 4;
 	st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
+	st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
 	st->entrysize = meta.entrysize;
 	st->codebytes = meta.trained ? IvfpqCodeBytes(meta.m, meta.nbits) : 0;
 	st->dirStart = meta.dirStart;

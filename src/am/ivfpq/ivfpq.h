@@ -23,6 +23,8 @@
 #include "nodes/pathnodes.h"
 #include "storage/bufmgr.h"
 #include "storage/bufpage.h"
+#include "storage/dsm.h"
+#include "storage/shm_toc.h"
 #include "utils/relcache.h"
 
 #include "vecx.h"
@@ -144,8 +146,10 @@ typedef struct IvfpqEntry
 #define IVFPQ_ENTRY_SIZE(codebytes) (offsetof(IvfpqEntry, codes) + (codebytes))
 
 /*
- * Fast-scan block pages (4-bit codes): the raw payload holds up to 16
- * entries, columns first, codes transposed as src/simd/pq.h describes.
+ * Fast-scan block pages (4-bit codes): the raw payload holds as many
+ * blocks as fit (IVFPQ_RAW_BYTES / block size, at least one), each of up to
+ * 16 entries, columns first, codes transposed as src/simd/pq.h describes.
+ * Block layout, from the block's start:
  *
  *   offset  size          field
  *   0       2             number of entries n (0..16); slots 0..n-1 in use
@@ -162,8 +166,10 @@ typedef struct IvfpqEntry
 #define IVFPQ_FS_CODES			(IVFPQ_FS_NORM + IVFPQ_FS_SLOTS * 4)
 #define IVFPQ_FS_SIZE(ngroups)	(IVFPQ_FS_CODES + 32 * (Size) (ngroups))
 #define IVFPQ_FS_MAX_M			((int) ((IVFPQ_RAW_BYTES - IVFPQ_FS_CODES) / 32) * 4)
+#define IVFPQ_FS_MAX_BLOCKS		((int) (IVFPQ_RAW_BYTES / IVFPQ_FS_SIZE(1)))
 
 #define IvfpqBlockCount(blk)	(*(uint16 *) (blk))
+#define IvfpqPageBlock(st, page, b)	(IvfpqRawData(page) + (Size) (b) * (st)->blocksize)
 #define IvfpqBlockTid(blk, i)	((ItemPointer) ((blk) + IVFPQ_FS_TIDS + 6 * (i)))
 #define IvfpqBlockErr(blk)		((float *) ((blk) + IVFPQ_FS_ERR))
 #define IvfpqBlockNorm(blk)		((float *) ((blk) + IVFPQ_FS_NORM))
@@ -197,6 +203,7 @@ typedef struct IvfpqState
 	bool		fastscan;		/* block pages */
 	int			ngroups;		/* ceil(m / 4) */
 	Size		blocksize;		/* IVFPQ_FS_SIZE(ngroups) */
+	int			blocksperpage;	/* IVFPQ_RAW_BYTES / blocksize */
 	int			entrysize;
 	int			codebytes;
 	BlockNumber dirStart;
@@ -226,6 +233,21 @@ extern int	IvfpqAutoM(int dims, int nbits);
 extern int	IvfpqCodeBytes(int m, int nbits);
 extern void IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out);
 extern void IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list);
+/*
+ * Walking a list's page chain: a damaged next-page link could form a loop,
+ * and a walk that follows it would never end.  A chain visits each page at
+ * most once, so more steps than the relation has blocks means a loop.
+ */
+typedef struct IvfpqChainWalk
+{
+	int			list;
+	uint32		steps;
+	BlockNumber limit;			/* relation size when last looked up */
+} IvfpqChainWalk;
+
+extern void IvfpqChainStart(IvfpqChainWalk *walk, int list);
+extern void IvfpqChainStep(Relation index, IvfpqChainWalk *walk, BlockNumber blkno);
+
 extern char *IvfpqCheckDataPage(Relation index, IvfpqState *st, Page page,
 								BlockNumber blkno, int list);
 extern bool IvfpqDataPageHasRoom(IvfpqState *st, Page page);
@@ -246,6 +268,7 @@ extern void IvfpqEncode(IvfpqState *st, const float *residual, uint8 *codes, flo
 /* ivfpqbuild.c */
 extern IndexBuildResult *ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo);
 extern void ivfpqbuildempty(Relation index);
+extern PGDLLEXPORT void IvfpqParallelBuildMain(dsm_segment *seg, shm_toc *toc);
 
 /* ivfpqinsert.c */
 extern bool ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,

@@ -10,29 +10,53 @@
  * are written through shared buffers without WAL and logged in bulk with
  * log_newpage_range at the end.
  *
+ * Pass 2 can run in parallel (see "Parallel build" below): participants
+ * encode their share of the heap into a coordinated tuplesort ordered by
+ * (list, heap TID), and the leader writes the lists one after another.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "access/parallel.h"
+#include "access/relscan.h"
+#include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "catalog/pg_operator_d.h"
+#include "catalog/pg_type_d.h"
 #include "commands/progress.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "pgstat.h"
+#include "port/atomics.h"
 #include "storage/bufmgr.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/smgr.h"
+#include "storage/spin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/tuplesort.h"
 
 #include "ivfpq.h"
 #include "simd/simd.h"
 
 #define IVFPQ_LOAD_BATCH	1024
+
+/* Tables with at least this many rows get workers even if small on disk */
+#define IVFPQ_PARALLEL_MIN_ROWS	20000
+
+/* Sort key in front of an encoded entry: list, block, offset (big-endian) */
+#define IVFPQ_SORT_KEY		10
+
+typedef struct IvfpqShared IvfpqShared;
 
 typedef struct IvfpqBuildState
 {
@@ -64,6 +88,12 @@ typedef struct IvfpqBuildState
 	int			nbatch;
 	int			batchcap;		/* rows per assignment block */
 	double		indtuples;
+
+	/* parallel pass 2: entries go to a sort instead of pages */
+	Tuplesortstate *sortstate;
+	bytea	   *sortbuf;		/* one sort datum being built */
+	IvfpqShared *shared;
+	bool		isleader;
 
 	MemoryContext tmpcxt;
 } IvfpqBuildState;
@@ -252,7 +282,10 @@ BuildAppend(IvfpqBuildState *bs, int list, IvfpqEntry *entry)
 	UnlockReleaseBuffer(newbuf);
 }
 
-/* Assign, encode and append the buffered rows. */
+static void SortPut(IvfpqBuildState *bs, int list);
+static uint64 SharedAddDone(IvfpqShared *sh, int n);
+
+/* Assign, encode and append (or, in a parallel build, sort) the buffered rows. */
 static void
 FlushBatch(IvfpqBuildState *bs)
 {
@@ -267,11 +300,22 @@ FlushBatch(IvfpqBuildState *bs)
 	{
 		IvfpqMakeEntry(st, bs->batch + (Size) i * st->dims, bs->batchnorms[i],
 					   bs->batchassign[i], &bs->batchtids[i], bs->entry, bs->residual);
-		BuildAppend(bs, bs->batchassign[i], bs->entry);
+		if (bs->sortstate)
+			SortPut(bs, bs->batchassign[i]);
+		else
+			BuildAppend(bs, bs->batchassign[i], bs->entry);
 	}
 	bs->indtuples += bs->nbatch;
+	if (bs->shared)
+	{
+		uint64		done = SharedAddDone(bs->shared, bs->nbatch);
+
+		if (bs->isleader)
+			pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) done);
+	}
+	else
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 	bs->nbatch = 0;
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, (int64) bs->indtuples);
 }
 
 static void
@@ -350,6 +394,404 @@ EmptyDir(int lists)
 	return dir;
 }
 
+/*
+ * Buffers for pass 2: a block of rows within a quarter of mem bytes, and
+ * the sgemm work area for it.
+ */
+static void
+InitLoad(IvfpqBuildState *bs, Size mem)
+{
+	IvfpqState *st = bs->st;
+
+	bs->batchcap = (int) Max(16.0, Min((double) IVFPQ_LOAD_BATCH,
+									   (double) mem / 4 / ((double) st->dims * sizeof(float))));
+	bs->batch = palloc_extended(mul_size(mul_size(sizeof(float), bs->batchcap), st->dims),
+								MCXT_ALLOC_HUGE);
+	bs->batchtids = palloc(sizeof(ItemPointerData) * bs->batchcap);
+	bs->batchnorms = palloc(sizeof(float) * bs->batchcap);
+	bs->batchassign = palloc(sizeof(int) * bs->batchcap);
+	bs->residual = palloc(mul_size(sizeof(float), st->dims));
+	bs->entry = palloc0(st->entrysize);
+	if (bs->work == NULL)
+		bs->work = palloc_extended(IvfpqAssignWorkSize(bs->batchcap, st->lists),
+								   MCXT_ALLOC_HUGE);
+}
+
+/* ---------------------------------------------------------------------
+ * Parallel build
+ *
+ * Pass 1 and training stay in the leader (the sample is small and the
+ * result must not depend on the number of workers).  For pass 2 the leader
+ * copies the trained quantizers (centroids, their norms, the codebook and
+ * sub-vector offsets) into dynamic shared memory and launches workers;
+ * each participant, the leader included, scans its share of the heap with
+ * a parallel table scan, assigns and encodes rows exactly as the serial
+ * build does, and feeds the entries into its part of a coordinated
+ * tuplesort (as nbtsort does).  A sort item is a bytea: list number, heap
+ * block and offset in big-endian order, then the IvfpqEntry bytes, so that
+ * bytea's memcmp order is (list, heap TID).  The leader merges the sorted
+ * runs and appends the entries list by list through the serial build's
+ * BuildAppend: pages have the serial format, each list's pages are
+ * contiguous, and entries are in heap order within a list, as a serial
+ * build scanning the heap in order would place them.
+ *
+ * Memory: the shared segment holds the quantizers (4 * dims * (lists +
+ * 2^pq_bits) bytes plus the norms); each participant sorts within
+ * maintenance_work_mem / participants and assigns blocks within a quarter
+ * of that; the leader's merge uses maintenance_work_mem.  Sorted runs that
+ * do not fit spill to temporary files.
+ * ---------------------------------------------------------------------
+ */
+
+#define IVFPQ_KEY_SHARED	UINT64CONST(0xA5F2000000000001)
+#define IVFPQ_KEY_SORT		UINT64CONST(0xA5F2000000000002)
+#define IVFPQ_KEY_SCAN		UINT64CONST(0xA5F2000000000003)
+
+struct IvfpqShared
+{
+	Oid			heaprelid;
+	Oid			indexrelid;
+	bool		isconcurrent;
+	bool		normalize;
+	int			participants;	/* sorts that will be fed (leader + workers) */
+	int			sortmem;		/* kB per participant */
+	IvfpqState	st;				/* scalar fields; arrays follow */
+	Size		suboffOff;
+	Size		codebookOff;
+	Size		centroidsOff;
+	Size		cnormsOff;
+	Size		total;
+	slock_t		mutex;
+	double		reltuples;		/* heap tuples seen by the workers */
+	double		indtuples;		/* entries sorted by the workers */
+	int			nparticipantsdone;	/* sorts performed */
+	pg_atomic_uint64 tuplesdone;	/* progress: rows encoded by anyone */
+};
+
+static uint64
+SharedAddDone(IvfpqShared *sh, int n)
+{
+	return pg_atomic_add_fetch_u64(&sh->tuplesdone, (uint64) n);
+}
+
+/* Put bs->entry, assigned to list, into the participant's sort. */
+static void
+SortPut(IvfpqBuildState *bs, int list)
+{
+	uint8	   *p = (uint8 *) VARDATA(bs->sortbuf);
+	BlockNumber blk = ItemPointerGetBlockNumberNoCheck(&bs->entry->tid);
+	OffsetNumber off = ItemPointerGetOffsetNumberNoCheck(&bs->entry->tid);
+	uint32		l = (uint32) list;
+
+	p[0] = (uint8) (l >> 24);
+	p[1] = (uint8) (l >> 16);
+	p[2] = (uint8) (l >> 8);
+	p[3] = (uint8) l;
+	p[4] = (uint8) (blk >> 24);
+	p[5] = (uint8) (blk >> 16);
+	p[6] = (uint8) (blk >> 8);
+	p[7] = (uint8) blk;
+	p[8] = (uint8) (off >> 8);
+	p[9] = (uint8) off;
+	memcpy(p + IVFPQ_SORT_KEY, bs->entry, bs->st->entrysize);
+	tuplesort_putdatum(bs->sortstate, PointerGetDatum(bs->sortbuf), false);
+}
+
+static Tuplesortstate *
+BeginSort(int workMem, Sharedsort *sharedsort, bool isWorker, int participants)
+{
+	SortCoordinate coordinate = palloc0(sizeof(SortCoordinateData));
+
+	coordinate->isWorker = isWorker;
+	coordinate->nParticipants = isWorker ? -1 : participants;
+	coordinate->sharedsort = sharedsort;
+	return tuplesort_begin_datum(BYTEAOID, ByteaLessOperator, InvalidOid, false,
+								 Max(workMem, 64), coordinate, TUPLESORT_NONE);
+}
+
+/*
+ * The work of one participant: scan its share of the heap, encode, sort.
+ */
+static void
+ParallelScanAndSort(IvfpqShared *sh, Sharedsort *sharedsort, ParallelTableScanDesc pscan,
+					Relation heap, Relation index, bool isleader)
+{
+	IvfpqBuildState bs;
+	IvfpqState	st;
+	IndexInfo  *indexInfo;
+	TableScanDesc scan;
+	double		reltuples;
+	MemoryContext cxt,
+				oldcxt;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq parallel build",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(cxt);
+
+	st = sh->st;
+	st.suboff = (int *) ((char *) sh + sh->suboffOff);
+	st.codebook = (float *) ((char *) sh + sh->codebookOff);
+	st.centroids = (float *) ((char *) sh + sh->centroidsOff);
+	st.cnorms = (float *) ((char *) sh + sh->cnormsOff);
+
+	memset(&bs, 0, sizeof(bs));
+	bs.index = index;
+	bs.kind = st.kind;
+	bs.normalize = sh->normalize;
+	bs.dims = st.dims;
+	bs.st = &st;
+	bs.shared = sh;
+	bs.isleader = isleader;
+	bs.tmpcxt = AllocSetContextCreate(cxt, "ivfpq build tuple", ALLOCSET_DEFAULT_SIZES);
+	InitLoad(&bs, mul_size((Size) sh->sortmem, 1024));
+	bs.sortbuf = palloc(VARHDRSZ + IVFPQ_SORT_KEY + st.entrysize);
+	SET_VARSIZE(bs.sortbuf, VARHDRSZ + IVFPQ_SORT_KEY + st.entrysize);
+	bs.sortstate = BeginSort(sh->sortmem, sharedsort, true, 0);
+
+	indexInfo = BuildIndexInfo(index);
+	indexInfo->ii_Concurrent = sh->isconcurrent;
+	scan = table_beginscan_parallel(heap, pscan);
+	reltuples = table_index_build_scan(heap, index, indexInfo, true, isleader,
+									   LoadCallback, &bs, scan);
+	FlushBatch(&bs);
+	tuplesort_performsort(bs.sortstate);
+
+	SpinLockAcquire(&sh->mutex);
+	sh->reltuples += reltuples;
+	sh->indtuples += bs.indtuples;
+	sh->nparticipantsdone++;
+	SpinLockRelease(&sh->mutex);
+
+	tuplesort_end(bs.sortstate);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(cxt);
+}
+
+/* Entry point of a parallel build worker (registered by name). */
+void
+IvfpqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
+{
+	IvfpqShared *sh = shm_toc_lookup(toc, IVFPQ_KEY_SHARED, false);
+	Sharedsort *sharedsort = shm_toc_lookup(toc, IVFPQ_KEY_SORT, false);
+	ParallelTableScanDesc pscan = shm_toc_lookup(toc, IVFPQ_KEY_SCAN, false);
+	LOCKMODE	heapLock = sh->isconcurrent ? ShareUpdateExclusiveLock : ShareLock;
+	Relation	heap;
+	Relation	index;
+
+	heap = table_open(sh->heaprelid, heapLock);
+	index = index_open(sh->indexrelid, RowExclusiveLock);
+	tuplesort_attach_shared(sharedsort, seg);
+	ParallelScanAndSort(sh, sharedsort, pscan, heap, index, false);
+	index_close(index, RowExclusiveLock);
+	table_close(heap, heapLock);
+}
+
+/*
+ * Number of workers for pass 2: the planner's choice (parallel_workers
+ * reloption, max_parallel_maintenance_workers, maintenance_work_mem of at
+ * least 32MB per participant).  The planner sizes by heap pages, but
+ * vectors live mostly in TOAST, so a table with many rows can have a small
+ * heap: without a parallel_workers reloption, count rows instead.
+ */
+static int
+ParallelWorkers(Relation heap, Relation index, IndexInfo *indexInfo, double rows)
+{
+	int			nworkers;
+
+	if (!IsUnderPostmaster || !IsNormalProcessingMode() || IsInParallelMode())
+		return 0;
+	nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
+	if (nworkers <= 0 && rows >= IVFPQ_PARALLEL_MIN_ROWS &&
+		RelationGetParallelWorkers(heap, -1) < 0 &&
+		max_parallel_maintenance_workers > 0 &&
+		indexInfo->ii_Expressions == NIL && indexInfo->ii_Predicate == NIL &&
+		RelationGetForm(heap)->relpersistence != RELPERSISTENCE_TEMP)
+	{
+		nworkers = max_parallel_maintenance_workers;
+		while (nworkers > 0 && maintenance_work_mem / (nworkers + 1) < 32768)
+			nworkers--;
+	}
+	return Max(nworkers, 0);
+}
+
+/*
+ * ParallelLoad
+ *		Pass 2 with parallel workers; the leader writes the lists.  Returns
+ *		false (nothing done) when no worker can be used.
+ */
+static bool
+ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo,
+			 double *reltuples)
+{
+	IvfpqState *st = bs->st;
+	int			nworkers = ParallelWorkers(heap, index, indexInfo, bs->seen);
+	ParallelContext *pcxt;
+	Snapshot	snapshot;
+	Size		estscan,
+				estsort,
+				total;
+	Size		suboffsz,
+				cbsz,
+				csz,
+				cnsz;
+	IvfpqShared *sh;
+	Sharedsort *sharedsort;
+	ParallelTableScanDesc pscan;
+	Tuplesortstate *sortstate;
+	MemoryContext tmp,
+				oldcxt;
+	Datum		d;
+	bool		isnull;
+	int			participants;
+
+	if (nworkers <= 0)
+		return false;
+
+	suboffsz = MAXALIGN(mul_size(sizeof(int), st->m + 1));
+	cbsz = MAXALIGN(mul_size(mul_size(sizeof(float), st->dims), st->ksub));
+	csz = MAXALIGN(mul_size(mul_size(sizeof(float), st->dims), st->lists));
+	cnsz = MAXALIGN(mul_size(sizeof(float), st->lists));
+	total = add_size(add_size(add_size(add_size(MAXALIGN(sizeof(IvfpqShared)), suboffsz),
+									   cbsz), csz), cnsz);
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("$libdir/vecx", "IvfpqParallelBuildMain", nworkers);
+	snapshot = indexInfo->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
+	participants = nworkers + 1;
+	estscan = table_parallelscan_estimate(heap, snapshot);
+	estsort = tuplesort_estimate_shared(participants);
+	shm_toc_estimate_chunk(&pcxt->estimator, total);
+	shm_toc_estimate_chunk(&pcxt->estimator, estsort);
+	shm_toc_estimate_chunk(&pcxt->estimator, estscan);
+	shm_toc_estimate_keys(&pcxt->estimator, 3);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		if (IsMVCCSnapshot(snapshot))
+			UnregisterSnapshot(snapshot);
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+
+	sh = shm_toc_allocate(pcxt->toc, total);
+	memset(sh, 0, sizeof(IvfpqShared));
+	sh->heaprelid = RelationGetRelid(heap);
+	sh->indexrelid = RelationGetRelid(index);
+	sh->isconcurrent = indexInfo->ii_Concurrent;
+	sh->normalize = bs->normalize;
+	sh->participants = participants;
+	sh->sortmem = maintenance_work_mem / participants;
+	sh->st = *st;
+	sh->st.suboff = NULL;
+	sh->st.codebook = NULL;
+	sh->st.centroids = NULL;
+	sh->st.cnorms = NULL;
+	sh->suboffOff = MAXALIGN(sizeof(IvfpqShared));
+	sh->codebookOff = sh->suboffOff + suboffsz;
+	sh->centroidsOff = sh->codebookOff + cbsz;
+	sh->cnormsOff = sh->centroidsOff + csz;
+	sh->total = total;
+	memcpy((char *) sh + sh->suboffOff, st->suboff, sizeof(int) * (st->m + 1));
+	memcpy((char *) sh + sh->codebookOff, st->codebook,
+		   sizeof(float) * (Size) st->dims * st->ksub);
+	memcpy((char *) sh + sh->centroidsOff, st->centroids,
+		   sizeof(float) * (Size) st->dims * st->lists);
+	memcpy((char *) sh + sh->cnormsOff, st->cnorms, sizeof(float) * (Size) st->lists);
+	SpinLockInit(&sh->mutex);
+	pg_atomic_init_u64(&sh->tuplesdone, 0);
+
+	sharedsort = shm_toc_allocate(pcxt->toc, estsort);
+	tuplesort_initialize_shared(sharedsort, participants, pcxt->seg);
+	pscan = shm_toc_allocate(pcxt->toc, estscan);
+	table_parallelscan_initialize(heap, pscan, snapshot);
+	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SHARED, sh);
+	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SORT, sharedsort);
+	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SCAN, pscan);
+
+	LaunchParallelWorkers(pcxt);
+	ereport(DEBUG1,
+			(errmsg("ivfpq build: %d parallel workers for index \"%s\"",
+					pcxt->nworkers_launched, RelationGetRelationName(index))));
+	if (pcxt->nworkers_launched == 0)
+	{
+		/* nothing was scanned yet: the serial pass 2 does the work */
+		WaitForParallelWorkersToFinish(pcxt);
+		DestroyParallelContext(pcxt);
+		if (IsMVCCSnapshot(snapshot))
+			UnregisterSnapshot(snapshot);
+		ExitParallelMode();
+		return false;
+	}
+
+	/* the leader takes part as one more worker */
+	ParallelScanAndSort(sh, sharedsort, pscan, heap, index, true);
+
+	/*
+	 * Keep tuples_done moving while the workers finish.  A worker's error
+	 * reaches us through CHECK_FOR_INTERRUPTS; one that never started is
+	 * caught by WaitForParallelWorkersToAttach.
+	 */
+	WaitForParallelWorkersToAttach(pcxt);
+	for (;;)
+	{
+		int			done;
+
+		SpinLockAcquire(&sh->mutex);
+		done = sh->nparticipantsdone;
+		SpinLockRelease(&sh->mutex);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+									 (int64) pg_atomic_read_u64(&sh->tuplesdone));
+		if (done >= pcxt->nworkers_launched + 1)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	WaitForParallelWorkersToFinish(pcxt);
+
+	/* merge the participants' runs and write the lists */
+	sortstate = BeginSort(maintenance_work_mem, sharedsort, false,
+						  pcxt->nworkers_launched + 1);
+	tuplesort_performsort(sortstate);
+	bs->entry = palloc0(st->entrysize);
+	tmp = AllocSetContextCreate(CurrentMemoryContext, "ivfpq build merge",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(tmp);
+	while (tuplesort_getdatum(sortstate, true, &d, &isnull, NULL))
+	{
+		bytea	   *b = (bytea *) DatumGetPointer(d);
+		uint8	   *p = (uint8 *) VARDATA_ANY(b);
+		uint32		list;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull || VARSIZE_ANY_EXHDR(b) != IVFPQ_SORT_KEY + (Size) st->entrysize)
+			elog(ERROR, "unexpected item in ivfpq build sort");
+		list = ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | p[3];
+		if (list >= (uint32) st->lists)
+			elog(ERROR, "ivfpq build sort returned list %u of %d", list, st->lists);
+		memcpy(bs->entry, p + IVFPQ_SORT_KEY, st->entrysize);
+		BuildAppend(bs, (int) list, bs->entry);
+		bs->indtuples += 1;
+		MemoryContextReset(tmp);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(tmp);
+	tuplesort_end(sortstate);
+
+	if (bs->indtuples != sh->indtuples)
+		elog(ERROR, "ivfpq parallel build sorted %.0f entries but wrote %.0f",
+			 sh->indtuples, bs->indtuples);
+	*reltuples = sh->reltuples;
+
+	DestroyParallelContext(pcxt);
+	if (IsMVCCSnapshot(snapshot))
+		UnregisterSnapshot(snapshot);
+	ExitParallelMode();
+	return true;
+}
+
 IndexBuildResult *
 ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 {
@@ -390,8 +832,14 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("column cannot have more than %d dimensions for ivfpq index", VECX_MAX_DIM)));
 
-	/* Block 0 is the metapage; filled in last */
+	/*
+	 * Block 0 is the metapage; filled in last.  Its lock is not kept over
+	 * the build: holding a buffer lock holds off interrupts (no query
+	 * cancel) and would keep parallel workers from being launched.
+	 */
 	metabuf = NewPage(index, IVFPQ_PAGE_META, 0);
+	MarkBufferDirty(metabuf);
+	UnlockReleaseBuffer(metabuf);
 
 	/* Pass 1: sample */
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_SAMPLE);
@@ -475,6 +923,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		st->ngroups = (m + 3) / 4;
 		st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
 		st->fastscan = nbits == 4 && m <= IVFPQ_FS_MAX_M;
+		st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
 		st->suboff = palloc(sizeof(int) * (m + 1));
 		IvfpqSubOffsets(bs.dims, m, st->suboff);
 		cbsize = mul_size(mul_size(sizeof(float), bs.dims), st->ksub);
@@ -534,27 +983,23 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	/* Pass 2: assign and encode every row */
 	if (trained)
 	{
-		IvfpqState *st = bs.st;
+		double		ptuples;
 
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_LOAD);
 		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs.seen);
-		/* a block of rows within a quarter of maintenance_work_mem */
-		bs.batchcap = (int) Max(16.0, Min((double) IVFPQ_LOAD_BATCH,
-										  (double) MaintenanceBytes() / 4 / ((double) st->dims * sizeof(float))));
-		bs.batch = palloc_extended(mul_size(mul_size(sizeof(float), bs.batchcap), st->dims),
-								   MCXT_ALLOC_HUGE);
-		bs.batchtids = palloc(sizeof(ItemPointerData) * bs.batchcap);
-		bs.batchnorms = palloc(sizeof(float) * bs.batchcap);
-		bs.batchassign = palloc(sizeof(int) * bs.batchcap);
-		bs.residual = palloc(mul_size(sizeof(float), st->dims));
-		bs.entry = palloc0(st->entrysize);
-		table_index_build_scan(heap, index, indexInfo, true, true,
-							   LoadCallback, &bs, NULL);
-		FlushBatch(&bs);
+		if (!ParallelLoad(&bs, heap, index, indexInfo, &ptuples))
+		{
+			InitLoad(&bs, MaintenanceBytes());
+			table_index_build_scan(heap, index, indexInfo, true, true,
+								   LoadCallback, &bs, NULL);
+			FlushBatch(&bs);
+		}
 		RewriteRaw(index, meta.dirStart, (char *) bs.dir,
 				   mul_size(sizeof(IvfpqListDir), lists));
 	}
 
+	metabuf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
+	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);
 	WriteMeta(index, metabuf, &meta);
 	UnlockReleaseBuffer(metabuf);
 

@@ -92,14 +92,22 @@ SetDir(Page dirpage, int list, const IvfpqListDir *dir)
  *		Append an entry to a list, WAL-logged with generic WAL.
  */
 void
-IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry)
+IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
 {
+	/*
+	 * Work on a copy of the cached state's scalar fields: taking the
+	 * relation extension lock below must not leave us reading freed memory
+	 * should the relcache entry be rebuilt meanwhile.
+	 */
+	IvfpqState	stcopy = *cached;
+	IvfpqState *st = &stcopy;
 	BlockNumber dirblk = st->dirStart + list / IVFPQ_DIR_PER_PAGE;
 	Buffer		dirbuf;
 	Buffer		buf = InvalidBuffer;
 	Buffer		newbuf;
 	Page		page;
 	IvfpqListDir dir;
+	IvfpqChainWalk walk;
 	BlockNumber blkno;
 	GenericXLogState *state;
 
@@ -110,10 +118,12 @@ IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry)
 		   sizeof(IvfpqListDir));
 
 	blkno = BlockNumberIsValid(dir.insertpage) ? dir.insertpage : dir.head;
+	IvfpqChainStart(&walk, list);
 	while (BlockNumberIsValid(blkno))
 	{
 		IvfpqPageOpaque opaque;
 
+		IvfpqChainStep(index, &walk, blkno);
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);

@@ -91,6 +91,10 @@ typedef struct IvfpqScanOpaqueData
 	int			nblocks;
 	int			maxblocks;
 	vecx_pq_fastscan_fn fastscan;
+	vecx_pq_quantize_fn quantize;
+	vecx_pq_minmax_fn minmax;
+	float	   *mins;			/* per sub-quantizer table minimums */
+	float	   *ranges;			/* and ranges */
 	IvfpqState	st;				/* scalar fields of the cached state */
 	int64		nrefined;		/* statistics for DEBUG2 */
 	int64		nreturned;
@@ -368,13 +372,15 @@ BuildLut(IvfpqState *st, const float *v, float *lut, bool ip)
 		float	   *out = lut + (Size) j * st->ksub;
 		int			k;
 
-		/* the common one-dimension case, in a form the compiler vectorizes */
-		if (dsub == 1 && !ip)
+		/* the common case, in a form the compiler vectorizes */
+		if (dsub == 1 && !ip && st->ksub == 16)
 		{
 			float		v0 = vs[0];
+			float		tmp[16];
 
-			for (k = 0; k < st->ksub; k++)
-				out[k] = (v0 - cb[k]) * (v0 - cb[k]);
+			for (k = 0; k < 16; k++)
+				tmp[k] = (v0 - cb[k]) * (v0 - cb[k]);
+			memcpy(out, tmp, sizeof(tmp));
 			continue;
 		}
 		for (k = 0; k < st->ksub; k++)
@@ -444,28 +450,19 @@ static double
 QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 {
 	int			m = so->st.m;
+	float	   *mins = so->mins;
 	double		maxrange = 0,
 				sumrange = 0,
 				scale;
-	float		fscale;
-	int			j,
-				k;
+	int			j;
 
+	so->minmax(lut, m, mins, so->ranges);
 	*bias = 0;
 	for (j = 0; j < m; j++)
 	{
-		const float *l = lut + j * 16;
-		float		mn = l[0],
-					mx = l[0];
-
-		for (k = 1; k < 16; k++)
-		{
-			mn = Min(mn, l[k]);
-			mx = Max(mx, l[k]);
-		}
-		*bias += mn;
-		maxrange = Max(maxrange, (double) mx - mn);
-		sumrange += (double) mx - mn;
+		*bias += mins[j];
+		maxrange = Max(maxrange, (double) so->ranges[j]);
+		sumrange += so->ranges[j];
 	}
 	if (maxrange <= 0 || !isfinite(maxrange) || !isfinite(sumrange))
 		scale = 1.0;
@@ -475,25 +472,10 @@ QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 	/*
 	 * Round to nearest in float; the caller allows 0.51 quanta of error per
 	 * sub-quantizer, which covers the rounding of this arithmetic too.
+	 * Entries of the phantom sub-quantizers past m stay zero.
 	 */
-	fscale = (float) scale;
 	memset(qlut, 0, so->st.ngroups * 64);
-	for (j = 0; j < m; j++)
-	{
-		const float *l = lut + j * 16;
-		uint8	   *q = qlut + vecx_pq_lut_index(j, 0);
-		float		mn = l[0];
-
-		for (k = 1; k < 16; k++)
-			mn = Min(mn, l[k]);
-		for (k = 0; k < 16; k++)
-		{
-			/* l[k] >= mn, and (l[k] - mn) * scale <= 255 up to rounding */
-			int			v = (int) ((l[k] - mn) * fscale + 0.5f);
-
-			q[k] = (uint8) (v > 255 ? 255 : v);
-		}
-	}
+	so->quantize(lut, mins, m, (float) scale, qlut);
 	return scale;
 }
 
@@ -507,6 +489,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	Relation	index = scan->indexRelation;
 	IvfpqProbe *pr = &so->probes[probe];
 	IvfpqListDir dir;
+	IvfpqChainWalk walk;
 	BlockNumber blkno;
 	double		neg_inf = -get_float8_infinity();
 	bool		ip = so->st.metric == IVFPQ_METRIC_IP;
@@ -542,6 +525,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 
 	IvfpqReadDir(index, so->st.dirStart, list, &dir);
 	blkno = dir.head;
+	IvfpqChainStart(&walk, list);
 	while (BlockNumberIsValid(blkno))
 	{
 		Buffer		buf;
@@ -550,6 +534,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 		BlockNumber next;
 
 		CHECK_FOR_INTERRUPTS();
+		IvfpqChainStep(index, &walk, blkno);
 		buf = ReadBuffer(index, blkno);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
@@ -558,36 +543,56 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 
 		if (blk != NULL)
 		{
-			/* fast-scan block: copy it, then score its 16 entries at once */
-			char	   *copy = AddBlock(so, so->st.blocksize);
-			int			n = IvfpqBlockCount(blk);
-			uint16		sums[IVFPQ_FS_SLOTS];
+			/*
+			 * Fast-scan blocks: score 16 entries at once.  Each block is
+			 * copied for later refinement while the copies stay within
+			 * work_mem; past that, entries keep their loose (valid) bound,
+			 * so memory stays bounded however many lists are probed.
+			 */
 			double		half = 0.51 * so->st.m;
-			int			i;
+			int			b;
 
-			memcpy(copy, blk, so->st.blocksize);
-			UnlockReleaseBuffer(buf);
-			if (n > 0)
-				so->fastscan(IvfpqBlockCodes(copy), so->qlut, so->st.ngroups, sums);
-			for (i = 0; i < n; i++)
+			for (b = 0; b < so->st.blocksperpage; b++)
 			{
-				IvfpqCandidate *cand = AddCandidate(so);
-				float		err = IvfpqBlockErr(copy)[i];
-				float		norm = IvfpqBlockNorm(copy)[i];
-				double		est;
+				char	   *src = IvfpqPageBlock(&so->st, page, b);
+				int			n = IvfpqBlockCount(src);
+				bool		keep;
+				uint16		sums[IVFPQ_FS_SLOTS];
+				int			i;
 
-				/* sum of the float table within the quantization error */
-				if (ip)
-					est = pr->qc + bias + (sums[i] + half) / scale;
-				else
-					est = bias + (sums[i] - half) / scale;
-				memcpy(&cand->tid, IvfpqBlockTid(copy, i), 6);
-				cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
-				cand->refine = true;
-				cand->slot = i;
-				cand->block = so->nblocks - 1;
-				cand->probe = probe;
+				if (n == 0)
+					continue;
+				keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
+					mul_size((Size) work_mem, 1024);
+				if (keep)
+				{
+					char	   *copy = AddBlock(so, so->st.blocksize);
+
+					memcpy(copy, src, so->st.blocksize);
+					src = copy;
+				}
+				so->fastscan(IvfpqBlockCodes(src), so->qlut, so->st.ngroups, sums);
+				for (i = 0; i < n; i++)
+				{
+					IvfpqCandidate *cand = AddCandidate(so);
+					float		err = IvfpqBlockErr(src)[i];
+					float		norm = IvfpqBlockNorm(src)[i];
+					double		est;
+
+					/* sum of the float table within the quantization error */
+					if (ip)
+						est = pr->qc + bias + (sums[i] + half) / scale;
+					else
+						est = bias + (sums[i] - half) / scale;
+					memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
+					cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
+					cand->refine = keep;
+					cand->slot = i;
+					cand->block = so->nblocks - 1;
+					cand->probe = probe;
+				}
 			}
+			UnlockReleaseBuffer(buf);
 		}
 		else
 		{
@@ -699,6 +704,8 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->st = *st;
 	so->dims = st->dims;
 	so->fastscan = vecx_pq_fastscan_select(vecx_kernels == &vecx_kernels_scalar);
+	so->quantize = vecx_pq_quantize_select(vecx_kernels == &vecx_kernels_scalar);
+	so->minmax = vecx_pq_minmax_select(vecx_kernels == &vecx_kernels_scalar);
 	if (key->sk_flags & SK_ISNULL)
 	{
 		so->done = true;
@@ -723,6 +730,8 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->query = palloc(mul_size(sizeof(float), st->dims));
 	so->rq = palloc(mul_size(sizeof(float), st->dims));
 	so->qlut = palloc0(mul_size(st->ngroups, 64));
+	so->mins = palloc(mul_size(sizeof(float), Max(st->m, 1)));
+	so->ranges = palloc(mul_size(sizeof(float), Max(st->m, 1)));
 	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), st->lists));
 	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
 		ereport(ERROR,

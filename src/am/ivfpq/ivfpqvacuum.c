@@ -51,11 +51,13 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	for (list = 0; list < lists; list++)
 	{
 		IvfpqListDir dir;
+		IvfpqChainWalk walk;
 		BlockNumber blkno;
 		BlockNumber firstfree = InvalidBlockNumber;
 
 		IvfpqReadDir(index, dirStart, list, &dir);
 		blkno = dir.head;
+		IvfpqChainStart(&walk, list);
 		while (BlockNumberIsValid(blkno))
 		{
 			Buffer		buf;
@@ -68,6 +70,7 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			char	   *blk;
 
 			vacuum_delay_point();
+			IvfpqChainStep(index, &walk, blkno);
 			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
 			LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
 			page = BufferGetPage(buf);
@@ -76,38 +79,50 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 			if (blk != NULL)
 			{
-				/* fast-scan block: count dead slots first, then fill holes */
-				int			n = IvfpqBlockCount(blk);
-				bool		dead[IVFPQ_FS_SLOTS];
-				int			i;
+				/* fast-scan blocks: find dead slots first, then fill holes */
+				bool		dead[IVFPQ_FS_MAX_BLOCKS][IVFPQ_FS_SLOTS];
+				int			b,
+							i;
 
-				for (i = 0; i < n; i++)
+				for (b = 0; b < st->blocksperpage; b++)
 				{
-					ItemPointerData tid;
+					char	   *bb = IvfpqPageBlock(st, page, b);
+					int			n = IvfpqBlockCount(bb);
 
-					memcpy(&tid, IvfpqBlockTid(blk, i), 6);
-					dead[i] = callback && callback(&tid, callback_state);
-					if (dead[i])
-						ndeletable++;
-					else
-						stats->num_index_tuples += 1;
+					for (i = 0; i < n; i++)
+					{
+						ItemPointerData tid;
+
+						memcpy(&tid, IvfpqBlockTid(bb, i), 6);
+						dead[b][i] = callback && callback(&tid, callback_state);
+						if (dead[b][i])
+							ndeletable++;
+						else
+							stats->num_index_tuples += 1;
+					}
 				}
 				if (ndeletable > 0)
 				{
 					GenericXLogState *state = GenericXLogStart(index);
-					char	   *wblk = IvfpqRawData(GenericXLogRegisterBuffer(state, buf, 0));
+					Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
 
-					/* downwards: the last slot moved into a hole is alive */
-					for (i = n - 1; i >= 0; i--)
+					for (b = 0; b < st->blocksperpage; b++)
 					{
-						if (!dead[i])
-							continue;
-						if (i != n - 1)
-							IvfpqBlockMove(st, wblk, n - 1, i);
-						n--;
-						dead[i] = dead[n];
+						char	   *wblk = IvfpqPageBlock(st, wpage, b);
+						int			n = IvfpqBlockCount(wblk);
+
+						/* downwards: the last slot moved into a hole is alive */
+						for (i = n - 1; i >= 0; i--)
+						{
+							if (!dead[b][i])
+								continue;
+							if (i != n - 1)
+								IvfpqBlockMove(st, wblk, n - 1, i);
+							n--;
+							dead[b][i] = dead[b][n];
+						}
+						IvfpqBlockCount(wblk) = n;
 					}
-					IvfpqBlockCount(wblk) = n;
 					GenericXLogFinish(state);
 					stats->tuples_removed += ndeletable;
 				}

@@ -1,0 +1,499 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswcheck.c
+ *	  vecx_index_check() for hnsw indexes: metapage, pages, nodes, links.
+ *
+ * Pass 1 reads every page and checks its header, special space and each
+ * node (line pointer bounds, no overlap, state, level, dimensions, heap
+ * TIDs, neighbour counts, unused slots, stored vector), remembering how
+ * many nodes each page holds.  Pass 2 checks every neighbour reference
+ * against that map (a reference must name an existing node; pages and
+ * nodes are never removed, so a node seen in pass 1 still exists) and that
+ * no list names a node twice; a reference beyond the map (the index grew
+ * meanwhile) is checked by reading the target page.  Then the entry point.
+ * References to free nodes, or to nodes below the list's level, are legal:
+ * searches skip them (see README).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "hnsw.h"
+#include "vecx_check.h"
+
+typedef struct HnswCheck
+{
+	VecxCheckState *cs;
+	HnswMetaPageData meta;
+	HnswDist dist;
+	BlockNumber nblocks;		/* blocks mapped by pass 1 */
+	uint16	   *nitems;			/* per block: nodes seen in pass 1 */
+	Page		page;			/* scratch copies */
+	Page		page2;
+	void	   *vec;			/* a prepared heap value */
+	float	   *f1;				/* halfvec comparison scratch */
+	float	   *f2;
+} HnswCheck;
+
+static bool
+HalfIsFinite(uint16 h)
+{
+	return (h & 0x7C00) != 0x7C00;
+}
+
+/*
+ * Check the metapage copy in hc->page and keep its contents.
+ */
+static void
+CheckMeta(HnswCheck *hc)
+{
+	VecxCheckState *cs = hc->cs;
+	Page		page = hc->page;
+	HnswPageOpaque opaque;
+	HnswMetaPage meta;
+	const HnswOpInfo *info;
+	int32		typmod;
+	Size		metaEnd;
+
+	if (PageIsNew(page))
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage is uninitialized");
+	VecxCheckPageHeader(cs, page, HNSW_METAPAGE_BLKNO, sizeof(HnswPageOpaqueData));
+	opaque = HnswPageGetOpaque(page);
+	if (opaque->page_id != HNSW_PAGE_ID)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "page id is %04X, expected %04X",
+						 opaque->page_id, HNSW_PAGE_ID);
+	if (opaque->flags != HNSW_PAGE_META)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "page flags are %u, expected metapage (%u)",
+						 opaque->flags, HNSW_PAGE_META);
+	meta = HnswPageGetMeta(page);
+	metaEnd = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
+	if (((PageHeader) page)->pd_lower < metaEnd)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "pd_lower %u does not cover the metapage data (%zu bytes)",
+						 ((PageHeader) page)->pd_lower, metaEnd);
+	if (meta->magic != HNSW_MAGIC)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage magic is %08X, expected %08X",
+						 meta->magic, HNSW_MAGIC);
+	if (meta->version != HNSW_VERSION)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage format version is %u, expected %u",
+						 meta->version, HNSW_VERSION);
+	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "m = %u is out of range", meta->m);
+	if (meta->efConstruction < HNSW_MIN_EF_CONSTRUCTION ||
+		meta->efConstruction > HNSW_MAX_EF_CONSTRUCTION)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "ef_construction = %u is out of range",
+						 meta->efConstruction);
+	if (meta->dims < 1 || meta->dims > VECX_MAX_DIM)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "dimensions = %u are out of range", meta->dims);
+	typmod = TupleDescAttr(RelationGetDescr(cs->index), 0)->atttypmod;
+	if (typmod > 0 && meta->dims != (uint32) typmod)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage has %u dimensions, the indexed column %d",
+						 meta->dims, typmod);
+	info = HnswGetOpInfo(cs->index);
+	if (meta->elemtype != info->elemtype || meta->metric != info->metric)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0,
+						 "element type %u and metric %u differ from the operator class's (%u, %u)",
+						 meta->elemtype, meta->metric, info->elemtype, info->metric);
+	if (meta->entryLevel < -1 ||
+		meta->entryLevel > HnswMaxLevelFor(meta->dims, meta->elemtype, meta->m,
+										   meta->storage == HNSW_STORAGE_OVERFLOW))
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "entry level %d is out of range",
+						 meta->entryLevel);
+	if (meta->entryLevel >= 0 &&
+		(meta->entryBlkno == HNSW_METAPAGE_BLKNO || meta->entryBlkno == InvalidBlockNumber ||
+		 meta->entryOffno < FirstOffsetNumber))
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "entry point (%u,%u) is not a node location",
+						 meta->entryBlkno, meta->entryOffno);
+	if (meta->storage > HNSW_STORAGE_OVERFLOW)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "vector storage %u is invalid",
+						 meta->storage);
+	memcpy(&hc->meta, meta, sizeof(HnswMetaPageData));
+	HnswInitDist(&hc->dist, meta->dims, meta->elemtype, meta->metric,
+				 meta->storage == HNSW_STORAGE_OVERFLOW);
+}
+
+/* A data page's header and special space; false for a new (zero) page. */
+static bool
+CheckDataPage(HnswCheck *hc, Page page, BlockNumber blkno)
+{
+	HnswPageOpaque opaque;
+
+	if (PageIsNew(page))
+		return false;			/* extension whose first write was lost */
+	VecxCheckPageHeader(hc->cs, page, blkno, sizeof(HnswPageOpaqueData));
+	opaque = HnswPageGetOpaque(page);
+	if (opaque->page_id != HNSW_PAGE_ID)
+		VecxCheckCorrupt(hc->cs, blkno, 0, "page id is %04X, expected %04X",
+						 opaque->page_id, HNSW_PAGE_ID);
+	/* overflow pages are checked through the nodes that reference them */
+	if (opaque->flags == HNSW_PAGE_OVERFLOW && hc->dist.overflow)
+		return false;
+	if (!(opaque->flags & HNSW_PAGE_NODES) || (opaque->flags & HNSW_PAGE_META))
+		VecxCheckCorrupt(hc->cs, blkno, 0, "page flags are %u, expected a node page (%u)",
+						 opaque->flags, HNSW_PAGE_NODES);
+	return true;
+}
+
+/* The node at (blkno, off): bounds and header fields. */
+static HnswNodeHeader *
+CheckNodeHeader(HnswCheck *hc, Page page, BlockNumber blkno, OffsetNumber off)
+{
+	VecxCheckState *cs = hc->cs;
+	HnswNodeHeader *node;
+	Size		len;
+	Size		need;
+
+	VecxCheckItemBounds(cs, page, blkno, off, HNSW_NODE_HDRSZ);
+	len = ItemIdGetLength(PageGetItemId(page, off));
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	if (node->state < HNSW_NODE_LIVE || node->state > HNSW_NODE_FREE)
+		VecxCheckCorrupt(cs, blkno, off, "node state %u is invalid", node->state);
+	if (node->level > HNSW_MAX_LEVEL)
+		VecxCheckCorrupt(cs, blkno, off, "node level %u exceeds %d", node->level, HNSW_MAX_LEVEL);
+	if (node->dims != hc->meta.dims)
+		VecxCheckCorrupt(cs, blkno, off, "node has %u dimensions, the index %u",
+						 node->dims, hc->meta.dims);
+	if ((node->flags & ~HNSW_NODEF_OVERFLOW) != 0 || HnswNodeIsOvf(node) != hc->dist.overflow)
+		VecxCheckCorrupt(cs, blkno, off, "node flags %u do not match the index's vector storage",
+						 node->flags);
+	need = HnswNodeSize(hc->meta.dims, hc->meta.elemtype, hc->meta.m, node->level,
+						HnswNodeIsOvf(node));
+	if (len < need)
+		VecxCheckCorrupt(cs, blkno, off, "item length %zu is shorter than a level %u node (%zu bytes)",
+						 len, node->level, need);
+	if (node->state == HNSW_NODE_LIVE ?
+		(node->ntids < 1 || node->ntids > HNSW_HEAPTIDS) : node->ntids != 0)
+		VecxCheckCorrupt(cs, blkno, off, "node in state %u holds %u heap TIDs",
+						 node->state, node->ntids);
+	return node;
+}
+
+/* Everything inside one node that needs no other page. */
+static void
+CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumber off)
+{
+	VecxCheckState *cs = hc->cs;
+	int			dims = hc->meta.dims;
+	int			et = hc->meta.elemtype;
+	int			m = hc->meta.m;
+	uint8	   *counts;
+	ItemPointerData *nbrs;
+	int			l,
+				i,
+				j;
+
+	for (i = 0; i < node->ntids; i++)
+	{
+		VecxCheckHeapTid(cs, &node->heaptids[i], blkno, off);
+		VecxCheckAddEntry(cs, &node->heaptids[i], blkno, off);
+	}
+	if (node->state == HNSW_NODE_FREE)
+		return;					/* counts zeroed, the rest is stale */
+
+	/* the vector: finite; under cosine non-zero, and unit for float32 */
+	{
+		double		norm = 0;
+		const void *vec = HnswNodeVec(cs->index, &hc->dist, node, blkno, off);
+
+		for (i = 0; i < dims; i++)
+		{
+			double		x;
+
+			if (et == HNSW_ELEM_F32)
+			{
+				float		f = ((const float *) vec)[i];
+
+				if (!isfinite(f))
+					VecxCheckCorrupt(cs, blkno, off, "vector element %d is not finite", i);
+				x = f;
+			}
+			else
+			{
+				uint16		h = ((const uint16 *) vec)[i];
+
+				if (!HalfIsFinite(h))
+					VecxCheckCorrupt(cs, blkno, off, "vector element %d is not finite", i);
+				x = 0;
+			}
+			norm += x * x;
+		}
+		if (et == HNSW_ELEM_F16 && hc->meta.metric == HNSW_METRIC_COSINE)
+		{
+			hc->dist.k->f16_to_f32(vec, hc->f1, dims);
+			for (i = 0; i < dims; i++)
+				norm += (double) hc->f1[i] * hc->f1[i];
+		}
+		/* float32 cosine vectors are stored unit; float16 ones as they are */
+		if (hc->meta.metric == HNSW_METRIC_COSINE && et == HNSW_ELEM_F32 &&
+			fabs(sqrt(norm) - 1.0) > 1e-2)
+			VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index has norm %g, expected 1",
+							 sqrt(norm));
+		if (hc->meta.metric == HNSW_METRIC_COSINE && !(norm > 0))
+			VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index is zero");
+	}
+
+	counts = HnswNodeCounts(node, dims, et);
+	nbrs = HnswNodeNbrs(node, dims, et, node->level);
+	for (l = 0; l <= node->level; l++)
+	{
+		ItemPointerData *list = nbrs + HnswLevelStart(m, l);
+		int			cap = HnswLevelCap(m, l);
+
+		if (counts[l] > cap)
+			VecxCheckCorrupt(cs, blkno, off, "level %d has %u neighbours, at most %d fit",
+							 l, counts[l], cap);
+		for (i = 0; i < cap; i++)
+		{
+			BlockNumber nb = ItemPointerGetBlockNumberNoCheck(&list[i]);
+			OffsetNumber no = ItemPointerGetOffsetNumberNoCheck(&list[i]);
+
+			if (i >= counts[l])
+			{
+				if (no != InvalidOffsetNumber)
+					VecxCheckCorrupt(cs, blkno, off,
+									 "unused level %d neighbour slot %d holds (%u,%u)",
+									 l, i, nb, no);
+				continue;
+			}
+			if (nb == HNSW_METAPAGE_BLKNO || nb == InvalidBlockNumber || no < FirstOffsetNumber)
+				VecxCheckCorrupt(cs, blkno, off, "level %d neighbour %d (%u,%u) is not a node location",
+								 l, i, nb, no);
+			for (j = 0; j < i; j++)
+				if (ItemPointerEquals(&list[i], &list[j]))
+					VecxCheckCorrupt(cs, blkno, off, "level %d lists neighbour (%u,%u) twice",
+									 l, nb, no);
+		}
+	}
+}
+
+/*
+ * Is (nb, no) a node?  First from the pass 1 map; beyond it (the index
+ * grew, or the page gained nodes, since) by reading the page now.
+ */
+static bool
+IsNode(HnswCheck *hc, BlockNumber nb, OffsetNumber no)
+{
+	BlockNumber n;
+
+	if (nb == HNSW_METAPAGE_BLKNO || nb == InvalidBlockNumber || no < FirstOffsetNumber)
+		return false;
+	if (nb < hc->nblocks && no <= hc->nitems[nb])
+		return true;
+	n = VecxCheckIndexBlocks(hc->cs, hc->nblocks, nb);
+	if (nb >= n)
+		return false;
+	VecxCheckReadPage(hc->cs, nb, hc->page2);
+	if (!CheckDataPage(hc, hc->page2, nb) || no > PageGetMaxOffsetNumber(hc->page2))
+		return false;
+	(void) CheckNodeHeader(hc, hc->page2, nb, no);
+	return true;
+}
+
+static void
+CheckLinks(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumber off)
+{
+	uint8	   *counts;
+	ItemPointerData *nbrs;
+	int			l,
+				i;
+
+	if (node->state == HNSW_NODE_FREE)
+		return;
+	counts = HnswNodeCounts(node, hc->meta.dims, hc->meta.elemtype);
+	nbrs = HnswNodeNbrs(node, hc->meta.dims, hc->meta.elemtype, node->level);
+	for (l = 0; l <= node->level; l++)
+	{
+		ItemPointerData *list = nbrs + HnswLevelStart(hc->meta.m, l);
+
+		for (i = 0; i < counts[l]; i++)
+		{
+			ItemPointerData t = list[i];	/* list lives in a page we may reuse */
+
+			if (!IsNode(hc, ItemPointerGetBlockNumberNoCheck(&t),
+						ItemPointerGetOffsetNumberNoCheck(&t)))
+				VecxCheckCorrupt(hc->cs, blkno, off,
+								 "level %d neighbour (%u,%u) does not point at a node",
+								 l, ItemPointerGetBlockNumberNoCheck(&t),
+								 ItemPointerGetOffsetNumberNoCheck(&t));
+		}
+	}
+}
+
+/*
+ * The entry point names a node that is not free and reaches the entry
+ * level.  A failure is re-read against the current metapage: vacuum or an
+ * insert may have moved the entry point since we read it.
+ */
+static void
+CheckEntry(HnswCheck *hc)
+{
+	VecxCheckState *cs = hc->cs;
+	int			attempt;
+
+	for (attempt = 0; attempt < 2; attempt++)
+	{
+		HnswMetaPage meta;
+		const char *problem = NULL;
+		BlockNumber eb;
+		OffsetNumber eo;
+		int			el;
+
+		VecxCheckReadPage(cs, HNSW_METAPAGE_BLKNO, hc->page);
+		CheckMeta(hc);
+		meta = &hc->meta;
+		el = meta->entryLevel;
+		eb = meta->entryBlkno;
+		eo = meta->entryOffno;
+		if (el < 0)
+			return;
+		if (!IsNode(hc, eb, eo))
+			problem = "entry point (%u,%u) at level %d does not point at a node";
+		else
+		{
+			HnswNodeHeader *node;
+
+			VecxCheckReadPage(cs, eb, hc->page2);
+			CheckDataPage(hc, hc->page2, eb);
+			node = CheckNodeHeader(hc, hc->page2, eb, eo);
+			if (node->state == HNSW_NODE_FREE)
+				problem = "entry point (%u,%u) at level %d is a free node";
+			else if (node->level < el)
+				problem = "entry point (%u,%u) at level %d is a node of a lower level";
+		}
+		if (problem == NULL)
+			return;
+		if (attempt == 1)
+			VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, problem, eb, eo, el);
+	}
+}
+
+/* heapallindexed: the row's node is live, holds it, and has its vector */
+static bool
+HnswCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
+				 const VecxCheckEntry *found)
+{
+	HnswCheck  *hc = (HnswCheck *) cs->amstate;
+	HnswNodeHeader *node;
+	int			i;
+	bool		holds = false;
+	const void *nvec;
+
+	if (!HnswPrepareValue(&hc->dist, value, hc->vec))
+		return false;			/* zero vector under cosine: not indexed */
+	if (found == NULL)
+		return true;
+
+	VecxCheckReadPage(cs, found->blkno, hc->page2);
+	CheckDataPage(hc, hc->page2, found->blkno);
+	if (found->off > PageGetMaxOffsetNumber(hc->page2))
+		VecxCheckCorrupt(cs, found->blkno, found->off, "node vanished from its page");
+	node = CheckNodeHeader(hc, hc->page2, found->blkno, found->off);
+	for (i = 0; i < node->ntids; i++)
+		if (ItemPointerEquals(&node->heaptids[i], htid))
+			holds = true;
+	if (node->state != HNSW_NODE_LIVE || !holds)
+		VecxCheckCorrupt(cs, found->blkno, found->off,
+						 "node no longer holds visible heap tuple (%u,%u)",
+						 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
+	/* overflow chains are read (and checked) through the buffer manager */
+	nvec = HnswNodeVec(cs->index, &hc->dist, node, found->blkno, found->off);
+	if (memcmp(nvec, hc->vec, hc->dist.vbytes) == 0)
+		return true;
+
+	/* not bit-identical: allow rounding differences of a normalisation */
+	if (hc->meta.elemtype == HNSW_ELEM_F32)
+	{
+		memcpy(hc->f1, nvec, sizeof(float) * hc->meta.dims);
+		memcpy(hc->f2, hc->vec, sizeof(float) * hc->meta.dims);
+	}
+	else
+	{
+		hc->dist.k->f16_to_f32(nvec, hc->f1, hc->meta.dims);
+		hc->dist.k->f16_to_f32(hc->vec, hc->f2, hc->meta.dims);
+	}
+	for (i = 0; i < (int) hc->meta.dims; i++)
+	{
+		double		tol = (hc->meta.elemtype == HNSW_ELEM_F32 ? 1e-5 : 2e-3) *
+			Max(1.0, fabs(hc->f2[i]));
+
+		if (fabs((double) hc->f1[i] - hc->f2[i]) > tol)
+			VecxCheckCorrupt(cs, found->blkno, found->off,
+							 "node vector differs from heap tuple (%u,%u) at element %d (%g, expected %g)",
+							 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid),
+							 i, hc->f1[i], hc->f2[i]);
+	}
+	return true;
+}
+
+void
+HnswCheckIndex(VecxCheckState *cs)
+{
+	HnswCheck  *hc = palloc0(sizeof(HnswCheck));
+	BlockNumber nblocks;
+	BlockNumber blkno;
+
+	hc->cs = cs;
+	hc->page = palloc(BLCKSZ);
+	hc->page2 = palloc(BLCKSZ);
+
+	nblocks = RelationGetNumberOfBlocks(cs->index);
+	if (nblocks == 0)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "index has no metapage");
+	VecxCheckReadPage(cs, HNSW_METAPAGE_BLKNO, hc->page);
+	CheckMeta(hc);
+	hc->f1 = palloc(sizeof(float) * hc->meta.dims);
+	hc->f2 = palloc(sizeof(float) * hc->meta.dims);
+	hc->vec = palloc(hc->dist.vbytes);
+
+	/* after the metapage: the index only grows */
+	nblocks = RelationGetNumberOfBlocks(cs->index);
+	hc->nblocks = nblocks;
+	hc->nitems = palloc0(mul_size(sizeof(uint16), nblocks));
+
+	/* pass 1: pages and nodes */
+	for (blkno = 1; blkno < nblocks; blkno++)
+	{
+		OffsetNumber maxoff;
+		OffsetNumber off;
+
+		VecxCheckReadPage(cs, blkno, hc->page);
+		if (!CheckDataPage(hc, hc->page, blkno))
+			continue;
+		maxoff = PageGetMaxOffsetNumber(hc->page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswNodeHeader *node = CheckNodeHeader(hc, hc->page, blkno, off);
+
+			CheckNodeBody(hc, node, blkno, off);
+		}
+		VecxCheckItemOverlap(cs, hc->page, blkno);
+		hc->nitems[blkno] = maxoff;
+	}
+
+	/* pass 2: every link names a node */
+	for (blkno = 1; blkno < nblocks; blkno++)
+	{
+		OffsetNumber maxoff;
+		OffsetNumber off;
+
+		VecxCheckReadPage(cs, blkno, hc->page);
+		if (!CheckDataPage(hc, hc->page, blkno))
+			continue;
+		maxoff = PageGetMaxOffsetNumber(hc->page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswNodeHeader *node = CheckNodeHeader(hc, hc->page, blkno, off);
+
+			CheckLinks(hc, node, blkno, off);
+		}
+	}
+
+	CheckEntry(hc);
+
+	cs->heaprow = HnswCheckHeapRow;
+	cs->amstate = hc;
+}

@@ -1,0 +1,619 @@
+/*-------------------------------------------------------------------------
+ *
+ * ivfpqcheck.c
+ *	  vecx_index_check() for ivfpq indexes: metapage, raw pages, lists.
+ *
+ * The metapage fields must agree with each other and with the operator
+ * class; the codebook, centroid and directory regions must lie inside the
+ * index, not overlap, have the page type they should and hold finite
+ * numbers.  Each list's chain (from its directory entry) must visit data
+ * pages of that list only, each page at most once (no cycles, no page in
+ * two lists), and contain the directory's tail and insert page.  Every
+ * entry is checked (line pointer bounds, length, flags, heap TID, error
+ * bound and norm).  Pages reached by no chain must be new (all zero) or,
+ * if the index grew meanwhile, on their list's chain now.  With
+ * heapallindexed each indexed row's entry must also agree with the row:
+ * its norm, and its codes must decode to within the entry's error bound
+ * of the row's residual from its list's centroid (the bound scans rely on).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "ivfpq.h"
+#include "simd/pq.h"
+#include "simd/simd.h"
+#include "vecx_check.h"
+
+/* What owns a block (IvfpqCheck.owner) */
+#define OWN_NONE		0
+#define OWN_META		1
+#define OWN_CODEBOOK	2
+#define OWN_CENTROID	3
+#define OWN_DIRECTORY	4
+#define OWN_LIST		5
+
+typedef struct IvfpqCheck
+{
+	VecxCheckState *cs;
+	IvfpqMetaPageData meta;
+	int			metric;
+	int			type;
+	bool		trained;
+	bool		fastscan;
+	int			codebytes;
+	Size		blocksize;
+	int			blocksperpage;	/* fast-scan blocks on a data page */
+	BlockNumber nblocks;		/* size of owner[] */
+	uint8	   *owner;
+	Page		page;
+	Page		page2;
+	IvfpqListDir *dir;			/* copy of the directory */
+	float	   *codebook;		/* heapallindexed only */
+	float	   *centroids;
+	int		   *suboff;
+	float	   *x;
+	float	   *r;
+} IvfpqCheck;
+
+static const char *
+OwnerName(uint8 o)
+{
+	switch (o)
+	{
+		case OWN_META:
+			return "the metapage";
+		case OWN_CODEBOOK:
+			return "the codebook";
+		case OWN_CENTROID:
+			return "the centroids";
+		case OWN_DIRECTORY:
+			return "the directory";
+		default:
+			return "another list";
+	}
+}
+
+/* Grow the owner map when the index grew under us. */
+static void
+EnsureMap(IvfpqCheck *hc, BlockNumber n)
+{
+	if (n <= hc->nblocks)
+		return;
+	hc->owner = repalloc_huge(hc->owner, n);
+	memset(hc->owner + hc->nblocks, 0, n - hc->nblocks);
+	hc->nblocks = n;
+}
+
+/* Header, special space, page id and type of a page that must not be new. */
+static void
+CheckPageType(IvfpqCheck *hc, Page page, BlockNumber blkno, uint16 type)
+{
+	IvfpqPageOpaque opaque;
+
+	if (PageIsNew(page))
+		VecxCheckCorrupt(hc->cs, blkno, 0, "page is uninitialized, expected page type %u", type);
+	VecxCheckPageHeader(hc->cs, page, blkno, sizeof(IvfpqPageOpaqueData));
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->page_id != IVFPQ_PAGE_ID)
+		VecxCheckCorrupt(hc->cs, blkno, 0, "page id is %04X, expected %04X",
+						 opaque->page_id, IVFPQ_PAGE_ID);
+	if (opaque->type != type)
+		VecxCheckCorrupt(hc->cs, blkno, 0, "page type is %u, expected %u", opaque->type, type);
+}
+
+static void
+CheckMeta(IvfpqCheck *hc)
+{
+	VecxCheckState *cs = hc->cs;
+	IvfpqMetaPage meta;
+	int			kind;
+	int32		typmod;
+	Size		metaEnd;
+	int			codebytes;
+	bool		fastscan;
+
+	CheckPageType(hc, hc->page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
+	meta = IvfpqPageGetMeta(hc->page);
+	metaEnd = ((char *) meta + sizeof(IvfpqMetaPageData)) - (char *) hc->page;
+	if (((PageHeader) hc->page)->pd_lower < metaEnd)
+		VecxCheckCorrupt(cs, 0, 0, "pd_lower %u does not cover the metapage data (%zu bytes)",
+						 ((PageHeader) hc->page)->pd_lower, metaEnd);
+	if (meta->magic != IVFPQ_MAGIC)
+		VecxCheckCorrupt(cs, 0, 0, "metapage magic is %08X, expected %08X", meta->magic, IVFPQ_MAGIC);
+	if (meta->version != IVFPQ_VERSION)
+		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u",
+						 meta->version, IVFPQ_VERSION);
+	kind = IvfpqGetKind(cs->index);
+	if (meta->kind != kind)
+		VecxCheckCorrupt(cs, 0, 0, "metapage kind %d differs from the operator class's %d",
+						 meta->kind, kind);
+	if (meta->dims < 0 || meta->dims > VECX_MAX_DIM)
+		VecxCheckCorrupt(cs, 0, 0, "dimensions = %d are out of range", meta->dims);
+	typmod = TupleDescAttr(RelationGetDescr(cs->index), 0)->atttypmod;
+	if (typmod > 0 && meta->dims != typmod)
+		VecxCheckCorrupt(cs, 0, 0, "metapage has %d dimensions, the indexed column %d",
+						 meta->dims, typmod);
+	if (meta->trained != 0 && meta->trained != 1)
+		VecxCheckCorrupt(cs, 0, 0, "trained flag is %d", meta->trained);
+	if (meta->lists < IVFPQ_MIN_LISTS || meta->lists > IVFPQ_MAX_LISTS ||
+		(!meta->trained && meta->lists != 1))
+		VecxCheckCorrupt(cs, 0, 0, "lists = %d is out of range", meta->lists);
+	if (meta->nbits != 4 && meta->nbits != 8)
+		VecxCheckCorrupt(cs, 0, 0, "bits per code = %d, expected 4 or 8", meta->nbits);
+	if (meta->trained ?
+		(meta->dims < 1 || meta->m < 1 || meta->m > IVFPQ_MAX_M || meta->m > meta->dims) :
+		meta->m != 0)
+		VecxCheckCorrupt(cs, 0, 0, "%d sub-vectors of %d dimensions are out of range (trained %d)",
+						 meta->m, meta->dims, meta->trained);
+	codebytes = meta->trained ? IvfpqCodeBytes(meta->m, meta->nbits) : 0;
+	if (meta->entrysize != (int) IVFPQ_ENTRY_SIZE(codebytes) || meta->entrysize > BLCKSZ / 3)
+		VecxCheckCorrupt(cs, 0, 0, "entry size %d, expected %zu", meta->entrysize,
+						 (size_t) IVFPQ_ENTRY_SIZE(codebytes));
+	fastscan = meta->trained && meta->nbits == 4 && meta->m <= IVFPQ_FS_MAX_M;
+	if (meta->fastscan != (fastscan ? 1 : 0))
+		VecxCheckCorrupt(cs, 0, 0, "fast-scan flag %u, expected %d", meta->fastscan, fastscan ? 1 : 0);
+
+	memcpy(&hc->meta, meta, sizeof(IvfpqMetaPageData));
+	hc->metric = IVFPQ_KIND_METRIC(kind);
+	hc->type = IVFPQ_KIND_TYPE(kind);
+	hc->trained = meta->trained != 0;
+	hc->fastscan = fastscan;
+	hc->codebytes = codebytes;
+	hc->blocksize = IVFPQ_FS_SIZE((meta->m + 3) / 4);
+	hc->blocksperpage = fastscan ? (int) (IVFPQ_RAW_BYTES / hc->blocksize) : 0;
+}
+
+/*
+ * One raw region (codebook, centroids, directory): placement, page count,
+ * page types, pd_lower covering the data, finite floats.  Returns a copy of
+ * the data when keep is set (allocated only once the region is known to
+ * lie inside the index, so a damaged metapage cannot ask for gigabytes).
+ */
+static char *
+CheckRegion(IvfpqCheck *hc, BlockNumber start, uint32 npages, Size nbytes, uint16 type,
+			uint8 own, bool floats, bool keep)
+{
+	char	   *dst = NULL;
+	VecxCheckState *cs = hc->cs;
+	uint32		want = (nbytes + IVFPQ_RAW_BYTES - 1) / IVFPQ_RAW_BYTES;
+	Size		done = 0;
+	uint32		i;
+
+	if (npages != want)
+		VecxCheckCorrupt(cs, 0, 0, "%s has %u pages, expected %u for %zu bytes",
+						 OwnerName(own), npages, want, nbytes);
+	if (npages == 0)
+		return keep ? palloc(1) : NULL;
+	if (start == IVFPQ_METAPAGE_BLKNO || start == InvalidBlockNumber ||
+		(uint64) start + npages > hc->nblocks)
+		VecxCheckCorrupt(cs, 0, 0, "%s at blocks %u..%u lies outside the index (%u blocks)",
+						 OwnerName(own), start, (uint32) ((uint64) start + npages - 1), hc->nblocks);
+	if (keep)
+		dst = MemoryContextAllocHuge(CurrentMemoryContext, nbytes);
+	for (i = 0; i < npages; i++)
+	{
+		BlockNumber blkno = start + i;
+		Size		chunk = Min(nbytes - done, IVFPQ_RAW_BYTES);
+		char	   *raw;
+
+		if (hc->owner[blkno] != OWN_NONE)
+			VecxCheckCorrupt(cs, blkno, 0, "block belongs to %s and to %s",
+							 OwnerName(hc->owner[blkno]), OwnerName(own));
+		hc->owner[blkno] = own;
+		VecxCheckReadPage(cs, blkno, hc->page);
+		CheckPageType(hc, hc->page, blkno, type);
+		if (((PageHeader) hc->page)->pd_lower < MAXALIGN(SizeOfPageHeaderData) + chunk)
+			VecxCheckCorrupt(cs, blkno, 0, "pd_lower %u does not cover %zu bytes of data",
+							 ((PageHeader) hc->page)->pd_lower, chunk);
+		raw = IvfpqRawData(hc->page);
+		if (floats)
+		{
+			const float *f = (const float *) raw;
+			Size		k;
+
+			for (k = 0; k < chunk / sizeof(float); k++)
+				if (!isfinite(f[k]))
+					VecxCheckCorrupt(cs, blkno, 0, "%s value at byte %zu is not finite",
+									 OwnerName(own), (size_t) (MAXALIGN(SizeOfPageHeaderData) + k * sizeof(float)));
+		}
+		if (dst)
+			memcpy(dst + done, raw, chunk);
+		done += chunk;
+	}
+	return dst;
+}
+
+/* Scalar fields of one entry at (blkno, off). */
+static void
+CheckEntryFields(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, ItemPointer tid,
+				 uint16 flags, float err, float norm, const uint8 *codes)
+{
+	VecxCheckState *cs = hc->cs;
+
+	if (flags != (hc->trained ? 0 : IVFPQ_ENTRY_UNENCODED))
+		VecxCheckCorrupt(cs, blkno, off, "entry flags are %u in a%s index",
+						 flags, hc->trained ? " trained" : "n untrained");
+	if (!isfinite(err) || err < 0)
+		VecxCheckCorrupt(cs, blkno, off, "entry error bound %g is invalid", err);
+	if (!isfinite(norm) || norm < 0 ||
+		(hc->metric == IVFPQ_METRIC_COSINE && fabs(norm - 1.0) > 1e-3))
+		VecxCheckCorrupt(cs, blkno, off, "entry norm %g is invalid", norm);
+	if (codes && hc->meta.nbits == 4 && (hc->meta.m & 1) && (codes[hc->codebytes - 1] >> 4) != 0)
+		VecxCheckCorrupt(cs, blkno, off, "unused half of the last code byte is %u",
+						 codes[hc->codebytes - 1] >> 4);
+	VecxCheckHeapTid(cs, tid, blkno, off);
+	VecxCheckAddEntry(cs, tid, blkno, off);
+}
+
+/* Entries of a data page already known to be a page of this index's format. */
+static void
+CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno)
+{
+	VecxCheckState *cs = hc->cs;
+
+	if (hc->fastscan)
+	{
+		Size		bytes = hc->blocksize * hc->blocksperpage;
+		int			b;
+
+		if (((PageHeader) page)->pd_lower != MAXALIGN(SizeOfPageHeaderData) + bytes)
+			VecxCheckCorrupt(cs, blkno, 0, "pd_lower %u, expected %zu for %d fast-scan blocks",
+							 ((PageHeader) page)->pd_lower,
+							 (size_t) (MAXALIGN(SizeOfPageHeaderData) + bytes), hc->blocksperpage);
+		/* entry "offsets" of fast-scan pages: block * 16 + slot + 1 */
+		for (b = 0; b < hc->blocksperpage; b++)
+		{
+			char	   *blk = IvfpqRawData(page) + (Size) b * hc->blocksize;
+			int			n = IvfpqBlockCount(blk);
+			int			i;
+
+			if (n > IVFPQ_FS_SLOTS)
+				VecxCheckCorrupt(cs, blkno, b * IVFPQ_FS_SLOTS + 1,
+								 "fast-scan block %d holds %d entries, at most %d fit",
+								 b, n, IVFPQ_FS_SLOTS);
+			for (i = 0; i < n; i++)
+			{
+				ItemPointerData tid;
+
+				memcpy(&tid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
+				CheckEntryFields(hc, blkno, b * IVFPQ_FS_SLOTS + i + 1, &tid, 0,
+								 IvfpqBlockErr(blk)[i], IvfpqBlockNorm(blk)[i], NULL);
+			}
+		}
+	}
+	else
+	{
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+		OffsetNumber off;
+
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			IvfpqEntry *e;
+
+			if (!ItemIdIsUsed(iid))
+				continue;
+			VecxCheckItemBounds(cs, page, blkno, off, hc->meta.entrysize);
+			if (ItemIdGetLength(iid) != hc->meta.entrysize)
+				VecxCheckCorrupt(cs, blkno, off, "item length %u, expected entry size %d",
+								 ItemIdGetLength(iid), hc->meta.entrysize);
+			e = (IvfpqEntry *) PageGetItem(page, iid);
+			CheckEntryFields(hc, blkno, off, &e->tid, e->flags, e->err, e->norm,
+							 hc->trained ? e->codes : NULL);
+		}
+		VecxCheckItemOverlap(cs, page, blkno);
+	}
+}
+
+/* A data page of list "list": header, type, list number. */
+static void
+CheckDataPage(IvfpqCheck *hc, Page page, BlockNumber blkno, int list)
+{
+	IvfpqPageOpaque opaque;
+
+	CheckPageType(hc, page, blkno, hc->fastscan ? IVFPQ_PAGE_BLOCK : IVFPQ_PAGE_DATA);
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->list != (uint32) list)
+		VecxCheckCorrupt(hc->cs, blkno, 0, "data page belongs to list %u, but is on the chain of list %d",
+						 opaque->list, list);
+}
+
+/* Walk one list's chain. */
+static void
+CheckList(IvfpqCheck *hc, int list)
+{
+	VecxCheckState *cs = hc->cs;
+	IvfpqListDir *d = &hc->dir[list];
+	BlockNumber dirblk = hc->meta.dirStart + list / IVFPQ_DIR_PER_PAGE;
+	BlockNumber blkno = d->head;
+	BlockNumber prev = dirblk;
+	bool		seenTail = false;
+	bool		seenInsert = !BlockNumberIsValid(d->insertpage);
+
+	if (!BlockNumberIsValid(d->head))
+	{
+		if (BlockNumberIsValid(d->tail) || BlockNumberIsValid(d->insertpage))
+			VecxCheckCorrupt(cs, dirblk, 0, "list %d has no pages but tail %u and insert page %u",
+							 list, d->tail, d->insertpage);
+		return;
+	}
+	while (BlockNumberIsValid(blkno))
+	{
+		if (blkno == IVFPQ_METAPAGE_BLKNO ||
+			blkno >= VecxCheckIndexBlocks(cs, hc->nblocks, blkno))
+			VecxCheckCorrupt(cs, prev, 0, "list %d links to block %u, which is not a data page location",
+							 list, blkno);
+		EnsureMap(hc, VecxCheckIndexBlocks(cs, hc->nblocks, blkno));
+		if (hc->owner[blkno] != OWN_NONE)
+			VecxCheckCorrupt(cs, prev, 0, "list %d links to block %u, which belongs to %s%s",
+							 list, blkno, OwnerName(hc->owner[blkno]),
+							 hc->owner[blkno] == OWN_LIST ? " or this list (a cycle)" : "");
+		hc->owner[blkno] = OWN_LIST;
+		VecxCheckReadPage(cs, blkno, hc->page);
+		CheckDataPage(hc, hc->page, blkno, list);
+		CheckEntries(hc, hc->page, blkno);
+		if (blkno == d->tail)
+			seenTail = true;
+		if (blkno == d->insertpage)
+			seenInsert = true;
+		prev = blkno;
+		blkno = IvfpqPageGetOpaque(hc->page)->nextblkno;
+	}
+	/* pages are never unlinked: what the directory named is still there */
+	if (!seenTail)
+		VecxCheckCorrupt(cs, dirblk, 0, "tail block %u of list %d is not on its chain", d->tail, list);
+	if (!seenInsert)
+		VecxCheckCorrupt(cs, dirblk, 0, "insert page %u of list %d is not on its chain",
+						 d->insertpage, list);
+}
+
+/*
+ * A data page no chain reached: legal only if it was added to its list
+ * after we walked that list.  Walk the list's current chain to find it.
+ */
+static void
+CheckStray(IvfpqCheck *hc, BlockNumber blkno)
+{
+	VecxCheckState *cs = hc->cs;
+	IvfpqPageOpaque opaque;
+	uint32		list;
+	BlockNumber dirblk;
+	IvfpqListDir d;
+	BlockNumber b;
+	BlockNumber steps = 0;
+
+	VecxCheckReadPage(cs, blkno, hc->page);
+	if (PageIsNew(hc->page))
+		return;					/* extension whose first write was lost */
+	CheckPageType(hc, hc->page, blkno, hc->fastscan ? IVFPQ_PAGE_BLOCK : IVFPQ_PAGE_DATA);
+	opaque = IvfpqPageGetOpaque(hc->page);
+	list = opaque->list;
+	if (list >= (uint32) hc->meta.lists)
+		VecxCheckCorrupt(cs, blkno, 0, "data page belongs to list %u, but the index has %d lists",
+						 list, hc->meta.lists);
+	dirblk = hc->meta.dirStart + list / IVFPQ_DIR_PER_PAGE;
+	VecxCheckReadPage(cs, dirblk, hc->page2);
+	CheckPageType(hc, hc->page2, dirblk, IVFPQ_PAGE_DIRECTORY);
+	memcpy(&d, IvfpqRawData(hc->page2) + sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE),
+		   sizeof(IvfpqListDir));
+	for (b = d.head; BlockNumberIsValid(b) && b != blkno; steps++)
+	{
+		if (b == IVFPQ_METAPAGE_BLKNO || steps > hc->nblocks ||
+			b >= VecxCheckIndexBlocks(cs, hc->nblocks, b))
+			break;
+		VecxCheckReadPage(cs, b, hc->page2);
+		if (PageIsNew(hc->page2))
+			break;
+		b = IvfpqPageGetOpaque(hc->page2)->nextblkno;
+	}
+	if (b != blkno)
+		VecxCheckCorrupt(cs, blkno, 0, "data page of list %u is not on the list's chain", list);
+	/* a page that joined meanwhile: check its contents too */
+	VecxCheckReadPage(cs, blkno, hc->page);
+	CheckDataPage(hc, hc->page, blkno, list);
+	CheckEntries(hc, hc->page, blkno);
+}
+
+/*
+ * heapallindexed: the row's entry agrees with the row: same norm, and its
+ * codes decode to within its error bound of the residual from the
+ * centroid of the list holding it.
+ */
+static bool
+IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
+				  const VecxCheckEntry *found)
+{
+	IvfpqCheck *hc = (IvfpqCheck *) cs->amstate;
+	int			dims;
+	float		norm;
+	Page		page = hc->page2;
+	IvfpqPageOpaque opaque;
+	ItemPointerData etid;
+	float		eerr = 0,
+				enorm = 0;
+	const uint8 *codes = NULL;
+	int			slot = -1;
+	char	   *fsblk = NULL;
+	OffsetNumber off = InvalidOffsetNumber;
+	float	   *x;
+
+	dims = hc->trained ? hc->meta.dims : IvfpqDatumDims(hc->meta.kind, value);
+	x = hc->trained ? hc->x : palloc(sizeof(float) * Max(dims, 1));
+	if (!IvfpqDatumToFloat(NULL, hc->meta.kind, value, x, dims,
+						   hc->metric == IVFPQ_METRIC_COSINE, &norm))
+		return false;			/* zero vector under cosine: not indexed */
+	if (found == NULL || !hc->trained)
+		return true;
+
+	/* find the entry on its page (vacuum compacts pages, never moves entries off them) */
+	VecxCheckReadPage(cs, found->blkno, page);
+	CheckPageType(hc, page, found->blkno, hc->fastscan ? IVFPQ_PAGE_BLOCK : IVFPQ_PAGE_DATA);
+	opaque = IvfpqPageGetOpaque(page);
+	if (opaque->list >= (uint32) hc->meta.lists)
+		VecxCheckCorrupt(cs, found->blkno, 0, "data page belongs to list %u, but the index has %d lists",
+						 opaque->list, hc->meta.lists);
+	if (hc->fastscan)
+	{
+		int			b;
+		int			i;
+
+		for (b = 0; b < hc->blocksperpage && slot < 0; b++)
+		{
+			char	   *blk = IvfpqRawData(page) + (Size) b * hc->blocksize;
+			int			n = Min(IvfpqBlockCount(blk), IVFPQ_FS_SLOTS);
+
+			for (i = 0; i < n && slot < 0; i++)
+			{
+				memcpy(&etid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
+				if (ItemPointerEquals(&etid, htid))
+				{
+					slot = i;
+					fsblk = blk;
+					eerr = IvfpqBlockErr(blk)[slot];
+					enorm = IvfpqBlockNorm(blk)[slot];
+					off = b * IVFPQ_FS_SLOTS + slot + 1;
+				}
+			}
+		}
+	}
+	else
+	{
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+		OffsetNumber o;
+
+		for (o = FirstOffsetNumber; o <= maxoff && off == InvalidOffsetNumber; o++)
+		{
+			ItemId		iid = PageGetItemId(page, o);
+			IvfpqEntry *e;
+
+			if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) != hc->meta.entrysize)
+				continue;
+			VecxCheckItemBounds(cs, page, found->blkno, o, hc->meta.entrysize);
+			e = (IvfpqEntry *) PageGetItem(page, iid);
+			if (ItemPointerEquals(&e->tid, htid))
+			{
+				off = o;
+				eerr = e->err;
+				enorm = e->norm;
+				codes = e->codes;
+			}
+		}
+	}
+	if (off == InvalidOffsetNumber)
+		VecxCheckCorrupt(cs, found->blkno, found->off,
+						 "entry for visible heap tuple (%u,%u) left its page",
+						 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
+
+	if (fabs((double) enorm - norm) > 1e-3 * Max(1.0, norm))
+		VecxCheckCorrupt(cs, found->blkno, off,
+						 "entry norm %g differs from %g of heap tuple (%u,%u)",
+						 enorm, norm, ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
+
+	{
+		const float *c = hc->centroids + (Size) opaque->list * dims;
+		int			ksub = 1 << hc->meta.nbits;
+		double		total = 0;
+		double		e;
+		int			i,
+					j;
+
+		for (i = 0; i < dims; i++)
+			hc->r[i] = x[i] - c[i];
+		for (j = 0; j < hc->meta.m; j++)
+		{
+			int			so = hc->suboff[j];
+			int			dsub = hc->suboff[j + 1] - so;
+			int			code;
+			const float *w;
+			int			t;
+
+			if (hc->fastscan)
+				code = vecx_pq_block_get(IvfpqBlockCodes(fsblk), j, slot);
+			else if (hc->meta.nbits == 4)
+				code = (codes[j >> 1] >> ((j & 1) * 4)) & 15;
+			else
+				code = codes[j];
+			w = hc->codebook + (Size) ksub * so + (Size) code * dsub;
+			for (t = 0; t < dsub; t++)
+			{
+				double		diff = (double) hc->r[so + t] - w[t];
+
+				total += diff * diff;
+			}
+		}
+		e = sqrt(total);
+		if (e > (double) eerr * (1 + 1e-3) + 1e-6 * (1.0 + norm))
+			VecxCheckCorrupt(cs, found->blkno, off,
+							 "codes decode to distance %g from heap tuple (%u,%u) in list %u, beyond the entry's error bound %g",
+							 e, ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid),
+							 opaque->list, eerr);
+	}
+	return true;
+}
+
+void
+IvfpqCheckIndex(VecxCheckState *cs)
+{
+	IvfpqCheck *hc = palloc0(sizeof(IvfpqCheck));
+	BlockNumber nblocks;
+	BlockNumber blkno;
+	Size		cbsize = 0,
+				csize = 0,
+				dsize;
+	int			list;
+
+	hc->cs = cs;
+	hc->page = palloc(BLCKSZ);
+	hc->page2 = palloc(BLCKSZ);
+
+	if (RelationGetNumberOfBlocks(cs->index) == 0)
+		VecxCheckCorrupt(cs, IVFPQ_METAPAGE_BLKNO, 0, "index has no metapage");
+	VecxCheckReadPage(cs, IVFPQ_METAPAGE_BLKNO, hc->page);
+	CheckMeta(hc);
+
+	nblocks = RelationGetNumberOfBlocks(cs->index);
+	hc->nblocks = nblocks;
+	hc->owner = MemoryContextAllocHuge(CurrentMemoryContext, nblocks);
+	memset(hc->owner, 0, nblocks);
+	hc->owner[IVFPQ_METAPAGE_BLKNO] = OWN_META;
+
+	if (hc->trained)
+	{
+		cbsize = mul_size(mul_size(sizeof(float), hc->meta.dims), 1 << hc->meta.nbits);
+		csize = mul_size(mul_size(sizeof(float), hc->meta.dims), hc->meta.lists);
+	}
+	if (cs->heapallindexed && hc->trained)
+	{
+		hc->suboff = palloc(sizeof(int) * (hc->meta.m + 1));
+		IvfpqSubOffsets(hc->meta.dims, hc->meta.m, hc->suboff);
+		hc->x = palloc(sizeof(float) * hc->meta.dims);
+		hc->r = palloc(sizeof(float) * hc->meta.dims);
+	}
+	/* copies are kept for heapallindexed; CheckRegion bounds them by the index size first */
+	hc->codebook = (float *) CheckRegion(hc, hc->meta.codebookStart, hc->meta.codebookPages, cbsize,
+										 IVFPQ_PAGE_CODEBOOK, OWN_CODEBOOK, true,
+										 cs->heapallindexed && hc->trained);
+	hc->centroids = (float *) CheckRegion(hc, hc->meta.centroidStart, hc->meta.centroidPages, csize,
+										  IVFPQ_PAGE_CENTROID, OWN_CENTROID, true,
+										  cs->heapallindexed && hc->trained);
+	dsize = mul_size(sizeof(IvfpqListDir), hc->meta.lists);
+	hc->dir = (IvfpqListDir *) CheckRegion(hc, hc->meta.dirStart, hc->meta.dirPages, dsize,
+										   IVFPQ_PAGE_DIRECTORY, OWN_DIRECTORY, false, true);
+
+	for (list = 0; list < hc->meta.lists; list++)
+		CheckList(hc, list);
+
+	/* pages no region or chain claimed */
+	for (blkno = 1; blkno < nblocks; blkno++)
+		if (hc->owner[blkno] == OWN_NONE)
+			CheckStray(hc, blkno);
+
+	cs->heaprow = IvfpqCheckHeapRow;
+	cs->amstate = hc;
+}
