@@ -77,6 +77,24 @@ floats_to_halves(const float *src, half *dst, int n)
 	}
 }
 
+/*
+ * HalfVectorFromFloats
+ *		Build a halfvec from a palloc'd float array (which it frees) after
+ *		checking the dimension against the typmod; shared by the text input
+ *		and the array casts.
+ */
+static HalfVector *
+HalfVectorFromFloats(float *x, int dim, int32 typmod)
+{
+	HalfVector *result;
+
+	VecxCheckExpectedDim(typmod, dim);
+	result = InitHalfVector(dim);
+	floats_to_halves(x, result->x, dim);
+	pfree(x);
+	return result;
+}
+
 /* Arithmetic result to binary16: overflow is 22003 */
 static inline half
 arith_to_half(float f)
@@ -117,15 +135,9 @@ halfvec_in(PG_FUNCTION_ARGS)
 	int32		typmod = PG_GETARG_INT32(2);
 	int			dim;
 	float	   *x;
-	HalfVector *result;
 
 	x = VecxParseText(str, TYPNAME, &dim);
-	VecxCheckExpectedDim(typmod, dim);
-
-	result = InitHalfVector(dim);
-	floats_to_halves(x, result->x, dim);
-	pfree(x);
-	PG_RETURN_HALFVEC_P(result);
+	PG_RETURN_HALFVEC_P(HalfVectorFromFloats(x, dim, typmod));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_out);
@@ -216,14 +228,9 @@ array_to_halfvec(PG_FUNCTION_ARGS)
 	int32		typmod = PG_GETARG_INT32(1);
 	int			dim;
 	float	   *x;
-	HalfVector *result;
 
 	x = VecxArrayToFloats(array, TYPNAME, &dim);
-	VecxCheckExpectedDim(typmod, dim);
-	result = InitHalfVector(dim);
-	floats_to_halves(x, result->x, dim);
-	pfree(x);
-	PG_RETURN_HALFVEC_P(result);
+	PG_RETURN_HALFVEC_P(HalfVectorFromFloats(x, dim, typmod));
 }
 
 PG_FUNCTION_INFO_V1(halfvec_to_float4);

@@ -44,6 +44,24 @@ InitVector(int dim)
 	return v;
 }
 
+/*
+ * VectorFromFloats
+ *		Build a vector from a palloc'd float array (which it frees) after
+ *		checking the dimension against the typmod; shared by every input
+ *		path that parses into floats first (text, array casts).
+ */
+static Vector *
+VectorFromFloats(float *x, int dim, int32 typmod)
+{
+	Vector	   *result;
+
+	VecxCheckExpectedDim(typmod, dim);
+	result = InitVector(dim);
+	memcpy(result->x, x, sizeof(float) * dim);
+	pfree(x);
+	return result;
+}
+
 /* Raise 22003 if an arithmetic result is infinite */
 static inline void
 check_overflow(float r)
@@ -65,15 +83,9 @@ vector_in(PG_FUNCTION_ARGS)
 	int32		typmod = PG_GETARG_INT32(2);
 	int			dim;
 	float	   *x;
-	Vector	   *result;
 
 	x = VecxParseText(str, TYPNAME, &dim);
-	VecxCheckExpectedDim(typmod, dim);
-
-	result = InitVector(dim);
-	memcpy(result->x, x, sizeof(float) * dim);
-	pfree(x);
-	PG_RETURN_VECTOR_P(result);
+	PG_RETURN_VECTOR_P(VectorFromFloats(x, dim, typmod));
 }
 
 PG_FUNCTION_INFO_V1(vector_out);
@@ -175,14 +187,9 @@ array_to_vector(PG_FUNCTION_ARGS)
 	int32		typmod = PG_GETARG_INT32(1);
 	int			dim;
 	float	   *x;
-	Vector	   *result;
 
 	x = VecxArrayToFloats(array, TYPNAME, &dim);
-	VecxCheckExpectedDim(typmod, dim);
-	result = InitVector(dim);
-	memcpy(result->x, x, sizeof(float) * dim);
-	pfree(x);
-	PG_RETURN_VECTOR_P(result);
+	PG_RETURN_VECTOR_P(VectorFromFloats(x, dim, typmod));
 }
 
 PG_FUNCTION_INFO_V1(vector_to_float4);
