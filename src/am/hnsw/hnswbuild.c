@@ -730,6 +730,7 @@ typedef struct HnswSharedNode
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
 	Size		vecOff;
 	Size		nbrOff;			/* uint8 counts[level + 1], then int32 lists */
+	Size		filterOff;		/* filter payload (fbytes), if any */
 } HnswSharedNode;
 
 typedef struct HnswShared
@@ -743,6 +744,7 @@ typedef struct HnswShared
 	int			elemtype;
 	int			metric;
 	int			maxLevel;
+	Size		fbytes;			/* filter payload per node, 0 without filter columns */
 	uint32		maxnodes;
 	Size		arenaSize;
 	slock_t		mutex;			/* entry point, totals, full */
@@ -793,6 +795,12 @@ static inline char *
 PVec(HnswPBuild *pb, int32 id)
 {
 	return pb->arena + pb->nodes[id].vecOff;
+}
+
+static inline const char *
+PFilter(HnswPBuild *pb, int32 id)
+{
+	return pb->arena + pb->nodes[id].filterOff;
 }
 
 static inline uint8 *
@@ -1027,12 +1035,18 @@ PInsert(HnswPBuild *pb, int32 id)
 			pb->found[i] = HnswHeapPop(&pb->res);
 		nseeds = n;
 
-		/* an identical vector with room takes our heap TID */
+		/*
+		 * An identical vector with room takes our heap TID, if the filter
+		 * payloads agree too: the node's payload stands for all its TIDs.
+		 */
 		for (i = 0; l == top && i < n && i < 4; i++)
 		{
 			HnswSharedNode *dup = &pb->nodes[pb->found[i].idx];
 
 			if (memcmp(PVec(pb, pb->found[i].idx), q, pb->d.vbytes) != 0)
+				continue;
+			if (sh->fbytes > 0 &&
+				memcmp(PFilter(pb, pb->found[i].idx), PFilter(pb, id), sh->fbytes) != 0)
 				continue;
 			SpinLockAcquire(&dup->lock);
 			if (dup->ntids > 0 && dup->ntids < HNSW_HEAPTIDS)
@@ -1146,7 +1160,7 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	}
 	level = Min(HnswRandomLevel(pb->m), sh->maxLevel);
 	need = MAXALIGN(pb->d.vbytes) + MAXALIGN(level + 1) +
-		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->m, level));
+		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->m, level)) + MAXALIGN(sh->fbytes);
 	id = pg_atomic_fetch_add_u32(&sh->nnodes, 1);
 	off = pg_atomic_fetch_add_u64(&sh->arenaUsed, need);
 	if (id >= sh->maxnodes || off + need > sh->arenaSize)
@@ -1166,8 +1180,11 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	node->heaptids[0] = *tid;
 	node->vecOff = off;
 	node->nbrOff = off + MAXALIGN(pb->d.vbytes);
+	node->filterOff = need - MAXALIGN(sh->fbytes) + off;
 	memcpy(pb->arena + off, vec, pb->d.vbytes);
 	memset(pb->arena + node->nbrOff, 0, level + 1);
+	if (sh->fbytes > 0)
+		HnswFormFilter(index, values, isnull, pb->arena + node->filterOff);
 
 	PInsert(pb, id);
 	pb->indtuples++;
@@ -1260,9 +1277,6 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 
 	if (!IsUnderPostmaster)
 		return false;
-	/* the shared graph carries no filter payload (hnswfilter.c): serial */
-	if (bs->fbytes > 0)
-		return false;
 	estimate_rel_size(heap, NULL, &pages, &tuples, &allvisfrac);
 	nworkers = plan_create_index_workers(RelationGetRelid(heap), RelationGetRelid(index));
 
@@ -1279,7 +1293,8 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	if (maxnodes > (double) (INT32_MAX / 2))
 		return false;
 	/* a level-0 node, plus upper levels for about 1 / (m - 1) of nodes */
-	perNode = MAXALIGN(bs->vbytes) + 8 + MAXALIGN(sizeof(int32) * 3 * bs->m);
+	perNode = MAXALIGN(bs->vbytes) + 8 + MAXALIGN(sizeof(int32) * 3 * bs->m) +
+		MAXALIGN(bs->fbytes);
 	arena = add_size(mul_size(perNode, (Size) maxnodes), 1024 * 1024);
 	total = add_size(add_size(MAXALIGN(sizeof(HnswShared)),
 							  MAXALIGN(mul_size(sizeof(HnswSharedNode), (Size) maxnodes))),
@@ -1315,6 +1330,7 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	sh->elemtype = bs->info->elemtype;
 	sh->metric = bs->info->metric;
 	sh->maxLevel = bs->maxLevel;
+	sh->fbytes = bs->fbytes;
 	sh->maxnodes = (uint32) maxnodes;
 	sh->arenaSize = arena;
 	SpinLockInit(&sh->mutex);
@@ -1352,6 +1368,7 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 		bn->vec = SharedArena(sh) + sn->vecOff;
 		bn->counts = (uint8 *) (SharedArena(sh) + sn->nbrOff);
 		bn->nbrs = (int32 *) (SharedArena(sh) + sn->nbrOff + MAXALIGN(sn->level + 1));
+		bn->filter = sh->fbytes > 0 ? SharedArena(sh) + sn->filterOff : NULL;
 	}
 	bs->nnodes = n;
 	bs->maxnodes = Max(n, 1);
