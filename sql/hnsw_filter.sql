@@ -160,3 +160,23 @@ SELECT min(nrows), bool_and(coalesce(ordered, true)), min(hits) >= 9 AS recall_o
 
 DROP TABLE f, q;
 DROP FUNCTION f_exact, f_check;
+
+-- parallel build with filter columns: identical vectors with different
+-- filter values must stay apart (a shared node has one payload)
+CREATE TABLE pd (id int, lab int, v vector(4));
+INSERT INTO pd SELECT i, i % 4, ARRAY[i % 5, 1, 2, 3]::real[]::vector FROM generate_series(1, 4000) i;
+ANALYZE pd;
+SET max_parallel_maintenance_workers = 2;
+SET min_parallel_table_scan_size = 0;
+CREATE INDEX pd_v_lab ON pd USING hnsw (v vector_l2_ops, lab);
+RESET max_parallel_maintenance_workers;
+RESET min_parallel_table_scan_size;
+SET enable_seqscan = off;
+SELECT lab, count(*), bool_and(pd.lab = s.want) AS all_match
+  FROM (SELECT 2 AS want) s, LATERAL (SELECT lab FROM pd WHERE pd.lab = s.want
+        ORDER BY v <-> '[2,1,2,3]' LIMIT 300) pd GROUP BY lab;
+SELECT count(*) FROM (SELECT id FROM pd WHERE lab = 1 AND v <-> '[3,1,2,3]' = 0
+  ORDER BY v <-> '[3,1,2,3]' LIMIT 1000) s;
+SELECT vecx_index_check('pd_v_lab', true);
+RESET enable_seqscan;
+DROP TABLE pd;
