@@ -43,6 +43,7 @@
 #include "utils/uuid.h"
 
 #include "hnswfilter.h"
+#include "hnswfmap.h"
 
 bool		hnsw_exact_fallback = true;
 
@@ -387,8 +388,13 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	BlockNumber blkno;
 	int			nfilter = HnswFilterColumns(index);
-	BufferAccessStrategy bas = GetAccessStrategy(BAS_BULKREAD);
+	BufferAccessStrategy bas;
 
+	/* with scan keys, the filter map finds the matching nodes (hnswfmap.c) */
+	if (filter != NULL && filter->nkeys > 0 && meta->nfilter > 0)
+		return HnswMapRun(index, meta, d, query, filter, emitted, nemitted, false);
+
+	bas = GetAccessStrategy(BAS_BULKREAD);
 	if (nemitted > 1)
 		qsort(emitted, nemitted, sizeof(HnswEmitted), CompareEmitted);
 	ex->items = palloc(sizeof(HnswExhaustItem) * cap);
