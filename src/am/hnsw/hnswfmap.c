@@ -680,7 +680,8 @@ CompareItemDist(const void *a, const void *b)
 /*
  * Read the map chain and collect the node TIDs of matching entries into
  * *tids.  With limit > 0, give up (false) once the matches exceed limit,
- * or are projected to exceed it by far from the first eighth of the map.
+ * or are projected to exceed it from the first eighth of the map (entries
+ * are in insertion order; a misjudged projection costs time, not rows).
  */
 static bool
 MapCollect(Relation index, const HnswMetaPageData *meta, const MapFilter *mf,
@@ -744,7 +745,7 @@ MapCollect(Relation index, const HnswMetaPageData *meta, const MapFilter *mf,
 		if (limit > 0 &&
 			((double) n > limit ||
 			 (pagesRead >= 4 && (double) pagesRead * 8 >= meta->mapPages &&
-			  (double) n * meta->mapPages / pagesRead > 1.5 * limit)))
+			  (double) n * meta->mapPages / pagesRead > limit)))
 		{
 			pfree(out);
 			return false;
