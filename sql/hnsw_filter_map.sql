@@ -92,7 +92,6 @@ SELECT s FROM generate_series(1, 6) c, LATERAL (VALUES
   (4, format('INSERT INTO sizes VALUES (%s, pg_relation_size(''m_v'') / 8192)', c))) v(o, s)
   ORDER BY c, o \gexec
 \set ECHO all
-SELECT * FROM sizes ORDER BY cycle;
 SELECT (SELECT pages FROM sizes WHERE cycle = 6) <= 1.2 * (SELECT pages FROM sizes WHERE cycle = 2) AS bounded;
 SELECT vecx_index_check('m_v', true);
 SELECT * FROM m_cmp('a = 7', 10);

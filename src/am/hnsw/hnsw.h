@@ -431,6 +431,7 @@ typedef struct HnswSearch
 } HnswSearch;
 
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
+extern void HnswPrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off);
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
 extern void HnswSearchReset(HnswSearch *s);
 extern int32 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef,

@@ -465,7 +465,71 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	FreeAccessStrategy(bas);
 	if (query && ex->n > 1)
 		qsort(ex->items, ex->n, sizeof(HnswExhaustItem), CompareItems);
+	ex->sorted = ex->n;
 	return ex;
+}
+
+/*
+ * HnswExhaustNext
+ *		The next item of an exhaustive pass in order, or NULL.  Items past
+ *		ex->sorted are unordered: the next chunk (doubling, from 64) is
+ *		selected and sorted only when the scan gets there, since most
+ *		queries want a few rows out of many matches.
+ */
+HnswExhaustItem *
+HnswExhaustNext(HnswExhaust *ex)
+{
+	if (ex->pos >= ex->n)
+		return NULL;
+	if (ex->pos >= ex->sorted)
+	{
+		Size		chunk = Max(64, ex->sorted);
+		Size		lo = ex->sorted;
+		Size		hi = ex->n;
+		Size		want = Min(lo + chunk, ex->n);
+
+		/*
+		 * Quickselect: narrow [lo, hi) around want, keeping everything in
+		 * [sorted, lo) below [lo, hi) below [hi, n); then sort [sorted, hi)
+		 * (at least want - sorted items, all smaller than the rest).  Each
+		 * Hoare step on more than 2 items shrinks the range.
+		 */
+		while (hi - lo > 32 && lo < want && want < hi)
+		{
+			HnswExhaustItem pivot = ex->items[lo + (hi - lo) / 2];
+			Size		i = lo,
+						j = hi - 1;
+
+			for (;;)
+			{
+				HnswExhaustItem t;
+
+				while (CompareItems(&ex->items[i], &pivot) < 0)
+					i++;
+				while (CompareItems(&ex->items[j], &pivot) > 0)
+					j--;
+				if (i >= j)
+					break;
+				t = ex->items[i];
+				ex->items[i] = ex->items[j];
+				ex->items[j] = t;
+				i++;
+				j--;
+			}
+			/* items[lo, j] <= pivot <= items[j + 1, hi) */
+			if (want <= j + 1)
+				hi = j + 1;
+			else
+				lo = j + 1;
+		}
+		if (want > lo)
+			want = hi;
+		if (want - ex->sorted > 1)
+			qsort(ex->items + ex->sorted, want - ex->sorted, sizeof(HnswExhaustItem),
+				  CompareItems);
+		ex->sorted = want;
+	}
+	return &ex->items[ex->pos++];
 }
 
 /*

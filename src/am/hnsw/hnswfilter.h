@@ -104,6 +104,7 @@ typedef struct HnswExhaust
 	HnswExhaustItem *items;
 	Size		n;
 	Size		pos;
+	Size		sorted;			/* items[0, sorted) are the smallest, in order */
 } HnswExhaust;
 
 typedef struct HnswEmitted
@@ -112,6 +113,7 @@ typedef struct HnswEmitted
 	int			ntids;			/* heap TIDs of it already returned */
 } HnswEmitted;
 
+extern HnswExhaustItem *HnswExhaustNext(HnswExhaust *ex);
 extern HnswExhaust *HnswExhaustRun(Relation index, const HnswMetaPageData *meta,
 								   const HnswDist *d, const void *query,
 								   const HnswFilter *filter,

@@ -528,6 +528,7 @@ typedef struct MapKey
 	Size		off;			/* slot offset within the payload */
 	int64		lo;
 	int64		hi;
+	uint64		span;			/* hi - lo, as unsigned */
 	uint64		mask;
 } MapKey;
 
@@ -535,6 +536,7 @@ typedef struct MapFilter
 {
 	int			nkeys;
 	bool		never;			/* no payload can match */
+	bool		ranges;			/* every key is MAPKEY_RANGE */
 	uint32		nullmask;		/* columns that must not be NULL */
 	MapKey		keys[FLEXIBLE_ARRAY_MEMBER];
 } MapFilter;
@@ -589,8 +591,53 @@ MapCompile(const HnswFilter *f)
 				mf->never = true;
 				break;
 		}
+		mk->span = (uint64) mk->hi - (uint64) mk->lo;
 	}
+	mf->ranges = true;
+	for (i = 0; i < mf->nkeys; i++)
+		if (mf->keys[i].op != MAPKEY_RANGE)
+			mf->ranges = false;
 	return mf;
+}
+
+/*
+ * The common case, only range (and equality) keys, without branches per
+ * key: v is in [lo, hi] iff (uint64) (v - lo) <= hi - lo.
+ */
+static inline bool
+MapMatchRanges(const MapFilter *mf, const char *payload)
+{
+	uint32		nullmask;
+	bool		ok;
+	int			i;
+
+	memcpy(&nullmask, payload, sizeof(uint32));
+	ok = (nullmask & mf->nullmask) == 0;
+	for (i = 0; i < mf->nkeys; i++)
+	{
+		const MapKey *k = &mf->keys[i];
+		int64		v;
+
+		memcpy(&v, payload + k->off, sizeof(int64));
+		ok &= ((uint64) v - (uint64) k->lo) <= k->span;
+	}
+	return ok;
+}
+
+/* MapMatchRanges for exactly two keys, unrolled */
+static inline bool
+MapMatchRanges2(const MapFilter *mf, const char *payload)
+{
+	uint32		nullmask;
+	int64		v0,
+				v1;
+
+	memcpy(&nullmask, payload, sizeof(uint32));
+	memcpy(&v0, payload + mf->keys[0].off, sizeof(int64));
+	memcpy(&v1, payload + mf->keys[1].off, sizeof(int64));
+	return ((nullmask & mf->nullmask) == 0) &
+		(((uint64) v0 - (uint64) mf->keys[0].lo) <= mf->keys[0].span) &
+		(((uint64) v1 - (uint64) mf->keys[1].lo) <= mf->keys[1].span);
 }
 
 /* Same answer as HnswFilterMatch, for the map's inner loop. */
@@ -664,19 +711,6 @@ CompareEmittedTid(const void *a, const void *b)
 	return ItemPointerCompare(&((HnswEmitted *) a)->tid, &((HnswEmitted *) b)->tid);
 }
 
-static int
-CompareItemDist(const void *a, const void *b)
-{
-	const HnswExhaustItem *x = (const HnswExhaustItem *) a;
-	const HnswExhaustItem *y = (const HnswExhaustItem *) b;
-
-	if (x->dist < y->dist)
-		return -1;
-	if (x->dist > y->dist)
-		return 1;
-	return ItemPointerCompare((ItemPointer) &x->heaptid, (ItemPointer) &y->heaptid);
-}
-
 /*
  * Read the map chain and collect the node TIDs of matching entries into
  * *tids.  With limit > 0, give up (false) once the matches exceed limit,
@@ -713,7 +747,7 @@ MapCollect(Relation index, const HnswMetaPageData *meta, const MapFilter *mf,
 			if (blk >= nblocks)
 				HnswCorrupt(index, prev, 0, "filter map link beyond the end of the index");
 		}
-		buf = ReadBuffer(index, blk);
+		buf = HnswReadBuffer(index, blk);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		HnswMapCheckPage(index, page, blk, entsize);
@@ -722,7 +756,10 @@ MapCollect(Relation index, const HnswMetaPageData *meta, const MapFilter *mf,
 		e = HnswMapEntries(page);
 		for (i = 0; i < nent; i++, e += entsize)
 		{
-			if (!MapMatch(mf, e + HNSW_MAP_TID_BYTES))
+			if (mf->ranges ?
+				(mf->nkeys == 2 ? !MapMatchRanges2(mf, e + HNSW_MAP_TID_BYTES) :
+				 !MapMatchRanges(mf, e + HNSW_MAP_TID_BYTES)) :
+				!MapMatch(mf, e + HNSW_MAP_TID_BYTES))
 				continue;
 			if (n >= cap)
 			{
@@ -758,6 +795,48 @@ MapCollect(Relation index, const HnswMetaPageData *meta, const MapFilter *mf,
 	return true;
 }
 
+#define MAP_PIN_AHEAD	8
+
+/* Pin the page of a node visited soon and prefetch what locking it touches. */
+static Buffer
+MapPinAhead(Relation index, ItemPointer tid, BlockNumber *nblocks)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	Buffer		buf;
+	char	   *page;
+
+	if (blkno >= *nblocks)
+	{
+		*nblocks = RelationGetNumberOfBlocks(index);
+		if (blkno >= *nblocks)
+			HnswCorrupt(index, blkno, ItemPointerGetOffsetNumber(tid),
+						"filter map entry points beyond the end of the index");
+	}
+	buf = HnswReadBuffer(index, blkno);
+	page = (char *) BufferGetPage(buf);
+	__builtin_prefetch(page);
+	__builtin_prefetch(PageGetItemId((Page) page, ItemPointerGetOffsetNumber(tid)));
+	__builtin_prefetch(page + BLCKSZ - sizeof(HnswPageOpaqueData));
+	return buf;
+}
+
+/*
+ * Prefetch a pinned node's header, vector and payload.  Its line pointer is
+ * read without the lock: only a hint, clamped to the page.
+ */
+static void
+MapPrefetchNode(Buffer buf, ItemPointer tid, int dims, int elemtype)
+{
+	char	   *page = (char *) BufferGetPage(buf);
+	ItemId		iid = PageGetItemId((Page) page, ItemPointerGetOffsetNumber(tid));
+	Size		start = ItemIdGetOffset(iid) % BLCKSZ;
+	Size		len = Min(BLCKSZ - start, HNSW_NODE_HDRSZ + HnswVecBytes(dims, elemtype) + 64);
+	Size		o;
+
+	for (o = 0; o < Min(len, 4096); o += 64)
+		__builtin_prefetch(page + start + o);
+}
+
 /*
  * HnswMapRun
  *		The map pass: every live node matching the filter, not yet returned
@@ -778,8 +857,7 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	Size		i;
 	Size		cap;
 	Size		u;
-	Buffer		buf = InvalidBuffer;
-	BlockNumber cur = InvalidBlockNumber;
+	Buffer	   *ring;
 	BlockNumber nblocks;
 
 	if (meta->nfilter == 0 || meta->mapEntrySize != HnswMapEntrySize(meta->nfilter))
@@ -810,70 +888,81 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	if (nemitted > 1)
 		qsort(emitted, nemitted, sizeof(HnswEmitted), CompareEmittedTid);
 
+	/*
+	 * The nodes' pages are mostly in shared buffers but not in the CPU
+	 * cache: 2 * MAP_PIN_AHEAD nodes ahead prefetch the buffer descriptor
+ * (if we know the buffer), MAP_PIN_AHEAD ahead pin the page and prefetch
+ * its page header,
+	 * line pointer and special space; MAP_PIN_AHEAD / 2 ahead, prefetch the
+	 * node itself (its line pointer is in cache by then).
+	 */
+	ring = palloc(sizeof(Buffer) * MAP_PIN_AHEAD);
 	nblocks = RelationGetNumberOfBlocks(index);
+	for (i = 0; i < Min(ntids, 2 * MAP_PIN_AHEAD); i++)
+		HnswPrefetchRecent(index, ItemPointerGetBlockNumber(&tids[i]),
+						   ItemPointerGetOffsetNumber(&tids[i]));
+	for (i = 0; i < Min(ntids, MAP_PIN_AHEAD); i++)
+		ring[i] = MapPinAhead(index, &tids[i], &nblocks);
 	for (i = 0; i < ntids; i++)
 	{
 		BlockNumber blkno = ItemPointerGetBlockNumber(&tids[i]);
 		OffsetNumber off = ItemPointerGetOffsetNumber(&tids[i]);
+		Buffer		buf = ring[i % MAP_PIN_AHEAD];
 		Page		page;
 		HnswNodeHeader *node;
 		int			skip = 0;
 		int			j;
 		float		dist;
 
-		if (blkno != cur)
-		{
-			if (BufferIsValid(buf))
-				UnlockReleaseBuffer(buf);
-			if (blkno >= nblocks)
-			{
-				nblocks = RelationGetNumberOfBlocks(index);
-				if (blkno >= nblocks)
-					HnswCorrupt(index, blkno, off, "filter map entry points beyond the end of the index");
-			}
-			buf = ReadBuffer(index, blkno);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			cur = blkno;
-			if ((i & 255) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
+		if (i + 2 * MAP_PIN_AHEAD < ntids)
+			HnswPrefetchRecent(index, ItemPointerGetBlockNumber(&tids[i + 2 * MAP_PIN_AHEAD]),
+							   ItemPointerGetOffsetNumber(&tids[i + 2 * MAP_PIN_AHEAD]));
+		if (i + MAP_PIN_AHEAD / 2 < ntids)
+			MapPrefetchNode(ring[(i + MAP_PIN_AHEAD / 2) % MAP_PIN_AHEAD],
+							&tids[i + MAP_PIN_AHEAD / 2], meta->dims, meta->elemtype);
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
 		node = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
-		if (node->state != HNSW_NODE_LIVE)
-			continue;			/* deleted, entry not yet removed by vacuum */
-		/* the node is the truth: its payload decides */
-		if (!MapMatch(mf, HnswNodeFilter(index, page, blkno, off, node, meta->dims,
-										 meta->elemtype, meta->m, meta->nfilter)))
-			continue;
-		if (nemitted > 0)
+		/* deleted nodes' entries stay until vacuum; the node's payload decides */
+		if (node->state == HNSW_NODE_LIVE &&
+			MapMatch(mf, HnswNodeFilter(index, page, blkno, off, node, meta->dims,
+										meta->elemtype, meta->m, meta->nfilter)))
 		{
-			HnswEmitted key;
-			HnswEmitted *hit;
-
-			key.tid = tids[i];
-			hit = bsearch(&key, emitted, nemitted, sizeof(HnswEmitted), CompareEmittedTid);
-			if (hit)
-				skip = hit->ntids;
-		}
-		if (skip >= node->ntids)
-			continue;
-		dist = query ? HnswDistance(d, query, HnswNodeVec(index, d, node, blkno, off)) : 0.0f;
-		for (j = skip; j < node->ntids; j++)
-		{
-			if (ex->n >= cap)
+			if (nemitted > 0)
 			{
-				cap *= 2;
-				ex->items = repalloc_huge(ex->items, sizeof(HnswExhaustItem) * cap);
+				HnswEmitted key;
+				HnswEmitted *hit;
+
+				key.tid = tids[i];
+				hit = bsearch(&key, emitted, nemitted, sizeof(HnswEmitted), CompareEmittedTid);
+				if (hit)
+					skip = hit->ntids;
 			}
-			ex->items[ex->n].dist = dist;
-			ex->items[ex->n].heaptid = node->heaptids[j];
-			ex->n++;
+			if (skip < node->ntids)
+			{
+				dist = query ? HnswDistance(d, query, HnswNodeVec(index, d, node, blkno, off)) : 0.0f;
+				for (j = skip; j < node->ntids; j++)
+				{
+					if (ex->n >= cap)
+					{
+						cap *= 2;
+						ex->items = repalloc_huge(ex->items, sizeof(HnswExhaustItem) * cap);
+					}
+					ex->items[ex->n].dist = dist;
+					ex->items[ex->n].heaptid = node->heaptids[j];
+					ex->n++;
+				}
+			}
 		}
-	}
-	if (BufferIsValid(buf))
 		UnlockReleaseBuffer(buf);
+		if (i + MAP_PIN_AHEAD < ntids)
+			ring[i % MAP_PIN_AHEAD] = MapPinAhead(index, &tids[i + MAP_PIN_AHEAD], &nblocks);
+	}
+	pfree(ring);
 	pfree(tids);
-	if (query && ex->n > 1)
-		qsort(ex->items, ex->n, sizeof(HnswExhaustItem), CompareItemDist);
+	/* ordered lazily by HnswExhaustNext; without a query every distance is 0 */
+	ex->sorted = query ? 0 : ex->n;
 	return ex;
 }

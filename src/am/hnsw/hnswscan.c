@@ -290,11 +290,10 @@ NextExhaustive(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	HnswExhaust *ex = so->ex;
+	HnswExhaustItem *it;
 
-	while (ex->pos < ex->n)
+	while ((it = HnswExhaustNext(ex)) != NULL)
 	{
-		HnswExhaustItem *it = &ex->items[ex->pos++];
-
 		if (hnsw_iterative_scan == HNSW_ITERATIVE_STRICT && it->dist < so->lastDist)
 			continue;			/* strict order: never go back */
 		so->lastDist = Max(so->lastDist, it->dist);
