@@ -10,7 +10,10 @@
  * against that map (a reference must name an existing node; pages and
  * nodes are never removed, so a node seen in pass 1 still exists) and that
  * no list names a node twice; a reference beyond the map (the index grew
- * meanwhile) is checked by reading the target page.  Then the entry point.
+ * meanwhile) is checked by reading the target page.  Then, with filter
+ * columns, the filter map (CheckMap): its chain, pages and entries, and
+ * exactly one entry per live node holding that node's payload.  Then the
+ * entry point.
  * References to free nodes, or to nodes below the list's level, are legal:
  * searches skip them (see README).
  *

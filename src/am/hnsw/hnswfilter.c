@@ -10,8 +10,9 @@
  * signature, one bit per element hash (&& and @> are answered by bit
  * tests, the executor rechecks).
  *
- * The exhaustive pass reads every index page once and returns the live,
- * matching, not yet returned nodes in distance order.  It makes an
+ * The exhaustive pass returns the live, matching, not yet returned nodes in
+ * distance order: with scan keys on an index with a filter map, through
+ * the map (hnswfmap.c); otherwise by reading every index page once.  It makes an
  * iterative scan exact once the graph walk is out of budget, and serves
  * scans that have no ORDER BY.
  *

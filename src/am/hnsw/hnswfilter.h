@@ -90,7 +90,7 @@ extern bool HnswFilterMatch(const HnswFilter *f, const char *payload);
 
 /*
  * Exhaustive pass: every live node (matching the filter) not returned yet,
- * in distance order.  Used for very selective filters, when the graph
+ * in distance order (through the filter map when there are scan keys).  Used for very selective filters, when the graph
  * walk's budget is spent, and for scans without ORDER BY.
  */
 typedef struct HnswExhaustItem
