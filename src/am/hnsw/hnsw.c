@@ -20,6 +20,7 @@
 
 #include "hnsw.h"
 #include "hnswfilter.h"
+#include "hnswfmap.h"
 
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
 int			hnsw_iterative_scan = HNSW_ITERATIVE_STRICT;
@@ -390,6 +391,7 @@ HnswCheckMetaPage(Relation index, Page page)
 		meta->entryLevel < -1 || meta->entryLevel > HNSW_MAX_LEVEL ||
 		meta->storage > HNSW_STORAGE_OVERFLOW)
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage fields out of range");
+	HnswMapCheckMeta(index, meta);
 }
 
 void

@@ -32,7 +32,7 @@
 
 /* On-disk format identification */
 #define HNSW_MAGIC				0x48A5F17Cu
-#define HNSW_VERSION			1
+#define HNSW_VERSION			2	/* 2: filter map pages (hnswfmap.c) */
 #define HNSW_PAGE_ID			0xFF93	/* in every page's special space */
 
 #define HNSW_METAPAGE_BLKNO		0
@@ -125,6 +125,13 @@ typedef struct HnswMetaPageData
 	uint8		unused3;
 	uint16		unused4;
 	uint64		nodeCount;		/* informational */
+	/* filter map (hnswfmap.c), only when nfilter > 0 */
+	BlockNumber mapHead;		/* first map page; invalid: no map pages yet */
+	BlockNumber mapTail;		/* hint: last map page */
+	BlockNumber mapFree;		/* hint: first map page that may have room */
+	uint32		mapPages;		/* map pages in the chain */
+	uint16		mapEntrySize;	/* bytes per map entry: 6 + filter payload */
+	uint16		unused5;
 } HnswMetaPageData;
 
 typedef HnswMetaPageData *HnswMetaPage;
@@ -142,6 +149,7 @@ typedef HnswPageOpaqueData *HnswPageOpaque;
 #define HNSW_PAGE_META			1
 #define HNSW_PAGE_NODES			2
 #define HNSW_PAGE_OVERFLOW		4	/* slices of vectors too large for a node */
+#define HNSW_PAGE_MAP			8	/* filter map entries (hnswfmap.c) */
 
 /* HnswMetaPageData.storage */
 #define HNSW_STORAGE_INLINE		0	/* the vector is inside the node */
@@ -423,6 +431,7 @@ typedef struct HnswSearch
 } HnswSearch;
 
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
+extern void HnswPrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off);
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
 extern void HnswSearchReset(HnswSearch *s);
 extern int32 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef,

@@ -35,6 +35,7 @@
 
 #include "hnsw.h"
 #include "hnswfilter.h"
+#include "hnswfmap.h"
 
 typedef struct BuildNode
 {
@@ -383,6 +384,7 @@ WriteGraph(HnswBuildState *bs)
 									   bs->d.overflow) + bs->fbytes;
 	BlockNumber ovflBase;
 	int			nslices = bs->d.overflow ? HnswOvflSlices(&bs->d) : 0;
+	HnswMapWriter mapw;
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE);
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->nnodes);
@@ -543,11 +545,28 @@ WriteGraph(HnswBuildState *bs)
 		pfree(item);
 	}
 
-	/* metapage: entry point and insert page */
+	/* pass 4: the filter map, one entry per live node, in node order */
+	HnswMapWriterStart(&mapw, bs->index, bs->nfilter);
+	if (bs->nfilter > 0)
+	{
+		for (i = 0; i < bs->nnodes; i++)
+		{
+			if (bs->nodes[i].ntids == 0)
+				continue;		/* a free slot has no entry */
+			HnswMapWriterAdd(&mapw, &bs->nodes[i].tid, bs->nodes[i].filter);
+			if ((i & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+	}
+
+	/* metapage: entry point, insert page and filter map */
 	buf = ReadBuffer(bs->index, HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	{
 		HnswMetaPage meta = HnswPageGetMeta(BufferGetPage(buf));
+
+		if (bs->nfilter > 0)
+			HnswMapWriterFinish(&mapw, meta);
 
 		if (bs->entry >= 0)
 		{
@@ -1426,7 +1445,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	UnlockRelationForExtension(index, ExclusiveLock);
 	HnswFillMetaPage(BufferGetPage(buf), bs.dims, bs.m, bs.efc, bs.info);
-	HnswPageGetMeta(BufferGetPage(buf))->nfilter = bs.nfilter;
+	HnswMapInitMeta(HnswPageGetMeta(BufferGetPage(buf)), bs.nfilter);
 	HnswPageGetMeta(BufferGetPage(buf))->storage =
 		bs.d.overflow ? HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
 	MarkBufferDirty(buf);
@@ -1482,7 +1501,7 @@ hnswbuildempty(Relation index)
 	info = HnswGetOpInfo(index);
 	CheckBuildParams(index, dims, info, m, efc);
 	HnswFillMetaPage(page, dims, m, efc, info);
-	HnswPageGetMeta(page)->nfilter = HnswFilterColumns(index);
+	HnswMapInitMeta(HnswPageGetMeta(page), HnswFilterColumns(index));
 	HnswPageGetMeta(page)->storage =
 		ChooseOverflow(dims, info->elemtype, m, HnswFilterBytes(HnswFilterColumns(index))) ?
 		HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;

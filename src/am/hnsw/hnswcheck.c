@@ -10,7 +10,10 @@
  * against that map (a reference must name an existing node; pages and
  * nodes are never removed, so a node seen in pass 1 still exists) and that
  * no list names a node twice; a reference beyond the map (the index grew
- * meanwhile) is checked by reading the target page.  Then the entry point.
+ * meanwhile) is checked by reading the target page.  Then, with filter
+ * columns, the filter map (CheckMap): its chain, pages and entries, and
+ * exactly one entry per live node holding that node's payload.  Then the
+ * entry point.
  * References to free nodes, or to nodes below the list's level, are legal:
  * searches skip them (see README).
  *
@@ -20,11 +23,23 @@
 
 #include <math.h>
 
+#include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "hnswfmap.h"
 #include "vecx_check.h"
+
+/* A node's filter payload seen in pass 1, or a filter map entry */
+typedef struct HnswCheckFEnt
+{
+	ItemPointerData tid;		/* the node */
+	uint8		state;			/* node state (nodes only) */
+	BlockNumber mapblk;			/* map page and entry number (entries only) */
+	int			mapidx;
+	char	   *payload;
+} HnswCheckFEnt;
 
 typedef struct HnswCheck
 {
@@ -38,6 +53,12 @@ typedef struct HnswCheck
 	void	   *vec;			/* a prepared heap value */
 	float	   *f1;				/* halfvec comparison scratch */
 	float	   *f2;
+	/* filter map check (indexes with filter columns) */
+	Size		fbytes;
+	bool	   *ismap;			/* per block: a map page in pass 1 */
+	HnswCheckFEnt *fnodes;		/* live and deleted nodes, in TID order */
+	Size		nfnodes;
+	Size		maxfnodes;
 } HnswCheck;
 
 static bool
@@ -111,6 +132,16 @@ CheckMeta(HnswCheck *hc)
 	if (meta->storage > HNSW_STORAGE_OVERFLOW)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "vector storage %u is invalid",
 						 meta->storage);
+	if (meta->nfilter != IndexRelationGetNumberOfKeyAttributes(cs->index) - 1)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage has %u filter columns, the index %d",
+						 meta->nfilter, IndexRelationGetNumberOfKeyAttributes(cs->index) - 1);
+	if (meta->mapEntrySize != (meta->nfilter > 0 ? HnswMapEntrySize(meta->nfilter) : 0))
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "filter map entry size %u is invalid",
+						 meta->mapEntrySize);
+	if ((meta->mapHead == InvalidBlockNumber) != (meta->mapPages == 0) ||
+		meta->mapHead == HNSW_METAPAGE_BLKNO)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "filter map head %u with %u pages is invalid",
+						 meta->mapHead, meta->mapPages);
 	memcpy(&hc->meta, meta, sizeof(HnswMetaPageData));
 	HnswInitDist(&hc->dist, meta->dims, meta->elemtype, meta->metric,
 				 meta->storage == HNSW_STORAGE_OVERFLOW);
@@ -131,6 +162,9 @@ CheckDataPage(HnswCheck *hc, Page page, BlockNumber blkno)
 						 opaque->page_id, HNSW_PAGE_ID);
 	/* overflow pages are checked through the nodes that reference them */
 	if (opaque->flags == HNSW_PAGE_OVERFLOW && hc->dist.overflow)
+		return false;
+	/* map pages by the walk of the map chain (CheckMap) */
+	if (opaque->flags == HNSW_PAGE_MAP && hc->meta.nfilter > 0)
 		return false;
 	if (!(opaque->flags & HNSW_PAGE_NODES) || (opaque->flags & HNSW_PAGE_META))
 		VecxCheckCorrupt(hc->cs, blkno, 0, "page flags are %u, expected a node page (%u)",
@@ -371,6 +405,294 @@ CheckEntry(HnswCheck *hc)
 	}
 }
 
+/* ---- the filter map ---- */
+
+/* Pass 1: remember a live or deleted node's filter payload. */
+static void
+RememberFilter(HnswCheck *hc, Page page, HnswNodeHeader *node, BlockNumber blkno,
+			   OffsetNumber off)
+{
+	Size		at = HnswNodeSize(hc->meta.dims, hc->meta.elemtype, hc->meta.m, node->level,
+								  HnswNodeIsOvf(node));
+	HnswCheckFEnt *e;
+
+	if (ItemIdGetLength(PageGetItemId(page, off)) < at + hc->fbytes)
+		VecxCheckCorrupt(hc->cs, blkno, off, "node is too short for its filter payload");
+	if (hc->nfnodes >= hc->maxfnodes)
+	{
+		hc->maxfnodes = Max(hc->maxfnodes * 2, 1024);
+		hc->fnodes = repalloc_huge(hc->fnodes, mul_size(sizeof(HnswCheckFEnt), hc->maxfnodes));
+	}
+	e = &hc->fnodes[hc->nfnodes++];
+	ItemPointerSet(&e->tid, blkno, off);
+	e->state = node->state;
+	e->mapblk = InvalidBlockNumber;
+	e->mapidx = 0;
+	e->payload = palloc(hc->fbytes);
+	memcpy(e->payload, (char *) node + at, hc->fbytes);
+}
+
+static int
+CompareFEnt(const void *a, const void *b)
+{
+	const HnswCheckFEnt *x = (const HnswCheckFEnt *) a;
+	const HnswCheckFEnt *y = (const HnswCheckFEnt *) b;
+	int			c = ItemPointerCompare((ItemPointer) &x->tid, (ItemPointer) &y->tid);
+
+	if (c != 0)
+		return c;
+	if (x->mapblk != y->mapblk)
+		return x->mapblk < y->mapblk ? -1 : 1;
+	return x->mapidx < y->mapidx ? -1 : (x->mapidx > y->mapidx ? 1 : 0);
+}
+
+/*
+ * Walk the map chain from the current metapage and return its entries
+ * (only those of node only, if only is valid).  Every page and entry is
+ * checked; with onchain, the map pages seen are marked there.
+ */
+static HnswCheckFEnt *
+WalkMap(HnswCheck *hc, ItemPointer only, bool *onchain, Size *nout)
+{
+	VecxCheckState *cs = hc->cs;
+	Page		page = palloc(BLCKSZ);
+	Size		entsize = hc->meta.mapEntrySize;
+	uint32		nullok = hc->meta.nfilter >= 32 ? ~(uint32) 0 :
+		(((uint32) 1 << hc->meta.nfilter) - 1);
+	HnswCheckFEnt *out;
+	Size		n = 0,
+				max = 64;
+	BlockNumber known = hc->nblocks;
+	BlockNumber blk;
+	BlockNumber prev = HNSW_METAPAGE_BLKNO;
+
+	out = palloc(sizeof(HnswCheckFEnt) * max);
+	VecxCheckReadPage(cs, HNSW_METAPAGE_BLKNO, page);
+	blk = HnswPageGetMeta(page)->mapHead;
+	while (blk != InvalidBlockNumber)
+	{
+		const char *problem;
+		int			bad;
+		int			i;
+		HnswMapPageHeader *hdr;
+
+		if (blk <= prev)
+			VecxCheckCorrupt(cs, prev, 0, "filter map link to block %u does not go forward", blk);
+		known = VecxCheckIndexBlocks(cs, known, blk);
+		if (blk >= known)
+			VecxCheckCorrupt(cs, prev, 0, "filter map link to block %u is beyond the end of the index",
+							 blk);
+		VecxCheckReadPage(cs, blk, page);
+		if (!PageIsNew(page))
+			VecxCheckPageHeader(cs, page, blk, sizeof(HnswPageOpaqueData));
+		problem = HnswMapPageProblem(page, blk, entsize, &bad);
+		if (problem)
+			VecxCheckCorrupt(cs, blk, bad, "%s", problem);
+		hdr = HnswMapGetHeader(page);
+		for (i = 0; i < hdr->nentries; i++)
+		{
+			const char *e = HnswMapEntries(page) + (Size) i * entsize;
+			ItemPointerData tid;
+			uint32		nullmask;
+
+			memcpy(&tid, e, HNSW_MAP_TID_BYTES);
+			memcpy(&nullmask, e + HNSW_MAP_TID_BYTES, sizeof(uint32));
+			if (ItemPointerGetBlockNumberNoCheck(&tid) == HNSW_METAPAGE_BLKNO ||
+				ItemPointerGetBlockNumberNoCheck(&tid) == InvalidBlockNumber ||
+				ItemPointerGetOffsetNumberNoCheck(&tid) < FirstOffsetNumber ||
+				ItemPointerGetOffsetNumberNoCheck(&tid) > MaxOffsetNumber)
+				VecxCheckCorrupt(cs, blk, i + 1, "filter map entry names (%u,%u), not a node location",
+								 ItemPointerGetBlockNumberNoCheck(&tid),
+								 ItemPointerGetOffsetNumberNoCheck(&tid));
+			if ((nullmask & ~nullok) != 0)
+				VecxCheckCorrupt(cs, blk, i + 1, "filter map entry null bitmap %08X names missing columns",
+								 nullmask);
+			if (only != NULL && !ItemPointerEquals(only, &tid))
+				continue;
+			if (n >= max)
+			{
+				max *= 2;
+				out = repalloc_huge(out, mul_size(sizeof(HnswCheckFEnt), max));
+			}
+			out[n].tid = tid;
+			out[n].state = 0;
+			out[n].mapblk = blk;
+			out[n].mapidx = i + 1;
+			out[n].payload = palloc(hc->fbytes);
+			memcpy(out[n].payload, e + HNSW_MAP_TID_BYTES, hc->fbytes);
+			n++;
+		}
+		if (onchain != NULL && blk < hc->nblocks)
+			onchain[blk] = true;
+		prev = blk;
+		blk = hdr->next;
+	}
+	pfree(page);
+	*nout = n;
+	return out;
+}
+
+/*
+ * A disagreement between the nodes seen in pass 1 and the map may be a
+ * concurrent insert or vacuum: read the node and the map again now and
+ * report only what is still wrong.
+ */
+static void
+RecheckMapNode(HnswCheck *hc, ItemPointer tid)
+{
+	VecxCheckState *cs = hc->cs;
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	HnswCheckFEnt *ents;
+	Size		n;
+	int			state = 0;		/* 0: not a node */
+	char	   *payload = NULL;
+
+	if (IsNode(hc, blkno, off))
+	{
+		HnswNodeHeader *node;
+
+		VecxCheckReadPage(cs, blkno, hc->page2);
+		if (CheckDataPage(hc, hc->page2, blkno) && off <= PageGetMaxOffsetNumber(hc->page2))
+		{
+			Size		at;
+
+			node = CheckNodeHeader(hc, hc->page2, blkno, off);
+			state = node->state;
+			at = HnswNodeSize(hc->meta.dims, hc->meta.elemtype, hc->meta.m, node->level,
+							  HnswNodeIsOvf(node));
+			if (state != HNSW_NODE_FREE)
+			{
+				if (ItemIdGetLength(PageGetItemId(hc->page2, off)) < at + hc->fbytes)
+					VecxCheckCorrupt(cs, blkno, off, "node is too short for its filter payload");
+				payload = palloc(hc->fbytes);
+				memcpy(payload, (char *) node + at, hc->fbytes);
+			}
+		}
+	}
+	ents = WalkMap(hc, tid, NULL, &n);
+	if (state == HNSW_NODE_LIVE && n == 0)
+		VecxCheckCorrupt(cs, blkno, off, "live node has no filter map entry");
+	if (n > 1)
+		VecxCheckCorrupt(cs, ents[1].mapblk, ents[1].mapidx,
+						 "node (%u,%u) has %zu filter map entries", blkno, off, n);
+	if (n == 1 && (state == 0 || state == HNSW_NODE_FREE))
+		VecxCheckCorrupt(cs, ents[0].mapblk, ents[0].mapidx,
+						 "filter map entry names (%u,%u), which is not a live or deleted node",
+						 blkno, off);
+	if (n == 1 && state == HNSW_NODE_LIVE && memcmp(payload, ents[0].payload, hc->fbytes) != 0)
+		VecxCheckCorrupt(cs, ents[0].mapblk, ents[0].mapidx,
+						 "filter map entry of node (%u,%u) differs from the node's filter payload",
+						 blkno, off);
+}
+
+/*
+ * Is the node at tid, read now, live with this payload?  (The cheap test
+ * for entries added by inserts after pass 1.)
+ */
+static bool
+NodeNowMatches(HnswCheck *hc, ItemPointer tid, const char *payload, bool *live)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	HnswNodeHeader *node;
+	Size		at;
+
+	*live = false;
+	if (!IsNode(hc, blkno, off))
+		return false;
+	VecxCheckReadPage(hc->cs, blkno, hc->page2);
+	if (!CheckDataPage(hc, hc->page2, blkno) || off > PageGetMaxOffsetNumber(hc->page2))
+		return false;
+	node = CheckNodeHeader(hc, hc->page2, blkno, off);
+	if (node->state != HNSW_NODE_LIVE)
+		return false;
+	*live = true;
+	at = HnswNodeSize(hc->meta.dims, hc->meta.elemtype, hc->meta.m, node->level,
+					  HnswNodeIsOvf(node));
+	if (ItemIdGetLength(PageGetItemId(hc->page2, off)) < at + hc->fbytes)
+		return false;
+	return payload == NULL || memcmp((char *) node + at, payload, hc->fbytes) == 0;
+}
+
+/*
+ * CheckMap
+ *		Every map page is on the chain; every chain page and entry is well
+ *		formed; each live node has exactly one entry, holding its payload;
+ *		no entry names anything but a live or deleted node.
+ */
+static void
+CheckMap(HnswCheck *hc)
+{
+	bool	   *onchain = palloc0(sizeof(bool) * Max(hc->nblocks, 1));
+	HnswCheckFEnt *ents;
+	Size		nents;
+	Size		i,
+				j;
+	BlockNumber b;
+
+	ents = WalkMap(hc, NULL, onchain, &nents);
+	for (b = 1; b < hc->nblocks; b++)
+		if (hc->ismap[b] && !onchain[b])
+			VecxCheckCorrupt(hc->cs, b, 0, "map page is not on the filter map chain");
+	if (nents > 1)
+		qsort(ents, nents, sizeof(HnswCheckFEnt), CompareFEnt);
+
+	i = j = 0;
+	while (i < hc->nfnodes || j < nents)
+	{
+		int			c;
+
+		CHECK_FOR_INTERRUPTS();
+		if (i >= hc->nfnodes)
+			c = 1;
+		else if (j >= nents)
+			c = -1;
+		else
+			c = ItemPointerCompare(&hc->fnodes[i].tid, &ents[j].tid);
+
+		if (c < 0)
+		{
+			/* a node without an entry: wrong if it is (still) live */
+			bool		live;
+
+			if (hc->fnodes[i].state == HNSW_NODE_LIVE)
+			{
+				(void) NodeNowMatches(hc, &hc->fnodes[i].tid, NULL, &live);
+				if (live)
+					RecheckMapNode(hc, &hc->fnodes[i].tid);
+			}
+			i++;
+		}
+		else if (c > 0)
+		{
+			/* an entry without a node in pass 1: an insert since? */
+			bool		live;
+
+			if (!NodeNowMatches(hc, &ents[j].tid, ents[j].payload, &live) ||
+				(j + 1 < nents && ItemPointerEquals(&ents[j].tid, &ents[j + 1].tid)))
+				RecheckMapNode(hc, &ents[j].tid);
+			while (j + 1 < nents && ItemPointerEquals(&ents[j].tid, &ents[j + 1].tid))
+				j++;
+			j++;
+		}
+		else
+		{
+			HnswCheckFEnt *node = &hc->fnodes[i];
+			bool		dup = j + 1 < nents && ItemPointerEquals(&ents[j].tid, &ents[j + 1].tid);
+
+			if (dup ||
+				(node->state == HNSW_NODE_LIVE &&
+				 memcmp(node->payload, ents[j].payload, hc->fbytes) != 0))
+				RecheckMapNode(hc, &node->tid);
+			while (j + 1 < nents && ItemPointerEquals(&ents[j].tid, &ents[j + 1].tid))
+				j++;
+			i++;
+			j++;
+		}
+	}
+}
+
 /* heapallindexed: the row's node is live, holds it, and has its vector */
 static bool
 HnswCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
@@ -453,6 +775,10 @@ HnswCheckIndex(VecxCheckState *cs)
 	nblocks = RelationGetNumberOfBlocks(cs->index);
 	hc->nblocks = nblocks;
 	hc->nitems = palloc0(mul_size(sizeof(uint16), nblocks));
+	hc->ismap = palloc0(mul_size(sizeof(bool), Max(nblocks, 1)));
+	hc->fbytes = HnswFilterBytes(hc->meta.nfilter);
+	hc->maxfnodes = 1024;
+	hc->fnodes = palloc(sizeof(HnswCheckFEnt) * hc->maxfnodes);
 
 	/* pass 1: pages and nodes */
 	for (blkno = 1; blkno < nblocks; blkno++)
@@ -462,13 +788,19 @@ HnswCheckIndex(VecxCheckState *cs)
 
 		VecxCheckReadPage(cs, blkno, hc->page);
 		if (!CheckDataPage(hc, hc->page, blkno))
+		{
+			if (!PageIsNew(hc->page) && HnswPageGetOpaque(hc->page)->flags == HNSW_PAGE_MAP)
+				hc->ismap[blkno] = true;
 			continue;
+		}
 		maxoff = PageGetMaxOffsetNumber(hc->page);
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			HnswNodeHeader *node = CheckNodeHeader(hc, hc->page, blkno, off);
 
 			CheckNodeBody(hc, node, blkno, off);
+			if (hc->fbytes > 0 && node->state != HNSW_NODE_FREE)
+				RememberFilter(hc, hc->page, node, blkno, off);
 		}
 		VecxCheckItemOverlap(cs, hc->page, blkno);
 		hc->nitems[blkno] = maxoff;
@@ -492,6 +824,8 @@ HnswCheckIndex(VecxCheckState *cs)
 		}
 	}
 
+	if (hc->meta.nfilter > 0)
+		CheckMap(hc);
 	CheckEntry(hc);
 
 	cs->heaprow = HnswCheckHeapRow;

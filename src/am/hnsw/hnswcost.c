@@ -21,6 +21,15 @@
  * looks that selective (m * HNSW_FILTER_TYPICAL_K / s_idx over the budget).  Rows that
  * fail the index quals cost no heap access: indexSelectivity is s_idx.
  *
+ * An index with filter columns has a filter map (hnswfmap.c): with index
+ * quals the scan reads it first and, when the matches c = s_idx * N are
+ * few enough (c <= HnswMapCrossover), visits only them; that map pass is
+ * also what a walk out of budget finishes with.  Its cost: the map pages
+ * (small and read by every selective query, so charged mostly as cached),
+ * one filter test per entry, a visit and a distance per match, the sort.
+ * Above the crossover the walk is charged plus the part of the map read
+ * before the scan gives the map up.
+ *
  * With a constant LIMIT the whole cost is startup cost, so the planner's
  * linear LIMIT interpolation (which would assume the cost of returning all
  * rows spreads evenly) does not make a selective filter look cheap.
@@ -45,9 +54,16 @@
 
 #include "hnsw.h"
 #include "hnswfilter.h"
+#include "hnswfmap.h"
 
 /* Share of visited graph pages assumed not to be in shared buffers */
 #define HNSW_UNCACHED_PAGE_FRACTION 0.025
+
+/* ... and of filter map pages, read in sequence by every selective scan */
+#define HNSW_MAP_PAGE_FRACTION 0.1
+
+/* A filter test on a map entry (a few compares, no fmgr call) */
+#define HNSW_MAP_ENTRY_COST_FRACTION 0.25
 
 void
 hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -75,6 +91,11 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		spc_seq_page_cost;
 	List	   *idxquals = NIL;
 	ListCell   *lc;
+	int			nfilter = index->nkeycolumns - 1;
+	bool		useMap;
+	double		nmatch;
+	double		mapScan = 0;
+	double		crossover = 0;
 	Cost		startup;
 	Cost		total;
 
@@ -129,14 +150,34 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	descent = (log(ntuples) / log((double) m) + 1.0) * m;
 	visits = descent + m * Max((double) hnsw_ef_search, k / sAll);
 
-	/* the exact pass: every page, every node's filter, matching distances */
-	exactCost = pages * spc_seq_page_cost + ntuples * cpu_index_tuple_cost +
-		ntuples * sIdx * (distCost + cpu_tuple_cost);
-	if (ntuples * sIdx > 1.0)
-		exactCost += 2.0 * cpu_operator_cost * ntuples * sIdx * log2(ntuples * sIdx);
+	nmatch = ntuples * sIdx;
+	if (nfilter > 0 && idxquals != NIL)
+	{
+		/* the map pass: map pages and entries, then only the matches */
+		mapScan = HnswMapPagesFor(ntuples, nfilter) * HNSW_MAP_PAGE_FRACTION * spc_seq_page_cost +
+			ntuples * HNSW_MAP_ENTRY_COST_FRACTION * cpu_operator_cost;
+		exactCost = mapScan + nmatch * visitCost;
+		crossover = HnswMapCrossover(ntuples, m);
+	}
+	else
+	{
+		/* the exact pass: every page, every node's filter, matching distances */
+		exactCost = pages * spc_seq_page_cost + ntuples * cpu_index_tuple_cost +
+			nmatch * (distCost + cpu_tuple_cost);
+	}
+	if (nmatch > 1.0)
+		exactCost += 2.0 * cpu_operator_cost * nmatch * log2(nmatch);
+	useMap = nfilter > 0 && idxquals != NIL && hnsw_exact_fallback &&
+		hnsw_iterative_scan != HNSW_ITERATIVE_OFF;
 
 	budget = (double) hnsw_max_scan_tuples;
-	if (sIdx < 1.0 && m * (double) HNSW_FILTER_TYPICAL_K / sIdx > budget)
+	if (useMap && nmatch <= crossover)
+	{
+		/* few matches: the map pass alone */
+		visits = nmatch;
+		startup = exactCost;
+	}
+	else if (sIdx < 1.0 && m * (double) HNSW_FILTER_TYPICAL_K / sIdx > budget)
 	{
 		/* the exact pass after the first batch */
 		visits = descent + m * (double) hnsw_ef_search;
@@ -146,6 +187,22 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		startup = Min(budget, ntuples) * visitCost + exactCost;
 	else
 		startup = Min(visits, ntuples) * visitCost;
+	if (!(useMap && nmatch <= crossover) && root->limit_tuples > 0 && sAll < sIdx)
+	{
+		/*
+		 * Rows the walk passes that satisfy the index quals but not the
+		 * others are fetched from the heap and rejected by the executor
+		 * before the k rows are found: k * sIdx / sAll - k of them.  (Rows
+		 * failing index quals cost nothing: in-index filtering's gain.)
+		 */
+		startup += (k * sIdx / sAll - k) *
+			(cpu_tuple_cost + HNSW_UNCACHED_PAGE_FRACTION * spc_random_page_cost);
+	}
+	if (useMap && nmatch > crossover)
+	{
+		/* the first eighth of the map, which shows the matches are too many */
+		startup += mapScan * 0.125;
+	}
 
 	if (root->limit_tuples > 0)
 		total = startup + cpu_index_tuple_cost * k;

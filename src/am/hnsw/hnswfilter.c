@@ -10,8 +10,9 @@
  * signature, one bit per element hash (&& and @> are answered by bit
  * tests, the executor rechecks).
  *
- * The exhaustive pass reads every index page once and returns the live,
- * matching, not yet returned nodes in distance order.  It makes an
+ * The exhaustive pass returns the live, matching, not yet returned nodes in
+ * distance order: with scan keys on an index with a filter map, through
+ * the map (hnswfmap.c); otherwise by reading every index page once.  It makes an
  * iterative scan exact once the graph walk is out of budget, and serves
  * scans that have no ORDER BY.
  *
@@ -43,6 +44,7 @@
 #include "utils/uuid.h"
 
 #include "hnswfilter.h"
+#include "hnswfmap.h"
 
 bool		hnsw_exact_fallback = true;
 
@@ -387,8 +389,13 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	BlockNumber blkno;
 	int			nfilter = HnswFilterColumns(index);
-	BufferAccessStrategy bas = GetAccessStrategy(BAS_BULKREAD);
+	BufferAccessStrategy bas;
 
+	/* with scan keys, the filter map finds the matching nodes (hnswfmap.c) */
+	if (filter != NULL && filter->nkeys > 0 && meta->nfilter > 0)
+		return HnswMapRun(index, meta, d, query, filter, emitted, nemitted, false);
+
+	bas = GetAccessStrategy(BAS_BULKREAD);
 	if (nemitted > 1)
 		qsort(emitted, nemitted, sizeof(HnswEmitted), CompareEmitted);
 	ex->items = palloc(sizeof(HnswExhaustItem) * cap);
@@ -459,7 +466,71 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	FreeAccessStrategy(bas);
 	if (query && ex->n > 1)
 		qsort(ex->items, ex->n, sizeof(HnswExhaustItem), CompareItems);
+	ex->sorted = ex->n;
 	return ex;
+}
+
+/*
+ * HnswExhaustNext
+ *		The next item of an exhaustive pass in order, or NULL.  Items past
+ *		ex->sorted are unordered: the next chunk (doubling, from 64) is
+ *		selected and sorted only when the scan gets there, since most
+ *		queries want a few rows out of many matches.
+ */
+HnswExhaustItem *
+HnswExhaustNext(HnswExhaust *ex)
+{
+	if (ex->pos >= ex->n)
+		return NULL;
+	if (ex->pos >= ex->sorted)
+	{
+		Size		chunk = Max(64, ex->sorted);
+		Size		lo = ex->sorted;
+		Size		hi = ex->n;
+		Size		want = Min(lo + chunk, ex->n);
+
+		/*
+		 * Quickselect: narrow [lo, hi) around want, keeping everything in
+		 * [sorted, lo) below [lo, hi) below [hi, n); then sort [sorted, hi)
+		 * (at least want - sorted items, all smaller than the rest).  Each
+		 * Hoare step on more than 2 items shrinks the range.
+		 */
+		while (hi - lo > 32 && lo < want && want < hi)
+		{
+			HnswExhaustItem pivot = ex->items[lo + (hi - lo) / 2];
+			Size		i = lo,
+						j = hi - 1;
+
+			for (;;)
+			{
+				HnswExhaustItem t;
+
+				while (CompareItems(&ex->items[i], &pivot) < 0)
+					i++;
+				while (CompareItems(&ex->items[j], &pivot) > 0)
+					j--;
+				if (i >= j)
+					break;
+				t = ex->items[i];
+				ex->items[i] = ex->items[j];
+				ex->items[j] = t;
+				i++;
+				j--;
+			}
+			/* items[lo, j] <= pivot <= items[j + 1, hi) */
+			if (want <= j + 1)
+				hi = j + 1;
+			else
+				lo = j + 1;
+		}
+		if (want > lo)
+			want = hi;
+		if (want - ex->sorted > 1)
+			qsort(ex->items + ex->sorted, want - ex->sorted, sizeof(HnswExhaustItem),
+				  CompareItems);
+		ex->sorted = want;
+	}
+	return &ex->items[ex->pos++];
 }
 
 /*

@@ -90,7 +90,7 @@ extern bool HnswFilterMatch(const HnswFilter *f, const char *payload);
 
 /*
  * Exhaustive pass: every live node (matching the filter) not returned yet,
- * in distance order.  Used for very selective filters, when the graph
+ * in distance order (through the filter map when there are scan keys).  Used for very selective filters, when the graph
  * walk's budget is spent, and for scans without ORDER BY.
  */
 typedef struct HnswExhaustItem
@@ -104,6 +104,7 @@ typedef struct HnswExhaust
 	HnswExhaustItem *items;
 	Size		n;
 	Size		pos;
+	Size		sorted;			/* items[0, sorted) are the smallest, in order */
 } HnswExhaust;
 
 typedef struct HnswEmitted
@@ -112,6 +113,7 @@ typedef struct HnswEmitted
 	int			ntids;			/* heap TIDs of it already returned */
 } HnswEmitted;
 
+extern HnswExhaustItem *HnswExhaustNext(HnswExhaust *ex);
 extern HnswExhaust *HnswExhaustRun(Relation index, const HnswMetaPageData *meta,
 								   const HnswDist *d, const void *query,
 								   const HnswFilter *filter,

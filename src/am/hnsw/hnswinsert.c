@@ -23,6 +23,7 @@
 
 #include "hnsw.h"
 #include "hnswfilter.h"
+#include "hnswfmap.h"
 
 /* How many pages an insert scans for a slot freed by vacuum. */
 #define HNSW_FREE_SCAN_PAGES	32
@@ -59,6 +60,9 @@ HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info)
 	meta->insertPage = InvalidBlockNumber;
 	meta->freeBlkno = InvalidBlockNumber;
 	meta->nodeCount = 0;
+	meta->mapHead = InvalidBlockNumber;
+	meta->mapTail = InvalidBlockNumber;
+	meta->mapFree = InvalidBlockNumber;
 	/* keep pd_lower past the struct: generic WAL zeroes the hole */
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 }
@@ -154,6 +158,10 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	GenericXLogState *state;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 	OffsetNumber off;
+	HnswMapAdd	madd;
+
+	/* the node's map entry goes into the record that writes the node */
+	const char *mapPayload = (const char *) node + size - HnswFilterBytes(meta->nfilter);
 
 	/* 1. a free slot left by vacuum */
 	if (meta->freeBlkno != InvalidBlockNumber && meta->freeBlkno < nblocks)
@@ -207,9 +215,13 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 				n = (HnswNodeHeader *) PageGetItem(page, iid);
 				memset(n, 0, ItemIdGetLength(iid));
 				memcpy(n, node, size);
+				ItemPointerSet(&result, blkno, off);
+				if (meta->nfilter > 0)
+					HnswMapAppend(index, state, &result, mapPayload, &madd);
 				GenericXLogFinish(state);
 				UnlockReleaseBuffer(buf);
-				ItemPointerSet(&result, blkno, off);
+				if (meta->nfilter > 0)
+					HnswMapAppendDone(index, &madd);
 				if (firstSeen != meta->freeBlkno)
 					UpdateMetaHints(index, 0, false, firstSeen, true);
 				return result;
@@ -252,9 +264,13 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			off = PageAddItem(page, (Item) node, size, InvalidOffsetNumber, false, false);
 			if (off == InvalidOffsetNumber)
 				elog(ERROR, "failed to add hnsw node to block %u", meta->insertPage);
-			GenericXLogFinish(state);
 			ItemPointerSet(&result, meta->insertPage, off);
+			if (meta->nfilter > 0)
+				HnswMapAppend(index, state, &result, mapPayload, &madd);
+			GenericXLogFinish(state);
 			UnlockReleaseBuffer(buf);
+			if (meta->nfilter > 0)
+				HnswMapAppendDone(index, &madd);
 			return result;
 		}
 		UnlockReleaseBuffer(buf);
@@ -272,9 +288,13 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	off = PageAddItem(page, (Item) node, size, InvalidOffsetNumber, false, false);
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add hnsw node to a new page");
-	GenericXLogFinish(state);
 	ItemPointerSet(&result, BufferGetBlockNumber(buf), off);
+	if (meta->nfilter > 0)
+		HnswMapAppend(index, state, &result, mapPayload, &madd);
+	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
+	if (meta->nfilter > 0)
+		HnswMapAppendDone(index, &madd);
 
 	UpdateMetaHints(index, ItemPointerGetBlockNumber(&result), true, 0, false);
 	return result;

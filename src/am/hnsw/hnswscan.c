@@ -22,6 +22,7 @@
 
 #include "hnsw.h"
 #include "hnswfilter.h"
+#include "hnswfmap.h"
 
 typedef struct HnswScanOpaqueData
 {
@@ -135,6 +136,21 @@ StartSearch(IndexScanDesc scan)
 	{
 		so->done = true;		/* zero query vector under cosine */
 		return;
+	}
+
+	/*
+	 * Filter keys on an index with a filter map: read the map first.  If
+	 * few enough nodes match (HnswMapCrossover), visiting just those is
+	 * cheaper than a graph walk, and exact; otherwise the map pass stops
+	 * early and the graph is walked.
+	 */
+	if (so->filter != NULL && so->filter->nkeys > 0 && so->meta.nfilter > 0 &&
+		hnsw_exact_fallback && hnsw_iterative_scan != HNSW_ITERATIVE_OFF)
+	{
+		so->ex = HnswMapRun(index, &so->meta, &so->d, so->query, so->filter,
+							NULL, 0, true);
+		if (so->ex != NULL)
+			return;
 	}
 	so->s = HnswSearchCreate(index, &so->d, so->meta.m);
 	so->s->query = so->query;
@@ -274,11 +290,10 @@ NextExhaustive(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	HnswExhaust *ex = so->ex;
+	HnswExhaustItem *it;
 
-	while (ex->pos < ex->n)
+	while ((it = HnswExhaustNext(ex)) != NULL)
 	{
-		HnswExhaustItem *it = &ex->items[ex->pos++];
-
 		if (hnsw_iterative_scan == HNSW_ITERATIVE_STRICT && it->dist < so->lastDist)
 			continue;			/* strict order: never go back */
 		so->lastDist = Max(so->lastDist, it->dist);

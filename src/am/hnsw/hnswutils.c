@@ -165,6 +165,13 @@ PrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off)
 	__builtin_prefetch(PageGetItemId((Page) BufferGetBlock(b), off));
 }
 
+/* PrefetchRecent for other files (hnswfmap.c pipelines its node visits) */
+void
+HnswPrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off)
+{
+	PrefetchRecent(index, blkno, off);
+}
+
 Buffer
 HnswReadBuffer(Relation index, BlockNumber blkno)
 {

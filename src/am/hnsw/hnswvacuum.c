@@ -25,6 +25,7 @@
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "hnswfmap.h"
 
 typedef struct VacState
 {
@@ -86,6 +87,13 @@ static bool
 IsDeleted(VacState *vs, ItemPointer tid)
 {
 	return InRange(vs, tid) && TestBit(vs->deleted, BitOf(vs, tid));
+}
+
+/* HnswMapDeadFn: is the node of a filter map entry deleted? */
+static bool
+MapEntryDead(void *arg, ItemPointer nodetid)
+{
+	return ItemPointerIsValid(nodetid) && IsDeleted((VacState *) arg, nodetid);
 }
 
 static int
@@ -832,6 +840,13 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 		/* inserts that started from the old entry point are done */
 		WaitForInserts(index);
+
+		/*
+		 * The deleted nodes leave the filter map before they become free:
+		 * an insert reusing a slot then never finds a stale entry for it.
+		 */
+		if (vs.meta.nfilter > 0)
+			HnswMapVacuum(index, info->strategy, MapEntryDead, &vs);
 
 		/* pass 3: free the deleted slots */
 		for (blkno = 1; blkno < vs.nblocks; blkno++)
