@@ -88,6 +88,16 @@ typedef struct IvfpqScanOpaqueData
 	MemoryContext tmpcxt;		/* per heap fetch */
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
 	int			maxlists;		/* lists the scan may visit in all */
+	int			firstlists;		/* lists of the first round (ivfpq.probes) */
+
+	/*
+	 * Merging later lists by bound: how much lower than its centroid's
+	 * score (ListKey) the best bound of a probed list came out, at most.
+	 * The next list is probed once the best candidate's bound passes the
+	 * next centroid's score minus this, so that an iterative scan returns
+	 * rows of nearby lists in bound order instead of draining each round.
+	 */
+	double		delta;
 
 	/*
 	 * Strict order across probe rounds (see README): maxret is the largest
@@ -180,6 +190,8 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->nfiltered = so->nheap = so->nskipped = 0;
 	so->filter = NULL;
 	so->maxlists = 0;
+	so->delta = -get_float8_infinity();
+	so->firstlists = 0;
 	so->maxret = -get_float8_infinity();
 	so->emitted = -get_float8_infinity();
 	so->emittedAt = -get_float8_infinity();
@@ -535,6 +547,27 @@ QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 }
 
 /*
+ * A centroid's score in the units of the candidates' bounds: its distance
+ * (L2), half its squared distance (cosine, as bounds on unit vectors), or
+ * its negative inner product.
+ */
+static double
+ListKey(IvfpqScanOpaque so, int idx)
+{
+	double		d = so->order[idx].dist;
+
+	switch (so->st.metric)
+	{
+		case IVFPQ_METRIC_IP:
+			return -d;			/* order[].dist holds q . c */
+		case IVFPQ_METRIC_COSINE:
+			return Max(d, 0.0) / 2;
+		default:
+			return sqrt(Max(d, 0.0));
+	}
+}
+
+/*
  * Score every entry of one list and add it to the candidates.
  */
 static void
@@ -551,6 +584,9 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	const float *lut = NULL;
 	double		scale = 1,
 				bias = 0;
+	/* score every entry of the first lists, matching or not, for delta */
+	bool		calibrate = so->filter != NULL && probe < so->firstlists;
+	double		minall = get_float8_infinity();
 
 	pr->qc = 0;
 	pr->cnorm = 0;
@@ -628,7 +664,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 						nmatch += match[i] ? 1 : 0;
 					}
 					so->nfiltered += n - nmatch;
-					if (nmatch == 0)
+					if (nmatch == 0 && !calibrate)
 						continue;	/* nothing here can be a candidate */
 				}
 				keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
@@ -647,18 +683,20 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 					float		err = IvfpqBlockErr(src)[i];
 					float		norm = IvfpqBlockNorm(src)[i];
 					double		est;
-
-					if (so->filter && !match[i])
-						continue;
-					cand = AddCandidate(so);
+					double		lb;
 
 					/* sum of the float table within the quantization error */
 					if (ip)
 						est = pr->qc + bias + (sums[i] + half) / scale;
 					else
 						est = bias + (sums[i] - half) / scale;
+					lb = LowerBound(so, est, err, norm, pr->cnorm);
+					minall = Min(minall, lb);
+					if (so->filter && !match[i])
+						continue;
+					cand = AddCandidate(so);
 					memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
-					cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
+					cand->lb = lb;
 					cand->refine = keep;
 					cand->slot = i;
 					cand->block = so->nblocks - 1;
@@ -677,30 +715,47 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 				IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, so->st.entrysize);
 				IvfpqCandidate *cand;
 
+				double		lb;
+				bool		match;
+
 				if (e == NULL)
 					continue;
-				if (so->filter && !HnswFilterMatch(so->filter, IvfpqEntryFilter(&so->st, e)))
-				{
+				match = so->filter == NULL ||
+					HnswFilterMatch(so->filter, IvfpqEntryFilter(&so->st, e));
+				if (!match)
 					so->nfiltered++;
+				if (!match && !calibrate)
 					continue;
-				}
-				cand = AddCandidate(so);
-				cand->tid = e->tid;
 				if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !so->st.trained)
-					cand->lb = neg_inf;
+					lb = neg_inf;
 				else
 				{
 					double		est = AdcSum(lut, e->codes, so->st.m, so->st.nbits);
 
 					if (ip)
 						est += pr->qc;
-					cand->lb = LowerBound(so, est, e->err, e->norm, pr->cnorm);
+					lb = LowerBound(so, est, e->err, e->norm, pr->cnorm);
 				}
+				minall = Min(minall, lb);
+				if (!match)
+					continue;
+				cand = AddCandidate(so);
+				cand->tid = e->tid;
+				cand->lb = lb;
 			}
 			UnlockReleaseBuffer(buf);
 		}
 		blkno = next;
 	}
+
+	/*
+	 * Calibrate the merging of later lists (not for untrained indexes):
+	 * from every entry of the first round's lists, from the candidates of
+	 * later ones.
+	 */
+	if (so->st.trained && so->order != NULL && minall < get_float8_infinity() &&
+		!isnan(minall))
+		so->delta = Max(so->delta, ListKey(so, probe) - minall);
 }
 
 /*
@@ -882,20 +937,27 @@ EmittedBound(IndexScanDesc scan)
 }
 
 /*
- * Probe the next lists (up to "count") and heap the new candidates.
+ * Probe the next lists (up to "count") and heap the new candidates: a new
+ * round (the candidates left are dropped, as with ivfpq.rerank), or, with
+ * merge, in addition to the candidates in the heap.
  */
 static void
-ProbeLists(IndexScanDesc scan, IvfpqState *st, int count)
+ProbeLists(IndexScanDesc scan, IvfpqState *st, int count, bool merge)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	int			end = Min(so->norder, so->nprobed + count);
+	int			before;
 
-	so->ncands = 0;
-	so->nblocks = 0;
-	so->returned = 0;
+	if (!merge)
+	{
+		so->ncands = 0;
+		so->nblocks = 0;
+		so->returned = 0;
+	}
+	before = so->ncands;
 	for (; so->nprobed < end; so->nprobed++)
 		ScanList(scan, st, so->nprobed, so->order[so->nprobed].list, so->order[so->nprobed].dist);
-	so->nscored += so->ncands;
+	so->nscored += so->ncands - before;
 	Heapify(so->cands, so->ncands);
 }
 
@@ -945,7 +1007,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		so->probes = palloc0(sizeof(IvfpqProbe));
 		so->maxlists = 1;
 		MemoryContextSwitchTo(oldcxt);
-		ProbeLists(scan, st, 1);
+		ProbeLists(scan, st, 1, false);
 		return;
 	}
 
@@ -1000,7 +1062,8 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	else
 		so->maxlists = Min(Max(ivfpq_max_probes, ivfpq_probes), st->lists);
 
-	ProbeLists(scan, st, Min(ivfpq_probes, st->lists));
+	so->firstlists = Min(ivfpq_probes, st->lists);
+	ProbeLists(scan, st, so->firstlists, false);
 }
 
 bool
@@ -1039,10 +1102,24 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 				return false;
 			}
 			ProbeLists(scan, IvfpqGetState(scan->indexRelation),
-					   Min(ivfpq_probes, so->maxlists - so->nprobed));
+					   Min(ivfpq_probes, so->maxlists - so->nprobed), false);
 			continue;
 		}
 		top = &so->cands[0];
+
+		/*
+		 * Past the first round, the next list joins the heap once the best
+		 * candidate's bound passes what its entries' best bound is likely
+		 * to be (its centroid's score less the largest offset seen), so
+		 * that rows come in bound order across lists rather than list by
+		 * list; strict order then rarely has to skip a row.
+		 */
+		if (so->nprobed < so->maxlists && so->nprobed >= so->firstlists &&
+			so->nprobed < so->norder && top->lb > ListKey(so, so->nprobed) - so->delta)
+		{
+			ProbeLists(scan, IvfpqGetState(scan->indexRelation), 1, true);
+			continue;
+		}
 		if (top->refine)
 		{
 			Refine(so, top);
