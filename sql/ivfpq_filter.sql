@@ -33,15 +33,16 @@ END $$;
 -- rows returned, whether in distance order, and hits against the exact answer
 CREATE FUNCTION f_check(cond text, k int) RETURNS TABLE (qid int, nrows int, ordered bool, hits int)
 LANGUAGE plpgsql AS $$
-DECLARE r record; got int[]; dists float8[];
+DECLARE r record; got int[]; want int[]; dists float8[];
 BEGIN
   FOR r IN SELECT * FROM q ORDER BY q.qid LOOP
     EXECUTE format('SELECT array_agg(id), array_agg(d) FROM (SELECT id, v <-> $1 AS d FROM f WHERE %s
       ORDER BY v <-> $1 LIMIT $2) s', cond) INTO got, dists USING r.v, k;
+    want := f_exact(r.v, cond, k);
     qid := r.qid;
     nrows := coalesce(array_length(got, 1), 0);
     ordered := coalesce((SELECT bool_and(dists[i] <= dists[i + 1]) FROM generate_series(1, nrows - 1) i), true);
-    hits := (SELECT count(*) FROM unnest(got) g WHERE g = ANY (f_exact(r.v, cond, k)));
+    hits := (SELECT count(*) FROM unnest(got) g WHERE g = ANY (want));
     RETURN NEXT;
   END LOOP;
 END $$;
@@ -131,9 +132,9 @@ RESET ivfpq.probes;
 -- prepared statements with generic plans: the filter value is a parameter
 SET plan_cache_mode = force_generic_plan;
 PREPARE pf(vector, int) AS
-  SELECT count(*) AS nrows,
-    (SELECT count(*) FROM unnest(array_agg(id)) g WHERE g = ANY (f_exact($1, format('c100 = %s', $2), 10))) AS hits
-  FROM (SELECT id FROM f WHERE c100 = $2 ORDER BY v <-> $1 LIMIT 10) s;
+  SELECT count(*) AS nrows, count(*) FILTER (WHERE id = ANY (w.want)) AS hits
+  FROM (SELECT id FROM f WHERE c100 = $2 ORDER BY v <-> $1 LIMIT 10) s,
+    (SELECT f_exact($1, format('c100 = %s', $2), 10) AS want OFFSET 0) w;
 PREPARE pg(vector, int) AS SELECT id FROM f WHERE c100 = $2 ORDER BY v <-> $1 LIMIT 10;
 EXPLAIN (COSTS OFF) EXECUTE pg('[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]', 7);
 EXECUTE pf('[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]', 7);
@@ -146,19 +147,28 @@ RESET plan_cache_mode;
 -- joins: the k nearest matching rows for each query row (LATERAL)
 EXPLAIN (COSTS OFF) SELECT q.qid, n.id FROM q CROSS JOIN LATERAL
   (SELECT id FROM f WHERE f.c100 = q.qid ORDER BY f.v <-> q.v LIMIT 5) n;
-SELECT q.qid, count(*) AS nrows,
-  count(*) FILTER (WHERE n.id = ANY (f_exact(q.v, format('c100 = %s', q.qid), 5))) AS hits
+SELECT q.qid, count(*) AS nrows, count(*) FILTER (WHERE n.id = ANY (w.want)) AS hits
   FROM q CROSS JOIN LATERAL
-  (SELECT id FROM f WHERE f.c100 = q.qid ORDER BY f.v <-> q.v LIMIT 5) n
+  (SELECT id FROM f WHERE f.c100 = q.qid ORDER BY f.v <-> q.v LIMIT 5) n CROSS JOIN LATERAL
+  (SELECT f_exact(q.v, format('c100 = %s', q.qid), 5) AS want OFFSET 0) w
   GROUP BY q.qid ORDER BY q.qid;
 RESET enable_seqscan;
 RESET enable_bitmapscan;
 RESET enable_sort;
 
 -- a partial multicolumn index answers the queries its predicate implies
+-- (forced: the btree indexes win at this selectivity)
 CREATE INDEX f_vp ON f USING ivfpq (v vector_l2_ops, c100) WITH (lists = 20) WHERE c10 = 3;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SET enable_sort = off;
 EXPLAIN (COSTS OFF) SELECT id FROM f WHERE c10 = 3 AND c100 = 13 ORDER BY v <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' LIMIT 5;
-SELECT min(nrows), bool_and(ordered), min(hits) = 5 AS exact FROM f_check('c10 = 3 AND c100 = 13', 5);
+SELECT min(nrows), bool_and(ordered), min(hits) >= 4 AS recall_ok FROM f_check('c10 = 3 AND c100 = 13', 5);
+-- a query the predicate does not imply cannot use it
+EXPLAIN (COSTS OFF) SELECT id FROM f WHERE c10 = 4 AND c100 = 13 ORDER BY v <-> '[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]' LIMIT 5;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+RESET enable_sort;
 DROP INDEX f_vp;
 
 -- inserts, deletes and vacuum keep the index valid and the payloads right
@@ -242,7 +252,6 @@ RESET ivfpq.probes;
 CREATE INDEX ON ft USING ivfpq (i4, v vector_l2_ops);
 CREATE INDEX ON ft USING ivfpq (v vector_l2_ops, v vector_l2_ops);
 CREATE INDEX ON ft USING ivfpq (v vector_l2_ops, id, (id::float8));
-CREATE INDEX ON ft USING ivfpq (v vector_l2_ops, t COLLATE "C");
 -- filter operator classes validate
 SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
   WHERE a.amname = 'ivfpq' AND opcname LIKE '%filter%' ORDER BY opcname;

@@ -25,7 +25,7 @@
  * each from the heap and computes its exact distance; indexSelectivity is
  * therefore the selectivity of the index quals only (rows failing them
  * cost no heap access).  With a constant LIMIT the rows the executor
- * consumes before it has k (about 2 k s_idx / s: rows failing the other
+ * consumes before it has k (about 2 k s_idx / s; rows failing the other
  * quals, and re-checks of loose bounds) are startup cost too, each a heap
  * page and an exact distance: through a plain index a 1% filter means
  * about 200 rows per row returned, which an exact plan beats.  Without a
@@ -67,6 +67,8 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		m;
 	double		sIdx;
 	double		sAll;
+	double		passIdx;
+	double		matches;
 	double		k;
 	double		probes;
 	double		maxlists;
@@ -127,7 +129,8 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	sAll = Max(Min(sAll, sIdx), 1.0 / ntuples);
 
 	/* rows the executor wants: the LIMIT, else every matching row */
-	k = root->limit_tuples > 0 ? root->limit_tuples : ntuples * sAll;
+	k = root->limit_tuples > 0 ? root->limit_tuples :
+		Min(Max(baserel->tuples, 1.0) * sAll, ntuples);
 
 	/* lists probed */
 	probes = Min((double) ivfpq_probes, lists);
@@ -137,7 +140,14 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		maxlists = lists;
 	else
 		maxlists = Min(Max((double) ivfpq_max_probes, probes), lists);
-	nlists = probes + k * lists / (ntuples * sAll);
+	/*
+	 * Rows of the index passing the index quals, and those passing every
+	 * qual (a partial index holds fewer rows than the table; the
+	 * selectivities are relative to the table)
+	 */
+	passIdx = Max(ntuples * sIdx, 1.0);
+	matches = Max(Min(Max(baserel->tuples, 1.0) * sAll, passIdx), 1.0);
+	nlists = probes + k * lists / matches;
 	nlists = Min(nlists, maxlists);
 	frac = nlists / lists;
 	entries = ntuples * frac;
@@ -166,7 +176,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		 * than left to the planner's LIMIT interpolation, which would
 		 * spread the heap accesses over every row of the table.
 		 */
-		double		rows = Min(2.0 * k * sIdx / sAll, ntuples * sIdx);
+		double		rows = Min(2.0 * k * passIdx / matches, passIdx);
 
 		startup += rows * (spc_seq_page_cost + distCost + cpu_tuple_cost);
 		total = startup + cpu_index_tuple_cost * k;
@@ -179,7 +189,8 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 
 	*indexStartupCost = startup;
 	*indexTotalCost = total;
-	*indexSelectivity = sIdx;
+	/* of the table's rows: a partial index returns only its own */
+	*indexSelectivity = Min(1.0, passIdx / Max(baserel->tuples, 1.0));
 	*indexCorrelation = 0;
 	*indexPages = ceil(pages * frac);
 }
