@@ -1110,12 +1110,14 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 		/*
 		 * Past the first round, the next list joins the heap once the best
 		 * candidate's bound passes what its entries' best bound is likely
-		 * to be (its centroid's score less the largest offset seen), so
-		 * that rows come in bound order across lists rather than list by
-		 * list; strict order then rarely has to skip a row.
+		 * to be (its centroid's score less the largest offset seen, with
+		 * half of it again as a margin: lists differ in spread), so that
+		 * rows come in bound order across lists rather than list by list;
+		 * strict order then rarely has to skip a row.
 		 */
 		if (so->nprobed < so->maxlists && so->nprobed >= so->firstlists &&
-			so->nprobed < so->norder && top->lb > ListKey(so, so->nprobed) - so->delta)
+			so->nprobed < so->norder &&
+			top->lb > ListKey(so, so->nprobed) - so->delta - 0.5 * Max(so->delta, 0.0))
 		{
 			ProbeLists(scan, IvfpqGetState(scan->indexRelation), 1, true);
 			continue;
