@@ -35,6 +35,8 @@ $node->safe_psql('postgres', qq{
 	INSERT INTO q SELECT id, label, v, id % 10, (id / 10) % 10 FROM rawq;
 	ANALYZE t;
 	SET enable_indexscan = off;
+	CREATE TABLE gt0 AS SELECT q.id AS qid, s.id AS tid FROM q,
+		LATERAL (SELECT id FROM t ORDER BY t.v <-> q.v LIMIT 10) s;
 	CREATE TABLE gt1 AS SELECT q.id AS qid, s.id AS tid FROM q,
 		LATERAL (SELECT id FROM t WHERE t.label = q.label ORDER BY t.v <-> q.v LIMIT 10) s;
 	CREATE TABLE gt2 AS SELECT q.id AS qid, s.id AS tid FROM q,
@@ -91,10 +93,17 @@ my $want3 = $node->safe_psql('postgres', 'SELECT count(*) FROM gt3');
 
 # plain index (default settings, lists = 100, probes = 1)
 $node->safe_psql('postgres', 'CREATE INDEX t_v ON t USING ivfpq (v vector_l2_ops) WITH (lists = 100)');
-my ($n, $r, $p, $min, $bad) = run_filtered($w1, 'gt1');
+# Through a plain index the scan cannot see a filter on the table: it
+# merges further lists only once the executor has taken half of the first
+# round's candidates, so its recall is about that of the unfiltered scan
+# at ivfpq.probes = 1 (the baseline); a multicolumn index does better.
+my ($n, $r0) = run_filtered('true', 'gt0');
+is($n, 1000, 'plain index, unfiltered: 10 rows');
+my ($r, $p, $min, $bad);
+($n, $r, $p, $min, $bad) = run_filtered($w1, 'gt1');
 is($n, 1000, 'plain index, 10%: always 10 rows');
 is($bad, 0, 'plain index, 10%: rows in distance order');
-cmp_ok($r, '>=', 0.95, "plain index, 10%: recall\@10 ($r)");
+cmp_ok($r, '>=', $r0 - 0.1, "plain index, 10%: recall\@10 ($r) about the unfiltered one ($r0)");
 cmp_ok($p, '>=', 90, "plain index, 10%: the index is used ($p of 100)");
 ($n, $r, $p) = run_filtered($w2, 'gt2');
 is($n, 1000, 'plain index, 1%: always 10 rows');
@@ -109,7 +118,7 @@ is($p, 0, 'plain index, 0.1%: the exact plan is chosen');
 ($n, $r, $p, $min, $bad) = run_filtered($w2, 'gt2', 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_sort = off');
 is($n, 1000, 'plain index forced at 1%: always 10 rows');
 is($bad, 0, 'plain index forced at 1%: rows in distance order');
-cmp_ok($r, '>=', 0.9, "plain index forced at 1%: recall\@10 ($r)");
+cmp_ok($r, '>=', $r0 - 0.1, "plain index forced at 1%: recall\@10 ($r), unfiltered $r0");
 cmp_ok($p, '>=', 99, "plain index forced at 1%: through the index ($p)");
 
 # multicolumn index: the filter is checked while the lists are scanned

@@ -89,6 +89,7 @@ typedef struct IvfpqScanOpaqueData
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
 	int			maxlists;		/* lists the scan may visit in all */
 	int			firstlists;		/* lists of the first round (ivfpq.probes) */
+	int			firstcands;		/* candidates of the first round */
 
 	/*
 	 * Merging later lists by bound: how much lower than its centroid's
@@ -192,6 +193,7 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->maxlists = 0;
 	so->delta = -get_float8_infinity();
 	so->firstlists = 0;
+	so->firstcands = 0;
 	so->maxret = -get_float8_infinity();
 	so->emitted = -get_float8_infinity();
 	so->emittedAt = -get_float8_infinity();
@@ -1064,6 +1066,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 
 	so->firstlists = Min(ivfpq_probes, st->lists);
 	ProbeLists(scan, st, so->firstlists, false);
+	so->firstcands = so->ncands;
 }
 
 bool
@@ -1113,9 +1116,14 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 		 * to be (its centroid's score less the largest offset seen, with
 		 * half of it again as a margin: lists differ in spread), so that
 		 * rows come in bound order across lists rather than list by list;
-		 * strict order then rarely has to skip a row.
+		 * strict order then rarely has to skip a row.  Only for scans that
+		 * filter in the index, or once the executor has taken half of the
+		 * first round's candidates (a filter on the table, or a large
+		 * LIMIT): an unfiltered LIMIT k needs only the first round, and
+		 * merging would probe lists for rows it never asks for.
 		 */
 		if (so->nprobed < so->maxlists && so->nprobed >= so->firstlists &&
+			(so->filter != NULL || so->nreturned >= so->firstcands / 2) &&
 			so->nprobed < so->norder &&
 			top->lb > ListKey(so, so->nprobed) - so->delta - 0.5 * Max(so->delta, 0.0))
 		{
