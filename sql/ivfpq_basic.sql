@@ -56,12 +56,16 @@ INSERT INTO ivt SELECT i, ARRAY[sin(i), cos(i * 1.3), sin(i * 0.7) * 2, cos(i * 
 SELECT pg_relation_size('ivt_l2') <= :size_before AS space_reused;
 SELECT ivt_knn('[0.5, 0.5, 0.5, 0.5]', 10) = ivt_exact('[0.5, 0.5, 0.5, 0.5]', 10) AS exact_after_reinsert;
 
--- iterative scan: a selective filter still gets its rows
+-- iterative scan: a selective filter still gets its rows (by default; with
+-- ivfpq.iterative_scan = off only those of the ivfpq.probes lists)
 SET ivfpq.probes = 1;
+SET ivfpq.iterative_scan = off;
 SELECT count(*) FROM (SELECT id FROM ivt WHERE id % 100 = 0 ORDER BY v <-> '[0.5, 0.5, 0.5, 0.5]' LIMIT 10) s;
+RESET ivfpq.iterative_scan;
 SET ivfpq.max_probes = 16;
 SELECT count(*) FROM (SELECT id FROM ivt WHERE id % 100 = 0 ORDER BY v <-> '[0.5, 0.5, 0.5, 0.5]' LIMIT 10) s;
 RESET ivfpq.max_probes;
+SELECT count(*) FROM (SELECT id FROM ivt WHERE id % 100 = 0 ORDER BY v <-> '[0.5, 0.5, 0.5, 0.5]' LIMIT 10) s;
 
 -- the rerank cap limits how many candidates a probe round returns
 SET ivfpq.probes = 16;
@@ -164,6 +168,7 @@ SET ivfpq.probes = 0;
 SET ivfpq.probes = 32769;
 SET ivfpq.rerank = -1;
 SET ivfpq.max_probes = -1;
+SET ivfpq.iterative_scan = sideways;
 SHOW ivfpq.probes;
 
 -- memory limits: an error with a hint, never an overflow

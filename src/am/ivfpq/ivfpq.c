@@ -16,17 +16,28 @@
 #include "commands/vacuum.h"
 #include "fmgr.h"
 #include "storage/bufmgr.h"
+#include "catalog/pg_type.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "ivfpq.h"
+#include "../hnsw/hnswfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
 
 int			ivfpq_probes = 1;
 int			ivfpq_rerank = 0;
 int			ivfpq_max_probes = 0;
+int			ivfpq_iterative_scan = IVFPQ_ITERATIVE_STRICT;
+
+static const struct config_enum_entry ivfpq_iterative_options[] = {
+	{"off", IVFPQ_ITERATIVE_OFF, false},
+	{"strict_order", IVFPQ_ITERATIVE_STRICT, false},
+	{"relaxed_order", IVFPQ_ITERATIVE_RELAXED, false},
+	{NULL, 0, false}
+};
 
 static relopt_kind ivfpq_relopt_kind;
 
@@ -66,10 +77,17 @@ IvfpqInit(void)
 							"re-computes exact distances from the table.",
 							&ivfpq_rerank, 0, 0, INT_MAX,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomEnumVariable("ivfpq.iterative_scan",
+							 "Continues an index scan into further lists while the query needs rows.",
+							 "strict_order (default) never returns a row closer than one already returned; "
+							 "relaxed_order returns every candidate but rows of later lists may come out of order; "
+							 "off stops after ivfpq.probes lists.",
+							 &ivfpq_iterative_scan, IVFPQ_ITERATIVE_STRICT, ivfpq_iterative_options,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.max_probes",
-							"Most lists a scan visits when it runs out of candidates (iterative scan; 0: off).",
+							"Most lists an iterative scan visits (0: all lists).",
 							"When the first ivfpq.probes lists are exhausted (for example by a filter), the scan "
-							"continues with the next nearest lists up to this many in all; rows then come in relaxed order.",
+							"continues with the next nearest lists up to this many in all.",
 							&ivfpq_max_probes, 0, 0, IVFPQ_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ivfpq");
@@ -128,7 +146,7 @@ ivfpqhandler(PG_FUNCTION_ARGS)
 	amroutine->amcanorderbyop = true;
 	amroutine->amcanbackward = false;
 	amroutine->amcanunique = false;
-	amroutine->amcanmulticol = false;
+	amroutine->amcanmulticol = true;	/* vector first, then filter columns */
 	amroutine->amoptionalkey = true;
 	amroutine->amsearcharray = false;
 	amroutine->amsearchnulls = false;
@@ -223,11 +241,12 @@ IvfpqSubOffsets(int dims, int m, int *suboff)
  * re-checks); recall does not depend on them.
  */
 int
-IvfpqAutoM(int dims, int nbits)
+IvfpqAutoM(int dims, int nbits, Size fbytes)
 {
 	if (nbits == 4)
 	{
-		int			per = (dims + IVFPQ_FS_MAX_M - 1) / IVFPQ_FS_MAX_M;
+		int			maxm = IVFPQ_FS_MAX_M_F(fbytes);
+		int			per = (dims + maxm - 1) / maxm;
 
 		return (dims + per - 1) / per;
 	}
@@ -238,6 +257,70 @@ int
 IvfpqCodeBytes(int m, int nbits)
 {
 	return nbits == 4 ? (m + 1) / 2 : m;
+}
+
+/*
+ * IvfpqSetLayout
+ *		Derive the entry and block layout of an index from its code shape
+ *		and number of filter columns (the metapage stores the results too,
+ *		and readers check that they agree).
+ */
+void
+IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
+{
+	st->m = m;
+	st->nbits = nbits;
+	st->ksub = 1 << nbits;
+	st->trained = trained;
+	st->nfilter = nfilter;
+	st->fbytes = HnswFilterBytes(nfilter);
+	st->codebytes = trained ? IvfpqCodeBytes(m, nbits) : 0;
+	st->entryfoff = IVFPQ_ENTRY_SIZE(st->codebytes);
+	st->entrysize = (int) (st->entryfoff + st->fbytes);
+	st->ngroups = (m + 3) / 4;
+	st->blockfoff = IVFPQ_FS_SIZE(st->ngroups);
+	st->blocksize = IVFPQ_FS_BLOCK_SIZE(st->ngroups, st->fbytes);
+	st->fastscan = trained && nbits == 4 && m >= 1 && m <= IVFPQ_FS_MAX_M_F(st->fbytes);
+	st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
+}
+
+/*
+ * IvfpqCheckIndexColumns
+ *		The first column must be the vector (its opclass has the kind
+ *		function); every other column a supported filter type.
+ */
+void
+IvfpqCheckIndexColumns(Relation index)
+{
+	int			natts = IndexRelationGetNumberOfKeyAttributes(index);
+	int			i;
+
+	if (!OidIsValid(index_getprocid(index, 1, IVFPQ_KIND_PROC)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("first column of an ivfpq index must be a vector or halfvec column with a distance operator class")));
+	if (natts - 1 > HNSW_MAX_FILTER_COLS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("ivfpq indexes support at most %d filter columns", HNSW_MAX_FILTER_COLS)));
+	for (i = 1; i < natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(index), i);
+
+		if (OidIsValid(index_getprocid(index, i + 1, IVFPQ_KIND_PROC)) ||
+			HnswFilterKind(att->atttypid) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column %d of ivfpq index \"%s\" cannot be a filter column",
+							i + 1, RelationGetRelationName(index)),
+					 errdetail("Only the first column is searched by distance; filter columns may be int2, int4, int8, bool, date, timestamp, timestamptz, text, varchar, uuid or int4[].")));
+		if ((att->atttypid == TEXTOID || att->atttypid == VARCHAROID) &&
+			OidIsValid(index->rd_indcollation[i]) &&
+			!get_collation_isdeterministic(index->rd_indcollation[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("nondeterministic collations are not supported for ivfpq filter columns")));
+	}
 }
 
 void
@@ -445,6 +528,8 @@ IvfpqBlockSet(IvfpqState *st, char *blk, int slot, IvfpqEntry *entry)
 	IvfpqBlockNorm(blk)[slot] = entry->norm;
 	for (j = 0; j < st->m; j++)
 		vecx_pq_block_set(codes, j, slot, (entry->codes[j >> 1] >> ((j & 1) * 4)) & 15);
+	if (st->fbytes > 0)
+		memcpy(IvfpqBlockFilter(st, blk, slot), IvfpqEntryFilter(st, entry), st->fbytes);
 }
 
 /* Copy slot "from" over slot "to" (vacuum fills holes with the last). */
@@ -459,6 +544,8 @@ IvfpqBlockMove(IvfpqState *st, char *blk, int from, int to)
 	IvfpqBlockNorm(blk)[to] = IvfpqBlockNorm(blk)[from];
 	for (j = 0; j < st->m; j++)
 		vecx_pq_block_set(codes, j, to, vecx_pq_block_get(codes, j, from));
+	if (st->fbytes > 0)
+		memmove(IvfpqBlockFilter(st, blk, to), IvfpqBlockFilter(st, blk, from), st->fbytes);
 }
 
 /*
@@ -522,6 +609,7 @@ IvfpqGetState(Relation index)
 {
 	IvfpqState *st;
 	IvfpqMetaPageData meta;
+	IvfpqState	layout;
 	Buffer		buf;
 	Page		page;
 	Size		size,
@@ -539,27 +627,40 @@ IvfpqGetState(Relation index)
 	meta = *IvfpqPageGetMeta(page);
 	UnlockReleaseBuffer(buf);
 
-	if (meta.magic != IVFPQ_MAGIC || meta.version != IVFPQ_VERSION)
+	/* version 1 had no filter columns and zeroed the reserved words */
+	if (meta.magic != IVFPQ_MAGIC || (meta.version != IVFPQ_VERSION && meta.version != 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a valid ivfpq index",
 						RelationGetRelationName(index)),
 				 errdetail("Magic %08X version %u at block 0 offset 0.", meta.magic, meta.version),
 				 errhint("REINDEX the index.")));
+	memset(&layout, 0, sizeof(layout));
+	if (meta.m >= 0 && meta.m <= IVFPQ_MAX_M && (meta.nbits == 4 || meta.nbits == 8) &&
+		meta.nfilter <= HNSW_MAX_FILTER_COLS)
+		IvfpqSetLayout(&layout, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
 	if (meta.dims < 0 || meta.dims > VECX_MAX_DIM ||
 		meta.lists < 1 || meta.lists > IVFPQ_MAX_LISTS ||
 		(meta.nbits != 4 && meta.nbits != 8) ||
 		meta.m < 0 || meta.m > IVFPQ_MAX_M || meta.m > Max(meta.dims, 1) ||
+		meta.nfilter > HNSW_MAX_FILTER_COLS ||
 		(meta.trained && (meta.dims < 1 || meta.m < 1)) ||
-		meta.entrysize != (int) IVFPQ_ENTRY_SIZE(meta.trained ? IvfpqCodeBytes(meta.m, meta.nbits) : 0) ||
+		meta.entrysize != layout.entrysize ||
 		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||
-		(meta.fastscan && (!meta.trained || meta.nbits != 4 || meta.m > IVFPQ_FS_MAX_M)))
+		(meta.fastscan != 0) != layout.fastscan)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has a corrupted metapage",
 						RelationGetRelationName(index)),
 				 errdetail("Inconsistent header fields at block 0 offset %zu.",
 						   (size_t) MAXALIGN(SizeOfPageHeaderData))));
+	if ((int) meta.nfilter != IndexRelationGetNumberOfKeyAttributes(index) - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("%u filter columns recorded at block 0, the index has %d.",
+						   meta.nfilter, IndexRelationGetNumberOfKeyAttributes(index) - 1)));
 
 	cbsize = meta.trained ? mul_size(mul_size(sizeof(float), meta.dims), 1 << meta.nbits) : 0;
 	csize = meta.trained ? mul_size(mul_size(sizeof(float), meta.dims), meta.lists) : 0;
@@ -585,16 +686,7 @@ IvfpqGetState(Relation index)
 	st->metric = IVFPQ_KIND_METRIC(meta.kind);
 	st->type = IVFPQ_KIND_TYPE(meta.kind);
 	st->lists = meta.lists;
-	st->m = meta.m;
-	st->nbits = meta.nbits;
-	st->ksub = 1 << meta.nbits;
-	st->trained = meta.trained != 0;
-	st->fastscan = meta.fastscan != 0;
-	st->ngroups = (meta.m + 3) / 4;
-	st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
-	st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
-	st->entrysize = meta.entrysize;
-	st->codebytes = meta.trained ? IvfpqCodeBytes(meta.m, meta.nbits) : 0;
+	IvfpqSetLayout(st, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
 	st->dirStart = meta.dirStart;
 
 	PG_TRY();

@@ -30,7 +30,7 @@
 #include "vecx.h"
 
 #define IVFPQ_MAGIC				0x51504649	/* "IFPQ" */
-#define IVFPQ_VERSION			1
+#define IVFPQ_VERSION			2	/* 2: filter columns (nfilter); 1 is read as 2 with none */
 #define IVFPQ_PAGE_ID			0xFF91
 
 #define IVFPQ_METAPAGE_BLKNO	0
@@ -113,7 +113,8 @@ typedef struct IvfpqMetaPageData
 	BlockNumber dirStart;
 	uint32		dirPages;
 	uint32		fastscan;		/* data pages are fast-scan blocks */
-	uint32		reserved[3];
+	uint32		nfilter;		/* filter key columns after the vector (v2) */
+	uint32		reserved[2];
 } IvfpqMetaPageData;
 
 typedef IvfpqMetaPageData *IvfpqMetaPage;
@@ -131,7 +132,11 @@ typedef struct IvfpqListDir
 
 #define IVFPQ_DIR_PER_PAGE	((int) (IVFPQ_RAW_BYTES / sizeof(IvfpqListDir)))
 
-/* One indexed vector on a data page (stored as a page item) */
+/*
+ * One indexed vector on a data page (stored as a page item).  With filter
+ * columns the entry is followed, at IVFPQ_ENTRY_SIZE(codebytes), by the
+ * filter payload of src/am/hnsw/hnswfilter.h (null bitmap, 8-byte slots).
+ */
 typedef struct IvfpqEntry
 {
 	ItemPointerData tid;		/* heap tuple */
@@ -165,7 +170,12 @@ typedef struct IvfpqEntry
 #define IVFPQ_FS_NORM			(IVFPQ_FS_ERR + IVFPQ_FS_SLOTS * 4)
 #define IVFPQ_FS_CODES			(IVFPQ_FS_NORM + IVFPQ_FS_SLOTS * 4)
 #define IVFPQ_FS_SIZE(ngroups)	(IVFPQ_FS_CODES + 32 * (Size) (ngroups))
-#define IVFPQ_FS_MAX_M			((int) ((IVFPQ_RAW_BYTES - IVFPQ_FS_CODES) / 32) * 4)
+/* with filter columns, 16 payloads of fbytes each follow the codes */
+#define IVFPQ_FS_BLOCK_SIZE(ngroups, fbytes) \
+	(IVFPQ_FS_SIZE(ngroups) + IVFPQ_FS_SLOTS * (Size) (fbytes))
+#define IVFPQ_FS_MAX_M_F(fbytes) \
+	((int) ((IVFPQ_RAW_BYTES - IVFPQ_FS_CODES - IVFPQ_FS_SLOTS * (Size) (fbytes)) / 32) * 4)
+#define IVFPQ_FS_MAX_M			IVFPQ_FS_MAX_M_F(0)
 #define IVFPQ_FS_MAX_BLOCKS		((int) (IVFPQ_RAW_BYTES / IVFPQ_FS_SIZE(1)))
 
 #define IvfpqBlockCount(blk)	(*(uint16 *) (blk))
@@ -174,6 +184,9 @@ typedef struct IvfpqEntry
 #define IvfpqBlockErr(blk)		((float *) ((blk) + IVFPQ_FS_ERR))
 #define IvfpqBlockNorm(blk)		((float *) ((blk) + IVFPQ_FS_NORM))
 #define IvfpqBlockCodes(blk)	((uint8 *) ((blk) + IVFPQ_FS_CODES))
+#define IvfpqBlockFilter(st, blk, i) \
+	((blk) + (st)->blockfoff + (Size) (i) * (st)->fbytes)
+#define IvfpqEntryFilter(st, e)	((char *) (e) + (st)->entryfoff)
 
 /* Reloptions */
 typedef struct IvfpqOptions
@@ -202,7 +215,11 @@ typedef struct IvfpqState
 	bool		trained;
 	bool		fastscan;		/* block pages */
 	int			ngroups;		/* ceil(m / 4) */
-	Size		blocksize;		/* IVFPQ_FS_SIZE(ngroups) */
+	Size		blocksize;		/* IVFPQ_FS_BLOCK_SIZE(ngroups, fbytes) */
+	int			nfilter;		/* filter key columns */
+	Size		fbytes;			/* filter payload bytes per entry (0: none) */
+	Size		entryfoff;		/* payload offset in an item entry */
+	Size		blockfoff;		/* payload offset in a fast-scan block */
 	int			blocksperpage;	/* IVFPQ_RAW_BYTES / blocksize */
 	int			entrysize;
 	int			codebytes;
@@ -217,6 +234,11 @@ typedef struct IvfpqState
 extern int	ivfpq_probes;
 extern int	ivfpq_rerank;
 extern int	ivfpq_max_probes;
+extern int	ivfpq_iterative_scan;
+
+#define IVFPQ_ITERATIVE_OFF		0
+#define IVFPQ_ITERATIVE_STRICT	1
+#define IVFPQ_ITERATIVE_RELAXED	2
 
 /* ivfpq.c */
 extern IvfpqState *IvfpqGetState(Relation index);
@@ -229,7 +251,9 @@ extern bool IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out,
 							  bool normalize, float *norm);
 extern int	IvfpqDatumDims(int kind, Datum value);
 extern void IvfpqSubOffsets(int dims, int m, int *suboff);
-extern int	IvfpqAutoM(int dims, int nbits);
+extern int	IvfpqAutoM(int dims, int nbits, Size fbytes);
+extern void IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter);
+extern void IvfpqCheckIndexColumns(Relation index);
 extern int	IvfpqCodeBytes(int m, int nbits);
 extern void IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out);
 extern void IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list);
@@ -276,7 +300,8 @@ extern bool ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer
 						bool indexUnchanged, struct IndexInfo *indexInfo);
 extern void IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry);
 extern void IvfpqMakeEntry(IvfpqState *st, const float *x, float norm, int list,
-						   ItemPointer tid, IvfpqEntry *entry, float *residual);
+						   ItemPointer tid, const char *filter, IvfpqEntry *entry,
+						   float *residual);
 extern int	IvfpqNearestList(IvfpqState *st, const float *x);
 
 /* ivfpqscan.c */

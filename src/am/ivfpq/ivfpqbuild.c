@@ -46,6 +46,7 @@
 #include "utils/tuplesort.h"
 
 #include "ivfpq.h"
+#include "../hnsw/hnswfilter.h"
 #include "simd/simd.h"
 
 #define IVFPQ_LOAD_BATCH	1024
@@ -81,6 +82,7 @@ typedef struct IvfpqBuildState
 	float	   *batch;
 	ItemPointerData *batchtids;
 	float	   *batchnorms;
+	char	   *batchfilters;	/* filter payloads, st->fbytes each */
 	int		   *batchassign;
 	float	   *work;
 	float	   *residual;
@@ -299,7 +301,9 @@ FlushBatch(IvfpqBuildState *bs)
 	for (i = 0; i < bs->nbatch; i++)
 	{
 		IvfpqMakeEntry(st, bs->batch + (Size) i * st->dims, bs->batchnorms[i],
-					   bs->batchassign[i], &bs->batchtids[i], bs->entry, bs->residual);
+					   bs->batchassign[i], &bs->batchtids[i],
+					   st->fbytes > 0 ? bs->batchfilters + (Size) i * st->fbytes : NULL,
+					   bs->entry, bs->residual);
 		if (bs->sortstate)
 			SortPut(bs, bs->batchassign[i]);
 		else
@@ -336,6 +340,9 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values,
 	{
 		bs->batchtids[bs->nbatch] = *tid;
 		bs->batchnorms[bs->nbatch] = norm;
+		if (bs->st->fbytes > 0)
+			HnswFormFilter(index, values, isnull,
+						   bs->batchfilters + (Size) bs->nbatch * bs->st->fbytes);
 		bs->nbatch++;
 	}
 	MemoryContextSwitchTo(oldcxt);
@@ -361,8 +368,12 @@ WriteMeta(Relation index, Buffer metabuf, IvfpqMetaPageData *meta)
 }
 
 static void
-InitMeta(IvfpqMetaPageData *meta, int kind, int dims, int lists, int m, int nbits, bool trained)
+InitMeta(IvfpqMetaPageData *meta, int kind, int dims, int lists, int m, int nbits, bool trained,
+		 int nfilter)
 {
+	IvfpqState	layout;
+
+	IvfpqSetLayout(&layout, m, nbits, trained, nfilter);
 	memset(meta, 0, sizeof(*meta));
 	meta->magic = IVFPQ_MAGIC;
 	meta->version = IVFPQ_VERSION;
@@ -372,7 +383,9 @@ InitMeta(IvfpqMetaPageData *meta, int kind, int dims, int lists, int m, int nbit
 	meta->m = m;
 	meta->nbits = nbits;
 	meta->trained = trained ? 1 : 0;
-	meta->entrysize = IVFPQ_ENTRY_SIZE(trained ? IvfpqCodeBytes(m, nbits) : 0);
+	meta->entrysize = layout.entrysize;
+	meta->fastscan = layout.fastscan ? 1 : 0;
+	meta->nfilter = (uint32) nfilter;
 	meta->codebookStart = InvalidBlockNumber;
 	meta->centroidStart = InvalidBlockNumber;
 	meta->dirPages = (lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE;
@@ -409,6 +422,7 @@ InitLoad(IvfpqBuildState *bs, Size mem)
 								MCXT_ALLOC_HUGE);
 	bs->batchtids = palloc(sizeof(ItemPointerData) * bs->batchcap);
 	bs->batchnorms = palloc(sizeof(float) * bs->batchcap);
+	bs->batchfilters = palloc(mul_size(Max(st->fbytes, 1), bs->batchcap));
 	bs->batchassign = palloc(sizeof(int) * bs->batchcap);
 	bs->residual = palloc(mul_size(sizeof(float), st->dims));
 	bs->entry = palloc0(st->entrysize);
@@ -805,12 +819,15 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	int			m = 0;
 	int			nbits;
 	int			typmod;
+	int			nfilter;
 	bool		trained;
 	MemoryContext buildcxt,
 				oldcxt;
 
 	if (RelationGetNumberOfBlocks(index) != 0)
 		elog(ERROR, "index \"%s\" already contains data", RelationGetRelationName(index));
+	IvfpqCheckIndexColumns(index);
+	nfilter = IndexRelationGetNumberOfKeyAttributes(index) - 1;
 
 	buildcxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq build",
 									 ALLOCSET_DEFAULT_SIZES);
@@ -897,12 +914,13 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 						 errhint("Increase maintenance_work_mem or use fewer lists.")));
 		}
 
-		m = (opts && opts->pq_m > 0) ? opts->pq_m : IvfpqAutoM(bs.dims, nbits);
+		m = (opts && opts->pq_m > 0) ? opts->pq_m :
+			IvfpqAutoM(bs.dims, nbits, HnswFilterBytes(nfilter));
 		if (m > bs.dims)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("pq_m (%d) cannot exceed the number of dimensions (%d)", m, bs.dims)));
-		if (IVFPQ_ENTRY_SIZE(IvfpqCodeBytes(m, nbits)) > BLCKSZ / 3)
+		if (IVFPQ_ENTRY_SIZE(IvfpqCodeBytes(m, nbits)) + HnswFilterBytes(nfilter) > BLCKSZ / 3)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("ivfpq entries of %d sub-vectors of %d bits do not fit on a page", m, nbits),
@@ -914,16 +932,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		st->metric = IVFPQ_KIND_METRIC(bs.kind);
 		st->type = IVFPQ_KIND_TYPE(bs.kind);
 		st->lists = lists;
-		st->m = m;
-		st->nbits = nbits;
-		st->ksub = 1 << nbits;
-		st->trained = true;
-		st->codebytes = IvfpqCodeBytes(m, nbits);
-		st->entrysize = IVFPQ_ENTRY_SIZE(st->codebytes);
-		st->ngroups = (m + 3) / 4;
-		st->blocksize = IVFPQ_FS_SIZE(st->ngroups);
-		st->fastscan = nbits == 4 && m <= IVFPQ_FS_MAX_M;
-		st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
+		IvfpqSetLayout(st, m, nbits, true, nfilter);
 		st->suboff = palloc(sizeof(int) * (m + 1));
 		IvfpqSubOffsets(bs.dims, m, st->suboff);
 		cbsize = mul_size(mul_size(sizeof(float), bs.dims), st->ksub);
@@ -966,15 +975,14 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		pfree(bs.sample);
 		bs.sample = NULL;
 
-		InitMeta(&meta, bs.kind, bs.dims, lists, m, nbits, true);
-		meta.fastscan = st->fastscan ? 1 : 0;
+		InitMeta(&meta, bs.kind, bs.dims, lists, m, nbits, true, nfilter);
 		meta.codebookStart = WriteRaw(index, IVFPQ_PAGE_CODEBOOK, (char *) st->codebook,
 									  cbsize, &meta.codebookPages);
 		meta.centroidStart = WriteRaw(index, IVFPQ_PAGE_CENTROID, (char *) st->centroids,
 									  csize, &meta.centroidPages);
 	}
 	else
-		InitMeta(&meta, bs.kind, bs.dims, lists, 0, nbits, false);
+		InitMeta(&meta, bs.kind, bs.dims, lists, 0, nbits, false, nfilter);
 
 	bs.dir = EmptyDir(lists);
 	meta.dirStart = WriteRaw(index, IVFPQ_PAGE_DIRECTORY, (char *) bs.dir,
@@ -1033,8 +1041,10 @@ ivfpqbuildempty(Relation index)
 	int			typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 	IvfpqOptions *opts = (IvfpqOptions *) index->rd_options;
 
+	IvfpqCheckIndexColumns(index);
 	InitMeta(&meta, IvfpqGetKind(index), typmod > 0 ? typmod : 0, 1, 0,
-			 opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS, false);
+			 opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS, false,
+			 IndexRelationGetNumberOfKeyAttributes(index) - 1);
 	meta.dirStart = 1;
 	meta.dirPages = 1;
 

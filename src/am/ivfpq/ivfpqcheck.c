@@ -49,6 +49,7 @@ typedef struct IvfpqCheck
 	int			codebytes;
 	Size		blocksize;
 	int			blocksperpage;	/* fast-scan blocks on a data page */
+	IvfpqState	layout;			/* entry and block layout */
 	BlockNumber nblocks;		/* size of owner[] */
 	uint8	   *owner;
 	Page		page;
@@ -126,9 +127,13 @@ CheckMeta(IvfpqCheck *hc)
 						 ((PageHeader) hc->page)->pd_lower, metaEnd);
 	if (meta->magic != IVFPQ_MAGIC)
 		VecxCheckCorrupt(cs, 0, 0, "metapage magic is %08X, expected %08X", meta->magic, IVFPQ_MAGIC);
-	if (meta->version != IVFPQ_VERSION)
+	if (meta->version != IVFPQ_VERSION && meta->version != 1)
 		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u",
 						 meta->version, IVFPQ_VERSION);
+	if (meta->nfilter != (uint32) (IndexRelationGetNumberOfKeyAttributes(cs->index) - 1) ||
+		(meta->version == 1 && meta->nfilter != 0))
+		VecxCheckCorrupt(cs, 0, 0, "metapage records %u filter columns, the index has %d",
+						 meta->nfilter, IndexRelationGetNumberOfKeyAttributes(cs->index) - 1);
 	kind = IvfpqGetKind(cs->index);
 	if (meta->kind != kind)
 		VecxCheckCorrupt(cs, 0, 0, "metapage kind %d differs from the operator class's %d",
@@ -151,11 +156,12 @@ CheckMeta(IvfpqCheck *hc)
 		meta->m != 0)
 		VecxCheckCorrupt(cs, 0, 0, "%d sub-vectors of %d dimensions are out of range (trained %d)",
 						 meta->m, meta->dims, meta->trained);
-	codebytes = meta->trained ? IvfpqCodeBytes(meta->m, meta->nbits) : 0;
-	if (meta->entrysize != (int) IVFPQ_ENTRY_SIZE(codebytes) || meta->entrysize > BLCKSZ / 3)
-		VecxCheckCorrupt(cs, 0, 0, "entry size %d, expected %zu", meta->entrysize,
-						 (size_t) IVFPQ_ENTRY_SIZE(codebytes));
-	fastscan = meta->trained && meta->nbits == 4 && meta->m <= IVFPQ_FS_MAX_M;
+	IvfpqSetLayout(&hc->layout, meta->m, meta->nbits, meta->trained != 0, (int) meta->nfilter);
+	codebytes = hc->layout.codebytes;
+	if (meta->entrysize != hc->layout.entrysize || meta->entrysize > BLCKSZ / 3)
+		VecxCheckCorrupt(cs, 0, 0, "entry size %d, expected %d", meta->entrysize,
+						 hc->layout.entrysize);
+	fastscan = hc->layout.fastscan;
 	if (meta->fastscan != (fastscan ? 1 : 0))
 		VecxCheckCorrupt(cs, 0, 0, "fast-scan flag %u, expected %d", meta->fastscan, fastscan ? 1 : 0);
 
@@ -165,7 +171,7 @@ CheckMeta(IvfpqCheck *hc)
 	hc->trained = meta->trained != 0;
 	hc->fastscan = fastscan;
 	hc->codebytes = codebytes;
-	hc->blocksize = IVFPQ_FS_SIZE((meta->m + 3) / 4);
+	hc->blocksize = hc->layout.blocksize;
 	hc->blocksperpage = fastscan ? (int) (IVFPQ_RAW_BYTES / hc->blocksize) : 0;
 }
 
@@ -229,6 +235,34 @@ CheckRegion(IvfpqCheck *hc, BlockNumber start, uint32 npages, Size nbytes, uint1
 	return dst;
 }
 
+/*
+ * The filter payload of one entry: no null bit beyond the filter columns,
+ * a NULL column's slot zero (as HnswFormFilter writes it).
+ */
+static void
+CheckPayload(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, const char *payload)
+{
+	uint32		nullmask;
+	int			nf = hc->layout.nfilter;
+	int			i;
+
+	if (nf == 0)
+		return;
+	memcpy(&nullmask, payload, sizeof(uint32));
+	if (nf < 32 && (nullmask >> nf) != 0)
+		VecxCheckCorrupt(hc->cs, blkno, off, "filter null bitmap %08X has bits beyond %d columns",
+						 nullmask, nf);
+	for (i = 0; i < nf; i++)
+	{
+		int64		v;
+
+		memcpy(&v, payload + 4 + 8 * i, sizeof(int64));
+		if ((nullmask & ((uint32) 1 << i)) && v != 0)
+			VecxCheckCorrupt(hc->cs, blkno, off, "filter column %d is NULL but its slot is not zero",
+							 i + 2);
+	}
+}
+
 /* Scalar fields of one entry at (blkno, off). */
 static void
 CheckEntryFields(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, ItemPointer tid,
@@ -284,6 +318,8 @@ CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno)
 				memcpy(&tid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
 				CheckEntryFields(hc, blkno, b * IVFPQ_FS_SLOTS + i + 1, &tid, 0,
 								 IvfpqBlockErr(blk)[i], IvfpqBlockNorm(blk)[i], NULL);
+				CheckPayload(hc, blkno, b * IVFPQ_FS_SLOTS + i + 1,
+							 IvfpqBlockFilter(&hc->layout, blk, i));
 			}
 		}
 	}
@@ -306,6 +342,7 @@ CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno)
 			e = (IvfpqEntry *) PageGetItem(page, iid);
 			CheckEntryFields(hc, blkno, off, &e->tid, e->flags, e->err, e->norm,
 							 hc->trained ? e->codes : NULL);
+			CheckPayload(hc, blkno, off, IvfpqEntryFilter(&hc->layout, e));
 		}
 		VecxCheckItemOverlap(cs, page, blkno);
 	}

@@ -3,10 +3,33 @@
  * ivfpqcost.c
  *	  Cost estimate of an ivfpq index scan.
  *
- * A scan orders all lists by centroid distance, reads ivfpq.probes lists
- * and scores every entry in them before it returns the first row, so all
- * of that is startup cost; the re-check of returned rows against the heap
- * is charged by the executor's index scan costing.
+ * A scan orders all lists by centroid distance and scores the entries of
+ * the lists it probes.  To hand the executor k rows it must find k rows
+ * passing every qual: with s the selectivity of all quals on the table and
+ * L lists of N/L entries, a list holds about N s / L of them, so the scan
+ * probes about
+ *
+ *	lists(k) = probes + k L / (N s)
+ *
+ * lists (the first ivfpq.probes always, then as many as hold k matches),
+ * at most all lists (or ivfpq.max_probes; ivfpq.probes with
+ * ivfpq.iterative_scan = off).  Each list costs its pages (read in chain
+ * order, charged as sequential) and a lookup table; each entry a check of
+ * the index's own quals (filter columns) and, if it passes them, its
+ * score.  All of that comes before the first row: startup cost.  With a
+ * constant LIMIT the planner thus sees that a very selective filter makes
+ * the scan read most of the index, and prefers an exact plan (an index on
+ * the filter, then a sort) when one exists.
+ *
+ * Rows passing the index quals are handed to the executor, which fetches
+ * each from the heap and computes its exact distance; indexSelectivity is
+ * therefore the selectivity of the index quals only (rows failing them
+ * cost no heap access).  With a constant LIMIT the rows the executor
+ * consumes before it has k (about 2 k s_idx / s; rows failing the other
+ * quals, and re-checks of loose bounds) are startup cost too, each a heap
+ * page and an exact distance: through a plain index a 1% filter means
+ * about 200 rows per row returned, which an exact plan beats.  Without a
+ * LIMIT the scan visits every list it may.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +39,7 @@
 
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
+#include "optimizer/restrictinfo.h"
 #include "storage/bufmgr.h"
 #include "utils/rel.h"
 #include "utils/selfuncs.h"
@@ -29,14 +53,34 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				  Selectivity *indexSelectivity, double *indexCorrelation,
 				  double *indexPages)
 {
-	GenericCosts costs;
+	IndexOptInfo *info = path->indexinfo;
+	RelOptInfo *baserel = info->rel;
 	Relation	index;
 	IvfpqMetaPageData meta;
 	Buffer		buf;
-	double		ratio;
-	double		centroidCost;
+	List	   *idxquals = NIL;
+	ListCell   *lc;
+	double		ntuples;
+	double		pages;
+	double		lists;
+	double		dims;
+	double		m;
+	double		sIdx;
+	double		sAll;
+	double		passIdx;
+	double		matches;
+	double		k;
+	double		probes;
+	double		maxlists;
+	double		nlists;
+	double		frac;
+	double		entries;
+	double		distCost;
+	double		scoreCost;
 	double		spc_seq_page_cost;
 	double		spc_random_page_cost;
+	Cost		startup;
+	Cost		total;
 
 	/*
 	 * Only ORDER BY distance scans can use the index (it holds no NULLs):
@@ -52,7 +96,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 		return;
 	}
 
-	index = index_open(path->indexinfo->indexoid, NoLock);
+	index = index_open(info->indexoid, NoLock);
 	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	IvfpqCheckPage(index, BufferGetPage(buf), IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
@@ -60,26 +104,93 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	UnlockReleaseBuffer(buf);
 	index_close(index, NoLock);
 
-	if (meta.lists < 1)
-		meta.lists = 1;
-	ratio = meta.trained ? Min((double) ivfpq_probes, (double) meta.lists) / meta.lists : 1.0;
+	ntuples = Max(info->tuples, 1.0);
+	pages = Max((double) info->pages, 1.0);
+	lists = meta.trained ? Max((double) meta.lists, 1.0) : 1.0;
+	dims = Max((double) meta.dims, 1.0);
+	m = meta.trained ? Max((double) meta.m, 1.0) : 0.0;
+	get_tablespace_page_costs(info->reltablespace, &spc_random_page_cost,
+							  &spc_seq_page_cost);
 
-	MemSet(&costs, 0, sizeof(costs));
-	costs.numIndexTuples = Max(1.0, path->indexinfo->tuples * ratio);
-	genericcostestimate(root, path, loop_count, &costs);
+	/* selectivity of the quals the index checks (filter columns) */
+	foreach(lc, path->indexclauses)
+	{
+		IndexClause *iclause = lfirst_node(IndexClause, lc);
 
-	get_tablespace_page_costs(path->indexinfo->reltablespace,
-							  &spc_random_page_cost, &spc_seq_page_cost);
+		idxquals = lappend(idxquals, iclause->rinfo);
+	}
+	sIdx = idxquals ? clauselist_selectivity(root, idxquals, baserel->relid,
+											 JOIN_INNER, NULL) : 1.0;
+	sIdx = Max(Min(sIdx, 1.0), 1.0 / ntuples);
 
-	/* List pages are read in chain order, mostly sequentially */
-	costs.indexTotalCost -= costs.numIndexPages * (spc_random_page_cost - spc_seq_page_cost);
+	/* ... and of all quals on the table: the rest are checked on the heap */
+	sAll = clauselist_selectivity(root, baserel->baserestrictinfo, baserel->relid,
+								  JOIN_INNER, NULL);
+	sAll = Max(Min(sAll, sIdx), 1.0 / ntuples);
 
-	/* Distances to every centroid and the lookup tables */
-	centroidCost = (double) meta.lists * Max(meta.dims, 1) * cpu_operator_cost / 64;
+	/* rows the executor wants: the LIMIT, else every matching row */
+	k = root->limit_tuples > 0 ? root->limit_tuples :
+		Min(Max(baserel->tuples, 1.0) * sAll, ntuples);
 
-	*indexStartupCost = costs.indexTotalCost + centroidCost;
-	*indexTotalCost = costs.indexTotalCost + centroidCost;
-	*indexSelectivity = costs.indexSelectivity;
+	/* lists probed */
+	probes = Min((double) ivfpq_probes, lists);
+	if (ivfpq_iterative_scan == IVFPQ_ITERATIVE_OFF)
+		maxlists = probes;
+	else if (ivfpq_max_probes == 0)
+		maxlists = lists;
+	else
+		maxlists = Min(Max((double) ivfpq_max_probes, probes), lists);
+	/*
+	 * Rows of the index passing the index quals, and those passing every
+	 * qual (a partial index holds fewer rows than the table; the
+	 * selectivities are relative to the table)
+	 */
+	passIdx = Max(ntuples * sIdx, 1.0);
+	matches = Max(Min(Max(baserel->tuples, 1.0) * sAll, passIdx), 1.0);
+	nlists = probes + k * lists / matches;
+	nlists = Min(nlists, maxlists);
+	frac = nlists / lists;
+	entries = ntuples * frac;
+
+	/* an exact distance (the executor's re-check) and one entry's score */
+	distCost = cpu_operator_cost * (1.0 + dims / 64.0);
+	scoreCost = cpu_operator_cost * (0.25 + m / 64.0);
+
+	startup = 0;
+	/* distances to every centroid; a lookup table per probed list */
+	startup += lists * dims * cpu_operator_cost / 64.0;
+	startup += nlists * dims * 16.0 * cpu_operator_cost / 64.0;
+	/* the lists' pages, read in chain order */
+	startup += ceil(pages * frac) * spc_seq_page_cost;
+	/* every entry: its filter checks; those passing them: a score and a heap slot */
+	startup += entries * cpu_index_tuple_cost * (idxquals ? 1.0 : 0.25);
+	startup += entries * sIdx * (scoreCost + cpu_operator_cost);
+
+	if (root->limit_tuples > 0)
+	{
+		/*
+		 * With a LIMIT, the executor consumes about k / s rows passing the
+		 * index quals (twice that: loose bounds make it re-check about as
+		 * many rows again as it emits), each a heap access and an exact
+		 * distance before it can emit its k rows.  Charged here rather
+		 * than left to the planner's LIMIT interpolation, which would
+		 * spread the heap accesses over every row of the table.
+		 */
+		double		rows = Min(2.0 * k * passIdx / matches, passIdx);
+
+		startup += rows * (spc_seq_page_cost + distCost + cpu_tuple_cost);
+		total = startup + cpu_index_tuple_cost * k;
+	}
+	else
+	{
+		/* every row passing the index quals: the exact distance of each */
+		total = startup + ntuples * sIdx * (distCost + cpu_index_tuple_cost);
+	}
+
+	*indexStartupCost = startup;
+	*indexTotalCost = total;
+	/* of the table's rows: a partial index returns only its own */
+	*indexSelectivity = Min(1.0, passIdx / Max(baserel->tuples, 1.0));
 	*indexCorrelation = 0;
-	*indexPages = costs.numIndexPages;
+	*indexPages = ceil(pages * frac);
 }

@@ -24,6 +24,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
+#include "../hnsw/hnswfilter.h"
 #include "simd/simd.h"
 
 /*
@@ -57,14 +58,17 @@ IvfpqNearestList(IvfpqState *st, const float *x)
 
 /*
  * IvfpqMakeEntry
- *		Fill an entry (entrysize bytes) for vector x of list "list";
- *		residual is scratch space of dims floats.
+ *		Fill an entry (entrysize bytes) for vector x of list "list", with
+ *		the filter payload (st->fbytes, NULL when none); residual is
+ *		scratch space of dims floats.
  */
 void
 IvfpqMakeEntry(IvfpqState *st, const float *x, float norm, int list,
-			   ItemPointer tid, IvfpqEntry *entry, float *residual)
+			   ItemPointer tid, const char *filter, IvfpqEntry *entry, float *residual)
 {
 	memset(entry, 0, st->entrysize);
+	if (st->fbytes > 0 && filter != NULL)
+		memcpy(IvfpqEntryFilter(st, entry), filter, st->fbytes);
 	entry->tid = *tid;
 	entry->norm = norm;
 	if (st->trained)
@@ -221,9 +225,16 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	if (IvfpqDatumToFloat(st, st->kind, values[0], x, dims,
 						  st->metric == IVFPQ_METRIC_COSINE, &norm))
 	{
+		char	   *filter = NULL;
+
+		if (st->fbytes > 0)
+		{
+			filter = palloc(st->fbytes);
+			HnswFormFilter(index, values, isnull, filter);
+		}
 		list = IvfpqNearestList(st, x);
 		entry = palloc(st->entrysize);
-		IvfpqMakeEntry(st, x, norm, list, heap_tid, entry, residual);
+		IvfpqMakeEntry(st, x, norm, list, heap_tid, filter, entry, residual);
 		IvfpqAddEntry(index, st, list, entry);
 	}
 

@@ -33,6 +33,10 @@
 #include <math.h>
 
 #include "access/relscan.h"
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
@@ -41,6 +45,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
+#include "../hnsw/hnswfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
 
@@ -49,6 +54,7 @@ typedef struct IvfpqCandidate
 	double		lb;				/* lower bound of the exact distance */
 	ItemPointerData tid;
 	bool		refine;			/* lb is the loose fast-scan bound */
+	bool		exact;			/* lb is the exact distance (read from the heap) */
 	uint8		slot;			/* slot in the block copy */
 	int32		block;			/* block copy index */
 	int32		probe;			/* index into the per-list data */
@@ -68,9 +74,53 @@ typedef struct IvfpqListOrder
 	int			list;
 } IvfpqListOrder;
 
+/* A returned row whose exact distance may still matter (strict order) */
+typedef struct IvfpqReturned
+{
+	ItemPointerData tid;
+	bool		known;			/* dist is its exact distance */
+	double		dist;
+} IvfpqReturned;
+
 typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext cxt;			/* reset by rescan */
+	MemoryContext tmpcxt;		/* per heap fetch */
+	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
+	int			maxlists;		/* lists the scan may visit in all */
+	int			firstlists;		/* lists of the first round (ivfpq.probes) */
+	int			firstcands;		/* candidates of the first round */
+
+	/*
+	 * Merging later lists by bound: how much lower than its centroid's
+	 * score (ListKey) the best bound of a probed list came out, at most.
+	 * The next list is probed once the best candidate's bound passes the
+	 * next centroid's score minus this, so that an iterative scan returns
+	 * rows of nearby lists in bound order instead of draining each round.
+	 */
+	double		delta;
+
+	/*
+	 * Strict order across probe rounds (see README): maxret is the largest
+	 * bound returned so far; no row the executor has emitted is farther.
+	 * A candidate of a later round whose bound is below it is checked
+	 * against the heap: kept if its exact distance is at least that of
+	 * every row the executor may have emitted (emitted, computed lazily
+	 * from ret[]), else skipped.
+	 */
+	double		maxret;
+	double		emitted;
+	double		emittedAt;		/* maxret when emitted was computed */
+	IvfpqReturned *ret;
+	int			nret;
+	int			maxretrows;
+
+	/* heap access for those checks, kept across rescans */
+	IndexFetchTableData *fetch;
+	TupleTableSlot *slot;
+	IndexInfo  *indexInfo;		/* expression indexes */
+	EState	   *estate;
+
 	bool		started;
 	bool		done;
 	float	   *query;
@@ -99,6 +149,9 @@ typedef struct IvfpqScanOpaqueData
 	int64		nrefined;		/* statistics for DEBUG2 */
 	int64		nreturned;
 	int64		nscored;
+	int64		nfiltered;		/* entries rejected by the scan keys */
+	int64		nheap;			/* heap reads for strict order */
+	int64		nskipped;		/* rows skipped for strict order */
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
@@ -111,6 +164,8 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 
 	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq scan",
 									ALLOCSET_DEFAULT_SIZES);
+	so->tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq scan tuple",
+									   ALLOCSET_DEFAULT_SIZES);
 	scan->opaque = so;
 	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
 	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
@@ -133,6 +188,19 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->ncands = so->maxcands = so->returned = 0;
 	so->norder = so->nprobed = 0;
 	so->nrefined = so->nreturned = so->nscored = 0;
+	so->nfiltered = so->nheap = so->nskipped = 0;
+	so->filter = NULL;
+	so->maxlists = 0;
+	so->delta = -get_float8_infinity();
+	so->firstlists = 0;
+	so->firstcands = 0;
+	so->maxret = -get_float8_infinity();
+	so->emitted = -get_float8_infinity();
+	so->emittedAt = -get_float8_infinity();
+	so->ret = NULL;
+	so->nret = so->maxretrows = 0;
+	if (so->slot)
+		ExecClearTuple(so->slot);
 	so->lut = so->rq = NULL;
 	so->qlut = NULL;
 	so->probes = NULL;
@@ -216,6 +284,7 @@ AddCandidate(IvfpqScanOpaque so)
 	}
 	c = &so->cands[so->ncands++];
 	c->refine = false;
+	c->exact = false;
 	c->slot = 0;
 	c->block = -1;
 	c->probe = -1;
@@ -480,6 +549,27 @@ QuantizeLut(IvfpqScanOpaque so, const float *lut, uint8 *qlut, double *bias)
 }
 
 /*
+ * A centroid's score in the units of the candidates' bounds: its distance
+ * (L2), half its squared distance (cosine, as bounds on unit vectors), or
+ * its negative inner product.
+ */
+static double
+ListKey(IvfpqScanOpaque so, int idx)
+{
+	double		d = so->order[idx].dist;
+
+	switch (so->st.metric)
+	{
+		case IVFPQ_METRIC_IP:
+			return -d;			/* order[].dist holds q . c */
+		case IVFPQ_METRIC_COSINE:
+			return Max(d, 0.0) / 2;
+		default:
+			return sqrt(Max(d, 0.0));
+	}
+}
+
+/*
  * Score every entry of one list and add it to the candidates.
  */
 static void
@@ -496,6 +586,9 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	const float *lut = NULL;
 	double		scale = 1,
 				bias = 0;
+	/* score every entry of the first lists, matching or not, for delta */
+	bool		calibrate = so->filter != NULL && probe < so->firstlists;
+	double		minall = get_float8_infinity();
 
 	pr->qc = 0;
 	pr->cnorm = 0;
@@ -558,10 +651,24 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 				int			n = IvfpqBlockCount(src);
 				bool		keep;
 				uint16		sums[IVFPQ_FS_SLOTS];
+				bool		match[IVFPQ_FS_SLOTS];
 				int			i;
 
 				if (n == 0)
 					continue;
+				if (so->filter)
+				{
+					int			nmatch = 0;
+
+					for (i = 0; i < n; i++)
+					{
+						match[i] = HnswFilterMatch(so->filter, IvfpqBlockFilter(&so->st, src, i));
+						nmatch += match[i] ? 1 : 0;
+					}
+					so->nfiltered += n - nmatch;
+					if (nmatch == 0 && !calibrate)
+						continue;	/* nothing here can be a candidate */
+				}
 				keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
 					mul_size((Size) work_mem, 1024);
 				if (keep)
@@ -574,18 +681,24 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 				so->fastscan(IvfpqBlockCodes(src), so->qlut, so->st.ngroups, sums);
 				for (i = 0; i < n; i++)
 				{
-					IvfpqCandidate *cand = AddCandidate(so);
+					IvfpqCandidate *cand;
 					float		err = IvfpqBlockErr(src)[i];
 					float		norm = IvfpqBlockNorm(src)[i];
 					double		est;
+					double		lb;
 
 					/* sum of the float table within the quantization error */
 					if (ip)
 						est = pr->qc + bias + (sums[i] + half) / scale;
 					else
 						est = bias + (sums[i] - half) / scale;
+					lb = LowerBound(so, est, err, norm, pr->cnorm);
+					minall = Min(minall, lb);
+					if (so->filter && !match[i])
+						continue;
+					cand = AddCandidate(so);
 					memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
-					cand->lb = LowerBound(so, est, err, norm, pr->cnorm);
+					cand->lb = lb;
 					cand->refine = keep;
 					cand->slot = i;
 					cand->block = so->nblocks - 1;
@@ -604,25 +717,47 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 				IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, so->st.entrysize);
 				IvfpqCandidate *cand;
 
+				double		lb;
+				bool		match;
+
 				if (e == NULL)
 					continue;
-				cand = AddCandidate(so);
-				cand->tid = e->tid;
+				match = so->filter == NULL ||
+					HnswFilterMatch(so->filter, IvfpqEntryFilter(&so->st, e));
+				if (!match)
+					so->nfiltered++;
+				if (!match && !calibrate)
+					continue;
 				if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !so->st.trained)
-					cand->lb = neg_inf;
+					lb = neg_inf;
 				else
 				{
 					double		est = AdcSum(lut, e->codes, so->st.m, so->st.nbits);
 
 					if (ip)
 						est += pr->qc;
-					cand->lb = LowerBound(so, est, e->err, e->norm, pr->cnorm);
+					lb = LowerBound(so, est, e->err, e->norm, pr->cnorm);
 				}
+				minall = Min(minall, lb);
+				if (!match)
+					continue;
+				cand = AddCandidate(so);
+				cand->tid = e->tid;
+				cand->lb = lb;
 			}
 			UnlockReleaseBuffer(buf);
 		}
 		blkno = next;
 	}
+
+	/*
+	 * Calibrate the merging of later lists (not for untrained indexes):
+	 * from every entry of the first round's lists, from the candidates of
+	 * later ones.
+	 */
+	if (so->st.trained && so->order != NULL && minall < get_float8_infinity() &&
+		!isnan(minall))
+		so->delta = Max(so->delta, ListKey(so, probe) - minall);
 }
 
 /*
@@ -672,20 +807,159 @@ Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
 }
 
 /*
- * Probe the next lists (up to "count") and heap the new candidates.
+ * HeapDistance
+ *		The exact distance of a row, read from the heap as the executor
+ *		would compute it (the ordering operator's function on the indexed
+ *		value); false if the row is not visible to the scan's snapshot.
+ */
+static bool
+HeapDistance(IndexScanDesc scan, ItemPointer tid, double *dist)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	ScanKey		key = &scan->orderByData[0];
+	ItemPointerData t = *tid;
+	bool		call_again = false;
+	bool		all_dead = false;
+	bool		found;
+	Datum		value;
+	bool		isnull;
+	MemoryContext oldcxt;
+
+	if (so->fetch == NULL)
+	{
+		/* in the scan's long-lived context: rescans keep them */
+		oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(so));
+		so->fetch = table_index_fetch_begin(scan->heapRelation);
+		so->slot = table_slot_create(scan->heapRelation, NULL);
+		if (index->rd_index->indkey.values[0] == 0)
+		{
+			so->indexInfo = BuildIndexInfo(index);
+			so->estate = CreateExecutorState();
+		}
+		MemoryContextSwitchTo(oldcxt);
+	}
+
+	oldcxt = MemoryContextSwitchTo(so->tmpcxt);
+	found = table_index_fetch_tuple(so->fetch, &t, scan->xs_snapshot, so->slot,
+									&call_again, &all_dead);
+	so->nheap++;
+	if (found)
+	{
+		if (so->indexInfo)
+		{
+			Datum		values[INDEX_MAX_KEYS];
+			bool		isnulls[INDEX_MAX_KEYS];
+			ExprContext *econtext = GetPerTupleExprContext(so->estate);
+
+			econtext->ecxt_scantuple = so->slot;
+			FormIndexDatum(so->indexInfo, so->slot, so->estate, values, isnulls);
+			value = values[0];
+			isnull = isnulls[0];
+		}
+		else
+			value = slot_getattr(so->slot, index->rd_index->indkey.values[0], &isnull);
+		if (isnull)
+			found = false;
+		else
+			*dist = DatumGetFloat8(FunctionCall2Coll(&key->sk_func, key->sk_collation,
+													 value, key->sk_argument));
+	}
+	ExecClearTuple(so->slot);
+	if (so->estate)
+		ResetPerTupleExprContext(so->estate);
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(so->tmpcxt);
+	return found;
+}
+
+/* Remember a returned row for EmittedBound. */
+static void
+RememberReturned(IvfpqScanOpaque so, ItemPointer tid, bool known, double dist)
+{
+	IvfpqReturned *r;
+
+	if (so->nret == so->maxretrows)
+	{
+		int			newmax = so->maxretrows == 0 ? 256 : so->maxretrows * 2;
+
+		if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqReturned))
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many rows returned by an ivfpq scan")));
+		if (so->ret == NULL)
+			so->ret = MemoryContextAllocHuge(so->cxt, sizeof(IvfpqReturned) * newmax);
+		else
+			so->ret = repalloc_huge(so->ret, sizeof(IvfpqReturned) * newmax);
+		so->maxretrows = newmax;
+	}
+	r = &so->ret[so->nret++];
+	r->tid = *tid;
+	r->known = known;
+	r->dist = dist;
+}
+
+/*
+ * EmittedBound
+ *		An upper bound of the exact distance of every row the executor may
+ *		have emitted so far.  The executor emits a row once its exact
+ *		distance is at most the bound the index returned last, so only rows
+ *		returned with an exact distance <= maxret can have been emitted.
+ *		Their exact distances are read from the heap once; a row farther
+ *		than maxret stays listed (a later, larger maxret may cover it).
+ */
+static double
+EmittedBound(IndexScanDesc scan)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	int			i,
+				keep = 0;
+
+	if (so->emittedAt == so->maxret)
+		return so->emitted;
+	for (i = 0; i < so->nret; i++)
+	{
+		IvfpqReturned *r = &so->ret[i];
+
+		CHECK_FOR_INTERRUPTS();
+		if (!r->known)
+		{
+			if (!HeapDistance(scan, &r->tid, &r->dist))
+				continue;		/* not visible: never emitted */
+			r->known = true;
+		}
+		if (r->dist <= so->maxret)
+			so->emitted = Max(so->emitted, r->dist);
+		else
+			so->ret[keep++] = *r;
+	}
+	so->nret = keep;
+	so->emittedAt = so->maxret;
+	return so->emitted;
+}
+
+/*
+ * Probe the next lists (up to "count") and heap the new candidates: a new
+ * round (the candidates left are dropped, as with ivfpq.rerank), or, with
+ * merge, in addition to the candidates in the heap.
  */
 static void
-ProbeLists(IndexScanDesc scan, IvfpqState *st, int count)
+ProbeLists(IndexScanDesc scan, IvfpqState *st, int count, bool merge)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	int			end = Min(so->norder, so->nprobed + count);
+	int			before;
 
-	so->ncands = 0;
-	so->nblocks = 0;
-	so->returned = 0;
+	if (!merge)
+	{
+		so->ncands = 0;
+		so->nblocks = 0;
+		so->returned = 0;
+	}
+	before = so->ncands;
 	for (; so->nprobed < end; so->nprobed++)
 		ScanList(scan, st, so->nprobed, so->order[so->nprobed].list, so->order[so->nprobed].dist);
-	so->nscored += so->ncands;
+	so->nscored += so->ncands - before;
 	Heapify(so->cands, so->ncands);
 }
 
@@ -712,6 +986,17 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		MemoryContextSwitchTo(oldcxt);
 		return;
 	}
+	if (scan->numberOfKeys > 0)
+	{
+		so->filter = HnswFilterPrepare(scan->indexRelation, scan->keyData, scan->numberOfKeys);
+		if (so->filter->empty)
+		{
+			/* a NULL comparison value: nothing matches */
+			so->done = true;
+			MemoryContextSwitchTo(oldcxt);
+			return;
+		}
+	}
 
 	if (!st->trained)
 	{
@@ -722,8 +1007,9 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		so->norder = 1;
 		so->qnorm = 0;
 		so->probes = palloc0(sizeof(IvfpqProbe));
+		so->maxlists = 1;
 		MemoryContextSwitchTo(oldcxt);
-		ProbeLists(scan, st, 1);
+		ProbeLists(scan, st, 1, false);
 		return;
 	}
 
@@ -770,7 +1056,17 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	}
 	MemoryContextSwitchTo(oldcxt);
 
-	ProbeLists(scan, st, Min(ivfpq_probes, st->lists));
+	/* how far an iterative scan may go */
+	if (ivfpq_iterative_scan == IVFPQ_ITERATIVE_OFF)
+		so->maxlists = Min(ivfpq_probes, st->lists);
+	else if (ivfpq_max_probes == 0)
+		so->maxlists = st->lists;
+	else
+		so->maxlists = Min(Max(ivfpq_max_probes, ivfpq_probes), st->lists);
+
+	so->firstlists = Min(ivfpq_probes, st->lists);
+	ProbeLists(scan, st, so->firstlists, false);
+	so->firstcands = so->ncands;
 }
 
 bool
@@ -803,30 +1099,86 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 		if (so->ncands == 0 || (ivfpq_rerank > 0 && so->returned >= ivfpq_rerank))
 		{
 			/* Iterative scan: continue with the next lists, if allowed */
-			if (ivfpq_max_probes <= so->nprobed || so->nprobed >= so->norder)
+			if (so->nprobed >= so->maxlists)
 			{
 				so->done = true;
 				return false;
 			}
 			ProbeLists(scan, IvfpqGetState(scan->indexRelation),
-					   Min(ivfpq_probes, ivfpq_max_probes - so->nprobed));
+					   Min(ivfpq_probes, so->maxlists - so->nprobed), false);
 			continue;
 		}
 		top = &so->cands[0];
-		if (!top->refine)
-			break;
-		Refine(so, top);
-		SiftDown(so->cands, so->ncands, 0);
+
+		/*
+		 * Past the first round, the next list joins the heap once the best
+		 * candidate's bound passes what its entries' best bound is likely
+		 * to be (its centroid's score less the largest offset seen, with
+		 * half of it again as a margin: lists differ in spread), so that
+		 * rows come in bound order across lists rather than list by list;
+		 * strict order then rarely has to skip a row.  Only for scans that
+		 * filter in the index, or once the executor has taken half of the
+		 * first round's candidates (a filter on the table, or a large
+		 * LIMIT): an unfiltered LIMIT k needs only the first round, and
+		 * merging would probe lists for rows it never asks for.
+		 */
+		if (so->nprobed < so->maxlists && so->nprobed >= so->firstlists &&
+			(so->filter != NULL || so->nreturned >= so->firstcands / 2) &&
+			so->nprobed < so->norder &&
+			top->lb > ListKey(so, so->nprobed) - so->delta - 0.5 * Max(so->delta, 0.0))
+		{
+			ProbeLists(scan, IvfpqGetState(scan->indexRelation), 1, true);
+			continue;
+		}
+		if (top->refine)
+		{
+			Refine(so, top);
+			SiftDown(so->cands, so->ncands, 0);
+			continue;
+		}
+
+		/*
+		 * Strict order: a candidate of a later round whose bound is below
+		 * one already returned may be closer than rows the executor has
+		 * emitted.  Its exact distance decides: at least that of every
+		 * row possibly emitted, it is returned in order (its bound becomes
+		 * its exact distance); else it is skipped.  Within one round,
+		 * bounds come out of the heap in order and this never triggers.
+		 */
+		if (!top->exact && top->lb < so->maxret &&
+			ivfpq_iterative_scan == IVFPQ_ITERATIVE_STRICT)
+		{
+			double		d;
+			bool		keep = false;
+
+			if (scan->heapRelation != NULL && HeapDistance(scan, &top->tid, &d))
+			{
+				keep = d >= so->maxret || d >= EmittedBound(scan);
+				top->lb = d;
+				top->exact = true;
+			}
+			if (!keep)
+			{
+				so->nskipped++;
+				so->cands[0] = so->cands[--so->ncands];
+			}
+			SiftDown(so->cands, so->ncands, 0);
+			continue;
+		}
+		break;
 	}
 
 	scan->xs_heaptid = top->tid;
-	scan->xs_recheck = false;
+	scan->xs_recheck = so->filter != NULL && so->filter->lossy;
 	scan->xs_recheckorderby = true;
 	/* overflowing magnitudes give no usable bound: let the executor decide */
 	if (isnan(top->lb))
 		top->lb = -get_float8_infinity();
 	scan->xs_orderbyvals[0] = Float8GetDatum(top->lb);
 	scan->xs_orderbynulls[0] = false;
+	so->maxret = Max(so->maxret, top->lb);
+	if (ivfpq_iterative_scan == IVFPQ_ITERATIVE_STRICT && so->maxlists > so->nprobed)
+		RememberReturned(so, &top->tid, top->exact, top->lb);
 	so->returned++;
 	so->nreturned++;
 
@@ -841,8 +1193,16 @@ ivfpqendscan(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
-	elog(DEBUG2, "ivfpq scan: %lld entries scored, %lld refined, %lld returned",
-		 (long long) so->nscored, (long long) so->nrefined, (long long) so->nreturned);
+	elog(DEBUG2, "ivfpq scan: %d lists, %lld entries scored, %lld filtered out, %lld refined, %lld returned, %lld heap reads, %lld skipped",
+		 so->nprobed, (long long) so->nscored, (long long) so->nfiltered, (long long) so->nrefined,
+		 (long long) so->nreturned, (long long) so->nheap, (long long) so->nskipped);
+	if (so->slot)
+		ExecDropSingleTupleTableSlot(so->slot);
+	if (so->fetch)
+		table_index_fetch_end(so->fetch);
+	if (so->estate)
+		FreeExecutorState(so->estate);
+	MemoryContextDelete(so->tmpcxt);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;

@@ -18,6 +18,7 @@
 #include "utils/syscache.h"
 
 #include "ivfpq.h"
+#include "../hnsw/hnswfilter.h"
 
 bool
 ivfpqvalidate(Oid opclassoid)
@@ -41,6 +42,13 @@ ivfpqvalidate(Oid opclassoid)
 	opfamilyoid = classform->opcfamily;
 	opcintype = classform->opcintype;
 	opclassname = NameStr(classform->opcname);
+
+	/* filter column opclasses: same rules as hnsw's (hnswfilter.c) */
+	if (HnswFilterKind(opcintype) != 0)
+	{
+		ReleaseSysCache(classtup);
+		return HnswValidateFilterOpclass(opclassoid);
+	}
 
 	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
 	oprlist = SearchSysCacheList1(AMOPSTRATEGY, ObjectIdGetDatum(opfamilyoid));
