@@ -62,6 +62,37 @@
 /* ... and of filter map pages, read in sequence by every selective scan */
 #define HNSW_MAP_PAGE_FRACTION 0.1
 
+/*
+ * VecxFilterSelectivity
+ *		Shared by the hnsw and ivfpq cost models: *sIdx receives the
+ *		selectivity of the quals the index checks itself (conditions on its
+ *		filter columns), *sAll that of every qual on the table (the rest are
+ *		checked on the heap), both clamped to [1 / ntuples, 1] with
+ *		*sAll <= *sIdx.  Returns whether the index checks any qual.
+ */
+bool
+VecxFilterSelectivity(PlannerInfo *root, IndexPath *path, double ntuples,
+					  double *sIdx, double *sAll)
+{
+	RelOptInfo *baserel = path->indexinfo->rel;
+	List	   *idxquals = NIL;
+	ListCell   *lc;
+
+	foreach(lc, path->indexclauses)
+	{
+		IndexClause *iclause = lfirst_node(IndexClause, lc);
+
+		idxquals = lappend(idxquals, iclause->rinfo);
+	}
+	*sIdx = idxquals ? clauselist_selectivity(root, idxquals, baserel->relid,
+											  JOIN_INNER, NULL) : 1.0;
+	*sIdx = Max(Min(*sIdx, 1.0), 1.0 / ntuples);
+	*sAll = clauselist_selectivity(root, baserel->baserestrictinfo, baserel->relid,
+								   JOIN_INNER, NULL);
+	*sAll = Max(Min(*sAll, *sIdx), 1.0 / ntuples);
+	return idxquals != NIL;
+}
+
 /* A filter test on a map entry (a few compares, no fmgr call) */
 #define HNSW_MAP_ENTRY_COST_FRACTION 0.25
 
@@ -72,7 +103,6 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				 double *indexPages)
 {
 	IndexOptInfo *index = path->indexinfo;
-	RelOptInfo *baserel = index->rel;
 	Relation	rel;
 	int			m;
 	int			dims;
@@ -89,8 +119,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		exactCost;
 	double		spc_random_page_cost;
 	double		spc_seq_page_cost;
-	List	   *idxquals = NIL;
-	ListCell   *lc;
+	bool		hasIdxQuals;
 	int			nfilter = index->nkeycolumns - 1;
 	bool		useMap;
 	double		nmatch;
@@ -123,21 +152,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	get_tablespace_page_costs(index->reltablespace, &spc_random_page_cost,
 							  &spc_seq_page_cost);
 
-	/* selectivity of the quals the index checks (filter columns) */
-	foreach(lc, path->indexclauses)
-	{
-		IndexClause *iclause = lfirst_node(IndexClause, lc);
-
-		idxquals = lappend(idxquals, iclause->rinfo);
-	}
-	sIdx = idxquals ? clauselist_selectivity(root, idxquals, baserel->relid,
-											 JOIN_INNER, NULL) : 1.0;
-	sIdx = Max(Min(sIdx, 1.0), 1.0 / ntuples);
-
-	/* ... and of all quals on the table: the rest are checked on the heap */
-	sAll = clauselist_selectivity(root, baserel->baserestrictinfo, baserel->relid,
-								  JOIN_INNER, NULL);
-	sAll = Max(Min(sAll, sIdx), 1.0 / ntuples);
+	hasIdxQuals = VecxFilterSelectivity(root, path, ntuples, &sIdx, &sAll);
 
 	/* rows the executor wants */
 	k = root->limit_tuples > 0 ? root->limit_tuples : (double) hnsw_ef_search;
@@ -151,7 +166,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	visits = descent + m * Max((double) hnsw_ef_search, k / sAll);
 
 	nmatch = ntuples * sIdx;
-	if (nfilter > 0 && idxquals != NIL)
+	if (nfilter > 0 && hasIdxQuals)
 	{
 		/* the map pass: map pages and entries, then only the matches */
 		mapScan = HnswMapPagesFor(ntuples, nfilter) * HNSW_MAP_PAGE_FRACTION * spc_seq_page_cost +
@@ -167,7 +182,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 	if (nmatch > 1.0)
 		exactCost += 2.0 * cpu_operator_cost * nmatch * log2(nmatch);
-	useMap = nfilter > 0 && idxquals != NIL && hnsw_exact_fallback &&
+	useMap = nfilter > 0 && hasIdxQuals && hnsw_exact_fallback &&
 		hnsw_iterative_scan != HNSW_ITERATIVE_OFF;
 
 	budget = (double) hnsw_max_scan_tuples;

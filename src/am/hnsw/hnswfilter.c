@@ -101,42 +101,52 @@ HnswFilterColumns(Relation index)
 }
 
 /*
- * HnswCheckIndexColumns
- *		The first column must be the vector (its opclass has the info
- *		function); every other column a supported filter type.
+ * VecxCheckFilterColumns
+ *		Shared by hnsw and ivfpq: the first column must be the vector (its
+ *		opclass has support function vecproc); every other column a
+ *		supported filter type with a deterministic collation.
  */
 void
-HnswCheckIndexColumns(Relation index)
+VecxCheckFilterColumns(Relation index, const char *amname, uint16 vecproc)
 {
 	int			natts = IndexRelationGetNumberOfKeyAttributes(index);
 	int			i;
 
-	if (!OidIsValid(index_getprocid(index, 1, HNSW_INFO_PROC)))
+	if (!OidIsValid(index_getprocid(index, 1, vecproc)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("first column of an hnsw index must be a vector or halfvec column with a distance operator class")));
+				 errmsg("first column of an %s index must be a vector or halfvec column with a distance operator class",
+						amname)));
 	if (natts - 1 > HNSW_MAX_FILTER_COLS)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("hnsw indexes support at most %d filter columns", HNSW_MAX_FILTER_COLS)));
+				 errmsg("%s indexes support at most %d filter columns", amname,
+						HNSW_MAX_FILTER_COLS)));
 	for (i = 1; i < natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(index), i);
 
-		if (OidIsValid(index_getprocid(index, i + 1, HNSW_INFO_PROC)) ||
+		if (OidIsValid(index_getprocid(index, i + 1, vecproc)) ||
 			HnswFilterKind(att->atttypid) == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("column %d of hnsw index \"%s\" cannot be a filter column",
-							i + 1, RelationGetRelationName(index)),
+					 errmsg("column %d of %s index \"%s\" cannot be a filter column",
+							i + 1, amname, RelationGetRelationName(index)),
 					 errdetail("Only the first column is searched by distance; filter columns may be int2, int4, int8, bool, date, timestamp, timestamptz, text, varchar, uuid or int4[].")));
 		if ((att->atttypid == TEXTOID || att->atttypid == VARCHAROID) &&
 			OidIsValid(index->rd_indcollation[i]) &&
 			!get_collation_isdeterministic(index->rd_indcollation[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("nondeterministic collations are not supported for hnsw filter columns")));
+					 errmsg("nondeterministic collations are not supported for %s filter columns",
+							amname)));
 	}
+}
+
+void
+HnswCheckIndexColumns(Relation index)
+{
+	VecxCheckFilterColumns(index, "hnsw", HNSW_INFO_PROC);
 }
 
 /* ---- encoding ---- */

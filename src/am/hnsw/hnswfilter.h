@@ -74,6 +74,9 @@ extern void HnswFilterInit(void);
 /* Index shape */
 extern int	HnswFilterColumns(Relation index);
 extern void HnswCheckIndexColumns(Relation index);
+extern void VecxCheckFilterColumns(Relation index, const char *amname, uint16 vecproc);
+extern bool VecxFilterSelectivity(PlannerInfo *root, IndexPath *path, double ntuples,
+								  double *sIdx, double *sAll);
 extern bool HnswValidateFilterOpclass(Oid opclassoid);
 extern int	HnswFilterKind(Oid typid);
 extern int	HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes, bool ovf);

@@ -284,43 +284,11 @@ IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
 	st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
 }
 
-/*
- * IvfpqCheckIndexColumns
- *		The first column must be the vector (its opclass has the kind
- *		function); every other column a supported filter type.
- */
+/* See VecxCheckFilterColumns (hnswfilter.c, shared by both methods). */
 void
 IvfpqCheckIndexColumns(Relation index)
 {
-	int			natts = IndexRelationGetNumberOfKeyAttributes(index);
-	int			i;
-
-	if (!OidIsValid(index_getprocid(index, 1, IVFPQ_KIND_PROC)))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("first column of an ivfpq index must be a vector or halfvec column with a distance operator class")));
-	if (natts - 1 > HNSW_MAX_FILTER_COLS)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("ivfpq indexes support at most %d filter columns", HNSW_MAX_FILTER_COLS)));
-	for (i = 1; i < natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(index), i);
-
-		if (OidIsValid(index_getprocid(index, i + 1, IVFPQ_KIND_PROC)) ||
-			HnswFilterKind(att->atttypid) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("column %d of ivfpq index \"%s\" cannot be a filter column",
-							i + 1, RelationGetRelationName(index)),
-					 errdetail("Only the first column is searched by distance; filter columns may be int2, int4, int8, bool, date, timestamp, timestamptz, text, varchar, uuid or int4[].")));
-		if ((att->atttypid == TEXTOID || att->atttypid == VARCHAROID) &&
-			OidIsValid(index->rd_indcollation[i]) &&
-			!get_collation_isdeterministic(index->rd_indcollation[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("nondeterministic collations are not supported for ivfpq filter columns")));
-	}
+	VecxCheckFilterColumns(index, "ivfpq", IVFPQ_KIND_PROC);
 }
 
 void

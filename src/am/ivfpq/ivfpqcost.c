@@ -46,6 +46,7 @@
 #include "utils/spccache.h"
 
 #include "ivfpq.h"
+#include "../hnsw/hnswfilter.h"
 
 void
 ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
@@ -58,8 +59,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	Relation	index;
 	IvfpqMetaPageData meta;
 	Buffer		buf;
-	List	   *idxquals = NIL;
-	ListCell   *lc;
+	bool		hasIdxQuals;
 	double		ntuples;
 	double		pages;
 	double		lists;
@@ -112,21 +112,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	get_tablespace_page_costs(info->reltablespace, &spc_random_page_cost,
 							  &spc_seq_page_cost);
 
-	/* selectivity of the quals the index checks (filter columns) */
-	foreach(lc, path->indexclauses)
-	{
-		IndexClause *iclause = lfirst_node(IndexClause, lc);
-
-		idxquals = lappend(idxquals, iclause->rinfo);
-	}
-	sIdx = idxquals ? clauselist_selectivity(root, idxquals, baserel->relid,
-											 JOIN_INNER, NULL) : 1.0;
-	sIdx = Max(Min(sIdx, 1.0), 1.0 / ntuples);
-
-	/* ... and of all quals on the table: the rest are checked on the heap */
-	sAll = clauselist_selectivity(root, baserel->baserestrictinfo, baserel->relid,
-								  JOIN_INNER, NULL);
-	sAll = Max(Min(sAll, sIdx), 1.0 / ntuples);
+	hasIdxQuals = VecxFilterSelectivity(root, path, ntuples, &sIdx, &sAll);
 
 	/* rows the executor wants: the LIMIT, else every matching row */
 	k = root->limit_tuples > 0 ? root->limit_tuples :
@@ -163,7 +149,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	/* the lists' pages, read in chain order */
 	startup += ceil(pages * frac) * spc_seq_page_cost;
 	/* every entry: its filter checks; those passing them: a score and a heap slot */
-	startup += entries * cpu_index_tuple_cost * (idxquals ? 1.0 : 0.25);
+	startup += entries * cpu_index_tuple_cost * (hasIdxQuals ? 1.0 : 0.25);
 	startup += entries * sIdx * (scoreCost + cpu_operator_cost);
 
 	if (root->limit_tuples > 0)
