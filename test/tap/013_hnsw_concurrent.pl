@@ -31,7 +31,17 @@ my $check = qq{
 	SET hnsw.ef_search = 100;
 	SELECT count(*) FROM t WHERE id <> (SELECT id FROM t t2 ORDER BY t2.v <-> t.v LIMIT 1);
 };
-is($node->safe_psql('postgres', $check), '0', 'every inserted row is found through the index');
+# No inserted row is lost: a walk-only iterative scan (no exact pass)
+# reaches every row.  Searching for each row itself is approximate (a row
+# linked in while its neighbours were still being inserted can lose a
+# nearest-1 search at ef_search 100), so that allows two misses in 1,200.
+my $reach = qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
+	SET hnsw.iterative_scan = relaxed_order; SET hnsw.exact_fallback = off;
+	SELECT count(*) = (SELECT count(*) FROM t) FROM
+		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 100000) s};
+is($node->safe_psql('postgres', $reach), 't', 'no inserted row is lost: a walk reaches every row');
+my $miss = $node->safe_psql('postgres', $check);
+cmp_ok($miss, '<=', 2, "rows that do not find themselves at ef_search 100 ($miss of 1200)");
 
 # inserts mixed with deletes and vacuums
 $node->pgbench('-n -c 5 -j 2 -t 120', 0, [qr/processed: 600\/600/], [qr/^$/],
@@ -40,7 +50,8 @@ $node->pgbench('-n -c 5 -j 2 -t 120', 0, [qr/processed: 600\/600/], [qr/^$/],
 	  'del@2' => "\\set k random(1, 2000)\nDELETE FROM t WHERE id = :k;",
 	  'vac@1' => "VACUUM t;" });
 $node->safe_psql('postgres', 'VACUUM t');
-is($node->safe_psql('postgres', $check), '0', 'every row is still found after the mix');
+$miss = $node->safe_psql('postgres', $check);
+cmp_ok($miss, '<=', 2, "rows that do not find themselves after the mix ($miss)");
 is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
 	SET hnsw.iterative_scan = relaxed_order; SET hnsw.exact_fallback = off;
 	SELECT count(*) = (SELECT count(*) FROM t) FROM
