@@ -382,6 +382,58 @@ CompareItems(const void *a, const void *b)
 	return ItemPointerCompare(&x->heaptid, &y->heaptid);
 }
 
+/* Sort emitted[] by node TID for HnswExhaustAddNode's lookups. */
+void
+HnswEmittedSort(HnswEmitted *emitted, int nemitted)
+{
+	if (nemitted > 1)
+		qsort(emitted, nemitted, sizeof(HnswEmitted), CompareEmitted);
+}
+
+/*
+ * HnswExhaustAddNode
+ *		Append the heap TIDs of the live node at nodetid (locked by the
+ *		caller) that the scan has not returned yet (emitted[], sorted by
+ *		HnswEmittedSort), all at the node's distance; *cap is the size of
+ *		ex->items.  The distance is computed only if some TID remains.
+ */
+void
+HnswExhaustAddNode(HnswExhaust *ex, Size *cap, Relation index, const HnswDist *d,
+				   const void *query, ItemPointer nodetid, HnswNodeHeader *node,
+				   const HnswEmitted *emitted, int nemitted)
+{
+	int			skip = 0;
+	int			j;
+	float		dist;
+
+	if (nemitted > 0)
+	{
+		HnswEmitted key;
+		HnswEmitted *hit;
+
+		key.tid = *nodetid;
+		hit = bsearch(&key, emitted, nemitted, sizeof(HnswEmitted), CompareEmitted);
+		if (hit)
+			skip = hit->ntids;
+	}
+	if (skip >= node->ntids)
+		return;
+	dist = query ? HnswDistance(d, query,
+								HnswNodeVec(index, d, node, ItemPointerGetBlockNumber(nodetid),
+											ItemPointerGetOffsetNumber(nodetid))) : 0.0f;
+	for (j = skip; j < node->ntids; j++)
+	{
+		if (ex->n >= *cap)
+		{
+			*cap *= 2;
+			ex->items = repalloc_huge(ex->items, sizeof(HnswExhaustItem) * *cap);
+		}
+		ex->items[ex->n].dist = dist;
+		ex->items[ex->n].heaptid = node->heaptids[j];
+		ex->n++;
+	}
+}
+
 /*
  * HnswExhaustRun
  *		Read every data page and collect (distance, heap TID) of each live
@@ -406,8 +458,7 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 		return HnswMapRun(index, meta, d, query, filter, emitted, nemitted, false);
 
 	bas = GetAccessStrategy(BAS_BULKREAD);
-	if (nemitted > 1)
-		qsort(emitted, nemitted, sizeof(HnswEmitted), CompareEmitted);
+	HnswEmittedSort(emitted, nemitted);
 	ex->items = palloc(sizeof(HnswExhaustItem) * cap);
 
 	for (blkno = HNSW_METAPAGE_BLKNO + 1; blkno < nblocks; blkno++)
@@ -431,9 +482,7 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
 			HnswNodeHeader *node;
-			float		dist;
-			int			skip = 0;
-			int			j;
+			ItemPointerData nodetid;
 
 			if (!ItemIdIsNormal(PageGetItemId(page, off)))
 				continue;
@@ -445,30 +494,9 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 														meta->dims, meta->elemtype,
 														meta->m, nfilter)))
 				continue;
-			if (nemitted > 0)
-			{
-				HnswEmitted key;
-				HnswEmitted *hit;
-
-				ItemPointerSet(&key.tid, blkno, off);
-				hit = bsearch(&key, emitted, nemitted, sizeof(HnswEmitted), CompareEmitted);
-				if (hit)
-					skip = hit->ntids;
-			}
-			if (skip >= node->ntids)
-				continue;
-			dist = query ? HnswDistance(d, query, HnswNodeVec(index, d, node, blkno, off)) : 0.0f;
-			for (j = skip; j < node->ntids; j++)
-			{
-				if (ex->n >= cap)
-				{
-					cap *= 2;
-					ex->items = repalloc_huge(ex->items, sizeof(HnswExhaustItem) * cap);
-				}
-				ex->items[ex->n].dist = dist;
-				ex->items[ex->n].heaptid = node->heaptids[j];
-				ex->n++;
-			}
+			ItemPointerSet(&nodetid, blkno, off);
+			HnswExhaustAddNode(ex, &cap, index, d, query, &nodetid, node,
+							   emitted, nemitted);
 		}
 		UnlockReleaseBuffer(buf);
 		CHECK_FOR_INTERRUPTS();

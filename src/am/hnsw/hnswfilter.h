@@ -117,6 +117,10 @@ typedef struct HnswEmitted
 } HnswEmitted;
 
 extern HnswExhaustItem *HnswExhaustNext(HnswExhaust *ex);
+extern void HnswEmittedSort(HnswEmitted *emitted, int nemitted);
+extern void HnswExhaustAddNode(HnswExhaust *ex, Size *cap, Relation index, const HnswDist *d,
+							   const void *query, ItemPointer nodetid, HnswNodeHeader *node,
+							   const HnswEmitted *emitted, int nemitted);
 extern HnswExhaust *HnswExhaustRun(Relation index, const HnswMetaPageData *meta,
 								   const HnswDist *d, const void *query,
 								   const HnswFilter *filter,

@@ -705,12 +705,6 @@ CompareTid(const void *a, const void *b)
 	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
 }
 
-static int
-CompareEmittedTid(const void *a, const void *b)
-{
-	return ItemPointerCompare(&((HnswEmitted *) a)->tid, &((HnswEmitted *) b)->tid);
-}
-
 /*
  * Read the map chain and collect the node TIDs of matching entries into
  * *tids.  With limit > 0, give up (false) once the matches exceed limit,
@@ -885,8 +879,7 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 		if (!ItemPointerEquals(&tids[i], &tids[u - 1]))
 			tids[u++] = tids[i];
 	ntids = u;
-	if (nemitted > 1)
-		qsort(emitted, nemitted, sizeof(HnswEmitted), CompareEmittedTid);
+	HnswEmittedSort(emitted, nemitted);
 
 	/*
 	 * The nodes' pages are mostly in shared buffers but not in the CPU
@@ -910,9 +903,6 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 		Buffer		buf = ring[i % MAP_PIN_AHEAD];
 		Page		page;
 		HnswNodeHeader *node;
-		int			skip = 0;
-		int			j;
-		float		dist;
 
 		if (i + 2 * MAP_PIN_AHEAD < ntids)
 			HnswPrefetchRecent(index, ItemPointerGetBlockNumber(&tids[i + 2 * MAP_PIN_AHEAD]),
@@ -929,33 +919,8 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 		if (node->state == HNSW_NODE_LIVE &&
 			MapMatch(mf, HnswNodeFilter(index, page, blkno, off, node, meta->dims,
 										meta->elemtype, meta->m, meta->nfilter)))
-		{
-			if (nemitted > 0)
-			{
-				HnswEmitted key;
-				HnswEmitted *hit;
-
-				key.tid = tids[i];
-				hit = bsearch(&key, emitted, nemitted, sizeof(HnswEmitted), CompareEmittedTid);
-				if (hit)
-					skip = hit->ntids;
-			}
-			if (skip < node->ntids)
-			{
-				dist = query ? HnswDistance(d, query, HnswNodeVec(index, d, node, blkno, off)) : 0.0f;
-				for (j = skip; j < node->ntids; j++)
-				{
-					if (ex->n >= cap)
-					{
-						cap *= 2;
-						ex->items = repalloc_huge(ex->items, sizeof(HnswExhaustItem) * cap);
-					}
-					ex->items[ex->n].dist = dist;
-					ex->items[ex->n].heaptid = node->heaptids[j];
-					ex->n++;
-				}
-			}
-		}
+			HnswExhaustAddNode(ex, &cap, index, d, query, &tids[i], node,
+							   emitted, nemitted);
 		UnlockReleaseBuffer(buf);
 		if (i + MAP_PIN_AHEAD < ntids)
 			ring[i % MAP_PIN_AHEAD] = MapPinAhead(index, &tids[i + MAP_PIN_AHEAD], &nblocks);
