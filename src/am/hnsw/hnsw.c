@@ -394,6 +394,33 @@ HnswCheckMetaPage(Relation index, Page page)
 	HnswMapCheckMeta(index, meta);
 }
 
+/*
+ * HnswMetaLowerHint
+ *		Lower a "first page that may have room" hint of the metapage (the
+ *		BlockNumber field at byte offset field of HnswMetaPageData) to blkno,
+ *		unless it already points at or before it.  Used by vacuum for free
+ *		node slots and free filter map entries.
+ */
+void
+HnswMetaLowerHint(Relation index, Size field, BlockNumber blkno)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	BlockNumber cur;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	HnswCheckMetaPage(index, BufferGetPage(buf));
+	memcpy(&cur, (char *) HnswPageGetMeta(BufferGetPage(buf)) + field, sizeof(BlockNumber));
+	if (cur == InvalidBlockNumber || cur > blkno)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+
+		memcpy((char *) HnswPageGetMeta(page) + field, &blkno, sizeof(BlockNumber));
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+}
+
 void
 HnswReadMeta(Relation index, HnswMetaPageData *out)
 {

@@ -361,6 +361,7 @@ extern int	HnswMaxLevelFor(int dims, int elemtype, int m, bool ovf);
 extern void HnswInitPage(Page page, uint32 flags);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);
 extern void HnswCheckMetaPage(Relation index, Page page);
+extern void HnswMetaLowerHint(Relation index, Size field, BlockNumber blkno);
 extern HnswNodeHeader *HnswGetNode(Relation index, Page page, BlockNumber blkno,
 								   OffsetNumber off, int dims, int elemtype, int m);
 extern void HnswCorrupt(Relation index, BlockNumber blkno, OffsetNumber off,

@@ -493,23 +493,7 @@ HnswMapVacuum(Relation index, BufferAccessStrategy strategy, HnswMapDeadFn isdea
 	}
 
 	if (firstRoom != InvalidBlockNumber)
-	{
-		Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
-		HnswMetaPage mp;
-
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		HnswCheckMetaPage(index, BufferGetPage(buf));
-		mp = HnswPageGetMeta(BufferGetPage(buf));
-		if (mp->mapFree == InvalidBlockNumber || mp->mapFree > firstRoom)
-		{
-			GenericXLogState *state = GenericXLogStart(index);
-			Page		page = GenericXLogRegisterBuffer(state, buf, 0);
-
-			HnswPageGetMeta(page)->mapFree = firstRoom;
-			GenericXLogFinish(state);
-		}
-		UnlockReleaseBuffer(buf);
-	}
+		HnswMetaLowerHint(index, offsetof(HnswMetaPageData, mapFree), firstRoom);
 }
 
 /* ---- scans ---- */

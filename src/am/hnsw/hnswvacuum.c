@@ -913,23 +913,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 
 		/* tell inserts where the free slots start */
 		if (firstFree != InvalidBlockNumber)
-		{
-			Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
-			HnswMetaPage meta;
-
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			HnswCheckMetaPage(index, BufferGetPage(buf));
-			meta = HnswPageGetMeta(BufferGetPage(buf));
-			if (meta->freeBlkno == InvalidBlockNumber || meta->freeBlkno > firstFree)
-			{
-				GenericXLogState *state = GenericXLogStart(index);
-				Page		page = GenericXLogRegisterBuffer(state, buf, 0);
-
-				HnswPageGetMeta(page)->freeBlkno = firstFree;
-				GenericXLogFinish(state);
-			}
-			UnlockReleaseBuffer(buf);
-		}
+			HnswMetaLowerHint(index, offsetof(HnswMetaPageData, freeBlkno), firstFree);
 	}
 
 	stats->num_pages = RelationGetNumberOfBlocks(index);
