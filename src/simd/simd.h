@@ -49,6 +49,22 @@ typedef struct VecxKernels
 	/* conversions; f32->f16 rounds to nearest even, overflow gives inf */
 	void		(*f16_to_f32) (const vecx_half *src, float *dst, int n);
 	void		(*f32_to_f16) (const float *src, vecx_half *dst, int n);
+
+	/*
+	 * 8-bit scalar-quantized vectors (hnsw quantization = sq8): code c[i]
+	 * stands for lo + scale * c[i], with lo and scale per vector.  q is a
+	 * float32 query; the _sym kernels compare two quantized vectors.
+	 * dot_u8 is exact (n <= 66,000 cannot overflow 32 bits).
+	 */
+	float		(*l2sq_sq8) (const float *q, const uint8_t *c, float lo,
+							 float scale, int n);
+	float		(*dot_sq8) (const float *q, const uint8_t *c, int n);
+	float		(*l1_sq8) (const float *q, const uint8_t *c, float lo,
+						   float scale, int n);
+	uint32_t	(*dot_u8) (const uint8_t *a, const uint8_t *b, int n);
+	float		(*l1_sq8_sym) (const uint8_t *a, float alo, float ascale,
+							   const uint8_t *b, float blo, float bscale,
+							   int n);
 } VecxKernels;
 
 /* The scalar reference table: always present. */

@@ -264,7 +264,12 @@ static const VecxKernels vecx_kernels_avx2_table = {
 	avx2_cos_f16,
 	avx2_l1_f16,
 	avx2_f16_to_f32,
-	avx2_f32_to_f16
+	avx2_f32_to_f16,
+	vecx_scalar_l2sq_sq8,
+	vecx_scalar_dot_sq8,
+	vecx_scalar_l1_sq8,
+	vecx_scalar_dot_u8,
+	vecx_scalar_l1_sq8_sym
 };
 
 const VecxKernels *vecx_kernels_avx2 = &vecx_kernels_avx2_table;

@@ -254,7 +254,12 @@ static const VecxKernels vecx_kernels_avx512_table = {
 	avx512_cos_f16,
 	avx512_l1_f16,
 	avx512_f16_to_f32,
-	avx512_f32_to_f16
+	avx512_f32_to_f16,
+	vecx_scalar_l2sq_sq8,
+	vecx_scalar_dot_sq8,
+	vecx_scalar_l1_sq8,
+	vecx_scalar_dot_u8,
+	vecx_scalar_l1_sq8_sym
 };
 
 const VecxKernels *vecx_kernels_avx512 = &vecx_kernels_avx512_table;

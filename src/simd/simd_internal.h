@@ -30,6 +30,17 @@
 #define VECX_NO_VECTORIZE
 #endif
 
+/* scalar sq8 kernels (simd_scalar.c), for tables without their own */
+extern float vecx_scalar_l2sq_sq8(const float *q, const uint8_t *c, float lo,
+								  float scale, int n);
+extern float vecx_scalar_dot_sq8(const float *q, const uint8_t *c, int n);
+extern float vecx_scalar_l1_sq8(const float *q, const uint8_t *c, float lo,
+								float scale, int n);
+extern uint32_t vecx_scalar_dot_u8(const uint8_t *a, const uint8_t *b, int n);
+extern float vecx_scalar_l1_sq8_sym(const uint8_t *a, float alo, float ascale,
+									const uint8_t *b, float blo, float bscale,
+									int n);
+
 static inline uint32_t
 vecx_f32_bits(float f)
 {

@@ -244,7 +244,12 @@ static const VecxKernels vecx_kernels_neon_table = {
 	neon_cos_f16,
 	neon_l1_f16,
 	neon_f16_to_f32,
-	neon_f32_to_f16
+	neon_f32_to_f16,
+	vecx_scalar_l2sq_sq8,
+	vecx_scalar_dot_sq8,
+	vecx_scalar_l1_sq8,
+	vecx_scalar_dot_u8,
+	vecx_scalar_l1_sq8_sym
 };
 
 const VecxKernels *vecx_kernels_neon = &vecx_kernels_neon_table;

@@ -150,6 +150,72 @@ scalar_f32_to_f16(const float *src, vecx_half *dst, int n)
 		dst[i] = vecx_f2h_inline(src[i]);
 }
 
+/*
+ * sq8 kernels.  A code's value is computed as lo + scale * c in float, the
+ * same expression every table uses, so the vector variants differ from
+ * these only by summation order (and fused multiply-adds).  Exported for
+ * tables that have no vector variant of them.
+ */
+VECX_NO_VECTORIZE float
+vecx_scalar_l2sq_sq8(const float *q, const uint8_t *c, float lo, float scale, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		float		d = q[i] - (lo + scale * (float) c[i]);
+
+		s += d * d;
+	}
+	return s;
+}
+
+VECX_NO_VECTORIZE float
+vecx_scalar_dot_sq8(const float *q, const uint8_t *c, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += q[i] * (float) c[i];
+	return s;
+}
+
+VECX_NO_VECTORIZE float
+vecx_scalar_l1_sq8(const float *q, const uint8_t *c, float lo, float scale, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += fabsf(q[i] - (lo + scale * (float) c[i]));
+	return s;
+}
+
+VECX_NO_VECTORIZE uint32_t
+vecx_scalar_dot_u8(const uint8_t *a, const uint8_t *b, int n)
+{
+	uint32_t	s = 0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += (uint32_t) a[i] * b[i];
+	return s;
+}
+
+VECX_NO_VECTORIZE float
+vecx_scalar_l1_sq8_sym(const uint8_t *a, float alo, float ascale,
+					   const uint8_t *b, float blo, float bscale, int n)
+{
+	float		s = 0.0f;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		s += fabsf((alo + ascale * (float) a[i]) - (blo + bscale * (float) b[i]));
+	return s;
+}
+
 const VecxKernels vecx_kernels_scalar = {
 	"scalar",
 	scalar_l2sq_f32,
@@ -161,5 +227,10 @@ const VecxKernels vecx_kernels_scalar = {
 	scalar_cos_f16,
 	scalar_l1_f16,
 	scalar_f16_to_f32,
-	scalar_f32_to_f16
+	scalar_f32_to_f16,
+	vecx_scalar_l2sq_sq8,
+	vecx_scalar_dot_sq8,
+	vecx_scalar_l1_sq8,
+	vecx_scalar_dot_u8,
+	vecx_scalar_l1_sq8_sym
 };
