@@ -29,6 +29,12 @@ double		hnsw_scan_mem_multiplier = 1.0;
 
 static relopt_kind hnsw_relopt_kind;
 
+static relopt_enum_elt_def hnsw_quant_values[] = {
+	{"none", HNSW_QUANT_NONE},
+	{"sq8", HNSW_QUANT_SQ8},
+	{(const char *) NULL}
+};
+
 static const struct config_enum_entry hnsw_iterative_options[] = {
 	{"off", HNSW_ITERATIVE_OFF, false},
 	{"relaxed_order", HNSW_ITERATIVE_RELAXED, false},
@@ -52,6 +58,11 @@ HnswInit(void)
 					  "Size of the dynamic candidate list used while building",
 					  HNSW_DEFAULT_EF_CONSTRUCTION, HNSW_MIN_EF_CONSTRUCTION,
 					  HNSW_MAX_EF_CONSTRUCTION, AccessExclusiveLock);
+	add_enum_reloption(hnsw_relopt_kind, "quantization",
+					   "How node vectors are stored: none (as they are) or sq8 (8-bit codes, exact order from the heap)",
+					   hnsw_quant_values, HNSW_QUANT_NONE,
+					   "Valid values are \"none\" and \"sq8\".",
+					   AccessExclusiveLock);
 
 	DefineCustomIntVariable("hnsw.ef_search",
 							"Sets the size of the dynamic candidate list for search.",
@@ -85,6 +96,7 @@ hnswoptions(Datum reloptions, bool validate)
 	static const relopt_parse_elt tab[] = {
 		{"m", RELOPT_TYPE_INT, offsetof(HnswOptions, m)},
 		{"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptions, efConstruction)},
+		{"quantization", RELOPT_TYPE_ENUM, offsetof(HnswOptions, quantization)},
 	};
 
 	return (bytea *) build_reloptions(reloptions, validate, hnsw_relopt_kind,
@@ -214,6 +226,21 @@ HnswGetEfConstruction(Relation index)
 	return opts ? opts->efConstruction : HNSW_DEFAULT_EF_CONSTRUCTION;
 }
 
+int
+HnswGetQuantization(Relation index)
+{
+	HnswOptions *opts = (HnswOptions *) index->rd_options;
+
+	return opts ? opts->quantization : HNSW_QUANT_NONE;
+}
+
+/* The stored element type of an index of values of srcElem */
+int
+HnswStoredElem(int srcElem, int quantization)
+{
+	return quantization == HNSW_QUANT_SQ8 ? HNSW_ELEM_SQ8 : srcElem;
+}
+
 /*
  * HnswIndexDims
  *		Dimensions of the indexed column, from its type modifier.
@@ -231,11 +258,12 @@ HnswIndexDims(Relation index)
 }
 
 void
-HnswInitDist(HnswDist *d, int dims, int elemtype, int metric, bool ovf)
+HnswInitDist(HnswDist *d, int dims, int elemtype, int srcElem, int metric, bool ovf)
 {
 	d->overflow = ovf;
 	d->dims = dims;
 	d->elemtype = elemtype;
+	d->srcElem = srcElem;
 	d->metric = metric;
 	d->vbytes = HnswVecBytes(dims, elemtype);
 	d->k = vecx_kernels;
@@ -250,9 +278,13 @@ HnswInitDist(HnswDist *d, int dims, int elemtype, int metric, bool ovf)
 bool
 HnswPrepareValue(const HnswDist *d, Datum value, void *out)
 {
-	struct varlena *v = PG_DETOAST_DATUM(value);
+	struct varlena *v;
 	int			dims;
 	Size		elsize = d->elemtype == HNSW_ELEM_F16 ? 2 : 4;
+
+	if (d->elemtype == HNSW_ELEM_SQ8)
+		return HnswSq8PrepareValue(d, value, out);
+	v = PG_DETOAST_DATUM(value);
 
 	if (VARSIZE_ANY(v) < offsetof(Vector, x))
 		ereport(ERROR,
@@ -379,15 +411,20 @@ HnswCheckMetaPage(Relation index, Page page)
 	meta = HnswPageGetMeta(page);
 	if (meta->magic != HNSW_MAGIC)
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "bad magic number in metapage");
-	if (meta->version != HNSW_VERSION)
+	if (meta->version < HNSW_MIN_VERSION || meta->version > HNSW_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has format version %u, expected %u",
-						RelationGetRelationName(index), meta->version, HNSW_VERSION),
+				 errmsg("index \"%s\" has format version %u, expected %u to %u",
+						RelationGetRelationName(index), meta->version,
+						HNSW_MIN_VERSION, HNSW_VERSION),
 				 errhint("REINDEX it.")));
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M ||
 		meta->dims < 1 || meta->dims > VECX_MAX_DIM ||
-		(meta->elemtype != HNSW_ELEM_F32 && meta->elemtype != HNSW_ELEM_F16) ||
+		(meta->elemtype != HNSW_ELEM_F32 && meta->elemtype != HNSW_ELEM_F16 &&
+		 meta->elemtype != HNSW_ELEM_SQ8) ||
+		(meta->srcElem != 0 && meta->srcElem != HNSW_ELEM_F32 &&
+		 meta->srcElem != HNSW_ELEM_F16) ||
+		(meta->srcElem == 0 && meta->elemtype == HNSW_ELEM_SQ8) ||
 		meta->entryLevel < -1 || meta->entryLevel > HNSW_MAX_LEVEL ||
 		meta->storage > HNSW_STORAGE_OVERFLOW)
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage fields out of range");
@@ -432,6 +469,9 @@ HnswReadMeta(Relation index, HnswMetaPageData *out)
 	HnswCheckMetaPage(index, page);
 	memcpy(out, HnswPageGetMeta(page), sizeof(HnswMetaPageData));
 	UnlockReleaseBuffer(buf);
+	/* version 2 had no srcElem: values were stored as they are */
+	if (out->srcElem == 0)
+		out->srcElem = out->elemtype;
 }
 
 /*

@@ -13,6 +13,7 @@
 
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/amapi.h"
@@ -32,7 +33,8 @@
 
 /* On-disk format identification */
 #define HNSW_MAGIC				0x48A5F17Cu
-#define HNSW_VERSION			2	/* 2: filter map pages (hnswfmap.c) */
+#define HNSW_VERSION			3	/* 2: filter map pages (hnswfmap.c); 3: sq8 */
+#define HNSW_MIN_VERSION		2	/* oldest format still read */
 #define HNSW_PAGE_ID			0xFF93	/* in every page's special space */
 
 #define HNSW_METAPAGE_BLKNO		0
@@ -66,6 +68,7 @@
 /* Element types and metrics, as recorded in the metapage */
 #define HNSW_ELEM_F32			1
 #define HNSW_ELEM_F16			2
+#define HNSW_ELEM_SQ8			3	/* stored form only: 8-bit codes (hnswsq8.c) */
 
 #define HNSW_METRIC_L2			1
 #define HNSW_METRIC_IP			2
@@ -100,7 +103,12 @@ typedef struct HnswOptions
 	int32		vl_len_;
 	int			m;
 	int			efConstruction;
+	int			quantization;	/* HNSW_QUANT_* */
 } HnswOptions;
+
+/* HnswOptions.quantization */
+#define HNSW_QUANT_NONE			0
+#define HNSW_QUANT_SQ8			1
 
 /*
  * Metapage contents, at PageGetContents(block 0).  pd_lower always points
@@ -122,7 +130,9 @@ typedef struct HnswMetaPageData
 	BlockNumber insertPage;		/* last page known to have free space */
 	BlockNumber freeBlkno;		/* first page that may hold a free slot */
 	uint8		storage;		/* HNSW_STORAGE_*: where node vectors live */
-	uint8		unused3;
+	uint8		srcElem;		/* element type of the indexed values (0 in
+								 * version 2: same as elemtype, which is the
+								 * stored form's) */
 	uint16		unused4;
 	uint64		nodeCount;		/* informational */
 	/* filter map (hnswfmap.c), only when nfilter > 0 */
@@ -211,11 +221,44 @@ typedef struct HnswOvflSlice
 #define HNSW_OVFL_HDRSZ			sizeof(HnswOvflSlice)
 #define HNSW_OVFL_MAX_SLICES	64
 
+/*
+ * A quantized (HNSW_ELEM_SQ8) vector: this header, then one code byte per
+ * dimension; code c stands for lo + scale * c.  norm and err serve the
+ * distance lower bounds that let the executor re-rank from the heap (see
+ * hnswsq8.c and the README, "Quantization").
+ */
+typedef struct HnswSq8Header
+{
+	float		lo;
+	float		scale;
+	float		norm;			/* euclidean norm of the decoded vector */
+	float		err;			/* distance from the value to its decoding,
+								 * in the metric's norm (l1 for l1, else
+								 * l2), rounded up */
+	uint32		sumc;			/* sum of the codes */
+} HnswSq8Header;
+
+#define HNSW_SQ8_HDRSZ			sizeof(HnswSq8Header)
+#define HnswSq8Codes(v)			((const uint8 *) (v) + HNSW_SQ8_HDRSZ)
+
 static inline Size
 HnswVecBytes(int dims, int elemtype)
 {
+	if (elemtype == HNSW_ELEM_SQ8)
+		return TYPEALIGN(4, HNSW_SQ8_HDRSZ + (Size) dims);
 	return TYPEALIGN(4, (Size) dims * (elemtype == HNSW_ELEM_F16 ? 2 : 4));
 }
+
+/*
+ * The query form of an sq8 index: the float32 query (unit length under
+ * cosine) and the sums its lower bounds use.
+ */
+typedef struct HnswSq8Query
+{
+	float		norm;			/* euclidean norm */
+	float		sum;			/* sum of the elements */
+	float		x[FLEXIBLE_ARRAY_MEMBER];
+} HnswSq8Query;
 
 /* Bytes the vector takes inside the node: the vector or its reference */
 static inline Size
@@ -268,7 +311,8 @@ HnswNodeSize(int dims, int elemtype, int m, int level, bool ovf)
 typedef struct HnswDist
 {
 	int			dims;
-	uint8		elemtype;
+	uint8		elemtype;		/* of the stored form */
+	uint8		srcElem;		/* of the indexed values (F32 or F16) */
 	uint8		metric;
 	Size		vbytes;			/* bytes of one stored vector */
 	bool		overflow;		/* vectors live in overflow pages */
@@ -286,9 +330,18 @@ HnswIdentical(const HnswDist *d, const void *a, const void *b)
 	return d->metric != HNSW_METRIC_IP && memcmp(a, b, d->vbytes) == 0;
 }
 
+extern float HnswSq8Distance(const HnswDist *d, const void *a, const void *b);
+
+/*
+ * Distance between two stored vectors (a query in stored form included);
+ * smaller is closer.  l2 is squared; cosine and inner product are 1 - dot
+ * and -dot.  Searches use HnswDistanceQ instead.
+ */
 static inline float
 HnswDistance(const HnswDist *d, const void *a, const void *b)
 {
+	if (d->elemtype == HNSW_ELEM_SQ8)
+		return HnswSq8Distance(d, a, b);
 	if (d->elemtype == HNSW_ELEM_F32)
 	{
 		switch (d->metric)
@@ -325,6 +378,49 @@ HnswDistance(const HnswDist *d, const void *a, const void *b)
 }
 
 /*
+ * HnswDistanceQ
+ *		Distance from a query in query form (HnswPrepareQuery) to a stored
+ *		vector.  The same as HnswDistance except for sq8 indexes, whose
+ *		queries stay float32: only the stored side is approximate.
+ */
+static inline float
+HnswDistanceQ(const HnswDist *d, const void *q, const void *b)
+{
+	if (d->elemtype == HNSW_ELEM_SQ8)
+	{
+		const HnswSq8Query *qq = (const HnswSq8Query *) q;
+		const HnswSq8Header *h = (const HnswSq8Header *) b;
+
+		switch (d->metric)
+		{
+			case HNSW_METRIC_L2:
+				return d->k->l2sq_sq8(qq->x, HnswSq8Codes(b), h->lo, h->scale, d->dims);
+			case HNSW_METRIC_IP:
+				return -(h->lo * qq->sum + h->scale * d->k->dot_sq8(qq->x, HnswSq8Codes(b), d->dims));
+			case HNSW_METRIC_COSINE:
+				return 1.0f - (h->lo * qq->sum + h->scale * d->k->dot_sq8(qq->x, HnswSq8Codes(b), d->dims));
+			default:
+				return d->k->l1_sq8(qq->x, HnswSq8Codes(b), h->lo, h->scale, d->dims);
+		}
+	}
+	return HnswDistance(d, q, b);
+}
+
+/* The largest float not above v (lower bounds must stay lower) */
+static inline float
+HnswFloatBelow(double v)
+{
+	float		f = (float) v;
+
+	if ((double) f > v)
+		f = nextafterf(f, -FLT_MAX);
+	return f;
+}
+
+/* Is the scan's order only approximate (rows re-ranked by the executor)? */
+#define HnswLossyOrder(d)	((d)->elemtype == HNSW_ELEM_SQ8)
+
+/*
  * Binary heap of (distance, index) pairs; min-heap or max-heap.  Storage is
  * allocated once and grown by doubling, never in the inner loop's steady
  * state.
@@ -350,12 +446,25 @@ extern int	hnsw_max_scan_tuples;
 extern double hnsw_scan_mem_multiplier;
 
 /* hnsw.c */
-extern void HnswInitDist(HnswDist *d, int dims, int elemtype, int metric, bool ovf);
+extern void HnswInitDist(HnswDist *d, int dims, int elemtype, int srcElem, int metric,
+						 bool ovf);
+extern int	HnswGetQuantization(Relation index);
+extern int	HnswStoredElem(int srcElem, int quantization);
 extern const HnswOpInfo *HnswGetOpInfo(Relation index);
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
 extern int	HnswIndexDims(Relation index);
 extern bool HnswPrepareValue(const HnswDist *d, Datum value, void *out);
+
+/* hnswsq8.c: quantized node vectors */
+extern Size HnswQueryBytes(const HnswDist *d);
+extern bool HnswSq8PrepareValue(const HnswDist *d, Datum value, void *out);
+extern bool HnswPrepareQuery(const HnswDist *d, Datum value, void *out);
+extern void HnswQueryFromStored(const HnswDist *d, const void *stored, void *out);
+extern void HnswSq8Encode(const HnswDist *d, const float *x, void *out);
+extern double HnswSq8LowerBound(const HnswDist *d, const void *q, const void *stored,
+								float dist);
+extern double HnswOrderValue(const HnswDist *d, float dist);
 extern int	HnswRandomLevel(int m);
 extern int	HnswMaxLevelFor(int dims, int elemtype, int m, bool ovf);
 extern void HnswInitPage(Page page, uint32 flags);
@@ -399,6 +508,8 @@ typedef struct HnswEntry
 	bool		emitted;
 	bool		inresult;
 	bool		nomatch;		/* fails the scan's filter (hnswfilter.c) */
+	float		lb;				/* lossy order: lower bound of the operator's
+								 * value (HnswSq8LowerBound) */
 	ItemPointerData heaptids[HNSW_HEAPTIDS];
 	int32		nbrStart;		/* into nbrArena, -1 if not copied */
 	int16		nbrCount;
@@ -466,7 +577,7 @@ extern bool HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta,
 							 ItemPointer tid, int level, uint8 *state, void *vec,
 							 ItemPointerData *nbrs, int *count);
 extern void HnswFillMetaPage(Page page, int dims, int m, int efc,
-							 const HnswOpInfo *info);
+							 const HnswOpInfo *info, int quantization);
 
 /* hnswscan.c */
 extern IndexScanDesc hnswbeginscan(Relation index, int nkeys, int norderbys);

@@ -55,6 +55,7 @@ typedef struct HnswBuildState
 	Relation	index;
 	const HnswOpInfo *info;
 	HnswDist	d;
+	int			elemtype;		/* of the stored form */
 	int			dims;
 	int			m;
 	int			efc;
@@ -380,7 +381,7 @@ WriteGraph(HnswBuildState *bs)
 	Buffer		buf = InvalidBuffer;
 	Page		page = NULL;
 	char	   *tup;
-	Size		maxsize = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, bs->maxLevel,
+	Size		maxsize = HnswNodeSize(bs->dims, bs->elemtype, bs->m, bs->maxLevel,
 									   bs->d.overflow) + bs->fbytes;
 	BlockNumber ovflBase;
 	int			nslices = bs->d.overflow ? HnswOvflSlices(&bs->d) : 0;
@@ -393,7 +394,7 @@ WriteGraph(HnswBuildState *bs)
 	/* pass 1: assign locations */
 	for (i = 0; i < bs->nnodes; i++)
 	{
-		Size		need = MAXALIGN(HnswNodeSize(bs->dims, bs->info->elemtype, bs->m,
+		Size		need = MAXALIGN(HnswNodeSize(bs->dims, bs->elemtype, bs->m,
 												 bs->nodes[i].level, bs->d.overflow) +
 										bs->fbytes) +
 			sizeof(ItemIdData);
@@ -421,7 +422,7 @@ WriteGraph(HnswBuildState *bs)
 	for (i = 0; i < bs->nnodes; i++)
 	{
 		BuildNode  *n = &bs->nodes[i];
-		Size		size = HnswNodeSize(bs->dims, bs->info->elemtype, bs->m, n->level,
+		Size		size = HnswNodeSize(bs->dims, bs->elemtype, bs->m, n->level,
 										bs->d.overflow) + bs->fbytes;
 		HnswNodeHeader *hdr = (HnswNodeHeader *) tup;
 		uint8	   *counts;
@@ -466,8 +467,8 @@ WriteGraph(HnswBuildState *bs)
 		}
 		else
 			memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
-		counts = HnswNodeCounts(hdr, bs->dims, bs->info->elemtype);
-		nbrs = HnswNodeNbrs(hdr, bs->dims, bs->info->elemtype, n->level);
+		counts = HnswNodeCounts(hdr, bs->dims, bs->elemtype);
+		nbrs = HnswNodeNbrs(hdr, bs->dims, bs->elemtype, n->level);
 		for (j = 0; j < HnswTotalSlots(bs->m, n->level); j++)
 			ItemPointerSetInvalid(&nbrs[j]);
 		for (l = 0; l <= n->level; l++)
@@ -760,7 +761,8 @@ typedef struct HnswShared
 	int			dims;
 	int			m;
 	int			efc;
-	int			elemtype;
+	int			elemtype;		/* of the stored form */
+	int			srcElem;
 	int			metric;
 	int			maxLevel;
 	Size		fbytes;			/* filter payload per node, 0 without filter columns */
@@ -1229,7 +1231,7 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	pb.m = sh->m;
 	pb.efc = sh->efc;
 	/* in-memory distances only: where the leader stores vectors is moot */
-	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->metric, false);
+	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false);
 	pb.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
 								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	HnswHeapInit(&pb.cand, sh->efc * 4, false);
@@ -1346,7 +1348,8 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	sh->dims = bs->dims;
 	sh->m = bs->m;
 	sh->efc = bs->efc;
-	sh->elemtype = bs->info->elemtype;
+	sh->elemtype = bs->elemtype;
+	sh->srcElem = bs->info->elemtype;
 	sh->metric = bs->info->metric;
 	sh->maxLevel = bs->maxLevel;
 	sh->fbytes = bs->fbytes;
@@ -1422,16 +1425,17 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.m = HnswGetM(index);
 	bs.efc = HnswGetEfConstruction(index);
 	CheckBuildParams(index, bs.dims, bs.info, bs.m, bs.efc);
-	HnswInitDist(&bs.d, bs.dims, bs.info->elemtype, bs.info->metric,
-				 ChooseOverflow(bs.dims, bs.info->elemtype, bs.m, bs.fbytes));
-	bs.maxLevel = HnswMaxLevelForFilter(bs.dims, bs.info->elemtype, bs.m, bs.fbytes,
+	bs.elemtype = HnswStoredElem(bs.info->elemtype, HnswGetQuantization(index));
+	HnswInitDist(&bs.d, bs.dims, bs.elemtype, bs.info->elemtype, bs.info->metric,
+				 ChooseOverflow(bs.dims, bs.elemtype, bs.m, bs.fbytes));
+	bs.maxLevel = HnswMaxLevelForFilter(bs.dims, bs.elemtype, bs.m, bs.fbytes,
 										bs.d.overflow);
 	if (bs.maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %d dimensions with %d filter columns does not fit on a page",
 						bs.dims, bs.nfilter)));
-	bs.vbytes = HnswVecBytes(bs.dims, bs.info->elemtype);
+	bs.vbytes = HnswVecBytes(bs.dims, bs.elemtype);
 	bs.entry = -1;
 	bs.entryLevel = -1;
 	bs.memLimit = mul_size((Size) maintenance_work_mem, 1024);
@@ -1444,7 +1448,8 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	UnlockRelationForExtension(index, ExclusiveLock);
-	HnswFillMetaPage(BufferGetPage(buf), bs.dims, bs.m, bs.efc, bs.info);
+	HnswFillMetaPage(BufferGetPage(buf), bs.dims, bs.m, bs.efc, bs.info,
+					 HnswGetQuantization(index));
 	HnswMapInitMeta(HnswPageGetMeta(BufferGetPage(buf)), bs.nfilter);
 	HnswPageGetMeta(BufferGetPage(buf))->storage =
 		bs.d.overflow ? HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
@@ -1500,10 +1505,11 @@ hnswbuildempty(Relation index)
 	HnswCheckIndexColumns(index);
 	info = HnswGetOpInfo(index);
 	CheckBuildParams(index, dims, info, m, efc);
-	HnswFillMetaPage(page, dims, m, efc, info);
+	HnswFillMetaPage(page, dims, m, efc, info, HnswGetQuantization(index));
 	HnswMapInitMeta(HnswPageGetMeta(page), HnswFilterColumns(index));
 	HnswPageGetMeta(page)->storage =
-		ChooseOverflow(dims, info->elemtype, m, HnswFilterBytes(HnswFilterColumns(index))) ?
+		ChooseOverflow(dims, HnswPageGetMeta(page)->elemtype, m,
+					   HnswFilterBytes(HnswFilterColumns(index))) ?
 		HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
 	PageSetChecksumInplace(page, HNSW_METAPAGE_BLKNO);
 	smgrwrite(RelationGetSmgr(index), INIT_FORKNUM, HNSW_METAPAGE_BLKNO,

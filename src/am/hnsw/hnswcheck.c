@@ -78,6 +78,7 @@ CheckMeta(HnswCheck *hc)
 	HnswPageOpaque opaque;
 	HnswMetaPage meta;
 	const HnswOpInfo *info;
+	int			srcElem;
 	int32		typmod;
 	Size		metaEnd;
 
@@ -99,9 +100,9 @@ CheckMeta(HnswCheck *hc)
 	if (meta->magic != HNSW_MAGIC)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage magic is %08X, expected %08X",
 						 meta->magic, HNSW_MAGIC);
-	if (meta->version != HNSW_VERSION)
-		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage format version is %u, expected %u",
-						 meta->version, HNSW_VERSION);
+	if (meta->version < HNSW_MIN_VERSION || meta->version > HNSW_VERSION)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage format version is %u, expected %u to %u",
+						 meta->version, HNSW_MIN_VERSION, HNSW_VERSION);
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "m = %u is out of range", meta->m);
 	if (meta->efConstruction < HNSW_MIN_EF_CONSTRUCTION ||
@@ -115,10 +116,16 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage has %u dimensions, the indexed column %d",
 						 meta->dims, typmod);
 	info = HnswGetOpInfo(cs->index);
-	if (meta->elemtype != info->elemtype || meta->metric != info->metric)
+	srcElem = meta->srcElem != 0 ? meta->srcElem : meta->elemtype;
+	if (srcElem != info->elemtype || meta->metric != info->metric)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0,
 						 "element type %u and metric %u differ from the operator class's (%u, %u)",
-						 meta->elemtype, meta->metric, info->elemtype, info->metric);
+						 srcElem, meta->metric, info->elemtype, info->metric);
+	if (meta->elemtype != srcElem &&
+		!(meta->elemtype == HNSW_ELEM_SQ8 && meta->srcElem != 0))
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0,
+						 "stored element type %u is invalid for element type %u",
+						 meta->elemtype, srcElem);
 	if (meta->entryLevel < -1 ||
 		meta->entryLevel > HnswMaxLevelFor(meta->dims, meta->elemtype, meta->m,
 										   meta->storage == HNSW_STORAGE_OVERFLOW))
@@ -143,7 +150,8 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "filter map head %u with %u pages is invalid",
 						 meta->mapHead, meta->mapPages);
 	memcpy(&hc->meta, meta, sizeof(HnswMetaPageData));
-	HnswInitDist(&hc->dist, meta->dims, meta->elemtype, meta->metric,
+	hc->meta.srcElem = srcElem;
+	HnswInitDist(&hc->dist, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
 				 meta->storage == HNSW_STORAGE_OVERFLOW);
 }
 
@@ -228,6 +236,34 @@ CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumb
 	if (node->state == HNSW_NODE_FREE)
 		return;					/* counts zeroed, the rest is stale */
 
+	/* sq8 codes: a finite header that agrees with the codes */
+	if (et == HNSW_ELEM_SQ8)
+	{
+		const void *vec = HnswNodeVec(cs->index, &hc->dist, node, blkno, off);
+		const HnswSq8Header *h = (const HnswSq8Header *) vec;
+		const uint8 *c = HnswSq8Codes(vec);
+		uint32		sumc = 0;
+		double		n2 = 0;
+
+		if (!isfinite(h->lo) || !isfinite(h->scale) || !(h->scale >= 0) ||
+			!isfinite(h->err) || !(h->err >= 0) || !isfinite(h->norm))
+			VecxCheckCorrupt(cs, blkno, off, "quantized vector header is invalid (lo %g, scale %g, norm %g, err %g)",
+							 h->lo, h->scale, h->norm, h->err);
+		for (i = 0; i < dims; i++)
+		{
+			double		x = h->lo + h->scale * (float) c[i];
+
+			sumc += c[i];
+			n2 += x * x;
+		}
+		if (sumc != h->sumc)
+			VecxCheckCorrupt(cs, blkno, off, "quantized vector code sum is %u, the codes add up to %u",
+							 h->sumc, sumc);
+		if (fabs(sqrt(n2) - h->norm) > 1e-4 * Max(1.0, sqrt(n2)))
+			VecxCheckCorrupt(cs, blkno, off, "quantized vector norm is %g, the codes give %g",
+							 h->norm, sqrt(n2));
+	}
+	else
 	/* the vector: finite; under cosine non-zero, and unit for float32 */
 	{
 		double		norm = 0;
@@ -725,6 +761,11 @@ HnswCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	nvec = HnswNodeVec(cs->index, &hc->dist, node, found->blkno, found->off);
 	if (memcmp(nvec, hc->vec, hc->dist.vbytes) == 0)
 		return true;
+	/* quantizing is deterministic: the codes must be the heap value's */
+	if (hc->meta.elemtype == HNSW_ELEM_SQ8)
+		VecxCheckCorrupt(cs, found->blkno, found->off,
+						 "node quantized vector differs from heap tuple (%u,%u)",
+						 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
 
 	/* not bit-identical: allow rounding differences of a normalisation */
 	if (hc->meta.elemtype == HNSW_ELEM_F32)

@@ -394,8 +394,8 @@ HnswEmittedSort(HnswEmitted *emitted, int nemitted)
  * HnswExhaustAddNode
  *		Append the heap TIDs of the live node at nodetid (locked by the
  *		caller) that the scan has not returned yet (emitted[], sorted by
- *		HnswEmittedSort), all at the node's distance; *cap is the size of
- *		ex->items.  The distance is computed only if some TID remains.
+ *		HnswEmittedSort), all at the node's distance (its lower bound in the
+ *		operator's units for sq8 indexes); *cap is the size of ex->items.  The distance is computed only if some TID remains.
  */
 void
 HnswExhaustAddNode(HnswExhaust *ex, Size *cap, Relation index, const HnswDist *d,
@@ -418,9 +418,17 @@ HnswExhaustAddNode(HnswExhaust *ex, Size *cap, Relation index, const HnswDist *d
 	}
 	if (skip >= node->ntids)
 		return;
-	dist = query ? HnswDistance(d, query,
-								HnswNodeVec(index, d, node, ItemPointerGetBlockNumber(nodetid),
-											ItemPointerGetOffsetNumber(nodetid))) : 0.0f;
+	dist = 0.0f;
+	if (query)
+	{
+		const void *vec = HnswNodeVec(index, d, node, ItemPointerGetBlockNumber(nodetid),
+									  ItemPointerGetOffsetNumber(nodetid));
+
+		dist = HnswDistanceQ(d, query, vec);
+		/* lossy order: items are sorted and returned by their lower bound */
+		if (HnswLossyOrder(d))
+			dist = HnswFloatBelow(HnswSq8LowerBound(d, query, vec, dist));
+	}
 	for (j = skip; j < node->ntids; j++)
 	{
 		if (ex->n >= *cap)

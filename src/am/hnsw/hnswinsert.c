@@ -40,7 +40,8 @@ typedef struct HnswNbr
  *		Initialise a metapage image (entry point empty).
  */
 void
-HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info)
+HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info,
+				 int quantization)
 {
 	HnswMetaPage meta;
 
@@ -52,7 +53,8 @@ HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info)
 	meta->dims = dims;
 	meta->m = m;
 	meta->efConstruction = efc;
-	meta->elemtype = info->elemtype;
+	meta->elemtype = HnswStoredElem(info->elemtype, quantization);
+	meta->srcElem = info->elemtype;
 	meta->metric = info->metric;
 	meta->entryLevel = -1;
 	meta->entryBlkno = InvalidBlockNumber;
@@ -95,7 +97,7 @@ HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
 		{
 			HnswDist	d;
 
-			HnswInitDist(&d, meta->dims, meta->elemtype, meta->metric,
+			HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
 						 meta->storage == HNSW_STORAGE_OVERFLOW);
 			memcpy(vec, HnswNodeVec(index, &d, node, blkno, off), d.vbytes);
 		}
@@ -461,7 +463,7 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
 					   meta->elemtype, meta->m);
-	HnswInitDist(&d, meta->dims, meta->elemtype, meta->metric,
+	HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
 				 meta->storage == HNSW_STORAGE_OVERFLOW);
 	if (node->state != HNSW_NODE_LIVE || node->ntids >= HNSW_HEAPTIDS ||
 		memcmp(HnswNodeVec(index, &d, node, blkno, off), vec, d.vbytes) != 0 ||
@@ -556,7 +558,7 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 	ItemPointerSetInvalid(&spliceP);
 	ItemPointerSetInvalid(&spliceQ);
 	HnswReadMeta(index, &meta);
-	HnswInitDist(&d, meta.dims, meta.elemtype, meta.metric,
+	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric,
 				 meta.storage == HNSW_STORAGE_OVERFLOW);
 	vbytes = HnswVecBytes(meta.dims, meta.elemtype);
 	maxLevel = HnswMaxLevelForFilter(meta.dims, meta.elemtype, meta.m,
@@ -593,8 +595,10 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 		char	  **vecs = palloc(sizeof(char *) * (efc + 1));
 		float	   *dists = palloc(sizeof(float) * (efc + 1));
 		int		   *pick = palloc(sizeof(int) * (efc + 1));
+		void	   *query = palloc(HnswQueryBytes(&d));
 
-		s->query = vec;
+		HnswQueryFromStored(&d, vec, query);
+		s->query = query;
 		ItemPointerSet(&entry, meta.entryBlkno, meta.entryOffno);
 		HnswSearchGreedyDescend(s, &entry, meta.entryLevel, top, &ep);
 		seeds[0] = ep;
@@ -777,11 +781,10 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 {
 	MemoryContext cxt;
 	MemoryContext old;
-	const HnswOpInfo *info;
+	HnswMetaPageData meta;
 	HnswDist	d;
 	void	   *vec;
 	char	   *filter = NULL;
-	int			dims;
 
 	if (isnull[0])
 		return false;
@@ -790,10 +793,10 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 
-	info = HnswGetOpInfo(index);
-	dims = HnswIndexDims(index);
-	HnswInitDist(&d, dims, info->elemtype, info->metric, false);
-	vec = palloc(HnswVecBytes(dims, info->elemtype));
+	/* the metapage, not the reloption, says how vectors are stored */
+	HnswReadMeta(index, &meta);
+	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric, false);
+	vec = palloc(d.vbytes);
 	if (HnswFilterColumns(index) > 0)
 	{
 		filter = palloc(HnswFilterBytes(HnswFilterColumns(index)));

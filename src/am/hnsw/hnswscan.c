@@ -37,6 +37,9 @@ typedef struct HnswScanOpaqueData
 	int			nbatch;
 	int			pos;
 	float		lastDist;
+	float		holdBound;		/* lossy strict order: return no row of the
+								 * batch whose bound exceeds this */
+	int			nheld;			/* rows held back at the end of a batch */
 	Datum		value;
 	bool		valueNull;
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
@@ -53,6 +56,13 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 
 	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw scan",
 									ALLOCSET_DEFAULT_SIZES);
+	/* sq8 indexes return a lower bound of each row's distance */
+	if (norderbys > 0)
+	{
+		scan->xs_orderbyvals = palloc0(sizeof(Datum) * norderbys);
+		scan->xs_orderbynulls = palloc(sizeof(bool) * norderbys);
+		memset(scan->xs_orderbynulls, true, sizeof(bool) * norderbys);
+	}
 	scan->opaque = so;
 	return scan;
 }
@@ -75,12 +85,84 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->batch = NULL;
 	so->nbatch = 0;
 	so->pos = 0;
-	so->lastDist = -FLT_MAX;
+	so->lastDist = -INFINITY;
+	so->holdBound = INFINITY;
+	so->nheld = 0;
 	so->filter = NULL;
 	so->ex = NULL;
 }
 
 static bool StartExhaustive(IndexScanDesc scan);
+
+static HnswEntry *sort_pool;
+
+static int
+CompareBound(const void *a, const void *b)
+{
+	float		x = sort_pool[*(const int32 *) a].lb;
+	float		y = sort_pool[*(const int32 *) b].lb;
+
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/*
+ * SortBatchByBound
+ *		Lossy order (sq8): the executor's reorder queue emits a row once no
+ *		later index row can have a smaller bound, so the batch, collected in
+ *		approximate distance order, is returned in bound order.
+ *
+ *		Under strict order a row whose bound is below one already returned
+ *		would be dropped, and bounds are looser than distances: a node found
+ *		by the next batch (at a walk distance of at least the batch's worst,
+ *		D) may still have a smaller bound than a row of this batch.  So a
+ *		row is returned only while its bound is at most what any later node
+ *		can have, holdBound = value(D) - the largest slack (value(distance)
+ *		- bound) seen; the rest wait for the next batch, which is searched
+ *		with room for them.  Nothing is held once the walk has no
+ *		candidates left.
+ */
+static void
+SortBatchByBound(HnswScanOpaque so)
+{
+	HnswSearch *s = so->s;
+	double		worst = -DBL_MAX;
+	double		slack = 0.0;
+	int			i;
+
+	so->holdBound = INFINITY;
+	if (!HnswLossyOrder(&so->d) || so->nbatch == 0)
+		return;
+	if (so->nbatch > 1)
+	{
+		sort_pool = s->pool;
+		qsort(so->batch, so->nbatch, sizeof(int32), CompareBound);
+		sort_pool = NULL;
+	}
+	if (hnsw_iterative_scan != HNSW_ITERATIVE_STRICT || s->cand.n == 0)
+		return;
+	for (i = 0; i < so->nbatch; i++)
+		worst = Max(worst, HnswOrderValue(&so->d, s->pool[so->batch[i]].dist));
+	for (i = 0; i < s->npool; i++)
+	{
+		HnswEntry  *e = &s->pool[i];
+
+		if (e->ntids > 0)
+			slack = Max(slack, HnswOrderValue(&so->d, e->dist) - (double) e->lb);
+	}
+	so->holdBound = HnswFloatBelow(worst - slack);
+}
+
+/* Set the row's order-by value: needed only when it is a bound */
+static inline void
+SetOrderBy(IndexScanDesc scan, HnswScanOpaque so, float value)
+{
+	scan->xs_recheckorderby = HnswLossyOrder(&so->d) && scan->numberOfOrderBys > 0;
+	if (scan->xs_recheckorderby)
+	{
+		scan->xs_orderbyvals[0] = Float8GetDatum((double) value);
+		scan->xs_orderbynulls[0] = false;
+	}
+}
 
 /* Run the first search: descend to level 0, search it with ef. */
 static void
@@ -119,7 +201,7 @@ StartSearch(IndexScanDesc scan)
 	if (scan->numberOfOrderBys == 0)
 	{
 		/* no ORDER BY (the planner avoids it): every match, unordered */
-		HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.metric,
+		HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.srcElem, so->meta.metric,
 					 so->meta.storage == HNSW_STORAGE_OVERFLOW);
 		so->ex = HnswExhaustRun(index, &so->meta, &so->d, NULL, so->filter, NULL, 0);
 		return;
@@ -129,10 +211,10 @@ StartSearch(IndexScanDesc scan)
 		so->done = true;
 		return;
 	}
-	HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.metric,
+	HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.srcElem, so->meta.metric,
 					 so->meta.storage == HNSW_STORAGE_OVERFLOW);
-	so->query = palloc(HnswVecBytes(so->meta.dims, so->meta.elemtype));
-	if (!HnswPrepareValue(&so->d, scan->orderByData[0].sk_argument, so->query))
+	so->query = palloc(HnswQueryBytes(&so->d));
+	if (!HnswPrepareQuery(&so->d, scan->orderByData[0].sk_argument, so->query))
 	{
 		so->done = true;		/* zero query vector under cosine */
 		return;
@@ -167,6 +249,7 @@ StartSearch(IndexScanDesc scan)
 	HnswSearchLayer(so->s, 0, ef);
 	so->batch = palloc(sizeof(int32) * Max(so->s->res.n, 1));
 	so->nbatch = HnswSearchCollect(so->s, so->batch, so->s->res.n, true);
+	SortBatchByBound(so);
 	so->pos = 0;
 
 	/*
@@ -211,10 +294,11 @@ NextBatch(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	HnswSearch *s = so->s;
-	int			ef = hnsw_ef_search;
+	int			ef = hnsw_ef_search + so->nheld;	/* room for held rows */
 	double		memLimit = (double) work_mem * 1024.0 * hnsw_scan_mem_multiplier;
 	int			i;
 
+	so->nheld = 0;
 	if (hnsw_iterative_scan == HNSW_ITERATIVE_OFF || s == NULL)
 		return false;
 	if (s->ndistances >= hnsw_max_scan_tuples || (double) s->memUsed > memLimit)
@@ -242,6 +326,7 @@ NextBatch(IndexScanDesc scan)
 	HnswSearchLayer(s, 0, ef);
 	so->batch = repalloc(so->batch, sizeof(int32) * Max(s->res.n, 1));
 	so->nbatch = HnswSearchCollect(s, so->batch, s->res.n, true);
+	SortBatchByBound(so);
 	so->pos = 0;
 	return true;
 }
@@ -299,7 +384,7 @@ NextExhaustive(IndexScanDesc scan)
 		so->lastDist = Max(so->lastDist, it->dist);
 		scan->xs_heaptid = it->heaptid;
 		scan->xs_recheck = so->filter != NULL && so->filter->lossy;
-		scan->xs_recheckorderby = false;
+		SetOrderBy(scan, so, it->dist);
 		return true;
 	}
 	return false;
@@ -339,15 +424,22 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				so->pos++;
 				continue;
 			}
-			if (hnsw_iterative_scan == HNSW_ITERATIVE_STRICT && e->dist < so->lastDist)
+			if (hnsw_iterative_scan == HNSW_ITERATIVE_STRICT && e->lb < so->lastDist)
 			{
 				e->emitted = true;	/* strict order: never go back */
 				continue;
 			}
-			so->lastDist = e->dist;
+			if (e->lb > so->holdBound)
+			{
+				/* lossy order: the rest waits for the next batch */
+				so->nheld = so->nbatch - so->pos;
+				so->pos = so->nbatch;
+				break;
+			}
+			so->lastDist = e->lb;
 			scan->xs_heaptid = e->heaptids[e->tidpos++];
 			scan->xs_recheck = so->filter != NULL && so->filter->lossy;
-			scan->xs_recheckorderby = false;
+			SetOrderBy(scan, so, e->lb);
 			MemoryContextSwitchTo(old);
 			return true;
 		}

@@ -344,6 +344,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	int32		idx;
 	HnswEntry  *e;
 	bool		admit;
+	const void *vec;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
@@ -353,7 +354,8 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 		UnlockReleaseBuffer(buf);
 		return -1;
 	}
-	dist = HnswDistance(&s->dist, s->query, HnswNodeVec(s->index, &s->dist, node, blkno, off));
+	vec = HnswNodeVec(s->index, &s->dist, node, blkno, off);
+	dist = HnswDistanceQ(&s->dist, s->query, vec);
 	s->ndistances++;
 	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
 
@@ -373,6 +375,8 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 						 HnswNodeFilter(s->index, page, blkno, off, node, s->dist.dims,
 										s->dist.elemtype, s->m, s->nfilter));
 	e->dist = dist;
+	e->lb = HnswLossyOrder(&s->dist) ?
+		HnswFloatBelow(HnswSq8LowerBound(&s->dist, s->query, vec, dist)) : dist;
 	e->level = node->level;
 	e->expanded = false;
 	e->emitted = false;

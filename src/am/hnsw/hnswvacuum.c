@@ -545,8 +545,11 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 				st != HNSW_NODE_LIVE)
 				continue;
 			if (s == NULL)
+			{
 				s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
-			s->query = ovec;
+				s->query = palloc(HnswQueryBytes(&vs->d));
+			}
+			HnswQueryFromStored(&vs->d, ovec, (void *) s->query);
 			HnswSearchGreedyDescend(s, entry, vs->meta.entryLevel, 0, &ep);
 			HnswSearchReset(s);
 			(void) HnswSearchVisit(s, &ep, 0, 4 * vs->meta.m, true);
@@ -621,7 +624,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.index = index;
 	vs.strategy = info->strategy;
 	HnswReadMeta(index, &vs.meta);
-	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.metric,
+	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.srcElem, vs.meta.metric,
 				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
 	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
 	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /

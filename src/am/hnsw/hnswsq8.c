@@ -1,0 +1,337 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswsq8.c
+ *	  8-bit scalar quantization of node vectors (quantization = sq8).
+ *
+ * Each stored vector keeps its own range: lo is its smallest element and
+ * scale its range / 255, so code c stands for lo + scale * c, and no
+ * training pass or metapage state is needed (inserts into an empty index
+ * quantize as well as a bulk build).  The graph is walked on the codes
+ * with the float32 query (HnswDistanceQ), reading a quarter of the bytes
+ * of a float32 node.
+ *
+ * The index does not keep the exact vector.  A scan returns every row with
+ * a lower bound of its true distance and xs_recheckorderby set; the
+ * executor computes the exact distance from the heap tuple and its reorder
+ * queue emits rows in exact order (the mechanism lossy GiST KNN uses).
+ * The bounds come from err, the distance between a value and its decoding,
+ * stored per vector:
+ *
+ *	l2:		|q - x| >= |q - x'| - |x - x'|
+ *	ip:		-q.x >= -q.x' - |q| |x - x'|	(Cauchy-Schwarz)
+ *	cosine: as ip, with unit q and x
+ *	l1:		|q - x|_1 >= |q - x'|_1 - |x - x'|_1
+ *
+ * each less a tolerance for float rounding on both sides, so that a bound
+ * never exceeds the executor's own exact value.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "hnsw.h"
+
+/*
+ * Relative rounding allowance of the lower bounds.  The kernels sum in
+ * float32; errors grow with the dimension count but stay far below this
+ * for sums of up to 16,000 terms of like sign, and a looser bound only
+ * costs an occasional extra heap fetch.
+ */
+#define SQ8_REL_TOL		2e-4
+#define SQ8_NORM_TOL	2e-5
+
+Size
+HnswQueryBytes(const HnswDist *d)
+{
+	if (d->elemtype == HNSW_ELEM_SQ8)
+		return add_size(offsetof(HnswSq8Query, x), mul_size(sizeof(float), d->dims));
+	return d->vbytes;
+}
+
+/* Scale x to unit length; false if it is zero (or not finite). */
+static bool
+Sq8Normalize(float *x, int n)
+{
+	double		norm = 0.0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		norm += (double) x[i] * x[i];
+	if (!(norm > 0.0) || isinf(norm))
+		return false;
+	norm = sqrt(norm);
+	for (i = 0; i < n; i++)
+		x[i] = (float) (x[i] / norm);
+	return true;
+}
+
+/*
+ * Sq8Decode
+ *		The float32 elements of a vector datum of the index's source type,
+ *		unit length under cosine.  Returns false for a zero vector under
+ *		cosine.
+ */
+static bool
+Sq8Decode(const HnswDist *d, Datum value, float *out)
+{
+	struct varlena *v = PG_DETOAST_DATUM(value);
+	Size		elsize = d->srcElem == HNSW_ELEM_F16 ? 2 : 4;
+	int			dims;
+	bool		ok = true;
+
+	if (VARSIZE_ANY(v) < offsetof(Vector, x))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid vector value")));
+	dims = ((Vector *) v)->dim;
+	if (dims != d->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", d->dims, dims)));
+	if (VARSIZE_ANY(v) < offsetof(Vector, x) + elsize * (Size) dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid vector value")));
+	if (d->srcElem == HNSW_ELEM_F16)
+		d->k->f16_to_f32(((HalfVector *) v)->x, out, dims);
+	else
+		memcpy(out, ((Vector *) v)->x, sizeof(float) * dims);
+	if (d->metric == HNSW_METRIC_COSINE)
+		ok = Sq8Normalize(out, dims);
+	if ((Pointer) v != DatumGetPointer(value))
+		pfree(v);
+	return ok;
+}
+
+static void
+Sq8QueryStats(const HnswDist *d, HnswSq8Query *q)
+{
+	double		n2 = 0.0;
+	double		sum = 0.0;
+	int			i;
+
+	for (i = 0; i < d->dims; i++)
+	{
+		n2 += (double) q->x[i] * q->x[i];
+		sum += q->x[i];
+	}
+	q->norm = (float) sqrt(n2);
+	q->sum = (float) sum;
+}
+
+/*
+ * HnswPrepareQuery
+ *		Convert a query datum into the query form HnswDistanceQ takes: the
+ *		stored form, except for sq8 indexes (float32 plus sums).  Returns
+ *		false for a zero query under cosine.
+ */
+bool
+HnswPrepareQuery(const HnswDist *d, Datum value, void *out)
+{
+	HnswSq8Query *q = (HnswSq8Query *) out;
+
+	if (d->elemtype != HNSW_ELEM_SQ8)
+		return HnswPrepareValue(d, value, out);
+	if (!Sq8Decode(d, value, q->x))
+		return false;
+	Sq8QueryStats(d, q);
+	return true;
+}
+
+/*
+ * HnswQueryFromStored
+ *		The query form of a stored vector, for searches on behalf of a node
+ *		(insertion, vacuum's repair).  An sq8 node's query is its decoding.
+ */
+void
+HnswQueryFromStored(const HnswDist *d, const void *stored, void *out)
+{
+	HnswSq8Query *q = (HnswSq8Query *) out;
+	const HnswSq8Header *h = (const HnswSq8Header *) stored;
+	const uint8 *c = HnswSq8Codes(stored);
+	int			i;
+
+	if (d->elemtype != HNSW_ELEM_SQ8)
+	{
+		memcpy(out, stored, d->vbytes);
+		return;
+	}
+	for (i = 0; i < d->dims; i++)
+		q->x[i] = h->lo + h->scale * (float) c[i];
+	Sq8QueryStats(d, q);
+}
+
+/*
+ * HnswSq8Encode
+ *		Quantize x (float32, already unit length under cosine) into the
+ *		stored form out (d->vbytes bytes, padding zeroed so that identical
+ *		values compare equal byte for byte).
+ */
+void
+HnswSq8Encode(const HnswDist *d, const float *x, void *out)
+{
+	HnswSq8Header *h = (HnswSq8Header *) out;
+	uint8	   *c = (uint8 *) out + HNSW_SQ8_HDRSZ;
+	float		lo = x[0];
+	float		hi = x[0];
+	float		scale;
+	double		err2 = 0.0;
+	double		err1 = 0.0;
+	double		n2 = 0.0;
+	uint32		sumc = 0;
+	double		err;
+	int			i;
+
+	memset(out, 0, d->vbytes);
+	for (i = 1; i < d->dims; i++)
+	{
+		lo = Min(lo, x[i]);
+		hi = Max(hi, x[i]);
+	}
+	scale = (float) (((double) hi - (double) lo) / 255.0);
+	if (!(scale > 0.0f) || isinf(scale))
+		scale = 0.0f;
+	for (i = 0; i < d->dims; i++)
+	{
+		long		code = 0;
+		float		dec;
+		double		e;
+
+		if (scale > 0.0f)
+		{
+			code = lrint(((double) x[i] - (double) lo) / (double) scale);
+			code = Max(0, Min(255, code));
+		}
+		c[i] = (uint8) code;
+		sumc += (uint32) code;
+		/* the decoding exactly as the scalar kernels compute it */
+		dec = lo + scale * (float) c[i];
+		e = (double) x[i] - (double) dec;
+		err2 += e * e;
+		err1 += fabs(e);
+		n2 += (double) dec * dec;
+	}
+	err = d->metric == HNSW_METRIC_L1 ? err1 : sqrt(err2);
+	h->lo = lo;
+	h->scale = scale;
+	h->norm = (float) sqrt(n2);
+	/* round up: the bound must hold */
+	h->err = (float) (err * (1.0 + 1e-6));
+	if ((double) h->err < err)
+		h->err = nextafterf(h->err, FLT_MAX);
+	h->sumc = sumc;
+}
+
+/*
+ * HnswSq8PrepareValue
+ *		HnswPrepareValue for sq8 indexes: decode, quantize.
+ */
+bool
+HnswSq8PrepareValue(const HnswDist *d, Datum value, void *out)
+{
+	float	   *x = palloc(mul_size(sizeof(float), d->dims));
+	bool		ok = Sq8Decode(d, value, x);
+
+	if (ok)
+		HnswSq8Encode(d, x, out);
+	pfree(x);
+	return ok;
+}
+
+/*
+ * HnswSq8Distance
+ *		Distance between two stored sq8 vectors (graph construction and
+ *		repair).  The dot product of the decodings follows from the exact
+ *		integer dot product of the codes:
+ *		(la + sa a).(lb + sb b) = n la lb + la sb sum(b) + lb sa sum(a) + sa sb a.b
+ */
+float
+HnswSq8Distance(const HnswDist *d, const void *a, const void *b)
+{
+	const HnswSq8Header *ha = (const HnswSq8Header *) a;
+	const HnswSq8Header *hb = (const HnswSq8Header *) b;
+	double		dot;
+
+	if (d->metric == HNSW_METRIC_L1)
+		return d->k->l1_sq8_sym(HnswSq8Codes(a), ha->lo, ha->scale,
+								HnswSq8Codes(b), hb->lo, hb->scale, d->dims);
+	dot = (double) d->dims * ha->lo * hb->lo +
+		(double) ha->lo * hb->scale * hb->sumc +
+		(double) hb->lo * ha->scale * ha->sumc +
+		(double) ha->scale * hb->scale *
+		(double) d->k->dot_u8(HnswSq8Codes(a), HnswSq8Codes(b), d->dims);
+	switch (d->metric)
+	{
+		case HNSW_METRIC_L2:
+			{
+				double		l2 = (double) ha->norm * ha->norm +
+					(double) hb->norm * hb->norm - 2.0 * dot;
+
+				return (float) Max(l2, 0.0);
+			}
+		case HNSW_METRIC_IP:
+			return (float) -dot;
+		default:
+			return (float) (1.0 - dot);
+	}
+}
+
+/*
+ * HnswSq8LowerBound
+ *		A lower bound, in the operator's units (l2 not squared), of the
+ *		exact distance from the query q (query form) to the value whose
+ *		stored form is stored, given dist = HnswDistanceQ(q, stored).
+ *		Never NaN; -DBL_MAX when nothing better is known.
+ */
+double
+HnswSq8LowerBound(const HnswDist *d, const void *q, const void *stored, float dist)
+{
+	const HnswSq8Query *qq = (const HnswSq8Query *) q;
+	const HnswSq8Header *h = (const HnswSq8Header *) stored;
+	double		err = h->err;
+	double		lb;
+
+	switch (d->metric)
+	{
+		case HNSW_METRIC_L2:
+			{
+				double		r = sqrt(Max((double) dist, 0.0));
+
+				lb = r - err - SQ8_REL_TOL * (r + err) -
+					SQ8_NORM_TOL * ((double) qq->norm + h->norm);
+				lb = Max(lb, 0.0);
+				break;
+			}
+		case HNSW_METRIC_IP:
+			lb = (double) dist - (double) qq->norm * err -
+				SQ8_REL_TOL * (double) qq->norm * ((double) h->norm + err);
+			break;
+		case HNSW_METRIC_COSINE:
+			/* unit vectors: |q| = 1 */
+			lb = (double) dist - err - SQ8_REL_TOL * (1.0 + err);
+			break;
+		default:
+			lb = (double) dist - err - SQ8_REL_TOL * ((double) dist + err) -
+				SQ8_NORM_TOL * sqrt((double) d->dims) * ((double) qq->norm + h->norm);
+			lb = Max(lb, 0.0);
+			break;
+	}
+	if (isnan(lb) || lb < -DBL_MAX)
+		return -DBL_MAX;
+	return lb;
+}
+
+/*
+ * HnswOrderValue
+ *		An internal distance in the operator's units.
+ */
+double
+HnswOrderValue(const HnswDist *d, float dist)
+{
+	if (d->metric == HNSW_METRIC_L2)
+		return sqrt(Max((double) dist, 0.0));
+	return dist;
+}
