@@ -253,6 +253,241 @@ avx2_f32_to_f16(const float *src, vecx_half *dst, int n)
 		dst[i] = vecx_f2h_inline(src[i]);
 }
 
+/*
+ * sq8 kernels.  Codes are widened 8 at a time (vpmovzxbd straight from
+ * memory, then int -> float, exact) and dequantized as fma(scale, c, lo),
+ * one rounding where the scalar reference has two; otherwise they differ
+ * from it only by summation order.  In the last partial register the
+ * padding codes would dequantize to lo, not zero, so the difference there
+ * is masked to the r real lanes before it is accumulated.
+ */
+
+/* 8 codes starting at p, as floats */
+VECX_AVX2 static inline __m256
+avx2_load_u8(const uint8_t *p)
+{
+	return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *) p)));
+}
+
+/* The last r (< 8) codes as floats, zero padded. */
+VECX_AVX2 static inline __m256
+avx2_tail_u8(const uint8_t *p, int r)
+{
+	uint8_t		buf[8] = {0};
+
+	memcpy(buf, p, r);
+	return avx2_load_u8(buf);
+}
+
+/* All bits set in the first r lanes, clear in the others. */
+VECX_AVX2 static inline __m256
+avx2_lanes(int r)
+{
+	return _mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(r),
+												  _mm256_setr_epi32(0, 1, 2, 3,
+																	4, 5, 6, 7)));
+}
+
+/* q[i..i+7] minus the dequantized codes c[i..i+7] */
+#define AVX2_SQ8_DIFF(i) \
+	_mm256_sub_ps(_mm256_loadu_ps(q + (i)), \
+				  _mm256_fmadd_ps(vs, avx2_load_u8(c + (i)), vl))
+
+VECX_AVX2 static float
+avx2_l2sq_sq8(const float *q, const uint8_t *c, float lo, float scale, int n)
+{
+	__m256		vl = _mm256_set1_ps(lo),
+				vs = _mm256_set1_ps(scale),
+				s0 = _mm256_setzero_ps(),
+				s1 = _mm256_setzero_ps(),
+				s2 = _mm256_setzero_ps(),
+				s3 = _mm256_setzero_ps(),
+				d;
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		d = AVX2_SQ8_DIFF(i);
+		s0 = _mm256_fmadd_ps(d, d, s0);
+		d = AVX2_SQ8_DIFF(i + 8);
+		s1 = _mm256_fmadd_ps(d, d, s1);
+		d = AVX2_SQ8_DIFF(i + 16);
+		s2 = _mm256_fmadd_ps(d, d, s2);
+		d = AVX2_SQ8_DIFF(i + 24);
+		s3 = _mm256_fmadd_ps(d, d, s3);
+	}
+	for (; i + 8 <= n; i += 8)
+	{
+		d = AVX2_SQ8_DIFF(i);
+		s0 = _mm256_fmadd_ps(d, d, s0);
+	}
+	if (i < n)
+	{
+		d = _mm256_sub_ps(avx2_tail_f32(q + i, n - i),
+						  _mm256_fmadd_ps(vs, avx2_tail_u8(c + i, n - i), vl));
+		d = _mm256_and_ps(d, avx2_lanes(n - i));
+		s1 = _mm256_fmadd_ps(d, d, s1);
+	}
+	return avx2_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1),
+								   _mm256_add_ps(s2, s3)));
+}
+
+VECX_AVX2 static float
+avx2_dot_sq8(const float *q, const uint8_t *c, int n)
+{
+	__m256		s0 = _mm256_setzero_ps(),
+				s1 = _mm256_setzero_ps(),
+				s2 = _mm256_setzero_ps(),
+				s3 = _mm256_setzero_ps();
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), avx2_load_u8(c + i), s0);
+		s1 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 8), avx2_load_u8(c + i + 8), s1);
+		s2 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 16), avx2_load_u8(c + i + 16), s2);
+		s3 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i + 24), avx2_load_u8(c + i + 24), s3);
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), avx2_load_u8(c + i), s0);
+	/* both operands zero padded: the padding adds 0 * 0 */
+	if (i < n)
+		s1 = _mm256_fmadd_ps(avx2_tail_f32(q + i, n - i),
+							 avx2_tail_u8(c + i, n - i), s1);
+	return avx2_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1),
+								   _mm256_add_ps(s2, s3)));
+}
+
+VECX_AVX2 static float
+avx2_l1_sq8(const float *q, const uint8_t *c, float lo, float scale, int n)
+{
+	__m256		vl = _mm256_set1_ps(lo),
+				vs = _mm256_set1_ps(scale),
+				s0 = _mm256_setzero_ps(),
+				s1 = _mm256_setzero_ps(),
+				s2 = _mm256_setzero_ps(),
+				s3 = _mm256_setzero_ps(),
+				d;
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm256_add_ps(s0, avx2_abs(AVX2_SQ8_DIFF(i)));
+		s1 = _mm256_add_ps(s1, avx2_abs(AVX2_SQ8_DIFF(i + 8)));
+		s2 = _mm256_add_ps(s2, avx2_abs(AVX2_SQ8_DIFF(i + 16)));
+		s3 = _mm256_add_ps(s3, avx2_abs(AVX2_SQ8_DIFF(i + 24)));
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_add_ps(s0, avx2_abs(AVX2_SQ8_DIFF(i)));
+	if (i < n)
+	{
+		d = _mm256_sub_ps(avx2_tail_f32(q + i, n - i),
+						  _mm256_fmadd_ps(vs, avx2_tail_u8(c + i, n - i), vl));
+		d = _mm256_and_ps(d, avx2_lanes(n - i));
+		s1 = _mm256_add_ps(s1, avx2_abs(d));
+	}
+	return avx2_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1),
+								   _mm256_add_ps(s2, s3)));
+}
+
+/* dequantized a[i..i+7] minus dequantized b[i..i+7] */
+#define AVX2_SQ8_SYM_DIFF(i) \
+	_mm256_sub_ps(_mm256_fmadd_ps(as, avx2_load_u8(a + (i)), al), \
+				  _mm256_fmadd_ps(bs, avx2_load_u8(b + (i)), bl))
+
+VECX_AVX2 static float
+avx2_l1_sq8_sym(const uint8_t *a, float alo, float ascale,
+				const uint8_t *b, float blo, float bscale, int n)
+{
+	__m256		al = _mm256_set1_ps(alo),
+				as = _mm256_set1_ps(ascale),
+				bl = _mm256_set1_ps(blo),
+				bs = _mm256_set1_ps(bscale),
+				s0 = _mm256_setzero_ps(),
+				s1 = _mm256_setzero_ps(),
+				s2 = _mm256_setzero_ps(),
+				s3 = _mm256_setzero_ps(),
+				d;
+	int			i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		s0 = _mm256_add_ps(s0, avx2_abs(AVX2_SQ8_SYM_DIFF(i)));
+		s1 = _mm256_add_ps(s1, avx2_abs(AVX2_SQ8_SYM_DIFF(i + 8)));
+		s2 = _mm256_add_ps(s2, avx2_abs(AVX2_SQ8_SYM_DIFF(i + 16)));
+		s3 = _mm256_add_ps(s3, avx2_abs(AVX2_SQ8_SYM_DIFF(i + 24)));
+	}
+	for (; i + 8 <= n; i += 8)
+		s0 = _mm256_add_ps(s0, avx2_abs(AVX2_SQ8_SYM_DIFF(i)));
+	if (i < n)
+	{
+		d = _mm256_sub_ps(_mm256_fmadd_ps(as, avx2_tail_u8(a + i, n - i), al),
+						  _mm256_fmadd_ps(bs, avx2_tail_u8(b + i, n - i), bl));
+		d = _mm256_and_ps(d, avx2_lanes(n - i));
+		s1 = _mm256_add_ps(s1, avx2_abs(d));
+	}
+	return avx2_hsum(_mm256_add_ps(_mm256_add_ps(s0, s1),
+								   _mm256_add_ps(s2, s3)));
+}
+
+/*
+ * Exact integer dot product of two code vectors.  32 codes per step are
+ * widened to 16 bits by interleaving with zero (unpacklo/hi work within
+ * 128-bit lanes, so the element order is permuted, the same way for both
+ * operands), and vpmaddwd multiplies pairs into 32-bit lanes: each pair
+ * sum is at most 2 * 255 * 255, far from the signed 16 x 16 corner case.
+ * Lane sums wrap modulo 2^32 exactly as the scalar uint32_t sum does, so
+ * the result equals the scalar one for every n, and is the true dot
+ * product while that stays below 2^32 (always for n <= 66,000, since
+ * 255 * 255 * 66,000 < 2^32).
+ */
+VECX_AVX2 static inline __m256i
+avx2_dot_u8_step(__m256i x, __m256i y, __m256i s)
+{
+	__m256i		z = _mm256_setzero_si256();
+
+	s = _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_unpacklo_epi8(x, z),
+											  _mm256_unpacklo_epi8(y, z)));
+	return _mm256_add_epi32(s, _mm256_madd_epi16(_mm256_unpackhi_epi8(x, z),
+												 _mm256_unpackhi_epi8(y, z)));
+}
+
+VECX_AVX2 static uint32_t
+avx2_dot_u8(const uint8_t *a, const uint8_t *b, int n)
+{
+	__m256i		s0 = _mm256_setzero_si256(),
+				s1 = _mm256_setzero_si256();
+	__m128i		h;
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		s0 = avx2_dot_u8_step(_mm256_loadu_si256((const __m256i *) (a + i)),
+							  _mm256_loadu_si256((const __m256i *) (b + i)), s0);
+		s1 = avx2_dot_u8_step(_mm256_loadu_si256((const __m256i *) (a + i + 32)),
+							  _mm256_loadu_si256((const __m256i *) (b + i + 32)), s1);
+	}
+	for (; i + 32 <= n; i += 32)
+		s0 = avx2_dot_u8_step(_mm256_loadu_si256((const __m256i *) (a + i)),
+							  _mm256_loadu_si256((const __m256i *) (b + i)), s0);
+	if (i < n)
+	{
+		/* zero padding adds 0 * 0 */
+		uint8_t		ba[32] = {0},
+					bb[32] = {0};
+
+		memcpy(ba, a + i, n - i);
+		memcpy(bb, b + i, n - i);
+		s1 = avx2_dot_u8_step(_mm256_loadu_si256((const __m256i *) ba),
+							  _mm256_loadu_si256((const __m256i *) bb), s1);
+	}
+	s0 = _mm256_add_epi32(s0, s1);
+	h = _mm_add_epi32(_mm256_castsi256_si128(s0), _mm256_extracti128_si256(s0, 1));
+	h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+	h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+	return (uint32_t) _mm_cvtsi128_si32(h);
+}
+
 static const VecxKernels vecx_kernels_avx2_table = {
 	"avx2",
 	avx2_l2sq_f32,
@@ -265,11 +500,11 @@ static const VecxKernels vecx_kernels_avx2_table = {
 	avx2_l1_f16,
 	avx2_f16_to_f32,
 	avx2_f32_to_f16,
-	vecx_scalar_l2sq_sq8,
-	vecx_scalar_dot_sq8,
-	vecx_scalar_l1_sq8,
-	vecx_scalar_dot_u8,
-	vecx_scalar_l1_sq8_sym
+	avx2_l2sq_sq8,
+	avx2_dot_sq8,
+	avx2_l1_sq8,
+	avx2_dot_u8,
+	avx2_l1_sq8_sym
 };
 
 const VecxKernels *vecx_kernels_avx2 = &vecx_kernels_avx2_table;

@@ -243,6 +243,231 @@ avx512_f32_to_f16(const float *src, vecx_half *dst, int n)
 	}
 }
 
+/*
+ * sq8 kernels.  Codes are widened 16 at a time (vpmovzxbd from memory,
+ * then int -> float, exact) and dequantized as fma(scale, c, lo), one
+ * rounding where the scalar reference has two; otherwise they differ from
+ * it only by summation order.  The last partial register is read with
+ * masked loads, and its difference is computed with a zero-masked
+ * subtraction, because a padding code would dequantize to lo, not zero.
+ */
+
+/* 16 codes starting at p, as floats */
+VECX_AVX512 static inline __m512
+avx512_load_u8(const uint8_t *p)
+{
+	return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *) p)));
+}
+
+/* The codes of mask m (the last r < 16), zero elsewhere, as floats. */
+VECX_AVX512 static inline __m512
+avx512_tail_u8(const uint8_t *p, __mmask16 m)
+{
+	return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, p)));
+}
+
+/* q[i..i+15] minus the dequantized codes c[i..i+15] */
+#define AVX512_SQ8_DIFF(i) \
+	_mm512_sub_ps(_mm512_loadu_ps(q + (i)), \
+				  _mm512_fmadd_ps(vs, avx512_load_u8(c + (i)), vl))
+
+/* the same for the lanes of m, zero in the others */
+#define AVX512_SQ8_TAIL_DIFF(i, m) \
+	_mm512_maskz_sub_ps((m), _mm512_maskz_loadu_ps((m), q + (i)), \
+						_mm512_fmadd_ps(vs, avx512_tail_u8(c + (i), (m)), vl))
+
+VECX_AVX512 static float
+avx512_l2sq_sq8(const float *q, const uint8_t *c, float lo, float scale, int n)
+{
+	__m512		vl = _mm512_set1_ps(lo),
+				vs = _mm512_set1_ps(scale),
+				s0 = _mm512_setzero_ps(),
+				s1 = _mm512_setzero_ps(),
+				s2 = _mm512_setzero_ps(),
+				s3 = _mm512_setzero_ps(),
+				d;
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		d = AVX512_SQ8_DIFF(i);
+		s0 = _mm512_fmadd_ps(d, d, s0);
+		d = AVX512_SQ8_DIFF(i + 16);
+		s1 = _mm512_fmadd_ps(d, d, s1);
+		d = AVX512_SQ8_DIFF(i + 32);
+		s2 = _mm512_fmadd_ps(d, d, s2);
+		d = AVX512_SQ8_DIFF(i + 48);
+		s3 = _mm512_fmadd_ps(d, d, s3);
+	}
+	for (; i + 16 <= n; i += 16)
+	{
+		d = AVX512_SQ8_DIFF(i);
+		s0 = _mm512_fmadd_ps(d, d, s0);
+	}
+	if (i < n)
+	{
+		d = AVX512_SQ8_TAIL_DIFF(i, avx512_mask(n - i));
+		s1 = _mm512_fmadd_ps(d, d, s1);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1),
+											  _mm512_add_ps(s2, s3)));
+}
+
+VECX_AVX512 static float
+avx512_dot_sq8(const float *q, const uint8_t *c, int n)
+{
+	__m512		s0 = _mm512_setzero_ps(),
+				s1 = _mm512_setzero_ps(),
+				s2 = _mm512_setzero_ps(),
+				s3 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), avx512_load_u8(c + i), s0);
+		s1 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 16), avx512_load_u8(c + i + 16), s1);
+		s2 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 32), avx512_load_u8(c + i + 32), s2);
+		s3 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i + 48), avx512_load_u8(c + i + 48), s3);
+	}
+	for (; i + 16 <= n; i += 16)
+		s0 = _mm512_fmadd_ps(_mm512_loadu_ps(q + i), avx512_load_u8(c + i), s0);
+	if (i < n)
+	{
+		/* both operands read as zero outside the mask: adds 0 * 0 */
+		__mmask16	m = avx512_mask(n - i);
+
+		s1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, q + i),
+							 avx512_tail_u8(c + i, m), s1);
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1),
+											  _mm512_add_ps(s2, s3)));
+}
+
+VECX_AVX512 static float
+avx512_l1_sq8(const float *q, const uint8_t *c, float lo, float scale, int n)
+{
+	__m512		vl = _mm512_set1_ps(lo),
+				vs = _mm512_set1_ps(scale),
+				s0 = _mm512_setzero_ps(),
+				s1 = _mm512_setzero_ps(),
+				s2 = _mm512_setzero_ps(),
+				s3 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		s0 = _mm512_add_ps(s0, avx512_abs(AVX512_SQ8_DIFF(i)));
+		s1 = _mm512_add_ps(s1, avx512_abs(AVX512_SQ8_DIFF(i + 16)));
+		s2 = _mm512_add_ps(s2, avx512_abs(AVX512_SQ8_DIFF(i + 32)));
+		s3 = _mm512_add_ps(s3, avx512_abs(AVX512_SQ8_DIFF(i + 48)));
+	}
+	for (; i + 16 <= n; i += 16)
+		s0 = _mm512_add_ps(s0, avx512_abs(AVX512_SQ8_DIFF(i)));
+	if (i < n)
+		s1 = _mm512_add_ps(s1, avx512_abs(AVX512_SQ8_TAIL_DIFF(i, avx512_mask(n - i))));
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1),
+											  _mm512_add_ps(s2, s3)));
+}
+
+/* dequantized a[i..i+15] minus dequantized b[i..i+15] */
+#define AVX512_SQ8_SYM_DIFF(i) \
+	_mm512_sub_ps(_mm512_fmadd_ps(as, avx512_load_u8(a + (i)), al), \
+				  _mm512_fmadd_ps(bs, avx512_load_u8(b + (i)), bl))
+
+VECX_AVX512 static float
+avx512_l1_sq8_sym(const uint8_t *a, float alo, float ascale,
+				  const uint8_t *b, float blo, float bscale, int n)
+{
+	__m512		al = _mm512_set1_ps(alo),
+				as = _mm512_set1_ps(ascale),
+				bl = _mm512_set1_ps(blo),
+				bs = _mm512_set1_ps(bscale),
+				s0 = _mm512_setzero_ps(),
+				s1 = _mm512_setzero_ps(),
+				s2 = _mm512_setzero_ps(),
+				s3 = _mm512_setzero_ps();
+	int			i = 0;
+
+	for (; i + 64 <= n; i += 64)
+	{
+		s0 = _mm512_add_ps(s0, avx512_abs(AVX512_SQ8_SYM_DIFF(i)));
+		s1 = _mm512_add_ps(s1, avx512_abs(AVX512_SQ8_SYM_DIFF(i + 16)));
+		s2 = _mm512_add_ps(s2, avx512_abs(AVX512_SQ8_SYM_DIFF(i + 32)));
+		s3 = _mm512_add_ps(s3, avx512_abs(AVX512_SQ8_SYM_DIFF(i + 48)));
+	}
+	for (; i + 16 <= n; i += 16)
+		s0 = _mm512_add_ps(s0, avx512_abs(AVX512_SQ8_SYM_DIFF(i)));
+	if (i < n)
+	{
+		__mmask16	m = avx512_mask(n - i);
+		__m512		d;
+
+		d = _mm512_maskz_sub_ps(m,
+								_mm512_fmadd_ps(as, avx512_tail_u8(a + i, m), al),
+								_mm512_fmadd_ps(bs, avx512_tail_u8(b + i, m), bl));
+		s1 = _mm512_add_ps(s1, avx512_abs(d));
+	}
+	return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1),
+											  _mm512_add_ps(s2, s3)));
+}
+
+/*
+ * Exact integer dot product of two code vectors, 64 codes per step:
+ * interleaving with zero widens them to 16 bits (within 128-bit lanes, so
+ * the order is permuted, identically for both operands) and vpmaddwd
+ * multiplies pairs into 32-bit lanes (a pair sum is at most
+ * 2 * 255 * 255).  Lane sums wrap modulo 2^32 as the scalar uint32_t sum
+ * does, so the result equals the scalar one for every n and is the true
+ * dot product while that is below 2^32 (always for n <= 66,000).  The
+ * reduction uses wrapping vector adds, not signed scalar arithmetic.
+ */
+VECX_AVX512 static inline __m512i
+avx512_dot_u8_step(__m512i x, __m512i y, __m512i s)
+{
+	__m512i		z = _mm512_setzero_si512();
+
+	s = _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_unpacklo_epi8(x, z),
+											  _mm512_unpacklo_epi8(y, z)));
+	return _mm512_add_epi32(s, _mm512_madd_epi16(_mm512_unpackhi_epi8(x, z),
+												 _mm512_unpackhi_epi8(y, z)));
+}
+
+VECX_AVX512 static uint32_t
+avx512_dot_u8(const uint8_t *a, const uint8_t *b, int n)
+{
+	__m512i		s0 = _mm512_setzero_si512(),
+				s1 = _mm512_setzero_si512();
+	__m256i		h8;
+	__m128i		h;
+	int			i = 0;
+
+	for (; i + 128 <= n; i += 128)
+	{
+		s0 = avx512_dot_u8_step(_mm512_loadu_si512(a + i),
+								_mm512_loadu_si512(b + i), s0);
+		s1 = avx512_dot_u8_step(_mm512_loadu_si512(a + i + 64),
+								_mm512_loadu_si512(b + i + 64), s1);
+	}
+	for (; i + 64 <= n; i += 64)
+		s0 = avx512_dot_u8_step(_mm512_loadu_si512(a + i),
+								_mm512_loadu_si512(b + i), s0);
+	if (i < n)
+	{
+		/* masked-off bytes read as zero and add 0 * 0 */
+		__mmask64	m = (__mmask64) ((1ULL << (n - i)) - 1);
+
+		s1 = avx512_dot_u8_step(_mm512_maskz_loadu_epi8(m, a + i),
+								_mm512_maskz_loadu_epi8(m, b + i), s1);
+	}
+	s0 = _mm512_add_epi32(s0, s1);
+	h8 = _mm256_add_epi32(_mm512_castsi512_si256(s0),
+						  _mm512_extracti64x4_epi64(s0, 1));
+	h = _mm_add_epi32(_mm256_castsi256_si128(h8), _mm256_extracti128_si256(h8, 1));
+	h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(1, 0, 3, 2)));
+	h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+	return (uint32_t) _mm_cvtsi128_si32(h);
+}
+
 static const VecxKernels vecx_kernels_avx512_table = {
 	"avx512",
 	avx512_l2sq_f32,
@@ -255,11 +480,11 @@ static const VecxKernels vecx_kernels_avx512_table = {
 	avx512_l1_f16,
 	avx512_f16_to_f32,
 	avx512_f32_to_f16,
-	vecx_scalar_l2sq_sq8,
-	vecx_scalar_dot_sq8,
-	vecx_scalar_l1_sq8,
-	vecx_scalar_dot_u8,
-	vecx_scalar_l1_sq8_sym
+	avx512_l2sq_sq8,
+	avx512_dot_sq8,
+	avx512_l1_sq8,
+	avx512_dot_u8,
+	avx512_l1_sq8_sym
 };
 
 const VecxKernels *vecx_kernels_avx512 = &vecx_kernels_avx512_table;

@@ -8,7 +8,10 @@
  * dimension 1..2048, on several value ranges; the half conversions are
  * checked exhaustively (f16->f32) and on millions of chosen and random
  * floats (f32->f16) against independent implementations written with
- * frexp/ldexp/nearbyint rather than bit manipulation.
+ * frexp/ldexp/nearbyint rather than bit manipulation.  The sq8 kernels
+ * (float32 query against 8-bit codes) are compared with a double
+ * reference and the scalar table over dims 0..300 and a few large ones,
+ * on exact data sets and on rounding-bound ones; dot_u8 bit for bit.
  *
  *-------------------------------------------------------------------------
  */
@@ -558,6 +561,8 @@ test_bounds(void)
 		const float *fb = (const float *) (m[1] + pg) - n;
 		const vecx_half *ha = (const vecx_half *) (m[0] + pg) - n;
 		const vecx_half *hb = (const vecx_half *) (m[1] + pg) - n;
+		const uint8_t *ca = (const uint8_t *) (m[0] + pg) - n;
+		const uint8_t *cb = (const uint8_t *) (m[1] + pg) - n;
 
 		for (t = 0; t < ntables; t++)
 		{
@@ -579,11 +584,416 @@ test_bounds(void)
 			k->l1_f16(ha, hb, n);
 			k->f16_to_f32(ha, out, n);
 			k->f32_to_f16(fa, hout, n);
+			k->l2sq_sq8(fb, ca, 0.5f, 0.25f, n);
+			k->dot_sq8(fb, ca, n);
+			k->l1_sq8(fb, ca, 0.5f, 0.25f, n);
+			k->dot_u8(ca, cb, n);
+			k->l1_sq8_sym(ca, 0.5f, 0.25f, cb, -0.5f, 2.0f, n);
 			CHECK(1, "bounds");
 		}
 	}
 	munmap(m[0], 2 * pg);
 	munmap(m[1], 2 * pg);
+}
+
+/* ---------- sq8 kernels ---------- */
+
+#define SQ8_MAXDIM 66000
+
+/*
+ * One sq8 case: q against codes a (lo, scale) for l2sq/l1, qd against a
+ * for dot_sq8, a (alo, ascale) against b (blo, bscale) for l1_sq8_sym.
+ */
+typedef struct Sq8Case
+{
+	const float *q;
+	const float *qd;
+	const uint8_t *a;
+	const uint8_t *b;
+	float		lo,
+				scale,
+				alo,
+				ascale,
+				blo,
+				bscale;
+	int			n;
+} Sq8Case;
+
+/*
+ * Reference values in double, with the bound on how far two binary32
+ * results may lie apart.  Beyond the summation error of tolerance(), the
+ * dequantized value lo + scale * c is rounded (twice in the scalar code,
+ * once with a fused multiply-add), which moves each difference d by up to
+ * e = 3u (|q| + |lo| + |scale c|); that moves d^2 by e (2|d| + e) and |d|
+ * by e, which is not small relative to d^2 when q is close to the value
+ * (cancellation), so those per-term bounds are added on top.
+ */
+typedef struct Sq8Ref
+{
+	double		l2,
+				l2tol,
+				dot,
+				dottol,
+				l1,
+				l1tol,
+				sym,
+				symtol;
+} Sq8Ref;
+
+static double
+sq8_tol(int n, double s, double e)
+{
+	return 2.0 * ((n + 16) * U32 * (s + e) + e) + n * ldexp(1.0, -140);
+}
+
+static void
+ref_sq8(const Sq8Case *k, Sq8Ref *r)
+{
+	double		l2s = 0,
+				l2e = 0,
+				dots = 0,
+				l1e = 0,
+				syme = 0;
+	int			i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < k->n; i++)
+	{
+		double		q = k->q[i];
+		double		v = (double) k->lo + (double) k->scale * k->a[i];
+		double		d = q - v;
+		double		e = 3 * U32 * (fabs(q) + fabs(k->lo) + fabs((double) k->scale * k->a[i]));
+		double		va = (double) k->alo + (double) k->ascale * k->a[i];
+		double		vb = (double) k->blo + (double) k->bscale * k->b[i];
+		double		es = 3 * U32 * (fabs(k->alo) + fabs((double) k->ascale * k->a[i]) +
+								   fabs(k->blo) + fabs((double) k->bscale * k->b[i]));
+
+		r->l2 += d * d;
+		l2s += d * d;
+		l2e += e * (2 * fabs(d) + e);
+		r->l1 += fabs(d);
+		l1e += e;
+		r->dot += (double) k->qd[i] * k->a[i];
+		dots += fabs((double) k->qd[i] * k->a[i]);
+		r->sym += fabs(va - vb);
+		syme += es;
+	}
+	r->l2tol = sq8_tol(k->n, l2s, l2e);
+	r->l1tol = sq8_tol(k->n, r->l1, l1e);
+	r->dottol = tolerance(k->n, dots);
+	r->symtol = sq8_tol(k->n, r->sym, syme);
+}
+
+/*
+ * exact: the data are small dyadic numbers whose every partial sum is
+ * exact in binary32, so every table must give the double reference
+ * exactly (catches a dropped, doubled, misaligned or sign-extended code
+ * at any n, where the rounding tolerance alone could not).
+ */
+static void
+sq8_check(const VecxKernels *t, const char *kern, const Sq8Case *k,
+		  float v, float s, double ref, double tol, int exact,
+		  const char *what)
+{
+	if (exact)
+	{
+		CHECK((double) v == ref, "%s %s %s n=%d: %.9g, exact %.17g",
+			  t->name, kern, what, k->n, v, ref);
+		return;
+	}
+	CHECK(close_enough(v, ref, tol / 2), "%s %s %s n=%d: %.9g vs %.17g (tol %.3g)",
+		  t->name, kern, what, k->n, v, ref, tol / 2);
+	if (t != &vecx_kernels_scalar)
+		CHECK(close_enough(v, s, tol), "%s %s %s n=%d: %.9g vs scalar %.9g (tol %.3g)",
+			  t->name, kern, what, k->n, v, s, tol);
+}
+
+static void
+check_sq8_case(const Sq8Case *k, int exact, const char *what)
+{
+	const VecxKernels *sc = &vecx_kernels_scalar;
+	Sq8Ref		r;
+	float		s_l2,
+				s_dot,
+				s_l1,
+				s_sym;
+	uint64_t	u8ref = 0;
+	int			t,
+				i;
+
+	ref_sq8(k, &r);
+	for (i = 0; i < k->n; i++)
+		u8ref += (uint64_t) k->a[i] * k->b[i];
+	s_l2 = sc->l2sq_sq8(k->q, k->a, k->lo, k->scale, k->n);
+	s_dot = sc->dot_sq8(k->qd, k->a, k->n);
+	s_l1 = sc->l1_sq8(k->q, k->a, k->lo, k->scale, k->n);
+	s_sym = sc->l1_sq8_sym(k->a, k->alo, k->ascale, k->b, k->blo, k->bscale, k->n);
+
+	for (t = 0; t < ntables; t++)
+	{
+		const VecxKernels *tb = tables[t];
+		uint32_t	u;
+
+		sq8_check(tb, "l2sq_sq8", k, tb->l2sq_sq8(k->q, k->a, k->lo, k->scale, k->n),
+				  s_l2, r.l2, r.l2tol, exact, what);
+		sq8_check(tb, "dot_sq8", k, tb->dot_sq8(k->qd, k->a, k->n),
+				  s_dot, r.dot, r.dottol, exact, what);
+		sq8_check(tb, "l1_sq8", k, tb->l1_sq8(k->q, k->a, k->lo, k->scale, k->n),
+				  s_l1, r.l1, r.l1tol, exact, what);
+		sq8_check(tb, "l1_sq8_sym", k,
+				  tb->l1_sq8_sym(k->a, k->alo, k->ascale, k->b, k->blo, k->bscale, k->n),
+				  s_sym, r.sym, r.symtol, exact, what);
+		/* dot_u8 is integer arithmetic: always bit-exact */
+		u = tb->dot_u8(k->a, k->b, k->n);
+		CHECK(u == u8ref, "%s dot_u8 %s n=%d: %u, exact %llu", tb->name, what,
+			  k->n, u, (unsigned long long) u8ref);
+	}
+}
+
+enum
+{
+	Q_EXACT,					/* small dyadic values: exact sums */
+	Q_UNIT,						/* values in [-1, 1] */
+	Q_NEGLO,					/* negative lo, scale 0 */
+	Q_LARGE,					/* lo, scale, q around 1e15 */
+	Q_TINY,						/* squares near the subnormal range */
+	Q_CANCEL,					/* q equal to or next to the code values */
+	Q_COUNT
+};
+
+static const char *const sq8_names[] = {
+	"exact", "unit", "neglo", "large", "tiny", "cancel"
+};
+
+static float
+pick(const float *v, int nv)
+{
+	return v[rng() % nv];
+}
+
+/* Fill q, qd, a, b (length n) and the parameters for one regime. */
+static void
+gen_sq8(int regime, int n, Sq8Case *k, float *q, float *qd, uint8_t *a,
+		uint8_t *b)
+{
+	static const float fine[] = {0.25f, 0.5f, 1.0f, 2.0f};
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		a[i] = (uint8_t) rng();
+		b[i] = (uint8_t) rng();
+	}
+	switch (regime)
+	{
+		case Q_EXACT:
+			{
+				/* every |qd * a| sum and partial sum below 2^24 */
+				int			kq = 16777215 / (255 * (n > 0 ? n : 1));
+
+				if (kq > 64)
+					kq = 64;
+				k->scale = pick(fine, 4);
+				k->lo = (float) ((int) (rng() % 201) - 100);
+				/* |d| <= 8: sum of squares <= 64 n */
+				for (i = 0; i < n; i++)
+				{
+					q[i] = k->lo + k->scale * a[i] + (float) ((int) (rng() % 17) - 8);
+					qd[i] = (float) ((int) (rng() % (2 * kq + 1)) - kq);
+				}
+				/*
+				 * |va - vb| <= 64 + 510 in steps of the smaller scale: the sum
+				 * stays below 2^24 steps with scales down to 1/4 up to n =
+				 * 7,000, and with scale 1 up to 29,000
+				 */
+				k->ascale = n <= 7000 ? pick(fine, 3) : 1.0f;
+				k->bscale = n <= 7000 ? pick(fine, 3) : 1.0f;
+				k->alo = (float) ((int) (rng() % 65) - 32);
+				k->blo = (float) ((int) (rng() % 65) - 32);
+				break;
+			}
+		case Q_UNIT:
+			k->lo = (float) rng_uniform(-1, 1);
+			k->scale = (float) rng_uniform(0, 2.0 / 255);
+			for (i = 0; i < n; i++)
+			{
+				q[i] = (float) rng_uniform(k->lo - 0.5, k->lo + 255 * k->scale + 0.5);
+				qd[i] = (float) rng_uniform(-1, 1);
+			}
+			k->alo = (float) rng_uniform(-1, 1);
+			k->ascale = (float) rng_uniform(0, 2.0 / 255);
+			k->blo = (float) rng_uniform(-1, 1);
+			k->bscale = (float) rng_uniform(0, 2.0 / 255);
+			break;
+		case Q_NEGLO:
+			k->lo = (float) -rng_uniform(1, 100);
+			k->scale = 0.0f;
+			for (i = 0; i < n; i++)
+			{
+				q[i] = (float) rng_uniform(-200, 100);
+				qd[i] = (float) rng_uniform(-100, 100);
+			}
+			k->alo = (float) -rng_uniform(1, 100);
+			k->ascale = 0.0f;
+			k->blo = (float) -rng_uniform(1, 100);
+			k->bscale = (float) rng_uniform(0, 1);
+			break;
+		case Q_LARGE:
+			k->lo = (float) (((rng() & 1) ? -1 : 1) * rng_uniform(1e14, 1e15));
+			k->scale = (float) rng_uniform(0, 1e13);
+			for (i = 0; i < n; i++)
+			{
+				q[i] = (float) rng_uniform(-4e15, 4e15);
+				qd[i] = (float) rng_uniform(-1e30, 1e30);
+			}
+			k->alo = (float) (((rng() & 1) ? -1 : 1) * rng_uniform(1e14, 1e15));
+			k->ascale = (float) rng_uniform(0, 1e13);
+			k->blo = (float) (((rng() & 1) ? -1 : 1) * rng_uniform(1e14, 1e15));
+			k->bscale = (float) rng_uniform(0, 1e13);
+			break;
+		case Q_TINY:
+			k->lo = (float) rng_uniform(-1e-20, 1e-20);
+			k->scale = (float) rng_uniform(0, 1e-22);
+			for (i = 0; i < n; i++)
+			{
+				q[i] = (float) rng_uniform(-3e-20, 3e-20);
+				qd[i] = (float) rng_uniform(-1e-30, 1e-30);
+			}
+			k->alo = (float) rng_uniform(-1e-20, 1e-20);
+			k->ascale = (float) rng_uniform(0, 1e-22);
+			k->blo = (float) rng_uniform(-1e-20, 1e-20);
+			k->bscale = (float) rng_uniform(0, 1e-22);
+			break;
+		default:
+			k->lo = (float) rng_uniform(-10, 10);
+			k->scale = (float) rng_uniform(0, 0.1);
+			for (i = 0; i < n; i++)
+			{
+				float		v = (float) ((double) k->lo + (double) k->scale * a[i]);
+
+				q[i] = (rng() & 1) ? v : nextafterf(v, (rng() & 1) ? INFINITY : -INFINITY);
+				qd[i] = (float) rng_uniform(-1000, 1000);
+				b[i] = a[i];
+			}
+			k->alo = (float) rng_uniform(-10, 10);
+			k->ascale = (float) rng_uniform(0, 0.1);
+			k->blo = nextafterf(k->alo, INFINITY);
+			k->bscale = k->ascale * (1.0f + 1e-6f);
+			break;
+	}
+}
+
+static void
+test_sq8(void)
+{
+	static float q[SQ8_MAXDIM + 8],
+				qd[SQ8_MAXDIM + 8];
+	static uint8_t a[SQ8_MAXDIM + 8],
+				b[SQ8_MAXDIM + 8];
+	static const int big[] = {784, 1536, 16000};
+	long		before = unit_passed + unit_failed;
+	int			idx,
+				regime,
+				t,
+				n;
+
+	for (idx = 0; idx <= 300 + 3; idx++)
+	{
+		n = idx <= 300 ? idx : big[idx - 301];
+		for (regime = 0; regime < Q_COUNT; regime++)
+		{
+			/* unaligned starts: codes 0..3 bytes, queries 0..3 floats */
+			int			offa = (n + regime) % 4,
+						offb = (n + regime + 1 + n / 4) % 4,
+						offq = (n / 4 + regime) % 4;
+			Sq8Case		k;
+			char		what[48];
+
+			snprintf(what, sizeof(what), "%s/a+%d/b+%d/q+%d",
+					 sq8_names[regime], offa, offb, offq);
+			gen_sq8(regime, n, &k, q + offq, qd + offq, a + offa, b + offb);
+			k.q = q + offq;
+			k.qd = qd + offq;
+			k.a = a + offa;
+			k.b = b + offb;
+			k.n = n;
+			check_sq8_case(&k, regime == Q_EXACT, what);
+		}
+	}
+
+	/* dot_u8 at its documented limit: 255 * 255 * 66,000 < 2^32 */
+	memset(a, 255, sizeof(a));
+	memset(b, 255, sizeof(b));
+	for (t = 0; t < ntables; t++)
+	{
+		const VecxKernels *tb = tables[t];
+
+		CHECK(tb->dot_u8(a, b, 16000) == 255u * 255u * 16000u,
+			  "%s dot_u8 all 255 n=16000: %u", tb->name, tb->dot_u8(a, b, 16000));
+		CHECK(tb->dot_u8(a + 1, b + 3, 66000) == 4291650000u,
+			  "%s dot_u8 all 255 n=66000: %u", tb->name, tb->dot_u8(a + 1, b + 3, 66000));
+	}
+	/* random codes at 66,000 */
+	for (n = 0; n < SQ8_MAXDIM; n++)
+	{
+		a[n] = (uint8_t) rng();
+		b[n] = (uint8_t) rng();
+	}
+	for (t = 0; t < ntables; t++)
+	{
+		uint64_t	r = 0;
+
+		for (n = 0; n < 66000 - 2; n++)
+			r += (uint64_t) a[2 + n] * b[1 + n];
+		CHECK(tables[t]->dot_u8(a + 2, b + 1, 66000 - 2) == r,
+			  "%s dot_u8 random n=65998", tables[t]->name);
+	}
+	printf("sq8 kernels, dims 0..300 + 784, 1536, 16000, %d regimes, %d tables: %ld checks\n",
+		   Q_COUNT, ntables, unit_passed + unit_failed - before);
+}
+
+/* Overflow gives inf, NaN propagates, n = 0 is an empty sum. */
+static void
+test_sq8_special(void)
+{
+	static float q[256];
+	static uint8_t c[256];
+	int			n,
+				t,
+				i;
+
+	for (i = 0; i < 256; i++)
+	{
+		q[i] = 3e38f;
+		c[i] = (uint8_t) (i * 37);
+	}
+	for (n = 1; n <= 256; n++)
+	{
+		for (t = 0; t < ntables; t++)
+		{
+			const VecxKernels *k = tables[t];
+
+			CHECK(k->l2sq_sq8(q, c, -3e38f, 0.0f, n) == INFINITY, "%s l2sq_sq8 overflow n=%d", k->name, n);
+			CHECK(k->l1_sq8(q, c, -3e38f, 0.0f, n) == INFINITY, "%s l1_sq8 overflow n=%d", k->name, n);
+			CHECK(k->l1_sq8_sym(c, 3e38f, 0.0f, c, -3e38f, 0.0f, n) == INFINITY, "%s l1_sq8_sym overflow n=%d", k->name, n);
+			i = (int) (rng() % n);
+			q[i] = NAN;
+			CHECK(isnan(k->l2sq_sq8(q, c, 0.0f, 1.0f, n)), "%s l2sq_sq8 nan n=%d", k->name, n);
+			CHECK(isnan(k->dot_sq8(q, c, n)), "%s dot_sq8 nan n=%d", k->name, n);
+			CHECK(isnan(k->l1_sq8(q, c, 0.0f, 1.0f, n)), "%s l1_sq8 nan n=%d", k->name, n);
+			q[i] = 3e38f;
+			CHECK(isnan(k->l1_sq8_sym(c, NAN, 1.0f, c, 0.0f, 1.0f, n)), "%s l1_sq8_sym nan n=%d", k->name, n);
+		}
+	}
+	for (t = 0; t < ntables; t++)
+	{
+		const VecxKernels *k = tables[t];
+
+		CHECK(k->l2sq_sq8(q, c, 5.0f, 1.0f, 0) == 0 && k->dot_sq8(q, c, 0) == 0 &&
+			  k->l1_sq8(q, c, 5.0f, 1.0f, 0) == 0 && k->dot_u8(c, c, 0) == 0 &&
+			  k->l1_sq8_sym(c, 5.0f, 1.0f, c, -5.0f, 1.0f, 0) == 0,
+			  "%s sq8 n=0", k->name);
+	}
 }
 
 /* ---------- conversions ---------- */
@@ -809,6 +1219,8 @@ main(void)
 	test_special_values();
 	test_bounds();
 	test_distances();
+	test_sq8_special();
+	test_sq8();
 	test_parse();
 	printf("unit: %ld passed, %ld failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;
