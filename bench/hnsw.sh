@@ -3,7 +3,8 @@
 #
 # 60,000 training images as the table, 1,000 test images as queries, L2,
 # k = 10, exact ground truth from faiss (flat).  Measures load time, build
-# time and size of the hnsw index (vector and halfvec), recall@10 and
+# time and size of the hnsw index (vector, vector with quantization = sq8,
+# and halfvec), recall@10 and
 # single-client QPS through SQL (libpq, prepared statement, text parameter,
 # bench/hnsw_client.c) for hnsw.ef_search in 10..400, and the same for
 # hnswlib in-process (M=16, ef_construction=64, 2 build threads, 1 search
@@ -56,6 +57,15 @@ size=$(psql_ -tA -c "SELECT pg_relation_size('items_hnsw')")
 conn="host=$PGHOST port=$PGPORT user=postgres dbname=postgres"
 "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items embedding vector $efs | tee bench/out/hnsw_sql.csv
 
+# the same column with quantization = sq8 (8-bit codes, exact re-rank from the heap)
+psql_ -c 'DROP INDEX items_hnsw'
+start=$(date +%s.%N)
+psql_ -c 'SET max_parallel_maintenance_workers = 2' -c 'CREATE INDEX items_hnsw_sq8 ON items USING hnsw (embedding vector_l2_ops) WITH (quantization = sq8)'
+qbuild_s=$(secs "$start")
+qsize=$(psql_ -tA -c "SELECT pg_relation_size('items_hnsw_sq8')")
+"$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items embedding vector $efs | tee bench/out/hnsw_sql_sq8.csv
+psql_ -c 'DROP INDEX items_hnsw_sq8'
+
 psql_ <<'SQL'
 ALTER TABLE items ADD COLUMN h halfvec(784);
 UPDATE items SET h = embedding::halfvec(784);
@@ -80,22 +90,26 @@ raw=$((60000 * 784 * 4))
 	echo "build vector index (2 workers):     ${build_s}s   hnswlib (2 threads): ${lib_build}s   ratio $(echo "scale=2; $build_s / $lib_build" | bc)"
 	echo "build vector index (serial):        ${sbuild_s}s"
 	echo "build halfvec index (2 workers):    ${hbuild_s}s"
+	echo "build vector sq8 index (2 workers): ${qbuild_s}s   ratio to hnswlib $(echo "scale=2; $qbuild_s / $lib_build" | bc)"
 	echo "index size vector:                  $size bytes = $(echo "scale=3; $size / $raw" | bc) x raw float32 ($raw)"
 	echo "index size halfvec:                 $hsize bytes = $(echo "scale=3; $hsize / $size" | bc) x the vector index"
+	echo "index size vector sq8:              $qsize bytes = $(echo "scale=3; $qsize / $raw" | bc) x raw float32"
 	echo
 	echo "QPS = wall-clock queries/s of one client; cpu = server backend (or hnswlib process) CPU ms per query"
-	printf '%-6s | %-30s | %-30s | %-30s\n' ef "vecx SQL vector" "vecx SQL halfvec" "hnswlib in-process"
-	printf '%-6s | %-30s | %-30s | %-30s\n' "" "recall     QPS    cpu" "recall     QPS    cpu" "recall     QPS    cpu"
+	printf '%-6s | %-30s | %-30s | %-30s | %-30s\n' ef "vecx SQL vector" "vecx SQL vector sq8" "vecx SQL halfvec" "hnswlib in-process"
+	printf '%-6s | %-30s | %-30s | %-30s | %-30s\n' "" "recall     QPS    cpu" "recall     QPS    cpu" "recall     QPS    cpu" "recall     QPS    cpu"
 	for ef in $efs; do
 		a=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %7.1f  %6.3f", $2, $3, $5}' bench/out/hnsw_sql.csv)
+		q=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %7.1f  %6.3f", $2, $3, $5}' bench/out/hnsw_sql_sq8.csv)
 		b=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %7.1f  %6.3f", $2, $3, $5}' bench/out/hnsw_sql_halfvec.csv)
 		c=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %7.1f  %6.3f", $2, $3, $5}' bench/out/hnsw_hnswlib.csv)
-		printf '%-6s | %-30s | %-30s | %-30s\n' "$ef" "$a" "$b" "$c"
+		printf '%-6s | %-30s | %-30s | %-30s | %-30s\n' "$ef" "$a" "$q" "$b" "$c"
 	done
 } | tee "$out"
 
 /usr/bin/python3 bench/hnsw_plot.py bench/out/hnsw.png \
 	"vecx SQL vector=bench/out/hnsw_sql.csv" \
+	"vecx SQL vector sq8=bench/out/hnsw_sql_sq8.csv" \
 	"vecx SQL halfvec=bench/out/hnsw_sql_halfvec.csv" \
 	"hnswlib in-process=bench/out/hnsw_hnswlib.csv"
 echo "plot: bench/out/hnsw.png"

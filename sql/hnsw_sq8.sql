@@ -35,9 +35,11 @@ BEGIN
   SELECT bool_and(x <= y) INTO sorted FROM unnest(a[1:k-1], a[2:k]) AS u(x, y);
   SELECT count(*) INTO hits FROM unnest(ai) x WHERE x = ANY (bi);
   exact := a = b;
-  RETURN format('rows %s sorted %s hits>=%s %s', array_length(a, 1), coalesce(sorted, true),
-                min_hits, hits >= min_hits) ||
-         CASE WHEN hits < min_hits OR NOT coalesce(sorted, true) THEN format(' (hits %s exact %s)', hits, exact) ELSE '' END;
+  -- ties may swap ids: the exact distances agreeing is as good as all hits
+  RETURN format('rows %s sorted %s found %s', array_length(a, 1), coalesce(sorted, true),
+                exact OR hits >= min_hits) ||
+         CASE WHEN NOT (exact OR hits >= min_hits) OR NOT coalesce(sorted, true)
+              THEN format(' (hits %s of %s)', hits, k) ELSE '' END;
 END $$;
 
 -- vector, each opclass
@@ -107,6 +109,11 @@ DELETE FROM sq2 WHERE id % 3 = 0;
 VACUUM sq2;
 SELECT count(*), count(*) FILTER (WHERE id % 3 = 0) FROM (SELECT id FROM sq2 ORDER BY v <-> (SELECT v FROM sq WHERE id = 3) LIMIT 3000) s;
 SELECT vecx_index_check('sq2_v', heapallindexed => true);
+-- the metapage, not a changed reloption, says how vectors are stored
+ALTER INDEX sq2_v SET (quantization = none);
+INSERT INTO sq2 SELECT id + 10000, v FROM sq WHERE id % 3 = 0 AND v IS NOT NULL;
+SELECT vecx_index_check('sq2_v', heapallindexed => true);
+SELECT count(*), count(*) FILTER (WHERE id > 10000) FROM (SELECT id FROM sq2 ORDER BY v <-> (SELECT v FROM sq WHERE id = 3) LIMIT 3000) s;
 
 -- a filter column, and the exact pass of a selective filter
 CREATE TABLE sq3 (id int, cat int, v vector(24));
@@ -122,7 +129,8 @@ SELECT vecx_index_check('sq3_v');
 
 -- large vectors: sq8 codes of 16,000 dimensions go to overflow pages
 CREATE TABLE sq4 (id int, v vector(16000));
-INSERT INTO sq4 SELECT i, array_fill(i::float4, ARRAY[16000])::vector FROM generate_series(1, 20) i;
+INSERT INTO sq4 SELECT i, (SELECT array_agg((i + (j % 7) * 0.1)::float4) FROM generate_series(1, 16000) j)::vector
+  FROM generate_series(1, 20) i;
 CREATE INDEX sq4_v ON sq4 USING hnsw (v vector_l2_ops) WITH (quantization = sq8);
 SELECT id FROM sq4 ORDER BY v <-> array_fill(7.2, ARRAY[16000])::vector LIMIT 3;
 SELECT vecx_index_check('sq4_v', heapallindexed => true);

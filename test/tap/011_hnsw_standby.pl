@@ -21,6 +21,10 @@ $primary->safe_psql('postgres', qq{
 	INSERT INTO h SELECT i, ARRAY(SELECT cos(i * 3.3 + j) FROM generate_series(1, 8) j)::halfvec(8)
 		FROM generate_series(1, 500) i;
 	CREATE INDEX h_v ON h USING hnsw (v halfvec_cosine_ops);
+	CREATE TABLE q (id int PRIMARY KEY, v vector(32));
+	INSERT INTO q SELECT i, ARRAY(SELECT 10 * sin(i * 1.7 + j * 0.3) FROM generate_series(1, 32) j)::vector(32)
+		FROM generate_series(1, 1000) i;
+	CREATE INDEX q_v ON q USING hnsw (v vector_l2_ops) WITH (quantization = sq8);
 });
 
 $primary->backup('bk');
@@ -42,6 +46,12 @@ $primary->safe_psql('postgres', qq{
 		FROM generate_series(501, 800) i;
 	DELETE FROM h WHERE id < 300;
 	VACUUM h;
+	INSERT INTO q SELECT i, ARRAY(SELECT 10 * sin(i * 1.7 + j * 0.3) FROM generate_series(1, 32) j)::vector(32)
+		FROM generate_series(1001, 1600) i;
+	DELETE FROM q WHERE id % 3 = 0;
+	VACUUM q;
+	INSERT INTO q SELECT i, ARRAY(SELECT 10 * sin(i * 1.7 + j * 0.3) FROM generate_series(1, 32) j)::vector(32)
+		FROM generate_series(1601, 1800) i;
 	CREATE UNLOGGED TABLE u (v vector(3));
 	CREATE INDEX u_v ON u USING hnsw (v vector_l2_ops);
 });
@@ -55,6 +65,8 @@ my $q = qq{
 		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t WHERE id = 2999) LIMIT 20) s;
 	SELECT string_agg(id::text, ',') FROM
 		(SELECT id FROM h ORDER BY v <=> (SELECT v FROM h WHERE id = 700) LIMIT 20) s;
+	SELECT string_agg(id::text, ',') FROM
+		(SELECT id FROM q ORDER BY v <-> (SELECT v FROM q WHERE id = 1700) LIMIT 20) s;
 };
 my $p = $primary->safe_psql('postgres', $q);
 my $s = $standby->safe_psql('postgres', $q);
@@ -63,6 +75,9 @@ like($p, qr/^17,/, 'the query row is its own nearest neighbour');
 my $plan = $standby->safe_psql('postgres', qq{SET enable_seqscan = off;
 	EXPLAIN (COSTS OFF) SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 5});
 like($plan, qr/Index Scan using t_v/, 'the standby uses the index');
+like($p, qr/\n1700,[^\n]*$/, 'the sq8 index finds the query row first');
+is($standby->safe_psql('postgres', "SELECT vecx_index_check('q_v', heapallindexed => true)"), '',
+	'the replayed sq8 index checks clean on the standby');
 is($standby->safe_psql('postgres', qq{SET enable_seqscan = off;
 	SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 10) s}),
 	'10', 'standby index scan returns rows');
