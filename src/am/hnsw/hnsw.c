@@ -270,21 +270,16 @@ HnswInitDist(HnswDist *d, int dims, int elemtype, int srcElem, int metric, bool 
 }
 
 /*
- * HnswPrepareValue
- *		Convert an indexed or query datum into the stored element form
- *		(unit length for float32 cosine; float16 is kept as it is).  Returns false for a zero vector under
- *		cosine, which is neither indexed nor searchable.
+ * HnswDetoastValue
+ *		Detoast an indexed or query datum of the index's element type
+ *		(d->srcElem) and check its size and dimensions.
  */
-bool
-HnswPrepareValue(const HnswDist *d, Datum value, void *out)
+struct varlena *
+HnswDetoastValue(const HnswDist *d, Datum value)
 {
-	struct varlena *v;
+	struct varlena *v = PG_DETOAST_DATUM(value);
+	Size		elsize = d->srcElem == HNSW_ELEM_F16 ? 2 : 4;
 	int			dims;
-	Size		elsize = d->elemtype == HNSW_ELEM_F16 ? 2 : 4;
-
-	if (d->elemtype == HNSW_ELEM_SQ8)
-		return HnswSq8PrepareValue(d, value, out);
-	v = PG_DETOAST_DATUM(value);
 
 	if (VARSIZE_ANY(v) < offsetof(Vector, x))
 		ereport(ERROR,
@@ -299,6 +294,24 @@ HnswPrepareValue(const HnswDist *d, Datum value, void *out)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid vector value")));
+	return v;
+}
+
+/*
+ * HnswPrepareValue
+ *		Convert an indexed or query datum into the stored element form
+ *		(unit length for float32 cosine; float16 is kept as it is).  Returns false for a zero vector under
+ *		cosine, which is neither indexed nor searchable.
+ */
+bool
+HnswPrepareValue(const HnswDist *d, Datum value, void *out)
+{
+	struct varlena *v;
+	int			dims = d->dims;
+
+	if (d->elemtype == HNSW_ELEM_SQ8)
+		return HnswSq8PrepareValue(d, value, out);
+	v = HnswDetoastValue(d, value);
 
 	if (d->elemtype == HNSW_ELEM_F32)
 	{

@@ -454,6 +454,7 @@ extern const HnswOpInfo *HnswGetOpInfo(Relation index);
 extern int	HnswGetM(Relation index);
 extern int	HnswGetEfConstruction(Relation index);
 extern int	HnswIndexDims(Relation index);
+extern struct varlena *HnswDetoastValue(const HnswDist *d, Datum value);
 extern bool HnswPrepareValue(const HnswDist *d, Datum value, void *out);
 
 /* hnswsq8.c: quantized node vectors */

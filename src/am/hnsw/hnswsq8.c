@@ -77,24 +77,10 @@ Sq8Normalize(float *x, int n)
 static bool
 Sq8Decode(const HnswDist *d, Datum value, float *out)
 {
-	struct varlena *v = PG_DETOAST_DATUM(value);
-	Size		elsize = d->srcElem == HNSW_ELEM_F16 ? 2 : 4;
-	int			dims;
+	struct varlena *v = HnswDetoastValue(d, value);
+	int			dims = d->dims;
 	bool		ok = true;
 
-	if (VARSIZE_ANY(v) < offsetof(Vector, x))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid vector value")));
-	dims = ((Vector *) v)->dim;
-	if (dims != d->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("expected %d dimensions, not %d", d->dims, dims)));
-	if (VARSIZE_ANY(v) < offsetof(Vector, x) + elsize * (Size) dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("invalid vector value")));
 	if (d->srcElem == HNSW_ELEM_F16)
 		d->k->f16_to_f32(((HalfVector *) v)->x, out, dims);
 	else
