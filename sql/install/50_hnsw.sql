@@ -73,3 +73,14 @@ CREATE OPERATOR CLASS @extschema@.halfvec_l1_ops
 	OPERATOR 1 @extschema@.<+> (@extschema@.halfvec, @extschema@.halfvec) FOR ORDER BY float_ops,
 	FUNCTION 1 @extschema@.l1_distance(@extschema@.halfvec, @extschema@.halfvec),
 	FUNCTION 3 @extschema@.hnsw_halfvec_l1_info(internal);
+
+-- This backend's read-only graph copies (hnsw.cache_size): one row per hnsw
+-- index it scanned with the setting on.  Backend-local, so nothing to hide.
+CREATE FUNCTION @extschema@.vecx_hnsw_cache_status(
+		OUT index regclass, OUT current boolean, OUT nodes bigint, OUT bytes bigint,
+		OUT hits bigint, OUT builds bigint)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'vecx_hnsw_cache_status' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+
+COMMENT ON FUNCTION @extschema@.vecx_hnsw_cache_status() IS
+	'graph copies this backend keeps for hnsw scans (hnsw.cache_size): index, whether a copy of the index as it is now is held, its nodes and bytes, scans served and copies taken';

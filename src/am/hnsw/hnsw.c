@@ -86,7 +86,13 @@ HnswInit(void)
 							 NULL,
 							 &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("hnsw.cache_size",
+							"Sets the memory each backend may use for read-only copies of hnsw graphs it scans.",
+							"Scans walk a local copy instead of the index pages; 0 disables.",
+							&hnsw_cache_size, 0, 0, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
 	HnswFilterInit();
+	HnswCacheInit();
 	MarkGUCPrefixReserved("hnsw");
 }
 
@@ -485,6 +491,9 @@ HnswReadMeta(Relation index, HnswMetaPageData *out)
 	/* version 2 had no srcElem: values were stored as they are */
 	if (out->srcElem == 0)
 		out->srcElem = out->elemtype;
+	/* before version 4 the struct ended before changeCount */
+	if (out->version < 4)
+		out->changeCount = 0;
 }
 
 /*

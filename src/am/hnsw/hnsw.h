@@ -33,7 +33,8 @@
 
 /* On-disk format identification */
 #define HNSW_MAGIC				0x48A5F17Cu
-#define HNSW_VERSION			3	/* 2: filter map pages (hnswfmap.c); 3: sq8 */
+#define HNSW_VERSION			4	/* 2: filter map pages (hnswfmap.c); 3: sq8;
+									 * 4: changeCount (hnswcache.c) */
 #define HNSW_MIN_VERSION		2	/* oldest format still read */
 #define HNSW_PAGE_ID			0xFF93	/* in every page's special space */
 
@@ -142,6 +143,9 @@ typedef struct HnswMetaPageData
 	uint32		mapPages;		/* map pages in the chain */
 	uint16		mapEntrySize;	/* bytes per map entry: 6 + filter payload */
 	uint16		unused5;
+	/* version 4 and later */
+	uint64		changeCount;	/* bumped after every change of the graph;
+								 * starts at a random value (hnswcache.c) */
 } HnswMetaPageData;
 
 typedef HnswMetaPageData *HnswMetaPage;
@@ -515,6 +519,7 @@ typedef struct HnswEntry
 	int32		nbrStart;		/* into nbrArena, -1 if not copied */
 	int16		nbrCount;
 	int16		nbrLevel;
+	int32		gidx;			/* node number in a graph copy (hnswcache.c) */
 } HnswEntry;
 
 typedef struct HnswSearch
@@ -541,6 +546,12 @@ typedef struct HnswSearch
 	/* filtered search (hnswfilter.c); NULL filter: none */
 	const struct HnswFilter *filter;
 	int			nfilter;		/* filter columns of the index */
+	/* walk a backend-local copy instead of the pages (hnswcache.c) */
+	const struct HnswGraph *graph;
+	HnswDist	walkDist;		/* of the walk: sq8 if the copy has codes */
+	const void *walkQuery;
+	const char *walkVecs;
+	Size		walkStride;
 } HnswSearch;
 
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
@@ -553,8 +564,90 @@ extern void HnswSearchLayer(HnswSearch *s, int level, int ef);
 extern void HnswSearchGreedyDescend(HnswSearch *s, ItemPointer entry, int entryLevel,
 									int targetLevel, ItemPointer out);
 extern int	HnswSearchCollect(HnswSearch *s, int32 *out, int max, bool liveOnly);
+extern void HnswSearchUseGraph(HnswSearch *s, const struct HnswGraph *g,
+							   const void *walkQuery);
 extern int	HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists,
 								 int n, int cap, int *out, float *scratch);
+
+/*
+ * hnswcache.c: a backend-local read-only copy of a graph.  Nodes are
+ * numbered densely in page order: node i of block b is slotBase[b] + i.
+ */
+typedef struct HnswGraphNode
+{
+	ItemPointerData tid;		/* where the node lives */
+	uint8		state;			/* HNSW_NODE_* */
+	uint8		level;
+	uint8		ntids;			/* heap TIDs, 0 unless live */
+	uint8		unused;
+	ItemPointerData heaptids[HNSW_HEAPTIDS];
+} HnswGraphNode;
+
+typedef struct HnswGraph
+{
+	uint64		changeCount;	/* of the metapage the copy was taken at */
+	int32		nnodes;
+	int			m;
+	Size		vstride;		/* bytes between vectors in vecs */
+	Size		bytes;			/* memory the copy takes */
+	BlockNumber nblocks;
+	uint32	   *slotBase;		/* nblocks + 1 entries */
+	HnswGraphNode *nodes;
+	char	   *vecs;			/* stored form, as on the pages */
+	/* float32 and float16 indexes: sq8 codes to walk, vecs to re-rank */
+	char	   *codes;			/* NULL for sq8 indexes */
+	Size		cstride;
+	uint8		srcElem;		/* for the walk's sq8 distance context */
+	int32	   *nbr0;			/* per node 2m + 1: count, then node numbers */
+	int32	   *upStart;		/* per node: into up, or -1 at level 0 */
+	int32	   *up;				/* per upper level m + 1: count, numbers */
+} HnswGraph;
+
+extern int	hnsw_cache_size;
+
+/* Node number of the node at tid, or -1 if the copy has no such slot */
+static inline int32
+HnswGraphIndex(const HnswGraph *g, ItemPointer tid)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+
+	if (blkno >= g->nblocks || off < FirstOffsetNumber ||
+		off > g->slotBase[blkno + 1] - g->slotBase[blkno])
+		return -1;
+	return (int32) (g->slotBase[blkno] + off - 1);
+}
+
+/* Neighbour list of node gi at level: *count entries */
+static inline const int32 *
+HnswGraphNbrs(const HnswGraph *g, int32 gi, int level, int *count)
+{
+	const int32 *p;
+
+	if (level == 0)
+		p = g->nbr0 + (Size) gi * (2 * g->m + 1);
+	else if (g->nodes[gi].level < level)
+	{
+		*count = 0;
+		return NULL;
+	}
+	else
+		p = g->up + g->upStart[gi] + (Size) (level - 1) * (g->m + 1);
+	*count = p[0];
+	return p + 1;
+}
+
+/* The pos'th heap TID of a pooled entry (a copy's entries keep none) */
+static inline ItemPointerData
+HnswEntryHeapTid(const HnswSearch *s, const HnswEntry *e, int pos)
+{
+	return e->gidx >= 0 ? s->graph->nodes[e->gidx].heaptids[pos] : e->heaptids[pos];
+}
+
+extern void HnswCacheInit(void);
+extern const HnswGraph *HnswCacheGet(Relation index, const HnswMetaPageData *meta);
+extern void HnswCacheNoteWalk(Relation index, int64 nodes);
+extern void HnswBumpChangeCount(Relation index);
 
 /* hnswbuild.c */
 extern IndexBuildResult *hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo);

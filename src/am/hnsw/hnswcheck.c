@@ -93,7 +93,9 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "page flags are %u, expected metapage (%u)",
 						 opaque->flags, HNSW_PAGE_META);
 	meta = HnswPageGetMeta(page);
-	metaEnd = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
+	metaEnd = ((char *) meta - (char *) page) +
+		(meta->version >= 4 ? sizeof(HnswMetaPageData) :
+		 offsetof(HnswMetaPageData, changeCount));
 	if (((PageHeader) page)->pd_lower < metaEnd)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "pd_lower %u does not cover the metapage data (%zu bytes)",
 						 ((PageHeader) page)->pd_lower, metaEnd);

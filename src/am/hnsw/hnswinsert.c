@@ -16,6 +16,7 @@
 #include "postgres.h"
 
 #include "access/generic_xlog.h"
+#include "common/pg_prng.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
@@ -65,6 +66,8 @@ HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info,
 	meta->mapHead = InvalidBlockNumber;
 	meta->mapTail = InvalidBlockNumber;
 	meta->mapFree = InvalidBlockNumber;
+	/* random start: a copy of an older index never matches a new one */
+	meta->changeCount = pg_prng_uint64(&pg_global_prng_state);
 	/* keep pd_lower past the struct: generic WAL zeroes the hole */
 	((PageHeader) page)->pd_lower = ((char *) meta + sizeof(HnswMetaPageData)) - (char *) page;
 }
@@ -803,7 +806,11 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		HnswFormFilter(index, values, isnull, filter);
 	}
 	if (HnswPrepareValue(&d, values[0], vec))
+	{
 		HnswInsertOnDisk(index, vec, filter, heap_tid, false);
+		/* after the last page change: retires graph copies (hnswcache.c) */
+		HnswBumpChangeCount(index);
+	}
 
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

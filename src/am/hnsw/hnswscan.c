@@ -19,6 +19,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "hnsw.h"
 #include "hnswfilter.h"
@@ -44,6 +45,7 @@ typedef struct HnswScanOpaqueData
 	bool		valueNull;
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
 	HnswExhaust *ex;			/* exact pass, once the graph walk is over */
+	int64		pageWalk;		/* nodes visited through the buffer manager */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -67,11 +69,27 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	return scan;
 }
 
+/*
+ * A finished scan that walked the pages tells hnswcache.c how much that
+ * cost, which decides when a graph copy pays.
+ */
+static void
+NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
+{
+	if (so->s != NULL && so->s->graph == NULL)
+		so->pageWalk += so->s->ndistances;
+	if (so->pageWalk > 0)
+		HnswCacheNoteWalk(scan->indexRelation, so->pageWalk);
+	so->pageWalk = 0;
+}
+
 void
 hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 		   int norderbys)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	NoteWalk(scan, so);
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -150,6 +168,32 @@ SortBatchByBound(HnswScanOpaque so)
 			slack = Max(slack, HnswOrderValue(&so->d, e->dist) - (double) e->lb);
 	}
 	so->holdBound = HnswFloatBelow(worst - slack);
+}
+
+/*
+ * RerankBatch
+ *		A graph copy with codes (hnswcache.c) was walked on approximate
+ *		distances: give the batch's rows their exact distances from the
+ *		copy's vectors and return them in that order.
+ */
+static void
+RerankBatch(HnswScanOpaque so)
+{
+	HnswSearch *s = so->s;
+	const HnswGraph *g = s->graph;
+	int			i;
+
+	if (g == NULL || g->codes == NULL || so->nbatch == 0)
+		return;
+	for (i = 0; i < so->nbatch; i++)
+	{
+		HnswEntry  *e = &s->pool[so->batch[i]];
+
+		e->lb = HnswDistanceQ(&so->d, so->query, g->vecs + (Size) e->gidx * g->vstride);
+	}
+	sort_pool = s->pool;
+	qsort(so->batch, so->nbatch, sizeof(int32), CompareBound);
+	sort_pool = NULL;
 }
 
 /* Set the row's order-by value: needed only when it is a bound */
@@ -236,6 +280,31 @@ StartSearch(IndexScanDesc scan)
 	}
 	so->s = HnswSearchCreate(index, &so->d, so->meta.m);
 	so->s->query = so->query;
+
+	/*
+	 * A backend-local copy of the graph (hnswcache.c) serves MVCC scans of
+	 * inline-stored indexes without filter columns.
+	 */
+	if (hnsw_cache_size > 0 && so->meta.nfilter == 0 &&
+		so->meta.storage == HNSW_STORAGE_INLINE &&
+		scan->xs_snapshot != InvalidSnapshot && IsMVCCSnapshot(scan->xs_snapshot))
+	{
+		const HnswGraph *g = HnswCacheGet(index, &so->meta);
+		void	   *walkQuery = NULL;
+
+		if (g != NULL && g->codes != NULL)
+		{
+			HnswDist	wd;
+
+			/* the copy is walked on sq8 codes, then re-ranked exactly */
+			HnswInitDist(&wd, so->d.dims, HNSW_ELEM_SQ8, g->srcElem, so->d.metric, false);
+			walkQuery = palloc(HnswQueryBytes(&wd));
+			if (!HnswPrepareQuery(&wd, scan->orderByData[0].sk_argument, walkQuery))
+				g = NULL;		/* cannot happen: the query passed above */
+		}
+		if (g != NULL)
+			HnswSearchUseGraph(so->s, g, walkQuery);
+	}
 	ItemPointerSet(&entry, so->meta.entryBlkno, so->meta.entryOffno);
 	HnswSearchGreedyDescend(so->s, &entry, so->meta.entryLevel, 0, &ep);
 	HnswSearchReset(so->s);
@@ -249,6 +318,7 @@ StartSearch(IndexScanDesc scan)
 	HnswSearchLayer(so->s, 0, ef);
 	so->batch = palloc(sizeof(int32) * Max(so->s->res.n, 1));
 	so->nbatch = HnswSearchCollect(so->s, so->batch, so->s->res.n, true);
+	RerankBatch(so);
 	SortBatchByBound(so);
 	so->pos = 0;
 
@@ -326,6 +396,7 @@ NextBatch(IndexScanDesc scan)
 	HnswSearchLayer(s, 0, ef);
 	so->batch = repalloc(so->batch, sizeof(int32) * Max(s->res.n, 1));
 	so->nbatch = HnswSearchCollect(s, so->batch, s->res.n, true);
+	RerankBatch(so);
 	SortBatchByBound(so);
 	so->pos = 0;
 	return true;
@@ -363,6 +434,8 @@ StartExhaustive(IndexScanDesc scan)
 	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->d, so->query,
 							so->filter, emitted, nemitted);
 	/* the walk's memory is no longer needed */
+	if (s->graph == NULL)
+		so->pageWalk += s->ndistances;
 	so->s = NULL;
 	so->nbatch = 0;
 	so->pos = 0;
@@ -437,7 +510,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				break;
 			}
 			so->lastDist = e->lb;
-			scan->xs_heaptid = e->heaptids[e->tidpos++];
+			scan->xs_heaptid = HnswEntryHeapTid(so->s, e, e->tidpos++);
 			scan->xs_recheck = so->filter != NULL && so->filter->lossy;
 			SetOrderBy(scan, so, e->lb);
 			MemoryContextSwitchTo(old);
@@ -456,6 +529,7 @@ hnswendscan(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 
+	NoteWalk(scan, so);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;

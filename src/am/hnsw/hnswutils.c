@@ -320,15 +320,6 @@ SearchCopyNeighbours(HnswSearch *s, HnswEntry *e, HnswNodeHeader *node, int leve
 }
 
 /*
- * HnswSearchVisit
- *		Compute the distance of an unvisited node and, if it belongs in the
- *		result set of size ef (or force), add it to the pool with a copy of
- *		its neighbours at this level and push it on both heaps.  Returns the
- *		pool index, or -1 if the node was visited, free, or not admitted.
- *		Not-admitted nodes are still pooled (without neighbours) when the
- *		caller keeps discarded entries for an iterative scan: returns -2-idx.
- */
-/*
  * VisitPinned
  *		The part of a visit done with the node's buffer pinned (and already
  *		marked visited): lock, distance, admit, unlock, unpin.
@@ -384,6 +375,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	e->nbrStart = -1;
 	e->nbrCount = 0;
 	e->nbrLevel = level;
+	e->gidx = -1;
 	if (admit)
 		SearchCopyNeighbours(s, e, node, level);
 	UnlockReleaseBuffer(buf);
@@ -395,6 +387,154 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	HnswHeapPush(&s->res, dist, idx);
 	e->inresult = true;
 	return idx;
+}
+
+/* ---- walking a graph copy (hnswcache.c) ---- */
+
+/*
+ * HnswSearchUseGraph
+ *		Walk g instead of the index pages: the visited set is indexed by
+ *		node number.
+ */
+void
+HnswSearchUseGraph(HnswSearch *s, const HnswGraph *g, const void *walkQuery)
+{
+	Size		words = ((Size) Max(g->nnodes, 1) + 63) / 64;
+
+	pfree(s->visited);
+	s->memUsed -= s->visitedWords * 8;
+	s->visited = palloc_extended(words * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	s->visitedWords = words;
+	s->memUsed += words * 8;
+	s->graph = g;
+	if (g->codes != NULL)
+	{
+		/* walk the codes with the query in sq8 query form */
+		HnswInitDist(&s->walkDist, s->dist.dims, HNSW_ELEM_SQ8, g->srcElem,
+					 s->dist.metric, false);
+		s->walkQuery = walkQuery;
+		s->walkVecs = g->codes;
+		s->walkStride = g->cstride;
+	}
+	else
+	{
+		s->walkDist = s->dist;
+		s->walkQuery = s->query;
+		s->walkVecs = g->vecs;
+		s->walkStride = g->vstride;
+	}
+}
+
+static inline bool
+GraphMarkVisited(HnswSearch *s, int32 gi)
+{
+	uint64		mask = UINT64CONST(1) << (gi % 64);
+
+	if (s->visited[gi / 64] & mask)
+		return true;
+	s->visited[gi / 64] |= mask;
+	return false;
+}
+
+/* VisitPinned for a graph copy: no page to lock, nothing to check. */
+static int32
+GraphVisit(HnswSearch *s, int32 gi, int level, int ef, bool force)
+{
+	const HnswGraphNode *n = &s->graph->nodes[gi];
+	const char *vec = s->walkVecs + (Size) gi * s->walkStride;
+	float		dist;
+	int32		idx;
+	HnswEntry  *e;
+	bool		admit;
+
+	if (n->state == HNSW_NODE_FREE)
+		return -1;
+	dist = HnswDistanceQ(&s->walkDist, s->walkQuery, vec);
+	s->ndistances++;
+	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
+
+	/* heap TIDs stay in the copy: HnswEntryHeapTid */
+	idx = SearchNewEntry(s);
+	e = &s->pool[idx];
+	e->tid = n->tid;
+	e->tidpos = 0;
+	e->ntids = n->ntids;
+	e->nomatch = false;
+	e->dist = dist;
+	/* a copy with codes re-ranks exactly (HnswGraphRerank); lb is set then */
+	e->lb = HnswLossyOrder(&s->dist) ?
+		HnswFloatBelow(HnswSq8LowerBound(&s->dist, s->query, vec, dist)) : dist;
+	e->level = n->level;
+	e->expanded = false;
+	e->emitted = false;
+	e->inresult = false;
+	e->nbrStart = 0;			/* the copy has them */
+	e->nbrCount = 0;
+	e->nbrLevel = level;
+	e->gidx = gi;
+	if (!admit)
+		return -2 - idx;
+	HnswHeapPush(&s->cand, dist, idx);
+	HnswHeapPush(&s->res, dist, idx);
+	e->inresult = true;
+	return idx;
+}
+
+/* How much of each neighbour's vector to prefetch in a graph copy */
+#define HNSW_GRAPH_PREFETCH_BYTES	256
+
+/* HnswSearchLayer for a graph copy */
+static void
+GraphSearchLayer(HnswSearch *s, int level, int ef)
+{
+	const HnswGraph *g = s->graph;
+	Size		pf = Min(HNSW_GRAPH_PREFETCH_BYTES, s->walkStride);
+
+	while (s->cand.n > 0)
+	{
+		HnswHeapItem c = *HnswHeapTop(&s->cand);
+		HnswEntry  *e;
+		const int32 *nbrs;
+		int32		todo[2 * HNSW_MAX_M];
+		int			cnt,
+					nt = 0,
+					i;
+
+		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
+			break;
+		HnswHeapPop(&s->cand);
+		e = &s->pool[c.idx];
+		if (e->expanded)
+			continue;
+		e->expanded = true;
+		nbrs = HnswGraphNbrs(g, e->gidx, level, &cnt);
+		for (i = 0; i < cnt; i++)
+		{
+			int32		gi = nbrs[i];
+			const char *v;
+			Size		o;
+
+			if (GraphMarkVisited(s, gi))
+				continue;
+			todo[nt++] = gi;
+			v = s->walkVecs + (Size) gi * s->walkStride;
+			for (o = 0; o < pf; o += 64)
+				__builtin_prefetch(v + o);
+			__builtin_prefetch(&g->nodes[gi]);
+		}
+		for (i = 0; i < nt; i++)
+		{
+			int32		idx = GraphVisit(s, todo[i], level, ef, false);
+
+			if (idx >= 0 && s->res.n > ef)
+			{
+				HnswHeapItem ev = HnswHeapPop(&s->res);
+
+				s->pool[ev.idx].inresult = false;
+			}
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 /*
@@ -409,6 +549,14 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 int32
 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 {
+	if (s->graph != NULL)
+	{
+		int32		gi = HnswGraphIndex(s->graph, tid);
+
+		if (gi < 0 || GraphMarkVisited(s, gi))
+			return -1;
+		return GraphVisit(s, gi, level, ef, force);
+	}
 	if (SearchMarkVisited(s, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)))
 		return -1;
 	return VisitPinned(s, tid, HnswReadBuffer(s->index, ItemPointerGetBlockNumber(tid)),
@@ -450,6 +598,11 @@ SearchLoadNeighbours(HnswSearch *s, int32 idx, int level)
 void
 HnswSearchLayer(HnswSearch *s, int level, int ef)
 {
+	if (s->graph != NULL)
+	{
+		GraphSearchLayer(s, level, ef);
+		return;
+	}
 	while (s->cand.n > 0)
 	{
 		HnswHeapItem c = *HnswHeapTop(&s->cand);

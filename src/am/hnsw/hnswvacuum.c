@@ -919,6 +919,9 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			HnswMetaLowerHint(index, offsetof(HnswMetaPageData, freeBlkno), firstFree);
 	}
 
+	/* after the last page change: retires graph copies (hnswcache.c) */
+	HnswBumpChangeCount(index);
+
 	stats->num_pages = RelationGetNumberOfBlocks(index);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);

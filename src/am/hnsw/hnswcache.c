@@ -1,0 +1,695 @@
+/*-------------------------------------------------------------------------
+ *
+ * hnswcache.c
+ *	  Backend-local read-only copies of hnsw graphs (hnsw.cache_size).
+ *
+ * A graph walk through the buffer manager pays, for every visited node, a
+ * buffer pin, a share lock, the node checks, the unlock and the unpin:
+ * about as much as the distance itself.  When hnsw.cache_size allows, a
+ * backend that keeps scanning the same index copies the graph once into
+ * local memory (node vectors in stored form, neighbour lists as dense
+ * node numbers, heap TIDs) and walks that copy instead, exactly as an
+ * in-process HNSW library would.
+ *
+ * Validity.  Every change of an index's graph ends with a bump of the
+ * metapage's changeCount (HnswBumpChangeCount, WAL-logged, so standbys see
+ * it too): inserts after their last page change, vacuum after its last.
+ * A copy remembers the count it was taken at, read before its first page
+ * and checked again after its last one, and is used only by scans that
+ * read the same count from the metapage.  A change that was still under
+ * way while a copy was taken has not bumped the count yet; it is no more
+ * visible in the copy than it would be, half done, to a buffer walk, and
+ * its bump retires the copy before its transaction can commit, so a scan
+ * whose snapshot sees the change never uses the copy.  Heap TIDs that a
+ * running vacuum removes stay in a copy until its bump; an MVCC snapshot
+ * taken before then cannot see a tuple that later reuses such a TID, so
+ * only MVCC scans use copies.
+ *
+ * When to copy.  Taking a copy reads every page of the index once; a stale
+ * or missing copy is retaken only after buffer walks of the index have
+ * read as many nodes as the index has pages (the ski-rental rule), so an
+ * index that keeps changing costs at most about twice its buffer walks.
+ *
+ * Memory.  hnsw.cache_size bounds the copies of one backend together; the
+ * least recently used ones are dropped to make room, and a graph larger
+ * than the whole budget is never copied.  Copies are freed only at the end
+ * of a transaction (a scan still running may hold one), and when their
+ * index is dropped or rewritten.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/tuplestore.h"
+
+#include "hnsw.h"
+
+int			hnsw_cache_size = 0;	/* kB; 0 disables */
+
+/* What one backend knows about one index */
+typedef struct HnswCacheEntry
+{
+	Oid			relid;
+	RelFileNode node;			/* a rewrite gets a new one */
+	const HnswGraph *graph;		/* NULL: no copy */
+	MemoryContext cxt;			/* holds graph */
+	uint64		lastUse;		/* LRU clock */
+	double		staleWork;		/* nodes read by buffer walks since the
+								 * last copy was taken or found stale */
+	BlockNumber tooBigBlocks;	/* index size at which the copy did not
+								 * fit the budget tooBigBudget */
+	int			tooBigBudget;
+	bool		checkDropped;	/* relcache invalidation seen */
+	int64		hits;			/* scans that walked the copy */
+	int64		builds;			/* copies taken */
+} HnswCacheEntry;
+
+#define HNSW_CACHE_MAX_ENTRIES	64
+
+/*
+ * Copies of float32 and float16 indexes with at least this many dimensions
+ * are walked on sq8 codes and re-ranked with their vectors.  Shorter
+ * vectors take only a few cache lines, so codes would save little, and
+ * their quantization noise is larger against the gaps between neighbours
+ * of dense low-dimensional data (a walk on codes found 481 of 500 true
+ * neighbours of points on a curve in 8 dimensions, against 499).
+ */
+#define HNSW_CACHE_CODES_MIN_DIMS	128
+
+static HnswCacheEntry entries[HNSW_CACHE_MAX_ENTRIES];
+static int	nentries;
+static uint64 lruClock;
+static List *toFree;			/* contexts freed at transaction end */
+
+/* Free retired copies: no scan survives its transaction. */
+static void
+CacheXactCallback(XactEvent event, void *arg)
+{
+	ListCell   *lc;
+
+	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		return;
+	if (toFree == NIL)
+		return;
+	foreach(lc, toFree)
+		MemoryContextDelete((MemoryContext) lfirst(lc));
+	list_free(toFree);
+	toFree = NIL;
+}
+
+/* Invalidation callbacks may not read catalogs: remember, check later. */
+static void
+CacheRelcacheCallback(Datum arg, Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < nentries; i++)
+		if (relid == InvalidOid || entries[i].relid == relid)
+			entries[i].checkDropped = true;
+}
+
+void
+HnswCacheInit(void)
+{
+	RegisterXactCallback(CacheXactCallback, NULL);
+	CacheRegisterRelcacheCallback(CacheRelcacheCallback, (Datum) 0);
+}
+
+/* Retire an entry's copy; its memory goes at transaction end. */
+static void
+CacheRetire(HnswCacheEntry *e)
+{
+	if (e->cxt != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		toFree = lappend(toFree, e->cxt);
+		MemoryContextSwitchTo(old);
+	}
+	e->cxt = NULL;
+	e->graph = NULL;
+}
+
+static void
+CacheRemove(int i)
+{
+	CacheRetire(&entries[i]);
+	entries[i] = entries[--nentries];
+}
+
+/* Drop the entries of indexes that no longer exist. */
+static void
+CacheSweepDropped(void)
+{
+	int			i = 0;
+
+	while (i < nentries)
+	{
+		if (entries[i].checkDropped)
+		{
+			entries[i].checkDropped = false;
+			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(entries[i].relid)))
+			{
+				CacheRemove(i);
+				continue;
+			}
+		}
+		i++;
+	}
+}
+
+static HnswCacheEntry *
+CacheFind(Relation index, bool create)
+{
+	int			i;
+	HnswCacheEntry *e = NULL;
+
+	for (i = 0; i < nentries; i++)
+		if (entries[i].relid == RelationGetRelid(index))
+		{
+			e = &entries[i];
+			break;
+		}
+	if (e == NULL)
+	{
+		if (!create)
+			return NULL;
+		if (nentries == HNSW_CACHE_MAX_ENTRIES)
+		{
+			int			lru = 0;
+
+			for (i = 1; i < nentries; i++)
+				if (entries[i].lastUse < entries[lru].lastUse)
+					lru = i;
+			CacheRemove(lru);
+		}
+		e = &entries[nentries++];
+		memset(e, 0, sizeof(HnswCacheEntry));
+		e->relid = RelationGetRelid(index);
+		e->node = index->rd_node;
+	}
+	if (!RelFileNodeEquals(e->node, index->rd_node))
+	{
+		/* rewritten (REINDEX, TRUNCATE): start over */
+		CacheRetire(e);
+		e->node = index->rd_node;
+		e->staleWork = 0;
+		e->tooBigBlocks = 0;
+	}
+	return e;
+}
+
+/*
+ * Make room for need bytes by retiring the least recently used copies of
+ * other indexes.  Returns false if the budget cannot hold need at all.
+ */
+static bool
+CacheMakeRoom(HnswCacheEntry *self, Size need)
+{
+	Size		budget = (Size) hnsw_cache_size * 1024;
+
+	if (need > budget)
+		return false;
+	for (;;)
+	{
+		Size		used = 0;
+		int			lru = -1;
+		int			i;
+
+		for (i = 0; i < nentries; i++)
+		{
+			if (entries[i].graph == NULL || &entries[i] == self)
+				continue;
+			used += entries[i].graph->bytes;
+			if (lru < 0 || entries[i].lastUse < entries[lru].lastUse)
+				lru = i;
+		}
+		if (used + need <= budget || lru < 0)
+			return true;
+		CacheRetire(&entries[lru]);
+	}
+}
+
+/* Read the metapage's change count (0 before format version 4). */
+static uint64
+CacheChangeCount(Relation index)
+{
+	HnswMetaPageData meta;
+
+	HnswReadMeta(index, &meta);
+	return meta.changeCount;
+}
+
+/* Bytes of a copy of nnodes nodes, without the upper levels */
+static Size
+CacheBaseBytes(Size nnodes, BlockNumber nblocks, Size vstride, Size cstride, int m)
+{
+	Size		sz = 0;
+
+	sz = add_size(sz, mul_size((Size) nblocks + 1, sizeof(uint32)));
+	sz = add_size(sz, mul_size(nnodes, sizeof(HnswGraphNode)));
+	sz = add_size(sz, mul_size(nnodes, vstride));
+	sz = add_size(sz, mul_size(mul_size(nnodes, 2 * m + 1), sizeof(int32)));
+	sz = add_size(sz, mul_size(nnodes, sizeof(int32)));
+	sz = add_size(sz, mul_size(nnodes, cstride));
+	return sz;
+}
+
+/*
+ * The sq8 codes of a float32 or float16 stored vector: float32 elements,
+ * unit length under cosine (float16 cosine vectors are stored as they are).
+ */
+static void
+CacheEncode(const HnswDist *d, const HnswDist *cd, const void *stored, float *x,
+			char *out)
+{
+	int			dims = d->dims;
+
+	if (d->elemtype == HNSW_ELEM_F16)
+		d->k->f16_to_f32(stored, x, dims);
+	else
+		memcpy(x, stored, sizeof(float) * dims);
+	if (d->metric == HNSW_METRIC_COSINE)
+	{
+		double		n2 = 0.0;
+		int			i;
+
+		for (i = 0; i < dims; i++)
+			n2 += (double) x[i] * x[i];
+		if (n2 > 0.0)
+		{
+			double		inv = 1.0 / sqrt(n2);
+
+			for (i = 0; i < dims; i++)
+				x[i] = (float) (x[i] * inv);
+		}
+	}
+	HnswSq8Encode(cd, x, out);
+}
+
+static void *
+CacheAlloc(Size sz)
+{
+	return palloc_extended(Max(sz, 1), MCXT_ALLOC_HUGE);
+}
+
+/*
+ * CacheBuild
+ *		Copy the graph of index into a new memory context under the current
+ *		one.  Returns NULL if the index changed while it was read (the copy
+ *		would have no single change count), or if it does not fit the budget
+ *		(*tooBig set).
+ */
+static HnswGraph *
+CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
+		   MemoryContext *cxtOut, bool *tooBig)
+{
+	MemoryContext cxt;
+	MemoryContext old;
+	BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+	HnswGraph  *g;
+	HnswDist	d;
+	HnswDist	cd;
+	float	   *xf = NULL;
+	BlockNumber nblocks;
+	BlockNumber blkno;
+	Size		total = 0;
+	Size		nup = 0,
+				maxup;
+	int			m = meta->m;
+	int			cap0 = 2 * m + 1;
+	uint64		count0 = meta->changeCount;
+	Size		i;
+
+	*tooBig = false;
+	HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric, false);
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw graph copy",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	g = palloc0(sizeof(HnswGraph));
+	g->changeCount = count0;
+	g->m = m;
+	g->vstride = TYPEALIGN(64, d.vbytes);
+	g->srcElem = meta->srcElem;
+	if (meta->elemtype != HNSW_ELEM_SQ8 && meta->dims >= HNSW_CACHE_CODES_MIN_DIMS)
+	{
+		/* walk codes, re-rank with the vectors (see the file header) */
+		HnswInitDist(&cd, meta->dims, HNSW_ELEM_SQ8, meta->srcElem, meta->metric, false);
+		g->cstride = TYPEALIGN(64, cd.vbytes);
+		xf = palloc(sizeof(float) * meta->dims);
+	}
+	nblocks = RelationGetNumberOfBlocks(index);
+	g->nblocks = nblocks;
+	g->slotBase = CacheAlloc(mul_size((Size) nblocks + 1, sizeof(uint32)));
+
+	/* pass 1: number the slots */
+	g->slotBase[0] = 0;
+	for (blkno = 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber n = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!PageIsNew(page) &&
+			PageGetSpecialSize(page) == MAXALIGN(sizeof(HnswPageOpaqueData)) &&
+			HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
+			(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES))
+			n = PageGetMaxOffsetNumber(page);
+		UnlockReleaseBuffer(buf);
+		g->slotBase[blkno] = (uint32) total;
+		total += n;
+		if (total > (Size) PG_INT32_MAX / (2 * HNSW_MAX_M + 1))
+		{
+			*tooBig = true;
+			goto fail;
+		}
+	}
+	g->slotBase[nblocks] = (uint32) total;
+	g->nnodes = (int32) total;
+	if (!CacheMakeRoom(self, CacheBaseBytes(total, nblocks, g->vstride, g->cstride, m)))
+	{
+		*tooBig = true;
+		goto fail;
+	}
+
+	g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
+	g->vecs = CacheAlloc(mul_size(total, g->vstride));
+	if (g->cstride > 0)
+		g->codes = CacheAlloc(mul_size(total, g->cstride));
+	g->nbr0 = CacheAlloc(mul_size(mul_size(total, cap0), sizeof(int32)));
+	g->upStart = CacheAlloc(mul_size(total, sizeof(int32)));
+	maxup = Max(total / 8, 16) * (m + 1);
+	g->up = CacheAlloc(mul_size(maxup, sizeof(int32)));
+	for (i = 0; i < total; i++)
+	{
+		g->nodes[i].state = HNSW_NODE_FREE;
+		g->nodes[i].level = 0;
+		g->nodes[i].ntids = 0;
+		g->nbr0[i * cap0] = 0;
+		g->upStart[i] = -1;
+	}
+
+	/* pass 2: copy nodes, neighbours as node numbers (-1: not in the copy) */
+	for (blkno = 1; blkno < nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		uint32		nslots = g->slotBase[blkno + 1] - g->slotBase[blkno];
+
+		if (nslots == 0)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		maxoff = Min(PageGetMaxOffsetNumber(page), nslots);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, meta->dims,
+											   meta->elemtype, m);
+			Size		gi = g->slotBase[blkno] + off - 1;
+			HnswGraphNode *gn = &g->nodes[gi];
+			uint8	   *counts;
+			ItemPointerData *nbrs;
+			int			l;
+
+			ItemPointerSet(&gn->tid, blkno, off);
+			gn->state = node->state;
+			gn->level = node->level;
+			if (node->state == HNSW_NODE_FREE)
+				continue;
+			if (HnswNodeIsOvf(node))
+				HnswCorrupt(index, blkno, off, "overflow node in an index with inline storage");
+			if (node->state == HNSW_NODE_LIVE)
+			{
+				gn->ntids = node->ntids;
+				memcpy(gn->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
+			}
+			memcpy(g->vecs + gi * g->vstride, HnswNodeVector(node), d.vbytes);
+			if (g->codes != NULL)
+				CacheEncode(&d, &cd, HnswNodeVector(node), xf, g->codes + gi * g->cstride);
+			counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
+			nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level);
+			if (node->level > 0)
+			{
+				Size		need = (Size) node->level * (m + 1);
+
+				if (nup + need > (Size) PG_INT32_MAX)
+				{
+					UnlockReleaseBuffer(buf);
+					*tooBig = true;
+					goto fail;
+				}
+				if (nup + need > maxup)
+				{
+					maxup = Max(maxup * 2, nup + need);
+					g->up = repalloc_huge(g->up, mul_size(maxup, sizeof(int32)));
+				}
+				g->upStart[gi] = (int32) nup;
+				nup += need;
+			}
+			for (l = 0; l <= node->level; l++)
+			{
+				int32	   *dst = l == 0 ? g->nbr0 + gi * cap0 :
+					g->up + g->upStart[gi] + (Size) (l - 1) * (m + 1);
+				ItemPointerData *src = nbrs + HnswLevelStart(m, l);
+				int			j,
+							k = 0;
+
+				for (j = 0; j < counts[l]; j++)
+				{
+					int32		t;
+
+					if (!ItemPointerIsValid(&src[j]))
+						continue;
+					t = HnswGraphIndex(g, &src[j]);
+					if (t >= 0)
+						dst[1 + k++] = t;
+				}
+				dst[0] = k;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+	}
+
+	/* pass 3: drop links to free slots */
+	for (i = 0; i < total; i++)
+	{
+		int			l;
+
+		if (g->nodes[i].state == HNSW_NODE_FREE)
+		{
+			g->nbr0[i * cap0] = 0;
+			continue;
+		}
+		for (l = 0; l <= g->nodes[i].level; l++)
+		{
+			int			cnt;
+			int32	   *p = (int32 *) HnswGraphNbrs(g, (int32) i, l, &cnt);
+			int			j,
+						k = 0;
+
+			for (j = 0; j < cnt; j++)
+				if (g->nodes[p[j]].state != HNSW_NODE_FREE)
+					p[k++] = p[j];
+			p[-1] = k;
+		}
+	}
+
+	FreeAccessStrategy(strategy);
+	MemoryContextSwitchTo(old);
+
+	/* a change while we read: the copy is no state the index was in */
+	if (CacheChangeCount(index) != count0)
+	{
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
+	g->bytes = MemoryContextMemAllocated(cxt, true);
+	if (!CacheMakeRoom(self, g->bytes))
+	{
+		*tooBig = true;
+		MemoryContextDelete(cxt);
+		return NULL;
+	}
+	*cxtOut = cxt;
+	return g;
+
+fail:
+	FreeAccessStrategy(strategy);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+	return NULL;
+}
+
+/*
+ * HnswCacheGet
+ *		The copy of index to walk for a scan that read *meta, or NULL to
+ *		walk the pages.  May take a new copy (see the file header for when).
+ *		The caller checks that the scan may use a copy at all.
+ */
+const HnswGraph *
+HnswCacheGet(Relation index, const HnswMetaPageData *meta)
+{
+	HnswCacheEntry *e;
+	BlockNumber nblocks;
+	MemoryContext cxt = NULL;
+	HnswGraph  *g;
+	bool		tooBig;
+
+	if (hnsw_cache_size <= 0 || meta->version < 4)
+		return NULL;
+	CacheSweepDropped();
+	e = CacheFind(index, true);
+	e->lastUse = ++lruClock;
+	if (e->graph != NULL)
+	{
+		if (e->graph->changeCount == meta->changeCount)
+		{
+			e->hits++;
+			return e->graph;
+		}
+		CacheRetire(e);			/* stale */
+	}
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (e->tooBigBlocks > 0 && nblocks <= e->tooBigBlocks &&
+		hnsw_cache_size <= e->tooBigBudget)
+		return NULL;
+	if (e->staleWork < (double) nblocks)
+		return NULL;
+
+	/* the walks since the copy went stale have cost as much as a new one */
+	e->staleWork = 0;
+	g = CacheBuild(index, meta, e, &cxt, &tooBig);
+	if (g == NULL)
+	{
+		if (tooBig)
+		{
+			e->tooBigBlocks = nblocks;
+			e->tooBigBudget = hnsw_cache_size;
+		}
+		return NULL;
+	}
+	MemoryContextSetParent(cxt, TopMemoryContext);
+	e->cxt = cxt;
+	e->graph = g;
+	e->tooBigBlocks = 0;
+	e->builds++;
+	e->hits++;
+	/* the scan's metapage may be older than the copy */
+	return g->changeCount == meta->changeCount ? g : NULL;
+}
+
+/* A scan walked nodes nodes through the buffer manager. */
+void
+HnswCacheNoteWalk(Relation index, int64 nodes)
+{
+	HnswCacheEntry *e;
+
+	if (hnsw_cache_size <= 0)
+		return;
+	e = CacheFind(index, true);
+	e->lastUse = ++lruClock;
+	e->staleWork += (double) nodes;
+}
+
+/*
+ * HnswBumpChangeCount
+ *		Retire every backend's copy of index: called once a change of the
+ *		graph is complete, with no buffer lock held (the metapage is locked
+ *		last, see the README's lock order).
+ */
+void
+HnswBumpChangeCount(Relation index)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	Page		page;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	HnswCheckMetaPage(index, page);
+	if (HnswPageGetMeta(page)->version >= 4)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+
+		page = GenericXLogRegisterBuffer(state, buf, 0);
+		HnswPageGetMeta(page)->changeCount++;
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/* Does e hold a copy of its index as the index is now? */
+static bool
+CacheIsCurrent(HnswCacheEntry *e)
+{
+	Relation	index;
+	bool		current = false;
+
+	if (e->graph == NULL)
+		return false;
+	index = try_relation_open(e->relid, AccessShareLock);
+	if (index == NULL)
+		return false;
+	if (index->rd_rel->relkind == RELKIND_INDEX && index->rd_indam != NULL &&
+		index->rd_indam->ambuild == hnswbuild &&
+		RelFileNodeEquals(index->rd_node, e->node))
+		current = CacheChangeCount(index) == e->graph->changeCount;
+	relation_close(index, AccessShareLock);
+	return current;
+}
+
+/*
+ * vecx_hnsw_cache_status
+ *		This backend's graph copies: one row per hnsw index it has scanned
+ *		with hnsw.cache_size set.
+ */
+PG_FUNCTION_INFO_V1(vecx_hnsw_cache_status);
+Datum
+vecx_hnsw_cache_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	CacheSweepDropped();
+	for (i = 0; i < nentries; i++)
+	{
+		HnswCacheEntry *e = &entries[i];
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		values[0] = ObjectIdGetDatum(e->relid);
+		values[1] = BoolGetDatum(CacheIsCurrent(e));
+		if (e->graph != NULL)
+		{
+			values[2] = Int64GetDatum(e->graph->nnodes);
+			values[3] = Int64GetDatum((int64) e->graph->bytes);
+		}
+		else
+			nulls[2] = nulls[3] = true;
+		values[4] = Int64GetDatum(e->hits);
+		values[5] = Int64GetDatum(e->builds);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
