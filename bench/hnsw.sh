@@ -6,7 +6,10 @@
 # time and size of the hnsw index (vector, vector with quantization = sq8,
 # and halfvec), recall@10 and
 # single-client QPS through SQL (libpq, prepared statement, text parameter,
-# bench/hnsw_client.c) for hnsw.ef_search in 10..400, and the same for
+# bench/hnsw_client.c) for hnsw.ef_search in 10..400, each index walked
+# through the buffer manager and, with hnsw.cache_size, as a backend-local
+# graph copy (also on a copy of the table with the vectors stored inline,
+# STORAGE PLAIN, where the executor reads no TOAST), and the same for
 # hnswlib in-process (M=16, ef_construction=64, 2 build threads, 1 search
 # thread, -O3 -march=native).
 #
@@ -56,6 +59,8 @@ build_s=$(secs "$start")
 size=$(psql_ -tA -c "SELECT pg_relation_size('items_hnsw')")
 conn="host=$PGHOST port=$PGPORT user=postgres dbname=postgres"
 "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items embedding vector $efs | tee bench/out/hnsw_sql.csv
+cache="-c hnsw.cache_size=2GB"
+PGOPTIONS="$cache" "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items embedding vector $efs | tee bench/out/hnsw_sql_cache.csv
 
 # the same column with quantization = sq8 (8-bit codes, exact re-rank from the heap)
 psql_ -c 'DROP INDEX items_hnsw'
@@ -64,7 +69,22 @@ psql_ -c 'SET max_parallel_maintenance_workers = 2' -c 'CREATE INDEX items_hnsw_
 qbuild_s=$(secs "$start")
 qsize=$(psql_ -tA -c "SELECT pg_relation_size('items_hnsw_sq8')")
 "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items embedding vector $efs | tee bench/out/hnsw_sql_sq8.csv
+PGOPTIONS="$cache" "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items embedding vector $efs | tee bench/out/hnsw_sql_sq8_cache.csv
 psql_ -c 'DROP INDEX items_hnsw_sq8'
+
+# vectors stored inline (no TOAST read when the executor computes distances)
+psql_ <<'SQL'
+CREATE TABLE items_inline (id int PRIMARY KEY, label int, embedding vector(784));
+ALTER TABLE items_inline ALTER embedding SET STORAGE PLAIN;
+INSERT INTO items_inline SELECT * FROM items;
+VACUUM ANALYZE items_inline;
+SET max_parallel_maintenance_workers = 2;
+CREATE INDEX items_inline_sq8 ON items_inline USING hnsw (embedding vector_l2_ops) WITH (quantization = sq8);
+SQL
+PGOPTIONS="$cache" "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items_inline embedding vector $efs | tee bench/out/hnsw_sql_sq8_inline_cache.csv
+psql_ -c 'DROP INDEX items_inline_sq8' -c 'CREATE INDEX items_inline_hnsw ON items_inline USING hnsw (embedding vector_l2_ops)'
+PGOPTIONS="$cache" "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items_inline embedding vector $efs | tee bench/out/hnsw_sql_inline_cache.csv
+psql_ -c 'DROP TABLE items_inline'
 
 psql_ <<'SQL'
 ALTER TABLE items ADD COLUMN h halfvec(784);
@@ -76,6 +96,7 @@ psql_ -c 'CREATE INDEX items_hnsw_h ON items USING hnsw (h halfvec_l2_ops)'
 hbuild_s=$(secs "$start")
 hsize=$(psql_ -tA -c "SELECT pg_relation_size('items_hnsw_h')")
 "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items h halfvec $efs | tee bench/out/hnsw_sql_halfvec.csv
+PGOPTIONS="$cache" "$work/client" "$conn" "$work/test.tsv" "$work/gt.txt" items h halfvec $efs | tee bench/out/hnsw_sql_halfvec_cache.csv
 
 # stop the cluster so hnswlib has the machine to itself
 vecx_stop_cluster "$cluster_dir"
@@ -105,11 +126,29 @@ raw=$((60000 * 784 * 4))
 		c=$(awk -F, -v e=$ef '$1==e {printf "%.4f  %7.1f  %6.3f", $2, $3, $5}' bench/out/hnsw_hnswlib.csv)
 		printf '%-6s | %-30s | %-30s | %-30s | %-30s\n' "$ef" "$a" "$q" "$b" "$c"
 	done
+	echo
+	echo "with hnsw.cache_size = 2GB (scans walk a backend-local graph copy; float32/float16 copies walk sq8 codes, then re-rank exactly)"
+	printf '%-6s | %-30s | %-30s | %-30s | %-30s | %-30s\n' ef "vector + copy" "vector sq8 + copy" "halfvec + copy" "inline table: vector + copy" "inline table: sq8 + copy"
+	printf '%-6s | %-30s | %-30s | %-30s | %-30s | %-30s\n' "" "recall     QPS    cpu" "recall     QPS    cpu" "recall     QPS    cpu" "recall     QPS    cpu" "recall     QPS    cpu"
+	for ef in $efs; do
+		row=$(printf '%-6s' "$ef")
+		for f in hnsw_sql_cache hnsw_sql_sq8_cache hnsw_sql_halfvec_cache hnsw_sql_inline_cache hnsw_sql_sq8_inline_cache; do
+			row="$row | $(printf '%-30s' "$(awk -F, -v e=$ef '$1==e {printf "%.4f  %7.1f  %6.3f", $2, $3, $5}' bench/out/$f.csv)")"
+		done
+		echo "$row"
+	done
+	grep -h '^# graph copy' bench/out/hnsw_sql_cache.csv bench/out/hnsw_sql_sq8_cache.csv \
+		bench/out/hnsw_sql_halfvec_cache.csv bench/out/hnsw_sql_inline_cache.csv \
+		bench/out/hnsw_sql_sq8_inline_cache.csv || true
 } | tee "$out"
 
 /usr/bin/python3 bench/hnsw_plot.py bench/out/hnsw.png \
 	"vecx SQL vector=bench/out/hnsw_sql.csv" \
 	"vecx SQL vector sq8=bench/out/hnsw_sql_sq8.csv" \
 	"vecx SQL halfvec=bench/out/hnsw_sql_halfvec.csv" \
+	"vecx SQL vector + copy=bench/out/hnsw_sql_cache.csv" \
+	"vecx SQL vector sq8 + copy=bench/out/hnsw_sql_sq8_cache.csv" \
+	"vecx SQL inline vector + copy=bench/out/hnsw_sql_inline_cache.csv" \
+	"vecx SQL inline sq8 + copy=bench/out/hnsw_sql_sq8_inline_cache.csv" \
 	"hnswlib in-process=bench/out/hnsw_hnswlib.csv"
 echo "plot: bench/out/hnsw.png"

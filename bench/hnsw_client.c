@@ -9,7 +9,9 @@
  * One prepared statement "SELECT id FROM TABLE ORDER BY COLUMN <-> $1 LIMIT 10"
  * is executed for every query (text parameter, as clients send it); each ef
  * gets a warm-up pass, then a timed pass over all queries.
- * Prints: ef,recall,qps,ms_per_query,backend_cpu_ms_per_query
+ * Prints: ef,recall,qps,ms_per_query,backend_cpu_ms_per_query, then, if the
+ * backend kept graph copies (hnsw.cache_size, e.g. through PGOPTIONS), a
+ * "# graph copy" comment line for each.
  * The last column is the server backend's CPU time (utime + stime from
  * /proc, same machine) per query: less sensitive than wall time to other
  * load on a shared machine.
@@ -187,6 +189,15 @@ main(int argc, char **argv)
 			   nq / t, 1000.0 * t / nq, 1000.0 * c / nq);
 		fflush(stdout);
 	}
+
+	/* with hnsw.cache_size set (PGOPTIONS): the graph copy this backend kept */
+	res = PQexec(conn, "SELECT index, bytes, builds, hits FROM vecx_hnsw_cache_status() WHERE builds > 0");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		for (i = 0; i < PQntuples(res); i++)
+			printf("# graph copy of %s: %s bytes, %s copies taken, %s scans served\n",
+				   PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+				   PQgetvalue(res, i, 3));
+	PQclear(res);
 	PQfinish(conn);
 	return 0;
 }

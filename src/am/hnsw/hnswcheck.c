@@ -95,7 +95,7 @@ CheckMeta(HnswCheck *hc)
 	meta = HnswPageGetMeta(page);
 	metaEnd = ((char *) meta - (char *) page) +
 		(meta->version >= 4 ? sizeof(HnswMetaPageData) :
-		 offsetof(HnswMetaPageData, changeCount));
+		 offsetof(HnswMetaPageData, unused5) + sizeof(uint16));
 	if (((PageHeader) page)->pd_lower < metaEnd)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "pd_lower %u does not cover the metapage data (%zu bytes)",
 						 ((PageHeader) page)->pd_lower, metaEnd);
