@@ -1,6 +1,7 @@
 # 011_hnsw_standby.pl: every change to an hnsw index replays on a streaming
 # standby, checked page by page by wal_consistency_checking = generic on
-# both servers, and the standby answers the same top-k as the primary.
+# both servers, and the standby answers the same top-k as the primary;
+# graph copies (hnsw.cache_size) of standby backends follow replay.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -81,6 +82,31 @@ is($standby->safe_psql('postgres', "SELECT vecx_index_check('q_v', heapallindexe
 is($standby->safe_psql('postgres', qq{SET enable_seqscan = off;
 	SELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 10) s}),
 	'10', 'standby index scan returns rows');
+
+# graph copies (hnsw.cache_size) on the standby: replaying the primary's
+# insert and vacuum bumps the index's change count, which retires the copy
+# a standby backend holds; the backend then finds the replayed changes
+my $bg = $standby->background_psql('postgres');
+$bg->query_safe("SET enable_seqscan = off; SET hnsw.cache_size = '64MB'");
+my $warm = qq{SELECT count(*) FROM generate_series(1, 40) g, LATERAL
+	(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t ORDER BY id OFFSET g LIMIT 1) LIMIT 1) s};
+my $copy = "SELECT current FROM vecx_hnsw_cache_status() WHERE index = 't_v'::regclass";
+my $five = '[' . join(',', (5) x 16) . ']';
+my $near = "SELECT id FROM t ORDER BY v <-> '$five' LIMIT 1";
+is($bg->query_safe($warm), '40', 'standby backend scans with a graph copy');
+is($bg->query_safe($copy), 't', 'the standby backend holds a current copy');
+$primary->safe_psql('postgres', "INSERT INTO t VALUES (5000, '$five')");
+$primary->wait_for_catchup($standby);
+is($bg->query_safe($copy), 'f', 'replaying an insert retires the copy');
+is($bg->query_safe($near), '5000', 'the standby backend finds the replayed row');
+$bg->query_safe($warm);
+is($bg->query_safe($copy), 't', 'a new copy is taken');
+is($bg->query_safe($near), '5000', 'the new copy serves the replayed row');
+$primary->safe_psql('postgres', "DELETE FROM t WHERE id = 5000; VACUUM t");
+$primary->wait_for_catchup($standby);
+is($bg->query_safe($copy), 'f', 'replaying a vacuum retires the copy');
+isnt($bg->query_safe($near), '5000', 'the vacuumed row is gone on the standby');
+$bg->quit;
 
 # the unlogged index exists on the standby but cannot be scanned there;
 # after promotion it is empty and usable
