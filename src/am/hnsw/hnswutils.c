@@ -319,6 +319,39 @@ SearchCopyNeighbours(HnswSearch *s, HnswEntry *e, HnswNodeHeader *node, int leve
 	s->narena += cnt;
 }
 
+/* The fields of a new pool entry that page and copy walks set alike */
+static inline void
+SearchFillEntry(HnswSearch *s, HnswEntry *e, const ItemPointerData *tid, const void *vec,
+				float dist, int nodeLevel, int level)
+{
+	e->tid = *tid;
+	e->tidpos = 0;
+	e->dist = dist;
+	e->lb = HnswLossyOrder(&s->dist) ?
+		HnswFloatBelow(HnswSq8LowerBound(&s->dist, s->query, vec, dist)) : dist;
+	e->level = nodeLevel;
+	e->expanded = false;
+	e->emitted = false;
+	e->inresult = false;
+	e->nbrCount = 0;
+	e->nbrLevel = level;
+}
+
+/*
+ * Push a new entry on both heaps if it was admitted; returns what
+ * HnswSearchVisit returns for it.
+ */
+static inline int32
+SearchAdmit(HnswSearch *s, int32 idx, bool admit)
+{
+	if (!admit)
+		return -2 - idx;
+	HnswHeapPush(&s->cand, s->pool[idx].dist, idx);
+	HnswHeapPush(&s->res, s->pool[idx].dist, idx);
+	s->pool[idx].inresult = true;
+	return idx;
+}
+
 /*
  * VisitPinned
  *		The part of a visit done with the node's buffer pinned (and already
@@ -352,8 +385,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
-	e->tid = *tid;
-	e->tidpos = 0;
+	SearchFillEntry(s, e, tid, vec, dist, node->level, level);
 	e->ntids = 0;
 	if (node->state == HNSW_NODE_LIVE && node->ntids <= HNSW_HEAPTIDS)
 	{
@@ -365,28 +397,12 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 		!HnswFilterMatch(s->filter,
 						 HnswNodeFilter(s->index, page, blkno, off, node, s->dist.dims,
 										s->dist.elemtype, s->m, s->nfilter));
-	e->dist = dist;
-	e->lb = HnswLossyOrder(&s->dist) ?
-		HnswFloatBelow(HnswSq8LowerBound(&s->dist, s->query, vec, dist)) : dist;
-	e->level = node->level;
-	e->expanded = false;
-	e->emitted = false;
-	e->inresult = false;
 	e->nbrStart = -1;
-	e->nbrCount = 0;
-	e->nbrLevel = level;
 	e->gidx = -1;
 	if (admit)
 		SearchCopyNeighbours(s, e, node, level);
 	UnlockReleaseBuffer(buf);
-
-	if (!admit)
-		return -2 - idx;
-
-	HnswHeapPush(&s->cand, dist, idx);
-	HnswHeapPush(&s->res, dist, idx);
-	e->inresult = true;
-	return idx;
+	return SearchAdmit(s, idx, admit);
 }
 
 /* ---- walking a graph copy (hnswcache.c) ---- */
@@ -453,31 +469,18 @@ GraphVisit(HnswSearch *s, int32 gi, int level, int ef, bool force)
 	s->ndistances++;
 	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
 
-	/* heap TIDs stay in the copy: HnswEntryHeapTid */
+	/*
+	 * Heap TIDs stay in the copy (HnswEntryHeapTid).  A copy walked on codes
+	 * re-ranks its batches exactly (hnswscan.c), which then sets lb.
+	 */
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
-	e->tid = n->tid;
-	e->tidpos = 0;
+	SearchFillEntry(s, e, &n->tid, vec, dist, n->level, level);
 	e->ntids = n->ntids;
 	e->nomatch = false;
-	e->dist = dist;
-	/* a copy with codes re-ranks exactly (HnswGraphRerank); lb is set then */
-	e->lb = HnswLossyOrder(&s->dist) ?
-		HnswFloatBelow(HnswSq8LowerBound(&s->dist, s->query, vec, dist)) : dist;
-	e->level = n->level;
-	e->expanded = false;
-	e->emitted = false;
-	e->inresult = false;
 	e->nbrStart = 0;			/* the copy has them */
-	e->nbrCount = 0;
-	e->nbrLevel = level;
 	e->gidx = gi;
-	if (!admit)
-		return -2 - idx;
-	HnswHeapPush(&s->cand, dist, idx);
-	HnswHeapPush(&s->res, dist, idx);
-	e->inresult = true;
-	return idx;
+	return SearchAdmit(s, idx, admit);
 }
 
 /* How much of each neighbour's vector to prefetch in a graph copy */
