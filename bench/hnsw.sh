@@ -22,7 +22,7 @@ vecx_need_pkgs $VECX_BASE_PKGS libhnswlib-dev python3-faiss python3-matplotlib l
 vecx_build_install
 mkdir -p bench/out
 out=bench/out/hnsw.txt
-efs="10 20 40 80 120 200 400"
+efs="10 20 30 40 50 80 120 200 400"
 
 work=$(mktemp -d /tmp/vecx-bench.XXXXXX)
 chmod 755 "$work"
@@ -145,6 +145,16 @@ raw=$((60000 * 784 * 4))
 			row="$row | $(printf '%-30s' "$(awk -F, -v e=$ef '$1==e {printf "%.4f  %7.1f  %6.3f", $2, $3, $5}' bench/out/$f.csv)")"
 		done
 		echo "$row"
+	done
+	echo
+	echo "at recall@10 >= 0.99: the highest QPS of any ef with that recall, and its ratio to hnswlib's"
+	best99() { awk -F, '$1 ~ /^[0-9]+$/ && $2 >= 0.99 && $3 > q {q = $3; e = $1; r = $2} END {printf "%.1f %s %s", q, e, r}' "$1"; }
+	read -r libq libe libr <<<"$(best99 bench/out/hnsw_hnswlib.csv)"
+	printf '  %-32s %8.1f QPS (ef %s, recall %s)\n' "hnswlib in-process" "$libq" "$libe" "$libr"
+	for f in hnsw_sql hnsw_sql_sq8 hnsw_sql_halfvec hnsw_sql_cache hnsw_sql_sq8_cache \
+		hnsw_sql_halfvec_cache hnsw_sql_inline_cache hnsw_sql_sq8_inline_cache; do
+		read -r q e r <<<"$(best99 bench/out/$f.csv)"
+		printf '  %-32s %8.1f QPS (ef %s, recall %s)  %.2fx\n' "${f#hnsw_}" "$q" "$e" "$r" "$(echo "$q / $libq" | bc -l)"
 	done
 	grep -h '^# graph copy' bench/out/hnsw_sql_cache.csv bench/out/hnsw_sql_sq8_cache.csv \
 		bench/out/hnsw_sql_halfvec_cache.csv bench/out/hnsw_sql_inline_cache.csv \

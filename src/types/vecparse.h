@@ -32,4 +32,15 @@ extern VecxParseStatus vecx_parse_vector(const char *str, float *out,
 										 int maxdim, int *ndim,
 										 const char **errpos);
 
+/*
+ * Exactly what strtof(p, end) returns, for the decimal forms with at most
+ * a few significant digits that clients print most; returns 0 (and
+ * touches nothing) for every other form, which the caller hands to
+ * strtof.  Exposed for the unit and fuzz tests, which compare the two.
+ */
+extern int	vecx_parse_float_fast(const char *p, float *val, const char **end);
+
+/* Tests may turn the fast path off to compare against strtof alone. */
+extern int	vecx_parse_fast_enabled;
+
 #endif							/* VECX_VECPARSE_H */

@@ -118,6 +118,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(txt);
 	}
 
+	/* the fast path for short decimals changes nothing: strtof() alone */
+	vecx_parse_fast_enabled = 0;
+	st2 = vecx_parse_vector(str, out2, maxdim, &ndim2, &errpos2);
+	vecx_parse_fast_enabled = 1;
+	if (st2 != st)
+		FAIL("status %d without the fast path, %d with it", (int) st2, (int) st);
+	if (st == VECX_PARSE_OK)
+	{
+		if (ndim2 != ndim || memcmp(out, out2, sizeof(float) * ndim) != 0)
+			FAIL("values differ without the fast path");
+	}
+	else if (errpos2 != errpos)
+		FAIL("errpos differs without the fast path");
+
 	free(str);
 	free(copy);
 	free(out);

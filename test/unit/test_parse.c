@@ -181,6 +181,168 @@ test_parse(void)
 		}
 		CHECK(bad == 0, "%%.9g round trip: %d wrong", bad);
 	}
+	/*
+	 * The fast path for short decimals must give exactly what strtof()
+	 * gives: the same bits and the same end.  Random decimals of 1 to 12
+	 * digits, any point position, leading zeros, signs, exponents of 0 to 4
+	 * digits; and whole vectors parsed with and without it.
+	 */
+	{
+		int			bad = 0,
+					taken = 0,
+					n;
+		static const char *edge[] = {
+			"0", "-0", "+0", "0.", ".0", "-.5", "1.", "16777216", "16777217",
+			"16777215", "1677721.6", "1e10", "1e-10", "1e11", "1e-11", "9e10",
+			"0x10", "0X1p3", "1e", "1e+", "1e-", "1.5e3x", "2.5E-3", "00000000000000000001",
+			"0.0000000001", "0.00000000001", "123456789", "1.1754944e-38", "3.4028235e38",
+			"inf", "nan", "-infinity", ".", "-", "+", "1..2", "1e0001", "1e001",
+			"4294967296", "429496729.6", "0.1", "0.2", "0.3", "-0.0123457", "255"
+		};
+
+		for (i = 0; i < (int) (sizeof(edge) / sizeof(edge[0])) + 400000; i++)
+		{
+			char		txt[64];
+			const char *t = txt;
+			float		a = 0.0f,
+						b;
+			const char *ea = NULL;
+			char	   *eb;
+			int			pos = 0,
+						nd,
+						dot,
+						k;
+
+			if (i < (int) (sizeof(edge) / sizeof(edge[0])))
+				t = edge[i];
+			else
+			{
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				if (x % 4 == 0)
+					txt[pos++] = (x >> 8) % 2 ? '-' : '+';
+				nd = 1 + (int) ((x >> 10) % 12);
+				dot = (int) ((x >> 14) % (nd + 2)) - 1;	/* -1: none */
+				for (k = 0; k < nd; k++)
+				{
+					if (k == dot)
+						txt[pos++] = '.';
+					txt[pos++] = (char) ('0' + (k < (int) ((x >> 18) % 3) ? 0 : (x >> (20 + k * 3)) % 10));
+				}
+				if ((x >> 40) % 3 == 0)
+				{
+					int			ed = (int) ((x >> 42) % 5);
+
+					txt[pos++] = (x >> 45) % 2 ? 'e' : 'E';
+					if ((x >> 46) % 3 == 0)
+						txt[pos++] = (x >> 48) % 2 ? '-' : '+';
+					for (k = 0; k < ed; k++)
+						txt[pos++] = (char) ('0' + (k == 0 ? (x >> 50) % 2 : (x >> (51 + k)) % 10));
+				}
+				if ((x >> 58) % 4 == 0)
+					txt[pos++] = (x >> 60) % 2 ? ',' : 'x';
+				txt[pos] = '\0';
+			}
+			b = strtof(t, &eb);
+			if (vecx_parse_float_fast(t, &a, &ea))
+			{
+				taken++;
+				if (memcmp(&a, &b, 4) != 0 || ea != eb)
+				{
+					if (bad++ < 5)
+						fprintf(stderr, "fast path \"%s\": %.9g end %d, strtof %.9g end %d\n",
+								t, (double) a, (int) (ea - t), (double) b, (int) (eb - t));
+				}
+			}
+		}
+		/* mantissas around 2^24 and random ones up to 2^26, every exponent */
+		for (n = 0; n < 300000; n++)
+		{
+			char		txt[64];
+			float		a,
+						b;
+			const char *ea;
+			char	   *eb;
+			uint32_t	m;
+			int			e;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			m = n < 100000 ? (uint32_t) (16777216 - 500 + n % 1000) : (uint32_t) (x % (1u << 26));
+			e = (int) ((x >> 32) % 25) - 12;
+			if ((x >> 40) % 2)
+				snprintf(txt, sizeof(txt), "%ue%d", m, e);
+			else
+			{
+				/* the same value with a decimal point, when e <= 0 */
+				int			len = snprintf(txt, sizeof(txt), "%u", m);
+				int			shift = e < 0 ? -e : 0;
+
+				if (shift > 0 && shift < len)
+				{
+					memmove(txt + len - shift + 1, txt + len - shift, shift + 1);
+					txt[len - shift] = '.';
+				}
+			}
+			b = strtof(txt, &eb);
+			if (vecx_parse_float_fast(txt, &a, &ea))
+			{
+				taken++;
+				if (memcmp(&a, &b, 4) != 0 || ea != eb)
+				{
+					if (bad++ < 5)
+						fprintf(stderr, "fast path \"%s\": %.9g, strtof %.9g\n",
+								txt, (double) a, (double) b);
+				}
+			}
+		}
+		CHECK(bad == 0, "fast float path differs from strtof: %d", bad);
+		CHECK(taken > 100000, "fast float path taken %d times", taken);
+
+		/* whole vectors: the same status, values and error position */
+		bad = 0;
+		for (n = 0; n < 20000; n++)
+		{
+			char		txt[256];
+			int			pos = 0,
+						k,
+						nd1,
+						nd2;
+			const char *e1,
+					   *e2;
+			VecxParseStatus s1,
+						s2;
+			static float o2[8];
+
+			txt[pos++] = '[';
+			for (k = 0; k < 6; k++)
+			{
+				x ^= x << 13;
+				x ^= x >> 7;
+				x ^= x << 17;
+				pos += snprintf(txt + pos, sizeof(txt) - pos, "%s%s%.*f%s",
+								k ? "," : "", (x % 7 == 0) ? " " : "",
+								(int) ((x >> 8) % 9), ((double) (int64_t) (x >> 16) / 1e9) * ((x % 5) ? 1 : 1e12),
+								(x % 11 == 0) ? "e-3" : "");
+			}
+			txt[pos++] = ']';
+			txt[pos] = '\0';
+			vecx_parse_fast_enabled = 1;
+			s1 = vecx_parse_vector(txt, pout, 8, &nd1, &e1);
+			vecx_parse_fast_enabled = 0;
+			s2 = vecx_parse_vector(txt, o2, 8, &nd2, &e2);
+			vecx_parse_fast_enabled = 1;
+			if (s1 != s2 || (s1 == VECX_PARSE_OK && (nd1 != nd2 || memcmp(pout, o2, sizeof(float) * nd1) != 0)) ||
+				(s1 != VECX_PARSE_OK && e1 != e2))
+			{
+				if (bad++ < 5)
+					fprintf(stderr, "vector \"%s\": fast and strtof-only parses differ\n", txt);
+			}
+		}
+		CHECK(bad == 0, "vectors parse differently with the fast path: %d", bad);
+	}
 	printf("parser: %ld checks\n", unit_passed + unit_failed - before);
 }
 

@@ -593,6 +593,8 @@ typedef struct HnswGraph
 	BlockNumber nblocks;
 	uint32	   *slotBase;		/* nblocks + 1 entries */
 	HnswGraphNode *nodes;
+	uint8	   *ntids;			/* nodes[i].ntids, dense: a walk reads only
+								 * this, the vectors and the lists */
 	char	   *vecs;			/* stored form, as on the pages */
 	/* float32 and float16 indexes: sq8 codes to walk, vecs to re-rank */
 	char	   *codes;			/* NULL for sq8 indexes */
@@ -635,6 +637,13 @@ HnswGraphNbrs(const HnswGraph *g, int32 gi, int level, int *count)
 		p = g->up + g->upStart[gi] + (Size) (level - 1) * (g->m + 1);
 	*count = p[0];
 	return p + 1;
+}
+
+/* The node TID of a pooled entry (a copy's entries keep only gidx) */
+static inline ItemPointerData
+HnswEntryTid(const HnswSearch *s, const HnswEntry *e)
+{
+	return e->gidx >= 0 ? s->graph->nodes[e->gidx].tid : e->tid;
 }
 
 /* The pos'th heap TID of a pooled entry (a copy's entries keep none) */

@@ -260,7 +260,7 @@ CacheBaseBytes(Size nnodes, BlockNumber nblocks, Size vstride, Size cstride, int
 	Size		sz = 0;
 
 	sz = add_size(sz, mul_size((Size) nblocks + 1, sizeof(uint32)));
-	sz = add_size(sz, mul_size(nnodes, sizeof(HnswGraphNode)));
+	sz = add_size(sz, mul_size(nnodes, sizeof(HnswGraphNode) + 1));
 	sz = add_size(sz, mul_size(nnodes, vstride));
 	sz = add_size(sz, mul_size(mul_size(nnodes, 2 * m + 1), sizeof(int32)));
 	sz = add_size(sz, mul_size(nnodes, sizeof(int32)));
@@ -390,6 +390,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 	}
 
 	g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
+	g->ntids = CacheAlloc(total);
 	g->vecs = CacheAlloc(mul_size(total, g->vstride));
 	if (g->cstride > 0)
 		g->codes = CacheAlloc(mul_size(total, g->cstride));
@@ -402,6 +403,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 		g->nodes[i].state = HNSW_NODE_FREE;
 		g->nodes[i].level = 0;
 		g->nodes[i].ntids = 0;
+		g->ntids[i] = 0;
 		g->nbr0[i * cap0] = 0;
 		g->upStart[i] = -1;
 	}
@@ -442,6 +444,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 			if (node->state == HNSW_NODE_LIVE)
 			{
 				gn->ntids = node->ntids;
+				g->ntids[gi] = node->ntids;
 				memcpy(gn->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
 			}
 			memcpy(g->vecs + gi * g->vstride, HnswNodeVector(node), d.vbytes);

@@ -189,6 +189,15 @@ RerankBatch(HnswScanOpaque so)
 	{
 		HnswEntry  *e = &s->pool[so->batch[i]];
 
+		/* the vectors are far apart in memory: fetch one ahead, whole */
+		if (i + 1 < so->nbatch)
+		{
+			const char *v = g->vecs + (Size) s->pool[so->batch[i + 1]].gidx * g->vstride;
+			Size		o;
+
+			for (o = 0; o < g->vstride; o += 64)
+				__builtin_prefetch(v + o);
+		}
 		e->lb = HnswDistanceQ(&so->d, so->query, g->vecs + (Size) e->gidx * g->vstride);
 	}
 	sort_pool = s->pool;
@@ -426,7 +435,7 @@ StartExhaustive(IndexScanDesc scan)
 	{
 		if (s->pool[i].tidpos > 0)
 		{
-			emitted[nemitted].tid = s->pool[i].tid;
+			emitted[nemitted].tid = HnswEntryTid(s, &s->pool[i]);
 			emitted[nemitted].ntids = s->pool[i].tidpos;
 			nemitted++;
 		}

@@ -321,10 +321,9 @@ SearchCopyNeighbours(HnswSearch *s, HnswEntry *e, HnswNodeHeader *node, int leve
 
 /* The fields of a new pool entry that page and copy walks set alike */
 static inline void
-SearchFillEntry(HnswSearch *s, HnswEntry *e, const ItemPointerData *tid, const void *vec,
-				float dist, int nodeLevel, int level)
+SearchFillEntry(HnswSearch *s, HnswEntry *e, const void *vec, float dist,
+				int nodeLevel, int level)
 {
-	e->tid = *tid;
 	e->tidpos = 0;
 	e->dist = dist;
 	e->lb = HnswLossyOrder(&s->dist) ?
@@ -385,7 +384,8 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
-	SearchFillEntry(s, e, tid, vec, dist, node->level, level);
+	SearchFillEntry(s, e, vec, dist, node->level, level);
+	e->tid = *tid;
 	e->ntids = 0;
 	if (node->state == HNSW_NODE_LIVE && node->ntids <= HNSW_HEAPTIDS)
 	{
@@ -452,31 +452,34 @@ GraphMarkVisited(HnswSearch *s, int32 gi)
 	return false;
 }
 
-/* VisitPinned for a graph copy: no page to lock, nothing to check. */
+/*
+ * VisitPinned for a graph copy: no page to lock, nothing to check.  Never
+ * called for a free node (the copy has no links to them; the entry point
+ * is checked by HnswSearchVisit).
+ */
 static int32
 GraphVisit(HnswSearch *s, int32 gi, int level, int ef, bool force)
 {
-	const HnswGraphNode *n = &s->graph->nodes[gi];
 	const char *vec = s->walkVecs + (Size) gi * s->walkStride;
 	float		dist;
 	int32		idx;
 	HnswEntry  *e;
 	bool		admit;
 
-	if (n->state == HNSW_NODE_FREE)
-		return -1;
 	dist = HnswDistanceQ(&s->walkDist, s->walkQuery, vec);
 	s->ndistances++;
 	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
 
 	/*
-	 * Heap TIDs stay in the copy (HnswEntryHeapTid).  A copy walked on codes
+	 * The node's TIDs stay in the copy (HnswEntryTid, HnswEntryHeapTid), so
+	 * a visit reads no more than the vector.  A copy walked on codes
 	 * re-ranks its batches exactly (hnswscan.c), which then sets lb.
 	 */
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
-	SearchFillEntry(s, e, &n->tid, vec, dist, n->level, level);
-	e->ntids = n->ntids;
+	SearchFillEntry(s, e, vec, dist, 0, level);
+	ItemPointerSetInvalid(&e->tid);
+	e->ntids = s->graph->ntids[gi];
 	e->nomatch = false;
 	e->nbrStart = 0;			/* the copy has them */
 	e->gidx = gi;
@@ -523,11 +526,34 @@ GraphSearchLayer(HnswSearch *s, int level, int ef)
 			v = s->walkVecs + (Size) gi * s->walkStride;
 			for (o = 0; o < pf; o += 64)
 				__builtin_prefetch(v + o);
-			__builtin_prefetch(&g->nodes[gi]);
+			__builtin_prefetch(&g->ntids[gi]);
 		}
 		for (i = 0; i < nt; i++)
 		{
-			int32		idx = GraphVisit(s, todo[i], level, ef, false);
+			int32		idx;
+
+			/*
+			 * The first lines of every neighbour are on their way; fetch
+			 * the whole vector of the one after next while this one is
+			 * computed, so its distance does not stall line by line.
+			 */
+			if (i + 2 < nt)
+			{
+				const char *v = s->walkVecs + (Size) todo[i + 2] * s->walkStride;
+				Size		o;
+
+				for (o = pf; o < s->walkStride; o += 64)
+					__builtin_prefetch(v + o);
+			}
+			else if (i == 0 && nt > 1)
+			{
+				const char *v = s->walkVecs + (Size) todo[1] * s->walkStride;
+				Size		o;
+
+				for (o = pf; o < s->walkStride; o += 64)
+					__builtin_prefetch(v + o);
+			}
+			idx = GraphVisit(s, todo[i], level, ef, false);
 
 			if (idx >= 0 && s->res.n > ef)
 			{
@@ -556,7 +582,8 @@ HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 	{
 		int32		gi = HnswGraphIndex(s->graph, tid);
 
-		if (gi < 0 || GraphMarkVisited(s, gi))
+		if (gi < 0 || s->graph->nodes[gi].state == HNSW_NODE_FREE ||
+			GraphMarkVisited(s, gi))
 			return -1;
 		return GraphVisit(s, gi, level, ef, force);
 	}
@@ -707,7 +734,7 @@ HnswSearchGreedyDescend(HnswSearch *s, ItemPointer entry, int entryLevel,
 		if (idx < 0)
 			break;				/* entry was freed under us: start from it anyway */
 		HnswSearchLayer(s, level, 1);
-		cur = s->pool[HnswHeapTop(&s->res)->idx].tid;
+		cur = HnswEntryTid(s, &s->pool[HnswHeapTop(&s->res)->idx]);
 	}
 	*out = cur;
 }
