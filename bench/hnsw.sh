@@ -167,6 +167,7 @@ raw=$((60000 * 784 * 4))
 	"vecx SQL halfvec=bench/out/hnsw_sql_halfvec.csv" \
 	"vecx SQL vector + copy=bench/out/hnsw_sql_cache.csv" \
 	"vecx SQL vector sq8 + copy=bench/out/hnsw_sql_sq8_cache.csv" \
+	"vecx SQL halfvec + copy=bench/out/hnsw_sql_halfvec_cache.csv" \
 	"vecx SQL inline vector + copy=bench/out/hnsw_sql_inline_cache.csv" \
 	"vecx SQL inline sq8 + copy=bench/out/hnsw_sql_sq8_inline_cache.csv" \
 	"hnswlib in-process=bench/out/hnsw_hnswlib.csv"

@@ -187,6 +187,16 @@ SELECT bool_and(d >= prev) AS in_order, count(*) AS rows
 RESET hnsw.ef_search;
 DROP TABLE hw, hwq, hwh;
 
+-- an index with filter columns walks its pages: no copy
+CREATE TABLE hcf (id int, v vector(8), c int);
+INSERT INTO hcf SELECT id, v, id % 10 FROM hc;
+CREATE INDEX hcf_v ON hcf USING hnsw (v vector_l2_ops, c);
+SELECT count(*) FROM hcq q, LATERAL (SELECT id FROM hcf WHERE c = 3 ORDER BY v <-> q.v LIMIT 3) s;
+SELECT bool_and(id % 10 = 3) AS filtered, count(*)
+  FROM (SELECT id FROM hcf WHERE c = 3 ORDER BY v <-> '[1,2,3,4,5,6,7,8]' LIMIT 10) s;
+SELECT count(*) AS hcf_entries FROM vecx_hnsw_cache_status() WHERE index = 'hcf_v'::regclass;
+DROP TABLE hcf;
+
 -- the setting's bounds
 SET hnsw.cache_size = -1;
 SET hnsw.cache_size = '3TB';
