@@ -147,6 +147,24 @@ SELECT sum(cardinality(ARRAY(SELECT unnest(g.cos_got) INTERSECT SELECT unnest(e.
        sum(cardinality(ARRAY(SELECT unnest(g.l1_got) INTERSECT SELECT unnest(e.l1_ids)))) >= 480 AS l1_ok
   FROM hc_other g JOIN hc_other_exact e USING (qid);
 
+-- copies replaced within one transaction are freed as soon as no scan
+-- holds them: repeated insert-then-search does not pile them up
+CREATE TEMP TABLE hc_ctx AS
+  SELECT count(*) AS n FROM pg_backend_memory_contexts WHERE name = 'hnsw graph copy';
+BEGIN;
+DO $$
+BEGIN
+  FOR i IN 1..4 LOOP
+    INSERT INTO hc VALUES (6000 + i, '[1,1,1,1,1,1,1,1]');
+    PERFORM count(*) FROM hcq q, LATERAL (SELECT id FROM hc ORDER BY v <#> q.v LIMIT 1) s;
+  END LOOP;
+END
+$$;
+SELECT builds >= 5 AS rebuilt FROM vecx_hnsw_cache_status() WHERE index = 'hc_ip'::regclass;
+SELECT (SELECT count(*) FROM pg_backend_memory_contexts WHERE name = 'hnsw graph copy') = n
+  AS no_copies_pile_up FROM hc_ctx;
+ROLLBACK;
+
 -- 128 dimensions and more: float32 and float16 copies are walked on
 -- sq8 codes, then re-ranked with their vectors
 CREATE TABLE hw (id int, v vector(160));

@@ -603,6 +603,9 @@ typedef struct HnswGraph
 	int32	   *nbr0;			/* per node 2m + 1: count, then node numbers */
 	int32	   *upStart;		/* per node: into up, or -1 at level 0 */
 	int32	   *up;				/* per upper level m + 1: count, numbers */
+	MemoryContext cxt;			/* holds all of the above */
+	int			pins;			/* scans using it (HnswCacheRelease) */
+	bool		retired;		/* stale or evicted: freed when unpinned */
 } HnswGraph;
 
 extern int	hnsw_cache_size;
@@ -655,6 +658,7 @@ HnswEntryHeapTid(const HnswSearch *s, const HnswEntry *e, int pos)
 
 extern void HnswCacheInit(void);
 extern const HnswGraph *HnswCacheGet(Relation index, const HnswMetaPageData *meta);
+extern void HnswCacheRelease(const HnswGraph *g);
 extern void HnswCacheNoteWalk(Relation index, int64 nodes);
 extern void HnswBumpChangeCount(Relation index);
 

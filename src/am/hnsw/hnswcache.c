@@ -32,9 +32,9 @@
  *
  * Memory.  hnsw.cache_size bounds the copies of one backend together; the
  * least recently used ones are dropped to make room, and a graph larger
- * than the whole budget is never copied.  Copies are freed only at the end
- * of a transaction (a scan still running may hold one), and when their
- * index is dropped or rewritten.
+ * than the whole budget is never copied.  Scans pin the copy they walk; a
+ * dropped copy (stale, evicted, its index dropped or rewritten) is freed
+ * when its last pin goes, at the latest at transaction end.
  *
  *-------------------------------------------------------------------------
  */
@@ -63,8 +63,7 @@ typedef struct HnswCacheEntry
 {
 	Oid			relid;
 	RelFileNode node;			/* a rewrite gets a new one */
-	const HnswGraph *graph;		/* NULL: no copy */
-	MemoryContext cxt;			/* holds graph */
+	HnswGraph  *graph;			/* NULL: no copy */
 	uint64		lastUse;		/* LRU clock */
 	double		staleWork;		/* nodes read by buffer walks since the
 								 * last copy was taken or found stale */
@@ -91,21 +90,29 @@ typedef struct HnswCacheEntry
 static HnswCacheEntry entries[HNSW_CACHE_MAX_ENTRIES];
 static int	nentries;
 static uint64 lruClock;
-static List *toFree;			/* contexts freed at transaction end */
+static List *toFree;			/* retired copies still pinned by a scan */
 
-/* Free retired copies: no scan survives its transaction. */
+/*
+ * Free retired copies that scans still pinned: no scan survives its
+ * transaction (a scan that failed never unpinned).  Pins of live copies
+ * held by failed scans are forgotten too.
+ */
 static void
 CacheXactCallback(XactEvent event, void *arg)
 {
 	ListCell   *lc;
+	int			i;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
+	for (i = 0; i < nentries; i++)
+		if (entries[i].graph != NULL)
+			entries[i].graph->pins = 0;
 	if (toFree == NIL)
 		return;
 	foreach(lc, toFree)
-		MemoryContextDelete((MemoryContext) lfirst(lc));
+		MemoryContextDelete(((HnswGraph *) lfirst(lc))->cxt);
 	list_free(toFree);
 	toFree = NIL;
 }
@@ -128,19 +135,43 @@ HnswCacheInit(void)
 	CacheRegisterRelcacheCallback(CacheRelcacheCallback, (Datum) 0);
 }
 
-/* Retire an entry's copy; its memory goes at transaction end. */
+/*
+ * Retire an entry's copy: freed now if no scan holds it, else when the
+ * last one lets go (HnswCacheRelease) or at transaction end.
+ */
 static void
 CacheRetire(HnswCacheEntry *e)
 {
-	if (e->cxt != NULL)
+	HnswGraph  *g = e->graph;
+
+	e->graph = NULL;
+	if (g == NULL)
+		return;
+	if (g->pins == 0)
+		MemoryContextDelete(g->cxt);
+	else
 	{
 		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
-		toFree = lappend(toFree, e->cxt);
+		g->retired = true;
+		toFree = lappend(toFree, g);
 		MemoryContextSwitchTo(old);
 	}
-	e->cxt = NULL;
-	e->graph = NULL;
+}
+
+/* A scan is done with a copy HnswCacheGet gave it. */
+void
+HnswCacheRelease(const HnswGraph *graph)
+{
+	HnswGraph  *g = (HnswGraph *) graph;
+
+	if (g->pins > 0)
+		g->pins--;
+	if (g->retired && g->pins == 0)
+	{
+		toFree = list_delete_ptr(toFree, g);
+		MemoryContextDelete(g->cxt);
+	}
 }
 
 static void
@@ -569,6 +600,7 @@ HnswCacheGet(Relation index, const HnswMetaPageData *meta)
 		if (e->graph->changeCount == meta->changeCount)
 		{
 			e->hits++;
+			e->graph->pins++;
 			return e->graph;
 		}
 		CacheRetire(e);			/* stale */
@@ -593,13 +625,16 @@ HnswCacheGet(Relation index, const HnswMetaPageData *meta)
 		return NULL;
 	}
 	MemoryContextSetParent(cxt, TopMemoryContext);
-	e->cxt = cxt;
+	g->cxt = cxt;
 	e->graph = g;
 	e->tooBigBlocks = 0;
 	e->builds++;
-	e->hits++;
 	/* the scan's metapage may be older than the copy */
-	return g->changeCount == meta->changeCount ? g : NULL;
+	if (g->changeCount != meta->changeCount)
+		return NULL;
+	e->hits++;
+	g->pins++;
+	return g;
 }
 
 /* A scan walked nodes nodes through the buffer manager. */

@@ -46,6 +46,7 @@ typedef struct HnswScanOpaqueData
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
 	HnswExhaust *ex;			/* exact pass, once the graph walk is over */
 	int64		pageWalk;		/* nodes visited through the buffer manager */
+	const HnswGraph *graph;		/* the copy walked, pinned (hnswcache.c) */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -81,6 +82,9 @@ NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
 	if (so->pageWalk > 0)
 		HnswCacheNoteWalk(scan->indexRelation, so->pageWalk);
 	so->pageWalk = 0;
+	if (so->graph != NULL)
+		HnswCacheRelease(so->graph);
+	so->graph = NULL;
 }
 
 void
@@ -309,10 +313,16 @@ StartSearch(IndexScanDesc scan)
 			HnswInitDist(&wd, so->d.dims, HNSW_ELEM_SQ8, g->srcElem, so->d.metric, false);
 			walkQuery = palloc(HnswQueryBytes(&wd));
 			if (!HnswPrepareQuery(&wd, scan->orderByData[0].sk_argument, walkQuery))
-				g = NULL;		/* cannot happen: the query passed above */
+			{
+				HnswCacheRelease(g);	/* cannot happen: the query passed above */
+				g = NULL;
+			}
 		}
 		if (g != NULL)
+		{
 			HnswSearchUseGraph(so->s, g, walkQuery);
+			so->graph = g;
+		}
 	}
 	ItemPointerSet(&entry, so->meta.entryBlkno, so->meta.entryOffno);
 	HnswSearchGreedyDescend(so->s, &entry, so->meta.entryLevel, 0, &ep);

@@ -405,6 +405,31 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	return SearchAdmit(s, idx, admit);
 }
 
+/*
+ * SearchNextCandidate
+ *		Pop the closest candidate not yet expanded and mark it expanded:
+ *		its pool index, or -1 when the layer's search is over (no candidate
+ *		is closer than the ef'th result).
+ */
+static inline int32
+SearchNextCandidate(HnswSearch *s, int ef)
+{
+	while (s->cand.n > 0)
+	{
+		HnswHeapItem c = *HnswHeapTop(&s->cand);
+
+		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
+			return -1;
+		HnswHeapPop(&s->cand);
+		if (!s->pool[c.idx].expanded)
+		{
+			s->pool[c.idx].expanded = true;
+			return c.idx;
+		}
+	}
+	return -1;
+}
+
 /* ---- walking a graph copy (hnswcache.c) ---- */
 
 /*
@@ -496,24 +521,17 @@ GraphSearchLayer(HnswSearch *s, int level, int ef)
 	const HnswGraph *g = s->graph;
 	Size		pf = Min(HNSW_GRAPH_PREFETCH_BYTES, s->walkStride);
 
-	while (s->cand.n > 0)
+	int32		ci;
+
+	while ((ci = SearchNextCandidate(s, ef)) >= 0)
 	{
-		HnswHeapItem c = *HnswHeapTop(&s->cand);
-		HnswEntry  *e;
 		const int32 *nbrs;
 		int32		todo[2 * HNSW_MAX_M];
 		int			cnt,
 					nt = 0,
 					i;
 
-		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
-			break;
-		HnswHeapPop(&s->cand);
-		e = &s->pool[c.idx];
-		if (e->expanded)
-			continue;
-		e->expanded = true;
-		nbrs = HnswGraphNbrs(g, e->gidx, level, &cnt);
+		nbrs = HnswGraphNbrs(g, s->pool[ci].gidx, level, &cnt);
 		for (i = 0; i < cnt; i++)
 		{
 			int32		gi = nbrs[i];
@@ -628,15 +646,16 @@ SearchLoadNeighbours(HnswSearch *s, int32 idx, int level)
 void
 HnswSearchLayer(HnswSearch *s, int level, int ef)
 {
+	int32		ci;
+
 	if (s->graph != NULL)
 	{
 		GraphSearchLayer(s, level, ef);
 		return;
 	}
-	while (s->cand.n > 0)
+	while ((ci = SearchNextCandidate(s, ef)) >= 0)
 	{
-		HnswHeapItem c = *HnswHeapTop(&s->cand);
-		HnswEntry  *e;
+		HnswEntry  *e = &s->pool[ci];
 		int			i,
 					nt;
 		ItemPointerData todo[2 * HNSW_MAX_M];
@@ -644,15 +663,8 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 		Size		nbrBytes = 2 + sizeof(ItemPointerData) * 2 * s->m;
 		Size		inlineBytes = HnswInlineBytes(s->dist.dims, s->dist.elemtype, s->dist.overflow);
 
-		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
-			break;
-		HnswHeapPop(&s->cand);
-		e = &s->pool[c.idx];
-		if (e->expanded)
-			continue;
-		e->expanded = true;
 		if (e->nbrStart < 0 || e->nbrLevel != level)
-			SearchLoadNeighbours(s, c.idx, level);
+			SearchLoadNeighbours(s, ci, level);
 
 		/*
 		 * Four passes over the unvisited neighbours so their memory is on
@@ -662,9 +674,9 @@ HnswSearchLayer(HnswSearch *s, int level, int ef)
 		 * never two buffer locks.
 		 */
 		nt = 0;
-		for (i = 0; i < s->pool[c.idx].nbrCount; i++)
+		for (i = 0; i < s->pool[ci].nbrCount; i++)
 		{
-			ItemPointerData tid = s->arena[s->pool[c.idx].nbrStart + i];
+			ItemPointerData tid = s->arena[s->pool[ci].nbrStart + i];
 
 			if (!ItemPointerIsValid(&tid) ||
 				SearchMarkVisited(s, ItemPointerGetBlockNumber(&tid),
