@@ -58,5 +58,25 @@ is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search 
 		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 100000) s}),
 	't', 'an iterative scan reaches every row');
 
+# graph copies (hnsw.cache_size) under concurrent change: searching clients
+# take copies that inserts, deletes and vacuums keep retiring; nothing
+# errors, and afterwards a walk of a copy answers exactly as a walk of
+# the pages does (16 dimensions: copies walk the same float32 vectors)
+$node->safe_psql('postgres', "ALTER DATABASE postgres SET hnsw.cache_size = '64MB'");
+$node->pgbench('-n -c 6 -j 2 -t 150', 0, [qr/processed: 900\/900/], [qr/^$/],
+	'searches on graph copies during inserts, deletes and vacuum',
+	{ 'cins@3' => "INSERT INTO t (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 16))::vector(16);",
+	  'cdel@1' => "\\set k random(1, 3000)\nDELETE FROM t WHERE id = :k;",
+	  'cvac@1' => "VACUUM t;",
+	  'csearch@6' => "SET enable_seqscan = off;\nSELECT count(*) FROM (SELECT id FROM t ORDER BY v <-> (SELECT v FROM t ORDER BY id DESC LIMIT 1) LIMIT 10) s;" });
+$node->safe_psql('postgres', 'VACUUM t');
+my $copy = $node->safe_psql('postgres', qq{$check
+	SELECT builds > 0 AND current FROM vecx_hnsw_cache_status() WHERE index = 't_v'::regclass;});
+my $pages = $node->safe_psql('postgres', "SET hnsw.cache_size = 0; $check");
+my ($copymiss, $copyused) = split /\n/, $copy;
+is($copyused, 't', 'the check walked a current graph copy');
+is($copymiss, $pages, "a copy finds what the pages find ($pages rows miss themselves)");
+is($node->safe_psql('postgres', $reach), 't', 'a walk of a copy reaches every row');
+
 $node->stop;
 done_testing();
