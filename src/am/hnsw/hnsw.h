@@ -508,7 +508,6 @@ typedef struct HnswEntry
 	float		dist;
 	uint8		ntids;			/* 0 unless the node is live */
 	uint8		tidpos;			/* next heap TID a scan returns */
-	uint8		level;
 	bool		expanded;
 	bool		emitted;
 	bool		inresult;
@@ -578,9 +577,7 @@ typedef struct HnswGraphNode
 	ItemPointerData tid;		/* where the node lives */
 	uint8		state;			/* HNSW_NODE_* */
 	uint8		level;
-	uint8		ntids;			/* heap TIDs, 0 unless live */
-	uint8		unused;
-	ItemPointerData heaptids[HNSW_HEAPTIDS];
+	ItemPointerData heaptids[HNSW_HEAPTIDS];	/* ntids[] of them */
 } HnswGraphNode;
 
 typedef struct HnswGraph
@@ -593,8 +590,9 @@ typedef struct HnswGraph
 	BlockNumber nblocks;
 	uint32	   *slotBase;		/* nblocks + 1 entries */
 	HnswGraphNode *nodes;
-	uint8	   *ntids;			/* nodes[i].ntids, dense: a walk reads only
-								 * this, the vectors and the lists */
+	uint8	   *ntids;			/* heap TIDs of node i, 0 unless live; apart
+								 * from nodes[], so a walk reads only this,
+								 * the vectors and the lists */
 	char	   *vecs;			/* stored form, as on the pages */
 	/* float32 and float16 indexes: sq8 codes to walk, vecs to re-rank */
 	char	   *codes;			/* NULL for sq8 indexes */

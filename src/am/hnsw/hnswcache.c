@@ -433,7 +433,6 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 	{
 		g->nodes[i].state = HNSW_NODE_FREE;
 		g->nodes[i].level = 0;
-		g->nodes[i].ntids = 0;
 		g->ntids[i] = 0;
 		g->nbr0[i * cap0] = 0;
 		g->upStart[i] = -1;
@@ -474,7 +473,6 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 				HnswCorrupt(index, blkno, off, "overflow node in an index with inline storage");
 			if (node->state == HNSW_NODE_LIVE)
 			{
-				gn->ntids = node->ntids;
 				g->ntids[gi] = node->ntids;
 				memcpy(gn->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
 			}

@@ -321,14 +321,12 @@ SearchCopyNeighbours(HnswSearch *s, HnswEntry *e, HnswNodeHeader *node, int leve
 
 /* The fields of a new pool entry that page and copy walks set alike */
 static inline void
-SearchFillEntry(HnswSearch *s, HnswEntry *e, const void *vec, float dist,
-				int nodeLevel, int level)
+SearchFillEntry(HnswSearch *s, HnswEntry *e, const void *vec, float dist, int level)
 {
 	e->tidpos = 0;
 	e->dist = dist;
 	e->lb = HnswLossyOrder(&s->dist) ?
 		HnswFloatBelow(HnswSq8LowerBound(&s->dist, s->query, vec, dist)) : dist;
-	e->level = nodeLevel;
 	e->expanded = false;
 	e->emitted = false;
 	e->inresult = false;
@@ -384,7 +382,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
-	SearchFillEntry(s, e, vec, dist, node->level, level);
+	SearchFillEntry(s, e, vec, dist, level);
 	e->tid = *tid;
 	e->ntids = 0;
 	if (node->state == HNSW_NODE_LIVE && node->ntids <= HNSW_HEAPTIDS)
@@ -502,7 +500,7 @@ GraphVisit(HnswSearch *s, int32 gi, int level, int ef, bool force)
 	 */
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
-	SearchFillEntry(s, e, vec, dist, 0, level);
+	SearchFillEntry(s, e, vec, dist, level);
 	ItemPointerSetInvalid(&e->tid);
 	e->ntids = s->graph->ntids[gi];
 	e->nomatch = false;
