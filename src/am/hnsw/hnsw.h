@@ -410,6 +410,16 @@ HnswDistanceQ(const HnswDist *d, const void *q, const void *b)
 	return HnswDistance(d, q, b);
 }
 
+/* Prefetch bytes [from, to) of p, one cache line at a time */
+static inline void
+HnswPrefetch(const void *p, Size from, Size to)
+{
+	Size		o;
+
+	for (o = from; o < to; o += 64)
+		__builtin_prefetch((const char *) p + o);
+}
+
 /* The largest float not above v (lower bounds must stay lower) */
 static inline float
 HnswFloatBelow(double v)
@@ -467,6 +477,8 @@ extern bool HnswSq8PrepareValue(const HnswDist *d, Datum value, void *out);
 extern bool HnswPrepareQuery(const HnswDist *d, Datum value, void *out);
 extern void HnswQueryFromStored(const HnswDist *d, const void *stored, void *out);
 extern void HnswSq8Encode(const HnswDist *d, const float *x, void *out);
+extern void HnswSq8EncodeStored(const HnswDist *d, const HnswDist *cd,
+								const void *stored, float *x, void *out);
 extern double HnswSq8LowerBound(const HnswDist *d, const void *q, const void *stored,
 								float dist);
 extern double HnswOrderValue(const HnswDist *d, float dist);

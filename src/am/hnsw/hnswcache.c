@@ -40,8 +40,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
@@ -299,38 +297,6 @@ CacheBaseBytes(Size nnodes, BlockNumber nblocks, Size vstride, Size cstride, int
 	return sz;
 }
 
-/*
- * The sq8 codes of a float32 or float16 stored vector: float32 elements,
- * unit length under cosine (float16 cosine vectors are stored as they are).
- */
-static void
-CacheEncode(const HnswDist *d, const HnswDist *cd, const void *stored, float *x,
-			char *out)
-{
-	int			dims = d->dims;
-
-	if (d->elemtype == HNSW_ELEM_F16)
-		d->k->f16_to_f32(stored, x, dims);
-	else
-		memcpy(x, stored, sizeof(float) * dims);
-	if (d->metric == HNSW_METRIC_COSINE)
-	{
-		double		n2 = 0.0;
-		int			i;
-
-		for (i = 0; i < dims; i++)
-			n2 += (double) x[i] * x[i];
-		if (n2 > 0.0)
-		{
-			double		inv = 1.0 / sqrt(n2);
-
-			for (i = 0; i < dims; i++)
-				x[i] = (float) (x[i] * inv);
-		}
-	}
-	HnswSq8Encode(cd, x, out);
-}
-
 static void *
 CacheAlloc(Size sz)
 {
@@ -478,7 +444,8 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 			}
 			memcpy(g->vecs + gi * g->vstride, HnswNodeVector(node), d.vbytes);
 			if (g->codes != NULL)
-				CacheEncode(&d, &cd, HnswNodeVector(node), xf, g->codes + gi * g->cstride);
+				HnswSq8EncodeStored(&d, &cd, HnswNodeVector(node), xf,
+									g->codes + gi * g->cstride);
 			counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
 			nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level);
 			if (node->level > 0)

@@ -195,13 +195,8 @@ RerankBatch(HnswScanOpaque so)
 
 		/* the vectors are far apart in memory: fetch one ahead, whole */
 		if (i + 1 < so->nbatch)
-		{
-			const char *v = g->vecs + (Size) s->pool[so->batch[i + 1]].gidx * g->vstride;
-			Size		o;
-
-			for (o = 0; o < g->vstride; o += 64)
-				__builtin_prefetch(v + o);
-		}
+			HnswPrefetch(g->vecs + (Size) s->pool[so->batch[i + 1]].gidx * g->vstride,
+						 0, g->vstride);
 		e->lb = HnswDistanceQ(&so->d, so->query, g->vecs + (Size) e->gidx * g->vstride);
 	}
 	sort_pool = s->pool;

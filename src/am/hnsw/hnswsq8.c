@@ -109,6 +109,27 @@ Sq8QueryStats(const HnswDist *d, HnswSq8Query *q)
 }
 
 /*
+ * HnswSq8EncodeStored
+ *		The codes (per cd, an sq8 context) of a vector stored as float32 or
+ *		float16 in an index with context d, for graph copies (hnswcache.c);
+ *		x is scratch for dims floats.  Under cosine the unit vector is
+ *		quantized, as for sq8 indexes (float16 cosine vectors are stored as
+ *		they are; zero vectors are not indexed under cosine).
+ */
+void
+HnswSq8EncodeStored(const HnswDist *d, const HnswDist *cd, const void *stored,
+					float *x, void *out)
+{
+	if (d->elemtype == HNSW_ELEM_F16)
+		d->k->f16_to_f32(stored, x, d->dims);
+	else
+		memcpy(x, stored, sizeof(float) * d->dims);
+	if (d->metric == HNSW_METRIC_COSINE)
+		(void) Sq8Normalize(x, d->dims);
+	HnswSq8Encode(cd, x, out);
+}
+
+/*
  * HnswPrepareQuery
  *		Convert a query datum into the query form HnswDistanceQ takes: the
  *		stored form, except for sq8 indexes (float32 plus sums).  Returns

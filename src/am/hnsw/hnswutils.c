@@ -518,7 +518,6 @@ GraphSearchLayer(HnswSearch *s, int level, int ef)
 {
 	const HnswGraph *g = s->graph;
 	Size		pf = Min(HNSW_GRAPH_PREFETCH_BYTES, s->walkStride);
-
 	int32		ci;
 
 	while ((ci = SearchNextCandidate(s, ef)) >= 0)
@@ -533,42 +532,28 @@ GraphSearchLayer(HnswSearch *s, int level, int ef)
 		for (i = 0; i < cnt; i++)
 		{
 			int32		gi = nbrs[i];
-			const char *v;
-			Size		o;
 
 			if (GraphMarkVisited(s, gi))
 				continue;
 			todo[nt++] = gi;
-			v = s->walkVecs + (Size) gi * s->walkStride;
-			for (o = 0; o < pf; o += 64)
-				__builtin_prefetch(v + o);
+			HnswPrefetch(s->walkVecs + (Size) gi * s->walkStride, 0, pf);
 			__builtin_prefetch(&g->ntids[gi]);
 		}
+
+		/*
+		 * The first lines of every neighbour are on their way; the rest of
+		 * a vector is fetched two visits ahead, so a distance does not stall
+		 * line by line (fetching every whole vector at once is slower).
+		 */
+		if (nt > 1)
+			HnswPrefetch(s->walkVecs + (Size) todo[1] * s->walkStride, pf, s->walkStride);
 		for (i = 0; i < nt; i++)
 		{
 			int32		idx;
 
-			/*
-			 * The first lines of every neighbour are on their way; fetch
-			 * the whole vector of the one after next while this one is
-			 * computed, so its distance does not stall line by line.
-			 */
 			if (i + 2 < nt)
-			{
-				const char *v = s->walkVecs + (Size) todo[i + 2] * s->walkStride;
-				Size		o;
-
-				for (o = pf; o < s->walkStride; o += 64)
-					__builtin_prefetch(v + o);
-			}
-			else if (i == 0 && nt > 1)
-			{
-				const char *v = s->walkVecs + (Size) todo[1] * s->walkStride;
-				Size		o;
-
-				for (o = pf; o < s->walkStride; o += 64)
-					__builtin_prefetch(v + o);
-			}
+				HnswPrefetch(s->walkVecs + (Size) todo[i + 2] * s->walkStride,
+							 pf, s->walkStride);
 			idx = GraphVisit(s, todo[i], level, ef, false);
 
 			if (idx >= 0 && s->res.n > ef)
