@@ -41,6 +41,9 @@ typedef struct HnswScanOpaqueData
 	float		holdBound;		/* lossy strict order: return no row of the
 								 * batch whose bound exceeds this */
 	int			nheld;			/* rows held back at the end of a batch */
+	double		slack;			/* largest value(distance) - bound of the
+								 * live pool entries below slackSeen */
+	int			slackSeen;
 	Datum		value;
 	bool		valueNull;
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
@@ -110,6 +113,8 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->lastDist = -INFINITY;
 	so->holdBound = INFINITY;
 	so->nheld = 0;
+	so->slack = 0.0;
+	so->slackSeen = 0;
 	so->filter = NULL;
 	so->ex = NULL;
 }
@@ -148,7 +153,6 @@ SortBatchByBound(HnswScanOpaque so)
 {
 	HnswSearch *s = so->s;
 	double		worst = -DBL_MAX;
-	double		slack = 0.0;
 	int			i;
 
 	so->holdBound = INFINITY;
@@ -164,14 +168,16 @@ SortBatchByBound(HnswScanOpaque so)
 		return;
 	for (i = 0; i < so->nbatch; i++)
 		worst = Max(worst, HnswOrderValue(&so->d, s->pool[so->batch[i]].dist));
-	for (i = 0; i < s->npool; i++)
+	/* pooled entries never change: each is looked at once per scan */
+	for (i = so->slackSeen; i < s->npool; i++)
 	{
 		HnswEntry  *e = &s->pool[i];
 
 		if (e->ntids > 0)
-			slack = Max(slack, HnswOrderValue(&so->d, e->dist) - (double) e->lb);
+			so->slack = Max(so->slack, HnswOrderValue(&so->d, e->dist) - (double) e->lb);
 	}
-	so->holdBound = HnswFloatBelow(worst - slack);
+	so->slackSeen = s->npool;
+	so->holdBound = HnswFloatBelow(worst - so->slack);
 }
 
 /*
