@@ -19,7 +19,7 @@ SELECT count(*) AS out_of_order FROM (
 		LATERAL (SELECT t.h <=> q.h AS d, row_number() OVER () AS rn
 				 FROM (SELECT h FROM hc ORDER BY h <=> q.h LIMIT 10) t) n
 ) s WHERE d < prev;
--- zero vectors are not indexed and a zero query returns nothing
+-- zero vectors are not indexed; a zero query ties every row (NaN) and returns them
 INSERT INTO hc VALUES (0, '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]');
 SELECT count(*) FROM (SELECT id FROM hc ORDER BY h <=> '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' LIMIT 5) s;
 SELECT vecx_index_check('hc_cos', true);

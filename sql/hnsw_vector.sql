@@ -46,7 +46,7 @@ CREATE INDEX hv_cos ON hv USING hnsw (v vector_cosine_ops);
 EXPLAIN (COSTS OFF) SELECT id FROM hv ORDER BY v <=> '[0.1,0.2,0.3]' LIMIT 5;
 -- the zero vector is not indexed for cosine (its distance is NaN)
 SELECT count(*) FROM (SELECT id FROM hv ORDER BY v <=> '[1,1,1]' LIMIT 1000) s;
--- a zero query returns nothing
+-- a zero query: every distance is NaN, all indexed rows tie and come back
 SELECT count(*) FROM (SELECT id FROM hv ORDER BY v <=> '[0,0,0]' LIMIT 5) s;
 DELETE FROM hv WHERE id = 1002;
 SELECT hv_check('[0.1,0.2,0.3]', '<=>', 10), hv_check('[-1,0.5,0]', '<=>', 50);

@@ -17,6 +17,7 @@
 
 #include "access/relscan.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -30,6 +31,7 @@ typedef struct HnswScanOpaqueData
 	MemoryContext cxt;
 	bool		started;
 	bool		done;
+	bool		unordered;		/* no distances: NULL or zero query */
 	HnswDist	d;
 	HnswMetaPageData meta;
 	HnswSearch *s;
@@ -106,6 +108,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	MemoryContextReset(so->cxt);
 	so->started = false;
 	so->done = false;
+	so->unordered = false;
 	so->s = NULL;
 	so->batch = NULL;
 	so->nbatch = 0;
@@ -214,12 +217,29 @@ RerankBatch(HnswScanOpaque so)
 static inline void
 SetOrderBy(IndexScanDesc scan, HnswScanOpaque so, float value)
 {
-	scan->xs_recheckorderby = HnswLossyOrder(&so->d) && scan->numberOfOrderBys > 0;
+	scan->xs_recheckorderby = HnswLossyOrder(&so->d) && scan->numberOfOrderBys > 0 &&
+		!so->unordered;
 	if (scan->xs_recheckorderby)
 	{
 		scan->xs_orderbyvals[0] = Float8GetDatum((double) value);
 		scan->xs_orderbynulls[0] = false;
 	}
+}
+
+/*
+ * StartUnordered
+ *		Return every indexed row (matching the scan keys) in index order,
+ *		with no distance: the exact pass without a query.
+ */
+static void
+StartUnordered(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+
+	so->unordered = true;
+	so->query = NULL;
+	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->d, NULL,
+							so->filter, NULL, 0);
 }
 
 /* Run the first search: descend to level 0, search it with ef. */
@@ -233,6 +253,7 @@ StartSearch(IndexScanDesc scan)
 	int			ef = hnsw_ef_search;
 
 	so->started = true;
+	pgstat_count_index_scan(index);
 	if (scan->numberOfOrderBys == 0 && scan->numberOfKeys == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -247,34 +268,32 @@ StartSearch(IndexScanDesc scan)
 			return;
 		}
 	}
-	if (scan->numberOfOrderBys > 0 &&
-		(scan->orderByData[0].sk_flags & SK_ISNULL))
-	{
-		so->done = true;		/* NULL query: nothing is at a distance */
-		return;
-	}
 	HnswReadMeta(index, &so->meta);
 	if (so->meta.nfilter != HnswFilterColumns(index))
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage filter column count does not match the index");
-	if (scan->numberOfOrderBys == 0)
+	HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.srcElem, so->meta.metric,
+				 so->meta.storage == HNSW_STORAGE_OVERFLOW);
+
+	/*
+	 * No ORDER BY (the planner avoids it), a NULL query, or a zero query
+	 * under cosine: every distance is NULL or NaN, so every row ties and a
+	 * sequential scan returns them all; so does the index, unordered.
+	 */
+	if (scan->numberOfOrderBys == 0 ||
+		(scan->orderByData[0].sk_flags & SK_ISNULL))
 	{
-		/* no ORDER BY (the planner avoids it): every match, unordered */
-		HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.srcElem, so->meta.metric,
-					 so->meta.storage == HNSW_STORAGE_OVERFLOW);
-		so->ex = HnswExhaustRun(index, &so->meta, &so->d, NULL, so->filter, NULL, 0);
+		StartUnordered(scan);
+		return;
+	}
+	so->query = palloc(HnswQueryBytes(&so->d));
+	if (!HnswPrepareQuery(&so->d, scan->orderByData[0].sk_argument, so->query))
+	{
+		StartUnordered(scan);
 		return;
 	}
 	if (so->meta.entryLevel < 0)
 	{
 		so->done = true;
-		return;
-	}
-	HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.srcElem, so->meta.metric,
-					 so->meta.storage == HNSW_STORAGE_OVERFLOW);
-	so->query = palloc(HnswQueryBytes(&so->d));
-	if (!HnswPrepareQuery(&so->d, scan->orderByData[0].sk_argument, so->query))
-	{
-		so->done = true;		/* zero query vector under cosine */
 		return;
 	}
 
@@ -470,11 +489,15 @@ NextExhaustive(IndexScanDesc scan)
 	HnswExhaust *ex = so->ex;
 	HnswExhaustItem *it;
 
-	while ((it = HnswExhaustNext(ex)) != NULL)
+	/*
+	 * Every row the walk did not return comes out here in order, including
+	 * those it found only after passing their distance: completeness is
+	 * worth the one step back (see "Iterative scans: what each mode
+	 * promises" in the README).
+	 */
+	if ((it = HnswExhaustNext(ex)) != NULL)
 	{
-		if (hnsw_iterative_scan == HNSW_ITERATIVE_STRICT && it->dist < so->lastDist)
-			continue;			/* strict order: never go back */
-		so->lastDist = Max(so->lastDist, it->dist);
+		so->lastDist = it->dist;
 		scan->xs_heaptid = it->heaptid;
 		scan->xs_recheck = so->filter != NULL && so->filter->lossy;
 		SetOrderBy(scan, so, it->dist);

@@ -43,6 +43,18 @@
 #define SQ8_REL_TOL		2e-4
 #define SQ8_NORM_TOL	2e-5
 
+/*
+ * Largest euclidean norm a quantized vector may have.  The header keeps
+ * the range, the norm and the error in float32, and decoding computes lo +
+ * scale * code in float32: with the norm at most half of FLT_MAX none of
+ * them can overflow, so every header of a legal value is finite.
+ */
+#define SQ8_MAX_NORM	(FLT_MAX / 2)
+#define SQ8_MAX_COSINE_N2	((double) FLT_MAX / 2)
+
+/* graph copies clamp elements here instead (norm <= 1e18 * sqrt(16,000)) */
+#define SQ8_COPY_CLAMP	1e18f
+
 Size
 HnswQueryBytes(const HnswDist *d)
 {
@@ -72,23 +84,48 @@ Sq8Normalize(float *x, int n)
  * Sq8Decode
  *		The float32 elements of a vector datum of the index's source type,
  *		unit length under cosine.  Returns false for a zero vector under
- *		cosine.
+ *		cosine, and for a query whose distances the operator cannot compute
+ *		(below): every row then ties, as for a zero query.  A value too
+ *		large to quantize is refused.
  */
 static bool
-Sq8Decode(const HnswDist *d, Datum value, float *out)
+Sq8Decode(const HnswDist *d, Datum value, float *out, bool isQuery)
 {
 	struct varlena *v = HnswDetoastValue(d, value);
 	int			dims = d->dims;
 	bool		ok = true;
+	double		n2 = 0.0;
+	int			i;
 
 	if (d->srcElem == HNSW_ELEM_F16)
 		d->k->f16_to_f32(((HalfVector *) v)->x, out, dims);
 	else
 		memcpy(out, ((Vector *) v)->x, sizeof(float) * dims);
-	if (d->metric == HNSW_METRIC_COSINE)
-		ok = Sq8Normalize(out, dims);
 	if ((Pointer) v != DatumGetPointer(value))
 		pfree(v);
+	for (i = 0; i < dims; i++)
+		n2 += (double) out[i] * out[i];
+
+	/*
+	 * The <=> operator sums squared norms in float32: past FLT_MAX it
+	 * returns 1 or NaN whatever the angle, and no bound from the unit
+	 * vectors could stay below that.  Other metrics only need the header
+	 * to be finite (SQ8_MAX_NORM).
+	 */
+	if (d->metric == HNSW_METRIC_COSINE ? n2 > SQ8_MAX_COSINE_N2 : sqrt(n2) > SQ8_MAX_NORM)
+	{
+		if (isQuery)
+			return d->metric != HNSW_METRIC_COSINE;
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("vector norm %g is too large for an hnsw index with quantization = sq8",
+						sqrt(n2)),
+				 errdetail("Quantized vectors must have a euclidean norm of at most %g under this operator class.",
+						   d->metric == HNSW_METRIC_COSINE ? sqrt(SQ8_MAX_COSINE_N2) : (double) SQ8_MAX_NORM),
+				 errhint("Use an hnsw index without quantization for such values.")));
+	}
+	if (d->metric == HNSW_METRIC_COSINE)
+		ok = Sq8Normalize(out, dims);
 	return ok;
 }
 
@@ -126,6 +163,18 @@ HnswSq8EncodeStored(const HnswDist *d, const HnswDist *cd, const void *stored,
 		memcpy(x, stored, sizeof(float) * d->dims);
 	if (d->metric == HNSW_METRIC_COSINE)
 		(void) Sq8Normalize(x, d->dims);
+	else
+	{
+		int			i;
+
+		/*
+		 * Codes of a copy only steer the walk (rows are re-ranked on the
+		 * vectors), so a vector too large to quantize is clamped rather
+		 * than refused: a scan must not fail on a value the index took.
+		 */
+		for (i = 0; i < d->dims; i++)
+			x[i] = Max(-SQ8_COPY_CLAMP, Min(SQ8_COPY_CLAMP, x[i]));
+	}
 	HnswSq8Encode(cd, x, out);
 }
 
@@ -142,7 +191,7 @@ HnswPrepareQuery(const HnswDist *d, Datum value, void *out)
 
 	if (d->elemtype != HNSW_ELEM_SQ8)
 		return HnswPrepareValue(d, value, out);
-	if (!Sq8Decode(d, value, q->x))
+	if (!Sq8Decode(d, value, q->x, true))
 		return false;
 	Sq8QueryStats(d, q);
 	return true;
@@ -222,6 +271,9 @@ HnswSq8Encode(const HnswDist *d, const float *x, void *out)
 		n2 += (double) dec * dec;
 	}
 	err = d->metric == HNSW_METRIC_L1 ? err1 : sqrt(err2);
+	/* cannot happen for values Sq8Decode accepted */
+	if (!isfinite(err) || !isfinite(sqrt(n2)) || sqrt(n2) > FLT_MAX)
+		elog(ERROR, "sq8 code of a vector out of range");
 	h->lo = lo;
 	h->scale = scale;
 	h->norm = (float) sqrt(n2);
@@ -240,7 +292,7 @@ bool
 HnswSq8PrepareValue(const HnswDist *d, Datum value, void *out)
 {
 	float	   *x = palloc(mul_size(sizeof(float), d->dims));
-	bool		ok = Sq8Decode(d, value, x);
+	bool		ok = Sq8Decode(d, value, x, false);
 
 	if (ok)
 		HnswSq8Encode(d, x, out);
