@@ -116,3 +116,18 @@ SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = c.op
   WHERE amname = 'hnsw' ORDER BY opcname;
 
 DROP TABLE ho;
+
+-- nodes that barely fit a page (m = 4, 2,001 dims: levels 0 and 1 fit,
+-- level 2 does not): every drawn level is clamped, in the build and on
+-- insert (a double draw once let level 2 through and overran the page)
+CREATE TABLE ho_fit (id int, v vector(2001));
+INSERT INTO ho_fit SELECT g, (SELECT array_agg(((g * 31 + j * 17) % 101)::real) FROM generate_series(1, 2001) j)::vector
+FROM generate_series(1, 60) g;
+CREATE INDEX ho_fit_v ON ho_fit USING hnsw (v vector_l2_ops) WITH (m = 4, ef_construction = 16);
+INSERT INTO ho_fit SELECT g, (SELECT array_agg(((g * 37 + j * 13) % 103)::real) FROM generate_series(1, 2001) j)::vector
+FROM generate_series(61, 120) g;
+SELECT vecx_index_check('ho_fit_v');
+SET enable_seqscan = off;
+SELECT count(*) FROM (SELECT id FROM ho_fit ORDER BY v <-> (SELECT v FROM ho_fit WHERE id = 7) LIMIT 200) s;
+RESET enable_seqscan;
+DROP TABLE ho_fit;

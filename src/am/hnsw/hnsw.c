@@ -369,16 +369,19 @@ HnswPrepareValue(const HnswDist *d, Datum value, void *out)
 
 /*
  * HnswRandomLevel
- *		Draw a node level from the paper's distribution, mL = 1 / ln(m).
+ *		Draw a node level from the paper's distribution, mL = 1 / ln(m),
+ *		clamped to maxLevel (the highest level whose node fits on a page).
+ *		The clamp is taken here, not by callers with Min(): the macro would
+ *		draw twice and could return the second, unclamped draw.
  */
 int
-HnswRandomLevel(int m)
+HnswRandomLevel(int m, int maxLevel)
 {
 	double		u = 1.0 - pg_prng_double(&pg_global_prng_state);	/* (0, 1] */
 	double		l = -log(u) / log((double) m);
 
-	if (l > HNSW_MAX_LEVEL)
-		return HNSW_MAX_LEVEL;
+	if (l > Min(maxLevel, HNSW_MAX_LEVEL))
+		return Min(maxLevel, HNSW_MAX_LEVEL);
 	return (int) l;
 }
 

@@ -482,7 +482,7 @@ extern void HnswSq8EncodeStored(const HnswDist *d, const HnswDist *cd,
 extern double HnswSq8LowerBound(const HnswDist *d, const void *q, const void *stored,
 								float dist);
 extern double HnswOrderValue(const HnswDist *d, float dist);
-extern int	HnswRandomLevel(int m);
+extern int	HnswRandomLevel(int m, int maxLevel);
 extern int	HnswMaxLevelFor(int dims, int elemtype, int m, bool ovf);
 extern void HnswInitPage(Page page, uint32 flags);
 extern void HnswReadMeta(Relation index, HnswMetaPageData *meta);

@@ -637,7 +637,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 	}
 
-	level = Min(HnswRandomLevel(bs->m), bs->maxLevel);
+	level = HnswRandomLevel(bs->m, bs->maxLevel);
 	need = BuildNodeBytes(bs, level);
 	if (bs->nnodes >= bs->maxnodes)
 		need = add_size(need, mul_size(bs->maxnodes, sizeof(BuildNode) + sizeof(uint32)));
@@ -1179,7 +1179,7 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		MemoryContextReset(pb->tmpCxt);
 		return;
 	}
-	level = Min(HnswRandomLevel(pb->m), sh->maxLevel);
+	level = HnswRandomLevel(pb->m, sh->maxLevel);
 	need = MAXALIGN(pb->d.vbytes) + MAXALIGN(level + 1) +
 		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->m, level)) + MAXALIGN(sh->fbytes);
 	id = pg_atomic_fetch_add_u32(&sh->nnodes, 1);

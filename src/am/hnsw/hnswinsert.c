@@ -570,7 +570,7 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %u dimensions does not fit on a page", meta.dims)));
-	level = Min(HnswRandomLevel(meta.m), maxLevel);
+	level = HnswRandomLevel(meta.m, maxLevel);
 
 	LockPage(index, HNSW_UPDATE_LOCK, lockmode);
 	HnswReadMeta(index, &meta);
