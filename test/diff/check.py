@@ -130,6 +130,13 @@ def _check_one_step(got, oracle):
     return []
 
 
+def steps_down(got):
+    """Whether the distances of these rows ever decrease (hnsw: an exact pass
+    that began below the walk's last row); counted to show the one-step check
+    is exercised."""
+    return _first_step_down([_key(d) for _, d in got]) is not None
+
+
 def _first_step_down(dist):
     for i in range(1, len(dist)):
         a, b = dist[i - 1], dist[i]

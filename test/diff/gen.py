@@ -291,6 +291,9 @@ def make_case(seed):
                 build_then_insert=nrows > 2 and r.random() < 0.2,
                 delete_frac=r.choice([0.0] * 6 + [0.1, 0.5]) if nrows > 2 else 0.0,
                 vacuum=r.random() < 0.5)
+    if "hnsw.cache_size" in case.settings and r.random() < 0.7:
+        # Graph copies serve only indexes without filter columns.
+        case.filter_cols = []
     vecs = _vectors(r, shape, dims, nrows)
     for i, v in enumerate(vecs):
         x = r.random()
