@@ -198,7 +198,7 @@ def run_query(cur, case, q):
         # Nothing of the index to check (a plan without it would also return
         # the rows the index leaves out); counted and reported instead.
         return [], False, False
-    return check.check(check.promise(case, q), got, want, q.limit), True, check.steps_down(got)
+    return check.check(check.promise(case, q), got, want, q.limit), True, check.steps_down(got, want)
 
 
 def run_case(seed, keep=False):
