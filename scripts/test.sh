@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # test.sh: install what is missing, build and install vecx, run every test
-# (C unit tests, fuzz smoke, pg_regress, TAP) on throwaway clusters, print a
-# summary and exit non-zero if anything failed.
+# (C unit tests, fuzz smoke, pg_regress, differential test, TAP) on throwaway
+# clusters, print a summary and exit non-zero if anything failed.
 #
-#   scripts/test.sh                 everything (stages: build unit fuzz gpu regress tap)
+#   scripts/test.sh                 everything (stages: build unit fuzz gpu regress diff tap)
 #   VECX_STAGES="regress tap" scripts/test.sh     only some stages
 #   PROVE_TESTS=test/tap/010_hnsw_wal.pl scripts/test.sh   some TAP files
 #   PG_CONFIG=/path/to/pg_config scripts/test.sh  another installation
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . scripts/lib.sh
 
-stages=${VECX_STAGES:-"build unit fuzz gpu regress tap"}
+stages=${VECX_STAGES:-"build unit fuzz gpu regress diff tap"}
 passed=0
 failed=0
 failed_names=""
@@ -96,6 +96,12 @@ stage_regress() {
 	return $rc
 }
 
+# Index scans against sequential scans of the same queries: the fixed cases
+# of test/diff (a long run is scripts/difftest.sh --minutes N).
+stage_diff() {
+	scripts/difftest.sh --quick
+}
+
 stage_tap() {
 	local rc tests=${PROVE_TESTS:-$(ls test/tap/*.pl 2>/dev/null | tr '\n' ' ')}
 	[ -n "$tests" ] || { log "no TAP tests"; return 0; }
@@ -114,7 +120,7 @@ stage_tap() {
 	return $rc
 }
 
-for s in build unit fuzz gpu regress tap; do
+for s in build unit fuzz gpu regress diff tap; do
 	has_stage "$s" || continue
 	run_stage "$s" "stage_$s"
 	# Nothing else means anything if the build failed.

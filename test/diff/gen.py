@@ -1,0 +1,323 @@
+# gen.py: random cases for the differential test (table shape, index,
+# settings, queries), each fully determined by its seed.
+#
+# A case is one table with one vector index, one set of session settings and
+# a handful of queries.  Settings are per case, not per query, because what a
+# scan promises depends on them (see check.py) and because graph copies
+# (hnsw.cache_size) are only taken after several walks in one backend.
+#
+# Everything is drawn from random.Random(seed), so `--seed S` rebuilds the
+# very same rows, index and queries.
+
+import math
+import random
+from dataclasses import dataclass, field
+
+# Operator and the name of the function that tells which rows are not
+# indexed (cosine: zero vectors), per operator class suffix.
+OPS = {
+    "l2": "<->",
+    "ip": "<#>",
+    "cosine": "<=>",
+    "l1": "<+>",
+}
+
+# The operator classes each access method has (sql/install/50_hnsw.sql,
+# 60_ivfpq.sql): hnsw has l1, ivfpq does not.
+AM_METRICS = {
+    "hnsw": ["l2", "ip", "cosine", "l1"],
+    "ivfpq": ["l2", "ip", "cosine"],
+}
+
+SHAPES = ["uniform", "clustered", "grid", "duplicates"]
+
+# Filter columns: a uniform in [0,1000), b uniform in [0,100), both drawn
+# independently of the vectors, about 2% NULL (a NULL filter value matches
+# no condition).  Each filter: (SQL template, selectivity, can the index
+# evaluate it).  {c} is replaced by a random constant of b's range.
+FILTERS = [
+    (None, 1.0, True),
+    ("a < 100", 0.1, True),
+    ("b < 10", 0.1, True),
+    ("a < 10", 0.01, True),
+    ("b = {c}", 0.01, True),
+    ("a < 1", 0.001, True),
+    ("a < 500 AND b = {c}", 0.005, True),
+    # Not index conditions: the executor drops rows the index returned,
+    # which is what makes an ordered scan continue past ef_search.
+    ("(a % 10) = 3", 0.1, False),
+    ("(a + b) % 100 = 7", 0.01, False),
+    ("a IS NULL", 0.02, False),
+]
+
+
+@dataclass
+class Query:
+    qkind: str          # random, row, zero, far, null
+    qvec: list          # None for null
+    filt: str           # SQL condition or None
+    sel: float          # nominal selectivity of filt
+    limit: object       # None (no LIMIT), or an int; "more" resolved to an int
+    limit_kind: str     # none, 1, k, more
+    mode: str           # plain, cursor, generic
+    fetch: int = 7      # cursor step
+    limit_param: bool = False   # generic plan: LIMIT $2 instead of a literal
+
+    def describe(self):
+        lim = "none" if self.limit is None else "%s=%d" % (self.limit_kind, self.limit)
+        s = "q=%s filt=%s limit=%s mode=%s" % (self.qkind, self.filt or "-", lim, self.mode)
+        if self.mode == "cursor":
+            s += "/fetch%d" % self.fetch
+        if self.limit_param:
+            s += "/limit$2"
+        return s
+
+
+@dataclass
+class Case:
+    seed: int
+    am: str
+    metric: str
+    typ: str            # vector or halfvec
+    dims: int
+    shape: str
+    nrows: int
+    null_frac: float
+    zero_frac: float
+    reloptions: dict
+    filter_cols: list   # index key columns after the vector
+    settings: dict      # session settings of the index path
+    build_then_insert: bool   # index built on part of the rows, rest inserted
+    delete_frac: float        # rows deleted after the index build (then maybe VACUUM)
+    vacuum: bool
+    rows: list = field(repr=False, default_factory=list)   # (id, a, b, vec or None)
+    queries: list = field(repr=False, default_factory=list)
+
+    @property
+    def op(self):
+        return OPS[self.metric]
+
+    @property
+    def opclass(self):
+        return "%s_%s_ops" % (self.typ, self.metric)
+
+    def describe(self):
+        rel = ",".join("%s=%s" % kv for kv in self.reloptions.items())
+        st = ",".join("%s=%s" % kv for kv in self.settings.items()) or "defaults"
+        extra = ""
+        if self.build_then_insert:
+            extra += " build+insert"
+        if self.delete_frac:
+            extra += " delete=%.2f%s" % (self.delete_frac, "+vacuum" if self.vacuum else "")
+        return ("seed=%d %s %s(%d) %s rows=%d shape=%s null=%.2f zero=%.2f "
+                "with(%s) filtercols=%s settings[%s]%s"
+                % (self.seed, self.am, self.typ, self.dims, self.opclass, self.nrows,
+                   self.shape, self.null_frac, self.zero_frac, rel,
+                   "+".join(self.filter_cols) or "-", st, extra))
+
+
+def _dims(r):
+    x = r.random()
+    if x < 0.45:
+        return r.choice([1, 2, 3])
+    if x < 0.9:
+        return r.choice([4, 5, 8, 16, 24, 32, 64])
+    # Large vectors: hnsw keeps them in overflow pages beyond a page.
+    return r.choice([2000, 2001, 2048, 2300])
+
+
+def _nrows(r, dims):
+    if dims >= 2000:
+        return r.choice([0, 1, 2, 5, r.randint(10, 80)])
+    x = r.random()
+    if x < 0.12:
+        return r.choice([0, 1, 2, 5])
+    if x < 0.45:
+        return r.randint(10, 300)
+    if x < 0.93:
+        return r.randint(300, 2500)
+    return r.randint(3000, 6000) if dims <= 16 else r.randint(300, 2500)
+
+
+def _vectors(r, shape, dims, n):
+    """n vectors of the shape (lists of floats)."""
+    if shape == "uniform":
+        lo, hi = r.choice([(-1.0, 1.0), (0.0, 1.0), (-100.0, 100.0)])
+        return [[r.uniform(lo, hi) for _ in range(dims)] for _ in range(n)]
+    if shape == "clustered":
+        ncent = r.randint(1, 12)
+        cents = [[r.uniform(-10, 10) for _ in range(dims)] for _ in range(ncent)]
+        sigma = r.choice([0.01, 0.1, 1.0])
+        out = []
+        for _ in range(n):
+            c = r.choice(cents)
+            out.append([x + r.gauss(0, sigma) for x in c])
+        return out
+    if shape == "grid":
+        # Small integer grids: many rows at exactly equal distances.
+        lo, hi = r.choice([(0, 1), (0, 3), (-2, 2), (0, 9)])
+        return [[float(r.randint(lo, hi)) for _ in range(dims)] for _ in range(n)]
+    if shape == "duplicates":
+        # Many copies of few vectors: more copies than an hnsw node holds.
+        nd = r.randint(1, 5)
+        base = [[float(round(r.uniform(-5, 5), 2)) for _ in range(dims)] for _ in range(nd)]
+        return [list(r.choice(base)) for _ in range(n)]
+    raise ValueError(shape)
+
+
+def _settings(r, am, nrows):
+    """Session settings of the index path; keys are GUC names."""
+    s = {}
+    if am == "hnsw":
+        v = r.choice(["default", "default", "ef", "relaxed", "off", "nofallback",
+                      "maxtuples", "cache", "cache_ef", "workmem"])
+        if v in ("ef", "cache_ef"):
+            s["hnsw.ef_search"] = r.randint(1, 10)
+        if v == "relaxed":
+            s["hnsw.iterative_scan"] = "relaxed_order"
+        if v == "off":
+            s["hnsw.iterative_scan"] = "off"
+        if v == "nofallback":
+            s["hnsw.exact_fallback"] = "off"
+        if v == "maxtuples":
+            # A small budget forces the exact pass after a short walk.
+            s["hnsw.max_scan_tuples"] = r.randint(1, 100)
+            if r.random() < 0.5:
+                s["hnsw.ef_search"] = r.randint(1, 10)
+        if v in ("cache", "cache_ef"):
+            s["hnsw.cache_size"] = "'64MB'"
+            if r.random() < 0.3:
+                s["hnsw.max_scan_tuples"] = r.randint(1, 100)
+        if v == "workmem":
+            # The iterative scan's memory bound (work_mem * multiplier).
+            s["work_mem"] = "'64kB'"
+            s["hnsw.ef_search"] = r.choice([1, 40, 200])
+        if r.random() < 0.15 and "hnsw.iterative_scan" not in s:
+            s["hnsw.iterative_scan"] = "strict_order"    # explicitly, as users write it
+    else:
+        v = r.choice(["default", "default", "probes", "relaxed", "off", "maxprobes", "rerank"])
+        if v in ("probes", "off"):
+            s["ivfpq.probes"] = r.randint(2, 12)
+        if v == "off":
+            s["ivfpq.iterative_scan"] = "off"
+            if r.random() < 0.5:
+                s["ivfpq.probes"] = 1
+        if v == "relaxed":
+            s["ivfpq.iterative_scan"] = "relaxed_order"
+            if r.random() < 0.5:
+                s["ivfpq.probes"] = r.randint(1, 4)
+        if v == "maxprobes":
+            s["ivfpq.max_probes"] = r.randint(1, 3)
+        if v == "rerank":
+            s["ivfpq.rerank"] = r.randint(1, 10)
+    return s
+
+
+def _reloptions(r, am, dims, nrows):
+    if am == "hnsw":
+        m = r.choice([2, 4, 8, 16])
+        # ef_construction must be at least 2 * m.
+        o = {"m": m, "ef_construction": max(2 * m, r.choice([4, 16, 64]))}
+        if r.random() < 0.3:
+            o["quantization"] = "sq8"
+        return o
+    o = {"lists": r.choice([1, 2, 4, 8, 30])}
+    if r.random() < 0.3:
+        o["pq_bits"] = 8
+    if r.random() < 0.3:
+        o["pq_m"] = r.randint(1, min(dims, 8))
+    return o
+
+
+def _query_vector(r, case, kind):
+    if kind == "null":
+        return None
+    if kind == "zero":
+        return [0.0] * case.dims
+    if kind == "row":
+        vs = [row[3] for row in case.rows if row[3] is not None]
+        if vs:
+            return list(r.choice(vs))
+        kind = "random"
+    if kind == "far":
+        return [r.uniform(1000, 2000) * r.choice([-1, 1]) for _ in range(case.dims)]
+    return _vectors(r, case.shape if case.shape != "duplicates" else "uniform", case.dims, 1)[0]
+
+
+def _queries(r, case):
+    nq = r.randint(6, 9)
+    if "hnsw.cache_size" in case.settings:
+        nq = 14     # copies are taken only after enough buffer walks
+    out = []
+    for _ in range(nq):
+        mode = r.choices(["plain", "cursor", "generic"], [5, 2, 3])[0]
+        kinds = ["random", "random", "row", "far", "zero"]
+        if mode == "generic":
+            kinds.append("null")     # a NULL parameter needs a generic plan
+        qkind = r.choice(kinds)
+        if case.metric == "cosine" and r.random() < 0.1:
+            qkind = "zero"
+        tmpl, sel, _ = r.choice(FILTERS)
+        filt = tmpl.format(c=r.randrange(100)) if tmpl else None
+        lk = r.choice(["none", "1", "k", "k", "more"])
+        limit = {"none": None, "1": 1, "k": r.choice([2, 5, 10, 40, 100]),
+                 "more": case.nrows + r.randint(1, 10)}[lk]
+        q = Query(qkind=qkind, qvec=_query_vector(r, case, qkind), filt=filt, sel=sel,
+                  limit=limit, limit_kind=lk, mode=mode)
+        if mode == "cursor":
+            q.fetch = r.choice([1, 7, 7, 13, 50])
+        if mode == "generic" and limit is not None:
+            q.limit_param = r.random() < 0.5
+        out.append(q)
+    return out
+
+
+def make_case(seed):
+    """The case of this seed: rows, index, settings and queries."""
+    r = random.Random(seed)
+    am = r.choice(["hnsw", "ivfpq"])
+    metric = r.choice(AM_METRICS[am])
+    typ = r.choice(["vector", "halfvec"])
+    dims = _dims(r)
+    nrows = _nrows(r, dims)
+    shape = r.choice(SHAPES)
+    null_frac = r.choice([0.0, 0.0, 0.02, 0.2])
+    zero_frac = r.choice([0.0, 0.0, 0.02, 0.1]) if metric == "cosine" or r.random() < 0.2 else 0.0
+    filter_cols = r.choice([[], [], ["a"], ["b"], ["a", "b"]])
+    case = Case(seed=seed, am=am, metric=metric, typ=typ, dims=dims, shape=shape,
+                nrows=nrows, null_frac=null_frac, zero_frac=zero_frac,
+                reloptions=_reloptions(r, am, dims, nrows), filter_cols=filter_cols,
+                settings=_settings(r, am, nrows),
+                build_then_insert=nrows > 2 and r.random() < 0.2,
+                delete_frac=r.choice([0.0] * 6 + [0.1, 0.5]) if nrows > 2 else 0.0,
+                vacuum=r.random() < 0.5)
+    if "hnsw.cache_size" in case.settings and r.random() < 0.7:
+        # Graph copies serve only indexes without filter columns.
+        case.filter_cols = []
+    vecs = _vectors(r, shape, dims, nrows)
+    for i, v in enumerate(vecs):
+        x = r.random()
+        if x < null_frac:
+            v = None
+        elif x < null_frac + zero_frac:
+            v = [0.0] * dims
+        a = None if r.random() < 0.02 else r.randrange(1000)
+        b = None if r.random() < 0.02 else r.randrange(100)
+        case.rows.append((i + 1, a, b, v))
+    case.queries = _queries(r, case)
+    return case
+
+
+def vec_literal(v):
+    """Text form of a vector; halfvec rounds it on input on both paths alike."""
+    if v is None:
+        return None
+    return "[" + ",".join(_num(x) for x in v) + "]"
+
+
+def _num(x):
+    if x == 0:
+        return "0"
+    if math.isfinite(x) and x == int(x) and abs(x) < 1e9:
+        return str(int(x))
+    return "%.7g" % x

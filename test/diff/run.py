@@ -1,0 +1,310 @@
+#!/usr/bin/python3
+# run.py: the differential test runner: for each case (gen.py) build the
+# table and index, run every query through the index and through a
+# sequential scan, and compare (check.py).
+#
+# Connects with the usual libpq environment (PGHOST, PGPORT, PGUSER,
+# PGDATABASE); the database must have vecx available.  scripts/difftest.sh
+# starts a throwaway cluster and calls this.
+#
+#   run.py --quick              the fixed cases of the test command
+#   run.py --minutes N          random cases for N minutes (releases)
+#   run.py --seed S [--keep]    replay one case, leaving its table with --keep
+#   run.py --cases N --base B   seeds B .. B+N-1
+
+import argparse
+import io
+import os
+import sys
+import time
+
+import psycopg2
+
+# No __pycache__ in the source tree (the tests run from copies of it).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import check  # noqa: E402
+import gen  # noqa: E402
+
+TABLE = "diff_t"
+INDEX = "diff_idx"
+
+# The quick run: fixed seeds, sized for about 2-3 minutes on two cores.
+QUICK_BASE = 1
+QUICK_CASES = 400
+
+# Settings that push the planner onto the index for the index path.
+FORCE_INDEX = {"enable_seqscan": "off", "enable_bitmapscan": "off", "enable_sort": "off"}
+# ... and those that keep it off the index for the oracle.
+FORCE_SEQ = {"enable_indexscan": "off", "enable_bitmapscan": "off",
+             "enable_seqscan": "on", "enable_sort": "on"}
+
+
+class CaseResult:
+    def __init__(self, case):
+        self.case = case
+        self.failures = []       # (query index, query, [problems])
+        self.not_indexed = []    # query indexes whose plan did not use the index
+        self.setup_error = None
+        self.steps = 0           # index results that stepped down (exact pass)
+        self.copy_hits = 0       # scans served by a graph copy (hnsw.cache_size)
+
+
+def connect():
+    # The server may be restarting after a crash of the previous case.
+    for attempt in range(30):
+        try:
+            conn = psycopg2.connect("")
+            conn.autocommit = True
+            return conn
+        except psycopg2.OperationalError:
+            if attempt == 29:
+                raise
+            time.sleep(1)
+
+
+def sql_set(cur, settings, local=False):
+    for k, v in settings.items():
+        cur.execute("SET %s%s = %s" % ("LOCAL " if local else "", k, v))
+
+
+def copy_rows(cur, case, rows):
+    buf = io.StringIO()
+    for i, a, b, v in rows:
+        buf.write("%d\t%s\t%s\t%s\n" % (i, "\\N" if a is None else a, "\\N" if b is None else b,
+                                        "\\N" if v is None else gen.vec_literal(v)))
+    buf.seek(0)
+    cur.copy_expert("COPY %s (id, a, b, v) FROM STDIN" % TABLE, buf)
+
+
+def setup(cur, case):
+    """Table and index of the case, built as the case says."""
+    cur.execute("DROP TABLE IF EXISTS %s" % TABLE)
+    cur.execute("CREATE TABLE %s (id int, a int, b int, v %s(%d))" % (TABLE, case.typ, case.dims))
+    # Some rows go in after the build, through aminsert.
+    split = len(case.rows) // 2 if case.build_then_insert else len(case.rows)
+    copy_rows(cur, case, case.rows[:split])
+    rel = ", ".join("%s = %s" % kv for kv in case.reloptions.items())
+    cols = "".join(", " + c for c in case.filter_cols)
+    cur.execute("SET client_min_messages = warning")   # little-data NOTICEs of ivfpq
+    cur.execute("CREATE INDEX %s ON %s USING %s (v %s%s) WITH (%s)"
+                % (INDEX, TABLE, case.am, case.opclass, cols, rel))
+    copy_rows(cur, case, case.rows[split:])
+    if case.delete_frac:
+        # Dead rows: the index returns their TIDs until vacuum removes them.
+        cur.execute("DELETE FROM %s WHERE (id * 7919) %% 1000 < %d"
+                    % (TABLE, int(case.delete_frac * 1000)))
+        if case.vacuum:
+            cur.execute("VACUUM %s" % TABLE)
+    cur.execute("ANALYZE %s" % TABLE)
+    cur.execute("RESET client_min_messages")
+
+
+def qlit(case, v):
+    return "NULL::%s" % case.typ if v is None else "'%s'::%s" % (gen.vec_literal(v), case.typ)
+
+
+def query_sql(case, q, qexpr, limexpr):
+    where = " WHERE %s" % q.filt if q.filt else ""
+    lim = "" if limexpr is None else " LIMIT %s" % limexpr
+    return ("SELECT id, v %s %s FROM %s%s ORDER BY v %s %s%s"
+            % (case.op, qexpr, TABLE, where, case.op, qexpr, lim))
+
+
+def oracle(cur, case, q):
+    """Every matching row the index could return, by a sequential scan."""
+    conds = ["v IS NOT NULL"]
+    if case.metric == "cosine":
+        conds.append("%s(v) > 0" % ("vector_norm" if case.typ == "vector" else "l2_norm"))
+    if q.filt:
+        conds.append("(%s)" % q.filt)
+    qe = qlit(case, q.qvec)
+    cur.execute("BEGIN")
+    try:
+        sql_set(cur, FORCE_SEQ, local=True)
+        cur.execute("SELECT id, v %s %s FROM %s WHERE %s" % (case.op, qe, TABLE, " AND ".join(conds)))
+        return cur.fetchall()
+    finally:
+        cur.execute("ROLLBACK")
+
+
+def index_path(cur, case, q):
+    """(rows, plan text) of the query through the index, as the query's mode says."""
+    lim = None if q.limit is None else str(q.limit)
+    if q.mode == "plain":
+        sql = query_sql(case, q, qlit(case, q.qvec), lim)
+        cur.execute("EXPLAIN (COSTS OFF) " + sql)
+        plan = "\n".join(r[0] for r in cur.fetchall())
+        cur.execute(sql)
+        return cur.fetchall(), plan
+    if q.mode == "cursor":
+        sql = query_sql(case, q, qlit(case, q.qvec), lim)
+        cur.execute("BEGIN")
+        try:
+            cur.execute("EXPLAIN (COSTS OFF) DECLARE c NO SCROLL CURSOR FOR " + sql)
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            cur.execute("DECLARE c NO SCROLL CURSOR FOR " + sql)
+            rows = []
+            while True:
+                cur.execute("FETCH %d FROM c" % q.fetch)
+                got = cur.fetchall()
+                rows.extend(got)
+                if len(got) < q.fetch:
+                    break
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return rows, plan
+    # A generic plan: the query vector (and maybe the LIMIT) are parameters
+    # unknown to the planner, and the vector may be NULL.
+    types = case.typ + (", int" if q.limit_param else "")
+    sql = query_sql(case, q, "$1", "$2" if q.limit_param else lim)
+    args = [gen.vec_literal(q.qvec)] + ([q.limit] if q.limit_param else [])
+    ph = ", ".join(["%s"] * len(args))
+    cur.execute("SET plan_cache_mode = force_generic_plan")
+    cur.execute("PREPARE p(%s) AS %s" % (types, sql))
+    try:
+        cur.execute("EXPLAIN (COSTS OFF) EXECUTE p(%s)" % ph, args)
+        plan = "\n".join(r[0] for r in cur.fetchall())
+        cur.execute("EXECUTE p(%s)" % ph, args)
+        return cur.fetchall(), plan
+    finally:
+        cur.execute("DEALLOCATE p")
+        cur.execute("RESET plan_cache_mode")
+
+
+def run_query(cur, case, q):
+    """(problems, index used, stepped down) of one query."""
+    err = None
+    try:
+        got, plan = index_path(cur, case, q)
+    except psycopg2.OperationalError:
+        raise   # the connection is gone (a crash): the case ends here
+    except psycopg2.Error as e:
+        err = e
+    try:
+        want = oracle(cur, case, q)
+    except psycopg2.OperationalError:
+        raise
+    except psycopg2.Error as e:
+        if err is not None:
+            return [], True, False   # both paths refuse the query alike
+        return ["the oracle raised %s: %s" % (e.pgcode, str(e).strip())], True, False
+    if err is not None:
+        return ["the index path raised %s: %s" % (err.pgcode, str(err).strip())], True, False
+    used = ("using %s on" % INDEX) in plan
+    if not used:
+        # Nothing of the index to check (a plan without it would also return
+        # the rows the index leaves out); counted and reported instead.
+        return [], False, False
+    return check.check(check.promise(case, q), got, want, q.limit), True, check.steps_down(got, want)
+
+
+def run_case(seed, keep=False):
+    case = gen.make_case(seed)
+    res = CaseResult(case)
+    conn = connect()
+    try:
+        cur = conn.cursor()
+        # A hang is a failure too, not a stuck test run.
+        cur.execute("SET statement_timeout = '120s'")
+        try:
+            setup(cur, case)
+        except psycopg2.Error as e:
+            res.setup_error = "%s: %s" % (e.pgcode, str(e).strip())
+            return res
+        sql_set(cur, case.settings)
+        sql_set(cur, FORCE_INDEX)
+        for n, q in enumerate(case.queries):
+            try:
+                problems, used, step = run_query(cur, case, q)
+            except psycopg2.OperationalError as e:
+                res.failures.append((n, q, ["connection lost (server crash?): %s" % str(e).strip()]))
+                return res
+            if not used:
+                res.not_indexed.append(n)
+            res.steps += step
+            if problems:
+                res.failures.append((n, q, problems))
+        if "hnsw.cache_size" in case.settings:
+            cur.execute("SELECT coalesce(sum(hits), 0) FROM vecx_hnsw_cache_status() "
+                        "WHERE index = '%s'::regclass" % INDEX)
+            res.copy_hits = cur.fetchone()[0]
+        if not keep:
+            cur.execute("DROP TABLE %s" % TABLE)
+    finally:
+        conn.close()
+    return res
+
+
+def report(res, verbose):
+    failed = bool(res.failures or res.setup_error)
+    if failed or verbose:
+        print("%s %s" % ("FAIL" if failed else "ok  ", res.case.describe()), flush=True)
+    if res.setup_error:
+        print("    setup failed: %s" % res.setup_error)
+    for n, q, problems in res.failures:
+        print("    query %d [%s] %s" % (n, check.promise(res.case, q), q.describe()))
+        for p in problems:
+            print("        " + p)
+    if verbose:
+        for n in res.not_indexed:
+            print("    query %d: index not used: %s" % (n, res.case.queries[n].describe()))
+    sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser(description="vecx differential test: index scans against sequential scans")
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--quick", action="store_true", help="the fixed cases of the test command")
+    g.add_argument("--minutes", type=float, help="random cases for this long")
+    g.add_argument("--seed", type=int, help="replay one case")
+    g.add_argument("--cases", type=int, help="this many cases from --base")
+    ap.add_argument("--base", type=int, help="first seed (default: from the clock)")
+    ap.add_argument("--verbose", action="store_true", help="print every case")
+    ap.add_argument("--keep", action="store_true", help="leave the table of the last case")
+    args = ap.parse_args()
+
+    base = args.base if args.base is not None else int(time.time()) % 1000000 * 1000
+    deadline = None
+    if args.seed is not None:
+        seeds = iter([args.seed])
+        args.verbose = True
+    elif args.cases is not None:
+        seeds = iter(range(base, base + args.cases))
+    elif args.minutes is not None:
+        print("seeds from %d" % base, flush=True)
+        deadline = time.time() + args.minutes * 60
+        seeds = iter(range(base, 1 << 62))
+    else:
+        seeds = iter(range(QUICK_BASE, QUICK_BASE + QUICK_CASES))
+
+    start = time.time()
+    npass = nfail = nnot = nqueries = nsteps = ncache = ncopied = 0
+    for seed in seeds:
+        if deadline is not None and time.time() >= deadline:
+            break
+        res = run_case(seed, keep=args.keep)
+        report(res, args.verbose)
+        nqueries += len(res.case.queries)
+        nsteps += res.steps
+        if "hnsw.cache_size" in res.case.settings:
+            ncache += 1
+            ncopied += res.copy_hits > 0
+        if res.not_indexed:
+            nnot += 1
+        if res.failures or res.setup_error:
+            nfail += 1
+        else:
+            npass += 1
+    # Coverage figures, so a generator that stopped reaching a path shows.
+    print("%d queries; %d results stepped down (exact pass); %d of %d hnsw.cache_size cases "
+          "scanned a graph copy" % (nqueries, nsteps, ncopied, ncache))
+    print("%d passed, %d failed; %d cases had queries the index did not answer (those not checked); %.0f s"
+          % (npass, nfail, nnot, time.time() - start))
+    return 1 if nfail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
