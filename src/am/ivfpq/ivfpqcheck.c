@@ -483,7 +483,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	dims = hc->trained ? hc->meta.dims : IvfpqDatumDims(hc->meta.kind, value);
 	x = hc->trained ? hc->x : palloc(sizeof(float) * Max(dims, 1));
 	if (!IvfpqDatumToFloat(NULL, hc->meta.kind, value, x, dims,
-						   hc->metric == IVFPQ_METRIC_COSINE, &norm))
+						   hc->metric == IVFPQ_METRIC_COSINE, &norm, NULL))
 		return false;			/* zero vector under cosine: not indexed */
 	if (found == NULL || !hc->trained)
 		return true;
