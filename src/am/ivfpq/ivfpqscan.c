@@ -249,6 +249,35 @@ Heapify(IvfpqCandidate *h, int n)
 		SiftDown(h, n, i);
 }
 
+/*
+ * Restore the heap after candidates were appended from "before" on: sift
+ * a few new ones up, or rebuild when they are many (one list merged into
+ * a large heap must not cost the whole heap).
+ */
+static void
+HeapMerge(IvfpqCandidate *h, int before, int n)
+{
+	int			j;
+
+	if (n - before > before / 4)
+	{
+		Heapify(h, n);
+		return;
+	}
+	for (j = before; j < n; j++)
+	{
+		IvfpqCandidate x = h[j];
+		int			i = j;
+
+		while (i > 0 && CandLess(&x, &h[(i - 1) / 2]))
+		{
+			h[i] = h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h[i] = x;
+	}
+}
+
 static IvfpqCandidate *
 AddCandidate(IvfpqScanOpaque so)
 {
@@ -883,11 +912,14 @@ static void
 ProbeStrict(IndexScanDesc scan, IvfpqState *st)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	int			before = so->ncands;
 
 	if (so->nprobed < so->maxlists)
 	{
 		(void) NextListBound(so);
 		ProbeOne(scan, st, so->bylb[so->nextlb]);
+		HeapMerge(so->cands, before, so->ncands);
+		return;
 	}
 	else
 	{
@@ -912,6 +944,58 @@ CompareListBound(const void *a, const void *b, void *arg)
 	if (x != y)
 		return x < y ? -1 : 1;
 	return *(const int *) a - *(const int *) b;
+}
+
+/*
+ * Voronoi bounds (L2, cosine): every entry of list B was assigned to its
+ * nearest centroid, so it lies in the half-space where c_B is at least as
+ * near as c_A, A the query's nearest centroid, up to the float32 rounding
+ * of the assignment (E below, from |x| <= |c_B| + r_B).  The query's
+ * distance to that half-space bounds every row of B from below.
+ */
+#define VORONOI_SITES 4
+
+static void
+VoronoiBounds(IvfpqScanOpaque so, IvfpqState *st, const float *radius, int ai)
+{
+	int			a = so->order[ai].list;
+	const float *ca = st->centroids + (Size) a * st->dims;
+	double		ca2 = st->cnorms[a];
+	double		da2 = so->order[ai].dist;
+	double		gamma = 2.4e-7 * Max(st->dims, 1);
+	double		rel = RelMargin(st->dims);
+	int			i;
+
+	for (i = ai + 1; i < so->norder; i++)
+	{
+		int			b = so->order[i].list;
+		double		cb2 = st->cnorms[b];
+		double		db2 = so->order[i].dist;
+		double		ab2,
+					sep,
+					xmax,
+					e,
+					num,
+					l2,
+					lb;
+
+		if (isinf(radius[b]))
+			continue;
+		ab2 = ca2 + cb2 - 2.0 * vecx_kernels->dot_f32(ca, st->centroids + (Size) b * st->dims, st->dims);
+		sep = sqrt(Max(ab2, 0.0) + gamma * (ca2 + cb2 + 2 * sqrt(ca2 * cb2)));
+		xmax = sqrt(cb2) + radius[b];
+		e = gamma * (ca2 + cb2 + 2 * xmax * (sqrt(ca2) + sqrt(cb2))) + gamma * (da2 + db2);
+		num = db2 - da2 - e;
+		if (!(num > 0) || !(sep > 0))
+			continue;
+		l2 = num / (2 * sep);
+		l2 = l2 - rel * l2 - 1e-5 * ((double) so->qnorm + xmax);
+		if (!(l2 > 0))
+			continue;
+		lb = st->metric == IVFPQ_METRIC_COSINE ? l2 * l2 / 2 - 1e-4 : l2;
+		if (lb > so->listlb[i])
+			so->listlb[i] = lb;
+	}
 }
 
 /*
@@ -968,6 +1052,13 @@ ListBounds(IndexScanDesc scan, IvfpqState *st)
 			so->listlb[i] = LowerBound(so, so->order[i].dist, r,
 									   (float) (cnorm + r), cnorm);
 		so->bylb[i] = i;
+	}
+	if (st->trained && st->metric != IVFPQ_METRIC_IP && !so->unordered && so->norder > 1)
+	{
+		int			ai;
+
+		for (ai = 0; ai < Min(VORONOI_SITES, so->norder - 1); ai++)
+			VoronoiBounds(so, st, radius, ai);
 	}
 	qsort_arg(so->bylb, so->norder, sizeof(int), CompareListBound, so->listlb);
 	pfree(radius);
@@ -1201,8 +1292,10 @@ NextRelaxed(IndexScanDesc scan)
 			(so->filter != NULL || so->nreturned >= so->firstcands / 2) &&
 			top->lb > ListKey(so, next) - so->delta - 0.5 * Max(so->delta, 0.0))
 		{
+			int			before = so->ncands;
+
 			ProbeOne(scan, IvfpqGetState(scan->indexRelation), next);
-			Heapify(so->cands, so->ncands);
+			HeapMerge(so->cands, before, so->ncands);
 			continue;
 		}
 		if (top->refine)
