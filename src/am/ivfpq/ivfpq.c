@@ -32,6 +32,7 @@ int			ivfpq_probes = 1;
 int			ivfpq_rerank = 0;
 int			ivfpq_max_probes = 0;
 int			ivfpq_iterative_scan = IVFPQ_ITERATIVE_STRICT;
+bool		ivfpq_exact_order = false;
 
 static const struct config_enum_entry ivfpq_iterative_options[] = {
 	{"off", IVFPQ_ITERATIVE_OFF, false},
@@ -80,17 +81,23 @@ IvfpqInit(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("ivfpq.iterative_scan",
 							 "Continues an index scan into further lists while the query needs rows.",
-							 "strict_order (default) never returns a row closer than one already returned; "
-							 "relaxed_order returns every candidate but rows of later lists may come out of order; "
-							 "off stops after ivfpq.probes lists.",
+							 "strict_order (default) returns every row, in order but for at most one step back "
+							 "(rows found late come in a final exact pass); relaxed_order returns every row, "
+							 "rows of later lists possibly out of order; off stops after ivfpq.probes lists.",
 							 &ivfpq_iterative_scan, IVFPQ_ITERATIVE_STRICT, ivfpq_iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.max_probes",
-							"Most lists an iterative scan visits (0: all lists).",
+							"Lists an iterative scan probes round by round before it reads every list left at once (0: all lists).",
 							"When the first ivfpq.probes lists are exhausted (for example by a filter), the scan "
-							"continues with the next nearest lists up to this many in all.",
+							"continues with the next nearest lists; past this many it finishes with an exact pass.",
 							&ivfpq_max_probes, 0, 0, IVFPQ_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("ivfpq.exact_order",
+							 "Makes strict_order scans exact: rows in the order and with the distances of a sequential scan.",
+							 "A row is returned only once no unread list can hold a closer one (per-list bounds); "
+							 "slower, as the scan reads more lists.",
+							 &ivfpq_exact_order, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ivfpq");
 }
 

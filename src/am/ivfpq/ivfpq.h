@@ -242,6 +242,7 @@ extern int	ivfpq_probes;
 extern int	ivfpq_rerank;
 extern int	ivfpq_max_probes;
 extern int	ivfpq_iterative_scan;
+extern bool ivfpq_exact_order;
 
 /*
  * Largest norm of an indexed vector (any metric): below it every float32

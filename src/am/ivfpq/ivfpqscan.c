@@ -74,6 +74,7 @@ typedef struct IvfpqScanOpaqueData
 	MemoryContext cxt;			/* reset by rescan */
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
 	int			mode;			/* ivfpq.iterative_scan at the scan's start */
+	bool		exact;			/* strict_order with ivfpq.exact_order */
 	int			maxlists;		/* lists probed one by one before the exact pass */
 	int			firstlists;		/* lists of the first round (ivfpq.probes) */
 	int			firstcands;		/* candidates of the first round */
@@ -88,7 +89,20 @@ typedef struct IvfpqScanOpaqueData
 	double		delta;
 
 	/*
-	 * Strict order (see README): listlb[i] bounds from below the distance
+	 * Strict order, first run (see README): maxret is the bound returned
+	 * last, above the exact distance of every row the executor may have
+	 * emitted.  A candidate whose bound is below it is late: kept in late[]
+	 * for the final exact pass (final), which returns every row not yet
+	 * returned in one ordered run.
+	 */
+	double		maxret;
+	IvfpqCandidate *late;
+	int			nlate;
+	int			maxlate;
+	bool		final;
+
+	/*
+	 * Exact order (see README): listlb[i] bounds from below the distance
 	 * of every row of list order[i] (centroid distance minus radius);
 	 * bylb lists the order indexes by increasing listlb, nextlb is the
 	 * first of them that may be unprobed.  A candidate is returned only
@@ -138,6 +152,7 @@ typedef struct IvfpqScanOpaqueData
 	int64		nscored;
 	int64		nfiltered;		/* entries rejected by the scan keys */
 	int64		nexact;			/* lists of the exact pass */
+	int64		nlaterows;		/* rows deferred to the exact pass */
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
@@ -172,9 +187,14 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->ncands = so->maxcands = so->returned = 0;
 	so->norder = so->nprobed = 0;
 	so->nrefined = so->nreturned = so->nscored = 0;
-	so->nfiltered = so->nexact = 0;
+	so->nfiltered = so->nexact = so->nlaterows = 0;
 	so->filter = NULL;
 	so->mode = ivfpq_iterative_scan;
+	so->exact = so->mode == IVFPQ_ITERATIVE_STRICT && ivfpq_exact_order;
+	so->maxret = -get_float8_infinity();
+	so->late = NULL;
+	so->nlate = so->maxlate = 0;
+	so->final = false;
 	so->maxlists = 0;
 	so->delta = -get_float8_infinity();
 	so->firstlists = 0;
@@ -278,25 +298,31 @@ HeapMerge(IvfpqCandidate *h, int before, int n)
 	}
 }
 
+/* Room for at least one more candidate in *arr (capacity *max, n used) */
+static IvfpqCandidate *
+GrowCandidates(MemoryContext cxt, IvfpqCandidate *arr, int n, int *max)
+{
+	int			newmax;
+
+	if (n < *max)
+		return arr;
+	newmax = *max == 0 ? 1024 : *max * 2;
+	if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqCandidate))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many ivfpq scan candidates")));
+	*max = newmax;
+	if (arr == NULL)
+		return MemoryContextAllocHuge(cxt, sizeof(IvfpqCandidate) * newmax);
+	return repalloc_huge(arr, sizeof(IvfpqCandidate) * newmax);
+}
+
 static IvfpqCandidate *
 AddCandidate(IvfpqScanOpaque so)
 {
 	IvfpqCandidate *c;
 
-	if (so->ncands == so->maxcands)
-	{
-		int			newmax = so->maxcands == 0 ? 1024 : so->maxcands * 2;
-
-		if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqCandidate))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many ivfpq scan candidates")));
-		if (so->cands == NULL)
-			so->cands = MemoryContextAllocHuge(so->cxt, sizeof(IvfpqCandidate) * newmax);
-		else
-			so->cands = repalloc_huge(so->cands, sizeof(IvfpqCandidate) * newmax);
-		so->maxcands = newmax;
-	}
+	so->cands = GrowCandidates(so->cxt, so->cands, so->ncands, &so->maxcands);
 	c = &so->cands[so->ncands++];
 	c->refine = false;
 	c->slot = 0;
@@ -605,9 +631,9 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 				bias = 0;
 	/* score every entry of the first lists, matching or not, for delta */
 	bool		calibrate = so->filter != NULL && probe < so->firstlists &&
-		so->mode == IVFPQ_ITERATIVE_RELAXED;
+		so->mode != IVFPQ_ITERATIVE_OFF && !so->exact;
 	double		minall = get_float8_infinity();
-	/* no entry of the list is closer (strict order; see README) */
+	/* no entry of the list is closer (exact order; see README) */
 	double		listfloor = so->listlb ? so->listlb[probe] : neg_inf;
 	bool		score = so->st.trained && !so->unordered;
 
@@ -891,7 +917,7 @@ ProbeRound(IndexScanDesc scan, IvfpqState *st, int count)
 }
 
 /*
- * The least bound of an unprobed list (strict order): no row of a list
+ * The least bound of an unprobed list (exact order): no row of a list
  * not yet probed is closer.  +infinity once every list is probed.
  */
 static double
@@ -905,11 +931,11 @@ NextListBound(IvfpqScanOpaque so)
 }
 
 /*
- * Strict order: probe the unprobed list of least bound; once the scan has
+ * Exact order: probe the unprobed list of least bound; once the scan has
  * probed ivfpq.max_probes lists, the exact pass: every list left at once.
  */
 static void
-ProbeStrict(IndexScanDesc scan, IvfpqState *st)
+ProbeExact(IndexScanDesc scan, IvfpqState *st)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	int			before = so->ncands;
@@ -999,7 +1025,7 @@ VoronoiBounds(IvfpqScanOpaque so, IvfpqState *st, const float *radius, int ai)
 }
 
 /*
- * Per-list lower bounds for strict order: for list order[i] with centroid
+ * Per-list lower bounds for exact order: for list order[i] with centroid
  * c and radius r (every entry's IvfpqEntryReach, so |x - c| <= r), the
  * triangle inequality (L2, and cosine on unit vectors) and Cauchy-Schwarz
  * (inner product: -q.x >= -q.c - |q| r) bound every row's distance, with
@@ -1192,7 +1218,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	}
 	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), so->norder));
 	so->probed = palloc0(mul_size(sizeof(bool), so->norder));
-	if (so->mode == IVFPQ_ITERATIVE_STRICT && !so->unordered)
+	if (so->exact && !so->unordered)
 		ListBounds(scan, st);
 	MemoryContextSwitchTo(oldcxt);
 
@@ -1213,12 +1239,12 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 }
 
 /*
- * Strict order: the next candidate that is final, i.e. whose bound no
+ * Exact order: the next candidate that is final, i.e. whose bound no
  * unprobed list can undercut, probing lists until there is one.  NULL
  * when every list is probed and the heap is empty.
  */
 static IvfpqCandidate *
-NextStrict(IndexScanDesc scan)
+NextExact(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
@@ -1229,7 +1255,7 @@ NextStrict(IndexScanDesc scan)
 
 		if (top == NULL ? next < get_float8_infinity() : top->lb > next)
 		{
-			ProbeStrict(scan, IvfpqGetState(scan->indexRelation));
+			ProbeExact(scan, IvfpqGetState(scan->indexRelation));
 			continue;
 		}
 		if (top == NULL)
@@ -1245,18 +1271,56 @@ NextStrict(IndexScanDesc scan)
 }
 
 /*
- * off and relaxed_order: candidates by bound, probing rounds of
- * ivfpq.probes lists when the heap runs out (or the rerank cap is
- * reached).  off stops after the first round; relaxed_order keeps what is
- * left in the heap, merges nearby lists early (delta) and, once
- * ivfpq.max_probes lists are probed, takes every list left at once, so it
- * returns every row.
+ * Strict order, first run: put the heap's top aside for the exact pass
+ * (it may be closer than a row the executor has emitted).
  */
-static IvfpqCandidate *
-NextRelaxed(IndexScanDesc scan)
+static void
+DeferTop(IvfpqScanOpaque so)
+{
+	so->late = GrowCandidates(so->cxt, so->late, so->nlate, &so->maxlate);
+	so->late[so->nlate++] = so->cands[0];
+	so->nlaterows++;
+	so->cands[0] = so->cands[--so->ncands];
+	SiftDown(so->cands, so->ncands, 0);
+}
+
+/*
+ * The exact pass of the iterative modes: every list left at once, and,
+ * under strict_order, the late rows back in the heap; from here on the
+ * heap holds every row not yet returned and is drained by bound.
+ */
+static void
+ExactPass(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	bool		relaxed = so->mode == IVFPQ_ITERATIVE_RELAXED;
+	int			before = so->nprobed;
+	int			i;
+
+	ProbeRound(scan, IvfpqGetState(scan->indexRelation), -1);
+	so->nexact += so->nprobed - before;
+	for (i = 0; i < so->nlate; i++)
+		*AddCandidate(so) = so->late[i];
+	if (so->nlate > 0)
+		Heapify(so->cands, so->ncands);
+	so->nlate = 0;
+	so->final = true;
+}
+
+/*
+ * off, relaxed_order and strict_order without exact_order: candidates by
+ * bound, probing rounds of ivfpq.probes lists when the heap runs out (or
+ * the rerank cap is reached).  off stops after the first round.  The
+ * iterative modes keep what is left in the heap, merge nearby lists early
+ * (delta) and end in the exact pass once ivfpq.max_probes lists are
+ * probed or every list is; strict_order defers late rows to that pass.
+ * So both return every row.
+ */
+static IvfpqCandidate *
+NextByRounds(IndexScanDesc scan)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	bool		iterative = so->mode != IVFPQ_ITERATIVE_OFF;
+	bool		strict = so->mode == IVFPQ_ITERATIVE_STRICT;
 
 	for (;;)
 	{
@@ -1264,13 +1328,22 @@ NextRelaxed(IndexScanDesc scan)
 		int			next = NextInOrder(so);
 
 		if (so->ncands == 0 || (ivfpq_rerank > 0 && so->returned >= ivfpq_rerank &&
-								(!relaxed || next >= 0)))
+								(!iterative || next >= 0)))
 		{
-			if (next < 0 || (!relaxed && so->nprobed >= so->maxlists))
+			if (!iterative)
+			{
+				if (next < 0 || so->nprobed >= so->maxlists)
+					return NULL;
+				ProbeRound(scan, IvfpqGetState(scan->indexRelation),
+						   Min(ivfpq_probes, so->maxlists - so->nprobed));
+			}
+			else if (so->final || (next < 0 && so->nlate == 0))
 				return NULL;
-			ProbeRound(scan, IvfpqGetState(scan->indexRelation),
-					   so->nprobed < so->maxlists ?
-					   Min(ivfpq_probes, so->maxlists - so->nprobed) : -1);
+			else if (next < 0 || so->nprobed >= so->maxlists)
+				ExactPass(scan);
+			else
+				ProbeRound(scan, IvfpqGetState(scan->indexRelation),
+						   Min(ivfpq_probes, so->maxlists - so->nprobed));
 			continue;
 		}
 		top = &so->cands[0];
@@ -1280,14 +1353,14 @@ NextRelaxed(IndexScanDesc scan)
 		 * candidate's bound passes what its entries' best bound is likely
 		 * to be (its centroid's score less the largest offset seen, with
 		 * half of it again as a margin: lists differ in spread), so that
-		 * rows come in bound order across lists rather than list by list.
-		 * Only for scans that filter in the index, or once the executor
-		 * has taken half of the first round's candidates (a filter on the
-		 * table, or a large LIMIT): an unfiltered LIMIT k needs only the
-		 * first round, and merging would probe lists for rows it never
-		 * asks for.
+		 * rows come in bound order across lists rather than list by list,
+		 * and strict_order rarely has to defer a row.  Only for scans that
+		 * filter in the index, or once the executor has taken half of the
+		 * first round's candidates (a filter on the table, or a large
+		 * LIMIT): an unfiltered LIMIT k needs only the first round, and
+		 * merging would probe lists for rows it never asks for.
 		 */
-		if (relaxed && next >= 0 && so->nprobed < so->maxlists &&
+		if (iterative && next >= 0 && so->nprobed < so->maxlists &&
 			so->nprobed >= so->firstlists &&
 			(so->filter != NULL || so->nreturned >= so->firstcands / 2) &&
 			top->lb > ListKey(so, next) - so->delta - 0.5 * Max(so->delta, 0.0))
@@ -1304,6 +1377,21 @@ NextRelaxed(IndexScanDesc scan)
 			SiftDown(so->cands, so->ncands, 0);
 			continue;
 		}
+
+		/*
+		 * Strict order: the executor may have emitted every row whose
+		 * exact distance is at most the bound returned last (maxret).  A
+		 * candidate bounded below it (from a list probed after that) may
+		 * be closer than one of them: it is late, kept for the exact
+		 * pass rather than returned out of order or dropped.  Bounds of
+		 * the first run thus never decrease.
+		 */
+		if (strict && !so->final && top->lb < so->maxret)
+		{
+			DeferTop(so);
+			continue;
+		}
+		so->maxret = Max(so->maxret, top->lb);
 		return top;
 	}
 }
@@ -1335,10 +1423,10 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	if (so->unordered)
 		top = so->ncands > 0 ? &so->cands[0] : NULL;	/* all lists probed */
-	else if (so->mode == IVFPQ_ITERATIVE_STRICT)
-		top = NextStrict(scan);
+	else if (so->exact)
+		top = NextExact(scan);
 	else
-		top = NextRelaxed(scan);
+		top = NextByRounds(scan);
 	if (top == NULL)
 	{
 		so->done = true;
@@ -1372,9 +1460,10 @@ ivfpqendscan(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
-	elog(DEBUG2, "ivfpq scan: %d lists (%lld in the exact pass), %lld entries scored, %lld filtered out, %lld refined, %lld returned",
+	elog(DEBUG2, "ivfpq scan: %d lists (%lld in the exact pass), %lld entries scored, %lld filtered out, %lld refined, %lld returned, %lld deferred",
 		 so->nprobed, (long long) so->nexact, (long long) so->nscored,
-		 (long long) so->nfiltered, (long long) so->nrefined, (long long) so->nreturned);
+		 (long long) so->nfiltered, (long long) so->nrefined, (long long) so->nreturned,
+		 (long long) so->nlaterows);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;
