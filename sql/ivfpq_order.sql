@@ -234,6 +234,21 @@ SELECT q, chk(format('SELECT ctid t, v <-> (SELECT v FROM r WHERE id = %s) d FRO
        chk(format('SELECT ctid t, v <=> (SELECT v FROM r WHERE id = %s) d FROM r WHERE label < 25 ORDER BY v <=> (SELECT v FROM r WHERE id = %s) LIMIT 500', q, q)) AS r_cos8
 FROM unnest(ARRAY[1, 123, 2500]) q;
 
+-- The cost model charges the lists exact_order reads to certify the order
+CREATE FUNCTION startup_cost(q text, exact bool) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+  PERFORM set_config('ivfpq.exact_order', exact::text, true);
+  EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+  PERFORM set_config('ivfpq.exact_order', 'off', true);
+  RETURN (j -> 0 -> 'Plan' ->> 'Startup Cost')::float8;
+END $$;
+SET enable_seqscan = off;
+SELECT startup_cost(q, true) > startup_cost(q, false) AS exact_costlier
+FROM (VALUES ('SELECT id FROM r ORDER BY v <-> ''[0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5,0.5]'' LIMIT 10')) x(q);
+RESET enable_seqscan;
+DROP FUNCTION startup_cost(text, bool);
+
 -- NULL and zero queries return every indexed row (their distances are all
 -- NULL or NaN, so any order)
 SET enable_seqscan = off;
