@@ -75,7 +75,7 @@ typedef struct IvfpqScanOpaqueData
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
 	int			mode;			/* ivfpq.iterative_scan at the scan's start */
 	bool		exact;			/* strict_order with ivfpq.exact_order */
-	int			maxlists;		/* lists probed one by one before the exact pass */
+	int			maxlists;		/* lists probed before the exact pass */
 	int			firstlists;		/* lists of the first round (ivfpq.probes) */
 	int			firstcands;		/* candidates of the first round */
 
@@ -1222,7 +1222,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		ListBounds(scan, st);
 	MemoryContextSwitchTo(oldcxt);
 
-	/* lists probed one by one; past them, the exact pass (not for off) */
+	/* lists probed in rounds; past them, the exact pass (not for off) */
 	if (so->mode == IVFPQ_ITERATIVE_OFF)
 		so->maxlists = Min(ivfpq_probes, so->norder);
 	else if (ivfpq_max_probes == 0)
