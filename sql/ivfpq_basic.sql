@@ -68,9 +68,12 @@ RESET ivfpq.max_probes;
 SELECT count(*) FROM (SELECT id FROM ivt WHERE id % 100 = 0 ORDER BY v <-> '[0.5, 0.5, 0.5, 0.5]' LIMIT 10) s;
 
 -- the rerank cap limits how many candidates a probe round returns
+-- (iterative_scan = off; strict_order ignores it, relaxed_order goes on)
 SET ivfpq.probes = 16;
 SET ivfpq.rerank = 3;
+SET ivfpq.iterative_scan = off;
 SELECT count(*) FROM (SELECT id FROM ivt ORDER BY v <-> '[0.5, 0.5, 0.5, 0.5]' LIMIT 10) s;
+RESET ivfpq.iterative_scan;
 RESET ivfpq.rerank;
 
 -- other page formats and code shapes: item pages (8-bit codes) and a

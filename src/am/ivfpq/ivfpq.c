@@ -17,6 +17,7 @@
 #include "fmgr.h"
 #include "storage/bufmgr.h"
 #include "catalog/pg_type.h"
+#include "utils/float.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -31,6 +32,7 @@ int			ivfpq_probes = 1;
 int			ivfpq_rerank = 0;
 int			ivfpq_max_probes = 0;
 int			ivfpq_iterative_scan = IVFPQ_ITERATIVE_STRICT;
+bool		ivfpq_exact_order = false;
 
 static const struct config_enum_entry ivfpq_iterative_options[] = {
 	{"off", IVFPQ_ITERATIVE_OFF, false},
@@ -79,17 +81,23 @@ IvfpqInit(void)
 							PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomEnumVariable("ivfpq.iterative_scan",
 							 "Continues an index scan into further lists while the query needs rows.",
-							 "strict_order (default) never returns a row closer than one already returned; "
-							 "relaxed_order returns every candidate but rows of later lists may come out of order; "
-							 "off stops after ivfpq.probes lists.",
+							 "strict_order (default) returns every row, in order but for at most one step back "
+							 "(rows found late come in a final exact pass); relaxed_order returns every row, "
+							 "rows of later lists possibly out of order; off stops after ivfpq.probes lists.",
 							 &ivfpq_iterative_scan, IVFPQ_ITERATIVE_STRICT, ivfpq_iterative_options,
 							 PGC_USERSET, 0, NULL, NULL, NULL);
 	DefineCustomIntVariable("ivfpq.max_probes",
-							"Most lists an iterative scan visits (0: all lists).",
+							"Lists an iterative scan probes round by round before it reads every list left at once (0: all lists).",
 							"When the first ivfpq.probes lists are exhausted (for example by a filter), the scan "
-							"continues with the next nearest lists up to this many in all.",
+							"continues with the next nearest lists; past this many it finishes with an exact pass.",
 							&ivfpq_max_probes, 0, 0, IVFPQ_MAX_LISTS,
 							PGC_USERSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("ivfpq.exact_order",
+							 "Makes strict_order scans exact: rows in the order and with the distances of a sequential scan.",
+							 "A row is returned only once no unread list can hold a closer one (per-list bounds); "
+							 "slower, as the scan reads more lists.",
+							 &ivfpq_exact_order, false,
+							 PGC_USERSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ivfpq");
 }
 
@@ -596,7 +604,7 @@ IvfpqGetState(Relation index)
 	UnlockReleaseBuffer(buf);
 
 	/* version 1 had no filter columns and zeroed the reserved words */
-	if (meta.magic != IVFPQ_MAGIC || (meta.version != IVFPQ_VERSION && meta.version != 1))
+	if (meta.magic != IVFPQ_MAGIC || meta.version < 1 || meta.version > IVFPQ_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a valid ivfpq index",
@@ -656,6 +664,7 @@ IvfpqGetState(Relation index)
 	st->lists = meta.lists;
 	IvfpqSetLayout(st, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
 	st->dirStart = meta.dirStart;
+	st->hasradius = meta.version >= IVFPQ_VERSION_RADIUS;
 
 	PG_TRY();
 	{
@@ -704,11 +713,11 @@ IvfpqDatumDims(int kind, Datum value)
  *		Convert a vector or halfvec datum to float32 in out (dims elements,
  *		checked).  For cosine, normalize when asked; returns false for a
  *		zero vector that cannot be normalized.  *norm gets |x| (after
- *		normalization).
+ *		normalization); *rawnorm, when not NULL, |x| before it, in double.
  */
 bool
 IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
-				  bool normalize, float *norm)
+				  bool normalize, float *norm, double *rawnorm)
 {
 	int			vdim;
 	double		nn;
@@ -745,6 +754,8 @@ IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
 	for (i = 0; i < dims; i++)
 		nn += (double) out[i] * out[i];
 	nn = sqrt(nn);
+	if (rawnorm)
+		*rawnorm = nn;
 	if (normalize)
 	{
 		if (nn == 0 || !isfinite(nn))
@@ -755,4 +766,62 @@ IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
 	}
 	*norm = (float) nn;
 	return true;
+}
+
+/*
+ * IvfpqCheckIndexable
+ *		Refuse a vector too long for float32 arithmetic (IVFPQ_MAX_NORM):
+ *		its norm, k-means sums, residuals or the executor's exact distance
+ *		could overflow, leaving no valid bound (and non-finite norms or
+ *		codebooks that vecx_index_check rightly reports).
+ */
+void
+IvfpqCheckIndexable(double norm)
+{
+	if (!(norm <= IVFPQ_MAX_NORM))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("vector norm %g is too large for an ivfpq index", norm),
+				 errdetail("ivfpq indexes vectors whose norm is at most %g.", IVFPQ_MAX_NORM),
+				 errhint("Scale the vectors down.")));
+}
+
+/*
+ * IvfpqEntryReach
+ *		An upper bound of |x - c| for an entry of a trained index: the norm
+ *		of its decoded residual plus its error bound (|x - x'| <= err), in
+ *		double, rounded up to float.  Packed codes, or with fsblk the
+ *		codes of fast-scan block slot "slot".  Build, insert and
+ *		vecx_index_check compute it the same way, so the directory's
+ *		radius of a list can be checked exactly against its entries.
+ */
+float
+IvfpqEntryReach(IvfpqState *st, const uint8 *codes, const char *fsblk, int slot, float err)
+{
+	double		sq = 0;
+	float		reach;
+	int			j;
+
+	for (j = 0; j < st->m; j++)
+	{
+		int			off = st->suboff[j];
+		int			dsub = st->suboff[j + 1] - off;
+		int			code;
+		const float *w;
+		int			t;
+
+		if (fsblk)
+			code = vecx_pq_block_get(IvfpqBlockCodes(fsblk), j, slot);
+		else if (st->nbits == 4)
+			code = (codes[j >> 1] >> ((j & 1) * 4)) & 15;
+		else
+			code = codes[j];
+		w = st->codebook + (Size) st->ksub * off + (Size) code * dsub;
+		for (t = 0; t < dsub; t++)
+			sq += (double) w[t] * w[t];
+	}
+	reach = (float) (sqrt(sq) + (double) err);
+	if ((double) reach < sqrt(sq) + (double) err)
+		reach = nextafterf(reach, get_float4_infinity());
+	return reach;
 }

@@ -30,7 +30,13 @@
 #include "vecx.h"
 
 #define IVFPQ_MAGIC				0x51504649	/* "IFPQ" */
-#define IVFPQ_VERSION			2	/* 2: filter columns (nfilter); 1 is read as 2 with none */
+/*
+ * 3: list radii in the directory; 2: filter columns (nfilter).  Version 1
+ * is read as 2 with no filter columns, and versions 1 and 2 as having no
+ * known radius (their scans cannot skip lists: REINDEX to get radii).
+ */
+#define IVFPQ_VERSION			3
+#define IVFPQ_VERSION_RADIUS	3	/* first version with list radii */
 #define IVFPQ_PAGE_ID			0xFF91
 
 #define IVFPQ_METAPAGE_BLKNO	0
@@ -127,7 +133,7 @@ typedef struct IvfpqListDir
 	BlockNumber head;			/* first data page, or InvalidBlockNumber */
 	BlockNumber tail;			/* last data page */
 	BlockNumber insertpage;		/* first page that may have free space */
-	uint32		reserved;
+	float		radius;			/* v3: >= IvfpqEntryReach() of every entry */
 } IvfpqListDir;
 
 #define IVFPQ_DIR_PER_PAGE	((int) (IVFPQ_RAW_BYTES / sizeof(IvfpqListDir)))
@@ -223,6 +229,7 @@ typedef struct IvfpqState
 	int			blocksperpage;	/* IVFPQ_RAW_BYTES / blocksize */
 	int			entrysize;
 	int			codebytes;
+	bool		hasradius;		/* directory radii are maintained (v3) */
 	BlockNumber dirStart;
 	int		   *suboff;			/* m + 1 offsets into a vector */
 	float	   *codebook;		/* ksub * dims: subq j at ksub * suboff[j] */
@@ -235,6 +242,14 @@ extern int	ivfpq_probes;
 extern int	ivfpq_rerank;
 extern int	ivfpq_max_probes;
 extern int	ivfpq_iterative_scan;
+extern bool ivfpq_exact_order;
+
+/*
+ * Largest norm of an indexed vector (any metric): below it every float32
+ * computation of build, scan and the executor's exact distance stays
+ * finite (squared norms and distances stay below 1e31).
+ */
+#define IVFPQ_MAX_NORM			1e15
 
 #define IVFPQ_ITERATIVE_OFF		0
 #define IVFPQ_ITERATIVE_STRICT	1
@@ -248,8 +263,11 @@ extern IvfpqEntry *IvfpqGetEntry(Relation index, Page page, BlockNumber blkno,
 								 OffsetNumber off, int entrysize);
 extern int	IvfpqGetKind(Relation index);
 extern bool IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
-							  bool normalize, float *norm);
+							  bool normalize, float *norm, double *rawnorm);
 extern int	IvfpqDatumDims(int kind, Datum value);
+extern void IvfpqCheckIndexable(double norm);
+extern float IvfpqEntryReach(IvfpqState *st, const uint8 *codes, const char *fsblk,
+							 int slot, float err);
 extern void IvfpqSubOffsets(int dims, int m, int *suboff);
 extern int	IvfpqAutoM(int dims, int nbits, Size fbytes);
 extern void IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter);

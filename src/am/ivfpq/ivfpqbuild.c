@@ -135,6 +135,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values,
 	MemoryContext oldcxt;
 	float	   *dst;
 	float		norm;
+	double		rawnorm;
 	int			slot;
 
 	if (isnull[0])
@@ -149,8 +150,10 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values,
 
 	oldcxt = MemoryContextSwitchTo(bs->tmpcxt);
 	dst = palloc(sizeof(float) * bs->dims);
-	if (IvfpqDatumToFloat(NULL, bs->kind, values[0], dst, bs->dims, bs->normalize, &norm))
+	if (IvfpqDatumToFloat(NULL, bs->kind, values[0], dst, bs->dims, bs->normalize, &norm,
+						  &rawnorm))
 	{
+		IvfpqCheckIndexable(rawnorm);
 		/* Reservoir sampling (algorithm R) */
 		if (bs->seen < bs->samplecap)
 		{
@@ -241,7 +244,10 @@ RewriteRaw(Relation index, BlockNumber start, const char *data, Size nbytes)
 	}
 }
 
-/* Append one entry to a list during build (no WAL yet). */
+/*
+ * Append one entry to a list during build (no WAL yet); the list's radius
+ * grows to cover it.
+ */
 static void
 BuildAppend(IvfpqBuildState *bs, int list, IvfpqEntry *entry)
 {
@@ -249,6 +255,10 @@ BuildAppend(IvfpqBuildState *bs, int list, IvfpqEntry *entry)
 	IvfpqListDir *dir = &bs->dir[list];
 	Buffer		buf;
 	Buffer		newbuf;
+
+	if (bs->st->trained)
+		dir->radius = Max(dir->radius,
+						  IvfpqEntryReach(bs->st, entry->codes, NULL, 0, entry->err));
 
 	if (BlockNumberIsValid(dir->tail))
 	{
@@ -329,6 +339,7 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values,
 	IvfpqBuildState *bs = (IvfpqBuildState *) state;
 	MemoryContext oldcxt;
 	float		norm;
+	double		rawnorm;
 
 	if (isnull[0])
 		return;
@@ -336,8 +347,9 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values,
 	oldcxt = MemoryContextSwitchTo(bs->tmpcxt);
 	if (IvfpqDatumToFloat(bs->st, bs->kind, values[0],
 						  bs->batch + (Size) bs->nbatch * bs->st->dims,
-						  bs->st->dims, bs->normalize, &norm))
+						  bs->st->dims, bs->normalize, &norm, &rawnorm))
 	{
+		IvfpqCheckIndexable(rawnorm);
 		bs->batchtids[bs->nbatch] = *tid;
 		bs->batchnorms[bs->nbatch] = norm;
 		if (bs->st->fbytes > 0)
@@ -402,7 +414,7 @@ EmptyDir(int lists)
 		dir[i].head = InvalidBlockNumber;
 		dir[i].tail = InvalidBlockNumber;
 		dir[i].insertpage = InvalidBlockNumber;
-		dir[i].reserved = 0;
+		dir[i].radius = 0;
 	}
 	return dir;
 }
@@ -1055,7 +1067,7 @@ ivfpqbuildempty(Relation index)
 
 	IvfpqInitPage(dirpage, IVFPQ_PAGE_DIRECTORY, 0);
 	dir.head = dir.tail = dir.insertpage = InvalidBlockNumber;
-	dir.reserved = 0;
+	dir.radius = 0;
 	memcpy(IvfpqRawData(dirpage), &dir, sizeof(dir));
 	((PageHeader) dirpage)->pd_lower = MAXALIGN(SizeOfPageHeaderData) + sizeof(dir);
 

@@ -46,6 +46,7 @@ typedef struct IvfpqCheck
 	int			type;
 	bool		trained;
 	bool		fastscan;
+	bool		radii;			/* trained, format with list radii */
 	int			codebytes;
 	Size		blocksize;
 	int			blocksperpage;	/* fast-scan blocks on a data page */
@@ -55,7 +56,7 @@ typedef struct IvfpqCheck
 	Page		page;
 	Page		page2;
 	IvfpqListDir *dir;			/* copy of the directory */
-	float	   *codebook;		/* heapallindexed only */
+	float	   *codebook;		/* heapallindexed or radii only */
 	float	   *centroids;
 	int		   *suboff;
 	float	   *x;
@@ -127,8 +128,8 @@ CheckMeta(IvfpqCheck *hc)
 						 ((PageHeader) hc->page)->pd_lower, metaEnd);
 	if (meta->magic != IVFPQ_MAGIC)
 		VecxCheckCorrupt(cs, 0, 0, "metapage magic is %08X, expected %08X", meta->magic, IVFPQ_MAGIC);
-	if (meta->version != IVFPQ_VERSION && meta->version != 1)
-		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u",
+	if (meta->version < 1 || meta->version > IVFPQ_VERSION)
+		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected 1 to %u",
 						 meta->version, IVFPQ_VERSION);
 	if (meta->nfilter != (uint32) (IndexRelationGetNumberOfKeyAttributes(cs->index) - 1) ||
 		(meta->version == 1 && meta->nfilter != 0))
@@ -169,6 +170,7 @@ CheckMeta(IvfpqCheck *hc)
 	hc->metric = IVFPQ_KIND_METRIC(kind);
 	hc->type = IVFPQ_KIND_TYPE(kind);
 	hc->trained = meta->trained != 0;
+	hc->radii = hc->trained && meta->version >= IVFPQ_VERSION_RADIUS;
 	hc->fastscan = fastscan;
 	hc->codebytes = codebytes;
 	hc->blocksize = hc->layout.blocksize;
@@ -285,9 +287,39 @@ CheckEntryFields(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, ItemPointe
 	VecxCheckAddEntry(cs, tid, blkno, off);
 }
 
-/* Entries of a data page already known to be a page of this index's format. */
+/*
+ * An entry of list "list" must lie within the list's radius, as the scan's
+ * list bounds assume: the directory's radius is at least the entry's reach,
+ * computed as build and insert do.  An insert grows the radius after our
+ * copy of the directory was taken, so a larger reach is compared with the
+ * directory as it is now before it is reported.
+ */
 static void
-CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno)
+CheckReach(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, int list,
+		   const uint8 *codes, const char *fsblk, int slot, float err)
+{
+	float		reach;
+	BlockNumber dirblk;
+
+	if (!hc->radii)
+		return;
+	reach = IvfpqEntryReach(&hc->layout, codes, fsblk, slot, err);
+	if (reach <= hc->dir[list].radius)
+		return;
+	dirblk = hc->meta.dirStart + list / IVFPQ_DIR_PER_PAGE;
+	VecxCheckReadPage(hc->cs, dirblk, hc->page2);
+	CheckPageType(hc, hc->page2, dirblk, IVFPQ_PAGE_DIRECTORY);
+	memcpy(&hc->dir[list].radius, IvfpqRawData(hc->page2) +
+		   sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE) + offsetof(IvfpqListDir, radius),
+		   sizeof(float));
+	if (!(reach <= hc->dir[list].radius))
+		VecxCheckCorrupt(hc->cs, blkno, off, "entry reaches %g from its centroid, beyond the radius %g of list %d",
+						 reach, hc->dir[list].radius, list);
+}
+
+/* Entries of a data page of list "list" already known to be of this index's format. */
+static void
+CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno, int list)
 {
 	VecxCheckState *cs = hc->cs;
 
@@ -320,6 +352,8 @@ CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno)
 								 IvfpqBlockErr(blk)[i], IvfpqBlockNorm(blk)[i], NULL);
 				CheckPayload(hc, blkno, b * IVFPQ_FS_SLOTS + i + 1,
 							 IvfpqBlockFilter(&hc->layout, blk, i));
+				CheckReach(hc, blkno, b * IVFPQ_FS_SLOTS + i + 1, list, NULL, blk, i,
+						   IvfpqBlockErr(blk)[i]);
 			}
 		}
 	}
@@ -343,6 +377,8 @@ CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno)
 			CheckEntryFields(hc, blkno, off, &e->tid, e->flags, e->err, e->norm,
 							 hc->trained ? e->codes : NULL);
 			CheckPayload(hc, blkno, off, IvfpqEntryFilter(&hc->layout, e));
+			if (hc->trained)
+				CheckReach(hc, blkno, off, list, e->codes, NULL, 0, e->err);
 		}
 		VecxCheckItemOverlap(cs, page, blkno);
 	}
@@ -373,6 +409,8 @@ CheckList(IvfpqCheck *hc, int list)
 	bool		seenTail = false;
 	bool		seenInsert = !BlockNumberIsValid(d->insertpage);
 
+	if (hc->radii && (!(d->radius >= 0) || isinf(d->radius)))
+		VecxCheckCorrupt(cs, dirblk, 0, "radius %g of list %d is invalid", d->radius, list);
 	if (!BlockNumberIsValid(d->head))
 	{
 		if (BlockNumberIsValid(d->tail) || BlockNumberIsValid(d->insertpage))
@@ -394,7 +432,7 @@ CheckList(IvfpqCheck *hc, int list)
 		hc->owner[blkno] = OWN_LIST;
 		VecxCheckReadPage(cs, blkno, hc->page);
 		CheckDataPage(hc, hc->page, blkno, list);
-		CheckEntries(hc, hc->page, blkno);
+		CheckEntries(hc, hc->page, blkno, list);
 		if (blkno == d->tail)
 			seenTail = true;
 		if (blkno == d->insertpage)
@@ -454,7 +492,7 @@ CheckStray(IvfpqCheck *hc, BlockNumber blkno)
 	/* a page that joined meanwhile: check its contents too */
 	VecxCheckReadPage(cs, blkno, hc->page);
 	CheckDataPage(hc, hc->page, blkno, list);
-	CheckEntries(hc, hc->page, blkno);
+	CheckEntries(hc, hc->page, blkno, list);
 }
 
 /*
@@ -483,7 +521,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	dims = hc->trained ? hc->meta.dims : IvfpqDatumDims(hc->meta.kind, value);
 	x = hc->trained ? hc->x : palloc(sizeof(float) * Max(dims, 1));
 	if (!IvfpqDatumToFloat(NULL, hc->meta.kind, value, x, dims,
-						   hc->metric == IVFPQ_METRIC_COSINE, &norm))
+						   hc->metric == IVFPQ_METRIC_COSINE, &norm, NULL))
 		return false;			/* zero vector under cosine: not indexed */
 	if (found == NULL || !hc->trained)
 		return true;
@@ -625,7 +663,7 @@ IvfpqCheckIndex(VecxCheckState *cs)
 		cbsize = mul_size(mul_size(sizeof(float), hc->meta.dims), 1 << hc->meta.nbits);
 		csize = mul_size(mul_size(sizeof(float), hc->meta.dims), hc->meta.lists);
 	}
-	if (cs->heapallindexed && hc->trained)
+	if ((cs->heapallindexed || hc->radii) && hc->trained)
 	{
 		hc->suboff = palloc(sizeof(int) * (hc->meta.m + 1));
 		IvfpqSubOffsets(hc->meta.dims, hc->meta.m, hc->suboff);
@@ -635,13 +673,15 @@ IvfpqCheckIndex(VecxCheckState *cs)
 	/* copies are kept for heapallindexed; CheckRegion bounds them by the index size first */
 	hc->codebook = (float *) CheckRegion(hc, hc->meta.codebookStart, hc->meta.codebookPages, cbsize,
 										 IVFPQ_PAGE_CODEBOOK, OWN_CODEBOOK, true,
-										 cs->heapallindexed && hc->trained);
+										 (cs->heapallindexed || hc->radii) && hc->trained);
 	hc->centroids = (float *) CheckRegion(hc, hc->meta.centroidStart, hc->meta.centroidPages, csize,
 										  IVFPQ_PAGE_CENTROID, OWN_CENTROID, true,
 										  cs->heapallindexed && hc->trained);
 	dsize = mul_size(sizeof(IvfpqListDir), hc->meta.lists);
 	hc->dir = (IvfpqListDir *) CheckRegion(hc, hc->meta.dirStart, hc->meta.dirPages, dsize,
 										   IVFPQ_PAGE_DIRECTORY, OWN_DIRECTORY, false, true);
+	hc->layout.suboff = hc->suboff;
+	hc->layout.codebook = hc->codebook;
 
 	for (list = 0; list < hc->meta.lists; list++)
 		CheckList(hc, list);

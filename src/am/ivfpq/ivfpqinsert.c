@@ -93,7 +93,10 @@ SetDir(Page dirpage, int list, const IvfpqListDir *dir)
 
 /*
  * IvfpqAddEntry
- *		Append an entry to a list, WAL-logged with generic WAL.
+ *		Append an entry to a list, WAL-logged with generic WAL.  The list's
+ *		radius in the directory grows to cover the entry in the same record,
+ *		under the directory page's exclusive lock: a scan whose snapshot sees
+ *		the row read the directory after this and sees the radius too.
  */
 void
 IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
@@ -114,12 +117,21 @@ IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
 	IvfpqChainWalk walk;
 	BlockNumber blkno;
 	GenericXLogState *state;
+	float		reach = 0;
+	bool		grow;
+
+	/* before any lock wait: the codebook lives in the relcache entry */
+	if (st->trained && st->hasradius)
+		reach = IvfpqEntryReach(cached, entry->codes, NULL, 0, entry->err);
 
 	dirbuf = ReadBuffer(index, dirblk);
 	LockBuffer(dirbuf, BUFFER_LOCK_EXCLUSIVE);
 	IvfpqCheckPage(index, BufferGetPage(dirbuf), dirblk, IVFPQ_PAGE_DIRECTORY);
 	memcpy(&dir, IvfpqRawData(BufferGetPage(dirbuf)) + sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE),
 		   sizeof(IvfpqListDir));
+	grow = reach > dir.radius;
+	if (grow)
+		dir.radius = reach;
 
 	blkno = BlockNumberIsValid(dir.insertpage) ? dir.insertpage : dir.head;
 	IvfpqChainStart(&walk, list);
@@ -141,7 +153,7 @@ IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
 			if (!IvfpqDataPageAdd(st, page, entry))
 				elog(ERROR, "failed to add entry to index \"%s\" block %u",
 					 RelationGetRelationName(index), blkno);
-			if (dir.insertpage != blkno)
+			if (dir.insertpage != blkno || grow)
 			{
 				Page		dirpage = GenericXLogRegisterBuffer(state, dirbuf, 0);
 
@@ -207,6 +219,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	float	   *x;
 	float	   *residual;
 	float		norm;
+	double		rawnorm;
 	IvfpqEntry *entry;
 	int			list;
 
@@ -223,10 +236,11 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	x = palloc(sizeof(float) * dims);
 	residual = palloc(sizeof(float) * dims);
 	if (IvfpqDatumToFloat(st, st->kind, values[0], x, dims,
-						  st->metric == IVFPQ_METRIC_COSINE, &norm))
+						  st->metric == IVFPQ_METRIC_COSINE, &norm, &rawnorm))
 	{
 		char	   *filter = NULL;
 
+		IvfpqCheckIndexable(rawnorm);
 		if (st->fbytes > 0)
 		{
 			filter = palloc(st->fbytes);

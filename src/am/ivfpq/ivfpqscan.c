@@ -33,10 +33,6 @@
 #include <math.h>
 
 #include "access/relscan.h"
-#include "access/tableam.h"
-#include "catalog/index.h"
-#include "executor/executor.h"
-#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
@@ -54,7 +50,6 @@ typedef struct IvfpqCandidate
 	double		lb;				/* lower bound of the exact distance */
 	ItemPointerData tid;
 	bool		refine;			/* lb is the loose fast-scan bound */
-	bool		exact;			/* lb is the exact distance (read from the heap) */
 	uint8		slot;			/* slot in the block copy */
 	int32		block;			/* block copy index */
 	int32		probe;			/* index into the per-list data */
@@ -74,52 +69,58 @@ typedef struct IvfpqListOrder
 	int			list;
 } IvfpqListOrder;
 
-/* A returned row whose exact distance may still matter (strict order) */
-typedef struct IvfpqReturned
-{
-	ItemPointerData tid;
-	bool		known;			/* dist is its exact distance */
-	double		dist;
-} IvfpqReturned;
-
 typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext cxt;			/* reset by rescan */
-	MemoryContext tmpcxt;		/* per heap fetch */
 	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
-	int			maxlists;		/* lists the scan may visit in all */
+	int			mode;			/* ivfpq.iterative_scan at the scan's start */
+	bool		exact;			/* strict_order with ivfpq.exact_order */
+	int			maxlists;		/* lists probed before the exact pass */
 	int			firstlists;		/* lists of the first round (ivfpq.probes) */
 	int			firstcands;		/* candidates of the first round */
 
 	/*
-	 * Merging later lists by bound: how much lower than its centroid's
-	 * score (ListKey) the best bound of a probed list came out, at most.
-	 * The next list is probed once the best candidate's bound passes the
-	 * next centroid's score minus this, so that an iterative scan returns
-	 * rows of nearby lists in bound order instead of draining each round.
+	 * Merging later lists by bound (relaxed_order): how much lower than its
+	 * centroid's score (ListKey) the best bound of a probed list came out,
+	 * at most.  The next list is probed once the best candidate's bound
+	 * passes the next centroid's score minus this, so that rows of nearby
+	 * lists come out in bound order instead of round by round.
 	 */
 	double		delta;
 
 	/*
-	 * Strict order across probe rounds (see README): maxret is the largest
-	 * bound returned so far; no row the executor has emitted is farther.
-	 * A candidate of a later round whose bound is below it is checked
-	 * against the heap: kept if its exact distance is at least that of
-	 * every row the executor may have emitted (emitted, computed lazily
-	 * from ret[]), else skipped.
+	 * Strict order, first run (see README): maxret is the bound returned
+	 * last, above the exact distance of every row the executor may have
+	 * emitted.  A candidate whose bound is below it is late: kept in late[]
+	 * for the final exact pass (final), which returns every row not yet
+	 * returned in one ordered run.
 	 */
 	double		maxret;
-	double		emitted;
-	double		emittedAt;		/* maxret when emitted was computed */
-	IvfpqReturned *ret;
-	int			nret;
-	int			maxretrows;
+	IvfpqCandidate *late;
+	int			nlate;
+	int			maxlate;
+	bool		final;
 
-	/* heap access for those checks, kept across rescans */
-	IndexFetchTableData *fetch;
-	TupleTableSlot *slot;
-	IndexInfo  *indexInfo;		/* expression indexes */
-	EState	   *estate;
+	/*
+	 * Exact order (see README): listlb[i] bounds from below the distance
+	 * of every row of list order[i] (centroid distance minus radius);
+	 * bylb lists the order indexes by increasing listlb, nextlb is the
+	 * first of them that may be unprobed.  A candidate is returned only
+	 * once its bound is at most every unprobed list's bound.
+	 */
+	double	   *listlb;
+	int		   *bylb;
+	int			nextlb;
+	bool	   *probed;			/* per order index */
+	int			nextorder;		/* first order index that may be unprobed */
+
+	/*
+	 * A query with no usable order (NULL, zero under cosine, too long for
+	 * float32): every entry is returned with this order value.
+	 */
+	bool		unordered;
+	double		orderval;
+	bool		ordernull;
 
 	bool		started;
 	bool		done;
@@ -136,7 +137,7 @@ typedef struct IvfpqScanOpaqueData
 	float	   *lut;			/* inner product: the query's table */
 	float	   *rq;
 	uint8	   *qlut;			/* quantized table, ngroups * 64 */
-	IvfpqProbe *probes;			/* per probed list, indexed by probe number */
+	IvfpqProbe *probes;			/* per probed list, indexed by order index */
 	char	   *blocks;			/* copies of fast-scan blocks */
 	int			nblocks;
 	int			maxblocks;
@@ -150,8 +151,8 @@ typedef struct IvfpqScanOpaqueData
 	int64		nreturned;
 	int64		nscored;
 	int64		nfiltered;		/* entries rejected by the scan keys */
-	int64		nheap;			/* heap reads for strict order */
-	int64		nskipped;		/* rows skipped for strict order */
+	int64		nexact;			/* lists of the exact pass */
+	int64		nlaterows;		/* rows deferred to the exact pass */
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
@@ -164,8 +165,6 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 
 	so->cxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq scan",
 									ALLOCSET_DEFAULT_SIZES);
-	so->tmpcxt = AllocSetContextCreate(CurrentMemoryContext, "ivfpq scan tuple",
-									   ALLOCSET_DEFAULT_SIZES);
 	scan->opaque = so;
 	scan->xs_orderbyvals = palloc0(sizeof(Datum) * Max(norderbys, 1));
 	scan->xs_orderbynulls = palloc(sizeof(bool) * Max(norderbys, 1));
@@ -188,19 +187,26 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->ncands = so->maxcands = so->returned = 0;
 	so->norder = so->nprobed = 0;
 	so->nrefined = so->nreturned = so->nscored = 0;
-	so->nfiltered = so->nheap = so->nskipped = 0;
+	so->nfiltered = so->nexact = so->nlaterows = 0;
 	so->filter = NULL;
+	so->mode = ivfpq_iterative_scan;
+	so->exact = so->mode == IVFPQ_ITERATIVE_STRICT && ivfpq_exact_order;
+	so->maxret = -get_float8_infinity();
+	so->late = NULL;
+	so->nlate = so->maxlate = 0;
+	so->final = false;
 	so->maxlists = 0;
 	so->delta = -get_float8_infinity();
 	so->firstlists = 0;
 	so->firstcands = 0;
-	so->maxret = -get_float8_infinity();
-	so->emitted = -get_float8_infinity();
-	so->emittedAt = -get_float8_infinity();
-	so->ret = NULL;
-	so->nret = so->maxretrows = 0;
-	if (so->slot)
-		ExecClearTuple(so->slot);
+	so->listlb = NULL;
+	so->bylb = NULL;
+	so->nextlb = 0;
+	so->probed = NULL;
+	so->nextorder = 0;
+	so->unordered = false;
+	so->orderval = 0;
+	so->ordernull = false;
 	so->lut = so->rq = NULL;
 	so->qlut = NULL;
 	so->probes = NULL;
@@ -263,28 +269,62 @@ Heapify(IvfpqCandidate *h, int n)
 		SiftDown(h, n, i);
 }
 
+/*
+ * Restore the heap after candidates were appended from "before" on: sift
+ * a few new ones up, or rebuild when they are many (one list merged into
+ * a large heap must not cost the whole heap).
+ */
+static void
+HeapMerge(IvfpqCandidate *h, int before, int n)
+{
+	int			j;
+
+	if (n - before > before / 4)
+	{
+		Heapify(h, n);
+		return;
+	}
+	for (j = before; j < n; j++)
+	{
+		IvfpqCandidate x = h[j];
+		int			i = j;
+
+		while (i > 0 && CandLess(&x, &h[(i - 1) / 2]))
+		{
+			h[i] = h[(i - 1) / 2];
+			i = (i - 1) / 2;
+		}
+		h[i] = x;
+	}
+}
+
+/* Room for at least one more candidate in *arr (capacity *max, n used) */
+static IvfpqCandidate *
+GrowCandidates(MemoryContext cxt, IvfpqCandidate *arr, int n, int *max)
+{
+	int			newmax;
+
+	if (n < *max)
+		return arr;
+	newmax = *max == 0 ? 1024 : *max * 2;
+	if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqCandidate))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many ivfpq scan candidates")));
+	*max = newmax;
+	if (arr == NULL)
+		return MemoryContextAllocHuge(cxt, sizeof(IvfpqCandidate) * newmax);
+	return repalloc_huge(arr, sizeof(IvfpqCandidate) * newmax);
+}
+
 static IvfpqCandidate *
 AddCandidate(IvfpqScanOpaque so)
 {
 	IvfpqCandidate *c;
 
-	if (so->ncands == so->maxcands)
-	{
-		int			newmax = so->maxcands == 0 ? 1024 : so->maxcands * 2;
-
-		if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqCandidate))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many ivfpq scan candidates")));
-		if (so->cands == NULL)
-			so->cands = MemoryContextAllocHuge(so->cxt, sizeof(IvfpqCandidate) * newmax);
-		else
-			so->cands = repalloc_huge(so->cands, sizeof(IvfpqCandidate) * newmax);
-		so->maxcands = newmax;
-	}
+	so->cands = GrowCandidates(so->cxt, so->cands, so->ncands, &so->maxcands);
 	c = &so->cands[so->ncands++];
 	c->refine = false;
-	c->exact = false;
 	c->slot = 0;
 	c->block = -1;
 	c->probe = -1;
@@ -507,6 +547,9 @@ LowerBound(IvfpqScanOpaque so, double est, float err, float norm, double cnorm)
 			lb = l2;
 	}
 
+	/* an overflow gives no bound (the executor decides) */
+	if (isnan(lb) || isinf(lb))
+		lb = -get_float8_infinity();
 	return lb;
 }
 
@@ -587,13 +630,17 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	double		scale = 1,
 				bias = 0;
 	/* score every entry of the first lists, matching or not, for delta */
-	bool		calibrate = so->filter != NULL && probe < so->firstlists;
+	bool		calibrate = so->filter != NULL && probe < so->firstlists &&
+		so->mode != IVFPQ_ITERATIVE_OFF && !so->exact;
 	double		minall = get_float8_infinity();
+	/* no entry of the list is closer (exact order; see README) */
+	double		listfloor = so->listlb ? so->listlb[probe] : neg_inf;
+	bool		score = so->st.trained && !so->unordered;
 
 	pr->qc = 0;
 	pr->cnorm = 0;
 	pr->lut = NULL;
-	if (so->st.trained)
+	if (score)
 	{
 		const float *c = st->centroids + (Size) list * so->st.dims;
 		int			i;
@@ -669,6 +716,21 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 					if (nmatch == 0 && !calibrate)
 						continue;	/* nothing here can be a candidate */
 				}
+				if (!score)
+				{
+					/* an unordered scan: every entry, no bound */
+					for (i = 0; i < n; i++)
+					{
+						IvfpqCandidate *cand;
+
+						if (so->filter && !match[i])
+							continue;
+						cand = AddCandidate(so);
+						memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
+						cand->lb = neg_inf;
+					}
+					continue;
+				}
 				keep = mul_size(so->nblocks + 1, so->st.blocksize) <=
 					mul_size((Size) work_mem, 1024);
 				if (keep)
@@ -698,7 +760,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 						continue;
 					cand = AddCandidate(so);
 					memcpy(&cand->tid, IvfpqBlockTid(src, i), 6);
-					cand->lb = lb;
+					cand->lb = Max(lb, listfloor);
 					cand->refine = keep;
 					cand->slot = i;
 					cand->block = so->nblocks - 1;
@@ -728,7 +790,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 					so->nfiltered++;
 				if (!match && !calibrate)
 					continue;
-				if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !so->st.trained)
+				if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !score)
 					lb = neg_inf;
 				else
 				{
@@ -743,7 +805,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 					continue;
 				cand = AddCandidate(so);
 				cand->tid = e->tid;
-				cand->lb = lb;
+				cand->lb = Max(lb, listfloor);
 			}
 			UnlockReleaseBuffer(buf);
 		}
@@ -755,8 +817,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	 * from every entry of the first round's lists, from the candidates of
 	 * later ones.
 	 */
-	if (so->st.trained && so->order != NULL && minall < get_float8_infinity() &&
-		!isnan(minall))
+	if (score && minall < get_float8_infinity())
 		so->delta = Max(so->delta, ListKey(so, probe) - minall);
 }
 
@@ -806,161 +867,300 @@ Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
 	so->nrefined++;
 }
 
-/*
- * HeapDistance
- *		The exact distance of a row, read from the heap as the executor
- *		would compute it (the ordering operator's function on the indexed
- *		value); false if the row is not visible to the scan's snapshot.
- */
-static bool
-HeapDistance(IndexScanDesc scan, ItemPointer tid, double *dist)
-{
-	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	Relation	index = scan->indexRelation;
-	ScanKey		key = &scan->orderByData[0];
-	ItemPointerData t = *tid;
-	bool		call_again = false;
-	bool		all_dead = false;
-	bool		found;
-	Datum		value;
-	bool		isnull;
-	MemoryContext oldcxt;
-
-	if (so->fetch == NULL)
-	{
-		/* in the scan's long-lived context: rescans keep them */
-		oldcxt = MemoryContextSwitchTo(GetMemoryChunkContext(so));
-		so->fetch = table_index_fetch_begin(scan->heapRelation);
-		so->slot = table_slot_create(scan->heapRelation, NULL);
-		if (index->rd_index->indkey.values[0] == 0)
-		{
-			so->indexInfo = BuildIndexInfo(index);
-			so->estate = CreateExecutorState();
-		}
-		MemoryContextSwitchTo(oldcxt);
-	}
-
-	oldcxt = MemoryContextSwitchTo(so->tmpcxt);
-	found = table_index_fetch_tuple(so->fetch, &t, scan->xs_snapshot, so->slot,
-									&call_again, &all_dead);
-	so->nheap++;
-	if (found)
-	{
-		if (so->indexInfo)
-		{
-			Datum		values[INDEX_MAX_KEYS];
-			bool		isnulls[INDEX_MAX_KEYS];
-			ExprContext *econtext = GetPerTupleExprContext(so->estate);
-
-			econtext->ecxt_scantuple = so->slot;
-			FormIndexDatum(so->indexInfo, so->slot, so->estate, values, isnulls);
-			value = values[0];
-			isnull = isnulls[0];
-		}
-		else
-			value = slot_getattr(so->slot, index->rd_index->indkey.values[0], &isnull);
-		if (isnull)
-			found = false;
-		else
-			*dist = DatumGetFloat8(FunctionCall2Coll(&key->sk_func, key->sk_collation,
-													 value, key->sk_argument));
-	}
-	ExecClearTuple(so->slot);
-	if (so->estate)
-		ResetPerTupleExprContext(so->estate);
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextReset(so->tmpcxt);
-	return found;
-}
-
-/* Remember a returned row for EmittedBound. */
+/* Probe one list (order index idx), merging its candidates into the heap. */
 static void
-RememberReturned(IvfpqScanOpaque so, ItemPointer tid, bool known, double dist)
-{
-	IvfpqReturned *r;
-
-	if (so->nret == so->maxretrows)
-	{
-		int			newmax = so->maxretrows == 0 ? 256 : so->maxretrows * 2;
-
-		if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqReturned))
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many rows returned by an ivfpq scan")));
-		if (so->ret == NULL)
-			so->ret = MemoryContextAllocHuge(so->cxt, sizeof(IvfpqReturned) * newmax);
-		else
-			so->ret = repalloc_huge(so->ret, sizeof(IvfpqReturned) * newmax);
-		so->maxretrows = newmax;
-	}
-	r = &so->ret[so->nret++];
-	r->tid = *tid;
-	r->known = known;
-	r->dist = dist;
-}
-
-/*
- * EmittedBound
- *		An upper bound of the exact distance of every row the executor may
- *		have emitted so far.  The executor emits a row once its exact
- *		distance is at most the bound the index returned last, so only rows
- *		returned with an exact distance <= maxret can have been emitted.
- *		Their exact distances are read from the heap once; a row farther
- *		than maxret stays listed (a later, larger maxret may cover it).
- */
-static double
-EmittedBound(IndexScanDesc scan)
+ProbeOne(IndexScanDesc scan, IvfpqState *st, int idx)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	int			i,
-				keep = 0;
+	int			before = so->ncands;
 
-	if (so->emittedAt == so->maxret)
-		return so->emitted;
-	for (i = 0; i < so->nret; i++)
-	{
-		IvfpqReturned *r = &so->ret[i];
+	Assert(!so->probed[idx]);
+	ScanList(scan, st, idx, so->order[idx].list, so->order[idx].dist);
+	so->probed[idx] = true;
+	so->nprobed++;
+	so->nscored += so->ncands - before;
+}
 
-		CHECK_FOR_INTERRUPTS();
-		if (!r->known)
-		{
-			if (!HeapDistance(scan, &r->tid, &r->dist))
-				continue;		/* not visible: never emitted */
-			r->known = true;
-		}
-		if (r->dist <= so->maxret)
-			so->emitted = Max(so->emitted, r->dist);
-		else
-			so->ret[keep++] = *r;
-	}
-	so->nret = keep;
-	so->emittedAt = so->maxret;
-	return so->emitted;
+/* The next unprobed list in centroid order, or -1 */
+static int
+NextInOrder(IvfpqScanOpaque so)
+{
+	while (so->nextorder < so->norder && so->probed[so->nextorder])
+		so->nextorder++;
+	return so->nextorder < so->norder ? so->nextorder : -1;
 }
 
 /*
- * Probe the next lists (up to "count") and heap the new candidates: a new
- * round (the candidates left are dropped, as with ivfpq.rerank), or, with
- * merge, in addition to the candidates in the heap.
+ * Probe the next "count" lists in centroid order (every list left if
+ * count < 0) and heap the candidates: for iterative_scan = off a new round
+ * (the candidates left are dropped, as with ivfpq.rerank), otherwise in
+ * addition to those in the heap.
  */
 static void
-ProbeLists(IndexScanDesc scan, IvfpqState *st, int count, bool merge)
+ProbeRound(IndexScanDesc scan, IvfpqState *st, int count)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	int			end = Min(so->norder, so->nprobed + count);
-	int			before;
+	int			idx;
 
-	if (!merge)
+	if (so->mode == IVFPQ_ITERATIVE_OFF)
 	{
 		so->ncands = 0;
 		so->nblocks = 0;
-		so->returned = 0;
 	}
-	before = so->ncands;
-	for (; so->nprobed < end; so->nprobed++)
-		ScanList(scan, st, so->nprobed, so->order[so->nprobed].list, so->order[so->nprobed].dist);
-	so->nscored += so->ncands - before;
+	so->returned = 0;
+	while (count != 0 && (idx = NextInOrder(so)) >= 0)
+	{
+		ProbeOne(scan, st, idx);
+		count--;
+	}
 	Heapify(so->cands, so->ncands);
+}
+
+/*
+ * The least bound of an unprobed list (exact order): no row of a list
+ * not yet probed is closer.  +infinity once every list is probed.
+ */
+static double
+NextListBound(IvfpqScanOpaque so)
+{
+	while (so->nextlb < so->norder && so->probed[so->bylb[so->nextlb]])
+		so->nextlb++;
+	if (so->nextlb >= so->norder)
+		return get_float8_infinity();
+	return so->listlb[so->bylb[so->nextlb]];
+}
+
+/*
+ * Exact order: probe the unprobed list of least bound; once the scan has
+ * probed ivfpq.max_probes lists, the exact pass: every list left at once.
+ */
+static void
+ProbeExact(IndexScanDesc scan, IvfpqState *st)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	int			before = so->ncands;
+
+	if (so->nprobed < so->maxlists)
+	{
+		(void) NextListBound(so);
+		ProbeOne(scan, st, so->bylb[so->nextlb]);
+		HeapMerge(so->cands, before, so->ncands);
+		return;
+	}
+	else
+	{
+		int			idx;
+
+		while ((idx = NextInOrder(so)) >= 0)
+		{
+			ProbeOne(scan, st, idx);
+			so->nexact++;
+		}
+	}
+	Heapify(so->cands, so->ncands);
+}
+
+static int
+CompareListBound(const void *a, const void *b, void *arg)
+{
+	const double *keys = arg;
+	double		x = keys[*(const int *) a];
+	double		y = keys[*(const int *) b];
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return *(const int *) a - *(const int *) b;
+}
+
+/*
+ * Voronoi bounds (L2, cosine): every entry of list B was assigned to its
+ * nearest centroid, so it lies in the half-space where c_B is at least as
+ * near as c_A, A the query's nearest centroid, up to the float32 rounding
+ * of the assignment (E below, from |x| <= |c_B| + r_B).  The query's
+ * distance to that half-space bounds every row of B from below.
+ */
+#define VORONOI_SITES 4
+
+static void
+VoronoiBounds(IvfpqScanOpaque so, IvfpqState *st, const float *radius, int ai)
+{
+	int			a = so->order[ai].list;
+	const float *ca = st->centroids + (Size) a * st->dims;
+	double		ca2 = st->cnorms[a];
+	double		da2 = so->order[ai].dist;
+	double		gamma = 2.4e-7 * Max(st->dims, 1);
+	double		rel = RelMargin(st->dims);
+	int			i;
+
+	for (i = ai + 1; i < so->norder; i++)
+	{
+		int			b = so->order[i].list;
+		double		cb2 = st->cnorms[b];
+		double		db2 = so->order[i].dist;
+		double		ab2,
+					sep,
+					xmax,
+					e,
+					num,
+					l2,
+					lb;
+
+		if (isinf(radius[b]))
+			continue;
+		ab2 = ca2 + cb2 - 2.0 * vecx_kernels->dot_f32(ca, st->centroids + (Size) b * st->dims, st->dims);
+		sep = sqrt(Max(ab2, 0.0) + gamma * (ca2 + cb2 + 2 * sqrt(ca2 * cb2)));
+		xmax = sqrt(cb2) + radius[b];
+		e = gamma * (ca2 + cb2 + 2 * xmax * (sqrt(ca2) + sqrt(cb2))) + gamma * (da2 + db2);
+		num = db2 - da2 - e;
+		if (!(num > 0) || !(sep > 0))
+			continue;
+		l2 = num / (2 * sep);
+		l2 = l2 - rel * l2 - 1e-5 * ((double) so->qnorm + xmax);
+		if (!(l2 > 0))
+			continue;
+		lb = st->metric == IVFPQ_METRIC_COSINE ? l2 * l2 / 2 - 1e-4 : l2;
+		if (lb > so->listlb[i])
+			so->listlb[i] = lb;
+	}
+}
+
+/*
+ * Per-list lower bounds for exact order: for list order[i] with centroid
+ * c and radius r (every entry's IvfpqEntryReach, so |x - c| <= r), the
+ * triangle inequality (L2, and cosine on unit vectors) and Cauchy-Schwarz
+ * (inner product: -q.x >= -q.c - |q| r) bound every row's distance, with
+ * LowerBound's rounding margins.  Radii are read from the directory after
+ * the scan's snapshot was taken: a row visible to it was inserted, and its
+ * list's radius grown, before.  Indexes without radii (version < 3) get no
+ * bound: every list is probed before a row is returned.
+ */
+static void
+ListBounds(IndexScanDesc scan, IvfpqState *st)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	float	   *radius = palloc(mul_size(sizeof(float), st->lists));
+	int			l,
+				i;
+
+	for (l = 0; l < st->lists; l++)
+		radius[l] = get_float4_infinity();
+	if (st->trained && st->hasradius)
+	{
+		for (l = 0; l < st->lists; l += IVFPQ_DIR_PER_PAGE)
+		{
+			BlockNumber blkno = st->dirStart + l / IVFPQ_DIR_PER_PAGE;
+			Buffer		buf = ReadBuffer(index, blkno);
+			Page		page;
+			int			n = Min(IVFPQ_DIR_PER_PAGE, st->lists - l);
+
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+			page = BufferGetPage(buf);
+			IvfpqCheckPage(index, page, blkno, IVFPQ_PAGE_DIRECTORY);
+			for (i = 0; i < n; i++)
+				memcpy(&radius[l + i], IvfpqRawData(page) + sizeof(IvfpqListDir) * i +
+					   offsetof(IvfpqListDir, radius), sizeof(float));
+			UnlockReleaseBuffer(buf);
+		}
+	}
+
+	so->listlb = palloc(mul_size(sizeof(double), so->norder));
+	so->bylb = palloc(mul_size(sizeof(int), so->norder));
+	for (i = 0; i < so->norder; i++)
+	{
+		int			list = so->order[i].list;
+		float		r = radius[list];
+		double		cnorm = st->trained ? sqrt((double) st->cnorms[list]) : 0;
+
+		if (!st->trained || !(r >= 0) || isinf(r) || so->unordered)
+			so->listlb[i] = -get_float8_infinity();
+		else
+			so->listlb[i] = LowerBound(so, so->order[i].dist, r,
+									   (float) (cnorm + r), cnorm);
+		so->bylb[i] = i;
+	}
+	if (st->trained && st->metric != IVFPQ_METRIC_IP && !so->unordered && so->norder > 1)
+	{
+		int			ai;
+
+		for (ai = 0; ai < Min(VORONOI_SITES, so->norder - 1); ai++)
+			VoronoiBounds(so, st, radius, ai);
+	}
+	qsort_arg(so->bylb, so->norder, sizeof(int), CompareListBound, so->listlb);
+	pfree(radius);
+}
+
+/*
+ * Order the lists by centroid distance (L2, or inner product for <#>).
+ */
+static void
+OrderLists(IvfpqScanOpaque so, IvfpqState *st)
+{
+	int			l;
+
+	so->order = palloc(mul_size(sizeof(IvfpqListOrder), st->lists));
+	so->norder = st->lists;
+	for (l = 0; l < st->lists; l++)
+	{
+		const float *c = st->centroids + (Size) l * st->dims;
+
+		so->order[l].list = l;
+		if (so->unordered)
+			so->order[l].dist = 0;
+		else if (st->metric == IVFPQ_METRIC_IP)
+			so->order[l].dist = -vecx_kernels->dot_f32(so->query, c, st->dims);
+		else
+			so->order[l].dist = vecx_kernels->l2sq_f32(so->query, c, st->dims);
+	}
+	qsort(so->order, st->lists, sizeof(IvfpqListOrder), CompareListOrder);
+	if (st->metric == IVFPQ_METRIC_IP)
+	{
+		/* ScanList and ListBounds want q . c */
+		for (l = 0; l < st->lists; l++)
+			so->order[l].dist = -so->order[l].dist;
+	}
+}
+
+/*
+ * Read the query into so->query.  A NULL query, a zero vector under cosine
+ * and one too long for float32 arithmetic (IVFPQ_MAX_NORM) have no usable
+ * order: the scan is then unordered, returning every entry with the
+ * distance the executor will find (NULL; NaN for a zero cosine query) or,
+ * for a long query, -infinity, below any distance, so that the executor
+ * sorts the rows itself.
+ */
+static void
+ReadQuery(IndexScanDesc scan, IvfpqState *st)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	ScanKey		key = &scan->orderByData[0];
+	double		rawnorm;
+
+	if (key->sk_flags & SK_ISNULL)
+	{
+		so->unordered = true;
+		so->ordernull = true;
+		return;
+	}
+	if (!st->trained)
+		return;
+	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different vector dimensions %d and %d",
+						st->dims, IvfpqDatumDims(st->kind, key->sk_argument))));
+	so->query = palloc(mul_size(sizeof(float), st->dims));
+	if (!IvfpqDatumToFloat(st, st->kind, key->sk_argument, so->query, st->dims,
+						   st->metric == IVFPQ_METRIC_COSINE, &so->qnorm, &rawnorm))
+	{
+		so->unordered = true;
+		so->orderval = get_float8_nan();
+	}
+	else if (!(rawnorm <= IVFPQ_MAX_NORM))
+	{
+		so->unordered = true;
+		so->orderval = -get_float8_infinity();
+	}
 }
 
 /*
@@ -970,9 +1170,7 @@ static void
 StartScan(IndexScanDesc scan, IvfpqState *st)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	ScanKey		key = &scan->orderByData[0];
 	MemoryContext oldcxt = MemoryContextSwitchTo(so->cxt);
-	int			l;
 
 	so->started = true;
 	so->st = *st;
@@ -980,12 +1178,6 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->fastscan = vecx_pq_fastscan_select(vecx_kernels == &vecx_kernels_scalar);
 	so->quantize = vecx_pq_quantize_select(vecx_kernels == &vecx_kernels_scalar);
 	so->minmax = vecx_pq_minmax_select(vecx_kernels == &vecx_kernels_scalar);
-	if (key->sk_flags & SK_ISNULL)
-	{
-		so->done = true;
-		MemoryContextSwitchTo(oldcxt);
-		return;
-	}
 	if (scan->numberOfKeys > 0)
 	{
 		so->filter = HnswFilterPrepare(scan->indexRelation, scan->keyData, scan->numberOfKeys);
@@ -997,6 +1189,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 			return;
 		}
 	}
+	ReadQuery(scan, st);
 
 	if (!st->trained)
 	{
@@ -1006,67 +1199,201 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		so->order[0].dist = 0;
 		so->norder = 1;
 		so->qnorm = 0;
-		so->probes = palloc0(sizeof(IvfpqProbe));
-		so->maxlists = 1;
-		MemoryContextSwitchTo(oldcxt);
-		ProbeLists(scan, st, 1, false);
-		return;
 	}
-
-	so->query = palloc(mul_size(sizeof(float), st->dims));
-	so->rq = palloc(mul_size(sizeof(float), st->dims));
-	so->qlut = palloc0(mul_size(st->ngroups, 64));
-	so->mins = palloc(mul_size(sizeof(float), Max(st->m, 1)));
-	so->ranges = palloc(mul_size(sizeof(float), Max(st->m, 1)));
-	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), st->lists));
-	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_EXCEPTION),
-				 errmsg("different vector dimensions %d and %d",
-						st->dims, IvfpqDatumDims(st->kind, key->sk_argument))));
-	if (!IvfpqDatumToFloat(st, st->kind, key->sk_argument, so->query, st->dims,
-						   st->metric == IVFPQ_METRIC_COSINE, &so->qnorm))
+	else
 	{
-		/* zero query vector: every cosine distance is NaN, nothing to order */
-		so->done = true;
-		MemoryContextSwitchTo(oldcxt);
-		return;
+		if (!so->unordered)
+		{
+			so->rq = palloc(mul_size(sizeof(float), st->dims));
+			so->qlut = palloc0(mul_size(st->ngroups, 64));
+			so->mins = palloc(mul_size(sizeof(float), Max(st->m, 1)));
+			so->ranges = palloc(mul_size(sizeof(float), Max(st->m, 1)));
+		}
+		OrderLists(so, st);
+		if (st->metric == IVFPQ_METRIC_IP && !so->unordered)
+		{
+			so->lut = palloc(mul_size(mul_size(sizeof(float), st->m), st->ksub));
+			BuildLut(st, so->query, so->lut, true);
+		}
 	}
-
-	so->order = palloc(mul_size(sizeof(IvfpqListOrder), st->lists));
-	so->norder = st->lists;
-	for (l = 0; l < st->lists; l++)
-	{
-		const float *c = st->centroids + (Size) l * st->dims;
-
-		so->order[l].list = l;
-		if (st->metric == IVFPQ_METRIC_IP)
-			so->order[l].dist = -vecx_kernels->dot_f32(so->query, c, st->dims);
-		else
-			so->order[l].dist = vecx_kernels->l2sq_f32(so->query, c, st->dims);
-	}
-	qsort(so->order, st->lists, sizeof(IvfpqListOrder), CompareListOrder);
-	if (st->metric == IVFPQ_METRIC_IP)
-	{
-		/* ScanList wants q . c */
-		for (l = 0; l < st->lists; l++)
-			so->order[l].dist = -so->order[l].dist;
-		so->lut = palloc(mul_size(mul_size(sizeof(float), st->m), st->ksub));
-		BuildLut(st, so->query, so->lut, true);
-	}
+	so->probes = palloc0(mul_size(sizeof(IvfpqProbe), so->norder));
+	so->probed = palloc0(mul_size(sizeof(bool), so->norder));
+	if (so->exact && !so->unordered)
+		ListBounds(scan, st);
 	MemoryContextSwitchTo(oldcxt);
 
-	/* how far an iterative scan may go */
-	if (ivfpq_iterative_scan == IVFPQ_ITERATIVE_OFF)
-		so->maxlists = Min(ivfpq_probes, st->lists);
+	/* lists probed in rounds; past them, the exact pass (not for off) */
+	if (so->mode == IVFPQ_ITERATIVE_OFF)
+		so->maxlists = Min(ivfpq_probes, so->norder);
 	else if (ivfpq_max_probes == 0)
-		so->maxlists = st->lists;
+		so->maxlists = so->norder;
 	else
-		so->maxlists = Min(Max(ivfpq_max_probes, ivfpq_probes), st->lists);
+		so->maxlists = Min(Max(ivfpq_max_probes, ivfpq_probes), so->norder);
 
-	so->firstlists = Min(ivfpq_probes, st->lists);
-	ProbeLists(scan, st, so->firstlists, false);
+	so->firstlists = Min(ivfpq_probes, so->norder);
+	if (so->unordered)
+		ProbeRound(scan, st, -1);
+	else
+		ProbeRound(scan, st, so->firstlists);
 	so->firstcands = so->ncands;
+}
+
+/*
+ * Exact order: the next candidate that is final, i.e. whose bound no
+ * unprobed list can undercut, probing lists until there is one.  NULL
+ * when every list is probed and the heap is empty.
+ */
+static IvfpqCandidate *
+NextExact(IndexScanDesc scan)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+
+	for (;;)
+	{
+		IvfpqCandidate *top = so->ncands > 0 ? &so->cands[0] : NULL;
+		double		next = NextListBound(so);
+
+		if (top == NULL ? next < get_float8_infinity() : top->lb > next)
+		{
+			ProbeExact(scan, IvfpqGetState(scan->indexRelation));
+			continue;
+		}
+		if (top == NULL)
+			return NULL;
+		if (top->refine)
+		{
+			Refine(so, top);
+			SiftDown(so->cands, so->ncands, 0);
+			continue;
+		}
+		return top;
+	}
+}
+
+/*
+ * Strict order, first run: put the heap's top aside for the exact pass
+ * (it may be closer than a row the executor has emitted).
+ */
+static void
+DeferTop(IvfpqScanOpaque so)
+{
+	so->late = GrowCandidates(so->cxt, so->late, so->nlate, &so->maxlate);
+	so->late[so->nlate++] = so->cands[0];
+	so->nlaterows++;
+	so->cands[0] = so->cands[--so->ncands];
+	SiftDown(so->cands, so->ncands, 0);
+}
+
+/*
+ * The exact pass of the iterative modes: every list left at once, and,
+ * under strict_order, the late rows back in the heap; from here on the
+ * heap holds every row not yet returned and is drained by bound.
+ */
+static void
+ExactPass(IndexScanDesc scan)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	int			before = so->nprobed;
+	int			i;
+
+	ProbeRound(scan, IvfpqGetState(scan->indexRelation), -1);
+	so->nexact += so->nprobed - before;
+	for (i = 0; i < so->nlate; i++)
+		*AddCandidate(so) = so->late[i];
+	if (so->nlate > 0)
+		Heapify(so->cands, so->ncands);
+	so->nlate = 0;
+	so->final = true;
+}
+
+/*
+ * off, relaxed_order and strict_order without exact_order: candidates by
+ * bound, probing rounds of ivfpq.probes lists when the heap runs out (or
+ * the rerank cap is reached).  off stops after the first round.  The
+ * iterative modes keep what is left in the heap, merge nearby lists early
+ * (delta) and end in the exact pass once ivfpq.max_probes lists are
+ * probed or every list is; strict_order defers late rows to that pass.
+ * So both return every row.
+ */
+static IvfpqCandidate *
+NextByRounds(IndexScanDesc scan)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	bool		iterative = so->mode != IVFPQ_ITERATIVE_OFF;
+	bool		strict = so->mode == IVFPQ_ITERATIVE_STRICT;
+
+	for (;;)
+	{
+		IvfpqCandidate *top;
+		int			next = NextInOrder(so);
+
+		if (so->ncands == 0 || (ivfpq_rerank > 0 && so->returned >= ivfpq_rerank &&
+								(!iterative || next >= 0)))
+		{
+			if (!iterative)
+			{
+				if (next < 0 || so->nprobed >= so->maxlists)
+					return NULL;
+				ProbeRound(scan, IvfpqGetState(scan->indexRelation),
+						   Min(ivfpq_probes, so->maxlists - so->nprobed));
+			}
+			else if (so->final || (next < 0 && so->nlate == 0))
+				return NULL;
+			else if (next < 0 || so->nprobed >= so->maxlists)
+				ExactPass(scan);
+			else
+				ProbeRound(scan, IvfpqGetState(scan->indexRelation),
+						   Min(ivfpq_probes, so->maxlists - so->nprobed));
+			continue;
+		}
+		top = &so->cands[0];
+
+		/*
+		 * Past the first round, the next list joins the heap once the best
+		 * candidate's bound passes what its entries' best bound is likely
+		 * to be (its centroid's score less the largest offset seen, with
+		 * half of it again as a margin: lists differ in spread), so that
+		 * rows come in bound order across lists rather than list by list,
+		 * and strict_order rarely has to defer a row.  Only for scans that
+		 * filter in the index, or once the executor has taken half of the
+		 * first round's candidates (a filter on the table, or a large
+		 * LIMIT): an unfiltered LIMIT k needs only the first round, and
+		 * merging would probe lists for rows it never asks for.
+		 */
+		if (iterative && next >= 0 && so->nprobed < so->maxlists &&
+			so->nprobed >= so->firstlists &&
+			(so->filter != NULL || so->nreturned >= so->firstcands / 2) &&
+			top->lb > ListKey(so, next) - so->delta - 0.5 * Max(so->delta, 0.0))
+		{
+			int			before = so->ncands;
+
+			ProbeOne(scan, IvfpqGetState(scan->indexRelation), next);
+			HeapMerge(so->cands, before, so->ncands);
+			continue;
+		}
+		if (top->refine)
+		{
+			Refine(so, top);
+			SiftDown(so->cands, so->ncands, 0);
+			continue;
+		}
+
+		/*
+		 * Strict order: the executor may have emitted every row whose
+		 * exact distance is at most the bound returned last (maxret).  A
+		 * candidate bounded below it (from a list probed after that) may
+		 * be closer than one of them: it is late, kept for the exact
+		 * pass rather than returned out of order or dropped.  Bounds of
+		 * the first run thus never decrease.
+		 */
+		if (strict && !so->final && top->lb < so->maxret)
+		{
+			DeferTop(so);
+			continue;
+		}
+		so->maxret = Max(so->maxret, top->lb);
+		return top;
+	}
 }
 
 bool
@@ -1088,97 +1415,37 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 		 * The cached state is only used within this call: a relcache
 		 * invalidation between calls may free it.
 		 */
-		StartScan(scan, IvfpqGetState(scan->indexRelation));
 		pgstat_count_index_scan(scan->indexRelation);
+		StartScan(scan, IvfpqGetState(scan->indexRelation));
 	}
 	if (so->done)
 		return false;
 
-	for (;;)
+	if (so->unordered)
+		top = so->ncands > 0 ? &so->cands[0] : NULL;	/* all lists probed */
+	else if (so->exact)
+		top = NextExact(scan);
+	else
+		top = NextByRounds(scan);
+	if (top == NULL)
 	{
-		if (so->ncands == 0 || (ivfpq_rerank > 0 && so->returned >= ivfpq_rerank))
-		{
-			/* Iterative scan: continue with the next lists, if allowed */
-			if (so->nprobed >= so->maxlists)
-			{
-				so->done = true;
-				return false;
-			}
-			ProbeLists(scan, IvfpqGetState(scan->indexRelation),
-					   Min(ivfpq_probes, so->maxlists - so->nprobed), false);
-			continue;
-		}
-		top = &so->cands[0];
-
-		/*
-		 * Past the first round, the next list joins the heap once the best
-		 * candidate's bound passes what its entries' best bound is likely
-		 * to be (its centroid's score less the largest offset seen, with
-		 * half of it again as a margin: lists differ in spread), so that
-		 * rows come in bound order across lists rather than list by list;
-		 * strict order then rarely has to skip a row.  Only for scans that
-		 * filter in the index, or once the executor has taken half of the
-		 * first round's candidates (a filter on the table, or a large
-		 * LIMIT): an unfiltered LIMIT k needs only the first round, and
-		 * merging would probe lists for rows it never asks for.
-		 */
-		if (so->nprobed < so->maxlists && so->nprobed >= so->firstlists &&
-			(so->filter != NULL || so->nreturned >= so->firstcands / 2) &&
-			so->nprobed < so->norder &&
-			top->lb > ListKey(so, so->nprobed) - so->delta - 0.5 * Max(so->delta, 0.0))
-		{
-			ProbeLists(scan, IvfpqGetState(scan->indexRelation), 1, true);
-			continue;
-		}
-		if (top->refine)
-		{
-			Refine(so, top);
-			SiftDown(so->cands, so->ncands, 0);
-			continue;
-		}
-
-		/*
-		 * Strict order: a candidate of a later round whose bound is below
-		 * one already returned may be closer than rows the executor has
-		 * emitted.  Its exact distance decides: at least that of every
-		 * row possibly emitted, it is returned in order (its bound becomes
-		 * its exact distance); else it is skipped.  Within one round,
-		 * bounds come out of the heap in order and this never triggers.
-		 */
-		if (!top->exact && top->lb < so->maxret &&
-			ivfpq_iterative_scan == IVFPQ_ITERATIVE_STRICT)
-		{
-			double		d;
-			bool		keep = false;
-
-			if (scan->heapRelation != NULL && HeapDistance(scan, &top->tid, &d))
-			{
-				keep = d >= so->maxret || d >= EmittedBound(scan);
-				top->lb = d;
-				top->exact = true;
-			}
-			if (!keep)
-			{
-				so->nskipped++;
-				so->cands[0] = so->cands[--so->ncands];
-			}
-			SiftDown(so->cands, so->ncands, 0);
-			continue;
-		}
-		break;
+		so->done = true;
+		return false;
 	}
 
 	scan->xs_heaptid = top->tid;
 	scan->xs_recheck = so->filter != NULL && so->filter->lossy;
 	scan->xs_recheckorderby = true;
-	/* overflowing magnitudes give no usable bound: let the executor decide */
-	if (isnan(top->lb))
-		top->lb = -get_float8_infinity();
-	scan->xs_orderbyvals[0] = Float8GetDatum(top->lb);
-	scan->xs_orderbynulls[0] = false;
-	so->maxret = Max(so->maxret, top->lb);
-	if (ivfpq_iterative_scan == IVFPQ_ITERATIVE_STRICT && so->maxlists > so->nprobed)
-		RememberReturned(so, &top->tid, top->exact, top->lb);
+	if (so->unordered)
+	{
+		scan->xs_orderbyvals[0] = Float8GetDatum(so->orderval);
+		scan->xs_orderbynulls[0] = so->ordernull;
+	}
+	else
+	{
+		scan->xs_orderbyvals[0] = Float8GetDatum(top->lb);
+		scan->xs_orderbynulls[0] = false;
+	}
 	so->returned++;
 	so->nreturned++;
 
@@ -1193,16 +1460,10 @@ ivfpqendscan(IndexScanDesc scan)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
-	elog(DEBUG2, "ivfpq scan: %d lists, %lld entries scored, %lld filtered out, %lld refined, %lld returned, %lld heap reads, %lld skipped",
-		 so->nprobed, (long long) so->nscored, (long long) so->nfiltered, (long long) so->nrefined,
-		 (long long) so->nreturned, (long long) so->nheap, (long long) so->nskipped);
-	if (so->slot)
-		ExecDropSingleTupleTableSlot(so->slot);
-	if (so->fetch)
-		table_index_fetch_end(so->fetch);
-	if (so->estate)
-		FreeExecutorState(so->estate);
-	MemoryContextDelete(so->tmpcxt);
+	elog(DEBUG2, "ivfpq scan: %d lists (%lld in the exact pass), %lld entries scored, %lld filtered out, %lld refined, %lld returned, %lld deferred",
+		 so->nprobed, (long long) so->nexact, (long long) so->nscored,
+		 (long long) so->nfiltered, (long long) so->nrefined, (long long) so->nreturned,
+		 (long long) so->nlaterows);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;
