@@ -19,9 +19,11 @@ import math
 from collections import Counter
 
 # Promises, strongest first.
-EXACT = "exact"                  # ivfpq strict_order: the exact top k, ordered
-ONE_STEP = "one-step"            # hnsw strict_order + exact fallback: complete,
-                                 # ordered but for one step down into the exact pass
+EXACT = "exact"                  # ivfpq strict_order + exact_order: the exact
+                                 # top k, ordered
+ONE_STEP = "one-step"            # strict_order (hnsw with the exact fallback,
+                                 # ivfpq): complete, ordered but for one step
+                                 # down into the exact pass
 COMPLETE = "complete"            # relaxed_order: k rows whenever k match, any order
 UNORDERED = "complete-unordered"  # NULL or zero (cosine) query: every distance
                                   # is NULL/NaN, so all matching rows, any order
@@ -48,8 +50,10 @@ def promise(case, query):
             p = SORTED
         elif mode == "relaxed_order":
             p = COMPLETE
-        else:
+        elif s.get("ivfpq.exact_order") == "on":
             p = EXACT
+        else:
+            p = ONE_STEP
     if is_degenerate_query(case, query) and p != SUBSET:
         return UNORDERED if p != SORTED else SUBSET
     return p

@@ -210,6 +210,9 @@ def _settings(r, am, nrows):
             s["ivfpq.max_probes"] = r.randint(1, 3)
         if v == "rerank":
             s["ivfpq.rerank"] = r.randint(1, 10)
+        # the certified order: a sequential scan's answer
+        if v not in ("off", "relaxed") and r.random() < 0.35:
+            s["ivfpq.exact_order"] = "on"
     return s
 
 
