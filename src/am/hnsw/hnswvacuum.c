@@ -12,6 +12,10 @@
  *	   off a deleted node; wait for in-flight inserts again;
  *	3. mark the deleted nodes FREE so inserts can reuse their slots.
  *
+ * Memory: the work of one node (repair, orphan link) runs in a context
+ * reset after it; what lives for the whole call is a few bits per node
+ * slot and the reachability queue, capped by maintenance_work_mem.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,6 +23,7 @@
 #include "access/generic_xlog.h"
 #include "commands/vacuum.h"
 #include "miscadmin.h"
+#include "postmaster/autovacuum.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
@@ -39,8 +44,11 @@ typedef struct VacState
 	uint64	   *seen;			/* scratch bitmap for de-duplication */
 	Size		nwords;
 	Size		vbytes;
+	Size		memBudget;		/* maintenance_work_mem (or autovacuum's), bytes */
+	MemoryContext nodeCxt;		/* one node's work, reset after it */
 } VacState;
 
+/* A repair candidate; vec is set only for survivors and picks */
 typedef struct RepairCand
 {
 	ItemPointerData tid;
@@ -50,11 +58,37 @@ typedef struct RepairCand
 	bool		chosen;
 } RepairCand;
 
+/*
+ * Reachability walk state.  Whole-pass: two bitmaps and 2-bit in-link
+ * counters per node slot; the queue is a ring of at most a quarter of the
+ * memory budget.  A node that does not fit in a full queue stays reached
+ * but unexpanded and is picked up by a sweep of the bitmaps.
+ */
+typedef struct ReachState
+{
+	uint64	   *reached;
+	uint64	   *expanded;
+	uint64	   *indeg;			/* 2-bit saturating counters, 32 per word */
+	ItemPointerData *queue;
+	Size		qcap;
+	Size		qhead;
+	Size		qlen;
+	bool		overflowed;		/* some reached node was not queued */
+	ItemPointerData *nb;		/* scratch level-0 list */
+} ReachState;
+
 static inline Size
 BitOf(VacState *vs, ItemPointer tid)
 {
 	return (Size) ItemPointerGetBlockNumber(tid) * vs->perPage +
 		(ItemPointerGetOffsetNumber(tid) - 1);
+}
+
+static inline void
+TidOfBit(VacState *vs, Size bit, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (bit / vs->perPage),
+				   (OffsetNumber) (bit % vs->perPage + 1));
 }
 
 static inline bool
@@ -81,6 +115,27 @@ static inline void
 ClearBit(uint64 *map, Size bit)
 {
 	map[bit / 64] &= ~(UINT64CONST(1) << (bit % 64));
+}
+
+static inline int
+GetIndeg(uint64 *c, Size bit)
+{
+	return (int) ((c[bit / 32] >> ((bit % 32) * 2)) & 3);
+}
+
+/* saturates at 3: LinkFrom only needs to know "at least three" */
+static inline void
+IncIndeg(uint64 *c, Size bit)
+{
+	if (GetIndeg(c, bit) < 3)
+		c[bit / 32] += UINT64CONST(1) << ((bit % 32) * 2);
+}
+
+static inline void
+DecIndeg(uint64 *c, Size bit)
+{
+	if (GetIndeg(c, bit) > 0)
+		c[bit / 32] -= UINT64CONST(1) << ((bit % 32) * 2);
 }
 
 static bool
@@ -112,6 +167,25 @@ IsDataPage(Page page)
 		PageGetSpecialSize(page) == MAXALIGN(sizeof(HnswPageOpaqueData)) &&
 		HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
 		(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES);
+}
+
+/* The memory a vacuum may use, as lazy vacuum reads it */
+static Size
+VacMemBudget(void)
+{
+	int			kb = maintenance_work_mem;
+
+	if (IsAutoVacuumWorkerProcess() && autovacuum_work_mem != -1)
+		kb = autovacuum_work_mem;
+	return mul_size((Size) kb, 1024);
+}
+
+static uint64 *
+AllocBits(Size nbits, int bitsPerSlot)
+{
+	Size		words = add_size(mul_size(nbits, bitsPerSlot) / 64, 2);
+
+	return palloc_extended(mul_size(words, sizeof(uint64)), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 }
 
 /*
@@ -161,198 +235,254 @@ FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer s
 	return false;
 }
 
+/* Add a candidate unless it is already one (vs->seen) or there is no room */
+static inline void
+AddCand(VacState *vs, RepairCand *cands, int *n, int maxc, ItemPointer tid, bool survivor)
+{
+	if (*n >= maxc || TestBit(vs->seen, BitOf(vs, tid)))
+		return;
+	SetBit(vs->seen, BitOf(vs, tid));
+	cands[*n].tid = *tid;
+	cands[*n].survivor = survivor;
+	cands[*n].chosen = false;
+	(*n)++;
+}
+
+/*
+ * CollectCandidates
+ *		The candidates for the level-l list of node tid: its live neighbours
+ *		(survivors) and the live neighbours of its deleted ones, each once.
+ */
+static int
+CollectCandidates(VacState *vs, ItemPointer tid, int level, const char *nvec,
+				  const ItemPointerData *old, int count, RepairCand *cands, int maxc)
+{
+	int			cap = HnswLevelCap(vs->meta.m, level);
+	ItemPointerData *tmp = palloc(sizeof(ItemPointerData) * cap);
+	char	   *dvec = level == 0 ? palloc(vs->vbytes) : NULL;
+	int			n = 0,
+				i;
+
+	SetBit(vs->seen, BitOf(vs, tid));	/* never link to itself */
+	for (i = 0; i < count; i++)
+	{
+		ItemPointerData o = old[i];
+		uint8		st;
+		int			c2,
+					j;
+
+		if (!ItemPointerIsValid(&o) || !InRange(vs, &o))
+			continue;
+		if (!IsDeleted(vs, &o))
+		{
+			AddCand(vs, cands, &n, maxc, &o, true);
+			continue;
+		}
+		if (!HnswReadNodeInfo(vs->index, &vs->meta, &o, level, &st, dvec, tmp, &c2))
+			continue;
+		if (level == 0 && HnswIdentical(&vs->d, dvec, nvec))
+		{
+			ItemPointerData live;
+
+			/* keep the cycle of identical vectors closed */
+			if (FindIdenticalLive(vs, &o, nvec, tid, &live))
+				AddCand(vs, cands, &n, maxc, &live, false);
+		}
+		for (j = 0; j < c2; j++)
+			if (ItemPointerIsValid(&tmp[j]) && InRange(vs, &tmp[j]) && !IsDeleted(vs, &tmp[j]))
+				AddCand(vs, cands, &n, maxc, &tmp[j], false);
+	}
+	/* reset the scratch bits */
+	ClearBit(vs->seen, BitOf(vs, tid));
+	for (i = 0; i < n; i++)
+		ClearBit(vs->seen, BitOf(vs, &cands[i].tid));
+	return n;
+}
+
+/*
+ * MeasureCandidates
+ *		Distance from the node to each candidate, dropping those no longer
+ *		live, then sort by distance.  Only the survivors' vectors are kept
+ *		(in svecs: at most cap of them); the others are read again if the
+ *		selection needs them.
+ */
+static int
+MeasureCandidates(VacState *vs, int level, const char *nvec, RepairCand *cands, int n,
+				  char *svecs)
+{
+	char	   *v = palloc(vs->vbytes);
+	int			k = 0,
+				nsurv = 0,
+				i;
+
+	for (i = 0; i < n; i++)
+	{
+		char	   *dst = cands[i].survivor ? svecs + vs->vbytes * nsurv : v;
+		uint8		st;
+
+		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cands[i].tid, level, &st, dst, NULL, NULL) ||
+			st != HNSW_NODE_LIVE)
+			continue;
+		cands[k] = cands[i];
+		cands[k].dist = HnswDistance(&vs->d, nvec, dst);
+		cands[k].vec = cands[k].survivor ? dst : NULL;
+		if (cands[k].survivor)
+			nsurv++;
+		k++;
+	}
+	qsort(cands, k, sizeof(RepairCand), CompareCand);
+	return k;
+}
+
+/*
+ * SelectRepair
+ *		Keep every surviving edge: re-pruning them would take in-links away
+ *		from nodes that may have no other.  Fill the slots of the deleted
+ *		neighbours with the heuristic's picks among the deleted nodes'
+ *		neighbours, then with the closest remaining candidates.  Returns
+ *		the number chosen; chosen[] indexes cands.
+ */
+static int
+SelectRepair(VacState *vs, int level, RepairCand *cands, int n, int cap, int *chosen)
+{
+	char	   *pvecs = palloc(vs->vbytes * cap);	/* the picks' vectors */
+	int			nsel = 0,
+				npick = 0,
+				i;
+
+	for (i = 0; i < n && nsel < cap; i++)
+		if (cands[i].survivor)
+		{
+			cands[i].chosen = true;
+			chosen[nsel++] = i;
+		}
+	for (i = 0; i < n && nsel < cap; i++)
+	{
+		char	   *v = pvecs + vs->vbytes * npick;
+		uint8		st;
+		int			j;
+
+		if (cands[i].chosen ||
+			!HnswReadNodeInfo(vs->index, &vs->meta, &cands[i].tid, level, &st, v, NULL, NULL))
+			continue;
+		for (j = 0; j < nsel; j++)
+		{
+			const char *cv = cands[chosen[j]].vec;
+			float		dcr = HnswDistance(&vs->d, v, cv);
+
+			if (dcr < cands[i].dist || (dcr == 0.0f && HnswIdentical(&vs->d, v, cv)))
+				break;
+		}
+		if (j == nsel)
+		{
+			cands[i].chosen = true;
+			cands[i].vec = v;
+			chosen[nsel++] = i;
+			npick++;
+		}
+	}
+	for (i = 0; i < n && nsel < cap; i++)
+		if (!cands[i].chosen)
+		{
+			cands[i].chosen = true;
+			chosen[nsel++] = i;
+		}
+	return nsel;
+}
+
+/*
+ * WriteRepair
+ *		Replace the level-l list of node tid with upd if it still equals old
+ *		(count entries).  Returns false if a concurrent insert changed it
+ *		(try again); true when written or when the node is gone.
+ */
+static bool
+WriteRepair(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, int count,
+			const ItemPointerData *upd, int nsel)
+{
+	int			cap = HnswLevelCap(vs->meta.m, level);
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		buf;
+	Page		page;
+	HnswNodeHeader *node;
+	uint8	   *counts;
+	ItemPointerData *list;
+	GenericXLogState *state;
+	int			i;
+
+	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
+					   vs->meta.elemtype, vs->meta.m);
+	if (node->state != HNSW_NODE_LIVE || node->level < level)
+	{
+		UnlockReleaseBuffer(buf);
+		return true;
+	}
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+		HnswLevelStart(vs->meta.m, level);
+	if (counts[level] != count ||
+		memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	state = GenericXLogStart(vs->index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+		HnswLevelStart(vs->meta.m, level);
+	memcpy(list, upd, sizeof(ItemPointerData) * nsel);
+	for (i = nsel; i < cap; i++)
+		ItemPointerSetInvalid(&list[i]);
+	counts[level] = nsel;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
 /*
  * RepairNode
  *		Rebuild the level-l neighbour list of a live node that links to
  *		deleted nodes, from its surviving neighbours and the neighbours of
- *		the deleted ones.
+ *		the deleted ones.  Runs in vs->nodeCxt: everything it allocates
+ *		(at most 2 * cap + 2 vectors and cap + cap^2 candidates) goes when
+ *		the caller resets it.
  */
 static void
 RepairNode(VacState *vs, ItemPointer tid, int level)
 {
 	int			cap = HnswLevelCap(vs->meta.m, level);
+	int			maxc = cap + cap * cap;
 	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
-	ItemPointerData *tmp = palloc(sizeof(ItemPointerData) * cap);
+	ItemPointerData *upd = palloc(sizeof(ItemPointerData) * cap);
+	int		   *chosen = palloc(sizeof(int) * cap);
+	RepairCand *cands = palloc(sizeof(RepairCand) * maxc);
 	char	   *nvec = palloc(vs->vbytes);
-	char	   *dvec = palloc(vs->vbytes);
+	char	   *svecs = palloc(vs->vbytes * cap);
 	int			attempt;
 
 	for (attempt = 0; attempt < 3; attempt++)
 	{
 		int			count,
-					i,
-					n = 0,
-					maxc,
-					nsel;
+					n,
+					nsel,
+					i;
 		uint8		st;
-		RepairCand *cands;
-		int		   *chosen;
-		ItemPointerData *upd;
-		Buffer		buf;
-		Page		page;
-		HnswNodeHeader *node;
-		uint8	   *counts;
-		ItemPointerData *list;
-		GenericXLogState *state;
-		BlockNumber blkno = ItemPointerGetBlockNumber(tid);
-		OffsetNumber off = ItemPointerGetOffsetNumber(tid);
 
 		if (!HnswReadNodeInfo(vs->index, &vs->meta, tid, level, &st, nvec, old, &count) ||
 			st != HNSW_NODE_LIVE)
 			return;
-
-		maxc = cap + cap * cap;
-		cands = palloc(sizeof(RepairCand) * maxc);
-		SetBit(vs->seen, BitOf(vs, tid));	/* never link to itself */
-		for (i = 0; i < count; i++)
-		{
-			if (!ItemPointerIsValid(&old[i]) || !InRange(vs, &old[i]))
-				continue;
-			if (IsDeleted(vs, &old[i]))
-			{
-				int			c2,
-							j;
-
-				if (!HnswReadNodeInfo(vs->index, &vs->meta, &old[i], level, &st, dvec, tmp, &c2))
-					continue;
-				if (level == 0 && HnswIdentical(&vs->d, dvec, nvec))
-				{
-					ItemPointerData live;
-
-					/* keep the cycle of identical vectors closed */
-					if (FindIdenticalLive(vs, &old[i], nvec, tid, &live) &&
-						!TestBit(vs->seen, BitOf(vs, &live)) && n < maxc)
-					{
-						SetBit(vs->seen, BitOf(vs, &live));
-						cands[n].survivor = false;
-						cands[n++].tid = live;
-					}
-				}
-				for (j = 0; j < c2 && n < maxc; j++)
-				{
-					if (!ItemPointerIsValid(&tmp[j]) || !InRange(vs, &tmp[j]) ||
-						IsDeleted(vs, &tmp[j]) || TestBit(vs->seen, BitOf(vs, &tmp[j])))
-						continue;
-					SetBit(vs->seen, BitOf(vs, &tmp[j]));
-					cands[n].survivor = false;
-					cands[n++].tid = tmp[j];
-				}
-			}
-			else if (!TestBit(vs->seen, BitOf(vs, &old[i])) && n < maxc)
-			{
-				SetBit(vs->seen, BitOf(vs, &old[i]));
-				cands[n].survivor = true;
-				cands[n++].tid = old[i];
-			}
-		}
-		/* reset scratch bits */
-		ClearBit(vs->seen, BitOf(vs, tid));
-		for (i = 0; i < n; i++)
-			ClearBit(vs->seen, BitOf(vs, &cands[i].tid));
-
-		/* distances from the node to each candidate */
-		{
-			int			k = 0;
-			char	   *vbuf = palloc(vs->vbytes * Max(n, 1));
-
-			for (i = 0; i < n; i++)
-			{
-				char	   *v = vbuf + vs->vbytes * k;
-
-				if (!HnswReadNodeInfo(vs->index, &vs->meta, &cands[i].tid, level, &st, v, NULL, NULL) ||
-					st != HNSW_NODE_LIVE)
-					continue;
-				cands[k].tid = cands[i].tid;
-				cands[k].survivor = cands[i].survivor;
-				cands[k].chosen = false;
-				cands[k].vec = v;
-				cands[k].dist = HnswDistance(&vs->d, nvec, v);
-				k++;
-			}
-			n = k;
-		}
-		qsort(cands, n, sizeof(RepairCand), CompareCand);
-		upd = palloc(sizeof(ItemPointerData) * cap);
-		chosen = palloc(sizeof(int) * cap);
-		nsel = 0;
-
-		/*
-		 * Keep every surviving edge: re-pruning them would take in-links
-		 * away from nodes that may have no other.  Fill the slots of the
-		 * deleted neighbours with the heuristic's picks among the deleted
-		 * nodes' neighbours, then with the closest remaining candidates.
-		 */
-		for (i = 0; i < n && nsel < cap; i++)
-			if (cands[i].survivor)
-			{
-				cands[i].chosen = true;
-				chosen[nsel] = i;
-				upd[nsel++] = cands[i].tid;
-			}
-		for (i = 0; i < n && nsel < cap; i++)
-		{
-			bool		good = true;
-			int			j;
-
-			if (cands[i].chosen)
-				continue;
-			for (j = 0; j < nsel; j++)
-			{
-				float		dcr = HnswDistance(&vs->d, cands[i].vec, cands[chosen[j]].vec);
-
-				if (dcr < cands[i].dist ||
-					(dcr == 0.0f && HnswIdentical(&vs->d, cands[i].vec, cands[chosen[j]].vec)))
-				{
-					good = false;
-					break;
-				}
-			}
-			if (good)
-			{
-				cands[i].chosen = true;
-				chosen[nsel] = i;
-				upd[nsel++] = cands[i].tid;
-			}
-		}
-		for (i = 0; i < n && nsel < cap; i++)
-			if (!cands[i].chosen)
-			{
-				cands[i].chosen = true;
-				chosen[nsel] = i;
-				upd[nsel++] = cands[i].tid;
-			}
-
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
-						   vs->meta.elemtype, vs->meta.m);
-		if (node->state != HNSW_NODE_LIVE || node->level < level)
-		{
-			UnlockReleaseBuffer(buf);
-			return;
-		}
-		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-			HnswLevelStart(vs->meta.m, level);
-		if (counts[level] != count ||
-			memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
-		{
-			/* a concurrent insert changed the list: start over */
-			UnlockReleaseBuffer(buf);
-			continue;
-		}
-		state = GenericXLogStart(vs->index);
-		page = GenericXLogRegisterBuffer(state, buf, 0);
-		node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-			HnswLevelStart(vs->meta.m, level);
-		memcpy(list, upd, sizeof(ItemPointerData) * nsel);
-		for (i = nsel; i < cap; i++)
-			ItemPointerSetInvalid(&list[i]);
-		counts[level] = nsel;
-		GenericXLogFinish(state);
-		UnlockReleaseBuffer(buf);
+		n = CollectCandidates(vs, tid, level, nvec, old, count, cands, maxc);
+		n = MeasureCandidates(vs, level, nvec, cands, n, svecs);
+		nsel = SelectRepair(vs, level, cands, n, cap, chosen);
+		for (i = 0; i < nsel; i++)
+			upd[i] = cands[chosen[i]].tid;
+		if (!WriteRepair(vs, tid, level, old, count, upd, nsel))
+			continue;			/* a concurrent insert changed the list */
 
 		/*
 		 * Offer the reverse edge to each new neighbour, so that a region
@@ -367,56 +497,109 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 	}
 }
 
+/* Mark a node reached and queue it for expansion if the queue has room */
+static void
+ReachPush(VacState *vs, ReachState *rs, ItemPointer tid)
+{
+	SetBit(rs->reached, BitOf(vs, tid));
+	if (rs->qlen >= rs->qcap)
+	{
+		rs->overflowed = true;	/* left for a sweep */
+		return;
+	}
+	rs->queue[(rs->qhead + rs->qlen) % rs->qcap] = *tid;
+	rs->qlen++;
+}
+
+/* Count the in-links a reached node gives and reach its live neighbours */
+static void
+ReachExpand(VacState *vs, ReachState *rs, ItemPointer cur)
+{
+	int			cnt,
+				j;
+	uint8		st;
+
+	SetBit(rs->expanded, BitOf(vs, cur));
+	if (!HnswReadNodeInfo(vs->index, &vs->meta, cur, 0, &st, NULL, rs->nb, &cnt) ||
+		st != HNSW_NODE_LIVE)
+		return;
+	for (j = 0; j < cnt; j++)
+	{
+		ItemPointer nb = &rs->nb[j];
+
+		if (!ItemPointerIsValid(nb) || !InRange(vs, nb) || IsDeleted(vs, nb))
+			continue;
+		IncIndeg(rs->indeg, BitOf(vs, nb));
+		if (!TestBit(rs->reached, BitOf(vs, nb)))
+			ReachPush(vs, rs, nb);
+	}
+}
+
+/*
+ * Queue every reached node not yet expanded, while the queue has room.
+ * Called with an empty queue, so no node is queued twice.
+ */
+static void
+ReachSweep(VacState *vs, ReachState *rs)
+{
+	Size		nwords = ((Size) vs->nblocks * vs->perPage + 63) / 64;
+	Size		w;
+
+	for (w = 0; w < nwords; w++)
+	{
+		uint64		pending = rs->reached[w] & ~rs->expanded[w];
+
+		while (pending != 0)
+		{
+			ItemPointerData tid;
+
+			if (rs->qlen >= rs->qcap)
+			{
+				rs->overflowed = true;
+				return;
+			}
+			TidOfBit(vs, w * 64 + pg_rightmost_one_pos64(pending), &tid);
+			rs->queue[(rs->qhead + rs->qlen) % rs->qcap] = tid;
+			rs->qlen++;
+			pending &= pending - 1;
+		}
+	}
+}
+
 /* Breadth-first walk of level 0 from 'start' over live nodes. */
 static void
-MarkReachable(VacState *vs, ItemPointer start, uint64 *reached, uint8 *indeg,
-			  ItemPointerData *queue)
+MarkReachable(VacState *vs, ReachState *rs, ItemPointer start)
 {
-	int			cap = HnswLevelCap(vs->meta.m, 0);
-	ItemPointerData *nb = palloc(sizeof(ItemPointerData) * cap);
-	Size		head = 0,
-				tail = 0;
+	Size		done = 0;
 
-	if (!InRange(vs, start) || TestBit(reached, BitOf(vs, start)))
+	if (!InRange(vs, start) || TestBit(rs->reached, BitOf(vs, start)))
 		return;
-	SetBit(reached, BitOf(vs, start));
-	queue[tail++] = *start;
-	while (head < tail)
+	ReachPush(vs, rs, start);
+	for (;;)
 	{
-		ItemPointerData cur = queue[head++];
-		int			cnt,
-					j;
-		uint8		st;
-
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cur, 0, &st, NULL, nb, &cnt) ||
-			st != HNSW_NODE_LIVE)
-			continue;
-		for (j = 0; j < cnt; j++)
+		while (rs->qlen > 0)
 		{
-			Size		b;
+			ItemPointerData cur = rs->queue[rs->qhead];
 
-			if (!ItemPointerIsValid(&nb[j]) || !InRange(vs, &nb[j]) || IsDeleted(vs, &nb[j]))
-				continue;
-			b = BitOf(vs, &nb[j]);
-			if (indeg[b] < 255)
-				indeg[b]++;
-			if (TestBit(reached, b))
-				continue;
-			SetBit(reached, b);
-			queue[tail++] = nb[j];
+			rs->qhead = (rs->qhead + 1) % rs->qcap;
+			rs->qlen--;
+			ReachExpand(vs, rs, &cur);
+			if ((++done & 1023) == 0)
+				vacuum_delay_point();
 		}
-		if ((head & 1023) == 0)
-			vacuum_delay_point();
+		if (!rs->overflowed)
+			break;
+		rs->overflowed = false;
+		ReachSweep(vs, rs);
 	}
-	pfree(nb);
 }
 
 /*
  * Make X (reached) link to O at level 0: into a free slot, or in place of
- * the neighbour with the most in-links if it can spare one.
+ * a neighbour with at least three in-links (counted from reached nodes).
  */
 static bool
-LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
+LinkFrom(VacState *vs, ReachState *rs, ItemPointer x, ItemPointer o)
 {
 	int			cap = HnswLevelCap(vs->meta.m, 0);
 	BlockNumber xb = ItemPointerGetBlockNumber(x);
@@ -449,15 +632,10 @@ LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
 		}
 	if (counts[0] >= cap)
 	{
-		/*
-		 * Replace the neighbour with the most in-links.  In-links are only
-		 * counted from reached nodes, so require a clear surplus.
-		 */
-		for (j = 0; j < counts[0]; j++)
-			if (InRange(vs, &list[j]) &&
-				(victim < 0 || indeg[BitOf(vs, &list[j])] > indeg[BitOf(vs, &list[victim])]))
+		for (j = 0; j < counts[0] && victim < 0; j++)
+			if (InRange(vs, &list[j]) && GetIndeg(rs->indeg, BitOf(vs, &list[j])) >= 3)
 				victim = j;
-		if (victim < 0 || indeg[BitOf(vs, &list[victim])] < 3)
+		if (victim < 0)
 		{
 			UnlockReleaseBuffer(buf);
 			return false;
@@ -470,7 +648,7 @@ LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
 	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
 	if (victim >= 0)
 	{
-		indeg[BitOf(vs, &list[victim])]--;
+		DecIndeg(rs->indeg, BitOf(vs, &list[victim]));
 		list[victim] = *o;
 	}
 	else
@@ -478,6 +656,52 @@ LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 	return true;
+}
+
+/*
+ * LinkOrphan
+ *		Link the unreached live node o from the closest reached node a
+ *		search from the entry point finds (or the entry point), and back;
+ *		then walk on from it.  Runs in vs->nodeCxt.
+ */
+static void
+LinkOrphan(VacState *vs, ReachState *rs, HnswSearch *s, ItemPointer entry, ItemPointer o)
+{
+	char	   *ovec = palloc(vs->vbytes);
+	int			ef = 4 * vs->meta.m;
+	int32	   *found = palloc(sizeof(int32) * (ef + 1));
+	ItemPointerData ep;
+	uint8		st;
+	int			n,
+				i;
+
+	if (!HnswReadNodeInfo(vs->index, &vs->meta, o, 0, &st, ovec, NULL, NULL) ||
+		st != HNSW_NODE_LIVE)
+		return;
+	HnswQueryFromStored(&vs->d, ovec, (void *) s->query);
+	HnswSearchGreedyDescend(s, entry, vs->meta.entryLevel, 0, &ep);
+	HnswSearchReset(s);
+	(void) HnswSearchVisit(s, &ep, 0, ef, true);
+	HnswSearchLayer(s, 0, ef);
+	n = HnswSearchCollect(s, found, ef, true);
+	for (i = 0; i <= n; i++)
+	{
+		/* the search may stay among unreached nodes: then the entry */
+		ItemPointer x = i < n ? &s->pool[found[i]].tid : entry;
+
+		if (ItemPointerEquals(x, o) || !InRange(vs, x) ||
+			IsDeleted(vs, x) || !TestBit(rs->reached, BitOf(vs, x)))
+			continue;
+		if (LinkFrom(vs, rs, x, o))
+		{
+			/* and a way back, so a search that lands there can leave */
+			if (LinkFrom(vs, rs, o, x))
+				IncIndeg(rs->indeg, BitOf(vs, x));
+			IncIndeg(rs->indeg, BitOf(vs, o));
+			MarkReachable(vs, rs, o);
+			return;
+		}
+	}
 }
 
 /*
@@ -491,15 +715,22 @@ static void
 RestoreReachability(VacState *vs, ItemPointer entry)
 {
 	Size		nbits = (Size) vs->nblocks * vs->perPage;
-	uint64	   *reached = palloc_extended((nbits + 63) / 64 * 8 + 8, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	uint8	   *indeg = palloc_extended(nbits + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	ItemPointerData *queue = palloc_extended(sizeof(ItemPointerData) * (nbits + 1), MCXT_ALLOC_HUGE);
-	char	   *ovec = palloc(vs->vbytes);
+	ReachState	rs;
+	HnswSearch *s;
 	BlockNumber blkno;
-	HnswSearch *s = NULL;
-	int32	   *found = palloc(sizeof(int32) * (4 * vs->meta.m + 1));
 
-	MarkReachable(vs, entry, reached, indeg, queue);
+	rs.reached = AllocBits(nbits, 1);
+	rs.expanded = AllocBits(nbits, 1);
+	rs.indeg = AllocBits(nbits, 2);
+	rs.qcap = Min(nbits + 1, Max(1024, vs->memBudget / 4 / sizeof(ItemPointerData)));
+	rs.queue = palloc_extended(mul_size(rs.qcap, sizeof(ItemPointerData)), MCXT_ALLOC_HUGE);
+	rs.qhead = rs.qlen = 0;
+	rs.overflowed = false;
+	rs.nb = palloc(sizeof(ItemPointerData) * HnswLevelCap(vs->meta.m, 0));
+	s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
+	s->query = palloc(HnswQueryBytes(&vs->d));
+
+	MarkReachable(vs, &rs, entry);
 	for (blkno = 1; blkno < vs->nblocks; blkno++)
 	{
 		Buffer		buf;
@@ -527,53 +758,21 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 
 			ItemPointerSet(&tid, blkno, off);
 			if (node->state == HNSW_NODE_LIVE && !IsDeleted(vs, &tid) &&
-				!TestBit(reached, BitOf(vs, &tid)))
+				!TestBit(rs.reached, BitOf(vs, &tid)))
 				orphans[norphans++] = tid;
 		}
 		UnlockReleaseBuffer(buf);
 
 		for (o = 0; o < norphans; o++)
 		{
-			uint8		st;
-			int			n,
-						i;
-			ItemPointerData ep;
+			MemoryContext old;
 
-			if (TestBit(reached, BitOf(vs, &orphans[o])))
+			if (TestBit(rs.reached, BitOf(vs, &orphans[o])))
 				continue;		/* reached through an earlier orphan */
-			if (!HnswReadNodeInfo(vs->index, &vs->meta, &orphans[o], 0, &st, ovec, NULL, NULL) ||
-				st != HNSW_NODE_LIVE)
-				continue;
-			if (s == NULL)
-			{
-				s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
-				s->query = palloc(HnswQueryBytes(&vs->d));
-			}
-			HnswQueryFromStored(&vs->d, ovec, (void *) s->query);
-			HnswSearchGreedyDescend(s, entry, vs->meta.entryLevel, 0, &ep);
-			HnswSearchReset(s);
-			(void) HnswSearchVisit(s, &ep, 0, 4 * vs->meta.m, true);
-			HnswSearchLayer(s, 0, 4 * vs->meta.m);
-			n = HnswSearchCollect(s, found, 4 * vs->meta.m, true);
-			for (i = 0; i <= n; i++)
-			{
-				/* the search may stay among unreached nodes: then the entry */
-				ItemPointer x = i < n ? &s->pool[found[i]].tid : entry;
-
-				if (ItemPointerEquals(x, &orphans[o]) || !InRange(vs, x) ||
-					IsDeleted(vs, x) || !TestBit(reached, BitOf(vs, x)))
-					continue;
-				if (LinkFrom(vs, x, &orphans[o], indeg))
-				{
-					/* and a way back, so a search that lands there can leave */
-					if (LinkFrom(vs, &orphans[o], x, indeg))
-						indeg[BitOf(vs, x)]++;
-					indeg[BitOf(vs, &orphans[o])]++;
-					ClearBit(reached, BitOf(vs, &orphans[o]));
-					MarkReachable(vs, &orphans[o], reached, indeg, queue);
-					break;
-				}
-			}
+			old = MemoryContextSwitchTo(vs->nodeCxt);
+			LinkOrphan(vs, &rs, s, entry, &orphans[o]);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(vs->nodeCxt);
 		}
 	}
 }
@@ -599,46 +798,22 @@ ResizeMaps(VacState *vs)
 	vs->nwords = nw;
 }
 
-IndexBulkDeleteResult *
-hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-			   IndexBulkDeleteCallback callback, void *callback_state)
+/*
+ * MarkDeadPass
+ *		Pass 1: remove dead heap TIDs from live nodes; a node left with none
+ *		becomes DELETED.  Sets vs->deleted (also for nodes left DELETED by
+ *		an interrupted earlier run) and the statistics.
+ */
+static void
+MarkDeadPass(VacState *vs, IndexBulkDeleteResult *stats,
+			 IndexBulkDeleteCallback callback, void *callback_state)
 {
-	Relation	index = info->index;
-	VacState	vs;
+	Relation	index = vs->index;
 	BlockNumber blkno;
 	double		ndeleted = 0;
 	double		nlive = 0;
-	BlockNumber firstFree = InvalidBlockNumber;
-	ItemPointerData best;
-	int			bestLevel = -1;
-	MemoryContext cxt;
-	MemoryContext old;
 
-	if (stats == NULL)
-		stats = palloc0(sizeof(IndexBulkDeleteResult));
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-
-	memset(&vs, 0, sizeof(vs));
-	vs.index = index;
-	vs.strategy = info->strategy;
-	HnswReadMeta(index, &vs.meta);
-	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.srcElem, vs.meta.metric,
-				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
-	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
-	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
-		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0, vs.d.overflow)) +
-		 sizeof(ItemIdData)) + 1;
-	vs.nblocks = RelationGetNumberOfBlocks(index);
-	vs.nwords = 1;
-	vs.deleted = palloc0(sizeof(uint64));
-	vs.seen = palloc0(sizeof(uint64));
-	ResizeMaps(&vs);
-	ItemPointerSetInvalid(&best);
-
-	/* pass 1: mark dead nodes deleted */
-	for (blkno = 1; blkno < vs.nblocks; blkno++)
+	for (blkno = 1; blkno < vs->nblocks; blkno++)
 	{
 		Buffer		buf;
 		Page		page;
@@ -649,7 +824,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		int			i;
 
 		vacuum_delay_point();
-		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		if (!IsDataPage(page))
@@ -660,15 +835,15 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
-											   vs.meta.elemtype, vs.meta.m);
+			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs->meta.dims,
+											   vs->meta.elemtype, vs->meta.m);
 			ItemPointerData tid;
 
 			ItemPointerSet(&tid, blkno, off);
-			if (off > vs.perPage)
+			if (off > vs->perPage)
 				HnswCorrupt(index, blkno, off, "too many items on page");
 			if (node->state == HNSW_NODE_DELETED)
-				SetBit(vs.deleted, BitOf(&vs, &tid));	/* left by an earlier run */
+				SetBit(vs->deleted, BitOf(vs, &tid));	/* left by an earlier run */
 			else if (node->state == HNSW_NODE_LIVE)
 			{
 				int			j,
@@ -682,7 +857,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 					dead[ndead++] = off;
 					ndeleted += ndeadtids;
 					if (ndeadtids == node->ntids)
-						SetBit(vs.deleted, BitOf(&vs, &tid));
+						SetBit(vs->deleted, BitOf(vs, &tid));
 				}
 				nlive += node->ntids - ndeadtids;
 			}
@@ -713,211 +888,317 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		}
 		UnlockReleaseBuffer(buf);
 	}
-
 	stats->tuples_removed += ndeleted;
 	stats->num_index_tuples = nlive;
+}
 
-	/* anything to repair?  (also finishes an interrupted earlier run) */
-	for (blkno = 0; blkno < vs.nwords && vs.deleted[blkno] == 0; blkno++)
-		;
-	if (blkno < vs.nwords)
+/* Repair one node's lists (levels: bit l set for level l) in vs->nodeCxt */
+static void
+RepairTodo(VacState *vs, ItemPointer tid, uint32 levels)
+{
+	MemoryContext old = MemoryContextSwitchTo(vs->nodeCxt);
+	int			l;
+
+	for (l = 0; l <= HNSW_MAX_LEVEL; l++)
+		if (levels & (1u << l))
+			RepairNode(vs, tid, l);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(vs->nodeCxt);
+}
+
+/* Levels at which a node on a locked page links to a deleted node */
+static uint32
+LevelsToRepair(VacState *vs, HnswNodeHeader *node)
+{
+	uint8	   *counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	ItemPointerData *nbrs = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
+	uint32		mask = 0;
+	int			l;
+
+	for (l = 0; l <= node->level; l++)
 	{
-		WaitForInserts(index);
+		ItemPointerData *ln = nbrs + HnswLevelStart(vs->meta.m, l);
+		int			j;
 
-		/* pass 2: repair; inserts that linked to deleted nodes are done */
-		vs.nblocks = RelationGetNumberOfBlocks(index);
-		ResizeMaps(&vs);
-		for (blkno = 1; blkno < vs.nblocks; blkno++)
-		{
-			Buffer		buf;
-			Page		page;
-			OffsetNumber off,
-						maxoff;
-			ItemPointerData todo[MaxOffsetNumber];
-			uint32		todoLevels[MaxOffsetNumber];
-			int			ntodo = 0;
-			int			i;
-
-			vacuum_delay_point();
-			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			if (!IsDataPage(page))
+		for (j = 0; j < counts[l]; j++)
+			if (IsDeleted(vs, &ln[j]))
 			{
-				UnlockReleaseBuffer(buf);
-				continue;
+				mask |= 1u << l;
+				break;
 			}
-			maxoff = PageGetMaxOffsetNumber(page);
-			for (off = FirstOffsetNumber; off <= maxoff; off++)
-			{
-				HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
-												   vs.meta.elemtype, vs.meta.m);
-				uint8	   *counts;
-				ItemPointerData *nbrs;
-				int			l;
-				uint32		mask = 0;
-
-				if (node->state != HNSW_NODE_LIVE)
-					continue;
-				if (node->level > bestLevel)
-				{
-					bestLevel = node->level;
-					ItemPointerSet(&best, blkno, off);
-				}
-				counts = HnswNodeCounts(node, vs.meta.dims, vs.meta.elemtype);
-				nbrs = HnswNodeNbrs(node, vs.meta.dims, vs.meta.elemtype, node->level);
-				for (l = 0; l <= node->level; l++)
-				{
-					ItemPointerData *ln = nbrs + HnswLevelStart(vs.meta.m, l);
-					int			j;
-
-					for (j = 0; j < counts[l]; j++)
-						if (IsDeleted(&vs, &ln[j]))
-						{
-							mask |= 1u << l;
-							break;
-						}
-				}
-				if (mask)
-				{
-					ItemPointerSet(&todo[ntodo], blkno, off);
-					todoLevels[ntodo++] = mask;
-				}
-			}
-			UnlockReleaseBuffer(buf);
-
-			for (i = 0; i < ntodo; i++)
-			{
-				int			l;
-
-				for (l = 0; l <= HNSW_MAX_LEVEL; l++)
-					if (todoLevels[i] & (1u << l))
-						RepairNode(&vs, &todo[i], l);
-			}
-		}
-
-		/* entry point */
-		LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
-		{
-			Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
-			HnswMetaPage meta;
-			ItemPointerData ep;
-
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			HnswCheckMetaPage(index, BufferGetPage(buf));
-			meta = HnswPageGetMeta(BufferGetPage(buf));
-			ItemPointerSet(&ep, meta->entryBlkno, meta->entryOffno);
-			if (meta->entryLevel >= 0 && IsDeleted(&vs, &ep))
-			{
-				GenericXLogState *state = GenericXLogStart(index);
-				Page		page = GenericXLogRegisterBuffer(state, buf, 0);
-
-				meta = HnswPageGetMeta(page);
-				if (bestLevel >= 0)
-				{
-					meta->entryBlkno = ItemPointerGetBlockNumber(&best);
-					meta->entryOffno = ItemPointerGetOffsetNumber(&best);
-					meta->entryLevel = bestLevel;
-				}
-				else
-				{
-					meta->entryBlkno = InvalidBlockNumber;
-					meta->entryOffno = InvalidOffsetNumber;
-					meta->entryLevel = -1;
-				}
-				GenericXLogFinish(state);
-			}
-			UnlockReleaseBuffer(buf);
-		}
-		UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
-
-		/* every live node must be reachable from the (new) entry point */
-		HnswReadMeta(index, &vs.meta);
-		if (vs.meta.entryLevel >= 0)
-		{
-			ItemPointerData ep;
-
-			ItemPointerSet(&ep, vs.meta.entryBlkno, vs.meta.entryOffno);
-			RestoreReachability(&vs, &ep);
-		}
-
-		/* inserts that started from the old entry point are done */
-		WaitForInserts(index);
-
-		/*
-		 * The deleted nodes leave the filter map before they become free:
-		 * an insert reusing a slot then never finds a stale entry for it.
-		 */
-		if (vs.meta.nfilter > 0)
-			HnswMapVacuum(index, info->strategy, MapEntryDead, &vs);
-
-		/* pass 3: free the deleted slots */
-		for (blkno = 1; blkno < vs.nblocks; blkno++)
-		{
-			Buffer		buf;
-			Page		page;
-			OffsetNumber off,
-						maxoff;
-			GenericXLogState *state = NULL;
-			bool		any = false;
-
-			if (blkno * (Size) vs.perPage / 64 < vs.nwords)
-			{
-				Size		w0 = (Size) blkno * vs.perPage / 64;
-				Size		w1 = Min(vs.nwords - 1, ((Size) (blkno + 1) * vs.perPage) / 64);
-				Size		w;
-
-				for (w = w0; w <= w1; w++)
-					if (vs.deleted[w])
-						break;
-				if (w > w1)
-					continue;
-			}
-			vacuum_delay_point();
-			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			page = BufferGetPage(buf);
-			if (!IsDataPage(page))
-			{
-				UnlockReleaseBuffer(buf);
-				continue;
-			}
-			maxoff = PageGetMaxOffsetNumber(page);
-			for (off = FirstOffsetNumber; off <= maxoff; off++)
-			{
-				ItemPointerData tid;
-				HnswNodeHeader *node;
-
-				ItemPointerSet(&tid, blkno, off);
-				if (!IsDeleted(&vs, &tid))
-					continue;
-				node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
-								   vs.meta.elemtype, vs.meta.m);
-				if (node->state != HNSW_NODE_DELETED)
-					continue;
-				if (!any)
-				{
-					state = GenericXLogStart(index);
-					page = GenericXLogRegisterBuffer(state, buf, 0);
-					any = true;
-				}
-				node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-				node->state = HNSW_NODE_FREE;
-				memset(HnswNodeCounts(node, vs.meta.dims, vs.meta.elemtype), 0, node->level + 1);
-			}
-			if (any)
-			{
-				GenericXLogFinish(state);
-				if (firstFree == InvalidBlockNumber)
-					firstFree = blkno;
-			}
-			UnlockReleaseBuffer(buf);
-		}
-
-		/* tell inserts where the free slots start */
-		if (firstFree != InvalidBlockNumber)
-			HnswMetaLowerHint(index, offsetof(HnswMetaPageData, freeBlkno), firstFree);
 	}
+	return mask;
+}
+
+/*
+ * RepairPass
+ *		Pass 2: repair every live node that links to a deleted one, page by
+ *		page.  Returns the highest-level live node in *best (the entry
+ *		point's replacement if it was deleted).
+ */
+static int
+RepairPass(VacState *vs, ItemPointer best)
+{
+	BlockNumber blkno;
+	int			bestLevel = -1;
+
+	for (blkno = 1; blkno < vs->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		ItemPointerData todo[MaxOffsetNumber];
+		uint32		todoLevels[MaxOffsetNumber];
+		int			ntodo = 0;
+		int			i;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!IsDataPage(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswNodeHeader *node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
+											   vs->meta.elemtype, vs->meta.m);
+			uint32		mask;
+
+			if (node->state != HNSW_NODE_LIVE)
+				continue;
+			if (node->level > bestLevel)
+			{
+				bestLevel = node->level;
+				ItemPointerSet(best, blkno, off);
+			}
+			mask = LevelsToRepair(vs, node);
+			if (mask)
+			{
+				ItemPointerSet(&todo[ntodo], blkno, off);
+				todoLevels[ntodo++] = mask;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+
+		for (i = 0; i < ntodo; i++)
+			RepairTodo(vs, &todo[i], todoLevels[i]);
+	}
+	return bestLevel;
+}
+
+/* Move the entry point off a deleted node, under the exclusive update lock */
+static void
+MoveEntryPoint(VacState *vs, ItemPointer best, int bestLevel)
+{
+	Buffer		buf;
+	HnswMetaPage meta;
+	ItemPointerData ep;
+
+	LockPage(vs->index, HNSW_UPDATE_LOCK, ExclusiveLock);
+	buf = ReadBuffer(vs->index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	HnswCheckMetaPage(vs->index, BufferGetPage(buf));
+	meta = HnswPageGetMeta(BufferGetPage(buf));
+	ItemPointerSet(&ep, meta->entryBlkno, meta->entryOffno);
+	if (meta->entryLevel >= 0 && IsDeleted(vs, &ep))
+	{
+		GenericXLogState *state = GenericXLogStart(vs->index);
+		Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+
+		meta = HnswPageGetMeta(page);
+		if (bestLevel >= 0)
+		{
+			meta->entryBlkno = ItemPointerGetBlockNumber(best);
+			meta->entryOffno = ItemPointerGetOffsetNumber(best);
+			meta->entryLevel = bestLevel;
+		}
+		else
+		{
+			meta->entryBlkno = InvalidBlockNumber;
+			meta->entryOffno = InvalidOffsetNumber;
+			meta->entryLevel = -1;
+		}
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+	UnlockPage(vs->index, HNSW_UPDATE_LOCK, ExclusiveLock);
+}
+
+/* Does block blkno hold a slot marked in vs->deleted? */
+static bool
+BlockHasDeleted(VacState *vs, BlockNumber blkno)
+{
+	Size		b0 = (Size) blkno * vs->perPage;
+	Size		b;
+
+	for (b = b0; b < b0 + vs->perPage; b++)
+		if (b / 64 < vs->nwords && TestBit(vs->deleted, b))
+			return true;
+	return false;
+}
+
+/*
+ * FreePass
+ *		Pass 3: DELETED nodes become FREE (counts zeroed).  Returns the
+ *		first block with a freed slot.
+ */
+static BlockNumber
+FreePass(VacState *vs)
+{
+	BlockNumber blkno;
+	BlockNumber firstFree = InvalidBlockNumber;
+
+	for (blkno = 1; blkno < vs->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		GenericXLogState *state = NULL;
+		bool		any = false;
+
+		if (!BlockHasDeleted(vs, blkno))
+			continue;
+		vacuum_delay_point();
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (!IsDataPage(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemPointerData tid;
+			HnswNodeHeader *node;
+
+			ItemPointerSet(&tid, blkno, off);
+			if (!IsDeleted(vs, &tid))
+				continue;
+			node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
+							   vs->meta.elemtype, vs->meta.m);
+			if (node->state != HNSW_NODE_DELETED)
+				continue;
+			if (!any)
+			{
+				state = GenericXLogStart(vs->index);
+				page = GenericXLogRegisterBuffer(state, buf, 0);
+				any = true;
+			}
+			node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+			node->state = HNSW_NODE_FREE;
+			memset(HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype), 0, node->level + 1);
+		}
+		if (any)
+		{
+			GenericXLogFinish(state);
+			if (firstFree == InvalidBlockNumber)
+				firstFree = blkno;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	return firstFree;
+}
+
+/* Is any node marked deleted? */
+static bool
+AnyDeleted(VacState *vs)
+{
+	Size		w;
+
+	for (w = 0; w < vs->nwords; w++)
+		if (vs->deleted[w] != 0)
+			return true;
+	return false;
+}
+
+/* Passes 2 and 3, when pass 1 found deleted nodes */
+static void
+RepairAndFree(VacState *vs)
+{
+	ItemPointerData best;
+	int			bestLevel;
+	BlockNumber firstFree;
+
+	WaitForInserts(vs->index);
+
+	/* pass 2: repair; inserts that linked to deleted nodes are done */
+	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
+	ResizeMaps(vs);
+	ItemPointerSetInvalid(&best);
+	bestLevel = RepairPass(vs, &best);
+	MoveEntryPoint(vs, &best, bestLevel);
+
+	/* every live node must be reachable from the (new) entry point */
+	HnswReadMeta(vs->index, &vs->meta);
+	if (vs->meta.entryLevel >= 0)
+	{
+		ItemPointerData ep;
+
+		ItemPointerSet(&ep, vs->meta.entryBlkno, vs->meta.entryOffno);
+		RestoreReachability(vs, &ep);
+	}
+
+	/* inserts that started from the old entry point are done */
+	WaitForInserts(vs->index);
+
+	/*
+	 * The deleted nodes leave the filter map before they become free: an
+	 * insert reusing a slot then never finds a stale entry for it.
+	 */
+	if (vs->meta.nfilter > 0)
+		HnswMapVacuum(vs->index, vs->strategy, MapEntryDead, vs);
+
+	/* pass 3: free the deleted slots, and tell inserts where they start */
+	firstFree = FreePass(vs);
+	if (firstFree != InvalidBlockNumber)
+		HnswMetaLowerHint(vs->index, offsetof(HnswMetaPageData, freeBlkno), firstFree);
+}
+
+IndexBulkDeleteResult *
+hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+			   IndexBulkDeleteCallback callback, void *callback_state)
+{
+	Relation	index = info->index;
+	VacState	vs;
+	MemoryContext cxt;
+	MemoryContext old;
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	memset(&vs, 0, sizeof(vs));
+	vs.index = index;
+	vs.strategy = info->strategy;
+	vs.memBudget = VacMemBudget();
+	vs.nodeCxt = AllocSetContextCreate(cxt, "hnsw vacuum node", ALLOCSET_DEFAULT_SIZES);
+	HnswReadMeta(index, &vs.meta);
+	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.srcElem, vs.meta.metric,
+				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
+	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
+	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
+		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0, vs.d.overflow)) +
+		 sizeof(ItemIdData)) + 1;
+	vs.nblocks = RelationGetNumberOfBlocks(index);
+	vs.nwords = 1;
+	vs.deleted = palloc0(sizeof(uint64));
+	vs.seen = palloc0(sizeof(uint64));
+	ResizeMaps(&vs);
+
+	/* pass 1, then (also finishing an interrupted earlier run) 2 and 3 */
+	MarkDeadPass(&vs, stats, callback, callback_state);
+	if (AnyDeleted(&vs))
+		RepairAndFree(&vs);
 
 	/* after the last page change: retires graph copies (hnswcache.c) */
 	HnswBumpChangeCount(index);
