@@ -39,13 +39,15 @@ typedef struct VacState
 	HnswDist	d;
 	BufferAccessStrategy strategy;
 	int			perPage;
-	BlockNumber nblocks;
+	BlockNumber nblocks;		/* the bitmaps cover these blocks */
+	BlockNumber relBlocks;		/* index size last asked (ReadNode) */
 	uint64	   *deleted;		/* bitmap of deleted nodes */
 	uint64	   *seen;			/* scratch bitmap for de-duplication */
 	Size		nwords;
 	Size		vbytes;
 	Size		memBudget;		/* maintenance_work_mem (or autovacuum's), bytes */
 	MemoryContext nodeCxt;		/* one node's work, reset after it */
+	struct RepairScratch *sc;	/* buffers of the repair, reused per node */
 } VacState;
 
 /* A repair candidate; vec is set only for survivors and picks */
@@ -57,6 +59,35 @@ typedef struct RepairCand
 	bool		survivor;		/* a live neighbour the node already had */
 	bool		chosen;
 } RepairCand;
+
+/*
+ * The buffers of one node's repair and of its reverse edges, sized for
+ * level 0 (the largest lists) and allocated once per call: allocating and
+ * freeing them per node costs more than the repair (malloc gives the
+ * memory back to the kernel and faults it in again).
+ */
+typedef struct RepairScratch
+{
+	int			maxc;			/* cap + cap^2 candidates */
+	RepairCand *cands;
+	ItemPointerData *old;		/* the node's list as read */
+	ItemPointerData *upd;		/* the list written */
+	ItemPointerData *tmp;		/* a deleted neighbour's list */
+	int		   *chosen;
+	char	   *nvec;			/* the node's vector */
+	char	   *v;				/* one candidate's vector */
+	char	   *svecs;			/* survivors' vectors, cap */
+	char	   *pvecs;			/* picks' vectors, cap */
+	/* reverse edges */
+	ItemPointerData *rold;
+	ItemPointerData *rupd;
+	char	   *rvec;			/* the target's vector */
+	char	   *rvecs;			/* its neighbours' vectors, cap + 1 */
+	RepairCand *rcands;
+	char	  **vecs;
+	float	   *dists;
+	int		   *sel;
+} RepairScratch;
 
 /*
  * Reachability walk state.  Whole-pass: two bitmaps and 2-bit in-link
@@ -189,9 +220,79 @@ AllocBits(Size nbits, int bitsPerSlot)
 }
 
 /*
+ * ReadNode
+ *		Copy a node's state, vector and level-l list (as HnswReadNodeInfo),
+ *		without asking the kernel for the index size on every read.
+ *		Returns false if the node is free or has no such level.
+ */
+static bool
+ReadNode(VacState *vs, ItemPointer tid, int level, uint8 *state, void *vec,
+		 ItemPointerData *nbrs, int *count)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	bool		ok = false;
+
+	if (blkno >= vs->relBlocks)
+		vs->relBlocks = RelationGetNumberOfBlocks(vs->index);
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= vs->relBlocks)
+		HnswCorrupt(vs->index, blkno, off, "neighbour pointer out of range");
+	buf = HnswReadBuffer(vs->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
+					   vs->meta.elemtype, vs->meta.m);
+	*state = node->state;
+	if (node->state != HNSW_NODE_FREE && node->level >= level)
+	{
+		if (vec)
+			memcpy(vec, HnswNodeVec(vs->index, &vs->d, node, blkno, off), vs->vbytes);
+		if (nbrs)
+		{
+			*count = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype)[level];
+			memcpy(nbrs, HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+				   HnswLevelStart(vs->meta.m, level), sizeof(ItemPointerData) * *count);
+		}
+		ok = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+static RepairScratch *
+CreateScratch(VacState *vs)
+{
+	RepairScratch *sc = palloc0(sizeof(RepairScratch));
+	int			cap = HnswLevelCap(vs->meta.m, 0);
+	Size		capv = mul_size(vs->vbytes, cap + 1);
+
+	sc->maxc = cap + cap * cap;
+	sc->cands = palloc(mul_size(sizeof(RepairCand), sc->maxc));
+	sc->old = palloc(sizeof(ItemPointerData) * cap);
+	sc->upd = palloc(sizeof(ItemPointerData) * cap);
+	sc->tmp = palloc(sizeof(ItemPointerData) * cap);
+	sc->chosen = palloc(sizeof(int) * (cap + 1));
+	sc->nvec = palloc(vs->vbytes);
+	sc->v = palloc(vs->vbytes);
+	sc->svecs = palloc(capv);
+	sc->pvecs = palloc(capv);
+	sc->rold = palloc(sizeof(ItemPointerData) * cap);
+	sc->rupd = palloc(sizeof(ItemPointerData) * cap);
+	sc->rvec = palloc(vs->vbytes);
+	sc->rvecs = palloc(capv);
+	sc->rcands = palloc(sizeof(RepairCand) * (cap + 1));
+	sc->vecs = palloc(sizeof(char *) * (cap + 1));
+	sc->dists = palloc(sizeof(float) * (cap + 1));
+	sc->sel = palloc(sizeof(int) * (cap + 1));
+	return sc;
+}
+
+/*
  * FindIdenticalLive
  *		Follow the level-0 links between identical vectors from the deleted
- *		node 'from' until a live one other than 'self' is found.
+ *		node 'from' until a live one other than 'self' is found.  Runs in
+ *		vs->nodeCxt.
  */
 static bool
 FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer self,
@@ -210,14 +311,14 @@ FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer s
 		uint8		st;
 		bool		moved = false;
 
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cur, 0, &st, NULL, nb, &count))
+		if (!ReadNode(vs, &cur, 0, &st, NULL, nb, &count))
 			return false;
 		for (j = 0; j < count; j++)
 		{
 			if (!ItemPointerIsValid(&nb[j]) || !InRange(vs, &nb[j]) ||
 				ItemPointerEquals(&nb[j], self) || ItemPointerEquals(&nb[j], from))
 				continue;
-			if (!HnswReadNodeInfo(vs->index, &vs->meta, &nb[j], 0, &st, v, NULL, NULL) ||
+			if (!ReadNode(vs, &nb[j], 0, &st, v, NULL, NULL) ||
 				!HnswIdentical(&vs->d, v, vec))
 				continue;
 			if (st == HNSW_NODE_LIVE && !IsDeleted(vs, &nb[j]))
@@ -245,28 +346,28 @@ AddCand(VacState *vs, RepairCand *cands, int *n, int maxc, ItemPointer tid, bool
 	cands[*n].tid = *tid;
 	cands[*n].survivor = survivor;
 	cands[*n].chosen = false;
+	cands[*n].vec = NULL;
 	(*n)++;
 }
 
 /*
  * CollectCandidates
- *		The candidates for the level-l list of node tid: its live neighbours
- *		(survivors) and the live neighbours of its deleted ones, each once.
+ *		The candidates for the level-l list of node tid (list sc->old,
+ *		count entries): its live neighbours (survivors) and the live
+ *		neighbours of its deleted ones, each once.
  */
 static int
-CollectCandidates(VacState *vs, ItemPointer tid, int level, const char *nvec,
-				  const ItemPointerData *old, int count, RepairCand *cands, int maxc)
+CollectCandidates(VacState *vs, ItemPointer tid, int level, int count)
 {
-	int			cap = HnswLevelCap(vs->meta.m, level);
-	ItemPointerData *tmp = palloc(sizeof(ItemPointerData) * cap);
-	char	   *dvec = level == 0 ? palloc(vs->vbytes) : NULL;
+	RepairScratch *sc = vs->sc;
+	RepairCand *cands = sc->cands;
 	int			n = 0,
 				i;
 
 	SetBit(vs->seen, BitOf(vs, tid));	/* never link to itself */
 	for (i = 0; i < count; i++)
 	{
-		ItemPointerData o = old[i];
+		ItemPointerData o = sc->old[i];
 		uint8		st;
 		int			c2,
 					j;
@@ -275,22 +376,23 @@ CollectCandidates(VacState *vs, ItemPointer tid, int level, const char *nvec,
 			continue;
 		if (!IsDeleted(vs, &o))
 		{
-			AddCand(vs, cands, &n, maxc, &o, true);
+			AddCand(vs, cands, &n, sc->maxc, &o, true);
 			continue;
 		}
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, &o, level, &st, dvec, tmp, &c2))
+		if (!ReadNode(vs, &o, level, &st, level == 0 ? sc->v : NULL, sc->tmp, &c2))
 			continue;
-		if (level == 0 && HnswIdentical(&vs->d, dvec, nvec))
+		if (level == 0 && HnswIdentical(&vs->d, sc->v, sc->nvec))
 		{
 			ItemPointerData live;
 
 			/* keep the cycle of identical vectors closed */
-			if (FindIdenticalLive(vs, &o, nvec, tid, &live))
-				AddCand(vs, cands, &n, maxc, &live, false);
+			if (FindIdenticalLive(vs, &o, sc->nvec, tid, &live))
+				AddCand(vs, cands, &n, sc->maxc, &live, false);
 		}
 		for (j = 0; j < c2; j++)
-			if (ItemPointerIsValid(&tmp[j]) && InRange(vs, &tmp[j]) && !IsDeleted(vs, &tmp[j]))
-				AddCand(vs, cands, &n, maxc, &tmp[j], false);
+			if (ItemPointerIsValid(&sc->tmp[j]) && InRange(vs, &sc->tmp[j]) &&
+				!IsDeleted(vs, &sc->tmp[j]))
+				AddCand(vs, cands, &n, sc->maxc, &sc->tmp[j], false);
 	}
 	/* reset the scratch bits */
 	ClearBit(vs->seen, BitOf(vs, tid));
@@ -303,28 +405,28 @@ CollectCandidates(VacState *vs, ItemPointer tid, int level, const char *nvec,
  * MeasureCandidates
  *		Distance from the node to each candidate, dropping those no longer
  *		live, then sort by distance.  Only the survivors' vectors are kept
- *		(in svecs: at most cap of them); the others are read again if the
- *		selection needs them.
+ *		(in sc->svecs); the others are read again if the selection needs
+ *		them.
  */
 static int
-MeasureCandidates(VacState *vs, int level, const char *nvec, RepairCand *cands, int n,
-				  char *svecs)
+MeasureCandidates(VacState *vs, int level, int n)
 {
-	char	   *v = palloc(vs->vbytes);
+	RepairScratch *sc = vs->sc;
+	RepairCand *cands = sc->cands;
 	int			k = 0,
 				nsurv = 0,
 				i;
 
 	for (i = 0; i < n; i++)
 	{
-		char	   *dst = cands[i].survivor ? svecs + vs->vbytes * nsurv : v;
+		char	   *dst = cands[i].survivor ? sc->svecs + vs->vbytes * nsurv : sc->v;
 		uint8		st;
 
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cands[i].tid, level, &st, dst, NULL, NULL) ||
+		if (!ReadNode(vs, &cands[i].tid, level, &st, dst, NULL, NULL) ||
 			st != HNSW_NODE_LIVE)
 			continue;
 		cands[k] = cands[i];
-		cands[k].dist = HnswDistance(&vs->d, nvec, dst);
+		cands[k].dist = HnswDistance(&vs->d, sc->nvec, dst);
 		cands[k].vec = cands[k].survivor ? dst : NULL;
 		if (cands[k].survivor)
 			nsurv++;
@@ -340,12 +442,14 @@ MeasureCandidates(VacState *vs, int level, const char *nvec, RepairCand *cands, 
  *		from nodes that may have no other.  Fill the slots of the deleted
  *		neighbours with the heuristic's picks among the deleted nodes'
  *		neighbours, then with the closest remaining candidates.  Returns
- *		the number chosen; chosen[] indexes cands.
+ *		the number chosen; sc->chosen[] indexes sc->cands.
  */
 static int
-SelectRepair(VacState *vs, int level, RepairCand *cands, int n, int cap, int *chosen)
+SelectRepair(VacState *vs, int level, int n, int cap)
 {
-	char	   *pvecs = palloc(vs->vbytes * cap);	/* the picks' vectors */
+	RepairScratch *sc = vs->sc;
+	RepairCand *cands = sc->cands;
+	int		   *chosen = sc->chosen;
 	int			nsel = 0,
 				npick = 0,
 				i;
@@ -358,12 +462,11 @@ SelectRepair(VacState *vs, int level, RepairCand *cands, int n, int cap, int *ch
 		}
 	for (i = 0; i < n && nsel < cap; i++)
 	{
-		char	   *v = pvecs + vs->vbytes * npick;
+		char	   *v = sc->pvecs + vs->vbytes * npick;
 		uint8		st;
 		int			j;
 
-		if (cands[i].chosen ||
-			!HnswReadNodeInfo(vs->index, &vs->meta, &cands[i].tid, level, &st, v, NULL, NULL))
+		if (cands[i].chosen || !ReadNode(vs, &cands[i].tid, level, &st, v, NULL, NULL))
 			continue;
 		for (j = 0; j < nsel; j++)
 		{
@@ -391,14 +494,15 @@ SelectRepair(VacState *vs, int level, RepairCand *cands, int n, int cap, int *ch
 }
 
 /*
- * WriteRepair
- *		Replace the level-l list of node tid with upd if it still equals old
- *		(count entries).  Returns false if a concurrent insert changed it
- *		(try again); true when written or when the node is gone.
+ * WriteList
+ *		Replace the level-l list of node tid with upd (nupd entries) if it
+ *		still equals old (count entries).  Returns false if a concurrent
+ *		insert changed it (try again); true when written or when the node
+ *		is gone.
  */
 static bool
-WriteRepair(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, int count,
-			const ItemPointerData *upd, int nsel)
+WriteList(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, int count,
+		  const ItemPointerData *upd, int nupd)
 {
 	int			cap = HnswLevelCap(vs->meta.m, level);
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
@@ -411,7 +515,7 @@ WriteRepair(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old
 	GenericXLogState *state;
 	int			i;
 
-	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+	buf = HnswReadBuffer(vs->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
 					   vs->meta.elemtype, vs->meta.m);
@@ -435,34 +539,101 @@ WriteRepair(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old
 	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
 	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
 		HnswLevelStart(vs->meta.m, level);
-	memcpy(list, upd, sizeof(ItemPointerData) * nsel);
-	for (i = nsel; i < cap; i++)
+	memcpy(list, upd, sizeof(ItemPointerData) * nupd);
+	for (i = nupd; i < cap; i++)
 		ItemPointerSetInvalid(&list[i]);
-	counts[level] = nsel;
+	counts[level] = nupd;
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 	return true;
 }
 
 /*
+ * OfferReverse
+ *		Offer node tid (vector sc->nvec, at distance dist) to the level-l
+ *		list of its new neighbour target, as an insert's backlink does:
+ *		appended if there is room, else the list is re-selected with the
+ *		heuristic over its live members and tid.  Optimistic like inserts.
+ */
+static void
+OfferReverse(VacState *vs, ItemPointer target, int level, ItemPointer tid, float dist)
+{
+	RepairScratch *sc = vs->sc;
+	int			cap = HnswLevelCap(vs->meta.m, level);
+	int			attempt;
+
+	for (attempt = 0; attempt < 3; attempt++)
+	{
+		uint8		st;
+		int			count,
+					nupd = 0,
+					n = 0,
+					nsel,
+					i;
+		bool		keeps = false;
+
+		if (!ReadNode(vs, target, level, &st, sc->rvec, sc->rold, &count) ||
+			st != HNSW_NODE_LIVE)
+			return;
+		for (i = 0; i < count; i++)
+			if (ItemPointerEquals(&sc->rold[i], tid))
+				return;			/* already linked */
+		if (count < cap)
+		{
+			memcpy(sc->rupd, sc->rold, sizeof(ItemPointerData) * count);
+			sc->rupd[count] = *tid;
+			nupd = count + 1;
+		}
+		else
+		{
+			for (i = 0; i < count; i++)
+			{
+				char	   *v = sc->rvecs + vs->vbytes * n;
+
+				if (!ItemPointerIsValid(&sc->rold[i]) || !InRange(vs, &sc->rold[i]) ||
+					IsDeleted(vs, &sc->rold[i]) ||
+					!ReadNode(vs, &sc->rold[i], level, &st, v, NULL, NULL) ||
+					st != HNSW_NODE_LIVE)
+					continue;	/* drop links to deleted and free nodes */
+				sc->rcands[n].tid = sc->rold[i];
+				sc->rcands[n].dist = HnswDistance(&vs->d, sc->rvec, v);
+				sc->rcands[n++].vec = v;
+			}
+			sc->rcands[n].tid = *tid;
+			sc->rcands[n].dist = dist;
+			sc->rcands[n++].vec = sc->nvec;
+			qsort(sc->rcands, n, sizeof(RepairCand), CompareCand);
+			for (i = 0; i < n; i++)
+			{
+				sc->dists[i] = sc->rcands[i].dist;
+				sc->vecs[i] = sc->rcands[i].vec;
+			}
+			nsel = HnswSelectNeighbours(&vs->d, sc->vecs, sc->dists, n, cap, sc->sel, NULL);
+			for (i = 0; i < nsel; i++)
+			{
+				sc->rupd[nupd++] = sc->rcands[sc->sel[i]].tid;
+				if (ItemPointerEquals(&sc->rcands[sc->sel[i]].tid, tid))
+					keeps = true;
+			}
+			if (!keeps)
+				return;
+		}
+		if (WriteList(vs, target, level, sc->rold, count, sc->rupd, nupd))
+			return;
+	}
+}
+
+/*
  * RepairNode
  *		Rebuild the level-l neighbour list of a live node that links to
  *		deleted nodes, from its surviving neighbours and the neighbours of
- *		the deleted ones.  Runs in vs->nodeCxt: everything it allocates
- *		(at most 2 * cap + 2 vectors and cap + cap^2 candidates) goes when
- *		the caller resets it.
+ *		the deleted ones.
  */
 static void
 RepairNode(VacState *vs, ItemPointer tid, int level)
 {
+	RepairScratch *sc = vs->sc;
 	int			cap = HnswLevelCap(vs->meta.m, level);
-	int			maxc = cap + cap * cap;
-	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
-	ItemPointerData *upd = palloc(sizeof(ItemPointerData) * cap);
-	int		   *chosen = palloc(sizeof(int) * cap);
-	RepairCand *cands = palloc(sizeof(RepairCand) * maxc);
-	char	   *nvec = palloc(vs->vbytes);
-	char	   *svecs = palloc(vs->vbytes * cap);
 	int			attempt;
 
 	for (attempt = 0; attempt < 3; attempt++)
@@ -473,15 +644,15 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 					i;
 		uint8		st;
 
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, tid, level, &st, nvec, old, &count) ||
+		if (!ReadNode(vs, tid, level, &st, sc->nvec, sc->old, &count) ||
 			st != HNSW_NODE_LIVE)
 			return;
-		n = CollectCandidates(vs, tid, level, nvec, old, count, cands, maxc);
-		n = MeasureCandidates(vs, level, nvec, cands, n, svecs);
-		nsel = SelectRepair(vs, level, cands, n, cap, chosen);
+		n = CollectCandidates(vs, tid, level, count);
+		n = MeasureCandidates(vs, level, n);
+		nsel = SelectRepair(vs, level, n, cap);
 		for (i = 0; i < nsel; i++)
-			upd[i] = cands[chosen[i]].tid;
-		if (!WriteRepair(vs, tid, level, old, count, upd, nsel))
+			sc->upd[i] = sc->cands[sc->chosen[i]].tid;
+		if (!WriteList(vs, tid, level, sc->old, count, sc->upd, nsel))
 			continue;			/* a concurrent insert changed the list */
 
 		/*
@@ -490,9 +661,12 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 		 * in-link back, not just an out-link.
 		 */
 		for (i = 0; i < nsel; i++)
-			if (!cands[chosen[i]].survivor)
-				HnswAddBacklink(vs->index, &vs->meta, &vs->d, &cands[chosen[i]].tid,
-								level, tid, nvec, cands[chosen[i]].dist);
+		{
+			RepairCand *c = &sc->cands[sc->chosen[i]];
+
+			if (!c->survivor)
+				OfferReverse(vs, &c->tid, level, tid, c->dist);
+		}
 		return;
 	}
 }
@@ -520,7 +694,7 @@ ReachExpand(VacState *vs, ReachState *rs, ItemPointer cur)
 	uint8		st;
 
 	SetBit(rs->expanded, BitOf(vs, cur));
-	if (!HnswReadNodeInfo(vs->index, &vs->meta, cur, 0, &st, NULL, rs->nb, &cnt) ||
+	if (!ReadNode(vs, cur, 0, &st, NULL, rs->nb, &cnt) ||
 		st != HNSW_NODE_LIVE)
 		return;
 	for (j = 0; j < cnt; j++)
@@ -675,7 +849,7 @@ LinkOrphan(VacState *vs, ReachState *rs, HnswSearch *s, ItemPointer entry, ItemP
 	int			n,
 				i;
 
-	if (!HnswReadNodeInfo(vs->index, &vs->meta, o, 0, &st, ovec, NULL, NULL) ||
+	if (!ReadNode(vs, o, 0, &st, ovec, NULL, NULL) ||
 		st != HNSW_NODE_LIVE)
 		return;
 	HnswQueryFromStored(&vs->d, ovec, (void *) s->query);
@@ -1132,6 +1306,7 @@ RepairAndFree(VacState *vs)
 	/* pass 2: repair; inserts that linked to deleted nodes are done */
 	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	ResizeMaps(vs);
+	vs->sc = CreateScratch(vs);
 	ItemPointerSetInvalid(&best);
 	bestLevel = RepairPass(vs, &best);
 	MoveEntryPoint(vs, &best, bestLevel);
