@@ -76,8 +76,9 @@ typedef struct RepairScratch
 	int		   *chosen;
 	char	   *nvec;			/* the node's vector */
 	char	   *v;				/* one candidate's vector */
-	char	   *svecs;			/* survivors' vectors, cap */
-	char	   *pvecs;			/* picks' vectors, cap */
+	int			ncvecs;			/* candidates whose vectors are kept */
+	char	   *cvecs;			/* their vectors; the rest are read again */
+	char	   *pvecs;			/* vectors of picks beyond ncvecs, cap */
 	/* reverse edges */
 	ItemPointerData *rold;
 	ItemPointerData *rupd;
@@ -275,7 +276,9 @@ CreateScratch(VacState *vs)
 	sc->chosen = palloc(sizeof(int) * (cap + 1));
 	sc->nvec = palloc(vs->vbytes);
 	sc->v = palloc(vs->vbytes);
-	sc->svecs = palloc(capv);
+	/* every candidate's vector if an eighth of the budget allows */
+	sc->ncvecs = Min(sc->maxc, Max(cap, vs->memBudget / 8 / vs->vbytes));
+	sc->cvecs = palloc_extended(mul_size(vs->vbytes, sc->ncvecs), MCXT_ALLOC_HUGE);
 	sc->pvecs = palloc(capv);
 	sc->rold = palloc(sizeof(ItemPointerData) * cap);
 	sc->rupd = palloc(sizeof(ItemPointerData) * cap);
@@ -365,6 +368,11 @@ CollectCandidates(VacState *vs, ItemPointer tid, int level, int count)
 				i;
 
 	SetBit(vs->seen, BitOf(vs, tid));	/* never link to itself */
+	/* survivors first: they keep their flag and their vectors (Measure) */
+	for (i = 0; i < count; i++)
+		if (ItemPointerIsValid(&sc->old[i]) && InRange(vs, &sc->old[i]) &&
+			!IsDeleted(vs, &sc->old[i]))
+			AddCand(vs, cands, &n, sc->maxc, &sc->old[i], true);
 	for (i = 0; i < count; i++)
 	{
 		ItemPointerData o = sc->old[i];
@@ -372,13 +380,8 @@ CollectCandidates(VacState *vs, ItemPointer tid, int level, int count)
 		int			c2,
 					j;
 
-		if (!ItemPointerIsValid(&o) || !InRange(vs, &o))
+		if (!ItemPointerIsValid(&o) || !InRange(vs, &o) || !IsDeleted(vs, &o))
 			continue;
-		if (!IsDeleted(vs, &o))
-		{
-			AddCand(vs, cands, &n, sc->maxc, &o, true);
-			continue;
-		}
 		if (!ReadNode(vs, &o, level, &st, level == 0 ? sc->v : NULL, sc->tmp, &c2))
 			continue;
 		if (level == 0 && HnswIdentical(&vs->d, sc->v, sc->nvec))
@@ -404,9 +407,9 @@ CollectCandidates(VacState *vs, ItemPointer tid, int level, int count)
 /*
  * MeasureCandidates
  *		Distance from the node to each candidate, dropping those no longer
- *		live, then sort by distance.  Only the survivors' vectors are kept
- *		(in sc->svecs); the others are read again if the selection needs
- *		them.
+ *		live, then sort by distance.  The vectors of the first sc->ncvecs
+ *		are kept (survivors first: the selection compares with all of
+ *		them); the others are read again if the selection needs them.
  */
 static int
 MeasureCandidates(VacState *vs, int level, int n)
@@ -414,12 +417,13 @@ MeasureCandidates(VacState *vs, int level, int n)
 	RepairScratch *sc = vs->sc;
 	RepairCand *cands = sc->cands;
 	int			k = 0,
-				nsurv = 0,
+				nkept = 0,
 				i;
 
+	/* survivors come first in cands (CollectCandidates) */
 	for (i = 0; i < n; i++)
 	{
-		char	   *dst = cands[i].survivor ? sc->svecs + vs->vbytes * nsurv : sc->v;
+		char	   *dst = nkept < sc->ncvecs ? sc->cvecs + vs->vbytes * nkept : sc->v;
 		uint8		st;
 
 		if (!ReadNode(vs, &cands[i].tid, level, &st, dst, NULL, NULL) ||
@@ -427,9 +431,9 @@ MeasureCandidates(VacState *vs, int level, int n)
 			continue;
 		cands[k] = cands[i];
 		cands[k].dist = HnswDistance(&vs->d, sc->nvec, dst);
-		cands[k].vec = cands[k].survivor ? dst : NULL;
-		if (cands[k].survivor)
-			nsurv++;
+		cands[k].vec = nkept < sc->ncvecs ? dst : NULL;
+		if (cands[k].vec)
+			nkept++;
 		k++;
 	}
 	qsort(cands, k, sizeof(RepairCand), CompareCand);
@@ -462,11 +466,12 @@ SelectRepair(VacState *vs, int level, int n, int cap)
 		}
 	for (i = 0; i < n && nsel < cap; i++)
 	{
-		char	   *v = sc->pvecs + vs->vbytes * npick;
+		char	   *v = cands[i].vec ? cands[i].vec : sc->pvecs + vs->vbytes * npick;
 		uint8		st;
 		int			j;
 
-		if (cands[i].chosen || !ReadNode(vs, &cands[i].tid, level, &st, v, NULL, NULL))
+		if (cands[i].chosen ||
+			(cands[i].vec == NULL && !ReadNode(vs, &cands[i].tid, level, &st, v, NULL, NULL)))
 			continue;
 		for (j = 0; j < nsel; j++)
 		{
@@ -478,10 +483,11 @@ SelectRepair(VacState *vs, int level, int n, int cap)
 		}
 		if (j == nsel)
 		{
+			if (cands[i].vec == NULL)
+				npick++;
 			cands[i].chosen = true;
 			cands[i].vec = v;
 			chosen[nsel++] = i;
-			npick++;
 		}
 	}
 	for (i = 0; i < n && nsel < cap; i++)
