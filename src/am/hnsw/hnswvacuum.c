@@ -12,6 +12,10 @@
  *	   off a deleted node; wait for in-flight inserts again;
  *	3. mark the deleted nodes FREE so inserts can reuse their slots.
  *
+ * Memory: the work of one node (repair, orphan link) runs in a context
+ * reset after it; what lives for the whole call is a few bits per node
+ * slot and the reachability queue, capped by maintenance_work_mem.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -19,6 +23,7 @@
 #include "access/generic_xlog.h"
 #include "commands/vacuum.h"
 #include "miscadmin.h"
+#include "postmaster/autovacuum.h"
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/memutils.h"
@@ -34,13 +39,18 @@ typedef struct VacState
 	HnswDist	d;
 	BufferAccessStrategy strategy;
 	int			perPage;
-	BlockNumber nblocks;
+	BlockNumber nblocks;		/* the bitmaps cover these blocks */
+	BlockNumber relBlocks;		/* index size last asked (ReadNode) */
 	uint64	   *deleted;		/* bitmap of deleted nodes */
 	uint64	   *seen;			/* scratch bitmap for de-duplication */
 	Size		nwords;
 	Size		vbytes;
+	Size		memBudget;		/* maintenance_work_mem (or autovacuum's), bytes */
+	MemoryContext nodeCxt;		/* one node's work, reset after it */
+	struct RepairScratch *sc;	/* buffers of the repair, reused per node */
 } VacState;
 
+/* A repair candidate; vec is set only for survivors and picks */
 typedef struct RepairCand
 {
 	ItemPointerData tid;
@@ -50,11 +60,60 @@ typedef struct RepairCand
 	bool		chosen;
 } RepairCand;
 
+/*
+ * The buffers of one node's repair and of its reverse edges, sized for
+ * level 0 (the largest lists) and allocated once per call: allocating and
+ * freeing them per node costs more than the repair (malloc gives the
+ * memory back to the kernel and faults it in again).
+ */
+typedef struct RepairScratch
+{
+	int			maxc;			/* cap + cap^2 candidates */
+	RepairCand *cands;
+	ItemPointerData *old;		/* the node's list as read */
+	ItemPointerData *upd;		/* the list written */
+	ItemPointerData *tmp;		/* a deleted neighbour's list */
+	int		   *chosen;
+	char	   *nvec;			/* the node's vector */
+	char	   *v;				/* one candidate's vector */
+	int			ncvecs;			/* candidates whose vectors are kept */
+	char	   *cvecs;			/* their vectors; the rest are read again */
+	char	   *pvecs;			/* vectors of picks beyond ncvecs, cap */
+	ItemPointerData *rold;		/* a reverse edge target's list */
+	ItemPointerData *rupd;
+} RepairScratch;
+
+/*
+ * Reachability walk state.  Whole-pass: two bitmaps and 2-bit in-link
+ * counters per node slot; the queue is a ring of at most a quarter of the
+ * memory budget.  A node that does not fit in a full queue stays reached
+ * but unexpanded and is picked up by a sweep of the bitmaps.
+ */
+typedef struct ReachState
+{
+	uint64	   *reached;
+	uint64	   *expanded;
+	uint64	   *indeg;			/* 2-bit saturating counters, 32 per word */
+	ItemPointerData *queue;
+	Size		qcap;
+	Size		qhead;
+	Size		qlen;
+	bool		overflowed;		/* some reached node was not queued */
+	ItemPointerData *nb;		/* scratch level-0 list */
+} ReachState;
+
 static inline Size
 BitOf(VacState *vs, ItemPointer tid)
 {
 	return (Size) ItemPointerGetBlockNumber(tid) * vs->perPage +
 		(ItemPointerGetOffsetNumber(tid) - 1);
+}
+
+static inline void
+TidOfBit(VacState *vs, Size bit, ItemPointer tid)
+{
+	ItemPointerSet(tid, (BlockNumber) (bit / vs->perPage),
+				   (OffsetNumber) (bit % vs->perPage + 1));
 }
 
 static inline bool
@@ -81,6 +140,27 @@ static inline void
 ClearBit(uint64 *map, Size bit)
 {
 	map[bit / 64] &= ~(UINT64CONST(1) << (bit % 64));
+}
+
+static inline int
+GetIndeg(uint64 *c, Size bit)
+{
+	return (int) ((c[bit / 32] >> ((bit % 32) * 2)) & 3);
+}
+
+/* saturates at 3: LinkFrom only needs to know "at least three" */
+static inline void
+IncIndeg(uint64 *c, Size bit)
+{
+	if (GetIndeg(c, bit) < 3)
+		c[bit / 32] += UINT64CONST(1) << ((bit % 32) * 2);
+}
+
+static inline void
+DecIndeg(uint64 *c, Size bit)
+{
+	if (GetIndeg(c, bit) > 0)
+		c[bit / 32] -= UINT64CONST(1) << ((bit % 32) * 2);
 }
 
 static bool
@@ -114,10 +194,95 @@ IsDataPage(Page page)
 		(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES);
 }
 
+/* The memory a vacuum may use, as lazy vacuum reads it */
+static Size
+VacMemBudget(void)
+{
+	int			kb = maintenance_work_mem;
+
+	if (IsAutoVacuumWorkerProcess() && autovacuum_work_mem != -1)
+		kb = autovacuum_work_mem;
+	return mul_size((Size) kb, 1024);
+}
+
+static uint64 *
+AllocBits(Size nbits, int bitsPerSlot)
+{
+	Size		words = add_size(mul_size(nbits, bitsPerSlot) / 64, 2);
+
+	return palloc_extended(mul_size(words, sizeof(uint64)), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+/*
+ * ReadNode
+ *		Copy a node's state, vector and level-l list (as HnswReadNodeInfo),
+ *		without asking the kernel for the index size on every read.
+ *		Returns false if the node is free or has no such level.
+ */
+static bool
+ReadNode(VacState *vs, ItemPointer tid, int level, uint8 *state, void *vec,
+		 ItemPointerData *nbrs, int *count)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	bool		ok = false;
+
+	if (blkno >= vs->relBlocks)
+		vs->relBlocks = RelationGetNumberOfBlocks(vs->index);
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= vs->relBlocks)
+		HnswCorrupt(vs->index, blkno, off, "neighbour pointer out of range");
+	buf = HnswReadBuffer(vs->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
+					   vs->meta.elemtype, vs->meta.m);
+	*state = node->state;
+	if (node->state != HNSW_NODE_FREE && node->level >= level)
+	{
+		if (vec)
+			memcpy(vec, HnswNodeVec(vs->index, &vs->d, node, blkno, off), vs->vbytes);
+		if (nbrs)
+		{
+			*count = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype)[level];
+			memcpy(nbrs, HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+				   HnswLevelStart(vs->meta.m, level), sizeof(ItemPointerData) * *count);
+		}
+		ok = true;
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+static RepairScratch *
+CreateScratch(VacState *vs)
+{
+	RepairScratch *sc = palloc0(sizeof(RepairScratch));
+	int			cap = HnswLevelCap(vs->meta.m, 0);
+	Size		capv = mul_size(vs->vbytes, cap + 1);
+
+	sc->maxc = cap + cap * cap;
+	sc->cands = palloc(mul_size(sizeof(RepairCand), sc->maxc));
+	sc->old = palloc(sizeof(ItemPointerData) * cap);
+	sc->upd = palloc(sizeof(ItemPointerData) * cap);
+	sc->tmp = palloc(sizeof(ItemPointerData) * cap);
+	sc->chosen = palloc(sizeof(int) * (cap + 1));
+	sc->nvec = palloc(vs->vbytes);
+	sc->v = palloc(vs->vbytes);
+	/* every candidate's vector if an eighth of the budget allows */
+	sc->ncvecs = Min(sc->maxc, Max(cap, vs->memBudget / 8 / vs->vbytes));
+	sc->cvecs = palloc_extended(mul_size(vs->vbytes, sc->ncvecs), MCXT_ALLOC_HUGE);
+	sc->pvecs = palloc(capv);
+	sc->rold = palloc(sizeof(ItemPointerData) * cap);
+	sc->rupd = palloc(sizeof(ItemPointerData) * cap);
+	return sc;
+}
+
 /*
  * FindIdenticalLive
  *		Follow the level-0 links between identical vectors from the deleted
- *		node 'from' until a live one other than 'self' is found.
+ *		node 'from' until a live one other than 'self' is found.  Runs in
+ *		vs->nodeCxt.
  */
 static bool
 FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer self,
@@ -136,14 +301,14 @@ FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer s
 		uint8		st;
 		bool		moved = false;
 
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cur, 0, &st, NULL, nb, &count))
+		if (!ReadNode(vs, &cur, 0, &st, NULL, nb, &count))
 			return false;
 		for (j = 0; j < count; j++)
 		{
 			if (!ItemPointerIsValid(&nb[j]) || !InRange(vs, &nb[j]) ||
 				ItemPointerEquals(&nb[j], self) || ItemPointerEquals(&nb[j], from))
 				continue;
-			if (!HnswReadNodeInfo(vs->index, &vs->meta, &nb[j], 0, &st, v, NULL, NULL) ||
+			if (!ReadNode(vs, &nb[j], 0, &st, v, NULL, NULL) ||
 				!HnswIdentical(&vs->d, v, vec))
 				continue;
 			if (st == HNSW_NODE_LIVE && !IsDeleted(vs, &nb[j]))
@@ -161,6 +326,255 @@ FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer s
 	return false;
 }
 
+/* Add a candidate unless it is already one (vs->seen) or there is no room */
+static inline void
+AddCand(VacState *vs, RepairCand *cands, int *n, int maxc, ItemPointer tid, bool survivor)
+{
+	if (*n >= maxc || TestBit(vs->seen, BitOf(vs, tid)))
+		return;
+	SetBit(vs->seen, BitOf(vs, tid));
+	cands[*n].tid = *tid;
+	cands[*n].survivor = survivor;
+	cands[*n].chosen = false;
+	cands[*n].vec = NULL;
+	(*n)++;
+}
+
+/*
+ * CollectCandidates
+ *		The candidates for the level-l list of node tid (list sc->old,
+ *		count entries): its live neighbours (survivors) and the live
+ *		neighbours of its deleted ones, each once.
+ */
+static int
+CollectCandidates(VacState *vs, ItemPointer tid, int level, int count)
+{
+	RepairScratch *sc = vs->sc;
+	RepairCand *cands = sc->cands;
+	int			n = 0,
+				i;
+
+	SetBit(vs->seen, BitOf(vs, tid));	/* never link to itself */
+	/* survivors first: they keep their flag and their vectors (Measure) */
+	for (i = 0; i < count; i++)
+		if (ItemPointerIsValid(&sc->old[i]) && InRange(vs, &sc->old[i]) &&
+			!IsDeleted(vs, &sc->old[i]))
+			AddCand(vs, cands, &n, sc->maxc, &sc->old[i], true);
+	for (i = 0; i < count; i++)
+	{
+		ItemPointerData o = sc->old[i];
+		uint8		st;
+		int			c2,
+					j;
+
+		if (!ItemPointerIsValid(&o) || !InRange(vs, &o) || !IsDeleted(vs, &o))
+			continue;
+		if (!ReadNode(vs, &o, level, &st, level == 0 ? sc->v : NULL, sc->tmp, &c2))
+			continue;
+		if (level == 0 && HnswIdentical(&vs->d, sc->v, sc->nvec))
+		{
+			ItemPointerData live;
+
+			/* keep the cycle of identical vectors closed */
+			if (FindIdenticalLive(vs, &o, sc->nvec, tid, &live))
+				AddCand(vs, cands, &n, sc->maxc, &live, false);
+		}
+		for (j = 0; j < c2; j++)
+			if (ItemPointerIsValid(&sc->tmp[j]) && InRange(vs, &sc->tmp[j]) &&
+				!IsDeleted(vs, &sc->tmp[j]))
+				AddCand(vs, cands, &n, sc->maxc, &sc->tmp[j], false);
+	}
+	/* reset the scratch bits */
+	ClearBit(vs->seen, BitOf(vs, tid));
+	for (i = 0; i < n; i++)
+		ClearBit(vs->seen, BitOf(vs, &cands[i].tid));
+	return n;
+}
+
+/*
+ * MeasureCandidates
+ *		Distance from the node to each candidate, dropping those no longer
+ *		live, then sort by distance.  The vectors of the first sc->ncvecs
+ *		are kept (survivors first: the selection compares with all of
+ *		them); the others are read again if the selection needs them.
+ */
+static int
+MeasureCandidates(VacState *vs, int level, int n)
+{
+	RepairScratch *sc = vs->sc;
+	RepairCand *cands = sc->cands;
+	int			k = 0,
+				nkept = 0,
+				i;
+
+	/* survivors come first in cands (CollectCandidates) */
+	for (i = 0; i < n; i++)
+	{
+		char	   *dst = nkept < sc->ncvecs ? sc->cvecs + vs->vbytes * nkept : sc->v;
+		uint8		st;
+
+		if (!ReadNode(vs, &cands[i].tid, level, &st, dst, NULL, NULL) ||
+			st != HNSW_NODE_LIVE)
+			continue;
+		cands[k] = cands[i];
+		cands[k].dist = HnswDistance(&vs->d, sc->nvec, dst);
+		cands[k].vec = nkept < sc->ncvecs ? dst : NULL;
+		if (cands[k].vec)
+			nkept++;
+		k++;
+	}
+	qsort(cands, k, sizeof(RepairCand), CompareCand);
+	return k;
+}
+
+/*
+ * SelectRepair
+ *		Keep every surviving edge: re-pruning them would take in-links away
+ *		from nodes that may have no other.  Fill the slots of the deleted
+ *		neighbours with the heuristic's picks among the deleted nodes'
+ *		neighbours, then with the closest remaining candidates.  Returns
+ *		the number chosen; sc->chosen[] indexes sc->cands.
+ */
+static int
+SelectRepair(VacState *vs, int level, int n, int cap)
+{
+	RepairScratch *sc = vs->sc;
+	RepairCand *cands = sc->cands;
+	int		   *chosen = sc->chosen;
+	int			nsel = 0,
+				npick = 0,
+				i;
+
+	for (i = 0; i < n && nsel < cap; i++)
+		if (cands[i].survivor)
+		{
+			cands[i].chosen = true;
+			chosen[nsel++] = i;
+		}
+	for (i = 0; i < n && nsel < cap; i++)
+	{
+		char	   *v = cands[i].vec ? cands[i].vec : sc->pvecs + vs->vbytes * npick;
+		uint8		st;
+		int			j;
+
+		if (cands[i].chosen ||
+			(cands[i].vec == NULL && !ReadNode(vs, &cands[i].tid, level, &st, v, NULL, NULL)))
+			continue;
+		for (j = 0; j < nsel; j++)
+		{
+			const char *cv = cands[chosen[j]].vec;
+			float		dcr = HnswDistance(&vs->d, v, cv);
+
+			if (dcr < cands[i].dist || (dcr == 0.0f && HnswIdentical(&vs->d, v, cv)))
+				break;
+		}
+		if (j == nsel)
+		{
+			if (cands[i].vec == NULL)
+				npick++;
+			cands[i].chosen = true;
+			cands[i].vec = v;
+			chosen[nsel++] = i;
+		}
+	}
+	for (i = 0; i < n && nsel < cap; i++)
+		if (!cands[i].chosen)
+		{
+			cands[i].chosen = true;
+			chosen[nsel++] = i;
+		}
+	return nsel;
+}
+
+/*
+ * WriteList
+ *		Replace the level-l list of node tid with upd (nupd entries) if it
+ *		still equals old (count entries).  Returns false if a concurrent
+ *		insert changed it (try again); true when written or when the node
+ *		is gone.
+ */
+static bool
+WriteList(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, int count,
+		  const ItemPointerData *upd, int nupd)
+{
+	int			cap = HnswLevelCap(vs->meta.m, level);
+	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	Buffer		buf;
+	Page		page;
+	HnswNodeHeader *node;
+	uint8	   *counts;
+	ItemPointerData *list;
+	GenericXLogState *state;
+	int			i;
+
+	buf = HnswReadBuffer(vs->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
+					   vs->meta.elemtype, vs->meta.m);
+	if (node->state != HNSW_NODE_LIVE || node->level < level)
+	{
+		UnlockReleaseBuffer(buf);
+		return true;
+	}
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+		HnswLevelStart(vs->meta.m, level);
+	if (counts[level] != count ||
+		memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	state = GenericXLogStart(vs->index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+		HnswLevelStart(vs->meta.m, level);
+	memcpy(list, upd, sizeof(ItemPointerData) * nupd);
+	for (i = nupd; i < cap; i++)
+		ItemPointerSetInvalid(&list[i]);
+	counts[level] = nupd;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	return true;
+}
+
+/*
+ * OfferReverse
+ *		Append node tid to the level-l list of its new neighbour target if
+ *		that list has room.  A full list is left alone: re-selecting it
+ *		reads every member's vector, which doubled the time of a repair
+ *		without a measurable gain in recall; a region that only a deleted
+ *		node led to is linked back by RestoreReachability.
+ */
+static void
+OfferReverse(VacState *vs, ItemPointer target, int level, ItemPointer tid)
+{
+	RepairScratch *sc = vs->sc;
+	int			cap = HnswLevelCap(vs->meta.m, level);
+	int			attempt;
+
+	for (attempt = 0; attempt < 3; attempt++)
+	{
+		uint8		st;
+		int			count,
+					i;
+
+		if (!ReadNode(vs, target, level, &st, NULL, sc->rold, &count) ||
+			st != HNSW_NODE_LIVE || count >= cap)
+			return;
+		for (i = 0; i < count; i++)
+			if (ItemPointerEquals(&sc->rold[i], tid))
+				return;			/* already linked */
+		memcpy(sc->rupd, sc->rold, sizeof(ItemPointerData) * count);
+		sc->rupd[count] = *tid;
+		if (WriteList(vs, target, level, sc->rold, count, sc->rupd, count + 1))
+			return;
+	}
+}
+
 /*
  * RepairNode
  *		Rebuild the level-l neighbour list of a live node that links to
@@ -170,253 +584,148 @@ FindIdenticalLive(VacState *vs, ItemPointer from, const char *vec, ItemPointer s
 static void
 RepairNode(VacState *vs, ItemPointer tid, int level)
 {
+	RepairScratch *sc = vs->sc;
 	int			cap = HnswLevelCap(vs->meta.m, level);
-	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
-	ItemPointerData *tmp = palloc(sizeof(ItemPointerData) * cap);
-	char	   *nvec = palloc(vs->vbytes);
-	char	   *dvec = palloc(vs->vbytes);
 	int			attempt;
 
 	for (attempt = 0; attempt < 3; attempt++)
 	{
 		int			count,
-					i,
-					n = 0,
-					maxc,
-					nsel;
+					n,
+					nsel,
+					i;
 		uint8		st;
-		RepairCand *cands;
-		int		   *chosen;
-		ItemPointerData *upd;
-		Buffer		buf;
-		Page		page;
-		HnswNodeHeader *node;
-		uint8	   *counts;
-		ItemPointerData *list;
-		GenericXLogState *state;
-		BlockNumber blkno = ItemPointerGetBlockNumber(tid);
-		OffsetNumber off = ItemPointerGetOffsetNumber(tid);
 
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, tid, level, &st, nvec, old, &count) ||
+		if (!ReadNode(vs, tid, level, &st, sc->nvec, sc->old, &count) ||
 			st != HNSW_NODE_LIVE)
 			return;
-
-		maxc = cap + cap * cap;
-		cands = palloc(sizeof(RepairCand) * maxc);
-		SetBit(vs->seen, BitOf(vs, tid));	/* never link to itself */
-		for (i = 0; i < count; i++)
-		{
-			if (!ItemPointerIsValid(&old[i]) || !InRange(vs, &old[i]))
-				continue;
-			if (IsDeleted(vs, &old[i]))
-			{
-				int			c2,
-							j;
-
-				if (!HnswReadNodeInfo(vs->index, &vs->meta, &old[i], level, &st, dvec, tmp, &c2))
-					continue;
-				if (level == 0 && HnswIdentical(&vs->d, dvec, nvec))
-				{
-					ItemPointerData live;
-
-					/* keep the cycle of identical vectors closed */
-					if (FindIdenticalLive(vs, &old[i], nvec, tid, &live) &&
-						!TestBit(vs->seen, BitOf(vs, &live)) && n < maxc)
-					{
-						SetBit(vs->seen, BitOf(vs, &live));
-						cands[n].survivor = false;
-						cands[n++].tid = live;
-					}
-				}
-				for (j = 0; j < c2 && n < maxc; j++)
-				{
-					if (!ItemPointerIsValid(&tmp[j]) || !InRange(vs, &tmp[j]) ||
-						IsDeleted(vs, &tmp[j]) || TestBit(vs->seen, BitOf(vs, &tmp[j])))
-						continue;
-					SetBit(vs->seen, BitOf(vs, &tmp[j]));
-					cands[n].survivor = false;
-					cands[n++].tid = tmp[j];
-				}
-			}
-			else if (!TestBit(vs->seen, BitOf(vs, &old[i])) && n < maxc)
-			{
-				SetBit(vs->seen, BitOf(vs, &old[i]));
-				cands[n].survivor = true;
-				cands[n++].tid = old[i];
-			}
-		}
-		/* reset scratch bits */
-		ClearBit(vs->seen, BitOf(vs, tid));
-		for (i = 0; i < n; i++)
-			ClearBit(vs->seen, BitOf(vs, &cands[i].tid));
-
-		/* distances from the node to each candidate */
-		{
-			int			k = 0;
-			char	   *vbuf = palloc(vs->vbytes * Max(n, 1));
-
-			for (i = 0; i < n; i++)
-			{
-				char	   *v = vbuf + vs->vbytes * k;
-
-				if (!HnswReadNodeInfo(vs->index, &vs->meta, &cands[i].tid, level, &st, v, NULL, NULL) ||
-					st != HNSW_NODE_LIVE)
-					continue;
-				cands[k].tid = cands[i].tid;
-				cands[k].survivor = cands[i].survivor;
-				cands[k].chosen = false;
-				cands[k].vec = v;
-				cands[k].dist = HnswDistance(&vs->d, nvec, v);
-				k++;
-			}
-			n = k;
-		}
-		qsort(cands, n, sizeof(RepairCand), CompareCand);
-		upd = palloc(sizeof(ItemPointerData) * cap);
-		chosen = palloc(sizeof(int) * cap);
-		nsel = 0;
+		n = CollectCandidates(vs, tid, level, count);
+		n = MeasureCandidates(vs, level, n);
+		nsel = SelectRepair(vs, level, n, cap);
+		for (i = 0; i < nsel; i++)
+			sc->upd[i] = sc->cands[sc->chosen[i]].tid;
+		if (!WriteList(vs, tid, level, sc->old, count, sc->upd, nsel))
+			continue;			/* a concurrent insert changed the list */
 
 		/*
-		 * Keep every surviving edge: re-pruning them would take in-links
-		 * away from nodes that may have no other.  Fill the slots of the
-		 * deleted neighbours with the heuristic's picks among the deleted
-		 * nodes' neighbours, then with the closest remaining candidates.
-		 */
-		for (i = 0; i < n && nsel < cap; i++)
-			if (cands[i].survivor)
-			{
-				cands[i].chosen = true;
-				chosen[nsel] = i;
-				upd[nsel++] = cands[i].tid;
-			}
-		for (i = 0; i < n && nsel < cap; i++)
-		{
-			bool		good = true;
-			int			j;
-
-			if (cands[i].chosen)
-				continue;
-			for (j = 0; j < nsel; j++)
-			{
-				float		dcr = HnswDistance(&vs->d, cands[i].vec, cands[chosen[j]].vec);
-
-				if (dcr < cands[i].dist ||
-					(dcr == 0.0f && HnswIdentical(&vs->d, cands[i].vec, cands[chosen[j]].vec)))
-				{
-					good = false;
-					break;
-				}
-			}
-			if (good)
-			{
-				cands[i].chosen = true;
-				chosen[nsel] = i;
-				upd[nsel++] = cands[i].tid;
-			}
-		}
-		for (i = 0; i < n && nsel < cap; i++)
-			if (!cands[i].chosen)
-			{
-				cands[i].chosen = true;
-				chosen[nsel] = i;
-				upd[nsel++] = cands[i].tid;
-			}
-
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
-						   vs->meta.elemtype, vs->meta.m);
-		if (node->state != HNSW_NODE_LIVE || node->level < level)
-		{
-			UnlockReleaseBuffer(buf);
-			return;
-		}
-		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-			HnswLevelStart(vs->meta.m, level);
-		if (counts[level] != count ||
-			memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
-		{
-			/* a concurrent insert changed the list: start over */
-			UnlockReleaseBuffer(buf);
-			continue;
-		}
-		state = GenericXLogStart(vs->index);
-		page = GenericXLogRegisterBuffer(state, buf, 0);
-		node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-			HnswLevelStart(vs->meta.m, level);
-		memcpy(list, upd, sizeof(ItemPointerData) * nsel);
-		for (i = nsel; i < cap; i++)
-			ItemPointerSetInvalid(&list[i]);
-		counts[level] = nsel;
-		GenericXLogFinish(state);
-		UnlockReleaseBuffer(buf);
-
-		/*
-		 * Offer the reverse edge to each new neighbour, so that a region
-		 * reachable only through the deleted node (a bridge) gets an
-		 * in-link back, not just an out-link.
+		 * Offer the reverse edge to each new neighbour with room, so that
+		 * a region reachable only through the deleted node (a bridge) may
+		 * get an in-link back, not just an out-link.
 		 */
 		for (i = 0; i < nsel; i++)
-			if (!cands[chosen[i]].survivor)
-				HnswAddBacklink(vs->index, &vs->meta, &vs->d, &cands[chosen[i]].tid,
-								level, tid, nvec, cands[chosen[i]].dist);
+		{
+			RepairCand *c = &sc->cands[sc->chosen[i]];
+
+			if (!c->survivor)
+				OfferReverse(vs, &c->tid, level, tid);
+		}
 		return;
+	}
+}
+
+/* Mark a node reached and queue it for expansion if the queue has room */
+static void
+ReachPush(VacState *vs, ReachState *rs, ItemPointer tid)
+{
+	SetBit(rs->reached, BitOf(vs, tid));
+	if (rs->qlen >= rs->qcap)
+	{
+		rs->overflowed = true;	/* left for a sweep */
+		return;
+	}
+	rs->queue[(rs->qhead + rs->qlen) % rs->qcap] = *tid;
+	rs->qlen++;
+}
+
+/* Count the in-links a reached node gives and reach its live neighbours */
+static void
+ReachExpand(VacState *vs, ReachState *rs, ItemPointer cur)
+{
+	int			cnt,
+				j;
+	uint8		st;
+
+	SetBit(rs->expanded, BitOf(vs, cur));
+	if (!ReadNode(vs, cur, 0, &st, NULL, rs->nb, &cnt) ||
+		st != HNSW_NODE_LIVE)
+		return;
+	for (j = 0; j < cnt; j++)
+	{
+		ItemPointer nb = &rs->nb[j];
+
+		if (!ItemPointerIsValid(nb) || !InRange(vs, nb) || IsDeleted(vs, nb))
+			continue;
+		IncIndeg(rs->indeg, BitOf(vs, nb));
+		if (!TestBit(rs->reached, BitOf(vs, nb)))
+			ReachPush(vs, rs, nb);
+	}
+}
+
+/*
+ * Queue every reached node not yet expanded, while the queue has room.
+ * Called with an empty queue, so no node is queued twice.
+ */
+static void
+ReachSweep(VacState *vs, ReachState *rs)
+{
+	Size		nwords = ((Size) vs->nblocks * vs->perPage + 63) / 64;
+	Size		w;
+
+	for (w = 0; w < nwords; w++)
+	{
+		uint64		pending = rs->reached[w] & ~rs->expanded[w];
+
+		while (pending != 0)
+		{
+			ItemPointerData tid;
+
+			if (rs->qlen >= rs->qcap)
+			{
+				rs->overflowed = true;
+				return;
+			}
+			TidOfBit(vs, w * 64 + pg_rightmost_one_pos64(pending), &tid);
+			rs->queue[(rs->qhead + rs->qlen) % rs->qcap] = tid;
+			rs->qlen++;
+			pending &= pending - 1;
+		}
 	}
 }
 
 /* Breadth-first walk of level 0 from 'start' over live nodes. */
 static void
-MarkReachable(VacState *vs, ItemPointer start, uint64 *reached, uint8 *indeg,
-			  ItemPointerData *queue)
+MarkReachable(VacState *vs, ReachState *rs, ItemPointer start)
 {
-	int			cap = HnswLevelCap(vs->meta.m, 0);
-	ItemPointerData *nb = palloc(sizeof(ItemPointerData) * cap);
-	Size		head = 0,
-				tail = 0;
+	Size		done = 0;
 
-	if (!InRange(vs, start) || TestBit(reached, BitOf(vs, start)))
+	if (!InRange(vs, start) || TestBit(rs->reached, BitOf(vs, start)))
 		return;
-	SetBit(reached, BitOf(vs, start));
-	queue[tail++] = *start;
-	while (head < tail)
+	ReachPush(vs, rs, start);
+	for (;;)
 	{
-		ItemPointerData cur = queue[head++];
-		int			cnt,
-					j;
-		uint8		st;
-
-		if (!HnswReadNodeInfo(vs->index, &vs->meta, &cur, 0, &st, NULL, nb, &cnt) ||
-			st != HNSW_NODE_LIVE)
-			continue;
-		for (j = 0; j < cnt; j++)
+		while (rs->qlen > 0)
 		{
-			Size		b;
+			ItemPointerData cur = rs->queue[rs->qhead];
 
-			if (!ItemPointerIsValid(&nb[j]) || !InRange(vs, &nb[j]) || IsDeleted(vs, &nb[j]))
-				continue;
-			b = BitOf(vs, &nb[j]);
-			if (indeg[b] < 255)
-				indeg[b]++;
-			if (TestBit(reached, b))
-				continue;
-			SetBit(reached, b);
-			queue[tail++] = nb[j];
+			rs->qhead = (rs->qhead + 1) % rs->qcap;
+			rs->qlen--;
+			ReachExpand(vs, rs, &cur);
+			if ((++done & 1023) == 0)
+				vacuum_delay_point();
 		}
-		if ((head & 1023) == 0)
-			vacuum_delay_point();
+		if (!rs->overflowed)
+			break;
+		rs->overflowed = false;
+		ReachSweep(vs, rs);
 	}
-	pfree(nb);
 }
 
 /*
  * Make X (reached) link to O at level 0: into a free slot, or in place of
- * the neighbour with the most in-links if it can spare one.
+ * a neighbour with at least three in-links (counted from reached nodes).
  */
 static bool
-LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
+LinkFrom(VacState *vs, ReachState *rs, ItemPointer x, ItemPointer o)
 {
 	int			cap = HnswLevelCap(vs->meta.m, 0);
 	BlockNumber xb = ItemPointerGetBlockNumber(x);
@@ -449,15 +758,10 @@ LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
 		}
 	if (counts[0] >= cap)
 	{
-		/*
-		 * Replace the neighbour with the most in-links.  In-links are only
-		 * counted from reached nodes, so require a clear surplus.
-		 */
-		for (j = 0; j < counts[0]; j++)
-			if (InRange(vs, &list[j]) &&
-				(victim < 0 || indeg[BitOf(vs, &list[j])] > indeg[BitOf(vs, &list[victim])]))
+		for (j = 0; j < counts[0] && victim < 0; j++)
+			if (InRange(vs, &list[j]) && GetIndeg(rs->indeg, BitOf(vs, &list[j])) >= 3)
 				victim = j;
-		if (victim < 0 || indeg[BitOf(vs, &list[victim])] < 3)
+		if (victim < 0)
 		{
 			UnlockReleaseBuffer(buf);
 			return false;
@@ -470,7 +774,7 @@ LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
 	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
 	if (victim >= 0)
 	{
-		indeg[BitOf(vs, &list[victim])]--;
+		DecIndeg(rs->indeg, BitOf(vs, &list[victim]));
 		list[victim] = *o;
 	}
 	else
@@ -478,6 +782,52 @@ LinkFrom(VacState *vs, ItemPointer x, ItemPointer o, uint8 *indeg)
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 	return true;
+}
+
+/*
+ * LinkOrphan
+ *		Link the unreached live node o from the closest reached node a
+ *		search from the entry point finds (or the entry point), and back;
+ *		then walk on from it.  Runs in vs->nodeCxt.
+ */
+static void
+LinkOrphan(VacState *vs, ReachState *rs, HnswSearch *s, ItemPointer entry, ItemPointer o)
+{
+	char	   *ovec = palloc(vs->vbytes);
+	int			ef = 4 * vs->meta.m;
+	int32	   *found = palloc(sizeof(int32) * (ef + 1));
+	ItemPointerData ep;
+	uint8		st;
+	int			n,
+				i;
+
+	if (!ReadNode(vs, o, 0, &st, ovec, NULL, NULL) ||
+		st != HNSW_NODE_LIVE)
+		return;
+	HnswQueryFromStored(&vs->d, ovec, (void *) s->query);
+	HnswSearchGreedyDescend(s, entry, vs->meta.entryLevel, 0, &ep);
+	HnswSearchReset(s);
+	(void) HnswSearchVisit(s, &ep, 0, ef, true);
+	HnswSearchLayer(s, 0, ef);
+	n = HnswSearchCollect(s, found, ef, true);
+	for (i = 0; i <= n; i++)
+	{
+		/* the search may stay among unreached nodes: then the entry */
+		ItemPointer x = i < n ? &s->pool[found[i]].tid : entry;
+
+		if (ItemPointerEquals(x, o) || !InRange(vs, x) ||
+			IsDeleted(vs, x) || !TestBit(rs->reached, BitOf(vs, x)))
+			continue;
+		if (LinkFrom(vs, rs, x, o))
+		{
+			/* and a way back, so a search that lands there can leave */
+			if (LinkFrom(vs, rs, o, x))
+				IncIndeg(rs->indeg, BitOf(vs, x));
+			IncIndeg(rs->indeg, BitOf(vs, o));
+			MarkReachable(vs, rs, o);
+			return;
+		}
+	}
 }
 
 /*
@@ -491,15 +841,22 @@ static void
 RestoreReachability(VacState *vs, ItemPointer entry)
 {
 	Size		nbits = (Size) vs->nblocks * vs->perPage;
-	uint64	   *reached = palloc_extended((nbits + 63) / 64 * 8 + 8, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	uint8	   *indeg = palloc_extended(nbits + 1, MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	ItemPointerData *queue = palloc_extended(sizeof(ItemPointerData) * (nbits + 1), MCXT_ALLOC_HUGE);
-	char	   *ovec = palloc(vs->vbytes);
+	ReachState	rs;
+	HnswSearch *s;
 	BlockNumber blkno;
-	HnswSearch *s = NULL;
-	int32	   *found = palloc(sizeof(int32) * (4 * vs->meta.m + 1));
 
-	MarkReachable(vs, entry, reached, indeg, queue);
+	rs.reached = AllocBits(nbits, 1);
+	rs.expanded = AllocBits(nbits, 1);
+	rs.indeg = AllocBits(nbits, 2);
+	rs.qcap = Min(nbits + 1, Max(1024, vs->memBudget / 4 / sizeof(ItemPointerData)));
+	rs.queue = palloc_extended(mul_size(rs.qcap, sizeof(ItemPointerData)), MCXT_ALLOC_HUGE);
+	rs.qhead = rs.qlen = 0;
+	rs.overflowed = false;
+	rs.nb = palloc(sizeof(ItemPointerData) * HnswLevelCap(vs->meta.m, 0));
+	s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
+	s->query = palloc(HnswQueryBytes(&vs->d));
+
+	MarkReachable(vs, &rs, entry);
 	for (blkno = 1; blkno < vs->nblocks; blkno++)
 	{
 		Buffer		buf;
@@ -527,53 +884,21 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 
 			ItemPointerSet(&tid, blkno, off);
 			if (node->state == HNSW_NODE_LIVE && !IsDeleted(vs, &tid) &&
-				!TestBit(reached, BitOf(vs, &tid)))
+				!TestBit(rs.reached, BitOf(vs, &tid)))
 				orphans[norphans++] = tid;
 		}
 		UnlockReleaseBuffer(buf);
 
 		for (o = 0; o < norphans; o++)
 		{
-			uint8		st;
-			int			n,
-						i;
-			ItemPointerData ep;
+			MemoryContext old;
 
-			if (TestBit(reached, BitOf(vs, &orphans[o])))
+			if (TestBit(rs.reached, BitOf(vs, &orphans[o])))
 				continue;		/* reached through an earlier orphan */
-			if (!HnswReadNodeInfo(vs->index, &vs->meta, &orphans[o], 0, &st, ovec, NULL, NULL) ||
-				st != HNSW_NODE_LIVE)
-				continue;
-			if (s == NULL)
-			{
-				s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
-				s->query = palloc(HnswQueryBytes(&vs->d));
-			}
-			HnswQueryFromStored(&vs->d, ovec, (void *) s->query);
-			HnswSearchGreedyDescend(s, entry, vs->meta.entryLevel, 0, &ep);
-			HnswSearchReset(s);
-			(void) HnswSearchVisit(s, &ep, 0, 4 * vs->meta.m, true);
-			HnswSearchLayer(s, 0, 4 * vs->meta.m);
-			n = HnswSearchCollect(s, found, 4 * vs->meta.m, true);
-			for (i = 0; i <= n; i++)
-			{
-				/* the search may stay among unreached nodes: then the entry */
-				ItemPointer x = i < n ? &s->pool[found[i]].tid : entry;
-
-				if (ItemPointerEquals(x, &orphans[o]) || !InRange(vs, x) ||
-					IsDeleted(vs, x) || !TestBit(reached, BitOf(vs, x)))
-					continue;
-				if (LinkFrom(vs, x, &orphans[o], indeg))
-				{
-					/* and a way back, so a search that lands there can leave */
-					if (LinkFrom(vs, &orphans[o], x, indeg))
-						indeg[BitOf(vs, x)]++;
-					indeg[BitOf(vs, &orphans[o])]++;
-					ClearBit(reached, BitOf(vs, &orphans[o]));
-					MarkReachable(vs, &orphans[o], reached, indeg, queue);
-					break;
-				}
-			}
+			old = MemoryContextSwitchTo(vs->nodeCxt);
+			LinkOrphan(vs, &rs, s, entry, &orphans[o]);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(vs->nodeCxt);
 		}
 	}
 }
@@ -599,46 +924,22 @@ ResizeMaps(VacState *vs)
 	vs->nwords = nw;
 }
 
-IndexBulkDeleteResult *
-hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
-			   IndexBulkDeleteCallback callback, void *callback_state)
+/*
+ * MarkDeadPass
+ *		Pass 1: remove dead heap TIDs from live nodes; a node left with none
+ *		becomes DELETED.  Sets vs->deleted (also for nodes left DELETED by
+ *		an interrupted earlier run) and the statistics.
+ */
+static void
+MarkDeadPass(VacState *vs, IndexBulkDeleteResult *stats,
+			 IndexBulkDeleteCallback callback, void *callback_state)
 {
-	Relation	index = info->index;
-	VacState	vs;
+	Relation	index = vs->index;
 	BlockNumber blkno;
 	double		ndeleted = 0;
 	double		nlive = 0;
-	BlockNumber firstFree = InvalidBlockNumber;
-	ItemPointerData best;
-	int			bestLevel = -1;
-	MemoryContext cxt;
-	MemoryContext old;
 
-	if (stats == NULL)
-		stats = palloc0(sizeof(IndexBulkDeleteResult));
-
-	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-
-	memset(&vs, 0, sizeof(vs));
-	vs.index = index;
-	vs.strategy = info->strategy;
-	HnswReadMeta(index, &vs.meta);
-	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.srcElem, vs.meta.metric,
-				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
-	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
-	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
-		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0, vs.d.overflow)) +
-		 sizeof(ItemIdData)) + 1;
-	vs.nblocks = RelationGetNumberOfBlocks(index);
-	vs.nwords = 1;
-	vs.deleted = palloc0(sizeof(uint64));
-	vs.seen = palloc0(sizeof(uint64));
-	ResizeMaps(&vs);
-	ItemPointerSetInvalid(&best);
-
-	/* pass 1: mark dead nodes deleted */
-	for (blkno = 1; blkno < vs.nblocks; blkno++)
+	for (blkno = 1; blkno < vs->nblocks; blkno++)
 	{
 		Buffer		buf;
 		Page		page;
@@ -649,7 +950,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		int			i;
 
 		vacuum_delay_point();
-		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
 		if (!IsDataPage(page))
@@ -660,15 +961,15 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
-											   vs.meta.elemtype, vs.meta.m);
+			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs->meta.dims,
+											   vs->meta.elemtype, vs->meta.m);
 			ItemPointerData tid;
 
 			ItemPointerSet(&tid, blkno, off);
-			if (off > vs.perPage)
+			if (off > vs->perPage)
 				HnswCorrupt(index, blkno, off, "too many items on page");
 			if (node->state == HNSW_NODE_DELETED)
-				SetBit(vs.deleted, BitOf(&vs, &tid));	/* left by an earlier run */
+				SetBit(vs->deleted, BitOf(vs, &tid));	/* left by an earlier run */
 			else if (node->state == HNSW_NODE_LIVE)
 			{
 				int			j,
@@ -682,7 +983,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 					dead[ndead++] = off;
 					ndeleted += ndeadtids;
 					if (ndeadtids == node->ntids)
-						SetBit(vs.deleted, BitOf(&vs, &tid));
+						SetBit(vs->deleted, BitOf(vs, &tid));
 				}
 				nlive += node->ntids - ndeadtids;
 			}
@@ -713,211 +1014,318 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 		}
 		UnlockReleaseBuffer(buf);
 	}
-
 	stats->tuples_removed += ndeleted;
 	stats->num_index_tuples = nlive;
+}
 
-	/* anything to repair?  (also finishes an interrupted earlier run) */
-	for (blkno = 0; blkno < vs.nwords && vs.deleted[blkno] == 0; blkno++)
-		;
-	if (blkno < vs.nwords)
+/* Repair one node's lists (levels: bit l set for level l) in vs->nodeCxt */
+static void
+RepairTodo(VacState *vs, ItemPointer tid, uint32 levels)
+{
+	MemoryContext old = MemoryContextSwitchTo(vs->nodeCxt);
+	int			l;
+
+	for (l = 0; l <= HNSW_MAX_LEVEL; l++)
+		if (levels & (1u << l))
+			RepairNode(vs, tid, l);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(vs->nodeCxt);
+}
+
+/* Levels at which a node on a locked page links to a deleted node */
+static uint32
+LevelsToRepair(VacState *vs, HnswNodeHeader *node)
+{
+	uint8	   *counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	ItemPointerData *nbrs = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
+	uint32		mask = 0;
+	int			l;
+
+	for (l = 0; l <= node->level; l++)
 	{
-		WaitForInserts(index);
+		ItemPointerData *ln = nbrs + HnswLevelStart(vs->meta.m, l);
+		int			j;
 
-		/* pass 2: repair; inserts that linked to deleted nodes are done */
-		vs.nblocks = RelationGetNumberOfBlocks(index);
-		ResizeMaps(&vs);
-		for (blkno = 1; blkno < vs.nblocks; blkno++)
-		{
-			Buffer		buf;
-			Page		page;
-			OffsetNumber off,
-						maxoff;
-			ItemPointerData todo[MaxOffsetNumber];
-			uint32		todoLevels[MaxOffsetNumber];
-			int			ntodo = 0;
-			int			i;
-
-			vacuum_delay_point();
-			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			if (!IsDataPage(page))
+		for (j = 0; j < counts[l]; j++)
+			if (IsDeleted(vs, &ln[j]))
 			{
-				UnlockReleaseBuffer(buf);
-				continue;
+				mask |= 1u << l;
+				break;
 			}
-			maxoff = PageGetMaxOffsetNumber(page);
-			for (off = FirstOffsetNumber; off <= maxoff; off++)
-			{
-				HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
-												   vs.meta.elemtype, vs.meta.m);
-				uint8	   *counts;
-				ItemPointerData *nbrs;
-				int			l;
-				uint32		mask = 0;
-
-				if (node->state != HNSW_NODE_LIVE)
-					continue;
-				if (node->level > bestLevel)
-				{
-					bestLevel = node->level;
-					ItemPointerSet(&best, blkno, off);
-				}
-				counts = HnswNodeCounts(node, vs.meta.dims, vs.meta.elemtype);
-				nbrs = HnswNodeNbrs(node, vs.meta.dims, vs.meta.elemtype, node->level);
-				for (l = 0; l <= node->level; l++)
-				{
-					ItemPointerData *ln = nbrs + HnswLevelStart(vs.meta.m, l);
-					int			j;
-
-					for (j = 0; j < counts[l]; j++)
-						if (IsDeleted(&vs, &ln[j]))
-						{
-							mask |= 1u << l;
-							break;
-						}
-				}
-				if (mask)
-				{
-					ItemPointerSet(&todo[ntodo], blkno, off);
-					todoLevels[ntodo++] = mask;
-				}
-			}
-			UnlockReleaseBuffer(buf);
-
-			for (i = 0; i < ntodo; i++)
-			{
-				int			l;
-
-				for (l = 0; l <= HNSW_MAX_LEVEL; l++)
-					if (todoLevels[i] & (1u << l))
-						RepairNode(&vs, &todo[i], l);
-			}
-		}
-
-		/* entry point */
-		LockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
-		{
-			Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
-			HnswMetaPage meta;
-			ItemPointerData ep;
-
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			HnswCheckMetaPage(index, BufferGetPage(buf));
-			meta = HnswPageGetMeta(BufferGetPage(buf));
-			ItemPointerSet(&ep, meta->entryBlkno, meta->entryOffno);
-			if (meta->entryLevel >= 0 && IsDeleted(&vs, &ep))
-			{
-				GenericXLogState *state = GenericXLogStart(index);
-				Page		page = GenericXLogRegisterBuffer(state, buf, 0);
-
-				meta = HnswPageGetMeta(page);
-				if (bestLevel >= 0)
-				{
-					meta->entryBlkno = ItemPointerGetBlockNumber(&best);
-					meta->entryOffno = ItemPointerGetOffsetNumber(&best);
-					meta->entryLevel = bestLevel;
-				}
-				else
-				{
-					meta->entryBlkno = InvalidBlockNumber;
-					meta->entryOffno = InvalidOffsetNumber;
-					meta->entryLevel = -1;
-				}
-				GenericXLogFinish(state);
-			}
-			UnlockReleaseBuffer(buf);
-		}
-		UnlockPage(index, HNSW_UPDATE_LOCK, ExclusiveLock);
-
-		/* every live node must be reachable from the (new) entry point */
-		HnswReadMeta(index, &vs.meta);
-		if (vs.meta.entryLevel >= 0)
-		{
-			ItemPointerData ep;
-
-			ItemPointerSet(&ep, vs.meta.entryBlkno, vs.meta.entryOffno);
-			RestoreReachability(&vs, &ep);
-		}
-
-		/* inserts that started from the old entry point are done */
-		WaitForInserts(index);
-
-		/*
-		 * The deleted nodes leave the filter map before they become free:
-		 * an insert reusing a slot then never finds a stale entry for it.
-		 */
-		if (vs.meta.nfilter > 0)
-			HnswMapVacuum(index, info->strategy, MapEntryDead, &vs);
-
-		/* pass 3: free the deleted slots */
-		for (blkno = 1; blkno < vs.nblocks; blkno++)
-		{
-			Buffer		buf;
-			Page		page;
-			OffsetNumber off,
-						maxoff;
-			GenericXLogState *state = NULL;
-			bool		any = false;
-
-			if (blkno * (Size) vs.perPage / 64 < vs.nwords)
-			{
-				Size		w0 = (Size) blkno * vs.perPage / 64;
-				Size		w1 = Min(vs.nwords - 1, ((Size) (blkno + 1) * vs.perPage) / 64);
-				Size		w;
-
-				for (w = w0; w <= w1; w++)
-					if (vs.deleted[w])
-						break;
-				if (w > w1)
-					continue;
-			}
-			vacuum_delay_point();
-			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			page = BufferGetPage(buf);
-			if (!IsDataPage(page))
-			{
-				UnlockReleaseBuffer(buf);
-				continue;
-			}
-			maxoff = PageGetMaxOffsetNumber(page);
-			for (off = FirstOffsetNumber; off <= maxoff; off++)
-			{
-				ItemPointerData tid;
-				HnswNodeHeader *node;
-
-				ItemPointerSet(&tid, blkno, off);
-				if (!IsDeleted(&vs, &tid))
-					continue;
-				node = HnswGetNode(index, page, blkno, off, vs.meta.dims,
-								   vs.meta.elemtype, vs.meta.m);
-				if (node->state != HNSW_NODE_DELETED)
-					continue;
-				if (!any)
-				{
-					state = GenericXLogStart(index);
-					page = GenericXLogRegisterBuffer(state, buf, 0);
-					any = true;
-				}
-				node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-				node->state = HNSW_NODE_FREE;
-				memset(HnswNodeCounts(node, vs.meta.dims, vs.meta.elemtype), 0, node->level + 1);
-			}
-			if (any)
-			{
-				GenericXLogFinish(state);
-				if (firstFree == InvalidBlockNumber)
-					firstFree = blkno;
-			}
-			UnlockReleaseBuffer(buf);
-		}
-
-		/* tell inserts where the free slots start */
-		if (firstFree != InvalidBlockNumber)
-			HnswMetaLowerHint(index, offsetof(HnswMetaPageData, freeBlkno), firstFree);
 	}
+	return mask;
+}
+
+/*
+ * RepairPass
+ *		Pass 2: repair every live node that links to a deleted one, page by
+ *		page.  Returns the highest-level live node in *best (the entry
+ *		point's replacement if it was deleted).
+ */
+static int
+RepairPass(VacState *vs, ItemPointer best)
+{
+	BlockNumber blkno;
+	int			bestLevel = -1;
+
+	for (blkno = 1; blkno < vs->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		ItemPointerData todo[MaxOffsetNumber];
+		uint32		todoLevels[MaxOffsetNumber];
+		int			ntodo = 0;
+		int			i;
+
+		vacuum_delay_point();
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (!IsDataPage(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			HnswNodeHeader *node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
+											   vs->meta.elemtype, vs->meta.m);
+			uint32		mask;
+
+			if (node->state != HNSW_NODE_LIVE)
+				continue;
+			if (node->level > bestLevel)
+			{
+				bestLevel = node->level;
+				ItemPointerSet(best, blkno, off);
+			}
+			mask = LevelsToRepair(vs, node);
+			if (mask)
+			{
+				ItemPointerSet(&todo[ntodo], blkno, off);
+				todoLevels[ntodo++] = mask;
+			}
+		}
+		UnlockReleaseBuffer(buf);
+
+		for (i = 0; i < ntodo; i++)
+			RepairTodo(vs, &todo[i], todoLevels[i]);
+	}
+	return bestLevel;
+}
+
+/* Move the entry point off a deleted node, under the exclusive update lock */
+static void
+MoveEntryPoint(VacState *vs, ItemPointer best, int bestLevel)
+{
+	Buffer		buf;
+	HnswMetaPage meta;
+	ItemPointerData ep;
+
+	LockPage(vs->index, HNSW_UPDATE_LOCK, ExclusiveLock);
+	buf = ReadBuffer(vs->index, HNSW_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	HnswCheckMetaPage(vs->index, BufferGetPage(buf));
+	meta = HnswPageGetMeta(BufferGetPage(buf));
+	ItemPointerSet(&ep, meta->entryBlkno, meta->entryOffno);
+	if (meta->entryLevel >= 0 && IsDeleted(vs, &ep))
+	{
+		GenericXLogState *state = GenericXLogStart(vs->index);
+		Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+
+		meta = HnswPageGetMeta(page);
+		if (bestLevel >= 0)
+		{
+			meta->entryBlkno = ItemPointerGetBlockNumber(best);
+			meta->entryOffno = ItemPointerGetOffsetNumber(best);
+			meta->entryLevel = bestLevel;
+		}
+		else
+		{
+			meta->entryBlkno = InvalidBlockNumber;
+			meta->entryOffno = InvalidOffsetNumber;
+			meta->entryLevel = -1;
+		}
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(buf);
+	UnlockPage(vs->index, HNSW_UPDATE_LOCK, ExclusiveLock);
+}
+
+/* Does block blkno hold a slot marked in vs->deleted? */
+static bool
+BlockHasDeleted(VacState *vs, BlockNumber blkno)
+{
+	Size		b0 = (Size) blkno * vs->perPage;
+	Size		b;
+
+	for (b = b0; b < b0 + vs->perPage; b++)
+		if (b / 64 < vs->nwords && TestBit(vs->deleted, b))
+			return true;
+	return false;
+}
+
+/*
+ * FreePass
+ *		Pass 3: DELETED nodes become FREE (counts zeroed).  Returns the
+ *		first block with a freed slot.
+ */
+static BlockNumber
+FreePass(VacState *vs)
+{
+	BlockNumber blkno;
+	BlockNumber firstFree = InvalidBlockNumber;
+
+	for (blkno = 1; blkno < vs->nblocks; blkno++)
+	{
+		Buffer		buf;
+		Page		page;
+		OffsetNumber off,
+					maxoff;
+		GenericXLogState *state = NULL;
+		bool		any = false;
+
+		if (!BlockHasDeleted(vs, blkno))
+			continue;
+		vacuum_delay_point();
+		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+		page = BufferGetPage(buf);
+		if (!IsDataPage(page))
+		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemPointerData tid;
+			HnswNodeHeader *node;
+
+			ItemPointerSet(&tid, blkno, off);
+			if (!IsDeleted(vs, &tid))
+				continue;
+			node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
+							   vs->meta.elemtype, vs->meta.m);
+			if (node->state != HNSW_NODE_DELETED)
+				continue;
+			if (!any)
+			{
+				state = GenericXLogStart(vs->index);
+				page = GenericXLogRegisterBuffer(state, buf, 0);
+				any = true;
+			}
+			node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+			node->state = HNSW_NODE_FREE;
+			memset(HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype), 0, node->level + 1);
+		}
+		if (any)
+		{
+			GenericXLogFinish(state);
+			if (firstFree == InvalidBlockNumber)
+				firstFree = blkno;
+		}
+		UnlockReleaseBuffer(buf);
+	}
+	return firstFree;
+}
+
+/* Is any node marked deleted? */
+static bool
+AnyDeleted(VacState *vs)
+{
+	Size		w;
+
+	for (w = 0; w < vs->nwords; w++)
+		if (vs->deleted[w] != 0)
+			return true;
+	return false;
+}
+
+/* Passes 2 and 3, when pass 1 found deleted nodes */
+static void
+RepairAndFree(VacState *vs)
+{
+	ItemPointerData best;
+	int			bestLevel;
+	BlockNumber firstFree;
+
+	WaitForInserts(vs->index);
+
+	/* pass 2: repair; inserts that linked to deleted nodes are done */
+	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
+	ResizeMaps(vs);
+	vs->sc = CreateScratch(vs);
+	ItemPointerSetInvalid(&best);
+	bestLevel = RepairPass(vs, &best);
+	MoveEntryPoint(vs, &best, bestLevel);
+
+	/* every live node must be reachable from the (new) entry point */
+	HnswReadMeta(vs->index, &vs->meta);
+	if (vs->meta.entryLevel >= 0)
+	{
+		ItemPointerData ep;
+
+		ItemPointerSet(&ep, vs->meta.entryBlkno, vs->meta.entryOffno);
+		RestoreReachability(vs, &ep);
+	}
+
+	/* inserts that started from the old entry point are done */
+	WaitForInserts(vs->index);
+
+	/*
+	 * The deleted nodes leave the filter map before they become free: an
+	 * insert reusing a slot then never finds a stale entry for it.
+	 */
+	if (vs->meta.nfilter > 0)
+		HnswMapVacuum(vs->index, vs->strategy, MapEntryDead, vs);
+
+	/* pass 3: free the deleted slots, and tell inserts where they start */
+	firstFree = FreePass(vs);
+	if (firstFree != InvalidBlockNumber)
+		HnswMetaLowerHint(vs->index, offsetof(HnswMetaPageData, freeBlkno), firstFree);
+}
+
+IndexBulkDeleteResult *
+hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
+			   IndexBulkDeleteCallback callback, void *callback_state)
+{
+	Relation	index = info->index;
+	VacState	vs;
+	MemoryContext cxt;
+	MemoryContext old;
+
+	if (stats == NULL)
+		stats = palloc0(sizeof(IndexBulkDeleteResult));
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw vacuum", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+
+	memset(&vs, 0, sizeof(vs));
+	vs.index = index;
+	vs.strategy = info->strategy;
+	vs.memBudget = VacMemBudget();
+	vs.nodeCxt = AllocSetContextCreate(cxt, "hnsw vacuum node", ALLOCSET_DEFAULT_SIZES);
+	HnswReadMeta(index, &vs.meta);
+	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.srcElem, vs.meta.metric,
+				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
+	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
+	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
+		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0, vs.d.overflow)) +
+		 sizeof(ItemIdData)) + 1;
+	vs.nblocks = RelationGetNumberOfBlocks(index);
+	vs.nwords = 1;
+	vs.deleted = palloc0(sizeof(uint64));
+	vs.seen = palloc0(sizeof(uint64));
+	ResizeMaps(&vs);
+
+	/* pass 1, then (also finishing an interrupted earlier run) 2 and 3 */
+	MarkDeadPass(&vs, stats, callback, callback_state);
+	if (AnyDeleted(&vs))
+		RepairAndFree(&vs);
 
 	/* after the last page change: retires graph copies (hnswcache.c) */
 	HnswBumpChangeCount(index);
