@@ -181,8 +181,9 @@ def index_path(cur, case, q):
 # the exact nearest rows.  A walk or probe round that drops or emits rows
 # early keeps the order promises but not its recall.  The shapes are hard
 # (grids of ties, tight clusters, 1-3 dims, filters): the fixed code gets
-# about 0.95 (hnsw) and 0.91 (ivfpq, default probes) on the quick run.
-RECALL_FLOOR = {"hnsw": 0.92, "ivfpq": 0.87}
+# 0.94-0.95 (hnsw, random levels) and 0.91 (ivfpq, default probes) on the
+# quick run; the hnsw floor leaves room for the random levels.
+RECALL_FLOOR = {"hnsw": 0.90, "ivfpq": 0.87}
 RECALL_MIN_ROWS = 200    # fewer rows judged: no verdict (replays of one seed)
 
 
