@@ -182,8 +182,10 @@ def index_path(cur, case, q):
 # early keeps the order promises but not its recall.  The shapes are hard
 # (grids of ties, tight clusters, 1-3 dims, filters): the fixed code gets
 # 0.94-0.95 (hnsw, random levels) and 0.91 (ivfpq, default probes) on the
-# quick run; the hnsw floor leaves room for the random levels.
-RECALL_FLOOR = {"hnsw": 0.90, "ivfpq": 0.87}
+# quick run, 0.90 and 0.94 over a 30-minute run of random seeds.  The floors
+# sit below that spread: they catch a scan that loses rows wholesale, not a
+# row here and there (the row-count and small-graph checks do that).
+RECALL_FLOOR = {"hnsw": 0.85, "ivfpq": 0.80}
 RECALL_MIN_ROWS = 200    # fewer rows judged: no verdict (replays of one seed)
 
 
