@@ -563,6 +563,11 @@ typedef struct HnswSearch
 	const void *walkQuery;
 	const char *walkVecs;
 	Size		walkStride;
+	/* the walk's pending neighbours (hnswwalk.h): pages, or a copy's */
+	ItemPointerData todo[2 * HNSW_MAX_M];
+	Buffer		todoBufs[2 * HNSW_MAX_M];
+	int32		todoGraph[2 * HNSW_MAX_M];
+	ItemPointerData cur;		/* greedy descent: the current entry */
 } HnswSearch;
 
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);

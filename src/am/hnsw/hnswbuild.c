@@ -36,6 +36,29 @@
 #include "hnsw.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+#include "hnswwalk.h"
+
+/*
+ * The state of a layer walk over a build graph (hnswwalk.h), the first
+ * member of both the serial and the parallel build state: nodes are build
+ * node numbers, the visited set an epoch-stamped array.
+ */
+typedef struct BuildWalk
+{
+	uint32	   *epochs;
+	uint32		epoch;
+	HnswHeap	cand;
+	HnswHeap	res;
+	const char *q;				/* the vector being inserted */
+	const int32 *nbrs;			/* neighbours of the node being expanded */
+	int32		cur;			/* greedy descent: the current entry */
+	float		curDist;
+	/* selection scratch, Max(efc, 2m) + 2 each, reused by every insertion */
+	HnswHeapItem *found;
+	char	  **vecs;
+	float	   *dists;
+	int		   *pick;
+} BuildWalk;
 
 typedef struct BuildNode
 {
@@ -51,6 +74,7 @@ typedef struct BuildNode
 
 typedef struct HnswBuildState
 {
+	BuildWalk	w;				/* first: the walk's ops get a BuildWalk */
 	Relation	heap;
 	Relation	index;
 	const HnswOpInfo *info;
@@ -70,15 +94,6 @@ typedef struct HnswBuildState
 	int			entry;
 	int			entryLevel;
 
-	/* search scratch, reused by every insertion */
-	uint32	   *epochs;
-	uint32		epoch;
-	HnswHeap	cand;
-	HnswHeap	res;
-	HnswHeapItem *found;
-	char	  **vecs;
-	float	   *dists;
-	int		   *pick;
 
 	MemoryContext graphCxt;
 	MemoryContext tmpCxt;
@@ -94,55 +109,207 @@ NodeLevelNbrs(HnswBuildState *bs, BuildNode *n, int level)
 	return n->nbrs + HnswLevelStart(bs->m, level);
 }
 
+/* Start a new walk: a fresh epoch (the array of n stamps is cleared on wrap) */
 static void
-NewEpoch(HnswBuildState *bs)
+BuildNewEpoch(BuildWalk *w, Size n)
 {
-	bs->epoch++;
-	if (bs->epoch == 0)
+	w->epoch++;
+	if (w->epoch == 0)
 	{
-		memset(bs->epochs, 0, sizeof(uint32) * bs->maxnodes);
-		bs->epoch = 1;
+		memset(w->epochs, 0, sizeof(uint32) * n);
+		w->epoch = 1;
 	}
 }
 
-/* Search one layer of the in-memory graph from the seeds in res/cand. */
-static void
-MemSearchLayer(HnswBuildState *bs, const char *q, int level, int ef)
+/* Test-and-set node e's visited stamp */
+static inline bool
+BuildVisited(BuildWalk *w, int32 e)
 {
-	while (bs->cand.n > 0)
-	{
-		HnswHeapItem c = HnswHeapPop(&bs->cand);
-		BuildNode  *cn;
-		int32	   *nb;
-		int			i,
-					cnt;
-
-		if (bs->res.n >= ef && c.dist > HnswHeapTop(&bs->res)->dist)
-			break;
-		cn = &bs->nodes[c.idx];
-		if (cn->level < level)
-			continue;
-		nb = NodeLevelNbrs(bs, cn, level);
-		cnt = cn->counts[level];
-		for (i = 0; i < cnt; i++)
-		{
-			int32		e = nb[i];
-			float		dist;
-
-			if (bs->epochs[e] == bs->epoch)
-				continue;
-			bs->epochs[e] = bs->epoch;
-			dist = HnswDistance(&bs->d, q, bs->nodes[e].vec);
-			if (bs->res.n < ef || dist < HnswHeapTop(&bs->res)->dist)
-			{
-				HnswHeapPush(&bs->cand, dist, e);
-				HnswHeapPush(&bs->res, dist, e);
-				if (bs->res.n > ef)
-					HnswHeapPop(&bs->res);
-			}
-		}
-	}
+	if (w->epochs[e] == w->epoch)
+		return true;
+	w->epochs[e] = w->epoch;
+	return false;
 }
+
+/* ---- the walk's operations (hnswwalk.h) on build graphs ---- */
+
+/* A node is pushed once per walk (it is marked visited first) */
+static inline bool
+BuildClaim(void *g, int32 idx)
+{
+	return true;
+}
+
+/* An evicted node is simply forgotten */
+static inline void
+BuildEvict(void *g, int32 idx)
+{
+}
+
+/* Visit the i'th neighbour of the node expanded, vec its vector */
+static inline bool
+BuildVisit(BuildWalk *w, const HnswDist *d, int32 e, const char *vec, int ef,
+		   HnswHeapItem *item)
+{
+	float		dist;
+
+	dist = HnswDistance(d, w->q, vec);
+	if (!HnswWalkAdmits(&w->res, ef, dist, false))
+		return false;
+	item->dist = dist;
+	item->idx = e;
+	return true;
+}
+
+/* Seed a walk at a level with the current entry alone */
+static inline void
+BuildSeed(BuildWalk *w, Size nstamps)
+{
+	BuildNewEpoch(w, nstamps);
+	w->epochs[w->cur] = w->epoch;
+	w->cand.n = 0;
+	w->res.n = 0;
+	HnswHeapPush(&w->cand, w->curDist, w->cur);
+	HnswHeapPush(&w->res, w->curDist, w->cur);
+}
+
+static inline void
+BuildSettle(void *g)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+
+	w->cur = HnswHeapTop(&w->res)->idx;
+	w->curDist = HnswHeapTop(&w->res)->dist;
+}
+
+/* The stored vector of build node id */
+typedef const char *(*BuildVecFn) (void *g, int32 id);
+
+/* Drain the result heap into found[], closest first; returns the count */
+static inline int
+BuildDrain(BuildWalk *w)
+{
+	int			n = w->res.n,
+				i;
+
+	for (i = n - 1; i >= 0; i--)
+		w->found[i] = HnswHeapPop(&w->res);
+	return n;
+}
+
+/*
+ * BuildSearchLevel
+ *		The search of one level in an insertion: a walk with ef = efc from
+ *		the nseeds nodes in found[] (the results of the level above), node
+ *		self never visited.  found[] receives the results, closest first;
+ *		returns their count.
+ */
+static pg_attribute_always_inline int
+BuildSearchLevel(const HnswWalkOps *ops, void *g, Size nstamps, int32 self,
+				 int nseeds, int level, int efc)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+	int			i;
+
+	BuildNewEpoch(w, nstamps);
+	w->epochs[self] = w->epoch;
+	w->cand.n = 0;
+	w->res.n = 0;
+	for (i = 0; i < nseeds; i++)
+	{
+		w->epochs[w->found[i].idx] = w->epoch;
+		HnswHeapPush(&w->cand, w->found[i].dist, w->found[i].idx);
+		HnswHeapPush(&w->res, w->found[i].dist, w->found[i].idx);
+	}
+	while (w->res.n > efc)
+		HnswHeapPop(&w->res);
+	HnswWalkLayer(ops, g, &w->cand, &w->res, level, efc);
+	return BuildDrain(w);
+}
+
+/*
+ * BuildSelect
+ *		The neighbour heuristic (HnswSelectNeighbours) over the n nodes in
+ *		found[], closest first: pick[] receives the indices into found[] of
+ *		at most cap nodes kept; returns how many.
+ */
+static pg_attribute_always_inline int
+BuildSelect(void *g, const HnswDist *d, BuildVecFn vecOf, int n, int cap)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		w->vecs[i] = (char *) vecOf(g, w->found[i].idx);
+		w->dists[i] = w->found[i].dist;
+	}
+	return HnswSelectNeighbours(d, w->vecs, w->dists, n, cap, w->pick, NULL);
+}
+
+/*
+ * BuildPrune
+ *		Node from's full list (the cnt nodes in list[]) gains node to at
+ *		dist: the heuristic over the old neighbours and the new one.
+ *		pick[] indexes found[]; returns how many are kept.
+ */
+static pg_attribute_always_inline int
+BuildPrune(void *g, const HnswDist *d, BuildVecFn vecOf, int32 from,
+		   const int32 *list, int cnt, int32 to, float dist, int cap)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+	const char *fv = vecOf(g, from);
+	int			i;
+
+	w->res.n = 0;
+	for (i = 0; i < cnt; i++)
+		HnswHeapPush(&w->res, HnswDistance(d, fv, vecOf(g, list[i])), list[i]);
+	HnswHeapPush(&w->res, dist, to);
+	return BuildSelect(g, d, vecOf, BuildDrain(w), cap);
+}
+
+/* Serial build: the lists are read in place, visited is tested in MemVisit */
+static inline int
+MemExpand(void *g, int32 idx, int level)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+	BuildNode  *cn = &bs->nodes[idx];
+
+	if (cn->level < level)
+		return 0;
+	bs->w.nbrs = NodeLevelNbrs(bs, cn, level);
+	return cn->counts[level];
+}
+
+static inline bool
+MemVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+	int32		e = bs->w.nbrs[i];
+
+	if (BuildVisited(&bs->w, e))
+		return false;
+	return BuildVisit(&bs->w, &bs->d, e, bs->nodes[e].vec, ef, item);
+}
+
+static inline bool
+MemSeed(void *g, int level)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+
+	BuildSeed(&bs->w, bs->maxnodes);
+	return true;
+}
+
+static inline const char *
+MemVec(void *g, int32 id)
+{
+	return ((HnswBuildState *) g)->nodes[id].vec;
+}
+
+static const HnswWalkOps MemWalkOps = {
+	BuildClaim, MemExpand, MemVisit, BuildEvict, MemSeed, BuildSettle
+};
 
 /* Make node 'from' link to node 'to' at level, pruning if full. */
 static void
@@ -153,7 +320,6 @@ MemAddLink(HnswBuildState *bs, int32 from, int32 to, int level, float dist)
 	int			cap = HnswLevelCap(bs->m, level);
 	int			cnt = fn->counts[level];
 	int			i,
-				n,
 				k;
 
 	if (cnt < cap)
@@ -164,21 +330,9 @@ MemAddLink(HnswBuildState *bs, int32 from, int32 to, int level, float dist)
 	}
 
 	/* full: heuristic selection over old neighbours plus the new one */
-	bs->res.n = 0;
-	for (i = 0; i < cnt; i++)
-		HnswHeapPush(&bs->res, HnswDistance(&bs->d, fn->vec, bs->nodes[nb[i]].vec), nb[i]);
-	HnswHeapPush(&bs->res, dist, to);
-	n = bs->res.n;
-	for (i = n - 1; i >= 0; i--)
-		bs->found[i] = HnswHeapPop(&bs->res);
-	for (i = 0; i < n; i++)
-	{
-		bs->vecs[i] = bs->nodes[bs->found[i].idx].vec;
-		bs->dists[i] = bs->found[i].dist;
-	}
-	k = HnswSelectNeighbours(&bs->d, bs->vecs, bs->dists, n, cap, bs->pick, NULL);
+	k = BuildPrune(bs, &bs->d, MemVec, from, nb, cnt, to, dist, cap);
 	for (i = 0; i < k; i++)
-		nb[i] = bs->found[bs->pick[i]].idx;
+		nb[i] = bs->w.found[bs->w.pick[i]].idx;
 	fn->counts[level] = k;
 }
 
@@ -192,8 +346,6 @@ MemInsert(HnswBuildState *bs, int32 id)
 {
 	BuildNode  *node = &bs->nodes[id];
 	const char *q = node->vec;
-	int32		ep;
-	float		epd;
 	int			l;
 	int			top;
 	int			nseeds;
@@ -206,36 +358,14 @@ MemInsert(HnswBuildState *bs, int32 id)
 		return true;
 	}
 
-	ep = bs->entry;
-	epd = HnswDistance(&bs->d, q, bs->nodes[ep].vec);
-	for (l = bs->entryLevel; l > node->level; l--)
-	{
-		bool		changed = true;
-
-		while (changed)
-		{
-			BuildNode  *en = &bs->nodes[ep];
-			int32	   *nb = NodeLevelNbrs(bs, en, l);
-			int			i;
-
-			changed = false;
-			for (i = 0; i < en->counts[l]; i++)
-			{
-				float		dd = HnswDistance(&bs->d, q, bs->nodes[nb[i]].vec);
-
-				if (dd < epd)
-				{
-					epd = dd;
-					ep = nb[i];
-					changed = true;
-				}
-			}
-		}
-	}
+	bs->w.q = q;
+	bs->w.cur = bs->entry;
+	bs->w.curDist = HnswDistance(&bs->d, q, bs->nodes[bs->entry].vec);
+	HnswWalkDescend(&MemWalkOps, bs, &bs->w.cand, &bs->w.res, bs->entryLevel, node->level);
 
 	top = Min(node->level, bs->entryLevel);
-	bs->found[0].idx = ep;
-	bs->found[0].dist = epd;
+	bs->w.found[0].idx = bs->w.cur;
+	bs->w.found[0].dist = bs->w.curDist;
 	nseeds = 1;
 	for (l = top; l >= 0; l--)
 	{
@@ -245,28 +375,12 @@ MemInsert(HnswBuildState *bs, int32 id)
 		int			cap = HnswLevelCap(bs->m, l);
 		int32	   *nb = NodeLevelNbrs(bs, node, l);
 
-		NewEpoch(bs);
-		bs->epochs[id] = bs->epoch;
-		bs->cand.n = 0;
-		bs->res.n = 0;
-		for (i = 0; i < nseeds; i++)
-		{
-			bs->epochs[bs->found[i].idx] = bs->epoch;
-			HnswHeapPush(&bs->cand, bs->found[i].dist, bs->found[i].idx);
-			HnswHeapPush(&bs->res, bs->found[i].dist, bs->found[i].idx);
-		}
-		while (bs->res.n > bs->efc)
-			HnswHeapPop(&bs->res);
-		MemSearchLayer(bs, q, l, bs->efc);
-
-		n = bs->res.n;
-		for (i = n - 1; i >= 0; i--)
-			bs->found[i] = HnswHeapPop(&bs->res);
+		n = BuildSearchLevel(&MemWalkOps, bs, bs->maxnodes, id, nseeds, l, bs->efc);
 		nseeds = n;
 
 		for (i = 0; l == top && i < n && i < 4; i++)
 		{
-			BuildNode  *dup = &bs->nodes[bs->found[i].idx];
+			BuildNode  *dup = &bs->nodes[bs->w.found[i].idx];
 
 			if (dup->ntids < HNSW_HEAPTIDS && memcmp(dup->vec, q, bs->vbytes) == 0 &&
 				(bs->fbytes == 0 || memcmp(dup->filter, node->filter, bs->fbytes) == 0))
@@ -275,14 +389,9 @@ MemInsert(HnswBuildState *bs, int32 id)
 				return false;
 			}
 		}
-		for (i = 0; i < n; i++)
-		{
-			bs->vecs[i] = bs->nodes[bs->found[i].idx].vec;
-			bs->dists[i] = bs->found[i].dist;
-		}
-		k = HnswSelectNeighbours(&bs->d, bs->vecs, bs->dists, n, cap, bs->pick, NULL);
+		k = BuildSelect(bs, &bs->d, MemVec, n, cap);
 		for (i = 0; i < k; i++)
-			nb[i] = bs->found[bs->pick[i]].idx;
+			nb[i] = bs->w.found[bs->w.pick[i]].idx;
 		node->counts[l] = k;
 
 		/*
@@ -331,12 +440,12 @@ MemInsert(HnswBuildState *bs, int32 id)
 			HnswHeapItem *seeds = palloc(sizeof(HnswHeapItem) * Max(n, 1));
 
 			for (i = 0; i < k; i++)
-				chosen[i] = bs->found[bs->pick[i]];
-			memcpy(seeds, bs->found, sizeof(HnswHeapItem) * n);
+				chosen[i] = bs->w.found[bs->w.pick[i]];
+			memcpy(seeds, bs->w.found, sizeof(HnswHeapItem) * n);
 			for (i = 0; i < k; i++)
 				if (chosen[i].idx != spliced)
 					MemAddLink(bs, chosen[i].idx, id, l, chosen[i].dist);
-			memcpy(bs->found, seeds, sizeof(HnswHeapItem) * n);
+			memcpy(bs->w.found, seeds, sizeof(HnswHeapItem) * n);
 			pfree(chosen);
 			pfree(seeds);
 		}
@@ -663,8 +772,8 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		int			newmax = bs->maxnodes * 2;
 
 		bs->nodes = repalloc_huge(bs->nodes, mul_size(sizeof(BuildNode), newmax));
-		bs->epochs = repalloc_huge(bs->epochs, mul_size(sizeof(uint32), newmax));
-		memset(bs->epochs + bs->maxnodes, 0, sizeof(uint32) * (newmax - bs->maxnodes));
+		bs->w.epochs = repalloc_huge(bs->w.epochs, mul_size(sizeof(uint32), newmax));
+		memset(bs->w.epochs + bs->maxnodes, 0, sizeof(uint32) * (newmax - bs->maxnodes));
 		bs->maxnodes = newmax;
 	}
 	n = &bs->nodes[bs->nnodes];
@@ -780,20 +889,13 @@ typedef struct HnswShared
 
 typedef struct HnswPBuild
 {
+	BuildWalk	w;				/* first: the walk's ops get a BuildWalk */
 	HnswShared *sh;
 	HnswSharedNode *nodes;
 	char	   *arena;
 	HnswDist	d;
 	int			m;
 	int			efc;
-	uint32	   *epochs;
-	uint32		epoch;
-	HnswHeap	cand;
-	HnswHeap	res;
-	HnswHeapItem *found;
-	char	  **vecs;
-	float	   *dists;
-	int		   *pick;
 	int32	   *tmp;			/* a copied neighbour list */
 	int32	   *tmp2;
 	MemoryContext tmpCxt;
@@ -855,48 +957,45 @@ PReadList(HnswPBuild *pb, int32 id, int level, int32 *out)
 	return cnt;
 }
 
-static void
-PNewEpoch(HnswPBuild *pb)
+/* Parallel build: a list is copied under the node's spinlock */
+static inline int
+PExpand(void *g, int32 idx, int level)
 {
-	pb->epoch++;
-	if (pb->epoch == 0)
-	{
-		memset(pb->epochs, 0, sizeof(uint32) * pb->sh->maxnodes);
-		pb->epoch = 1;
-	}
+	HnswPBuild *pb = (HnswPBuild *) g;
+
+	pb->w.nbrs = pb->tmp;
+	return PReadList(pb, idx, level, pb->tmp);
 }
 
-static void
-PSearchLayer(HnswPBuild *pb, const char *q, int level, int ef)
+static inline bool
+PVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 {
-	while (pb->cand.n > 0)
-	{
-		HnswHeapItem c = HnswHeapPop(&pb->cand);
-		int			i,
-					cnt;
+	HnswPBuild *pb = (HnswPBuild *) g;
+	int32		e = pb->w.nbrs[i];
 
-		if (pb->res.n >= ef && c.dist > HnswHeapTop(&pb->res)->dist)
-			break;
-		cnt = PReadList(pb, c.idx, level, pb->tmp);
-		for (i = 0; i < cnt; i++)
-		{
-			int32		e = pb->tmp[i];
-			float		dist;
-
-			if (pb->epochs[e] == pb->epoch)
-				continue;
-			pb->epochs[e] = pb->epoch;
-			dist = HnswDistance(&pb->d, q, PVec(pb, e));
-			if (pb->res.n < ef || dist < HnswHeapTop(&pb->res)->dist)
-			{
-				HnswHeapPush(&pb->cand, dist, e);
-				HnswHeapPush(&pb->res, dist, e);
-				if (pb->res.n > ef)
-					HnswHeapPop(&pb->res);
-			}
-		}
-	}
+	if (BuildVisited(&pb->w, e))
+		return false;
+	return BuildVisit(&pb->w, &pb->d, e, PVec(pb, e), ef, item);
 }
+
+static inline bool
+PSeed(void *g, int level)
+{
+	HnswPBuild *pb = (HnswPBuild *) g;
+
+	BuildSeed(&pb->w, pb->sh->maxnodes);
+	return true;
+}
+
+static inline const char *
+PVecOf(void *g, int32 id)
+{
+	return PVec((HnswPBuild *) g, id);
+}
+
+static const HnswWalkOps PWalkOps = {
+	BuildClaim, PExpand, PVisit, BuildEvict, PSeed, BuildSettle
+};
 
 /* Make 'from' link to 'to' at level (optimistic, like the disk path). */
 static void
@@ -912,7 +1011,6 @@ PAddLink(HnswPBuild *pb, int32 from, int32 to, int level, float dist)
 	{
 		int			cnt,
 					i,
-					n,
 					k;
 		int32	   *list = PList(pb, from, level);
 		bool		keeps = false;
@@ -937,22 +1035,9 @@ PAddLink(HnswPBuild *pb, int32 from, int32 to, int level, float dist)
 		memcpy(pb->tmp2, list, sizeof(int32) * cnt);
 		SpinLockRelease(&fn->lock);
 
-		pb->res.n = 0;
-		for (i = 0; i < cnt; i++)
-			HnswHeapPush(&pb->res, HnswDistance(&pb->d, PVec(pb, from), PVec(pb, pb->tmp2[i])),
-						 pb->tmp2[i]);
-		HnswHeapPush(&pb->res, dist, to);
-		n = pb->res.n;
-		for (i = n - 1; i >= 0; i--)
-			pb->found[i] = HnswHeapPop(&pb->res);
-		for (i = 0; i < n; i++)
-		{
-			pb->vecs[i] = PVec(pb, pb->found[i].idx);
-			pb->dists[i] = pb->found[i].dist;
-		}
-		k = HnswSelectNeighbours(&pb->d, pb->vecs, pb->dists, n, cap, pb->pick, NULL);
+		k = BuildPrune(pb, &pb->d, PVecOf, from, pb->tmp2, cnt, to, dist, cap);
 		for (i = 0; i < k; i++)
-			if (pb->found[pb->pick[i]].idx == to)
+			if (pb->w.found[pb->w.pick[i]].idx == to)
 				keeps = true;
 		if (!keeps)
 			return;
@@ -965,7 +1050,7 @@ PAddLink(HnswPBuild *pb, int32 from, int32 to, int level, float dist)
 			continue;
 		}
 		for (i = 0; i < k; i++)
-			list[i] = pb->found[pb->pick[i]].idx;
+			list[i] = pb->w.found[pb->w.pick[i]].idx;
 		PCounts(pb, from)[level] = k;
 		SpinLockRelease(&fn->lock);
 		return;
@@ -981,7 +1066,6 @@ PInsert(HnswPBuild *pb, int32 id)
 	const char *q = PVec(pb, id);
 	int32		ep;
 	int			entryLevel;
-	float		epd;
 	int			l,
 				top,
 				nseeds;
@@ -998,34 +1082,14 @@ PInsert(HnswPBuild *pb, int32 id)
 	}
 	SpinLockRelease(&sh->mutex);
 
-	epd = HnswDistance(&pb->d, q, PVec(pb, ep));
-	for (l = entryLevel; l > node->level; l--)
-	{
-		bool		changed = true;
-
-		while (changed)
-		{
-			int			cnt = PReadList(pb, ep, l, pb->tmp),
-						i;
-
-			changed = false;
-			for (i = 0; i < cnt; i++)
-			{
-				float		dd = HnswDistance(&pb->d, q, PVec(pb, pb->tmp[i]));
-
-				if (dd < epd)
-				{
-					epd = dd;
-					ep = pb->tmp[i];
-					changed = true;
-				}
-			}
-		}
-	}
+	pb->w.q = q;
+	pb->w.cur = ep;
+	pb->w.curDist = HnswDistance(&pb->d, q, PVec(pb, ep));
+	HnswWalkDescend(&PWalkOps, pb, &pb->w.cand, &pb->w.res, entryLevel, node->level);
 
 	top = Min(node->level, entryLevel);
-	pb->found[0].idx = ep;
-	pb->found[0].dist = epd;
+	pb->w.found[0].idx = pb->w.cur;
+	pb->w.found[0].dist = pb->w.curDist;
 	nseeds = 1;
 	for (l = top; l >= 0; l--)
 	{
@@ -1037,23 +1101,7 @@ PInsert(HnswPBuild *pb, int32 id)
 		float		cdist[2 * HNSW_MAX_M];
 		int32		spliced = -1;
 
-		PNewEpoch(pb);
-		pb->epochs[id] = pb->epoch;
-		pb->cand.n = 0;
-		pb->res.n = 0;
-		for (i = 0; i < nseeds; i++)
-		{
-			pb->epochs[pb->found[i].idx] = pb->epoch;
-			HnswHeapPush(&pb->cand, pb->found[i].dist, pb->found[i].idx);
-			HnswHeapPush(&pb->res, pb->found[i].dist, pb->found[i].idx);
-		}
-		while (pb->res.n > pb->efc)
-			HnswHeapPop(&pb->res);
-		PSearchLayer(pb, q, l, pb->efc);
-
-		n = pb->res.n;
-		for (i = n - 1; i >= 0; i--)
-			pb->found[i] = HnswHeapPop(&pb->res);
+		n = BuildSearchLevel(&PWalkOps, pb, pb->sh->maxnodes, id, nseeds, l, pb->efc);
 		nseeds = n;
 
 		/*
@@ -1062,12 +1110,12 @@ PInsert(HnswPBuild *pb, int32 id)
 		 */
 		for (i = 0; l == top && i < n && i < 4; i++)
 		{
-			HnswSharedNode *dup = &pb->nodes[pb->found[i].idx];
+			HnswSharedNode *dup = &pb->nodes[pb->w.found[i].idx];
 
-			if (memcmp(PVec(pb, pb->found[i].idx), q, pb->d.vbytes) != 0)
+			if (memcmp(PVec(pb, pb->w.found[i].idx), q, pb->d.vbytes) != 0)
 				continue;
 			if (sh->fbytes > 0 &&
-				memcmp(PFilter(pb, pb->found[i].idx), PFilter(pb, id), sh->fbytes) != 0)
+				memcmp(PFilter(pb, pb->w.found[i].idx), PFilter(pb, id), sh->fbytes) != 0)
 				continue;
 			SpinLockAcquire(&dup->lock);
 			if (dup->ntids > 0 && dup->ntids < HNSW_HEAPTIDS)
@@ -1080,16 +1128,11 @@ PInsert(HnswPBuild *pb, int32 id)
 			SpinLockRelease(&dup->lock);
 		}
 
-		for (i = 0; i < n; i++)
-		{
-			pb->vecs[i] = PVec(pb, pb->found[i].idx);
-			pb->dists[i] = pb->found[i].dist;
-		}
-		k = HnswSelectNeighbours(&pb->d, pb->vecs, pb->dists, n, cap, pb->pick, NULL);
+		k = BuildSelect(pb, &pb->d, PVecOf, n, cap);
 		for (i = 0; i < k; i++)
 		{
-			chosen[i] = pb->found[pb->pick[i]].idx;
-			cdist[i] = pb->found[pb->pick[i]].dist;
+			chosen[i] = pb->w.found[pb->w.pick[i]].idx;
+			cdist[i] = pb->w.found[pb->w.pick[i]].dist;
 		}
 
 		/* identical vectors: splice into their cycle (see README) */
@@ -1134,11 +1177,11 @@ PInsert(HnswPBuild *pb, int32 id)
 		{
 			HnswHeapItem *seeds = palloc(sizeof(HnswHeapItem) * Max(n, 1));
 
-			memcpy(seeds, pb->found, sizeof(HnswHeapItem) * n);
+			memcpy(seeds, pb->w.found, sizeof(HnswHeapItem) * n);
 			for (i = 0; i < k; i++)
-				if (chosen[i] != spliced && pb->found != NULL)
+				if (chosen[i] != spliced && pb->w.found != NULL)
 					PAddLink(pb, chosen[i], id, l, cdist[i]);
-			memcpy(pb->found, seeds, sizeof(HnswHeapItem) * n);
+			memcpy(pb->w.found, seeds, sizeof(HnswHeapItem) * n);
 			pfree(seeds);
 		}
 	}
@@ -1232,14 +1275,14 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	pb.efc = sh->efc;
 	/* in-memory distances only: where the leader stores vectors is moot */
 	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false);
-	pb.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
+	pb.w.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
 								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	HnswHeapInit(&pb.cand, sh->efc * 4, false);
-	HnswHeapInit(&pb.res, sh->efc * 4, true);
-	pb.found = palloc(sizeof(HnswHeapItem) * big);
-	pb.vecs = palloc(sizeof(char *) * big);
-	pb.dists = palloc(sizeof(float) * big);
-	pb.pick = palloc(sizeof(int) * big);
+	HnswHeapInit(&pb.w.cand, sh->efc * 4, false);
+	HnswHeapInit(&pb.w.res, sh->efc * 4, true);
+	pb.w.found = palloc(sizeof(HnswHeapItem) * big);
+	pb.w.vecs = palloc(sizeof(char *) * big);
+	pb.w.dists = palloc(sizeof(float) * big);
+	pb.w.pick = palloc(sizeof(int) * big);
 	pb.tmp = palloc(sizeof(int32) * 2 * sh->m);
 	pb.tmp2 = palloc(sizeof(int32) * 2 * sh->m);
 	pb.tmpCxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw parallel build temp",
@@ -1462,13 +1505,13 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 									  ALLOCSET_DEFAULT_SIZES);
 	bs.maxnodes = 1024;
 	bs.nodes = MemoryContextAllocHuge(bs.graphCxt, sizeof(BuildNode) * bs.maxnodes);
-	bs.epochs = MemoryContextAllocZero(bs.graphCxt, sizeof(uint32) * bs.maxnodes);
-	HnswHeapInit(&bs.cand, bs.efc * 4, false);
-	HnswHeapInit(&bs.res, bs.efc * 4, true);
-	bs.found = palloc(sizeof(HnswHeapItem) * (Max(bs.efc, 2 * bs.m) + 2));
-	bs.vecs = palloc(sizeof(char *) * (Max(bs.efc, 2 * bs.m) + 2));
-	bs.dists = palloc(sizeof(float) * (Max(bs.efc, 2 * bs.m) + 2));
-	bs.pick = palloc(sizeof(int) * (Max(bs.efc, 2 * bs.m) + 2));
+	bs.w.epochs = MemoryContextAllocZero(bs.graphCxt, sizeof(uint32) * bs.maxnodes);
+	HnswHeapInit(&bs.w.cand, bs.efc * 4, false);
+	HnswHeapInit(&bs.w.res, bs.efc * 4, true);
+	bs.w.found = palloc(sizeof(HnswHeapItem) * (Max(bs.efc, 2 * bs.m) + 2));
+	bs.w.vecs = palloc(sizeof(char *) * (Max(bs.efc, 2 * bs.m) + 2));
+	bs.w.dists = palloc(sizeof(float) * (Max(bs.efc, 2 * bs.m) + 2));
+	bs.w.pick = palloc(sizeof(int) * (Max(bs.efc, 2 * bs.m) + 2));
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_LOAD);
 	if (!ParallelBuild(&bs, heap, index, indexInfo))

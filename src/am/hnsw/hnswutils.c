@@ -21,6 +21,7 @@
 
 #include "hnsw.h"
 #include "hnswfilter.h"
+#include "hnswwalk.h"
 
 /* ---- heaps ---- */
 
@@ -352,10 +353,13 @@ SearchAdmit(HnswSearch *s, int32 idx, bool admit)
 /*
  * VisitPinned
  *		The part of a visit done with the node's buffer pinned (and already
- *		marked visited): lock, distance, admit, unlock, unpin.
+ *		marked visited): lock, distance, pool, unlock, unpin.  Returns the
+ *		pool index (-1 for a free node) and in *admit whether the node joins
+ *		the ef results; the caller pushes it.
  */
 static int32
-VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool force)
+VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool force,
+			bool *admit)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
@@ -364,7 +368,6 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	float		dist;
 	int32		idx;
 	HnswEntry  *e;
-	bool		admit;
 	const void *vec;
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -378,7 +381,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	vec = HnswNodeVec(s->index, &s->dist, node, blkno, off);
 	dist = HnswDistanceQ(&s->dist, s->query, vec);
 	s->ndistances++;
-	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
+	*admit = HnswWalkAdmits(&s->res, ef, dist, force);
 
 	idx = SearchNewEntry(s);
 	e = &s->pool[idx];
@@ -397,35 +400,10 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 										s->dist.elemtype, s->m, s->nfilter));
 	e->nbrStart = -1;
 	e->gidx = -1;
-	if (admit)
+	if (*admit)
 		SearchCopyNeighbours(s, e, node, level);
 	UnlockReleaseBuffer(buf);
-	return SearchAdmit(s, idx, admit);
-}
-
-/*
- * SearchNextCandidate
- *		Pop the closest candidate not yet expanded and mark it expanded:
- *		its pool index, or -1 when the layer's search is over (no candidate
- *		is closer than the ef'th result).
- */
-static inline int32
-SearchNextCandidate(HnswSearch *s, int ef)
-{
-	while (s->cand.n > 0)
-	{
-		HnswHeapItem c = *HnswHeapTop(&s->cand);
-
-		if (s->res.n >= ef && c.dist > HnswHeapTop(&s->res)->dist)
-			return -1;
-		HnswHeapPop(&s->cand);
-		if (!s->pool[c.idx].expanded)
-		{
-			s->pool[c.idx].expanded = true;
-			return c.idx;
-		}
-	}
-	return -1;
+	return idx;
 }
 
 /* ---- walking a graph copy (hnswcache.c) ---- */
@@ -481,17 +459,16 @@ GraphMarkVisited(HnswSearch *s, int32 gi)
  * is checked by HnswSearchVisit).
  */
 static int32
-GraphVisit(HnswSearch *s, int32 gi, int level, int ef, bool force)
+GraphVisit(HnswSearch *s, int32 gi, int level, int ef, bool force, bool *admit)
 {
 	const char *vec = s->walkVecs + (Size) gi * s->walkStride;
 	float		dist;
 	int32		idx;
 	HnswEntry  *e;
-	bool		admit;
 
 	dist = HnswDistanceQ(&s->walkDist, s->walkQuery, vec);
 	s->ndistances++;
-	admit = force || s->res.n < ef || dist < HnswHeapTop(&s->res)->dist;
+	*admit = HnswWalkAdmits(&s->res, ef, dist, force);
 
 	/*
 	 * The node's TIDs stay in the copy (HnswEntryTid, HnswEntryHeapTid), so
@@ -506,66 +483,11 @@ GraphVisit(HnswSearch *s, int32 gi, int level, int ef, bool force)
 	e->nomatch = false;
 	e->nbrStart = 0;			/* the copy has them */
 	e->gidx = gi;
-	return SearchAdmit(s, idx, admit);
+	return idx;
 }
 
 /* How much of each neighbour's vector to prefetch in a graph copy */
 #define HNSW_GRAPH_PREFETCH_BYTES	256
-
-/* HnswSearchLayer for a graph copy */
-static void
-GraphSearchLayer(HnswSearch *s, int level, int ef)
-{
-	const HnswGraph *g = s->graph;
-	Size		pf = Min(HNSW_GRAPH_PREFETCH_BYTES, s->walkStride);
-	int32		ci;
-
-	while ((ci = SearchNextCandidate(s, ef)) >= 0)
-	{
-		const int32 *nbrs;
-		int32		todo[2 * HNSW_MAX_M];
-		int			cnt,
-					nt = 0,
-					i;
-
-		nbrs = HnswGraphNbrs(g, s->pool[ci].gidx, level, &cnt);
-		for (i = 0; i < cnt; i++)
-		{
-			int32		gi = nbrs[i];
-
-			if (GraphMarkVisited(s, gi))
-				continue;
-			todo[nt++] = gi;
-			HnswPrefetch(s->walkVecs + (Size) gi * s->walkStride, 0, pf);
-			__builtin_prefetch(&g->ntids[gi]);
-		}
-
-		/*
-		 * The first lines of every neighbour are on their way; the rest of
-		 * a vector is fetched two visits ahead, so a distance does not stall
-		 * line by line (fetching every whole vector at once is slower).
-		 */
-		if (nt > 1)
-			HnswPrefetch(s->walkVecs + (Size) todo[1] * s->walkStride, pf, s->walkStride);
-		for (i = 0; i < nt; i++)
-		{
-			int32		idx;
-
-			if (i + 2 < nt)
-				HnswPrefetch(s->walkVecs + (Size) todo[i + 2] * s->walkStride,
-							 pf, s->walkStride);
-			idx = GraphVisit(s, todo[i], level, ef, false);
-
-			if (idx >= 0 && s->res.n > ef)
-			{
-				HnswHeapItem ev = HnswHeapPop(&s->res);
-
-				s->pool[ev.idx].inresult = false;
-			}
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
-}
 
 /*
  * HnswSearchVisit
@@ -579,6 +501,9 @@ GraphSearchLayer(HnswSearch *s, int level, int ef)
 int32
 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 {
+	int32		idx;
+	bool		admit;
+
 	if (s->graph != NULL)
 	{
 		int32		gi = HnswGraphIndex(s->graph, tid);
@@ -586,12 +511,19 @@ HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef, bool force)
 		if (gi < 0 || s->graph->nodes[gi].state == HNSW_NODE_FREE ||
 			GraphMarkVisited(s, gi))
 			return -1;
-		return GraphVisit(s, gi, level, ef, force);
+		idx = GraphVisit(s, gi, level, ef, force, &admit);
 	}
-	if (SearchMarkVisited(s, ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid)))
-		return -1;
-	return VisitPinned(s, tid, HnswReadBuffer(s->index, ItemPointerGetBlockNumber(tid)),
-					   level, ef, force);
+	else
+	{
+		if (SearchMarkVisited(s, ItemPointerGetBlockNumber(tid),
+							  ItemPointerGetOffsetNumber(tid)))
+			return -1;
+		idx = VisitPinned(s, tid, HnswReadBuffer(s->index, ItemPointerGetBlockNumber(tid)),
+						  level, ef, force, &admit);
+		if (idx < 0)
+			return -1;
+	}
+	return SearchAdmit(s, idx, admit);
 }
 
 /* Load the neighbours of an entry pooled without them. */
@@ -619,119 +551,217 @@ SearchLoadNeighbours(HnswSearch *s, int32 idx, int level)
 	UnlockReleaseBuffer(buf);
 }
 
+/* ---- the walk's operations (hnswwalk.h) on pages and on graph copies ---- */
+
+/* Pooled entries can be pushed again by iterative scans: expand once */
+static inline bool
+SearchClaim(void *g, int32 idx)
+{
+	HnswSearch *s = (HnswSearch *) g;
+
+	if (s->pool[idx].expanded)
+		return false;
+	s->pool[idx].expanded = true;
+	return true;
+}
+
+/* Evicted entries stay pooled, so an iterative scan can return them later */
+static inline void
+SearchEvict(void *g, int32 idx)
+{
+	((HnswSearch *) g)->pool[idx].inresult = false;
+}
+
+static inline bool
+SearchSeed(void *g, int level)
+{
+	HnswSearch *s = (HnswSearch *) g;
+
+	HnswSearchReset(s);
+	return HnswSearchVisit(s, &s->cur, level, 1, true) >= 0;
+}
+
+static inline void
+SearchSettle(void *g)
+{
+	HnswSearch *s = (HnswSearch *) g;
+
+	s->cur = HnswEntryTid(s, &s->pool[HnswHeapTop(&s->res)->idx]);
+}
+
+/* Push a pooled node the walk admitted */
+static inline bool
+SearchWalkItem(HnswSearch *s, int32 idx, bool admit, HnswHeapItem *item)
+{
+	if (idx < 0 || !admit)
+		return false;
+	s->pool[idx].inresult = true;
+	item->dist = s->pool[idx].dist;
+	item->idx = idx;
+	return true;
+}
+
+/*
+ * PageExpand
+ *		Gather the unvisited neighbours of pool entry ci and get their memory
+ *		on its way before we need it, in three passes: prefetch the buffer
+ *		descriptors and line pointers we expect; pin every buffer; prefetch
+ *		each node.  PageVisit then locks and computes one by one.  Only pins
+ *		are held together, never two buffer locks.
+ */
+static inline int
+PageExpand(void *g, int32 ci, int level)
+{
+	HnswSearch *s = (HnswSearch *) g;
+	HnswEntry  *e = &s->pool[ci];
+	int			i,
+				nt;
+	Size		nbrBytes = 2 + sizeof(ItemPointerData) * 2 * s->m;
+	Size		inlineBytes = HnswInlineBytes(s->dist.dims, s->dist.elemtype, s->dist.overflow);
+
+	if (e->nbrStart < 0 || e->nbrLevel != level)
+		SearchLoadNeighbours(s, ci, level);
+
+	nt = 0;
+	for (i = 0; i < s->pool[ci].nbrCount; i++)
+	{
+		ItemPointerData tid = s->arena[s->pool[ci].nbrStart + i];
+
+		if (!ItemPointerIsValid(&tid) ||
+			SearchMarkVisited(s, ItemPointerGetBlockNumber(&tid),
+							  ItemPointerGetOffsetNumber(&tid)))
+			continue;
+		s->todo[nt++] = tid;
+		PrefetchRecent(s->index, ItemPointerGetBlockNumber(&tid),
+					   ItemPointerGetOffsetNumber(&tid));
+	}
+	for (i = 0; i < nt; i++)
+		s->todoBufs[i] = HnswReadBuffer(s->index, ItemPointerGetBlockNumber(&s->todo[i]));
+	for (i = 0; i < nt; i++)
+	{
+		Page		page = BufferGetPage(s->todoBufs[i]);
+		ItemId		iid = PageGetItemId(page, ItemPointerGetOffsetNumber(&s->todo[i]));
+		Size		start = ItemIdGetOffset(iid);
+		Size		len = Min(ItemIdGetLength(iid), HNSW_PREFETCH_BYTES);
+		Size		o;
+
+		/* the special space, checked by HnswGetNode */
+		__builtin_prefetch((char *) page + BLCKSZ - sizeof(HnswPageOpaqueData));
+		/* unlocked read: only a prefetch address, bounded to the page */
+		if (start >= BLCKSZ)
+			continue;
+		len = Min(len, BLCKSZ - start);
+		for (o = 0; o < len; o += 64)
+			__builtin_prefetch((char *) page + start + o);
+		/* counts and level-0 neighbours follow the vector */
+		o = start + HNSW_NODE_HDRSZ + inlineBytes;
+		for (; o < start + HNSW_NODE_HDRSZ + inlineBytes + nbrBytes && o < BLCKSZ; o += 64)
+			__builtin_prefetch((char *) page + o);
+	}
+	return nt;
+}
+
+static inline bool
+PageVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
+{
+	HnswSearch *s = (HnswSearch *) g;
+	bool		admit;
+	int32		idx;
+
+	idx = VisitPinned(s, &s->todo[i], s->todoBufs[i], level, ef, false, &admit);
+	return SearchWalkItem(s, idx, admit, item);
+}
+
+/*
+ * GraphExpand
+ *		Gather the unvisited neighbours of pool entry ci in a graph copy and
+ *		prefetch the first lines of each; the rest of a vector is fetched two
+ *		visits ahead (GraphWalkVisit), so a distance does not stall line by
+ *		line (fetching every whole vector at once is slower).
+ */
+static inline int
+GraphExpand(void *g, int32 ci, int level)
+{
+	HnswSearch *s = (HnswSearch *) g;
+	const HnswGraph *gr = s->graph;
+	Size		pf = Min(HNSW_GRAPH_PREFETCH_BYTES, s->walkStride);
+	const int32 *nbrs;
+	int			cnt,
+				nt = 0,
+				i;
+
+	nbrs = HnswGraphNbrs(gr, s->pool[ci].gidx, level, &cnt);
+	for (i = 0; i < cnt; i++)
+	{
+		int32		gi = nbrs[i];
+
+		if (GraphMarkVisited(s, gi))
+			continue;
+		s->todoGraph[nt++] = gi;
+		HnswPrefetch(s->walkVecs + (Size) gi * s->walkStride, 0, pf);
+		__builtin_prefetch(&gr->ntids[gi]);
+	}
+	if (nt > 1)
+		HnswPrefetch(s->walkVecs + (Size) s->todoGraph[1] * s->walkStride, pf, s->walkStride);
+	return nt;
+}
+
+static inline bool
+GraphWalkVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
+{
+	HnswSearch *s = (HnswSearch *) g;
+	Size		pf = Min(HNSW_GRAPH_PREFETCH_BYTES, s->walkStride);
+	bool		admit;
+	int32		idx;
+
+	if (i + 2 < nt)
+		HnswPrefetch(s->walkVecs + (Size) s->todoGraph[i + 2] * s->walkStride,
+					 pf, s->walkStride);
+	idx = GraphVisit(s, s->todoGraph[i], level, ef, false, &admit);
+	return SearchWalkItem(s, idx, admit, item);
+}
+
+static const HnswWalkOps PageWalkOps = {
+	SearchClaim, PageExpand, PageVisit, SearchEvict, SearchSeed, SearchSettle
+};
+
+static const HnswWalkOps GraphWalkOps = {
+	SearchClaim, GraphExpand, GraphWalkVisit, SearchEvict, SearchSeed, SearchSettle
+};
+
 /*
  * HnswSearchLayer
- *		Best-first search of one layer (the paper's Algorithm 2) from the
- *		entries already on the candidate heap.  Entries evicted from the
- *		result heap keep inresult = false; they stay in the pool so an
- *		iterative scan can return them later.
+ *		Best-first search of one layer (HnswWalkLayer) from the entries
+ *		already on the candidate heap.  Entries evicted from the result heap
+ *		keep inresult = false; they stay in the pool so an iterative scan
+ *		can return them later.
  */
 void
 HnswSearchLayer(HnswSearch *s, int level, int ef)
 {
-	int32		ci;
-
 	if (s->graph != NULL)
-	{
-		GraphSearchLayer(s, level, ef);
-		return;
-	}
-	while ((ci = SearchNextCandidate(s, ef)) >= 0)
-	{
-		HnswEntry  *e = &s->pool[ci];
-		int			i,
-					nt;
-		ItemPointerData todo[2 * HNSW_MAX_M];
-		Buffer		bufs[2 * HNSW_MAX_M];
-		Size		nbrBytes = 2 + sizeof(ItemPointerData) * 2 * s->m;
-		Size		inlineBytes = HnswInlineBytes(s->dist.dims, s->dist.elemtype, s->dist.overflow);
-
-		if (e->nbrStart < 0 || e->nbrLevel != level)
-			SearchLoadNeighbours(s, ci, level);
-
-		/*
-		 * Four passes over the unvisited neighbours so their memory is on
-		 * its way before we need it: prefetch the buffer descriptors and
-		 * line pointers we expect; pin every buffer; prefetch each node;
-		 * then lock and compute one by one.  Only pins are held together,
-		 * never two buffer locks.
-		 */
-		nt = 0;
-		for (i = 0; i < s->pool[ci].nbrCount; i++)
-		{
-			ItemPointerData tid = s->arena[s->pool[ci].nbrStart + i];
-
-			if (!ItemPointerIsValid(&tid) ||
-				SearchMarkVisited(s, ItemPointerGetBlockNumber(&tid),
-								  ItemPointerGetOffsetNumber(&tid)))
-				continue;
-			todo[nt++] = tid;
-			PrefetchRecent(s->index, ItemPointerGetBlockNumber(&tid),
-						   ItemPointerGetOffsetNumber(&tid));
-		}
-		for (i = 0; i < nt; i++)
-			bufs[i] = HnswReadBuffer(s->index, ItemPointerGetBlockNumber(&todo[i]));
-		for (i = 0; i < nt; i++)
-		{
-			Page		page = BufferGetPage(bufs[i]);
-			ItemId		iid = PageGetItemId(page, ItemPointerGetOffsetNumber(&todo[i]));
-			Size		start = ItemIdGetOffset(iid);
-			Size		len = Min(ItemIdGetLength(iid), HNSW_PREFETCH_BYTES);
-			Size		o;
-
-			/* the special space, checked by HnswGetNode */
-			__builtin_prefetch((char *) page + BLCKSZ - sizeof(HnswPageOpaqueData));
-			/* unlocked read: only a prefetch address, bounded to the page */
-			if (start >= BLCKSZ)
-				continue;
-			len = Min(len, BLCKSZ - start);
-			for (o = 0; o < len; o += 64)
-				__builtin_prefetch((char *) page + start + o);
-			/* counts and level-0 neighbours follow the vector */
-			o = start + HNSW_NODE_HDRSZ + inlineBytes;
-			for (; o < start + HNSW_NODE_HDRSZ + inlineBytes + nbrBytes && o < BLCKSZ; o += 64)
-				__builtin_prefetch((char *) page + o);
-		}
-		for (i = 0; i < nt; i++)
-		{
-			int32		idx = VisitPinned(s, &todo[i], bufs[i], level, ef, false);
-
-			if (idx >= 0 && s->res.n > ef)
-			{
-				HnswHeapItem ev = HnswHeapPop(&s->res);
-
-				s->pool[ev.idx].inresult = false;
-			}
-		}
-		CHECK_FOR_INTERRUPTS();
-	}
+		HnswWalkLayer(&GraphWalkOps, s, &s->cand, &s->res, level, ef);
+	else
+		HnswWalkLayer(&PageWalkOps, s, &s->cand, &s->res, level, ef);
 }
 
 /*
  * HnswSearchGreedyDescend
  *		Walk from the entry point down to targetLevel + 1 keeping only the
- *		closest node (ef = 1 per layer); *out receives the node to start the
- *		search of targetLevel from.
+ *		closest node (HnswWalkDescend); *out receives the node to start the
+ *		search of targetLevel from (the entry itself if it was freed under
+ *		us).
  */
 void
 HnswSearchGreedyDescend(HnswSearch *s, ItemPointer entry, int entryLevel,
 						int targetLevel, ItemPointer out)
 {
-	ItemPointerData cur = *entry;
-	int			level;
-
-	for (level = entryLevel; level > targetLevel; level--)
-	{
-		int32		idx;
-
-		HnswSearchReset(s);
-		idx = HnswSearchVisit(s, &cur, level, 1, true);
-		if (idx < 0)
-			break;				/* entry was freed under us: start from it anyway */
-		HnswSearchLayer(s, level, 1);
-		cur = HnswEntryTid(s, &s->pool[HnswHeapTop(&s->res)->idx]);
-	}
-	*out = cur;
+	s->cur = *entry;
+	if (s->graph != NULL)
+		HnswWalkDescend(&GraphWalkOps, s, &s->cand, &s->res, entryLevel, targetLevel);
+	else
+		HnswWalkDescend(&PageWalkOps, s, &s->cand, &s->res, entryLevel, targetLevel);
+	*out = s->cur;
 }
 
 /*
