@@ -555,7 +555,7 @@ typedef struct HnswSearch
 	const void *query;
 	Size		memUsed;
 	/* filtered search (hnswfilter.c); NULL filter: none */
-	const struct HnswFilter *filter;
+	const struct VecxFilter *filter;
 	int			nfilter;		/* filter columns of the index */
 	/* walk a backend-local copy instead of the pages (hnswcache.c) */
 	const struct HnswGraph *graph;

@@ -24,7 +24,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
 
@@ -281,7 +281,7 @@ IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
 	st->ksub = 1 << nbits;
 	st->trained = trained;
 	st->nfilter = nfilter;
-	st->fbytes = HnswFilterBytes(nfilter);
+	st->fbytes = VecxFilterBytes(nfilter);
 	st->codebytes = trained ? IvfpqCodeBytes(m, nbits) : 0;
 	st->entryfoff = IVFPQ_ENTRY_SIZE(st->codebytes);
 	st->entrysize = (int) (st->entryfoff + st->fbytes);
@@ -292,7 +292,7 @@ IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
 	st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
 }
 
-/* See VecxCheckFilterColumns (hnswfilter.c, shared by both methods). */
+/* See VecxCheckFilterColumns (common/vecxfilter.c). */
 void
 IvfpqCheckIndexColumns(Relation index)
 {
@@ -613,13 +613,13 @@ IvfpqGetState(Relation index)
 				 errhint("REINDEX the index.")));
 	memset(&layout, 0, sizeof(layout));
 	if (meta.m >= 0 && meta.m <= IVFPQ_MAX_M && (meta.nbits == 4 || meta.nbits == 8) &&
-		meta.nfilter <= HNSW_MAX_FILTER_COLS)
+		meta.nfilter <= VECX_MAX_FILTER_COLS)
 		IvfpqSetLayout(&layout, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
 	if (meta.dims < 0 || meta.dims > VECX_MAX_DIM ||
 		meta.lists < 1 || meta.lists > IVFPQ_MAX_LISTS ||
 		(meta.nbits != 4 && meta.nbits != 8) ||
 		meta.m < 0 || meta.m > IVFPQ_MAX_M || meta.m > Max(meta.dims, 1) ||
-		meta.nfilter > HNSW_MAX_FILTER_COLS ||
+		meta.nfilter > VECX_MAX_FILTER_COLS ||
 		(meta.trained && (meta.dims < 1 || meta.m < 1)) ||
 		meta.entrysize != layout.entrysize ||
 		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||

@@ -141,7 +141,7 @@ typedef struct IvfpqListDir
 /*
  * One indexed vector on a data page (stored as a page item).  With filter
  * columns the entry is followed, at IVFPQ_ENTRY_SIZE(codebytes), by the
- * filter payload of src/am/hnsw/hnswfilter.h (null bitmap, 8-byte slots).
+ * filter payload of src/am/common/vecxfilter.h (null bitmap, 8-byte slots).
  */
 typedef struct IvfpqEntry
 {

@@ -46,7 +46,7 @@
 #include "utils/tuplesort.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 #include "simd/simd.h"
 
 #define IVFPQ_LOAD_BATCH	1024
@@ -353,7 +353,7 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values,
 		bs->batchtids[bs->nbatch] = *tid;
 		bs->batchnorms[bs->nbatch] = norm;
 		if (bs->st->fbytes > 0)
-			HnswFormFilter(index, values, isnull,
+			VecxFormFilter(index, values, isnull,
 						   bs->batchfilters + (Size) bs->nbatch * bs->st->fbytes);
 		bs->nbatch++;
 	}
@@ -927,12 +927,12 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		}
 
 		m = (opts && opts->pq_m > 0) ? opts->pq_m :
-			IvfpqAutoM(bs.dims, nbits, HnswFilterBytes(nfilter));
+			IvfpqAutoM(bs.dims, nbits, VecxFilterBytes(nfilter));
 		if (m > bs.dims)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("pq_m (%d) cannot exceed the number of dimensions (%d)", m, bs.dims)));
-		if (IVFPQ_ENTRY_SIZE(IvfpqCodeBytes(m, nbits)) + HnswFilterBytes(nfilter) > BLCKSZ / 3)
+		if (IVFPQ_ENTRY_SIZE(IvfpqCodeBytes(m, nbits)) + VecxFilterBytes(nfilter) > BLCKSZ / 3)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("ivfpq entries of %d sub-vectors of %d bits do not fit on a page", m, nbits),

@@ -239,7 +239,7 @@ CheckRegion(IvfpqCheck *hc, BlockNumber start, uint32 npages, Size nbytes, uint1
 
 /*
  * The filter payload of one entry: no null bit beyond the filter columns,
- * a NULL column's slot zero (as HnswFormFilter writes it).
+ * a NULL column's slot zero (as VecxFormFilter writes it).
  */
 static void
 CheckPayload(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, const char *payload)

@@ -24,7 +24,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 #include "simd/simd.h"
 
 /*
@@ -244,7 +244,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		if (st->fbytes > 0)
 		{
 			filter = palloc(st->fbytes);
-			HnswFormFilter(index, values, isnull, filter);
+			VecxFormFilter(index, values, isnull, filter);
 		}
 		list = IvfpqNearestList(st, x);
 		entry = palloc(st->entrysize);

@@ -41,7 +41,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
 
@@ -72,7 +72,7 @@ typedef struct IvfpqListOrder
 typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext cxt;			/* reset by rescan */
-	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
+	VecxFilter *filter;			/* scan keys on filter columns, or NULL */
 	int			mode;			/* ivfpq.iterative_scan at the scan's start */
 	bool		exact;			/* strict_order with ivfpq.exact_order */
 	int			maxlists;		/* lists probed before the exact pass */
@@ -709,7 +709,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 
 					for (i = 0; i < n; i++)
 					{
-						match[i] = HnswFilterMatch(so->filter, IvfpqBlockFilter(&so->st, src, i));
+						match[i] = VecxFilterMatch(so->filter, IvfpqBlockFilter(&so->st, src, i));
 						nmatch += match[i] ? 1 : 0;
 					}
 					so->nfiltered += n - nmatch;
@@ -785,7 +785,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 				if (e == NULL)
 					continue;
 				match = so->filter == NULL ||
-					HnswFilterMatch(so->filter, IvfpqEntryFilter(&so->st, e));
+					VecxFilterMatch(so->filter, IvfpqEntryFilter(&so->st, e));
 				if (!match)
 					so->nfiltered++;
 				if (!match && !calibrate)
@@ -1180,7 +1180,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->minmax = vecx_pq_minmax_select(vecx_kernels == &vecx_kernels_scalar);
 	if (scan->numberOfKeys > 0)
 	{
-		so->filter = HnswFilterPrepare(scan->indexRelation, scan->keyData, scan->numberOfKeys);
+		so->filter = VecxFilterPrepare(scan->indexRelation, scan->keyData, scan->numberOfKeys);
 		if (so->filter->empty)
 		{
 			/* a NULL comparison value: nothing matches */

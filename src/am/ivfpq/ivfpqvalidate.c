@@ -18,7 +18,7 @@
 #include "utils/syscache.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 
 bool
 ivfpqvalidate(Oid opclassoid)
@@ -43,11 +43,11 @@ ivfpqvalidate(Oid opclassoid)
 	opcintype = classform->opcintype;
 	opclassname = NameStr(classform->opcname);
 
-	/* filter column opclasses: same rules as hnsw's (hnswfilter.c) */
-	if (HnswFilterKind(opcintype) != 0)
+	/* filter column opclasses: common to every AM (common/vecxfilter.c) */
+	if (VecxFilterKind(opcintype) != 0)
 	{
 		ReleaseSysCache(classtup);
-		return HnswValidateFilterOpclass(opclassoid);
+		return VecxValidateFilterOpclass(opclassoid);
 	}
 
 	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
