@@ -195,36 +195,23 @@ ivfpqhandler(PG_FUNCTION_ARGS)
 
 /*
  * Support function 1 of each operator class: tells the access method the
- * metric and element type, so that distances are computed by our kernels
- * without fmgr calls.
+ * metric and element type (common/vecxam.h), so that distances are
+ * computed by our kernels without fmgr calls.
  */
-#define IVFPQ_SUPPORT_FN(name, metric, type) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	PG_RETURN_INT32(IVFPQ_KIND(metric, type)); \
-}
+VECX_OPINFO_FUNC(ivfpq_vector_l2_support, VECX_ELEM_F32, VECX_METRIC_L2)
+VECX_OPINFO_FUNC(ivfpq_vector_ip_support, VECX_ELEM_F32, VECX_METRIC_IP)
+VECX_OPINFO_FUNC(ivfpq_vector_cosine_support, VECX_ELEM_F32, VECX_METRIC_COSINE)
+VECX_OPINFO_FUNC(ivfpq_halfvec_l2_support, VECX_ELEM_F16, VECX_METRIC_L2)
+VECX_OPINFO_FUNC(ivfpq_halfvec_ip_support, VECX_ELEM_F16, VECX_METRIC_IP)
+VECX_OPINFO_FUNC(ivfpq_halfvec_cosine_support, VECX_ELEM_F16, VECX_METRIC_COSINE)
 
-IVFPQ_SUPPORT_FN(ivfpq_vector_l2_support, IVFPQ_METRIC_L2, IVFPQ_TYPE_VECTOR)
-IVFPQ_SUPPORT_FN(ivfpq_vector_ip_support, IVFPQ_METRIC_IP, IVFPQ_TYPE_VECTOR)
-IVFPQ_SUPPORT_FN(ivfpq_vector_cosine_support, IVFPQ_METRIC_COSINE, IVFPQ_TYPE_VECTOR)
-IVFPQ_SUPPORT_FN(ivfpq_halfvec_l2_support, IVFPQ_METRIC_L2, IVFPQ_TYPE_HALFVEC)
-IVFPQ_SUPPORT_FN(ivfpq_halfvec_ip_support, IVFPQ_METRIC_IP, IVFPQ_TYPE_HALFVEC)
-IVFPQ_SUPPORT_FN(ivfpq_halfvec_cosine_support, IVFPQ_METRIC_COSINE, IVFPQ_TYPE_HALFVEC)
-
+/* The operator class's metric and element type, packed as IVFPQ_KIND() */
 int
 IvfpqGetKind(Relation index)
 {
-	FmgrInfo   *proc = index_getprocinfo(index, 1, IVFPQ_KIND_PROC);
-	int			kind = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
+	const VecxOpInfo *info = VecxGetOpInfo(index, IVFPQ_INFO_PROC, IVFPQ_METRICS, "ivfpq");
 
-	if (IVFPQ_KIND_METRIC(kind) < IVFPQ_METRIC_L2 ||
-		IVFPQ_KIND_METRIC(kind) > IVFPQ_METRIC_COSINE ||
-		IVFPQ_KIND_TYPE(kind) < IVFPQ_TYPE_VECTOR ||
-		IVFPQ_KIND_TYPE(kind) > IVFPQ_TYPE_HALFVEC)
-		elog(ERROR, "ivfpq support function returned invalid kind %d", kind);
-	return kind;
+	return IVFPQ_KIND(info->metric, info->elemtype);
 }
 
 /*
@@ -296,7 +283,7 @@ IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
 void
 IvfpqCheckIndexColumns(Relation index)
 {
-	VecxCheckFilterColumns(index, "ivfpq", IVFPQ_KIND_PROC);
+	VecxCheckFilterColumns(index, "ivfpq", IVFPQ_INFO_PROC);
 }
 
 void
@@ -660,7 +647,7 @@ IvfpqGetState(Relation index)
 	st->dims = meta.dims;
 	st->kind = meta.kind;
 	st->metric = IVFPQ_KIND_METRIC(meta.kind);
-	st->type = IVFPQ_KIND_TYPE(meta.kind);
+	st->type = IVFPQ_KIND_ELEM(meta.kind);
 	st->lists = meta.lists;
 	IvfpqSetLayout(st, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
 	st->dirStart = meta.dirStart;
@@ -703,7 +690,7 @@ IvfpqGetState(Relation index)
 int
 IvfpqDatumDims(int kind, Datum value)
 {
-	if (IVFPQ_KIND_TYPE(kind) == IVFPQ_TYPE_HALFVEC)
+	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_F16)
 		return DatumGetHalfVector(value)->dim;
 	return DatumGetVector(value)->dim;
 }
@@ -723,7 +710,7 @@ IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
 	double		nn;
 	int			i;
 
-	if (IVFPQ_KIND_TYPE(kind) == IVFPQ_TYPE_HALFVEC)
+	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_F16)
 	{
 		HalfVector *hv = DatumGetHalfVector(value);
 

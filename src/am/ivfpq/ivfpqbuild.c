@@ -848,7 +848,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	memset(&bs, 0, sizeof(bs));
 	bs.index = index;
 	bs.kind = IvfpqGetKind(index);
-	bs.normalize = IVFPQ_KIND_METRIC(bs.kind) == IVFPQ_METRIC_COSINE;
+	bs.normalize = IVFPQ_KIND_METRIC(bs.kind) == VECX_METRIC_COSINE;
 	bs.lists = opts ? opts->lists : IVFPQ_DEFAULT_LISTS;
 	nbits = opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS;
 	typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
@@ -942,7 +942,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 		st->dims = bs.dims;
 		st->kind = bs.kind;
 		st->metric = IVFPQ_KIND_METRIC(bs.kind);
-		st->type = IVFPQ_KIND_TYPE(bs.kind);
+		st->type = IVFPQ_KIND_ELEM(bs.kind);
 		st->lists = lists;
 		IvfpqSetLayout(st, m, nbits, true, nfilter);
 		st->suboff = palloc(sizeof(int) * (m + 1));

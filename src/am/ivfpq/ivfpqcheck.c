@@ -168,7 +168,7 @@ CheckMeta(IvfpqCheck *hc)
 
 	memcpy(&hc->meta, meta, sizeof(IvfpqMetaPageData));
 	hc->metric = IVFPQ_KIND_METRIC(kind);
-	hc->type = IVFPQ_KIND_TYPE(kind);
+	hc->type = IVFPQ_KIND_ELEM(kind);
 	hc->trained = meta->trained != 0;
 	hc->radii = hc->trained && meta->version >= IVFPQ_VERSION_RADIUS;
 	hc->fastscan = fastscan;
@@ -278,7 +278,7 @@ CheckEntryFields(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, ItemPointe
 	if (!isfinite(err) || err < 0)
 		VecxCheckCorrupt(cs, blkno, off, "entry error bound %g is invalid", err);
 	if (!isfinite(norm) || norm < 0 ||
-		(hc->metric == IVFPQ_METRIC_COSINE && fabs(norm - 1.0) > 1e-3))
+		(hc->metric == VECX_METRIC_COSINE && fabs(norm - 1.0) > 1e-3))
 		VecxCheckCorrupt(cs, blkno, off, "entry norm %g is invalid", norm);
 	if (codes && hc->meta.nbits == 4 && (hc->meta.m & 1) && (codes[hc->codebytes - 1] >> 4) != 0)
 		VecxCheckCorrupt(cs, blkno, off, "unused half of the last code byte is %u",
@@ -521,7 +521,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	dims = hc->trained ? hc->meta.dims : IvfpqDatumDims(hc->meta.kind, value);
 	x = hc->trained ? hc->x : palloc(sizeof(float) * Max(dims, 1));
 	if (!IvfpqDatumToFloat(NULL, hc->meta.kind, value, x, dims,
-						   hc->metric == IVFPQ_METRIC_COSINE, &norm, NULL))
+						   hc->metric == VECX_METRIC_COSINE, &norm, NULL))
 		return false;			/* zero vector under cosine: not indexed */
 	if (found == NULL || !hc->trained)
 		return true;

@@ -236,7 +236,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	x = palloc(sizeof(float) * dims);
 	residual = palloc(sizeof(float) * dims);
 	if (IvfpqDatumToFloat(st, st->kind, values[0], x, dims,
-						  st->metric == IVFPQ_METRIC_COSINE, &norm, &rawnorm))
+						  st->metric == VECX_METRIC_COSINE, &norm, &rawnorm))
 	{
 		char	   *filter = NULL;
 

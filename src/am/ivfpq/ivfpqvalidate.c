@@ -57,7 +57,7 @@ ivfpqvalidate(Oid opclassoid)
 	{
 		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
 
-		if (procform->amprocnum != IVFPQ_KIND_PROC ||
+		if (procform->amprocnum != IVFPQ_INFO_PROC ||
 			!check_amproc_signature(procform->amproc, INTERNALOID, false, 1, 1, INTERNALOID))
 		{
 			ereport(INFO,
