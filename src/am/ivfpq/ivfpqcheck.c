@@ -28,7 +28,7 @@
 #include "ivfpq.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
-#include "vecx_check.h"
+#include "am/common/vecxcheck.h"
 
 /* What owns a block (IvfpqCheck.owner) */
 #define OWN_NONE		0
@@ -693,4 +693,11 @@ IvfpqCheckIndex(VecxCheckState *cs)
 
 	cs->heaprow = IvfpqCheckHeapRow;
 	cs->amstate = hc;
+}
+
+/* Is this open index one of ours?  (vecxcheck.c's dispatch) */
+bool
+IvfpqCheckOwns(Relation index)
+{
+	return index->rd_indam != NULL && index->rd_indam->ambuild == ivfpqbuild;
 }
