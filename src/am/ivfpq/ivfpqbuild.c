@@ -46,6 +46,7 @@
 #include "utils/tuplesort.h"
 
 #include "ivfpq.h"
+#include "am/common/vecxparallel.h"
 #include "am/common/vecxfilter.h"
 #include "simd/simd.h"
 
@@ -469,10 +470,6 @@ InitLoad(IvfpqBuildState *bs, Size mem)
  * ---------------------------------------------------------------------
  */
 
-#define IVFPQ_KEY_SHARED	UINT64CONST(0xA5F2000000000001)
-#define IVFPQ_KEY_SORT		UINT64CONST(0xA5F2000000000002)
-#define IVFPQ_KEY_SCAN		UINT64CONST(0xA5F2000000000003)
-
 struct IvfpqShared
 {
 	Oid			heaprelid;
@@ -597,19 +594,16 @@ ParallelScanAndSort(IvfpqShared *sh, Sharedsort *sharedsort, ParallelTableScanDe
 void
 IvfpqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 {
-	IvfpqShared *sh = shm_toc_lookup(toc, IVFPQ_KEY_SHARED, false);
-	Sharedsort *sharedsort = shm_toc_lookup(toc, IVFPQ_KEY_SORT, false);
-	ParallelTableScanDesc pscan = shm_toc_lookup(toc, IVFPQ_KEY_SCAN, false);
-	LOCKMODE	heapLock = sh->isconcurrent ? ShareUpdateExclusiveLock : ShareLock;
+	ParallelTableScanDesc pscan;
+	void	   *sharedsort;
+	IvfpqShared *sh = VecxParallelShared(toc, &pscan, &sharedsort);
 	Relation	heap;
 	Relation	index;
 
-	heap = table_open(sh->heaprelid, heapLock);
-	index = index_open(sh->indexrelid, RowExclusiveLock);
+	VecxParallelOpen(sh->heaprelid, sh->indexrelid, sh->isconcurrent, &heap, &index);
 	tuplesort_attach_shared(sharedsort, seg);
 	ParallelScanAndSort(sh, sharedsort, pscan, heap, index, false);
-	index_close(index, RowExclusiveLock);
-	table_close(heap, heapLock);
+	VecxParallelClose(heap, index, sh->isconcurrent);
 }
 
 /*
@@ -651,10 +645,9 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 {
 	IvfpqState *st = bs->st;
 	int			nworkers = ParallelWorkers(heap, index, indexInfo, bs->seen);
+	VecxParallel vp;
 	ParallelContext *pcxt;
-	Snapshot	snapshot;
-	Size		estscan,
-				estsort,
+	Size		estsort,
 				total;
 	Size		suboffsz,
 				cbsz,
@@ -662,7 +655,6 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 				cnsz;
 	IvfpqShared *sh;
 	Sharedsort *sharedsort;
-	ParallelTableScanDesc pscan;
 	Tuplesortstate *sortstate;
 	MemoryContext tmp,
 				oldcxt;
@@ -680,27 +672,13 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	total = add_size(add_size(add_size(add_size(MAXALIGN(sizeof(IvfpqShared)), suboffsz),
 									   cbsz), csz), cnsz);
 
-	EnterParallelMode();
-	pcxt = CreateParallelContext("$libdir/vecx", "IvfpqParallelBuildMain", nworkers);
-	snapshot = indexInfo->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
 	participants = nworkers + 1;
-	estscan = table_parallelscan_estimate(heap, snapshot);
 	estsort = tuplesort_estimate_shared(participants);
-	shm_toc_estimate_chunk(&pcxt->estimator, total);
-	shm_toc_estimate_chunk(&pcxt->estimator, estsort);
-	shm_toc_estimate_chunk(&pcxt->estimator, estscan);
-	shm_toc_estimate_keys(&pcxt->estimator, 3);
-	InitializeParallelDSM(pcxt);
-	if (pcxt->seg == NULL)
-	{
-		if (IsMVCCSnapshot(snapshot))
-			UnregisterSnapshot(snapshot);
-		DestroyParallelContext(pcxt);
-		ExitParallelMode();
+	if (!VecxParallelBegin(&vp, "IvfpqParallelBuildMain", nworkers, heap, indexInfo,
+						   total, estsort))
 		return false;
-	}
-
-	sh = shm_toc_allocate(pcxt->toc, total);
+	pcxt = vp.pcxt;
+	sh = vp.shared;
 	memset(sh, 0, sizeof(IvfpqShared));
 	sh->heaprelid = RelationGetRelid(heap);
 	sh->indexrelid = RelationGetRelid(index);
@@ -727,13 +705,8 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	SpinLockInit(&sh->mutex);
 	pg_atomic_init_u64(&sh->tuplesdone, 0);
 
-	sharedsort = shm_toc_allocate(pcxt->toc, estsort);
+	sharedsort = vp.extra;
 	tuplesort_initialize_shared(sharedsort, participants, pcxt->seg);
-	pscan = shm_toc_allocate(pcxt->toc, estscan);
-	table_parallelscan_initialize(heap, pscan, snapshot);
-	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SHARED, sh);
-	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SORT, sharedsort);
-	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SCAN, pscan);
 
 	LaunchParallelWorkers(pcxt);
 	ereport(DEBUG1,
@@ -743,15 +716,12 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	{
 		/* nothing was scanned yet: the serial pass 2 does the work */
 		WaitForParallelWorkersToFinish(pcxt);
-		DestroyParallelContext(pcxt);
-		if (IsMVCCSnapshot(snapshot))
-			UnregisterSnapshot(snapshot);
-		ExitParallelMode();
+		VecxParallelEnd(&vp);
 		return false;
 	}
 
 	/* the leader takes part as one more worker */
-	ParallelScanAndSort(sh, sharedsort, pscan, heap, index, true);
+	ParallelScanAndSort(sh, sharedsort, vp.pscan, heap, index, true);
 
 	/*
 	 * Keep tuples_done moving while the workers finish.  A worker's error
@@ -811,10 +781,7 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 			 sh->indtuples, bs->indtuples);
 	*reltuples = sh->reltuples;
 
-	DestroyParallelContext(pcxt);
-	if (IsMVCCSnapshot(snapshot))
-		UnregisterSnapshot(snapshot);
-	ExitParallelMode();
+	VecxParallelEnd(&vp);
 	return true;
 }
 
