@@ -179,41 +179,22 @@ hnswhandler(PG_FUNCTION_ARGS)
 
 /*
  * Opclass info support functions (support procedure 3): each returns a
- * pointer to a static description of the element type and metric.
+ * pointer to a static description of the element type and metric
+ * (common/vecxam.h).
  */
-#define HNSW_INFO_FUNC(fname, et, mt) \
-PG_FUNCTION_INFO_V1(fname); \
-Datum \
-fname(PG_FUNCTION_ARGS) \
-{ \
-	static const HnswOpInfo info = {HNSW_MAGIC, et, mt}; \
-	PG_RETURN_POINTER(&info); \
-}
-
-HNSW_INFO_FUNC(hnsw_vector_l2_info, HNSW_ELEM_F32, HNSW_METRIC_L2)
-HNSW_INFO_FUNC(hnsw_vector_ip_info, HNSW_ELEM_F32, HNSW_METRIC_IP)
-HNSW_INFO_FUNC(hnsw_vector_cosine_info, HNSW_ELEM_F32, HNSW_METRIC_COSINE)
-HNSW_INFO_FUNC(hnsw_vector_l1_info, HNSW_ELEM_F32, HNSW_METRIC_L1)
-HNSW_INFO_FUNC(hnsw_halfvec_l2_info, HNSW_ELEM_F16, HNSW_METRIC_L2)
-HNSW_INFO_FUNC(hnsw_halfvec_ip_info, HNSW_ELEM_F16, HNSW_METRIC_IP)
-HNSW_INFO_FUNC(hnsw_halfvec_cosine_info, HNSW_ELEM_F16, HNSW_METRIC_COSINE)
-HNSW_INFO_FUNC(hnsw_halfvec_l1_info, HNSW_ELEM_F16, HNSW_METRIC_L1)
+VECX_OPINFO_FUNC(hnsw_vector_l2_info, HNSW_ELEM_F32, HNSW_METRIC_L2)
+VECX_OPINFO_FUNC(hnsw_vector_ip_info, HNSW_ELEM_F32, HNSW_METRIC_IP)
+VECX_OPINFO_FUNC(hnsw_vector_cosine_info, HNSW_ELEM_F32, HNSW_METRIC_COSINE)
+VECX_OPINFO_FUNC(hnsw_vector_l1_info, HNSW_ELEM_F32, HNSW_METRIC_L1)
+VECX_OPINFO_FUNC(hnsw_halfvec_l2_info, HNSW_ELEM_F16, HNSW_METRIC_L2)
+VECX_OPINFO_FUNC(hnsw_halfvec_ip_info, HNSW_ELEM_F16, HNSW_METRIC_IP)
+VECX_OPINFO_FUNC(hnsw_halfvec_cosine_info, HNSW_ELEM_F16, HNSW_METRIC_COSINE)
+VECX_OPINFO_FUNC(hnsw_halfvec_l1_info, HNSW_ELEM_F16, HNSW_METRIC_L1)
 
 const HnswOpInfo *
 HnswGetOpInfo(Relation index)
 {
-	FmgrInfo   *proc = index_getprocinfo(index, 1, HNSW_INFO_PROC);
-	const HnswOpInfo *info;
-
-	info = (const HnswOpInfo *) DatumGetPointer(FunctionCall1(proc, (Datum) 0));
-	if (info == NULL || info->magic != HNSW_MAGIC ||
-		(info->elemtype != HNSW_ELEM_F32 && info->elemtype != HNSW_ELEM_F16) ||
-		info->metric < HNSW_METRIC_L2 || info->metric > HNSW_METRIC_L1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("operator class of index \"%s\" has an invalid hnsw info function",
-						RelationGetRelationName(index))));
-	return info;
+	return VecxGetOpInfo(index, HNSW_INFO_PROC, VECX_METRICS_ALL, "hnsw");
 }
 
 int

@@ -29,6 +29,7 @@
 #include "utils/relcache.h"
 
 #include "vecx.h"
+#include "am/common/vecxam.h"
 #include "simd/simd.h"
 
 /* On-disk format identification */
@@ -67,14 +68,14 @@
 #define HNSW_NPROC				3
 
 /* Element types and metrics, as recorded in the metapage */
-#define HNSW_ELEM_F32			1
-#define HNSW_ELEM_F16			2
-#define HNSW_ELEM_SQ8			3	/* stored form only: 8-bit codes (hnswsq8.c) */
+#define HNSW_ELEM_F32			VECX_ELEM_F32
+#define HNSW_ELEM_F16			VECX_ELEM_F16
+#define HNSW_ELEM_SQ8			VECX_ELEM_SQ8	/* stored form only: 8-bit codes (hnswsq8.c) */
 
-#define HNSW_METRIC_L2			1
-#define HNSW_METRIC_IP			2
-#define HNSW_METRIC_COSINE		3
-#define HNSW_METRIC_L1			4
+#define HNSW_METRIC_L2			VECX_METRIC_L2
+#define HNSW_METRIC_IP			VECX_METRIC_IP
+#define HNSW_METRIC_COSINE		VECX_METRIC_COSINE
+#define HNSW_METRIC_L1			VECX_METRIC_L1
 
 /* Node states */
 #define HNSW_NODE_LIVE			1	/* indexes a heap tuple */
@@ -90,13 +91,8 @@
 #define HNSW_PHASE_LOAD			2
 #define HNSW_PHASE_WRITE		3
 
-/* What the opclass's info support function returns */
-typedef struct HnswOpInfo
-{
-	uint32		magic;			/* HNSW_MAGIC, guards against foreign procs */
-	uint8		elemtype;
-	uint8		metric;
-} HnswOpInfo;
+/* What the opclass's info support function returns (common/vecxam.h) */
+typedef VecxOpInfo HnswOpInfo;
 
 /* Reloptions */
 typedef struct HnswOptions
@@ -555,7 +551,7 @@ typedef struct HnswSearch
 	const void *query;
 	Size		memUsed;
 	/* filtered search (hnswfilter.c); NULL filter: none */
-	const struct HnswFilter *filter;
+	const struct VecxFilter *filter;
 	int			nfilter;		/* filter columns of the index */
 	/* walk a backend-local copy instead of the pages (hnswcache.c) */
 	const struct HnswGraph *graph;

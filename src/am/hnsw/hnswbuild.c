@@ -34,6 +34,7 @@
 #include "utils/rel.h"
 
 #include "hnsw.h"
+#include "am/common/vecxparallel.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
 #include "hnswwalk.h"
@@ -848,9 +849,6 @@ ChooseOverflow(int dims, int elemtype, int m, Size fbytes)
  * ---------------------------------------------------------------------
  */
 
-#define HNSW_KEY_SHARED		UINT64CONST(0xA5F1000000000001)
-#define HNSW_KEY_SCAN		UINT64CONST(0xA5F1000000000002)
-
 typedef struct HnswSharedNode
 {
 	slock_t		lock;
@@ -1304,15 +1302,14 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 void
 HnswParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 {
-	HnswShared *sh = shm_toc_lookup(toc, HNSW_KEY_SHARED, false);
-	ParallelTableScanDesc pscan = shm_toc_lookup(toc, HNSW_KEY_SCAN, false);
-	LOCKMODE	heapLock = sh->isconcurrent ? ShareUpdateExclusiveLock : ShareLock;
-	Relation	heap = table_open(sh->heaprelid, heapLock);
-	Relation	index = index_open(sh->indexrelid, RowExclusiveLock);
+	ParallelTableScanDesc pscan;
+	HnswShared *sh = VecxParallelShared(toc, &pscan, NULL);
+	Relation	heap;
+	Relation	index;
 
+	VecxParallelOpen(sh->heaprelid, sh->indexrelid, sh->isconcurrent, &heap, &index);
 	PScanAndInsert(sh, pscan, heap, index, false);
-	index_close(index, RowExclusiveLock);
-	table_close(heap, heapLock);
+	VecxParallelClose(heap, index, sh->isconcurrent);
 }
 
 /*
@@ -1331,11 +1328,9 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	Size		perNode,
 				arena,
 				total;
+	VecxParallel vp;
 	ParallelContext *pcxt;
-	Snapshot	snapshot;
-	Size		estscan;
 	HnswShared *sh;
-	ParallelTableScanDesc pscan;
 	uint32		n,
 				i;
 
@@ -1366,24 +1361,10 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	if (total > bs->memLimit)
 		return false;			/* the serial build can spill to disk */
 
-	EnterParallelMode();
-	pcxt = CreateParallelContext("$libdir/vecx", "HnswParallelBuildMain", nworkers);
-	snapshot = indexInfo->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
-	estscan = table_parallelscan_estimate(heap, snapshot);
-	shm_toc_estimate_chunk(&pcxt->estimator, total);
-	shm_toc_estimate_chunk(&pcxt->estimator, estscan);
-	shm_toc_estimate_keys(&pcxt->estimator, 2);
-	InitializeParallelDSM(pcxt);
-	if (pcxt->seg == NULL)
-	{
-		if (IsMVCCSnapshot(snapshot))
-			UnregisterSnapshot(snapshot);
-		DestroyParallelContext(pcxt);
-		ExitParallelMode();
+	if (!VecxParallelBegin(&vp, "HnswParallelBuildMain", nworkers, heap, indexInfo, total, 0))
 		return false;
-	}
-
-	sh = shm_toc_allocate(pcxt->toc, total);
+	pcxt = vp.pcxt;
+	sh = vp.shared;
 	memset(sh, 0, sizeof(HnswShared));
 	sh->heaprelid = RelationGetRelid(heap);
 	sh->indexrelid = RelationGetRelid(index);
@@ -1403,16 +1384,12 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	sh->entryLevel = -1;
 	pg_atomic_init_u32(&sh->nnodes, 0);
 	pg_atomic_init_u64(&sh->arenaUsed, 0);
-	pscan = shm_toc_allocate(pcxt->toc, estscan);
-	table_parallelscan_initialize(heap, pscan, snapshot);
-	shm_toc_insert(pcxt->toc, HNSW_KEY_SHARED, sh);
-	shm_toc_insert(pcxt->toc, HNSW_KEY_SCAN, pscan);
 
 	LaunchParallelWorkers(pcxt);
 	ereport(DEBUG1,
 			(errmsg("building hnsw index \"%s\" with %d parallel workers",
 					RelationGetRelationName(index), pcxt->nworkers_launched)));
-	PScanAndInsert(sh, pscan, heap, index, true);
+	PScanAndInsert(sh, vp.pscan, heap, index, true);
 	WaitForParallelWorkersToFinish(pcxt);
 	if (sh->full)
 		ereport(ERROR,
@@ -1443,10 +1420,7 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	bs->indtuples = sh->indtuples;
 	WriteGraph(bs);
 
-	DestroyParallelContext(pcxt);
-	if (IsMVCCSnapshot(snapshot))
-		UnregisterSnapshot(snapshot);
-	ExitParallelMode();
+	VecxParallelEnd(&vp);
 	return true;
 }
 

@@ -29,7 +29,7 @@
 
 #include "hnsw.h"
 #include "hnswfmap.h"
-#include "vecx_check.h"
+#include "am/common/vecxcheck.h"
 
 /* A node's filter payload seen in pass 1, or a filter map entry */
 typedef struct HnswCheckFEnt
@@ -873,4 +873,11 @@ HnswCheckIndex(VecxCheckState *cs)
 
 	cs->heaprow = HnswCheckHeapRow;
 	cs->amstate = hc;
+}
+
+/* Is this open index one of ours?  (vecxcheck.c's dispatch) */
+bool
+HnswCheckOwns(Relation index)
+{
+	return index->rd_indam != NULL && index->rd_indam->ambuild == hnswbuild;
 }

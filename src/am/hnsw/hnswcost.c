@@ -62,37 +62,6 @@
 /* ... and of filter map pages, read in sequence by every selective scan */
 #define HNSW_MAP_PAGE_FRACTION 0.1
 
-/*
- * VecxFilterSelectivity
- *		Shared by the hnsw and ivfpq cost models: *sIdx receives the
- *		selectivity of the quals the index checks itself (conditions on its
- *		filter columns), *sAll that of every qual on the table (the rest are
- *		checked on the heap), both clamped to [1 / ntuples, 1] with
- *		*sAll <= *sIdx.  Returns whether the index checks any qual.
- */
-bool
-VecxFilterSelectivity(PlannerInfo *root, IndexPath *path, double ntuples,
-					  double *sIdx, double *sAll)
-{
-	RelOptInfo *baserel = path->indexinfo->rel;
-	List	   *idxquals = NIL;
-	ListCell   *lc;
-
-	foreach(lc, path->indexclauses)
-	{
-		IndexClause *iclause = lfirst_node(IndexClause, lc);
-
-		idxquals = lappend(idxquals, iclause->rinfo);
-	}
-	*sIdx = idxquals ? clauselist_selectivity(root, idxquals, baserel->relid,
-											  JOIN_INNER, NULL) : 1.0;
-	*sIdx = Max(Min(*sIdx, 1.0), 1.0 / ntuples);
-	*sAll = clauselist_selectivity(root, baserel->baserestrictinfo, baserel->relid,
-								   JOIN_INNER, NULL);
-	*sAll = Max(Min(*sAll, *sIdx), 1.0 / ntuples);
-	return idxquals != NIL;
-}
-
 /* A filter test on a map entry (a few compares, no fmgr call) */
 #define HNSW_MAP_ENTRY_COST_FRACTION 0.25
 

@@ -24,7 +24,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
 
@@ -195,36 +195,23 @@ ivfpqhandler(PG_FUNCTION_ARGS)
 
 /*
  * Support function 1 of each operator class: tells the access method the
- * metric and element type, so that distances are computed by our kernels
- * without fmgr calls.
+ * metric and element type (common/vecxam.h), so that distances are
+ * computed by our kernels without fmgr calls.
  */
-#define IVFPQ_SUPPORT_FN(name, metric, type) \
-PG_FUNCTION_INFO_V1(name); \
-Datum \
-name(PG_FUNCTION_ARGS) \
-{ \
-	PG_RETURN_INT32(IVFPQ_KIND(metric, type)); \
-}
+VECX_OPINFO_FUNC(ivfpq_vector_l2_support, VECX_ELEM_F32, VECX_METRIC_L2)
+VECX_OPINFO_FUNC(ivfpq_vector_ip_support, VECX_ELEM_F32, VECX_METRIC_IP)
+VECX_OPINFO_FUNC(ivfpq_vector_cosine_support, VECX_ELEM_F32, VECX_METRIC_COSINE)
+VECX_OPINFO_FUNC(ivfpq_halfvec_l2_support, VECX_ELEM_F16, VECX_METRIC_L2)
+VECX_OPINFO_FUNC(ivfpq_halfvec_ip_support, VECX_ELEM_F16, VECX_METRIC_IP)
+VECX_OPINFO_FUNC(ivfpq_halfvec_cosine_support, VECX_ELEM_F16, VECX_METRIC_COSINE)
 
-IVFPQ_SUPPORT_FN(ivfpq_vector_l2_support, IVFPQ_METRIC_L2, IVFPQ_TYPE_VECTOR)
-IVFPQ_SUPPORT_FN(ivfpq_vector_ip_support, IVFPQ_METRIC_IP, IVFPQ_TYPE_VECTOR)
-IVFPQ_SUPPORT_FN(ivfpq_vector_cosine_support, IVFPQ_METRIC_COSINE, IVFPQ_TYPE_VECTOR)
-IVFPQ_SUPPORT_FN(ivfpq_halfvec_l2_support, IVFPQ_METRIC_L2, IVFPQ_TYPE_HALFVEC)
-IVFPQ_SUPPORT_FN(ivfpq_halfvec_ip_support, IVFPQ_METRIC_IP, IVFPQ_TYPE_HALFVEC)
-IVFPQ_SUPPORT_FN(ivfpq_halfvec_cosine_support, IVFPQ_METRIC_COSINE, IVFPQ_TYPE_HALFVEC)
-
+/* The operator class's metric and element type, packed as IVFPQ_KIND() */
 int
 IvfpqGetKind(Relation index)
 {
-	FmgrInfo   *proc = index_getprocinfo(index, 1, IVFPQ_KIND_PROC);
-	int			kind = DatumGetInt32(FunctionCall1(proc, PointerGetDatum(NULL)));
+	const VecxOpInfo *info = VecxGetOpInfo(index, IVFPQ_INFO_PROC, IVFPQ_METRICS, "ivfpq");
 
-	if (IVFPQ_KIND_METRIC(kind) < IVFPQ_METRIC_L2 ||
-		IVFPQ_KIND_METRIC(kind) > IVFPQ_METRIC_COSINE ||
-		IVFPQ_KIND_TYPE(kind) < IVFPQ_TYPE_VECTOR ||
-		IVFPQ_KIND_TYPE(kind) > IVFPQ_TYPE_HALFVEC)
-		elog(ERROR, "ivfpq support function returned invalid kind %d", kind);
-	return kind;
+	return IVFPQ_KIND(info->metric, info->elemtype);
 }
 
 /*
@@ -281,7 +268,7 @@ IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
 	st->ksub = 1 << nbits;
 	st->trained = trained;
 	st->nfilter = nfilter;
-	st->fbytes = HnswFilterBytes(nfilter);
+	st->fbytes = VecxFilterBytes(nfilter);
 	st->codebytes = trained ? IvfpqCodeBytes(m, nbits) : 0;
 	st->entryfoff = IVFPQ_ENTRY_SIZE(st->codebytes);
 	st->entrysize = (int) (st->entryfoff + st->fbytes);
@@ -292,11 +279,11 @@ IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
 	st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
 }
 
-/* See VecxCheckFilterColumns (hnswfilter.c, shared by both methods). */
+/* See VecxCheckFilterColumns (common/vecxfilter.c). */
 void
 IvfpqCheckIndexColumns(Relation index)
 {
-	VecxCheckFilterColumns(index, "ivfpq", IVFPQ_KIND_PROC);
+	VecxCheckFilterColumns(index, "ivfpq", IVFPQ_INFO_PROC);
 }
 
 void
@@ -613,13 +600,13 @@ IvfpqGetState(Relation index)
 				 errhint("REINDEX the index.")));
 	memset(&layout, 0, sizeof(layout));
 	if (meta.m >= 0 && meta.m <= IVFPQ_MAX_M && (meta.nbits == 4 || meta.nbits == 8) &&
-		meta.nfilter <= HNSW_MAX_FILTER_COLS)
+		meta.nfilter <= VECX_MAX_FILTER_COLS)
 		IvfpqSetLayout(&layout, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
 	if (meta.dims < 0 || meta.dims > VECX_MAX_DIM ||
 		meta.lists < 1 || meta.lists > IVFPQ_MAX_LISTS ||
 		(meta.nbits != 4 && meta.nbits != 8) ||
 		meta.m < 0 || meta.m > IVFPQ_MAX_M || meta.m > Max(meta.dims, 1) ||
-		meta.nfilter > HNSW_MAX_FILTER_COLS ||
+		meta.nfilter > VECX_MAX_FILTER_COLS ||
 		(meta.trained && (meta.dims < 1 || meta.m < 1)) ||
 		meta.entrysize != layout.entrysize ||
 		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||
@@ -660,7 +647,7 @@ IvfpqGetState(Relation index)
 	st->dims = meta.dims;
 	st->kind = meta.kind;
 	st->metric = IVFPQ_KIND_METRIC(meta.kind);
-	st->type = IVFPQ_KIND_TYPE(meta.kind);
+	st->type = IVFPQ_KIND_ELEM(meta.kind);
 	st->lists = meta.lists;
 	IvfpqSetLayout(st, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
 	st->dirStart = meta.dirStart;
@@ -703,7 +690,7 @@ IvfpqGetState(Relation index)
 int
 IvfpqDatumDims(int kind, Datum value)
 {
-	if (IVFPQ_KIND_TYPE(kind) == IVFPQ_TYPE_HALFVEC)
+	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_F16)
 		return DatumGetHalfVector(value)->dim;
 	return DatumGetVector(value)->dim;
 }
@@ -723,7 +710,7 @@ IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
 	double		nn;
 	int			i;
 
-	if (IVFPQ_KIND_TYPE(kind) == IVFPQ_TYPE_HALFVEC)
+	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_F16)
 	{
 		HalfVector *hv = DatumGetHalfVector(value);
 

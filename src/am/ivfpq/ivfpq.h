@@ -28,6 +28,7 @@
 #include "utils/relcache.h"
 
 #include "vecx.h"
+#include "am/common/vecxam.h"
 
 #define IVFPQ_MAGIC				0x51504649	/* "IFPQ" */
 /*
@@ -49,19 +50,19 @@
 #define IVFPQ_PAGE_DATA			5	/* entries as page items */
 #define IVFPQ_PAGE_BLOCK		6	/* one fast-scan block of 32 entries */
 
-/* Support function: returns the operator class's IvfpqKind */
-#define IVFPQ_KIND_PROC			1
+/* Support function: the operator class's VecxOpInfo (common/vecxam.h) */
+#define IVFPQ_INFO_PROC			1
 #define IVFPQ_NPROC				1
 
-/* Metric and element type of an operator class */
-#define IVFPQ_METRIC_L2			1
-#define IVFPQ_METRIC_IP			2
-#define IVFPQ_METRIC_COSINE		3
-#define IVFPQ_TYPE_VECTOR		1
-#define IVFPQ_TYPE_HALFVEC		2
-#define IVFPQ_KIND(metric, type)	((metric) | ((type) << 8))
+/* Metrics ivfpq supports */
+#define IVFPQ_METRICS \
+	(VECX_METRIC_BIT(VECX_METRIC_L2) | VECX_METRIC_BIT(VECX_METRIC_IP) | \
+	 VECX_METRIC_BIT(VECX_METRIC_COSINE))
+
+/* Metric (VECX_METRIC_*) and element type (VECX_ELEM_*) packed as in the metapage */
+#define IVFPQ_KIND(metric, elem)	((metric) | ((elem) << 8))
 #define IVFPQ_KIND_METRIC(kind)		((kind) & 0xFF)
-#define IVFPQ_KIND_TYPE(kind)		(((kind) >> 8) & 0xFF)
+#define IVFPQ_KIND_ELEM(kind)		(((kind) >> 8) & 0xFF)
 
 /* Reloption limits and defaults */
 #define IVFPQ_DEFAULT_LISTS		100
@@ -141,7 +142,7 @@ typedef struct IvfpqListDir
 /*
  * One indexed vector on a data page (stored as a page item).  With filter
  * columns the entry is followed, at IVFPQ_ENTRY_SIZE(codebytes), by the
- * filter payload of src/am/hnsw/hnswfilter.h (null bitmap, 8-byte slots).
+ * filter payload of src/am/common/vecxfilter.h (null bitmap, 8-byte slots).
  */
 typedef struct IvfpqEntry
 {

@@ -46,7 +46,8 @@
 #include "utils/tuplesort.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxparallel.h"
+#include "am/common/vecxfilter.h"
 #include "simd/simd.h"
 
 #define IVFPQ_LOAD_BATCH	1024
@@ -353,7 +354,7 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values,
 		bs->batchtids[bs->nbatch] = *tid;
 		bs->batchnorms[bs->nbatch] = norm;
 		if (bs->st->fbytes > 0)
-			HnswFormFilter(index, values, isnull,
+			VecxFormFilter(index, values, isnull,
 						   bs->batchfilters + (Size) bs->nbatch * bs->st->fbytes);
 		bs->nbatch++;
 	}
@@ -468,10 +469,6 @@ InitLoad(IvfpqBuildState *bs, Size mem)
  * do not fit spill to temporary files.
  * ---------------------------------------------------------------------
  */
-
-#define IVFPQ_KEY_SHARED	UINT64CONST(0xA5F2000000000001)
-#define IVFPQ_KEY_SORT		UINT64CONST(0xA5F2000000000002)
-#define IVFPQ_KEY_SCAN		UINT64CONST(0xA5F2000000000003)
 
 struct IvfpqShared
 {
@@ -597,19 +594,16 @@ ParallelScanAndSort(IvfpqShared *sh, Sharedsort *sharedsort, ParallelTableScanDe
 void
 IvfpqParallelBuildMain(dsm_segment *seg, shm_toc *toc)
 {
-	IvfpqShared *sh = shm_toc_lookup(toc, IVFPQ_KEY_SHARED, false);
-	Sharedsort *sharedsort = shm_toc_lookup(toc, IVFPQ_KEY_SORT, false);
-	ParallelTableScanDesc pscan = shm_toc_lookup(toc, IVFPQ_KEY_SCAN, false);
-	LOCKMODE	heapLock = sh->isconcurrent ? ShareUpdateExclusiveLock : ShareLock;
+	ParallelTableScanDesc pscan;
+	void	   *sharedsort;
+	IvfpqShared *sh = VecxParallelShared(toc, &pscan, &sharedsort);
 	Relation	heap;
 	Relation	index;
 
-	heap = table_open(sh->heaprelid, heapLock);
-	index = index_open(sh->indexrelid, RowExclusiveLock);
+	VecxParallelOpen(sh->heaprelid, sh->indexrelid, sh->isconcurrent, &heap, &index);
 	tuplesort_attach_shared(sharedsort, seg);
 	ParallelScanAndSort(sh, sharedsort, pscan, heap, index, false);
-	index_close(index, RowExclusiveLock);
-	table_close(heap, heapLock);
+	VecxParallelClose(heap, index, sh->isconcurrent);
 }
 
 /*
@@ -641,6 +635,75 @@ ParallelWorkers(Relation heap, Relation index, IndexInfo *indexInfo, double rows
 }
 
 /*
+ * WaitForParticipants
+ *		Wait until every participant has performed its sort, keeping
+ *		tuples_done moving meanwhile.  A worker's error reaches us through
+ *		CHECK_FOR_INTERRUPTS; one that never started is caught by
+ *		WaitForParallelWorkersToAttach.
+ */
+static void
+WaitForParticipants(ParallelContext *pcxt, IvfpqShared *sh)
+{
+	WaitForParallelWorkersToAttach(pcxt);
+	for (;;)
+	{
+		int			done;
+
+		SpinLockAcquire(&sh->mutex);
+		done = sh->nparticipantsdone;
+		SpinLockRelease(&sh->mutex);
+		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
+									 (int64) pg_atomic_read_u64(&sh->tuplesdone));
+		if (done >= pcxt->nworkers_launched + 1)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 100, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+	WaitForParallelWorkersToFinish(pcxt);
+}
+
+/* Merge the participants' sorted runs and write the lists in order. */
+static void
+MergeRuns(IvfpqBuildState *bs, Sharedsort *sharedsort, int participants)
+{
+	IvfpqState *st = bs->st;
+	Tuplesortstate *sortstate;
+	MemoryContext tmp,
+				oldcxt;
+	Datum		d;
+	bool		isnull;
+
+	sortstate = BeginSort(maintenance_work_mem, sharedsort, false, participants);
+	tuplesort_performsort(sortstate);
+	bs->entry = palloc0(st->entrysize);
+	tmp = AllocSetContextCreate(CurrentMemoryContext, "ivfpq build merge",
+								ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(tmp);
+	while (tuplesort_getdatum(sortstate, true, &d, &isnull, NULL))
+	{
+		bytea	   *b = (bytea *) DatumGetPointer(d);
+		uint8	   *p = (uint8 *) VARDATA_ANY(b);
+		uint32		list;
+
+		CHECK_FOR_INTERRUPTS();
+		if (isnull || VARSIZE_ANY_EXHDR(b) != IVFPQ_SORT_KEY + (Size) st->entrysize)
+			elog(ERROR, "unexpected item in ivfpq build sort");
+		list = ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | p[3];
+		if (list >= (uint32) st->lists)
+			elog(ERROR, "ivfpq build sort returned list %u of %d", list, st->lists);
+		memcpy(bs->entry, p + IVFPQ_SORT_KEY, st->entrysize);
+		BuildAppend(bs, (int) list, bs->entry);
+		bs->indtuples += 1;
+		MemoryContextReset(tmp);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(tmp);
+	tuplesort_end(sortstate);
+}
+
+/*
  * ParallelLoad
  *		Pass 2 with parallel workers; the leader writes the lists.  Returns
  *		false (nothing done) when no worker can be used.
@@ -651,10 +714,9 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 {
 	IvfpqState *st = bs->st;
 	int			nworkers = ParallelWorkers(heap, index, indexInfo, bs->seen);
+	VecxParallel vp;
 	ParallelContext *pcxt;
-	Snapshot	snapshot;
-	Size		estscan,
-				estsort,
+	Size		estsort,
 				total;
 	Size		suboffsz,
 				cbsz,
@@ -662,12 +724,6 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 				cnsz;
 	IvfpqShared *sh;
 	Sharedsort *sharedsort;
-	ParallelTableScanDesc pscan;
-	Tuplesortstate *sortstate;
-	MemoryContext tmp,
-				oldcxt;
-	Datum		d;
-	bool		isnull;
 	int			participants;
 
 	if (nworkers <= 0)
@@ -680,27 +736,13 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	total = add_size(add_size(add_size(add_size(MAXALIGN(sizeof(IvfpqShared)), suboffsz),
 									   cbsz), csz), cnsz);
 
-	EnterParallelMode();
-	pcxt = CreateParallelContext("$libdir/vecx", "IvfpqParallelBuildMain", nworkers);
-	snapshot = indexInfo->ii_Concurrent ? RegisterSnapshot(GetTransactionSnapshot()) : SnapshotAny;
 	participants = nworkers + 1;
-	estscan = table_parallelscan_estimate(heap, snapshot);
 	estsort = tuplesort_estimate_shared(participants);
-	shm_toc_estimate_chunk(&pcxt->estimator, total);
-	shm_toc_estimate_chunk(&pcxt->estimator, estsort);
-	shm_toc_estimate_chunk(&pcxt->estimator, estscan);
-	shm_toc_estimate_keys(&pcxt->estimator, 3);
-	InitializeParallelDSM(pcxt);
-	if (pcxt->seg == NULL)
-	{
-		if (IsMVCCSnapshot(snapshot))
-			UnregisterSnapshot(snapshot);
-		DestroyParallelContext(pcxt);
-		ExitParallelMode();
+	if (!VecxParallelBegin(&vp, "IvfpqParallelBuildMain", nworkers, heap, indexInfo,
+						   total, estsort))
 		return false;
-	}
-
-	sh = shm_toc_allocate(pcxt->toc, total);
+	pcxt = vp.pcxt;
+	sh = vp.shared;
 	memset(sh, 0, sizeof(IvfpqShared));
 	sh->heaprelid = RelationGetRelid(heap);
 	sh->indexrelid = RelationGetRelid(index);
@@ -727,13 +769,8 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	SpinLockInit(&sh->mutex);
 	pg_atomic_init_u64(&sh->tuplesdone, 0);
 
-	sharedsort = shm_toc_allocate(pcxt->toc, estsort);
+	sharedsort = vp.extra;
 	tuplesort_initialize_shared(sharedsort, participants, pcxt->seg);
-	pscan = shm_toc_allocate(pcxt->toc, estscan);
-	table_parallelscan_initialize(heap, pscan, snapshot);
-	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SHARED, sh);
-	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SORT, sharedsort);
-	shm_toc_insert(pcxt->toc, IVFPQ_KEY_SCAN, pscan);
 
 	LaunchParallelWorkers(pcxt);
 	ereport(DEBUG1,
@@ -743,81 +780,219 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	{
 		/* nothing was scanned yet: the serial pass 2 does the work */
 		WaitForParallelWorkersToFinish(pcxt);
-		DestroyParallelContext(pcxt);
-		if (IsMVCCSnapshot(snapshot))
-			UnregisterSnapshot(snapshot);
-		ExitParallelMode();
+		VecxParallelEnd(&vp);
 		return false;
 	}
 
 	/* the leader takes part as one more worker */
-	ParallelScanAndSort(sh, sharedsort, pscan, heap, index, true);
+	ParallelScanAndSort(sh, sharedsort, vp.pscan, heap, index, true);
 
-	/*
-	 * Keep tuples_done moving while the workers finish.  A worker's error
-	 * reaches us through CHECK_FOR_INTERRUPTS; one that never started is
-	 * caught by WaitForParallelWorkersToAttach.
-	 */
-	WaitForParallelWorkersToAttach(pcxt);
-	for (;;)
-	{
-		int			done;
-
-		SpinLockAcquire(&sh->mutex);
-		done = sh->nparticipantsdone;
-		SpinLockRelease(&sh->mutex);
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE,
-									 (int64) pg_atomic_read_u64(&sh->tuplesdone));
-		if (done >= pcxt->nworkers_launched + 1)
-			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 100, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-	WaitForParallelWorkersToFinish(pcxt);
-
-	/* merge the participants' runs and write the lists */
-	sortstate = BeginSort(maintenance_work_mem, sharedsort, false,
-						  pcxt->nworkers_launched + 1);
-	tuplesort_performsort(sortstate);
-	bs->entry = palloc0(st->entrysize);
-	tmp = AllocSetContextCreate(CurrentMemoryContext, "ivfpq build merge",
-								ALLOCSET_DEFAULT_SIZES);
-	oldcxt = MemoryContextSwitchTo(tmp);
-	while (tuplesort_getdatum(sortstate, true, &d, &isnull, NULL))
-	{
-		bytea	   *b = (bytea *) DatumGetPointer(d);
-		uint8	   *p = (uint8 *) VARDATA_ANY(b);
-		uint32		list;
-
-		CHECK_FOR_INTERRUPTS();
-		if (isnull || VARSIZE_ANY_EXHDR(b) != IVFPQ_SORT_KEY + (Size) st->entrysize)
-			elog(ERROR, "unexpected item in ivfpq build sort");
-		list = ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | p[3];
-		if (list >= (uint32) st->lists)
-			elog(ERROR, "ivfpq build sort returned list %u of %d", list, st->lists);
-		memcpy(bs->entry, p + IVFPQ_SORT_KEY, st->entrysize);
-		BuildAppend(bs, (int) list, bs->entry);
-		bs->indtuples += 1;
-		MemoryContextReset(tmp);
-	}
-	MemoryContextSwitchTo(oldcxt);
-	MemoryContextDelete(tmp);
-	tuplesort_end(sortstate);
+	WaitForParticipants(pcxt, sh);
+	MergeRuns(bs, sharedsort, pcxt->nworkers_launched + 1);
 
 	if (bs->indtuples != sh->indtuples)
 		elog(ERROR, "ivfpq parallel build sorted %.0f entries but wrote %.0f",
 			 sh->indtuples, bs->indtuples);
 	*reltuples = sh->reltuples;
 
-	DestroyParallelContext(pcxt);
-	if (IsMVCCSnapshot(snapshot))
-		UnregisterSnapshot(snapshot);
-	ExitParallelMode();
+	VecxParallelEnd(&vp);
 	return true;
 }
 
+/*
+ * ChooseLists
+ *		The number of lists after pass 1: the requested one, or fewer when
+ *		the sample has fewer rows (1 without any), with a notice saying so.
+ */
+static int
+ChooseLists(IvfpqBuildState *bs, Relation index)
+{
+	int			lists = bs->lists;
+
+	if (bs->seen > bs->samplecap && bs->samplecap < bs->samplewant)
+		ereport(NOTICE,
+				(errmsg("ivfpq training sample limited to %d rows by maintenance_work_mem", bs->samplecap),
+				 errhint("Increase maintenance_work_mem to train on up to %d rows.", bs->samplewant)));
+	if (bs->nsample == 0)
+	{
+		ereport(NOTICE,
+				(errmsg("ivfpq index \"%s\" created without training data", RelationGetRelationName(index)),
+				 errdetail("Until it is rebuilt, scans of the index read every entry and re-check each row."),
+				 errhint("REINDEX the index after loading data.")));
+		lists = 1;
+	}
+	else if (bs->nsample < lists)
+	{
+		ereport(NOTICE,
+				(errmsg("ivfpq index \"%s\" created with little data", RelationGetRelationName(index)),
+				 errdetail("%d rows for %d lists; using %d lists.", bs->nsample, lists, bs->nsample),
+				 errhint("REINDEX the index after loading more rows.")));
+		lists = bs->nsample;
+	}
+	return lists;
+}
+
+/*
+ * ChooseM
+ *		Check that training fits in maintenance_work_mem and choose the
+ *		number of sub-vectors (reloption pq_m, or automatic), checking that
+ *		an entry fits on a page.
+ */
+static int
+ChooseM(IvfpqBuildState *bs, IvfpqOptions *opts, int lists, int nbits, int nfilter)
+{
+	/*
+	 * Training memory: centroids (float), sums (double), the sgemm distance
+	 * block and the codebook, beside the sample.
+	 */
+	double		need = (double) lists * bs->dims * (sizeof(float) * 2 + sizeof(double)) +
+		(double) IvfpqAssignWorkSize(Max(Min(bs->nsample, IVFPQ_PQ_MAX_SAMPLES), IVFPQ_LOAD_BATCH), lists) +
+		(double) bs->dims * 256 * sizeof(float) +
+		(double) bs->samplealloc * bs->dims * sizeof(float);
+	int			m;
+
+	if (need > (double) MaintenanceBytes())
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("memory required to build ivfpq index with %d lists of %d dimensions exceeds maintenance_work_mem",
+						lists, bs->dims),
+				 errdetail("About %.0f kB are needed.", need / 1024),
+				 errhint("Increase maintenance_work_mem or use fewer lists.")));
+
+	m = (opts && opts->pq_m > 0) ? opts->pq_m :
+		IvfpqAutoM(bs->dims, nbits, VecxFilterBytes(nfilter));
+	if (m > bs->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("pq_m (%d) cannot exceed the number of dimensions (%d)", m, bs->dims)));
+	if (IVFPQ_ENTRY_SIZE(IvfpqCodeBytes(m, nbits)) + VecxFilterBytes(nfilter) > BLCKSZ / 3)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("ivfpq entries of %d sub-vectors of %d bits do not fit on a page", m, nbits),
+				 errhint("Use a smaller pq_m.")));
+	return m;
+}
+
+/* The coarse quantizer: k-means over the sample, and the centroids' norms. */
+static void
+TrainCoarse(IvfpqBuildState *bs, IvfpqState *st)
+{
+	int			i;
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_KMEANS);
+	IvfpqKmeans(bs->sample, bs->nsample, bs->dims, st->lists, IVFPQ_KMEANS_ITERS,
+				st->centroids, IVFPQ_SEED);
+	for (i = 0; i < st->lists; i++)
+	{
+		const float *c = st->centroids + (Size) i * bs->dims;
+
+		st->cnorms[i] = vecx_kernels->dot_f32(c, c, bs->dims);
+	}
+}
+
+/*
+ * TrainProduct
+ *		The product quantizer, on the residuals of (part of) the sample;
+ *		frees the sample.
+ */
+static void
+TrainProduct(IvfpqBuildState *bs, IvfpqState *st)
+{
+	int			npq = Min(bs->nsample, IVFPQ_PQ_MAX_SAMPLES);
+	int		   *assign;
+	int			i;
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_PQ);
+	assign = palloc(mul_size(sizeof(int), npq));
+	bs->work = palloc_extended(IvfpqAssignWorkSize(Max(npq, IVFPQ_LOAD_BATCH), st->lists),
+							   MCXT_ALLOC_HUGE);
+	IvfpqAssign(bs->sample, npq, bs->dims, st->centroids, st->cnorms, st->lists, assign, bs->work);
+	for (i = 0; i < npq; i++)
+	{
+		float	   *row = bs->sample + (Size) i * bs->dims;
+		const float *c = st->centroids + (Size) assign[i] * bs->dims;
+		int			t;
+
+		for (t = 0; t < bs->dims; t++)
+			row[t] -= c[t];
+	}
+	IvfpqTrainPQ(bs->sample, npq, bs->dims, st->m, st->ksub, st->suboff, st->codebook,
+				 IVFPQ_SEED + 1);
+	pfree(assign);
+	pfree(bs->sample);
+	bs->sample = NULL;
+}
+
+/*
+ * Train
+ *		Train both quantizers on the sample and write the codebook and
+ *		centroid pages; fills meta and bs->st.
+ */
+static void
+Train(IvfpqBuildState *bs, Relation index, IvfpqOptions *opts, IvfpqMetaPageData *meta,
+	  int lists, int nbits, int nfilter)
+{
+	int			m = ChooseM(bs, opts, lists, nbits, nfilter);
+	IvfpqState *st;
+	Size		cbsize,
+				csize;
+
+	st = palloc0(sizeof(IvfpqState));
+	st->dims = bs->dims;
+	st->kind = bs->kind;
+	st->metric = IVFPQ_KIND_METRIC(bs->kind);
+	st->type = IVFPQ_KIND_ELEM(bs->kind);
+	st->lists = lists;
+	IvfpqSetLayout(st, m, nbits, true, nfilter);
+	st->suboff = palloc(sizeof(int) * (m + 1));
+	IvfpqSubOffsets(bs->dims, m, st->suboff);
+	cbsize = mul_size(mul_size(sizeof(float), bs->dims), st->ksub);
+	csize = mul_size(mul_size(sizeof(float), bs->dims), lists);
+	st->codebook = palloc_extended(cbsize, MCXT_ALLOC_HUGE);
+	st->centroids = palloc_extended(csize, MCXT_ALLOC_HUGE);
+	st->cnorms = palloc(mul_size(sizeof(float), lists));
+	bs->st = st;
+
+	TrainCoarse(bs, st);
+	TrainProduct(bs, st);
+
+	InitMeta(meta, bs->kind, bs->dims, lists, m, nbits, true, nfilter);
+	meta->codebookStart = WriteRaw(index, IVFPQ_PAGE_CODEBOOK, (char *) st->codebook,
+								   cbsize, &meta->codebookPages);
+	meta->centroidStart = WriteRaw(index, IVFPQ_PAGE_CENTROID, (char *) st->centroids,
+								   csize, &meta->centroidPages);
+}
+
+/*
+ * Load
+ *		Pass 2: assign and encode every row, in parallel where workers can
+ *		be had, then rewrite the list directory.
+ */
+static void
+Load(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *indexInfo,
+	 IvfpqMetaPageData *meta, int lists)
+{
+	double		ptuples;
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_LOAD);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs->seen);
+	if (!ParallelLoad(bs, heap, index, indexInfo, &ptuples))
+	{
+		InitLoad(bs, MaintenanceBytes());
+		table_index_build_scan(heap, index, indexInfo, true, true,
+							   LoadCallback, bs, NULL);
+		FlushBatch(bs);
+	}
+	RewriteRaw(index, meta->dirStart, (char *) bs->dir,
+			   mul_size(sizeof(IvfpqListDir), lists));
+}
+
+/*
+ * ivfpqbuild
+ *		Pass 1 samples the table, the quantizers are trained on the sample
+ *		(Train), pass 2 encodes every row into its list (Load), and the
+ *		metapage is written last.
+ */
 IndexBuildResult *
 ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 {
@@ -828,7 +1003,6 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	Buffer		metabuf;
 	double		reltuples;
 	int			lists;
-	int			m = 0;
 	int			nbits;
 	int			typmod;
 	int			nfilter;
@@ -848,7 +1022,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	memset(&bs, 0, sizeof(bs));
 	bs.index = index;
 	bs.kind = IvfpqGetKind(index);
-	bs.normalize = IVFPQ_KIND_METRIC(bs.kind) == IVFPQ_METRIC_COSINE;
+	bs.normalize = IVFPQ_KIND_METRIC(bs.kind) == VECX_METRIC_COSINE;
 	bs.lists = opts ? opts->lists : IVFPQ_DEFAULT_LISTS;
 	nbits = opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS;
 	typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
@@ -874,125 +1048,11 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_SAMPLE);
 	reltuples = table_index_build_scan(heap, index, indexInfo, true, true,
 									   SampleCallback, &bs, NULL);
-
-	lists = bs.lists;
+	lists = ChooseLists(&bs, index);
 	trained = bs.nsample > 0;
-	if (bs.seen > bs.samplecap && bs.samplecap < bs.samplewant)
-		ereport(NOTICE,
-				(errmsg("ivfpq training sample limited to %d rows by maintenance_work_mem", bs.samplecap),
-				 errhint("Increase maintenance_work_mem to train on up to %d rows.", bs.samplewant)));
-	if (!trained)
-	{
-		ereport(NOTICE,
-				(errmsg("ivfpq index \"%s\" created without training data", RelationGetRelationName(index)),
-				 errdetail("Until it is rebuilt, scans of the index read every entry and re-check each row."),
-				 errhint("REINDEX the index after loading data.")));
-		lists = 1;
-	}
-	else if (bs.nsample < lists)
-	{
-		ereport(NOTICE,
-				(errmsg("ivfpq index \"%s\" created with little data", RelationGetRelationName(index)),
-				 errdetail("%d rows for %d lists; using %d lists.", bs.nsample, lists, bs.nsample),
-				 errhint("REINDEX the index after loading more rows.")));
-		lists = bs.nsample;
-	}
 
 	if (trained)
-	{
-		IvfpqState *st;
-		Size		cbsize,
-					csize;
-		int		   *assign;
-		int			npq;
-		int			i;
-
-		/*
-		 * Training memory: centroids (float), sums (double), the sgemm
-		 * distance block and the codebook, beside the sample.
-		 */
-		{
-			double		need = (double) lists * bs.dims * (sizeof(float) * 2 + sizeof(double)) +
-				(double) IvfpqAssignWorkSize(Max(Min(bs.nsample, IVFPQ_PQ_MAX_SAMPLES), IVFPQ_LOAD_BATCH), lists) +
-				(double) bs.dims * 256 * sizeof(float) +
-				(double) bs.samplealloc * bs.dims * sizeof(float);
-
-			if (need > (double) MaintenanceBytes())
-				ereport(ERROR,
-						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-						 errmsg("memory required to build ivfpq index with %d lists of %d dimensions exceeds maintenance_work_mem",
-								lists, bs.dims),
-						 errdetail("About %.0f kB are needed.", need / 1024),
-						 errhint("Increase maintenance_work_mem or use fewer lists.")));
-		}
-
-		m = (opts && opts->pq_m > 0) ? opts->pq_m :
-			IvfpqAutoM(bs.dims, nbits, HnswFilterBytes(nfilter));
-		if (m > bs.dims)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("pq_m (%d) cannot exceed the number of dimensions (%d)", m, bs.dims)));
-		if (IVFPQ_ENTRY_SIZE(IvfpqCodeBytes(m, nbits)) + HnswFilterBytes(nfilter) > BLCKSZ / 3)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("ivfpq entries of %d sub-vectors of %d bits do not fit on a page", m, nbits),
-					 errhint("Use a smaller pq_m.")));
-
-		st = palloc0(sizeof(IvfpqState));
-		st->dims = bs.dims;
-		st->kind = bs.kind;
-		st->metric = IVFPQ_KIND_METRIC(bs.kind);
-		st->type = IVFPQ_KIND_TYPE(bs.kind);
-		st->lists = lists;
-		IvfpqSetLayout(st, m, nbits, true, nfilter);
-		st->suboff = palloc(sizeof(int) * (m + 1));
-		IvfpqSubOffsets(bs.dims, m, st->suboff);
-		cbsize = mul_size(mul_size(sizeof(float), bs.dims), st->ksub);
-		csize = mul_size(mul_size(sizeof(float), bs.dims), lists);
-		st->codebook = palloc_extended(cbsize, MCXT_ALLOC_HUGE);
-		st->centroids = palloc_extended(csize, MCXT_ALLOC_HUGE);
-		st->cnorms = palloc(mul_size(sizeof(float), lists));
-		bs.st = st;
-
-		/* Coarse quantizer */
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_KMEANS);
-		IvfpqKmeans(bs.sample, bs.nsample, bs.dims, lists, IVFPQ_KMEANS_ITERS,
-					st->centroids, IVFPQ_SEED);
-		for (i = 0; i < lists; i++)
-		{
-			const float *c = st->centroids + (Size) i * bs.dims;
-
-			st->cnorms[i] = vecx_kernels->dot_f32(c, c, bs.dims);
-		}
-
-		/* Product quantizer on residuals of (part of) the sample */
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_PQ);
-		npq = Min(bs.nsample, IVFPQ_PQ_MAX_SAMPLES);
-		assign = palloc(mul_size(sizeof(int), npq));
-		bs.work = palloc_extended(IvfpqAssignWorkSize(Max(npq, IVFPQ_LOAD_BATCH), lists),
-								  MCXT_ALLOC_HUGE);
-		IvfpqAssign(bs.sample, npq, bs.dims, st->centroids, st->cnorms, lists, assign, bs.work);
-		for (i = 0; i < npq; i++)
-		{
-			float	   *row = bs.sample + (Size) i * bs.dims;
-			const float *c = st->centroids + (Size) assign[i] * bs.dims;
-			int			t;
-
-			for (t = 0; t < bs.dims; t++)
-				row[t] -= c[t];
-		}
-		IvfpqTrainPQ(bs.sample, npq, bs.dims, m, st->ksub, st->suboff, st->codebook,
-					 IVFPQ_SEED + 1);
-		pfree(assign);
-		pfree(bs.sample);
-		bs.sample = NULL;
-
-		InitMeta(&meta, bs.kind, bs.dims, lists, m, nbits, true, nfilter);
-		meta.codebookStart = WriteRaw(index, IVFPQ_PAGE_CODEBOOK, (char *) st->codebook,
-									  cbsize, &meta.codebookPages);
-		meta.centroidStart = WriteRaw(index, IVFPQ_PAGE_CENTROID, (char *) st->centroids,
-									  csize, &meta.centroidPages);
-	}
+		Train(&bs, index, opts, &meta, lists, nbits, nfilter);
 	else
 		InitMeta(&meta, bs.kind, bs.dims, lists, 0, nbits, false, nfilter);
 
@@ -1002,21 +1062,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	/* Pass 2: assign and encode every row */
 	if (trained)
-	{
-		double		ptuples;
-
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_LOAD);
-		pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, (int64) bs.seen);
-		if (!ParallelLoad(&bs, heap, index, indexInfo, &ptuples))
-		{
-			InitLoad(&bs, MaintenanceBytes());
-			table_index_build_scan(heap, index, indexInfo, true, true,
-								   LoadCallback, &bs, NULL);
-			FlushBatch(&bs);
-		}
-		RewriteRaw(index, meta.dirStart, (char *) bs.dir,
-				   mul_size(sizeof(IvfpqListDir), lists));
-	}
+		Load(&bs, heap, index, indexInfo, &meta, lists);
 
 	metabuf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
 	LockBuffer(metabuf, BUFFER_LOCK_EXCLUSIVE);

@@ -28,7 +28,7 @@
 #include "ivfpq.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
-#include "vecx_check.h"
+#include "am/common/vecxcheck.h"
 
 /* What owns a block (IvfpqCheck.owner) */
 #define OWN_NONE		0
@@ -168,7 +168,7 @@ CheckMeta(IvfpqCheck *hc)
 
 	memcpy(&hc->meta, meta, sizeof(IvfpqMetaPageData));
 	hc->metric = IVFPQ_KIND_METRIC(kind);
-	hc->type = IVFPQ_KIND_TYPE(kind);
+	hc->type = IVFPQ_KIND_ELEM(kind);
 	hc->trained = meta->trained != 0;
 	hc->radii = hc->trained && meta->version >= IVFPQ_VERSION_RADIUS;
 	hc->fastscan = fastscan;
@@ -239,7 +239,7 @@ CheckRegion(IvfpqCheck *hc, BlockNumber start, uint32 npages, Size nbytes, uint1
 
 /*
  * The filter payload of one entry: no null bit beyond the filter columns,
- * a NULL column's slot zero (as HnswFormFilter writes it).
+ * a NULL column's slot zero (as VecxFormFilter writes it).
  */
 static void
 CheckPayload(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, const char *payload)
@@ -278,7 +278,7 @@ CheckEntryFields(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, ItemPointe
 	if (!isfinite(err) || err < 0)
 		VecxCheckCorrupt(cs, blkno, off, "entry error bound %g is invalid", err);
 	if (!isfinite(norm) || norm < 0 ||
-		(hc->metric == IVFPQ_METRIC_COSINE && fabs(norm - 1.0) > 1e-3))
+		(hc->metric == VECX_METRIC_COSINE && fabs(norm - 1.0) > 1e-3))
 		VecxCheckCorrupt(cs, blkno, off, "entry norm %g is invalid", norm);
 	if (codes && hc->meta.nbits == 4 && (hc->meta.m & 1) && (codes[hc->codebytes - 1] >> 4) != 0)
 		VecxCheckCorrupt(cs, blkno, off, "unused half of the last code byte is %u",
@@ -521,7 +521,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	dims = hc->trained ? hc->meta.dims : IvfpqDatumDims(hc->meta.kind, value);
 	x = hc->trained ? hc->x : palloc(sizeof(float) * Max(dims, 1));
 	if (!IvfpqDatumToFloat(NULL, hc->meta.kind, value, x, dims,
-						   hc->metric == IVFPQ_METRIC_COSINE, &norm, NULL))
+						   hc->metric == VECX_METRIC_COSINE, &norm, NULL))
 		return false;			/* zero vector under cosine: not indexed */
 	if (found == NULL || !hc->trained)
 		return true;
@@ -693,4 +693,11 @@ IvfpqCheckIndex(VecxCheckState *cs)
 
 	cs->heaprow = IvfpqCheckHeapRow;
 	cs->amstate = hc;
+}
+
+/* Is this open index one of ours?  (vecxcheck.c's dispatch) */
+bool
+IvfpqCheckOwns(Relation index)
+{
+	return index->rd_indam != NULL && index->rd_indam->ambuild == ivfpqbuild;
 }

@@ -51,7 +51,7 @@
 #include "utils/spccache.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 
 /*
  * Lists an exact-order scan reads beyond the lists(k) above, per

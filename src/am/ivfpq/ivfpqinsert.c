@@ -24,7 +24,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 #include "simd/simd.h"
 
 /*
@@ -236,7 +236,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	x = palloc(sizeof(float) * dims);
 	residual = palloc(sizeof(float) * dims);
 	if (IvfpqDatumToFloat(st, st->kind, values[0], x, dims,
-						  st->metric == IVFPQ_METRIC_COSINE, &norm, &rawnorm))
+						  st->metric == VECX_METRIC_COSINE, &norm, &rawnorm))
 	{
 		char	   *filter = NULL;
 
@@ -244,7 +244,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		if (st->fbytes > 0)
 		{
 			filter = palloc(st->fbytes);
-			HnswFormFilter(index, values, isnull, filter);
+			VecxFormFilter(index, values, isnull, filter);
 		}
 		list = IvfpqNearestList(st, x);
 		entry = palloc(st->entrysize);

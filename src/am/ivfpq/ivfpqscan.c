@@ -41,7 +41,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
 
@@ -72,7 +72,7 @@ typedef struct IvfpqListOrder
 typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext cxt;			/* reset by rescan */
-	HnswFilter *filter;			/* scan keys on filter columns, or NULL */
+	VecxFilter *filter;			/* scan keys on filter columns, or NULL */
 	int			mode;			/* ivfpq.iterative_scan at the scan's start */
 	bool		exact;			/* strict_order with ivfpq.exact_order */
 	int			maxlists;		/* lists probed before the exact pass */
@@ -530,7 +530,7 @@ LowerBound(IvfpqScanOpaque so, double est, float err, float norm, double cnorm)
 	double		rel = RelMargin(so->dims);
 	double		lb;
 
-	if (so->st.metric == IVFPQ_METRIC_IP)
+	if (so->st.metric == VECX_METRIC_IP)
 		lb = -est - (double) so->qnorm * err -
 			rel * so->qnorm * ((double) norm + cnorm + err);
 	else
@@ -538,7 +538,7 @@ LowerBound(IvfpqScanOpaque so, double est, float err, float norm, double cnorm)
 		double		d = sqrt(Max(0.0, est));
 		double		l2 = d - err - rel * (d + err) - 1e-5 * ((double) so->qnorm + norm);
 
-		if (so->st.metric == IVFPQ_METRIC_COSINE)
+		if (so->st.metric == VECX_METRIC_COSINE)
 		{
 			l2 = Max(l2, 0.0);
 			lb = l2 * l2 / 2 - 1e-4;
@@ -603,9 +603,9 @@ ListKey(IvfpqScanOpaque so, int idx)
 
 	switch (so->st.metric)
 	{
-		case IVFPQ_METRIC_IP:
+		case VECX_METRIC_IP:
 			return -d;			/* order[].dist holds q . c */
-		case IVFPQ_METRIC_COSINE:
+		case VECX_METRIC_COSINE:
 			return Max(d, 0.0) / 2;
 		default:
 			return sqrt(Max(d, 0.0));
@@ -625,7 +625,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	IvfpqChainWalk walk;
 	BlockNumber blkno;
 	double		neg_inf = -get_float8_infinity();
-	bool		ip = so->st.metric == IVFPQ_METRIC_IP;
+	bool		ip = so->st.metric == VECX_METRIC_IP;
 	const float *lut = NULL;
 	double		scale = 1,
 				bias = 0;
@@ -709,7 +709,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 
 					for (i = 0; i < n; i++)
 					{
-						match[i] = HnswFilterMatch(so->filter, IvfpqBlockFilter(&so->st, src, i));
+						match[i] = VecxFilterMatch(so->filter, IvfpqBlockFilter(&so->st, src, i));
 						nmatch += match[i] ? 1 : 0;
 					}
 					so->nfiltered += n - nmatch;
@@ -785,7 +785,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 				if (e == NULL)
 					continue;
 				match = so->filter == NULL ||
-					HnswFilterMatch(so->filter, IvfpqEntryFilter(&so->st, e));
+					VecxFilterMatch(so->filter, IvfpqEntryFilter(&so->st, e));
 				if (!match)
 					so->nfiltered++;
 				if (!match && !calibrate)
@@ -830,7 +830,7 @@ Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
 	const char *blk = so->blocks + so->st.blocksize * cand->block;
 	const uint8 *codes = IvfpqBlockCodes(blk);
 	IvfpqProbe *pr = &so->probes[cand->probe];
-	const float *lut = so->st.metric == IVFPQ_METRIC_IP ? so->lut : pr->lut;
+	const float *lut = so->st.metric == VECX_METRIC_IP ? so->lut : pr->lut;
 	int			slot = cand->slot;
 	int			m = so->st.m;
 	int			full = m / 4;
@@ -858,7 +858,7 @@ Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
 	for (j = full * 4; j < m; j++)
 		s0 += lut[j * 16 + vecx_pq_block_get(codes, j, slot)];
 	est = ((double) s0 + s1) + ((double) s2 + s3);
-	if (so->st.metric == IVFPQ_METRIC_IP)
+	if (so->st.metric == VECX_METRIC_IP)
 		est += pr->qc;
 	lb = LowerBound(so, est, IvfpqBlockErr(blk)[slot], IvfpqBlockNorm(blk)[slot], pr->cnorm);
 	/* both are valid bounds: keep the larger */
@@ -1018,7 +1018,7 @@ VoronoiBounds(IvfpqScanOpaque so, IvfpqState *st, const float *radius, int ai)
 		l2 = l2 - rel * l2 - 1e-5 * ((double) so->qnorm + xmax);
 		if (!(l2 > 0))
 			continue;
-		lb = st->metric == IVFPQ_METRIC_COSINE ? l2 * l2 / 2 - 1e-4 : l2;
+		lb = st->metric == VECX_METRIC_COSINE ? l2 * l2 / 2 - 1e-4 : l2;
 		if (lb > so->listlb[i])
 			so->listlb[i] = lb;
 	}
@@ -1079,7 +1079,7 @@ ListBounds(IndexScanDesc scan, IvfpqState *st)
 									   (float) (cnorm + r), cnorm);
 		so->bylb[i] = i;
 	}
-	if (st->trained && st->metric != IVFPQ_METRIC_IP && !so->unordered && so->norder > 1)
+	if (st->trained && st->metric != VECX_METRIC_IP && !so->unordered && so->norder > 1)
 	{
 		int			ai;
 
@@ -1107,13 +1107,13 @@ OrderLists(IvfpqScanOpaque so, IvfpqState *st)
 		so->order[l].list = l;
 		if (so->unordered)
 			so->order[l].dist = 0;
-		else if (st->metric == IVFPQ_METRIC_IP)
+		else if (st->metric == VECX_METRIC_IP)
 			so->order[l].dist = -vecx_kernels->dot_f32(so->query, c, st->dims);
 		else
 			so->order[l].dist = vecx_kernels->l2sq_f32(so->query, c, st->dims);
 	}
 	qsort(so->order, st->lists, sizeof(IvfpqListOrder), CompareListOrder);
-	if (st->metric == IVFPQ_METRIC_IP)
+	if (st->metric == VECX_METRIC_IP)
 	{
 		/* ScanList and ListBounds want q . c */
 		for (l = 0; l < st->lists; l++)
@@ -1151,7 +1151,7 @@ ReadQuery(IndexScanDesc scan, IvfpqState *st)
 						st->dims, IvfpqDatumDims(st->kind, key->sk_argument))));
 	so->query = palloc(mul_size(sizeof(float), st->dims));
 	if (!IvfpqDatumToFloat(st, st->kind, key->sk_argument, so->query, st->dims,
-						   st->metric == IVFPQ_METRIC_COSINE, &so->qnorm, &rawnorm))
+						   st->metric == VECX_METRIC_COSINE, &so->qnorm, &rawnorm))
 	{
 		so->unordered = true;
 		so->orderval = get_float8_nan();
@@ -1180,7 +1180,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->minmax = vecx_pq_minmax_select(vecx_kernels == &vecx_kernels_scalar);
 	if (scan->numberOfKeys > 0)
 	{
-		so->filter = HnswFilterPrepare(scan->indexRelation, scan->keyData, scan->numberOfKeys);
+		so->filter = VecxFilterPrepare(scan->indexRelation, scan->keyData, scan->numberOfKeys);
 		if (so->filter->empty)
 		{
 			/* a NULL comparison value: nothing matches */
@@ -1210,7 +1210,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 			so->ranges = palloc(mul_size(sizeof(float), Max(st->m, 1)));
 		}
 		OrderLists(so, st);
-		if (st->metric == IVFPQ_METRIC_IP && !so->unordered)
+		if (st->metric == VECX_METRIC_IP && !so->unordered)
 		{
 			so->lut = palloc(mul_size(mul_size(sizeof(float), st->m), st->ksub));
 			BuildLut(st, so->query, so->lut, true);

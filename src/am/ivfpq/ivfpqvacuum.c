@@ -21,6 +21,179 @@
 
 #include "ivfpq.h"
 
+/* What one VACUUM pass over the lists carries from page to page */
+typedef struct IvfpqVacuum
+{
+	IndexVacuumInfo *info;
+	IndexBulkDeleteResult *stats;
+	IndexBulkDeleteCallback callback;	/* NULL: only count */
+	void	   *callback_state;
+	IvfpqState *st;
+} IvfpqVacuum;
+
+/*
+ * VacuumBlockPage
+ *		A page of fast-scan blocks: find the dead slots first, then fill
+ *		each block's holes from its end.
+ */
+static void
+VacuumBlockPage(IvfpqVacuum *vac, Buffer buf, Page page)
+{
+	IvfpqState *st = vac->st;
+	bool		dead[IVFPQ_FS_MAX_BLOCKS][IVFPQ_FS_SLOTS];
+	int			ndeletable = 0;
+	int			b,
+				i;
+	GenericXLogState *state;
+	Page		wpage;
+
+	for (b = 0; b < st->blocksperpage; b++)
+	{
+		char	   *bb = IvfpqPageBlock(st, page, b);
+		int			n = IvfpqBlockCount(bb);
+
+		for (i = 0; i < n; i++)
+		{
+			ItemPointerData tid;
+
+			memcpy(&tid, IvfpqBlockTid(bb, i), 6);
+			dead[b][i] = vac->callback && vac->callback(&tid, vac->callback_state);
+			if (dead[b][i])
+				ndeletable++;
+			else
+				vac->stats->num_index_tuples += 1;
+		}
+	}
+	if (ndeletable == 0)
+		return;
+
+	state = GenericXLogStart(vac->info->index);
+	wpage = GenericXLogRegisterBuffer(state, buf, 0);
+	for (b = 0; b < st->blocksperpage; b++)
+	{
+		char	   *wblk = IvfpqPageBlock(st, wpage, b);
+		int			n = IvfpqBlockCount(wblk);
+
+		/* downwards: the last slot moved into a hole is alive */
+		for (i = n - 1; i >= 0; i--)
+		{
+			if (!dead[b][i])
+				continue;
+			if (i != n - 1)
+				IvfpqBlockMove(st, wblk, n - 1, i);
+			n--;
+			dead[b][i] = dead[b][n];
+		}
+		IvfpqBlockCount(wblk) = n;
+	}
+	GenericXLogFinish(state);
+	vac->stats->tuples_removed += ndeletable;
+}
+
+/* A page of entries as items: delete the dead ones (compacting the page). */
+static void
+VacuumItemPage(IvfpqVacuum *vac, Buffer buf, Page page, BlockNumber blkno)
+{
+	Relation	index = vac->info->index;
+	OffsetNumber deletable[MaxOffsetNumber];
+	int			ndeletable = 0;
+	OffsetNumber off,
+				maxoff = PageGetMaxOffsetNumber(page);
+
+	for (off = FirstOffsetNumber; off <= maxoff; off++)
+	{
+		IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, vac->st->entrysize);
+
+		if (e == NULL)
+			continue;
+		if (vac->callback && vac->callback(&e->tid, vac->callback_state))
+			deletable[ndeletable++] = off;
+		else
+			vac->stats->num_index_tuples += 1;
+	}
+
+	if (ndeletable > 0)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
+
+		PageIndexMultiDelete(wpage, deletable, ndeletable);
+		GenericXLogFinish(state);
+		vac->stats->tuples_removed += ndeletable;
+	}
+}
+
+/* Point the list's inserts at firstfree, the first page with room. */
+static void
+SetInsertPage(IvfpqVacuum *vac, int list, BlockNumber firstfree)
+{
+	Relation	index = vac->info->index;
+	BlockNumber dirblk = vac->st->dirStart + list / IVFPQ_DIR_PER_PAGE;
+	Buffer		dirbuf = ReadBufferExtended(index, MAIN_FORKNUM, dirblk,
+											RBM_NORMAL, vac->info->strategy);
+	IvfpqListDir dir;
+	char	   *slot;
+
+	LockBuffer(dirbuf, BUFFER_LOCK_EXCLUSIVE);
+	IvfpqCheckPage(index, BufferGetPage(dirbuf), dirblk, IVFPQ_PAGE_DIRECTORY);
+	slot = IvfpqRawData(BufferGetPage(dirbuf)) +
+		sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE);
+	memcpy(&dir, slot, sizeof(dir));
+	if (dir.insertpage != firstfree)
+	{
+		GenericXLogState *state = GenericXLogStart(index);
+		Page		dirpage = GenericXLogRegisterBuffer(state, dirbuf, 0);
+
+		dir.insertpage = firstfree;
+		memcpy(IvfpqRawData(dirpage) + sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE),
+			   &dir, sizeof(dir));
+		GenericXLogFinish(state);
+	}
+	UnlockReleaseBuffer(dirbuf);
+}
+
+/*
+ * VacuumList
+ *		Walk one list's chain page by page; then, when deleting, point its
+ *		inserts at the first page with room.
+ */
+static void
+VacuumList(IvfpqVacuum *vac, int list)
+{
+	Relation	index = vac->info->index;
+	IvfpqState *st = vac->st;
+	IvfpqListDir dir;
+	IvfpqChainWalk walk;
+	BlockNumber blkno;
+	BlockNumber firstfree = InvalidBlockNumber;
+
+	IvfpqReadDir(index, st->dirStart, list, &dir);
+	blkno = dir.head;
+	IvfpqChainStart(&walk, list);
+	while (BlockNumberIsValid(blkno))
+	{
+		Buffer		buf;
+		Page		page;
+
+		vacuum_delay_point();
+		IvfpqChainStep(index, &walk, blkno);
+		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, vac->info->strategy);
+		LockBuffer(buf, vac->callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
+		page = BufferGetPage(buf);
+		if (IvfpqCheckDataPage(index, st, page, blkno, list) != NULL)
+			VacuumBlockPage(vac, buf, page);
+		else
+			VacuumItemPage(vac, buf, page, blkno);
+		if (!BlockNumberIsValid(firstfree) && IvfpqDataPageHasRoom(st, page))
+			firstfree = blkno;
+		blkno = IvfpqPageGetOpaque(page)->nextblkno;
+		UnlockReleaseBuffer(buf);
+	}
+
+	if (vac->callback && BlockNumberIsValid(firstfree))
+		SetInsertPage(vac, list, firstfree);
+}
+
 /*
  * Walk every list; remove entries the callback reports dead (when given)
  * and count the rest.
@@ -29,13 +202,8 @@ static void
 VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 			IndexBulkDeleteCallback callback, void *callback_state)
 {
-	Relation	index = info->index;
-	IvfpqState *cached = IvfpqGetState(index);
-	IvfpqState	stcopy = *cached;
-	IvfpqState *st = &stcopy;
-	int			lists = st->lists;
-	int			entrysize = st->entrysize;
-	BlockNumber dirStart = st->dirStart;
+	IvfpqState	stcopy = *IvfpqGetState(info->index);
+	IvfpqVacuum vac;
 	int			list;
 
 	/*
@@ -48,142 +216,13 @@ VacuumLists(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	stcopy.centroids = NULL;
 	stcopy.cnorms = NULL;
 
-	for (list = 0; list < lists; list++)
-	{
-		IvfpqListDir dir;
-		IvfpqChainWalk walk;
-		BlockNumber blkno;
-		BlockNumber firstfree = InvalidBlockNumber;
-
-		IvfpqReadDir(index, dirStart, list, &dir);
-		blkno = dir.head;
-		IvfpqChainStart(&walk, list);
-		while (BlockNumberIsValid(blkno))
-		{
-			Buffer		buf;
-			Page		page;
-			OffsetNumber deletable[MaxOffsetNumber];
-			int			ndeletable = 0;
-			OffsetNumber off,
-						maxoff;
-			IvfpqPageOpaque opaque;
-			char	   *blk;
-
-			vacuum_delay_point();
-			IvfpqChainStep(index, &walk, blkno);
-			buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, info->strategy);
-			LockBuffer(buf, callback ? BUFFER_LOCK_EXCLUSIVE : BUFFER_LOCK_SHARE);
-			page = BufferGetPage(buf);
-			blk = IvfpqCheckDataPage(index, st, page, blkno, list);
-			opaque = IvfpqPageGetOpaque(page);
-
-			if (blk != NULL)
-			{
-				/* fast-scan blocks: find dead slots first, then fill holes */
-				bool		dead[IVFPQ_FS_MAX_BLOCKS][IVFPQ_FS_SLOTS];
-				int			b,
-							i;
-
-				for (b = 0; b < st->blocksperpage; b++)
-				{
-					char	   *bb = IvfpqPageBlock(st, page, b);
-					int			n = IvfpqBlockCount(bb);
-
-					for (i = 0; i < n; i++)
-					{
-						ItemPointerData tid;
-
-						memcpy(&tid, IvfpqBlockTid(bb, i), 6);
-						dead[b][i] = callback && callback(&tid, callback_state);
-						if (dead[b][i])
-							ndeletable++;
-						else
-							stats->num_index_tuples += 1;
-					}
-				}
-				if (ndeletable > 0)
-				{
-					GenericXLogState *state = GenericXLogStart(index);
-					Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
-
-					for (b = 0; b < st->blocksperpage; b++)
-					{
-						char	   *wblk = IvfpqPageBlock(st, wpage, b);
-						int			n = IvfpqBlockCount(wblk);
-
-						/* downwards: the last slot moved into a hole is alive */
-						for (i = n - 1; i >= 0; i--)
-						{
-							if (!dead[b][i])
-								continue;
-							if (i != n - 1)
-								IvfpqBlockMove(st, wblk, n - 1, i);
-							n--;
-							dead[b][i] = dead[b][n];
-						}
-						IvfpqBlockCount(wblk) = n;
-					}
-					GenericXLogFinish(state);
-					stats->tuples_removed += ndeletable;
-				}
-			}
-			else
-			{
-				maxoff = PageGetMaxOffsetNumber(page);
-				for (off = FirstOffsetNumber; off <= maxoff; off++)
-				{
-					IvfpqEntry *e = IvfpqGetEntry(index, page, blkno, off, entrysize);
-
-					if (e == NULL)
-						continue;
-					if (callback && callback(&e->tid, callback_state))
-						deletable[ndeletable++] = off;
-					else
-						stats->num_index_tuples += 1;
-				}
-
-				if (ndeletable > 0)
-				{
-					GenericXLogState *state = GenericXLogStart(index);
-					Page		wpage = GenericXLogRegisterBuffer(state, buf, 0);
-
-					PageIndexMultiDelete(wpage, deletable, ndeletable);
-					GenericXLogFinish(state);
-					stats->tuples_removed += ndeletable;
-				}
-			}
-			if (!BlockNumberIsValid(firstfree) && IvfpqDataPageHasRoom(st, page))
-				firstfree = blkno;
-			blkno = opaque->nextblkno;
-			UnlockReleaseBuffer(buf);
-		}
-
-		/* Point inserts at the first page with room */
-		if (callback && BlockNumberIsValid(firstfree))
-		{
-			BlockNumber dirblk = dirStart + list / IVFPQ_DIR_PER_PAGE;
-			Buffer		dirbuf = ReadBufferExtended(index, MAIN_FORKNUM, dirblk,
-													RBM_NORMAL, info->strategy);
-			char	   *slot;
-
-			LockBuffer(dirbuf, BUFFER_LOCK_EXCLUSIVE);
-			IvfpqCheckPage(index, BufferGetPage(dirbuf), dirblk, IVFPQ_PAGE_DIRECTORY);
-			slot = IvfpqRawData(BufferGetPage(dirbuf)) +
-				sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE);
-			memcpy(&dir, slot, sizeof(dir));
-			if (dir.insertpage != firstfree)
-			{
-				GenericXLogState *state = GenericXLogStart(index);
-				Page		dirpage = GenericXLogRegisterBuffer(state, dirbuf, 0);
-
-				dir.insertpage = firstfree;
-				memcpy(IvfpqRawData(dirpage) + sizeof(IvfpqListDir) * (list % IVFPQ_DIR_PER_PAGE),
-					   &dir, sizeof(dir));
-				GenericXLogFinish(state);
-			}
-			UnlockReleaseBuffer(dirbuf);
-		}
-	}
+	vac.info = info;
+	vac.stats = stats;
+	vac.callback = callback;
+	vac.callback_state = callback_state;
+	vac.st = &stcopy;
+	for (list = 0; list < stcopy.lists; list++)
+		VacuumList(&vac, list);
 }
 
 IndexBulkDeleteResult *

@@ -18,7 +18,7 @@
 #include "utils/syscache.h"
 
 #include "ivfpq.h"
-#include "../hnsw/hnswfilter.h"
+#include "am/common/vecxfilter.h"
 
 bool
 ivfpqvalidate(Oid opclassoid)
@@ -43,11 +43,11 @@ ivfpqvalidate(Oid opclassoid)
 	opcintype = classform->opcintype;
 	opclassname = NameStr(classform->opcname);
 
-	/* filter column opclasses: same rules as hnsw's (hnswfilter.c) */
-	if (HnswFilterKind(opcintype) != 0)
+	/* filter column opclasses: common to every AM (common/vecxfilter.c) */
+	if (VecxFilterKind(opcintype) != 0)
 	{
 		ReleaseSysCache(classtup);
-		return HnswValidateFilterOpclass(opclassoid);
+		return VecxValidateFilterOpclass(opclassoid);
 	}
 
 	proclist = SearchSysCacheList1(AMPROCNUM, ObjectIdGetDatum(opfamilyoid));
@@ -57,7 +57,7 @@ ivfpqvalidate(Oid opclassoid)
 	{
 		Form_pg_amproc procform = (Form_pg_amproc) GETSTRUCT(&proclist->members[i]->tuple);
 
-		if (procform->amprocnum != IVFPQ_KIND_PROC ||
+		if (procform->amprocnum != IVFPQ_INFO_PROC ||
 			!check_amproc_signature(procform->amproc, INTERNALOID, false, 1, 1, INTERNALOID))
 		{
 			ereport(INFO,

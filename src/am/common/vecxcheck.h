@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
- * vecx_check.h
+ * vecxcheck.h
  *	  Shared state of vecx_index_check() and the per-AM checkers.
  *
- * The dispatcher (src/vecx_check.c) locks the relations, checks the
+ * The dispatcher (vecxcheck.c) locks the relations, checks the
  * caller's request, and offers the AM checkers page reads through a bulk
  * read strategy, a uniform corruption report, and the heapallindexed
  * machinery: the AM records every heap TID its index holds, and the
@@ -12,8 +12,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef VECX_CHECK_H
-#define VECX_CHECK_H
+#ifndef VECX_VECXCHECK_H
+#define VECX_VECXCHECK_H
 
 #include "postgres.h"
 
@@ -78,8 +78,16 @@ extern void VecxCheckAddEntry(VecxCheckState *cs, ItemPointer htid, BlockNumber 
 							  uint16 off);
 extern void VecxCheckHeapPass(VecxCheckState *cs, Snapshot snapshot);
 
-/* src/am/hnsw/hnswcheck.c, src/am/ivfpq/ivfpqcheck.c */
+/*
+ * The AM checkers (src/am/hnsw/hnswcheck.c, src/am/ivfpq/ivfpqcheck.c):
+ * whether an open index is theirs, and the check.  A new AM adds its pair
+ * here and to the table in vecxcheck.c.
+ */
+typedef void (*VecxCheckIndexFn) (VecxCheckState *cs);
+
+extern bool HnswCheckOwns(Relation index);
 extern void HnswCheckIndex(VecxCheckState *cs);
+extern bool IvfpqCheckOwns(Relation index);
 extern void IvfpqCheckIndex(VecxCheckState *cs);
 
-#endif							/* VECX_CHECK_H */
+#endif							/* VECX_VECXCHECK_H */

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * vecx_check.c
+ * vecxcheck.c
  *	  vecx_index_check(): structural verification of hnsw and ivfpq indexes.
  *
  * In the spirit of contrib/amcheck: the index is read under AccessShareLock
@@ -36,9 +36,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "am/hnsw/hnsw.h"
-#include "am/ivfpq/ivfpq.h"
-#include "vecx_check.h"
+#include "vecxcheck.h"
 
 PG_FUNCTION_INFO_V1(vecx_index_check);
 
@@ -330,6 +328,34 @@ VecxCheckHeapPass(VecxCheckState *cs, Snapshot snapshot)
 }
 
 /*
+ * The checker of every vecx AM; each one recognises its own indexes by
+ * their build callback, so an AM of another extension under the same
+ * name is never taken for ours.
+ */
+static const struct
+{
+	bool		(*owns) (Relation index);
+	VecxCheckIndexFn check;
+}			VecxCheckers[] =
+{
+	{HnswCheckOwns, HnswCheckIndex},
+	{IvfpqCheckOwns, IvfpqCheckIndex},
+};
+
+static VecxCheckIndexFn
+CheckerOf(Relation index)
+{
+	int			i;
+
+	if (index->rd_indam == NULL)
+		return NULL;
+	for (i = 0; i < lengthof(VecxCheckers); i++)
+		if (VecxCheckers[i].owns(index))
+			return VecxCheckers[i].check;
+	return NULL;
+}
+
+/*
  * vecx_index_check(index regclass, heapallindexed bool)
  */
 Datum
@@ -343,7 +369,7 @@ vecx_index_check(PG_FUNCTION_ARGS)
 	Oid			save_userid = InvalidOid;
 	int			save_sec_context = 0;
 	int			save_nestlevel = -1;
-	bool		ishnsw;
+	VecxCheckIndexFn check;
 	VecxCheckState cs;
 	Snapshot	snapshot = InvalidSnapshot;
 
@@ -380,12 +406,11 @@ vecx_index_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("cannot check partitioned index \"%s\"", RelationGetRelationName(indrel)),
 				 errhint("Check each partition's index.")));
-	if (indrel->rd_indam == NULL ||
-		(indrel->rd_indam->ambuild != hnswbuild && indrel->rd_indam->ambuild != ivfpqbuild))
+	check = CheckerOf(indrel);
+	if (check == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not an hnsw or ivfpq index", RelationGetRelationName(indrel))));
-	ishnsw = indrel->rd_indam->ambuild == hnswbuild;
 
 	/* the index might have been dropped and its OID reused meanwhile */
 	if (heaprel == NULL || heapid != IndexGetRelation(indrelid, false))
@@ -443,10 +468,7 @@ vecx_index_check(PG_FUNCTION_ARGS)
 							RelationGetRelationName(indrel))));
 	}
 
-	if (ishnsw)
-		HnswCheckIndex(&cs);
-	else
-		IvfpqCheckIndex(&cs);
+	check(&cs);
 
 	if (heapallindexed)
 	{
