@@ -62,7 +62,6 @@ typedef struct HnswFilter
 	int			nkeys;
 	bool		empty;			/* some key can never match (NULL argument) */
 	bool		lossy;			/* some key needs a heap recheck */
-	Size		offset;			/* unused here: payload offset varies by level */
 	HnswFilterKey keys[FLEXIBLE_ARRAY_MEMBER];
 } HnswFilter;
 
