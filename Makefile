@@ -22,7 +22,6 @@ ISOLATION_OPTS = --inputdir=test/isolation --load-extension=$(EXTENSION)
 
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/tap/*.pl))
-PROVE_FLAGS = -I ./test/perl
 
 # Warnings we care about on top of the server's flags.  No -march: SIMD
 # variants use function target attributes and are chosen at run time.
@@ -48,6 +47,11 @@ endif
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The TAP tests' shared module, test/perl/VecxTest.pm.  Added to
+# PG_PROVE_FLAGS after the include: Makefile.global empties PROVE_FLAGS,
+# which is left to the user (PROVE_FLAGS=--verbose).
+PG_PROVE_FLAGS += -I $(srcdir)/test/perl
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@

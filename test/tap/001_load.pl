@@ -4,11 +4,10 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('load');
-$node->init;
-$node->start;
+my $node = vecx_node('load', extension => 0);
 
 $node->safe_psql('postgres', 'CREATE EXTENSION vecx');
 # The library is loaded on first use of one of its functions, or by LOAD.

@@ -5,19 +5,15 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
-system("gcc -O2 -o $tmp/fmnist bench/fmnist.c") == 0 or die "cannot build fmnist";
-system("$tmp/fmnist train 4000 > $tmp/train.tsv") == 0 or die "fmnist train";
-system("$tmp/fmnist test 100 > $tmp/test.tsv") == 0 or die "fmnist test";
+fmnist_tsv($tmp, 'train', 4000);
+fmnist_tsv($tmp, 'test', 100);
 
-my $node = PostgreSQL::Test::Cluster->new('recall');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_buffers = 256MB\nmaintenance_work_mem = 512MB");
-$node->start;
+my $node = vecx_node('recall', conf => "shared_buffers = 256MB\nmaintenance_work_mem = 512MB");
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id int, label int, v vector(784));
 	COPY t FROM '$tmp/train.tsv';
 	CREATE TABLE q (id int, label int, v vector(784));

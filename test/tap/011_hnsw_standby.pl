@@ -6,14 +6,11 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'");
-$primary->start;
+my $primary = vecx_node('primary', streaming => 1, conf => "wal_consistency_checking = 'generic'");
 $primary->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id int PRIMARY KEY, v vector(16));
 	INSERT INTO t SELECT i, ARRAY(SELECT sin(i * 7.1 + j) FROM generate_series(1, 16) j)::vector(16)
 		FROM generate_series(1, 1500) i;
@@ -29,10 +26,7 @@ $primary->safe_psql('postgres', qq{
 });
 
 $primary->backup('bk');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'bk', has_streaming => 1);
-$standby->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'");
-$standby->start;
+my $standby = vecx_standby($primary, 'standby', 'bk', conf => "wal_consistency_checking = 'generic'");
 
 # inserts (node pages, neighbour updates, new pages, metapage), deletes,
 # vacuum (deleted marks, repairs, freed slots), slot reuse, entry changes

@@ -5,15 +5,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
-my $node = PostgreSQL::Test::Cluster->new('crash');
-$node->init;
-$node->append_conf('postgresql.conf', "checkpoint_timeout = 30s\nmax_wal_size = 64MB");
-$node->start;
+my $node = vecx_node('crash', conf => "checkpoint_timeout = 30s\nmax_wal_size = 64MB");
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id int PRIMARY KEY, v vector(8));
 	CREATE INDEX t_v ON t USING hnsw (v vector_l2_ops) WITH (m = 6, ef_construction = 24);
 	INSERT INTO t SELECT i, ARRAY(SELECT sin(i * 1.7 + j * 0.3) FROM generate_series(1, 8) j)::vector(8)
@@ -35,14 +32,7 @@ for my $c (0 .. 1)
 		my $hi = $lo + 9;
 		$sql .= "INSERT INTO t SELECT i, ARRAY(SELECT sin(i * 1.7 + j * 0.3) FROM generate_series(1, 8) j)::vector(8) FROM generate_series($lo, $hi) i;\n";
 	}
-	# a file, not a pipe: IPC::Run only feeds a pipe while it is pumped
-	my $file = "$tmp/ins$c.sql";
-	open(my $fh, '>', $file) or die "cannot write $file";
-	print $fh $sql;
-	close($fh);
-	my $h = IPC::Run::start([ 'psql', '-X', '-q', '-f', $file, '-d', $node->connstr('postgres') ],
-		'>', \$out, '2>', \$err);
-	push @bg, $h;
+	push @bg, psql_file_bg($node, write_file("$tmp/ins$c.sql", $sql), \$out, \$err);
 }
 # let them commit some batches (the machine may be busy), then crash
 $node->poll_query_until('postgres', 'SELECT count(*) > 700 FROM t')

@@ -5,14 +5,11 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('concurrent');
-$node->init;
-$node->append_conf('postgresql.conf', "deadlock_timeout = 100ms\nautovacuum = off");
-$node->start;
+my $node = vecx_node('concurrent', conf => "deadlock_timeout = 100ms\nautovacuum = off");
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id bigserial PRIMARY KEY, v vector(16));
 	-- "+ 0 * g" correlates the subquery, or every row gets the same vector
 	INSERT INTO t (v) SELECT ARRAY(SELECT random() + 0 * g FROM generate_series(1, 16))::vector(16)

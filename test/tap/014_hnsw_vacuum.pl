@@ -5,14 +5,11 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('vacuum');
-$node->init;
-$node->append_conf('postgresql.conf', "autovacuum = off");
-$node->start;
+my $node = vecx_node('vacuum', conf => "autovacuum = off");
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id int PRIMARY KEY, v vector(32));
 	SELECT setseed(0.42);
 	INSERT INTO t SELECT i, ARRAY(SELECT random() + 0 * i FROM generate_series(1, 32) j)::vector(32)

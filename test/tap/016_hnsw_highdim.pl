@@ -8,14 +8,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf',
-	"wal_consistency_checking = 'generic'\nmax_wal_size = 1GB\nshared_buffers = 256MB");
-$primary->start;
+my $primary = vecx_node('primary', streaming => 1,
+	conf => "wal_consistency_checking = 'generic'\nmax_wal_size = 1GB\nshared_buffers = 256MB");
 
 sub rows
 {
@@ -24,7 +22,6 @@ sub rows
 }
 
 $primary->safe_psql('postgres', join("\n",
-	'CREATE EXTENSION vecx;',
 	'CREATE TABLE t (id int PRIMARY KEY, v vector(16000));',
 	rows('t', 'vector', 16000, 1, 120),
 	'CREATE INDEX t_v ON t USING hnsw (v vector_l2_ops) WITH (m = 16, ef_construction = 64);',
@@ -33,10 +30,7 @@ $primary->safe_psql('postgres', join("\n",
 	'CREATE INDEX h_v ON h USING hnsw (v halfvec_cosine_ops) WITH (m = 8, ef_construction = 32);'));
 
 $primary->backup('bk');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'bk', has_streaming => 1);
-$standby->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'");
-$standby->start;
+my $standby = vecx_standby($primary, 'standby', 'bk', conf => "wal_consistency_checking = 'generic'");
 
 # new chains (several records per vector), node writes, backlinks; vacuum;
 # inserts into freed slots (chains rewritten in place)
@@ -89,12 +83,7 @@ for my $c (0 .. 1)
 		my $lo = 1000 + $c * 100000 + $b * 2;
 		$sql .= rows('t', 'vector', 16000, $lo, $lo + 1) . "\n";
 	}
-	my $file = "$tmp/ins$c.sql";
-	open(my $fh, '>', $file) or die "cannot write $file";
-	print $fh $sql;
-	close($fh);
-	push @bg, IPC::Run::start([ 'psql', '-X', '-q', '-f', $file, '-d', $primary->connstr('postgres') ],
-		'>', \$out, '2>', \$err);
+	push @bg, psql_file_bg($primary, write_file("$tmp/ins$c.sql", $sql), \$out, \$err);
 }
 $primary->poll_query_until('postgres', "SELECT count(*) > $before + 20 FROM t")
 	or die "background inserts made no progress";
@@ -134,35 +123,23 @@ $primary->safe_psql('postgres', join("\n",
 	'CHECKPOINT;'));
 is($primary->safe_psql('postgres', 'SELECT pg_relation_size(\'c_v\') / 8192'), 2 + 20 * 8,
 	'index layout: metapage, one node page, 8 overflow pages per vector');
-my $path = $primary->data_dir . '/' . $primary->safe_psql('postgres', "SELECT pg_relation_filepath('c_v')");
+my $path = relation_path($primary, 'c_v');
 my $cq = qq{SET enable_seqscan = off; SET hnsw.ef_search = 100;
 	SELECT count(*) FROM (SELECT id FROM c ORDER BY v <-> (SELECT v FROM c WHERE id = 3) LIMIT 100) s};
 is($primary->safe_psql('postgres', $cq), '20', 'intact index answers');
 
-sub smash
-{
-	my ($blk, $off, $bytes) = @_;
-	$primary->stop;
-	open(my $fh, '+<', $path) or die "open $path: $!";
-	binmode $fh;
-	seek($fh, $blk * 8192 + $off, 0);
-	print $fh $bytes;
-	close($fh);
-	$primary->start;
-}
-
 # slice sequence number of node 0's first slice
-smash(2, 32, "\x05\x05");
+smash_page($primary, $path, 2, 32, "\x05\x05");
 my ($rc, $out, $err) = $primary->psql('postgres', $cq);
 isnt($rc, 0, 'a damaged slice header fails the scan');
 like($err, qr/index "c_v" contains a corrupted page at block 2 offset 1/, 'naming block and offset');
 like($err, qr/overflow slice header out of range/, 'and what is wrong');
 $primary->safe_psql('postgres', 'REINDEX INDEX c_v');
 is($primary->safe_psql('postgres', $cq), '20', 'REINDEX repairs it');
-$path = $primary->data_dir . '/' . $primary->safe_psql('postgres', "SELECT pg_relation_filepath('c_v')");
+$path = relation_path($primary, 'c_v');
 
 # page flags of node 1's third slice: no longer an overflow page
-smash(2 + 8 + 2, 8192 - 8, "\x02\x00\x00\x00");
+smash_page($primary, $path, 2 + 8 + 2, 8192 - 8, "\x02\x00\x00\x00");
 ($rc, $out, $err) = $primary->psql('postgres', $cq);
 isnt($rc, 0, 'a page that is not an overflow page fails the scan');
 like($err, qr/corrupted page at block 12 offset 1.*\n.*not an hnsw overflow page/, 'naming block, offset and the problem');

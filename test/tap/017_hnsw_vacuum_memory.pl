@@ -21,6 +21,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 use IPC::Run;
 use List::Util qw(max);
@@ -32,9 +33,7 @@ plan skip_all => 'needs /proc/<pid>/status with RssAnon (Linux)'
 my $mwm_mb = 64;
 my $bound_kb = ($mwm_mb + 64) * 1024;
 
-my $node = PostgreSQL::Test::Cluster->new('vacuum_memory');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
+my $node = vecx_node('vacuum_memory', conf => qq{
 shared_buffers = 32MB
 maintenance_work_mem = ${mwm_mb}MB
 max_parallel_maintenance_workers = 0
@@ -44,18 +43,15 @@ autovacuum_vacuum_cost_delay = 0
 autovacuum_vacuum_threshold = 1000000000
 autovacuum_analyze_threshold = 1000000000
 });
-$node->start;
 
 # Fashion-MNIST when installed (real neighbourhoods), else clustered random
 # vectors: the memory bound holds for any data.
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 my $fmnist_dir = '/usr/share/datasets/fashion-mnist';
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION vecx;
 	CREATE TABLE src (id int PRIMARY KEY, label int, v vector(784));
 });
-if (-d $fmnist_dir && system("gcc -O2 -o $tmp/fmnist bench/fmnist.c") == 0
-	&& system("$tmp/fmnist train 20000 > $tmp/train.tsv") == 0)
+if (-d $fmnist_dir && eval { fmnist_tsv($tmp, 'train', 20000) })
 {
 	$node->safe_psql('postgres', "COPY src FROM '$tmp/train.tsv'");
 	note('data: Fashion-MNIST');

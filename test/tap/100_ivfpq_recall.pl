@@ -3,31 +3,19 @@
 # same for the cosine and halfvec operator classes.
 use strict;
 use warnings;
-use FindBin;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
-system_or_bail('gcc', '-O2', '-o', "$tmp/fmnist", "$FindBin::RealBin/../../bench/fmnist.c");
-chmod 0755, $tmp;
 
-my $node = PostgreSQL::Test::Cluster->new('ivfpq_recall');
-$node->init;
-$node->append_conf('postgresql.conf', "maintenance_work_mem = 256MB\nshared_buffers = 256MB");
-$node->start;
+my $node = vecx_node('ivfpq_recall', conf => "maintenance_work_mem = 256MB\nshared_buffers = 256MB");
 
 my $nbase = 10000;
 my $nq = 50;
-$node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
-	CREATE TABLE fm (id int, label int, v vector(784));
-	COPY fm FROM PROGRAM '$tmp/fmnist train $nbase';
-	CREATE TABLE fq (id int, label int, v vector(784));
-	COPY fq FROM PROGRAM '$tmp/fmnist test $nq';
-	ANALYZE fm;
-});
+fmnist_tables($node, $tmp, $nbase, $nq);
 is($node->safe_psql('postgres', 'SELECT count(*) FROM fm'), $nbase, 'base rows loaded');
 
 # exact answers, for each metric

@@ -5,15 +5,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $primary = PostgreSQL::Test::Cluster->new('ivfpq_primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', "wal_consistency_checking = 'generic'\nautovacuum = off");
-$primary->start;
+my $primary = vecx_node('ivfpq_primary', streaming => 1, conf => "wal_consistency_checking = 'generic'\nautovacuum = off");
 
 $primary->safe_psql('postgres', q{
-	CREATE EXTENSION vecx;
 	SELECT setseed(0.42);
 	CREATE TABLE t (id int, v vector(16));
 	INSERT INTO t SELECT i, ARRAY(SELECT random() FROM generate_series(1, 16) WHERE i > 0)::real[]::vector
@@ -22,9 +19,7 @@ $primary->safe_psql('postgres', q{
 });
 
 $primary->backup('b');
-my $standby = PostgreSQL::Test::Cluster->new('ivfpq_standby');
-$standby->init_from_backup($primary, 'b', has_streaming => 1);
-$standby->start;
+my $standby = vecx_standby($primary, 'ivfpq_standby', 'b');
 
 # inserts (generic WAL records, new pages), deletes, vacuum, a new index
 $primary->safe_psql('postgres', q{

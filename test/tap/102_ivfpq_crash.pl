@@ -6,15 +6,12 @@ use warnings;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('ivfpq_crash');
-$node->init;
-$node->append_conf('postgresql.conf', "autovacuum = off\nmax_connections = 20");
-$node->start;
+my $node = vecx_node('ivfpq_crash', conf => "autovacuum = off\nmax_connections = 20");
 
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id serial, v vector(8));
 	INSERT INTO t (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 8) WHERE i > 0)::real[]::vector
 		FROM generate_series(1, 2000) i;
@@ -25,9 +22,8 @@ $node->safe_psql('postgres', q{
 });
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
-open(my $fh, '>', "$tmp/ins.sql") or die;
-print $fh "INSERT INTO t (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 8) WHERE g > 0)::real[]::vector FROM generate_series(1, 20) g;\n";
-close($fh);
+write_file("$tmp/ins.sql",
+	"INSERT INTO t (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 8) WHERE g > 0)::real[]::vector FROM generate_series(1, 20) g;\n");
 
 my ($out, $err) = ('', '');
 my $h = IPC::Run::start(

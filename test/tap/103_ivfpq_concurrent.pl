@@ -4,15 +4,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('ivfpq_concurrent');
-$node->init;
-$node->append_conf('postgresql.conf', "autovacuum = off\nmax_connections = 20");
-$node->start;
+my $node = vecx_node('ivfpq_concurrent', conf => "autovacuum = off\nmax_connections = 20");
 
 $node->safe_psql('postgres', q{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id serial, v vector(8));
 	INSERT INTO t (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 8) WHERE i > 0)::real[]::vector
 		FROM generate_series(1, 1000) i;

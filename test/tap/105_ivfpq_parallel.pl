@@ -3,38 +3,28 @@
 # build: same recall, same size, same answers; the workers were launched.
 use strict;
 use warnings;
-use FindBin;
 use IPC::Run;
 use Time::HiRes qw(time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
-system_or_bail('gcc', '-O2', '-o', "$tmp/fmnist", "$FindBin::RealBin/../../bench/fmnist.c");
-chmod 0755, $tmp;
 
-my $node = PostgreSQL::Test::Cluster->new('ivfpq_parallel');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
+my $node = vecx_node('ivfpq_parallel', conf => qq{
 maintenance_work_mem = 256MB
 shared_buffers = 256MB
 max_worker_processes = 8
 max_parallel_workers = 8
 max_parallel_maintenance_workers = 2
 });
-$node->start;
 
 # 20000 rows: enough for workers without a parallel_workers reloption
 my $nbase = 20000;
 my $nq = 100;
-$node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
-	CREATE TABLE fm (id int, label int, v vector(784));
-	COPY fm FROM PROGRAM '$tmp/fmnist train $nbase';
-	CREATE TABLE fq (id int, label int, v vector(784));
-	COPY fq FROM PROGRAM '$tmp/fmnist test $nq';
-	ANALYZE fm;
+fmnist_tables($node, $tmp, $nbase, $nq);
+$node->safe_psql('postgres', q{
 	SET enable_indexscan = off;
 	CREATE TABLE gt AS SELECT q.id, array(SELECT f.id FROM fm f ORDER BY f.v <-> q.v, f.id LIMIT 10) ids FROM fq q;
 });

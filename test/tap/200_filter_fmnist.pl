@@ -7,42 +7,11 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $tmp = PostgreSQL::Test::Utils::tempdir;
-system("gcc -O2 -o $tmp/fmnist bench/fmnist.c") == 0 or die "cannot build fmnist";
-system("$tmp/fmnist train 10000 > $tmp/train.tsv") == 0 or die "fmnist train";
-system("$tmp/fmnist test 100 > $tmp/test.tsv") == 0 or die "fmnist test";
-
-my $node = PostgreSQL::Test::Cluster->new('filter');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_buffers = 256MB\nmaintenance_work_mem = 512MB");
-$node->start;
-
-# label: the real class (10%); bucket: 10 values (with label: 1%);
-# sub: 10 more (with both: 0.1%)
-$node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
-	CREATE TABLE t (id int, label int, v vector(784), bucket int, sub int);
-	ALTER TABLE t ALTER v SET STORAGE PLAIN;
-	CREATE TEMP TABLE raw (id int, label int, v vector(784));
-	COPY raw FROM '$tmp/train.tsv';
-	INSERT INTO t SELECT id, label, v, (id * 7) % 10, (id / 10) % 10 FROM raw;
-	CREATE TABLE q (id int, label int, v vector(784), bucket int, sub int);
-	CREATE TEMP TABLE rawq (id int, label int, v vector(784));
-	COPY rawq FROM '$tmp/test.tsv';
-	INSERT INTO q SELECT id, label, v, id % 10, (id / 10) % 10 FROM rawq;
-	ANALYZE t;
-	SET enable_indexscan = off;
-	CREATE TABLE gt1 AS SELECT q.id AS qid, s.id AS tid FROM q,
-		LATERAL (SELECT id FROM t WHERE t.label = q.label ORDER BY t.v <-> q.v LIMIT 10) s;
-	CREATE TABLE gt2 AS SELECT q.id AS qid, s.id AS tid FROM q,
-		LATERAL (SELECT id FROM t WHERE t.label = q.label AND t.bucket = q.bucket
-				 ORDER BY t.v <-> q.v LIMIT 10) s;
-	CREATE TABLE gt3 AS SELECT q.id AS qid, s.id AS tid FROM q,
-		LATERAL (SELECT id FROM t WHERE t.label = q.label AND t.bucket = q.bucket AND t.sub = q.sub
-				 ORDER BY t.v <-> q.v LIMIT 10) s;
-});
+my $node = vecx_node('filter', conf => "shared_buffers = 256MB\nmaintenance_work_mem = 512MB");
+fmnist_filter_tables($node);
 
 # One query per test vector with constants (custom plans, like a client
 # sending literals): returns "rows recall plans" where plans counts the
@@ -155,18 +124,7 @@ cmp_ok($r, '>=', 0.99, "multicolumn forced at 1%: the exact pass ($r)");
 
 # prepared statements, generic plans (PL/pgSQL's static SQL goes through
 # the plan cache with its variables as parameters)
-($n, $r) = split / /, $node->safe_psql('postgres', qq{
-	SET plan_cache_mode = force_generic_plan;
-	CREATE TEMP TABLE res (qid int, tid int);
-	DO \$\$
-	DECLARE r record;
-	BEGIN
-		FOR r IN SELECT * FROM q LOOP
-			INSERT INTO res SELECT r.id, s.id FROM (SELECT t.id FROM t WHERE t.label = r.label
-				ORDER BY t.v <-> r.v LIMIT 10) s;
-		END LOOP;
-	END \$\$;
-	SELECT count(*) || ' ' || (SELECT round(count(*)::numeric / 1000, 3) FROM gt1 JOIN res USING (qid, tid)) FROM res});
+($n, $r) = fmnist_filter_generic($node);
 is($n, 1000, 'generic plans: always 10 rows');
 cmp_ok($r, '>=', 0.95, "generic plans: recall\@10 ($r)");
 $plan = $node->safe_psql('postgres', qq{

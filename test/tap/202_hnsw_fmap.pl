@@ -16,23 +16,20 @@ use warnings;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
 
-my $primary = PostgreSQL::Test::Cluster->new('fmap_primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq{
+my $primary = vecx_node('fmap_primary', streaming => 1, conf => qq{
 wal_consistency_checking = 'generic'
 full_page_writes = on
 autovacuum = off
 max_connections = 30
 wal_keep_size = '512MB'
 });
-$primary->start;
 
 $primary->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	SELECT setseed(0.5);
 	CREATE TABLE t (id bigserial PRIMARY KEY, a int, b int, v vector(8));
 	-- (the subqueries refer to g so that each row draws its own vector)
@@ -69,35 +66,26 @@ $primary->safe_psql('postgres', qq{
 });
 
 $primary->backup('b');
-my $standby = PostgreSQL::Test::Cluster->new('fmap_standby');
-$standby->init_from_backup($primary, 'b', has_streaming => 1);
-$standby->append_conf('postgresql.conf', qq{
+my $standby = vecx_standby($primary, 'fmap_standby', 'b', conf => qq{
 wal_consistency_checking = 'generic'
 max_standby_streaming_delay = -1
 });
-$standby->start;
 
 # pgbench scripts: inserts (into both tables) and deletes
-my $ins = "$tmp/ins.sql";
-my $del = "$tmp/del.sql";
-open(my $fh, '>', $ins) or die;
-print $fh "INSERT INTO t (a, b, v) SELECT (random() * 99)::int, (random() * 9)::int, "
+my $ins = write_file("$tmp/ins.sql", "INSERT INTO t (a, b, v) SELECT (random() * 99)::int, (random() * 9)::int, "
   . "ARRAY(SELECT random() FROM generate_series(1, 8) WHERE g > 0)::real[]::vector(8) FROM generate_series(1, 5) g;\n"
   . "INSERT INTO e (a, v) SELECT (random() * 20)::int, "
-  . "ARRAY(SELECT random() FROM generate_series(1, 8))::real[]::vector(8);\n";
-close($fh);
-open($fh, '>', $del) or die;
-print $fh "\\set k random(1, 200)\n"
+  . "ARRAY(SELECT random() FROM generate_series(1, 8))::real[]::vector(8);\n");
+my $del = write_file("$tmp/del.sql", "\\set k random(1, 200)\n"
   . "DELETE FROM t WHERE id % 200 = :k AND random() < 0.5;\n"
-  . "DELETE FROM e WHERE id % 50 = :k % 50;\n";
-close($fh);
+  . "DELETE FROM e WHERE id % 50 = :k % 50;\n");
 
 # number of map pages (special space flags 8, page id FF93) of an index
 sub map_pages
 {
 	my ($node, $idx) = @_;
 	$node->safe_psql('postgres', 'CHECKPOINT');
-	my $path = $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('$idx')");
+	my $path = relation_path($node, $idx);
 	open(my $f, '<', $path) or die "open $path: $!";
 	binmode $f;
 	my ($n, $page) = (0, '');
@@ -188,17 +176,10 @@ unlike(slurp_file($standby->logfile), qr/inconsistent page found/, 'no inconsist
 $standby->stop;
 
 # ---- a damaged map page ----
-my $mp_path = $primary->data_dir . '/' . $primary->safe_psql('postgres', "SELECT pg_relation_filepath('t_v')");
+my $mp_path = relation_path($primary, 't_v');
 $primary->safe_psql('postgres', 'CHECKPOINT');
 $primary->stop;
-my $orig;
-{
-	open(my $f, '<', $mp_path) or die;
-	binmode $f;
-	local $/;
-	$orig = <$f>;
-	close($f);
-}
+my $orig = read_bytes($mp_path);
 my @mapblocks;
 for (my $b = 0; $b * 8192 < length($orig); $b++)
 {
@@ -213,10 +194,7 @@ sub damaged
 	my ($name, $pos, $bytes, $re) = @_;
 	my $d = $orig;
 	substr($d, $pos, length($bytes)) = $bytes;
-	open(my $f, '>', $mp_path) or die;
-	binmode $f;
-	print $f $d;
-	close($f);
+	write_file($mp_path, $d);
 	$primary->start;
 	my ($rc, $out, $err) = $primary->psql('postgres',
 		"\\set VERBOSITY verbose\nSELECT vecx_index_check('t_v')");
@@ -245,12 +223,7 @@ damaged('map entry payload', $mb * 8192 + 42, pack('V', 12345),
 	qr/filter map entry of node \(\d+,\d+\) differs/);
 
 # restore and finish clean
-{
-	open(my $f, '>', $mp_path) or die;
-	binmode $f;
-	print $f $orig;
-	close($f);
-}
+write_file($mp_path, $orig);
 $primary->start;
 check_ok($primary, 'restored');
 $primary->stop;

@@ -12,6 +12,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 use Time::HiRes qw(time);
 
@@ -23,13 +24,10 @@ srand($seed);
 note "seed $seed";
 my $t0 = time;
 
-my $node = PostgreSQL::Test::Cluster->new('recv_fuzz');
-$node->init;
-$node->start;
+my $node = vecx_node('recv_fuzz');
 my $dir = PostgreSQL::Test::Utils::tempdir;
 
 $node->safe_psql('postgres', q{
-CREATE EXTENSION vecx;
 CREATE TABLE t_vector (id serial, v vector);
 CREATE TABLE t_vector3 (id serial, v vector(3));
 CREATE TABLE t_halfvec (id serial, v halfvec);

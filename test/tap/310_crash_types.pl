@@ -12,20 +12,18 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 use IPC::Run;
 
 srand(310);
 
-my $node = PostgreSQL::Test::Cluster->new('crash_types');
-$node->init;
 # A checkpoint mid-run must not hide anything: keep them rare, so redo
 # replays most of the inserts, and log them to see one if it happens.
-$node->append_conf('postgresql.conf', "checkpoint_timeout = '1h'\nmax_wal_size = '1GB'\nlog_checkpoints = on\n");
-$node->start;
+my $node = vecx_node('crash_types',
+	conf => "checkpoint_timeout = '1h'\nmax_wal_size = '1GB'\nlog_checkpoints = on\n");
 
 $node->safe_psql('postgres', q{
-CREATE EXTENSION vecx;
 CREATE TABLE items (id int PRIMARY KEY, v vector, h halfvec, v3 vector(3));
 CREATE UNLOGGED TABLE scratch (id int, v vector, h halfvec);
 INSERT INTO scratch SELECT i, ARRAY[i, i + 1]::vector, ARRAY[i, 0.5]::halfvec FROM generate_series(1, 1000) i;

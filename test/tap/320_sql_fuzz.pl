@@ -14,6 +14,7 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 use Time::HiRes qw(time);
 
@@ -23,11 +24,8 @@ srand($seed);
 note "seed $seed";
 my $t0 = time;
 
-my $node = PostgreSQL::Test::Cluster->new('sql_fuzz');
-$node->init;
-$node->start;
+my $node = vecx_node('sql_fuzz');
 $node->safe_psql('postgres', q{
-CREATE EXTENSION vecx;
 -- Run one call; report 'ok', or the SQLSTATE of its error, then '|' and
 -- the number of non-finite elements in the result (vector results only).
 CREATE FUNCTION try_call(q text, vec_result bool) RETURNS text LANGUAGE plpgsql AS $$

@@ -12,19 +12,14 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $pub = PostgreSQL::Test::Cluster->new('publisher');
-$pub->init(allows_streaming => 'logical');
-$pub->start;
+my $pub = vecx_node('publisher', streaming => 'logical', extension => 0);
 $pub->backup('base');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($pub, 'base', has_streaming => 1);
-$standby->start;
+my $standby = vecx_standby($pub, 'standby', 'base');
 
-my $sub = PostgreSQL::Test::Cluster->new('subscriber');
-$sub->init;
-$sub->start;
+my $sub = vecx_node('subscriber', extension => 0);
 
 my $schema = q{
 CREATE EXTENSION vecx;

@@ -8,11 +8,10 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('dump');
-$node->init;
-$node->start;
+my $node = vecx_node('dump', extension => 0);
 my $dir = PostgreSQL::Test::Utils::tempdir;
 
 $node->safe_psql('postgres', q{

@@ -17,6 +17,7 @@ use warnings;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $tmp = PostgreSQL::Test::Utils::tempdir;
@@ -38,9 +39,7 @@ sub rand_vec
 	return "ARRAY(SELECT random() FROM generate_series(1, $dims)$corr)::real[]::$cast";
 }
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->append_conf('postgresql.conf', qq{
+my $primary = vecx_node('primary', streaming => 1, conf => qq{
 wal_consistency_checking = 'generic'
 full_page_writes = on
 autovacuum = off
@@ -51,10 +50,8 @@ max_wal_senders = 6
 wal_keep_size = '1GB'
 deadlock_timeout = 200ms
 });
-$primary->start;
 
 $primary->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	SELECT setseed(0.35);
 	CREATE TABLE tv (id bigserial PRIMARY KEY, v vector(16));
 	CREATE TABLE th (id bigserial PRIMARY KEY, v halfvec(16));
@@ -67,12 +64,10 @@ $primary->safe_psql('postgres', qq{
 });
 
 $primary->backup('before');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'before', has_streaming => 1);
 # searches run on the standby during replay: keep recovery conflicts from
 # cancelling them (a cancelled search would count as a pgbench failure)
-$standby->append_conf('postgresql.conf', "hot_standby_feedback = on\nmax_standby_streaming_delay = -1");
-$standby->start;
+my $standby = vecx_standby($primary, 'standby', 'before',
+	conf => "hot_standby_feedback = on\nmax_standby_streaming_delay = -1");
 
 # pgbench scripts: one transaction each, weights in the file names.
 my @scripts;
@@ -86,14 +81,7 @@ for my $t (sort keys %tables)
 		"shnsw_$t\@3" => "SET enable_seqscan = off;\nSELECT id FROM $t ORDER BY v $tables{$t}{hnsw} @{[ rand_vec($c) ]} LIMIT 10;\n",
 		"sivf_$t\@3" => "SET enable_seqscan = off;\nSET ivfpq.probes = 2;\nSELECT id FROM $t ORDER BY v $tables{$t}{ivfpq} @{[ rand_vec($c) ]} LIMIT 10;\n",
 		"vac_$t\@1" => "VACUUM $t;\n");
-	for my $f (sort keys %s)
-	{
-		my ($name, $w) = split /\@/, $f;
-		open(my $fh, '>', "$tmp/$name.sql") or die "cannot write $tmp/$name.sql";
-		print $fh $s{$f};
-		close($fh);
-		push @scripts, '-f', "$tmp/$name.sql\@$w";
-	}
+	push @scripts, pgbench_scripts($tmp, '', %s);
 }
 
 # read-only scripts for the standby (searches through every index)
@@ -103,11 +91,8 @@ for my $t (sort keys %tables)
 	my $c = $tables{$t}{cast};
 	for my $am ('hnsw', 'ivfpq')
 	{
-		my $f = "$tmp/ro_${t}_$am.sql";
-		open(my $fh, '>', $f) or die;
-		print $fh "SET enable_seqscan = off;\nSET ivfpq.probes = 2;\nSELECT id FROM $t ORDER BY v $tables{$t}{$am} @{[ rand_vec($c) ]} LIMIT 10;\n";
-		close($fh);
-		push @ro_scripts, '-f', $f;
+		push @ro_scripts, '-f', write_file("$tmp/ro_${t}_$am.sql",
+			"SET enable_seqscan = off;\nSET ivfpq.probes = 2;\nSELECT id FROM $t ORDER BY v $tables{$t}{$am} @{[ rand_vec($c) ]} LIMIT 10;\n");
 	}
 }
 
@@ -154,9 +139,7 @@ $sbench->finish;
 my $standby_searches = pgbench_result('searches on the standby during replay', $sbench->result(0), $sout, $serr);
 ok($still_running, 'the base backup was taken while pgbench was writing');
 
-my $copy = PostgreSQL::Test::Cluster->new('from_backup');
-$copy->init_from_backup($primary, 'during', has_streaming => 1);
-$copy->start;
+my $copy = vecx_standby($primary, 'from_backup', 'during');
 
 $primary->wait_for_catchup($standby);
 $primary->wait_for_catchup($copy);

@@ -24,6 +24,7 @@ use warnings;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 use Time::HiRes qw(usleep);
 
@@ -31,9 +32,7 @@ my $tmp = PostgreSQL::Test::Utils::tempdir;
 my @modes = split /,/, ($ENV{VECX_CRASH_MODES} // 'postmaster,backend,postmaster,backend');
 my $dims = 16;
 
-my $node = PostgreSQL::Test::Cluster->new('kill9');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
+my $node = vecx_node('kill9', conf => qq{
 autovacuum = off
 synchronous_commit = on
 restart_after_crash = on
@@ -43,7 +42,6 @@ checkpoint_timeout = '1h'
 max_wal_size = '1GB'
 log_checkpoints = on
 });
-$node->start;
 
 # Deterministic values from the id, so the check can recompute them:
 # fract(sin(x) * 43758.5453), a hash that looks uniform in [0,1).  (Smooth
@@ -67,7 +65,6 @@ my @idx = (
 	[ 'uh', 'halfvec', 'uh_ivfpq', '<=>' ]);
 
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE EXTENSION pageinspect;
 	CREATE SEQUENCE noise START 1000000;
 	CREATE TABLE kv (id int PRIMARY KEY, v vector($dims));
@@ -87,23 +84,12 @@ $node->safe_psql('postgres', qq{
 });
 
 # pgbench: noise rows (ids from a sequence), deletes of them, vacuum
-my @bench_files;
-{
-	my %s = (
-		'nins_kv@4' => "INSERT INTO kv VALUES (nextval('noise'), ARRAY(SELECT random() FROM generate_series(1, $dims))::real[]::vector($dims));\n",
-		'nins_kh@4' => "INSERT INTO kh VALUES (nextval('noise'), ARRAY(SELECT random() FROM generate_series(1, $dims))::real[]::halfvec($dims));\n",
-		'ndel_kv@2' => "DELETE FROM kv WHERE id IN (SELECT id FROM kv WHERE id >= 1000000 ORDER BY random() LIMIT 2);\n",
-		'ndel_kh@2' => "DELETE FROM kh WHERE id IN (SELECT id FROM kh WHERE id >= 1000000 ORDER BY random() LIMIT 2);\n",
-		'nvac@1' => "VACUUM kv;\nVACUUM kh;\n");
-	for my $f (sort keys %s)
-	{
-		my ($name, $w) = split /\@/, $f;
-		open(my $fh, '>', "$tmp/$name.sql") or die;
-		print $fh $s{$f};
-		close($fh);
-		push @bench_files, '-f', "$tmp/$name.sql\@$w";
-	}
-}
+my @bench_files = pgbench_scripts($tmp, '',
+	'nins_kv@4' => "INSERT INTO kv VALUES (nextval('noise'), ARRAY(SELECT random() FROM generate_series(1, $dims))::real[]::vector($dims));\n",
+	'nins_kh@4' => "INSERT INTO kh VALUES (nextval('noise'), ARRAY(SELECT random() FROM generate_series(1, $dims))::real[]::halfvec($dims));\n",
+	'ndel_kv@2' => "DELETE FROM kv WHERE id IN (SELECT id FROM kv WHERE id >= 1000000 ORDER BY random() LIMIT 2);\n",
+	'ndel_kh@2' => "DELETE FROM kh WHERE id IN (SELECT id FROM kh WHERE id >= 1000000 ORDER BY random() LIMIT 2);\n",
+	'nvac@1' => "VACUUM kv;\nVACUUM kh;\n");
 
 sub alive
 {
@@ -231,10 +217,7 @@ for my $mode (@modes)
 			$sql .= "INSERT INTO kv VALUES ($id, @{[ vec_sql($id, 'vector') ]});\n\\echo kv:$id\n";
 			$sql .= "INSERT INTO kh VALUES ($id, @{[ vec_sql($id, 'halfvec') ]});\n\\echo kh:$id\n";
 		}
-		my $file = "$tmp/writer_${iter}_$w.sql";
-		open(my $fh, '>', $file) or die;
-		print $fh $sql;
-		close($fh);
+		my $file = write_file("$tmp/writer_${iter}_$w.sql", $sql);
 		my $out = '';
 		my $err = '';
 		my $h = IPC::Run::start(

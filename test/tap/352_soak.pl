@@ -13,6 +13,7 @@ use warnings;
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
 my $secs = $ENV{VECX_SOAK_SECONDS} // 60;
@@ -34,9 +35,7 @@ sub rand_vec
 	return "ARRAY(SELECT random() FROM generate_series(1, $dims)$corr)::real[]::$type($dims)";
 }
 
-my $node = PostgreSQL::Test::Cluster->new('soak');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
+my $node = vecx_node('soak', conf => qq{
 autovacuum = off
 max_connections = 30
 deadlock_timeout = 200ms
@@ -44,10 +43,8 @@ log_min_messages = warning
 log_statement = none
 log_min_duration_statement = -1
 });
-$node->start;
 
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE sv (id bigserial PRIMARY KEY, v vector($dims));
 	CREATE TABLE sh (id bigserial PRIMARY KEY, v halfvec($dims));
 	INSERT INTO sv (v) SELECT @{[ rand_vec('vector', 'i') ]} FROM generate_series(1, 3000) i;
@@ -57,21 +54,6 @@ $node->safe_psql('postgres', qq{
 	CREATE INDEX sh_hnsw ON sh USING hnsw (v halfvec_cosine_ops) WITH (m = 8, ef_construction = 32);
 	CREATE INDEX sh_ivfpq ON sh USING ivfpq (v halfvec_l2_ops) WITH (lists = 8);
 });
-
-sub write_scripts
-{
-	my ($prefix, %s) = @_;
-	my @opts;
-	for my $f (sort keys %s)
-	{
-		my ($name, $w) = split /\@/, $f;
-		open(my $fh, '>', "$tmp/$prefix$name.sql") or die;
-		print $fh $s{$f};
-		close($fh);
-		push @opts, '-f', "$tmp/$prefix$name.sql\@$w";
-	}
-	return @opts;
-}
 
 # the DML and search mix: one statement per transaction; a row to update
 # or delete is picked at random among the live ids through the primary key
@@ -90,7 +72,7 @@ for my $t (sort keys %tables)
 	$mix{"fhnsw_$t\@1"} = "SET enable_seqscan = off;\nSET hnsw.iterative_scan = relaxed_order;\nSELECT id FROM $t WHERE id % 7 = 0 ORDER BY v $tables{$t}{hnsw} @{[ rand_vec($ty) ]} LIMIT 10;\n";
 	$mix{"fivf_$t\@1"} = "SET enable_seqscan = off;\nSET ivfpq.probes = 1;\nSET ivfpq.max_probes = 8;\nSELECT id FROM $t WHERE id % 7 = 0 ORDER BY v $tables{$t}{ivfpq} @{[ rand_vec($ty) ]} LIMIT 10;\n";
 }
-my @mix = write_scripts('mix_', %mix);
+my @mix = pgbench_scripts($tmp, 'mix_', %mix);
 
 # maintenance: REINDEX CONCURRENTLY cannot run in a transaction block, so
 # each is a script of its own (pgbench runs each statement by itself)
@@ -103,7 +85,7 @@ for my $t (sort keys %tables)
 	}
 	$maint{"vac_$t\@1"} = "\\sleep 200 ms\nVACUUM $t;\n";
 }
-my @maint = write_scripts('maint_', %maint);
+my @maint = pgbench_scripts($tmp, 'maint_', %maint);
 
 my $relfilenodes_before = $node->safe_psql('postgres',
 	q{SELECT string_agg(relfilenode::text, ',' ORDER BY relname) FROM pg_class WHERE relname ~ '^s[vh]_(hnsw|ivfpq)$'});

@@ -9,14 +9,11 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $node = PostgreSQL::Test::Cluster->new('check');
-$node->init;
-$node->append_conf('postgresql.conf', "autovacuum = off\n");
-$node->start;
+my $node = vecx_node('check', conf => "autovacuum = off\n");
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id int, v vector(8));
 	INSERT INTO t SELECT i, ARRAY(SELECT round((sin(i * 1.3 + j) * 10)::numeric, 3) FROM generate_series(1, 8) j)::vector(8)
 		FROM generate_series(1, 2000) i;
@@ -33,32 +30,11 @@ for my $idx (qw(t_h t_i t_i8))
 }
 
 my %path;
-$path{$_} = $node->data_dir . '/' . $node->safe_psql('postgres', "SELECT pg_relation_filepath('$_')")
-  for qw(t_h t_i t_i8);
-
-sub read_file_bytes
-{
-	my ($p) = @_;
-	open(my $fh, '<', $p) or die "open $p: $!";
-	binmode $fh;
-	local $/;
-	my $d = <$fh>;
-	close($fh);
-	return $d;
-}
-
-sub write_file_bytes
-{
-	my ($p, $d) = @_;
-	open(my $fh, '>', $p) or die "open $p: $!";
-	binmode $fh;
-	print $fh $d;
-	close($fh);
-}
+$path{$_} = relation_path($node, $_) for qw(t_h t_i t_i8);
 
 # pristine copies, taken with the server stopped
 $node->stop;
-my %orig = map { $_ => read_file_bytes($path{$_}) } keys %path;
+my %orig = map { $_ => read_bytes($path{$_}) } keys %path;
 $node->start;
 
 # overwrite bytes of an index file in place; restore() puts it back
@@ -68,7 +44,7 @@ sub smash
 	$node->stop;
 	my $d = $orig{$idx};
 	substr($d, $pos, length($bytes)) = $bytes;
-	write_file_bytes($path{$idx}, $d);
+	write_file($path{$idx}, $d);
 	$node->start;
 }
 
@@ -76,7 +52,7 @@ sub restore
 {
 	my ($idx) = @_;
 	$node->stop;
-	write_file_bytes($path{$idx}, $orig{$idx});
+	write_file($path{$idx}, $orig{$idx});
 	$node->start;
 }
 

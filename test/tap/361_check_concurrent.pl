@@ -6,15 +6,12 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 use Time::HiRes qw(time);
 
-my $node = PostgreSQL::Test::Cluster->new('checkconc');
-$node->init;
-$node->append_conf('postgresql.conf', "autovacuum = off\n");
-$node->start;
+my $node = vecx_node('checkconc', conf => "autovacuum = off\n");
 $node->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE c (id int, v vector(4));
 	INSERT INTO c SELECT i, ARRAY[random(), random(), random(), (i % 10)::float8]::vector(4)
 		FROM generate_series(1, 3000) i;
@@ -25,16 +22,12 @@ $node->safe_psql('postgres', qq{
 });
 
 my $dir = PostgreSQL::Test::Utils::tempdir;
-open(my $fh, '>', "$dir/dml.sql") or die;
-print $fh q{\set id random(1, 100000)
+write_file("$dir/dml.sql", q{\set id random(1, 100000)
 INSERT INTO c VALUES (:id, ARRAY[random(), random(), random(), (:id % 10)::float8]::vector(4));
 DELETE FROM c WHERE id = :id / 2;
 UPDATE c SET v = v + '[0.5,0,0,0]' WHERE id = :id / 3;
-};
-close($fh);
-open($fh, '>', "$dir/vac.sql") or die;
-print $fh "VACUUM c;\n";
-close($fh);
+});
+write_file("$dir/vac.sql", "VACUUM c;\n");
 
 my ($pout, $perr) = ('', '');
 my $seconds = 20;

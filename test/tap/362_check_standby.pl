@@ -5,13 +5,11 @@ use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
+use VecxTest;
 use Test::More;
 
-my $primary = PostgreSQL::Test::Cluster->new('primary');
-$primary->init(allows_streaming => 1);
-$primary->start;
+my $primary = vecx_node('primary', streaming => 1);
 $primary->safe_psql('postgres', qq{
-	CREATE EXTENSION vecx;
 	CREATE TABLE t (id int, v vector(4));
 	INSERT INTO t SELECT i, ARRAY[sin(i), cos(i), i % 5, 1]::vector(4) FROM generate_series(1, 1000) i;
 	CREATE INDEX t_h ON t USING hnsw (v vector_l2_ops);
@@ -21,9 +19,7 @@ $primary->safe_psql('postgres', qq{
 	CREATE INDEX u_h ON u USING hnsw (v vector_l2_ops);
 });
 $primary->backup('b');
-my $standby = PostgreSQL::Test::Cluster->new('standby');
-$standby->init_from_backup($primary, 'b', has_streaming => 1);
-$standby->start;
+my $standby = vecx_standby($primary, 'standby', 'b');
 $primary->safe_psql('postgres', qq{
 	INSERT INTO t SELECT i, ARRAY[sin(i), cos(i), i % 5, 2]::vector(4) FROM generate_series(1001, 1500) i;
 	DELETE FROM t WHERE id % 4 = 0;

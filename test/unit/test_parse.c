@@ -3,9 +3,6 @@
  * test_parse.c
  *	  Unit tests for the vector text parser (src/types/vecparse.c).
  *
- * Compiled to a no-op (with a message) until vecparse.c exists; the
- * Makefile defines VECX_HAVE_VECPARSE when it does.
- *
  *-------------------------------------------------------------------------
  */
 #include <float.h>
@@ -16,16 +13,6 @@
 #include <string.h>
 
 #include "unit.h"
-
-#ifndef VECX_HAVE_VECPARSE
-
-void
-test_parse(void)
-{
-	printf("parser: src/types/vecparse.c not present, parser tests skipped\n");
-}
-
-#else
 
 #include "types/vecparse.h"
 
@@ -345,5 +332,3 @@ test_parse(void)
 	}
 	printf("parser: %ld checks\n", unit_passed + unit_failed - before);
 }
-
-#endif

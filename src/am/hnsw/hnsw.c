@@ -414,7 +414,15 @@ HnswCheckMetaPage(Relation index, Page page)
 	meta = HnswPageGetMeta(page);
 	if (meta->magic != HNSW_MAGIC)
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "bad magic number in metapage");
-	if (meta->version < HNSW_MIN_VERSION || meta->version > HNSW_VERSION)
+	if (meta->version < HNSW_MIN_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("index \"%s\" has development format version %u, which is no longer read",
+						RelationGetRelationName(index), meta->version),
+				 errdetail("Only development snapshots before vecx 0.1.0 wrote hnsw formats before version %u.",
+						   HNSW_MIN_VERSION),
+				 errhint("REINDEX it.")));
+	if (meta->version > HNSW_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" has format version %u, expected %u to %u",
@@ -425,9 +433,7 @@ HnswCheckMetaPage(Relation index, Page page)
 		meta->dims < 1 || meta->dims > VECX_MAX_DIM ||
 		(meta->elemtype != HNSW_ELEM_F32 && meta->elemtype != HNSW_ELEM_F16 &&
 		 meta->elemtype != HNSW_ELEM_SQ8) ||
-		(meta->srcElem != 0 && meta->srcElem != HNSW_ELEM_F32 &&
-		 meta->srcElem != HNSW_ELEM_F16) ||
-		(meta->srcElem == 0 && meta->elemtype == HNSW_ELEM_SQ8) ||
+		(meta->srcElem != HNSW_ELEM_F32 && meta->srcElem != HNSW_ELEM_F16) ||
 		meta->entryLevel < -1 || meta->entryLevel > HNSW_MAX_LEVEL ||
 		meta->storage > HNSW_STORAGE_OVERFLOW)
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage fields out of range");
@@ -472,12 +478,6 @@ HnswReadMeta(Relation index, HnswMetaPageData *out)
 	HnswCheckMetaPage(index, page);
 	memcpy(out, HnswPageGetMeta(page), sizeof(HnswMetaPageData));
 	UnlockReleaseBuffer(buf);
-	/* version 2 had no srcElem: values were stored as they are */
-	if (out->srcElem == 0)
-		out->srcElem = out->elemtype;
-	/* before version 4 the struct ended before changeCount */
-	if (out->version < 4)
-		out->changeCount = 0;
 }
 
 /*

@@ -36,7 +36,8 @@
 #define HNSW_MAGIC				0x48A5F17Cu
 #define HNSW_VERSION			4	/* 2: filter map pages (hnswfmap.c); 3: sq8;
 									 * 4: changeCount (hnswcache.c) */
-#define HNSW_MIN_VERSION		2	/* oldest format still read */
+#define HNSW_MIN_VERSION		4	/* oldest format read: 0.1.0's (2 and 3
+									 * were development states) */
 #define HNSW_PAGE_ID			0xFF93	/* in every page's special space */
 
 #define HNSW_METAPAGE_BLKNO		0
@@ -127,9 +128,7 @@ typedef struct HnswMetaPageData
 	BlockNumber insertPage;		/* last page known to have free space */
 	BlockNumber freeBlkno;		/* first page that may hold a free slot */
 	uint8		storage;		/* HNSW_STORAGE_*: where node vectors live */
-	uint8		srcElem;		/* element type of the indexed values (0 in
-								 * version 2: same as elemtype, which is the
-								 * stored form's) */
+	uint8		srcElem;		/* element type of the indexed values */
 	uint16		unused4;
 	uint64		nodeCount;		/* informational */
 	/* filter map (hnswfmap.c), only when nfilter > 0 */
@@ -139,7 +138,6 @@ typedef struct HnswMetaPageData
 	uint32		mapPages;		/* map pages in the chain */
 	uint16		mapEntrySize;	/* bytes per map entry: 6 + filter payload */
 	uint16		unused5;
-	/* version 4 and later */
 	uint64		changeCount;	/* bumped after every change of the graph;
 								 * starts at a random value (hnswcache.c) */
 } HnswMetaPageData;

@@ -78,7 +78,6 @@ CheckMeta(HnswCheck *hc)
 	HnswPageOpaque opaque;
 	HnswMetaPage meta;
 	const HnswOpInfo *info;
-	int			srcElem;
 	int32		typmod;
 	Size		metaEnd;
 
@@ -93,18 +92,16 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "page flags are %u, expected metapage (%u)",
 						 opaque->flags, HNSW_PAGE_META);
 	meta = HnswPageGetMeta(page);
-	metaEnd = ((char *) meta - (char *) page) +
-		(meta->version >= 4 ? sizeof(HnswMetaPageData) :
-		 offsetof(HnswMetaPageData, unused5) + sizeof(uint16));
-	if (((PageHeader) page)->pd_lower < metaEnd)
-		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "pd_lower %u does not cover the metapage data (%zu bytes)",
-						 ((PageHeader) page)->pd_lower, metaEnd);
+	metaEnd = ((char *) meta - (char *) page) + sizeof(HnswMetaPageData);
 	if (meta->magic != HNSW_MAGIC)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage magic is %08X, expected %08X",
 						 meta->magic, HNSW_MAGIC);
 	if (meta->version < HNSW_MIN_VERSION || meta->version > HNSW_VERSION)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage format version is %u, expected %u to %u",
 						 meta->version, HNSW_MIN_VERSION, HNSW_VERSION);
+	if (((PageHeader) page)->pd_lower < metaEnd)
+		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "pd_lower %u does not cover the metapage data (%zu bytes)",
+						 ((PageHeader) page)->pd_lower, metaEnd);
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "m = %u is out of range", meta->m);
 	if (meta->efConstruction < HNSW_MIN_EF_CONSTRUCTION ||
@@ -118,16 +115,14 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "metapage has %u dimensions, the indexed column %d",
 						 meta->dims, typmod);
 	info = HnswGetOpInfo(cs->index);
-	srcElem = meta->srcElem != 0 ? meta->srcElem : meta->elemtype;
-	if (srcElem != info->elemtype || meta->metric != info->metric)
+	if (meta->srcElem != info->elemtype || meta->metric != info->metric)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0,
 						 "element type %u and metric %u differ from the operator class's (%u, %u)",
-						 srcElem, meta->metric, info->elemtype, info->metric);
-	if (meta->elemtype != srcElem &&
-		!(meta->elemtype == HNSW_ELEM_SQ8 && meta->srcElem != 0))
+						 meta->srcElem, meta->metric, info->elemtype, info->metric);
+	if (meta->elemtype != meta->srcElem && meta->elemtype != HNSW_ELEM_SQ8)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0,
 						 "stored element type %u is invalid for element type %u",
-						 meta->elemtype, srcElem);
+						 meta->elemtype, meta->srcElem);
 	if (meta->entryLevel < -1 ||
 		meta->entryLevel > HnswMaxLevelFor(meta->dims, meta->elemtype, meta->m,
 										   meta->storage == HNSW_STORAGE_OVERFLOW))
@@ -152,7 +147,6 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "filter map head %u with %u pages is invalid",
 						 meta->mapHead, meta->mapPages);
 	memcpy(&hc->meta, meta, sizeof(HnswMetaPageData));
-	hc->meta.srcElem = srcElem;
 	HnswInitDist(&hc->dist, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
 				 meta->storage == HNSW_STORAGE_OVERFLOW);
 }

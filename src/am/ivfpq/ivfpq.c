@@ -590,8 +590,15 @@ IvfpqGetState(Relation index)
 	meta = *IvfpqPageGetMeta(page);
 	UnlockReleaseBuffer(buf);
 
-	/* version 1 had no filter columns and zeroed the reserved words */
-	if (meta.magic != IVFPQ_MAGIC || meta.version < 1 || meta.version > IVFPQ_VERSION)
+	if (meta.magic == IVFPQ_MAGIC && meta.version < IVFPQ_MIN_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("index \"%s\" has development format version %u, which is no longer read",
+						RelationGetRelationName(index), meta.version),
+				 errdetail("Only development snapshots before vecx 0.1.0 wrote ivfpq formats before version %u.",
+						   IVFPQ_MIN_VERSION),
+				 errhint("REINDEX the index.")));
+	if (meta.magic != IVFPQ_MAGIC || meta.version > IVFPQ_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
 				 errmsg("index \"%s\" is not a valid ivfpq index",

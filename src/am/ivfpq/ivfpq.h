@@ -32,11 +32,12 @@
 
 #define IVFPQ_MAGIC				0x51504649	/* "IFPQ" */
 /*
- * 3: list radii in the directory; 2: filter columns (nfilter).  Version 1
- * is read as 2 with no filter columns, and versions 1 and 2 as having no
- * known radius (their scans cannot skip lists: REINDEX to get radii).
+ * 3: list radii in the directory; 2: filter columns (nfilter), 0.1.0's
+ * format, read as having no known radius (its scans cannot skip lists:
+ * REINDEX to get radii).  Version 1 was a development state, not read.
  */
 #define IVFPQ_VERSION			3
+#define IVFPQ_MIN_VERSION		2	/* oldest format read */
 #define IVFPQ_VERSION_RADIUS	3	/* first version with list radii */
 #define IVFPQ_PAGE_ID			0xFF91
 

@@ -128,11 +128,10 @@ CheckMeta(IvfpqCheck *hc)
 						 ((PageHeader) hc->page)->pd_lower, metaEnd);
 	if (meta->magic != IVFPQ_MAGIC)
 		VecxCheckCorrupt(cs, 0, 0, "metapage magic is %08X, expected %08X", meta->magic, IVFPQ_MAGIC);
-	if (meta->version < 1 || meta->version > IVFPQ_VERSION)
-		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected 1 to %u",
-						 meta->version, IVFPQ_VERSION);
-	if (meta->nfilter != (uint32) (IndexRelationGetNumberOfKeyAttributes(cs->index) - 1) ||
-		(meta->version == 1 && meta->nfilter != 0))
+	if (meta->version < IVFPQ_MIN_VERSION || meta->version > IVFPQ_VERSION)
+		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u to %u",
+						 meta->version, IVFPQ_MIN_VERSION, IVFPQ_VERSION);
+	if (meta->nfilter != (uint32) (IndexRelationGetNumberOfKeyAttributes(cs->index) - 1))
 		VecxCheckCorrupt(cs, 0, 0, "metapage records %u filter columns, the index has %d",
 						 meta->nfilter, IndexRelationGetNumberOfKeyAttributes(cs->index) - 1);
 	kind = IvfpqGetKind(cs->index);
