@@ -272,7 +272,7 @@ CacheMakeRoom(HnswCacheEntry *self, Size need)
 	}
 }
 
-/* Read the metapage's change count (0 before format version 4). */
+/* Read the metapage's change count. */
 static uint64
 CacheChangeCount(Relation index)
 {
@@ -555,7 +555,7 @@ HnswCacheGet(Relation index, const HnswMetaPageData *meta)
 	HnswGraph  *g;
 	bool		tooBig;
 
-	if (hnsw_cache_size <= 0 || meta->version < 4)
+	if (hnsw_cache_size <= 0)
 		return NULL;
 	CacheSweepDropped();
 	e = CacheFind(index, true);
@@ -630,7 +630,6 @@ HnswBumpChangeCount(Relation index)
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	page = BufferGetPage(buf);
 	HnswCheckMetaPage(index, page);
-	if (HnswPageGetMeta(page)->version >= 4)
 	{
 		GenericXLogState *state = GenericXLogStart(index);
 
