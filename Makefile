@@ -10,7 +10,14 @@ OBJS = $(SRCS:.c=.o)
 # The install script is assembled from sql/install/NN_*.sql so each module
 # owns its own piece; the pieces are concatenated in file-name order.
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
+
+# Released install scripts are frozen (installable with CREATE EXTENSION
+# ... VERSION); upgrade scripts are assembled from the pieces each version
+# added, so a fresh install and an upgraded one cannot drift apart.
+DATA = sql/$(EXTENSION)--0.1.0.sql
+UPGRADE_0_2_0_PARTS = sql/upgrade/0.1.0--0.2.0.sql \
+	sql/install/30_sparsevec.sql sql/install/35_bit.sql
 
 # Every sql/*.sql except install scripts is a pg_regress test.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))
@@ -30,7 +37,7 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-cast-function-type
 SHLIB_LINK = -lopenblas -lm
 
-EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql
+EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # Optional CUDA kernels: make WITH_CUDA=1 (needs nvcc).  The runtime is
 # linked statically so the library loads on hosts without a driver.
@@ -54,6 +61,9 @@ include $(PGXS)
 PG_PROVE_FLAGS += -I $(srcdir)/test/perl
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@
+
+sql/$(EXTENSION)--0.1.0--0.2.0.sql: $(UPGRADE_0_2_0_PARTS)
 	cat $^ > $@
 
 $(OBJS): $(wildcard src/*.h src/*/*.h src/am/*/*.h)

@@ -80,7 +80,7 @@ CREATE INDEX zq_cos ON zq USING hnsw (v vector_cosine_ops);
 CREATE INDEX zq_l2 ON zq USING hnsw (v vector_l2_ops);
 CREATE INDEX zq_sq8 ON zq USING hnsw (v vector_l2_ops) WITH (quantization = sq8);
 -- zero vectors are not indexed under cosine
-SELECT count(*) AS nonzero FROM zq WHERE v IS NOT NULL AND l2_norm(v) > 0;
+SELECT count(*) AS nonzero FROM zq WHERE v IS NOT NULL AND vector_norm(v) > 0;
 SELECT count(*) FROM (SELECT id FROM zq ORDER BY v <=> '[0,0,0]' LIMIT 1000) s;
 SELECT count(*) FROM (SELECT id FROM zq ORDER BY v <=> '[0,0,0]' LIMIT 10) s;
 SET plan_cache_mode = force_generic_plan;

@@ -76,7 +76,7 @@ CREATE INDEX sq_cos ON sq USING hnsw (v vector_cosine_ops) WITH (quantization = 
 SELECT sq_check('v', (SELECT v::text FROM sq WHERE id = 17), '<=>', 10, 10);
 SELECT sq_check('v', '[1,-2,3,-4,5,-6,7,-8,9,-10,11,-12,1,2,3,4,5,6,7,8,9,10,11,12]', '<=>', 50, 48);
 -- the zero vector is not indexed under cosine; a zero query ties every row
-SELECT count(*) = (SELECT count(*) FROM sq WHERE l2_norm(v) > 0) AS all_rows
+SELECT count(*) = (SELECT count(*) FROM sq WHERE vector_norm(v) > 0) AS all_rows
   FROM (SELECT id FROM sq ORDER BY v <=> array_fill(1, ARRAY[24])::vector LIMIT 5000) s;
 SELECT count(*) FROM (SELECT id FROM sq ORDER BY v <=> array_fill(0, ARRAY[24])::vector LIMIT 5) s;
 SELECT vecx_index_check('sq_cos');

@@ -77,7 +77,10 @@ BEGIN
 		'vector_cmp', 'vector_negative_inner_product', 'halfvec_add', 'halfvec_sub',
 		'halfvec_mul', 'halfvec_concat', 'halfvec_negative_inner_product',
 		'halfvec_lt', 'halfvec_le', 'halfvec_eq', 'halfvec_ne', 'halfvec_ge',
-		'halfvec_gt', 'halfvec_cmp']
+		'halfvec_gt', 'halfvec_cmp', 'sparsevec_negative_inner_product',
+		'sparsevec_l2_squared_distance', 'sparsevec_lt', 'sparsevec_le',
+		'sparsevec_eq', 'sparsevec_ne', 'sparsevec_ge', 'sparsevec_gt',
+		'sparsevec_cmp', 'hamming_distance', 'jaccard_distance']
 	LOOP
 		EXECUTE format($f$CREATE FUNCTION decoy.%I(anyelement, anyelement) RETURNS float8
 			LANGUAGE plpgsql AS $b$BEGIN INSERT INTO decoy.calls VALUES (%L); RETURN 42; END$b$$f$, f, f);
@@ -95,7 +98,7 @@ BEGIN
 			LANGUAGE plpgsql AS $b$BEGIN INSERT INTO decoy.calls VALUES (%L); RETURN 42; END$b$$f$, f, f);
 	END LOOP;
 	FOREACH f IN ARRAY ARRAY['<->', '<#>', '<=>', '<+>', '+', '-', '*', '||',
-		'<', '<=', '=', '<>', '>=', '>']
+		'<', '<=', '=', '<>', '>=', '>', '<~>', '<%>']
 	LOOP
 		EXECUTE format('CREATE OPERATOR decoy.%s (LEFTARG = anyelement, RIGHTARG = anyelement, FUNCTION = decoy.l2_distance)', f);
 	END LOOP;
@@ -244,6 +247,18 @@ RESET enable_seqscan;
 SELECT v::real[], h::vec.vector::text, v::vec.halfvec::text, subvector(v, 2, 2)::text,
 	binary_quantize(v - '[2,2,2]')
 FROM items WHERE id = 1;
+CREATE TABLE public.sitems (id int, s vec.sparsevec(3), b bit(3));
+INSERT INTO sitems VALUES (1, '{1:1,3:2}/3', B'101'), (2, '[0,2,0]'::vec.vector, B'010'),
+	(3, '{1,0,1}'::int[], B'111'), (4, '[0,0,3]'::vec.halfvec, B'000');
+CREATE INDEX ON sitems (s);
+SELECT id, s::text, s <-> '{1:1}/3' AS l2, s <#> '{1:1}/3' AS ip, s <=> '{1:1}/3' AS cos,
+	s <+> '{1:1}/3' AS l1, l2_norm(s), l2_normalize(s)::text AS normalized,
+	s::vec.vector::text AS v, s::vec.halfvec::text AS h, b <~> B'110' AS hamming,
+	b <%> B'110' AS jaccard, hamming_distance(b, B'000') AS hd, jaccard_distance(b, B'111') AS jd
+FROM sitems ORDER BY id;
+SET enable_seqscan = off;
+SELECT id FROM sitems WHERE s = '{2:2}/3';
+RESET enable_seqscan;
 -- No decoy was ever called ...
 SELECT count(*) AS decoy_calls FROM decoy.calls;
 -- ... although they work when asked for (the check above can fail).

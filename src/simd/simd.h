@@ -23,6 +23,7 @@
 #ifndef VECX_SIMD_H
 #define VECX_SIMD_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef uint16_t vecx_half;
@@ -65,6 +66,15 @@ typedef struct VecxKernels
 	float		(*l1_sq8_sym) (const uint8_t *a, float alo, float ascale,
 							   const uint8_t *b, float blo, float bscale,
 							   int n);
+
+	/*
+	 * Bit strings (PostgreSQL's bit(n)): n bytes each, padding bits zero.
+	 * hamming_bits counts the bits that differ; jaccard_bits counts the
+	 * bits set in both (*inter) and in either (*uni).  Exact.
+	 */
+	uint64_t	(*hamming_bits) (const uint8_t *a, const uint8_t *b, size_t n);
+	void		(*jaccard_bits) (const uint8_t *a, const uint8_t *b, size_t n,
+								 uint64_t *inter, uint64_t *uni);
 } VecxKernels;
 
 /* The scalar reference table: always present. */

@@ -488,6 +488,74 @@ avx2_dot_u8(const uint8_t *a, const uint8_t *b, int n)
 	return (uint32_t) _mm_cvtsi128_si32(h);
 }
 
+/*
+ * Bit strings: per-byte popcount by two lookups of a nibble table
+ * (VPSHUFB), summed into four 64-bit lanes by VPSADBW against zero.  The
+ * last partial register goes through the scalar word loop.
+ */
+VECX_AVX2 static inline __m256i
+avx2_popcount_sum(__m256i v)
+{
+	const __m256i lut = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3,
+										 1, 2, 2, 3, 2, 3, 3, 4,
+										 0, 1, 1, 2, 1, 2, 2, 3,
+										 1, 2, 2, 3, 2, 3, 3, 4);
+	const __m256i low = _mm256_set1_epi8(0x0f);
+	__m256i		lo = _mm256_and_si256(v, low);
+	__m256i		hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+	__m256i		cnt = _mm256_add_epi8(_mm256_shuffle_epi8(lut, lo),
+									  _mm256_shuffle_epi8(lut, hi));
+
+	return _mm256_sad_epu8(cnt, _mm256_setzero_si256());
+}
+
+VECX_AVX2 static inline uint64_t
+avx2_hsum_u64(__m256i v)
+{
+	__m128i		h = _mm_add_epi64(_mm256_castsi256_si128(v),
+								  _mm256_extracti128_si256(v, 1));
+
+	return (uint64_t) _mm_cvtsi128_si64(h) +
+		(uint64_t) _mm_extract_epi64(h, 1);
+}
+
+VECX_AVX2 static uint64_t
+avx2_hamming_bits(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	__m256i		acc = _mm256_setzero_si256();
+	size_t		i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		__m256i		x = _mm256_loadu_si256((const __m256i *) (a + i));
+		__m256i		y = _mm256_loadu_si256((const __m256i *) (b + i));
+
+		acc = _mm256_add_epi64(acc, avx2_popcount_sum(_mm256_xor_si256(x, y)));
+	}
+	return avx2_hsum_u64(acc) + vecx_hamming_tail(a + i, b + i, n - i);
+}
+
+VECX_AVX2 static void
+avx2_jaccard_bits(const uint8_t *a, const uint8_t *b, size_t n,
+				  uint64_t *inter, uint64_t *uni)
+{
+	__m256i		in = _mm256_setzero_si256();
+	__m256i		un = _mm256_setzero_si256();
+	size_t		i = 0;
+
+	for (; i + 32 <= n; i += 32)
+	{
+		__m256i		x = _mm256_loadu_si256((const __m256i *) (a + i));
+		__m256i		y = _mm256_loadu_si256((const __m256i *) (b + i));
+
+		in = _mm256_add_epi64(in, avx2_popcount_sum(_mm256_and_si256(x, y)));
+		un = _mm256_add_epi64(un, avx2_popcount_sum(_mm256_or_si256(x, y)));
+	}
+	*inter = avx2_hsum_u64(in);
+	*uni = avx2_hsum_u64(un);
+	vecx_jaccard_tail(a + i, b + i, n - i, inter, uni);
+}
+
 static const VecxKernels vecx_kernels_avx2_table = {
 	"avx2",
 	avx2_l2sq_f32,
@@ -504,7 +572,9 @@ static const VecxKernels vecx_kernels_avx2_table = {
 	avx2_dot_sq8,
 	avx2_l1_sq8,
 	avx2_dot_u8,
-	avx2_l1_sq8_sym
+	avx2_l1_sq8_sym,
+	avx2_hamming_bits,
+	avx2_jaccard_bits
 };
 
 const VecxKernels *vecx_kernels_avx2 = &vecx_kernels_avx2_table;

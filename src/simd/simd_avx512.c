@@ -19,6 +19,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #define VECX_AVX512 \
@@ -468,6 +469,137 @@ avx512_dot_u8(const uint8_t *a, const uint8_t *b, int n)
 	return (uint32_t) _mm_cvtsi128_si32(h);
 }
 
+/*
+ * Bit strings.  With AVX512_VPOPCNTDQ (Ice Lake and later, Zen 4) VPOPCNTQ
+ * counts 64-bit lanes directly; otherwise a nibble table (VPSHUFB, BW)
+ * and VPSADBW do it, as in the AVX2 code.  The variant is chosen once, at
+ * the first call, from CPUID.  The tail is a masked load, zero beyond n.
+ */
+#define VECX_AVX512_VPOPCNT \
+	__attribute__((target("avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx2,fma,f16c")))
+
+int			vecx_avx512_vpopcnt = -1;
+
+int
+vecx_cpu_has_vpopcnt(void)
+{
+	unsigned int eax,
+				ebx,
+				ecx,
+				edx;
+
+	if (!__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx))
+		return 0;
+	return (ecx & (1u << 14)) != 0;	/* AVX512_VPOPCNTDQ */
+}
+
+VECX_AVX512 static inline __mmask64
+avx512_byte_mask(size_t r)
+{
+	return r >= 64 ? ~(__mmask64) 0 : (((__mmask64) 1 << r) - 1);
+}
+
+VECX_AVX512 static inline __m512i
+avx512_popcount_bw(__m512i v)
+{
+	const __m512i lut = _mm512_broadcast_i32x4(_mm_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3,
+															 1, 2, 2, 3, 2, 3, 3, 4));
+	const __m512i low = _mm512_set1_epi8(0x0f);
+	__m512i		lo = _mm512_and_si512(v, low);
+	__m512i		hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+	__m512i		cnt = _mm512_add_epi8(_mm512_shuffle_epi8(lut, lo),
+									  _mm512_shuffle_epi8(lut, hi));
+
+	return _mm512_sad_epu8(cnt, _mm512_setzero_si512());
+}
+
+VECX_AVX512_VPOPCNT static inline __m512i
+avx512_popcount_vp(__m512i v)
+{
+	return _mm512_popcnt_epi64(v);
+}
+
+/*
+ * One body for both variants: POPCNT(v) gives per-64-bit-lane counts.
+ * The loop runs over whole registers and one masked final register.
+ */
+#define AVX512_HAMMING_BODY(POPCNT) \
+	__m512i		acc = _mm512_setzero_si512(); \
+	for (size_t i = 0; i < n; i += 64) \
+	{ \
+		__mmask64	m = avx512_byte_mask(n - i); \
+		__m512i		x = _mm512_maskz_loadu_epi8(m, a + i); \
+		__m512i		y = _mm512_maskz_loadu_epi8(m, b + i); \
+		acc = _mm512_add_epi64(acc, POPCNT(_mm512_xor_si512(x, y))); \
+	} \
+	return (uint64_t) _mm512_reduce_add_epi64(acc)
+
+#define AVX512_JACCARD_BODY(POPCNT) \
+	__m512i		in = _mm512_setzero_si512(); \
+	__m512i		un = _mm512_setzero_si512(); \
+	for (size_t i = 0; i < n; i += 64) \
+	{ \
+		__mmask64	m = avx512_byte_mask(n - i); \
+		__m512i		x = _mm512_maskz_loadu_epi8(m, a + i); \
+		__m512i		y = _mm512_maskz_loadu_epi8(m, b + i); \
+		in = _mm512_add_epi64(in, POPCNT(_mm512_and_si512(x, y))); \
+		un = _mm512_add_epi64(un, POPCNT(_mm512_or_si512(x, y))); \
+	} \
+	*inter = (uint64_t) _mm512_reduce_add_epi64(in); \
+	*uni = (uint64_t) _mm512_reduce_add_epi64(un)
+
+VECX_AVX512 static uint64_t
+avx512_hamming_bw(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	AVX512_HAMMING_BODY(avx512_popcount_bw);
+}
+
+VECX_AVX512_VPOPCNT static uint64_t
+avx512_hamming_vp(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	AVX512_HAMMING_BODY(avx512_popcount_vp);
+}
+
+VECX_AVX512 static void
+avx512_jaccard_bw(const uint8_t *a, const uint8_t *b, size_t n,
+				  uint64_t *inter, uint64_t *uni)
+{
+	AVX512_JACCARD_BODY(avx512_popcount_bw);
+}
+
+VECX_AVX512_VPOPCNT static void
+avx512_jaccard_vp(const uint8_t *a, const uint8_t *b, size_t n,
+				  uint64_t *inter, uint64_t *uni)
+{
+	AVX512_JACCARD_BODY(avx512_popcount_vp);
+}
+
+static inline int
+avx512_use_vpopcnt(void)
+{
+	if (vecx_avx512_vpopcnt < 0)
+		vecx_avx512_vpopcnt = vecx_cpu_has_vpopcnt();
+	return vecx_avx512_vpopcnt;
+}
+
+static uint64_t
+avx512_hamming_bits(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (avx512_use_vpopcnt())
+		return avx512_hamming_vp(a, b, n);
+	return avx512_hamming_bw(a, b, n);
+}
+
+static void
+avx512_jaccard_bits(const uint8_t *a, const uint8_t *b, size_t n,
+					uint64_t *inter, uint64_t *uni)
+{
+	if (avx512_use_vpopcnt())
+		avx512_jaccard_vp(a, b, n, inter, uni);
+	else
+		avx512_jaccard_bw(a, b, n, inter, uni);
+}
+
 static const VecxKernels vecx_kernels_avx512_table = {
 	"avx512",
 	avx512_l2sq_f32,
@@ -484,7 +616,9 @@ static const VecxKernels vecx_kernels_avx512_table = {
 	avx512_dot_sq8,
 	avx512_l1_sq8,
 	avx512_dot_u8,
-	avx512_l1_sq8_sym
+	avx512_l1_sq8_sym,
+	avx512_hamming_bits,
+	avx512_jaccard_bits
 };
 
 const VecxKernels *vecx_kernels_avx512 = &vecx_kernels_avx512_table;
@@ -492,5 +626,12 @@ const VecxKernels *vecx_kernels_avx512 = &vecx_kernels_avx512_table;
 #else							/* not x86-64 */
 
 const VecxKernels *vecx_kernels_avx512 = NULL;
+int			vecx_avx512_vpopcnt = 0;
+
+int
+vecx_cpu_has_vpopcnt(void)
+{
+	return 0;
+}
 
 #endif

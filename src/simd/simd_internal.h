@@ -41,6 +41,75 @@ extern float vecx_scalar_l1_sq8_sym(const uint8_t *a, float alo, float ascale,
 									const uint8_t *b, float blo, float bscale,
 									int n);
 
+/* scalar bit-string kernels (simd_scalar.c), for tables without their own */
+extern uint64_t vecx_scalar_hamming_bits(const uint8_t *a, const uint8_t *b,
+										 size_t n);
+extern void vecx_scalar_jaccard_bits(const uint8_t *a, const uint8_t *b,
+									 size_t n, uint64_t *inter, uint64_t *uni);
+
+/*
+ * AVX-512 popcount variant (simd_avx512.c): -1 until the CPU is probed,
+ * then 1 when VPOPCNTQ (AVX512_VPOPCNTDQ) is used, 0 for the AVX512BW
+ * nibble-table code.  Unit tests set it to run both variants.
+ */
+extern int	vecx_avx512_vpopcnt;
+extern int	vecx_cpu_has_vpopcnt(void);
+
+/* Population count of a 64-bit word without any instruction-set help */
+static inline uint64_t
+vecx_popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ULL);
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
+/* Load up to 8 bytes as a zero-padded word (alignment-free) */
+static inline uint64_t
+vecx_load_word(const uint8_t *p, size_t n)
+{
+	uint64_t	w = 0;
+
+	memcpy(&w, p, n < 8 ? n : 8);
+	return w;
+}
+
+/*
+ * Scalar bit-string counts over n bytes; the scalar kernels and the tails
+ * of the vector kernels.  The padding of a partial word is zero in both
+ * operands, so it counts nothing.
+ */
+static inline uint64_t
+vecx_hamming_tail(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint64_t	d = 0;
+
+	for (size_t i = 0; i < n; i += 8)
+		d += vecx_popcount64(vecx_load_word(a + i, n - i) ^
+							 vecx_load_word(b + i, n - i));
+	return d;
+}
+
+static inline void
+vecx_jaccard_tail(const uint8_t *a, const uint8_t *b, size_t n,
+				  uint64_t *inter, uint64_t *uni)
+{
+	uint64_t	in = 0,
+				un = 0;
+
+	for (size_t i = 0; i < n; i += 8)
+	{
+		uint64_t	x = vecx_load_word(a + i, n - i);
+		uint64_t	y = vecx_load_word(b + i, n - i);
+
+		in += vecx_popcount64(x & y);
+		un += vecx_popcount64(x | y);
+	}
+	*inter += in;
+	*uni += un;
+}
+
 static inline uint32_t
 vecx_f32_bits(float f)
 {

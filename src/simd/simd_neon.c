@@ -249,7 +249,9 @@ static const VecxKernels vecx_kernels_neon_table = {
 	vecx_scalar_dot_sq8,
 	vecx_scalar_l1_sq8,
 	vecx_scalar_dot_u8,
-	vecx_scalar_l1_sq8_sym
+	vecx_scalar_l1_sq8_sym,
+	vecx_scalar_hamming_bits,
+	vecx_scalar_jaccard_bits
 };
 
 const VecxKernels *vecx_kernels_neon = &vecx_kernels_neon_table;

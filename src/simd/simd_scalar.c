@@ -216,6 +216,21 @@ vecx_scalar_l1_sq8_sym(const uint8_t *a, float alo, float ascale,
 	return s;
 }
 
+VECX_NO_VECTORIZE uint64_t
+vecx_scalar_hamming_bits(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	return vecx_hamming_tail(a, b, n);
+}
+
+VECX_NO_VECTORIZE void
+vecx_scalar_jaccard_bits(const uint8_t *a, const uint8_t *b, size_t n,
+						 uint64_t *inter, uint64_t *uni)
+{
+	*inter = 0;
+	*uni = 0;
+	vecx_jaccard_tail(a, b, n, inter, uni);
+}
+
 const VecxKernels vecx_kernels_scalar = {
 	"scalar",
 	scalar_l2sq_f32,
@@ -232,5 +247,7 @@ const VecxKernels vecx_kernels_scalar = {
 	vecx_scalar_dot_sq8,
 	vecx_scalar_l1_sq8,
 	vecx_scalar_dot_u8,
-	vecx_scalar_l1_sq8_sym
+	vecx_scalar_l1_sq8_sym,
+	vecx_scalar_hamming_bits,
+	vecx_scalar_jaccard_bits
 };

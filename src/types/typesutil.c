@@ -211,6 +211,17 @@ VecxParseText(const char *str, const char *typname, int *dim)
 float *
 VecxArrayToFloats(ArrayType *array, const char *typname, int *dim)
 {
+	return VecxArrayToFloatsMax(array, typname, VECX_MAX_DIM, dim);
+}
+
+/*
+ * VecxArrayToFloatsMax
+ *		The same with another limit on the number of elements (sparsevec).
+ */
+float *
+VecxArrayToFloatsMax(ArrayType *array, const char *typname, int maxdim,
+					 int *dim)
+{
 	Oid			elemtype = ARR_ELEMTYPE(array);
 	int16		typlen;
 	bool		typbyval;
@@ -240,9 +251,15 @@ VecxArrayToFloats(ArrayType *array, const char *typname, int *dim)
 	deconstruct_array(array, elemtype, typlen, typbyval, typalign,
 					  &elems, &nulls, &nelems);
 
-	VecxCheckDimFor(nelems, typname);
+	if (nelems < 1)
+		VecxCheckDimFor(nelems, typname);
+	if (nelems > maxdim)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s cannot have more than %d dimensions",
+						typname, maxdim)));
 
-	x = palloc(sizeof(float) * nelems);
+	x = palloc(mul_size(sizeof(float), nelems));
 	for (int i = 0; i < nelems; i++)
 	{
 		switch (elemtype)

@@ -24,6 +24,8 @@ extern int32 VecxTypmodIn(ArrayType *ta, const char *typname);
 extern float *VecxParseText(const char *str, const char *typname, int *dim);
 extern float *VecxArrayToFloats(ArrayType *array, const char *typname,
 								int *dim);
+extern float *VecxArrayToFloatsMax(ArrayType *array, const char *typname,
+								   int maxdim, int *dim);
 extern ArrayType *VecxFloatsToArray(const float *x, int dim);
 extern void VecxAppendFloat(StringInfo buf, float v);
 extern int	VecxRecvHeader(StringInfo buf, int32 typmod, const char *typname,

@@ -1222,6 +1222,7 @@ main(void)
 	test_sq8_special();
 	test_sq8();
 	test_parse();
+	test_popcount();
 	printf("unit: %ld passed, %ld failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;
 }

@@ -30,5 +30,6 @@ extern long unit_failed;
 	} while (0)
 
 extern void test_parse(void);
+extern void test_popcount(void);
 
 #endif
