@@ -53,12 +53,14 @@ chmod 644 "$work"/*.tsv
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
 
-# vacuum_measured DB: VACUUM items in its own session; prints
+# vacuum_measured DB: VACUUM items in its own session, without a parallel
+# worker (else the index may be vacuumed in a process not sampled); prints
 # "seconds peak_private_kB"
 vacuum_measured() {
 	local db=$1 pid peak=0 m start
 	"$bindir/psql" -XAtq -d "$db" >"$work/vac.out" 2>&1 <<SQL &
 SELECT pg_backend_pid() \g $work/vac.pid
+SET max_parallel_maintenance_workers = 0;
 VACUUM items;
 SELECT pg_read_file('/proc/self/status');
 SQL

@@ -12,9 +12,16 @@
  *	   off a deleted node; wait for in-flight inserts again;
  *	3. mark the deleted nodes FREE so inserts can reuse their slots.
  *
+ * Pass 1 also copies each live node's vector into a backend-local cache
+ * (as it is when the copies fit, else as 8-bit codes): pass 2 then finds
+ * the candidates of a repair there (~35 per repaired node) instead of
+ * pinning their pages at random, which was most of its time once the
+ * index outgrew shared_buffers.
+ *
  * Memory: the work of one node (repair, orphan link) runs in a context
  * reset after it; what lives for the whole call is a few bits per node
- * slot and the reachability queue, capped by maintenance_work_mem.
+ * slot, the vector cache (pass 2 only) and the reachability queue, capped
+ * by maintenance_work_mem.
  *
  *-------------------------------------------------------------------------
  */
@@ -48,7 +55,23 @@ typedef struct VacState
 	Size		memBudget;		/* maintenance_work_mem (or autovacuum's), bytes */
 	MemoryContext nodeCxt;		/* one node's work, reset after it */
 	struct RepairScratch *sc;	/* buffers of the repair, reused per node */
+
+	/*
+	 * Vector cache of pass 2 (CacheInit): the repair compares vectors in
+	 * the form of cdist, either the stored form (cd unused) or sq8 codes.
+	 */
+	const HnswDist *cdist;		/* &d or &cd */
+	HnswDist	cd;				/* sq8 context when the cache holds codes */
+	Size		cbytes;			/* bytes of one vector in cache form */
+	float	   *xf;				/* scratch for encoding, dims floats */
+	uint32	   *slotIdx;		/* cache entry of each slot, or CACHE_NONE */
+	Size		cacheSlots;		/* slots covered by slotIdx */
+	char	   *cvec;			/* the entries */
+	uint32		ncached;
+	uint32		cacheCap;
 } VacState;
+
+#define CACHE_NONE	PG_UINT32_MAX
 
 /* A repair candidate; vec is set only for survivors and picks */
 typedef struct RepairCand
@@ -76,11 +99,14 @@ typedef struct RepairScratch
 	int		   *chosen;
 	char	   *nvec;			/* the node's vector */
 	char	   *v;				/* one candidate's vector */
-	int			ncvecs;			/* candidates whose vectors are kept */
-	char	   *cvecs;			/* their vectors; the rest are read again */
+	char	   *nform;			/* the node's vector in cache form, if not
+								 * cached */
+	const char *nformp;			/* the cached one or nform */
+	char	   *vform;			/* one candidate's, in cache form */
+	int			ncvecs;			/* uncached candidates whose vectors are kept */
+	char	   *cvecs;			/* their vectors (cache form); the rest are
+								 * read again */
 	char	   *pvecs;			/* vectors of picks beyond ncvecs, cap */
-	ItemPointerData *rold;		/* a reverse edge target's list */
-	ItemPointerData *rupd;
 } RepairScratch;
 
 /*
@@ -254,12 +280,143 @@ ReadNode(VacState *vs, ItemPointer tid, int level, uint8 *state, void *vec,
 	return ok;
 }
 
+/*
+ * CacheInit
+ *		Choose the form of the vector cache and allocate it in three
+ *		quarters of the budget (the rest: the repair's candidate buffers
+ *		and the bitmaps): the stored vectors when a copy per node slot fits
+ *		(or the index stores sq8 codes already), so that the repair is
+ *		exactly as from the pages; else sq8 codes of the float32/float16
+ *		vectors, a quarter or half their size, which rank a repair's
+ *		candidates with each element rounded to 1/255 of its vector's
+ *		range.  Nodes beyond the capacity are read from their pages.
+ */
+static void
+CacheInit(VacState *vs)
+{
+	Size		budget = vs->memBudget / 4 * 3;
+	Size		slots = (Size) vs->nblocks * vs->perPage;
+	Size		mapBytes = mul_size(slots, sizeof(uint32));
+
+	vs->cdist = &vs->d;
+	vs->cbytes = vs->vbytes;
+	if (vs->meta.elemtype != HNSW_ELEM_SQ8 &&
+		add_size(mapBytes, mul_size(slots, vs->vbytes)) > budget)
+	{
+		HnswInitDist(&vs->cd, vs->meta.dims, HNSW_ELEM_SQ8, vs->meta.srcElem,
+					 vs->meta.metric, false);
+		vs->cdist = &vs->cd;
+		vs->cbytes = vs->cd.vbytes;
+		vs->xf = palloc(mul_size(sizeof(float), vs->meta.dims));
+	}
+	if (add_size(mapBytes, vs->cbytes) > budget)
+		return;					/* no room: every vector is read from its page */
+	vs->cacheCap = (uint32) Min(Min((budget - mapBytes) / vs->cbytes, slots),
+								(Size) PG_UINT32_MAX - 1);
+	vs->slotIdx = palloc_extended(mapBytes, MCXT_ALLOC_HUGE);
+	memset(vs->slotIdx, 0xFF, mapBytes);
+	vs->cvec = palloc_extended(mul_size(vs->cacheCap, vs->cbytes), MCXT_ALLOC_HUGE);
+	vs->cacheSlots = slots;
+}
+
+/* Convert a stored vector to the cache form */
+static void
+ToCacheForm(VacState *vs, const void *stored, char *out)
+{
+	if (vs->cdist == &vs->d)
+		memcpy(out, stored, vs->vbytes);
+	else
+		HnswSq8EncodeStored(&vs->d, &vs->cd, stored, vs->xf, out);
+}
+
+/*
+ * CachePage
+ *		Cache the vectors of the live nodes of block blkno (pass 1, after
+ *		marking it).  A cached node stays live with the same vector until
+ *		pass 3 frees it: only vacuum frees slots, and inserts fill only
+ *		free ones.
+ */
+static void
+CachePage(VacState *vs, BlockNumber blkno)
+{
+	Buffer		buf;
+	Page		page;
+	OffsetNumber off,
+				maxoff;
+
+	if (vs->ncached >= vs->cacheCap)
+		return;
+	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	maxoff = IsDataPage(page) ? PageGetMaxOffsetNumber(page) : InvalidOffsetNumber;
+	for (off = FirstOffsetNumber; off <= maxoff && vs->ncached < vs->cacheCap; off++)
+	{
+		HnswNodeHeader *node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
+										   vs->meta.elemtype, vs->meta.m);
+		ItemPointerData tid;
+		Size		bit;
+
+		ItemPointerSet(&tid, blkno, off);
+		bit = BitOf(vs, &tid);
+		if (node->state != HNSW_NODE_LIVE || bit >= vs->cacheSlots)
+			continue;
+		ToCacheForm(vs, HnswNodeVec(vs->index, &vs->d, node, blkno, off),
+					vs->cvec + (Size) vs->ncached * vs->cbytes);
+		vs->slotIdx[bit] = vs->ncached++;
+	}
+	UnlockReleaseBuffer(buf);
+}
+
+/* The cached vector of a node, or NULL */
+static inline const char *
+CachedVec(VacState *vs, ItemPointer tid)
+{
+	Size		bit = BitOf(vs, tid);
+
+	if (bit >= vs->cacheSlots || vs->slotIdx[bit] == CACHE_NONE)
+		return NULL;
+	return vs->cvec + (Size) vs->slotIdx[bit] * vs->cbytes;
+}
+
+/*
+ * FormVec
+ *		A live node's vector in cache form: the cached one, else read from
+ *		its page into out.  NULL if the node is not live or has no level l.
+ */
+static const char *
+FormVec(VacState *vs, ItemPointer tid, int level, char *out)
+{
+	const char *cv = CachedVec(vs, tid);
+	uint8		st;
+
+	if (cv != NULL)
+		return cv;
+	if (!ReadNode(vs, tid, level, &st, vs->sc->v, NULL, NULL) || st != HNSW_NODE_LIVE)
+		return NULL;
+	ToCacheForm(vs, vs->sc->v, out);
+	return out;
+}
+
+static void
+CacheFree(VacState *vs)
+{
+	if (vs->slotIdx)
+		pfree(vs->slotIdx);
+	if (vs->cvec)
+		pfree(vs->cvec);
+	vs->slotIdx = NULL;
+	vs->cvec = NULL;
+	vs->cacheSlots = 0;
+	vs->cacheCap = vs->ncached = 0;
+}
+
 static RepairScratch *
 CreateScratch(VacState *vs)
 {
 	RepairScratch *sc = palloc0(sizeof(RepairScratch));
 	int			cap = HnswLevelCap(vs->meta.m, 0);
-	Size		capv = mul_size(vs->vbytes, cap + 1);
+	Size		capv = mul_size(vs->cbytes, cap + 1);
 
 	sc->maxc = cap + cap * cap;
 	sc->cands = palloc(mul_size(sizeof(RepairCand), sc->maxc));
@@ -269,12 +426,12 @@ CreateScratch(VacState *vs)
 	sc->chosen = palloc(sizeof(int) * (cap + 1));
 	sc->nvec = palloc(vs->vbytes);
 	sc->v = palloc(vs->vbytes);
-	/* every candidate's vector if an eighth of the budget allows */
-	sc->ncvecs = Min(sc->maxc, Max(cap, vs->memBudget / 8 / vs->vbytes));
-	sc->cvecs = palloc_extended(mul_size(vs->vbytes, sc->ncvecs), MCXT_ALLOC_HUGE);
+	sc->nform = palloc(vs->cbytes);
+	sc->vform = palloc(vs->cbytes);
+	/* every uncached candidate's vector if an eighth of the budget allows */
+	sc->ncvecs = Min(sc->maxc, Max(cap, vs->memBudget / 8 / vs->cbytes));
+	sc->cvecs = palloc_extended(mul_size(vs->cbytes, sc->ncvecs), MCXT_ALLOC_HUGE);
 	sc->pvecs = palloc(capv);
-	sc->rold = palloc(sizeof(ItemPointerData) * cap);
-	sc->rupd = palloc(sizeof(ItemPointerData) * cap);
 	return sc;
 }
 
@@ -394,9 +551,10 @@ CollectCandidates(VacState *vs, ItemPointer tid, int level, int count)
 /*
  * MeasureCandidates
  *		Distance from the node to each candidate, dropping those no longer
- *		live, then sort by distance.  The vectors of the first sc->ncvecs
- *		are kept (survivors first: the selection compares with all of
- *		them); the others are read again if the selection needs them.
+ *		live, then sort by distance.  Cached vectors are used in place;
+ *		of the others, the first sc->ncvecs are kept (survivors first: the
+ *		selection compares with all of them), the rest read again if the
+ *		selection needs them.
  */
 static int
 MeasureCandidates(VacState *vs, int level, int n)
@@ -410,16 +568,15 @@ MeasureCandidates(VacState *vs, int level, int n)
 	/* survivors come first in cands (CollectCandidates) */
 	for (i = 0; i < n; i++)
 	{
-		char	   *dst = nkept < sc->ncvecs ? sc->cvecs + vs->vbytes * nkept : sc->v;
-		uint8		st;
+		char	   *dst = nkept < sc->ncvecs ? sc->cvecs + vs->cbytes * nkept : sc->vform;
+		const char *cv = FormVec(vs, &cands[i].tid, level, dst);
 
-		if (!ReadNode(vs, &cands[i].tid, level, &st, dst, NULL, NULL) ||
-			st != HNSW_NODE_LIVE)
+		if (cv == NULL)
 			continue;
 		cands[k] = cands[i];
-		cands[k].dist = HnswDistance(&vs->d, sc->nvec, dst);
-		cands[k].vec = nkept < sc->ncvecs ? dst : NULL;
-		if (cands[k].vec)
+		cands[k].dist = HnswDistance(vs->cdist, sc->nformp, cv);
+		cands[k].vec = cv == sc->vform ? NULL : (char *) cv;
+		if (cv == dst && cv != sc->vform)
 			nkept++;
 		k++;
 	}
@@ -453,19 +610,20 @@ SelectRepair(VacState *vs, int level, int n, int cap)
 		}
 	for (i = 0; i < n && nsel < cap; i++)
 	{
-		char	   *v = cands[i].vec ? cands[i].vec : sc->pvecs + vs->vbytes * npick;
-		uint8		st;
+		const char *v = cands[i].vec;
 		int			j;
 
-		if (cands[i].chosen ||
-			(cands[i].vec == NULL && !ReadNode(vs, &cands[i].tid, level, &st, v, NULL, NULL)))
+		if (cands[i].chosen)
+			continue;
+		if (v == NULL &&
+			(v = FormVec(vs, &cands[i].tid, level, sc->pvecs + vs->cbytes * npick)) == NULL)
 			continue;
 		for (j = 0; j < nsel; j++)
 		{
 			const char *cv = cands[chosen[j]].vec;
-			float		dcr = HnswDistance(&vs->d, v, cv);
+			float		dcr = HnswDistance(vs->cdist, v, cv);
 
-			if (dcr < cands[i].dist || (dcr == 0.0f && HnswIdentical(&vs->d, v, cv)))
+			if (dcr < cands[i].dist || (dcr == 0.0f && HnswIdentical(vs->cdist, v, cv)))
 				break;
 		}
 		if (j == nsel)
@@ -473,7 +631,7 @@ SelectRepair(VacState *vs, int level, int n, int cap)
 			if (cands[i].vec == NULL)
 				npick++;
 			cands[i].chosen = true;
-			cands[i].vec = v;
+			cands[i].vec = (char *) v;
 			chosen[nsel++] = i;
 		}
 	}
@@ -544,35 +702,59 @@ WriteList(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, 
 /*
  * OfferReverse
  *		Append node tid to the level-l list of its new neighbour target if
- *		that list has room.  A full list is left alone: re-selecting it
- *		reads every member's vector, which doubled the time of a repair
- *		without a measurable gain in recall; a region that only a deleted
- *		node led to is linked back by RestoreReachability.
+ *		that list has room, in one visit of the target's page.  A full list
+ *		is left alone: re-selecting it reads every member's vector, which
+ *		doubled the time of a repair without a measurable gain in recall; a
+ *		region that only a deleted node led to is linked back by
+ *		RestoreReachability.
  */
 static void
 OfferReverse(VacState *vs, ItemPointer target, int level, ItemPointer tid)
 {
-	RepairScratch *sc = vs->sc;
 	int			cap = HnswLevelCap(vs->meta.m, level);
-	int			attempt;
+	BlockNumber blkno = ItemPointerGetBlockNumber(target);
+	OffsetNumber off = ItemPointerGetOffsetNumber(target);
+	Buffer		buf;
+	HnswNodeHeader *node;
+	uint8	   *counts;
+	ItemPointerData *list;
+	GenericXLogState *state;
+	Page		page;
+	int			i;
 
-	for (attempt = 0; attempt < 3; attempt++)
+	if (blkno >= vs->relBlocks)
+		vs->relBlocks = RelationGetNumberOfBlocks(vs->index);
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= vs->relBlocks)
+		HnswCorrupt(vs->index, blkno, off, "neighbour pointer out of range");
+	buf = HnswReadBuffer(vs->index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
+					   vs->meta.elemtype, vs->meta.m);
+	if (node->state != HNSW_NODE_LIVE || node->level < level)
 	{
-		uint8		st;
-		int			count,
-					i;
-
-		if (!ReadNode(vs, target, level, &st, NULL, sc->rold, &count) ||
-			st != HNSW_NODE_LIVE || count >= cap)
-			return;
-		for (i = 0; i < count; i++)
-			if (ItemPointerEquals(&sc->rold[i], tid))
-				return;			/* already linked */
-		memcpy(sc->rupd, sc->rold, sizeof(ItemPointerData) * count);
-		sc->rupd[count] = *tid;
-		if (WriteList(vs, target, level, sc->rold, count, sc->rupd, count + 1))
-			return;
+		UnlockReleaseBuffer(buf);
+		return;
 	}
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+		HnswLevelStart(vs->meta.m, level);
+	for (i = 0; i < counts[level]; i++)
+		if (ItemPointerEquals(&list[i], tid))
+			break;				/* already linked */
+	if (counts[level] >= cap || i < counts[level])
+	{
+		UnlockReleaseBuffer(buf);
+		return;
+	}
+	state = GenericXLogStart(vs->index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+		HnswLevelStart(vs->meta.m, level);
+	list[counts[level]++] = *tid;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
 }
 
 /*
@@ -599,6 +781,11 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 		if (!ReadNode(vs, tid, level, &st, sc->nvec, sc->old, &count) ||
 			st != HNSW_NODE_LIVE)
 			return;
+		if ((sc->nformp = CachedVec(vs, tid)) == NULL)
+		{
+			ToCacheForm(vs, sc->nvec, sc->nform);
+			sc->nformp = sc->nform;
+		}
 		n = CollectCandidates(vs, tid, level, count);
 		n = MeasureCandidates(vs, level, n);
 		nsel = SelectRepair(vs, level, n, cap);
@@ -1013,6 +1200,7 @@ MarkDeadPass(VacState *vs, IndexBulkDeleteResult *stats,
 			GenericXLogFinish(state);
 		}
 		UnlockReleaseBuffer(buf);
+		CachePage(vs, blkno);
 	}
 	stats->tuples_removed += ndeleted;
 	stats->num_index_tuples = nlive;
@@ -1262,6 +1450,7 @@ RepairAndFree(VacState *vs)
 	ItemPointerSetInvalid(&best);
 	bestLevel = RepairPass(vs, &best);
 	MoveEntryPoint(vs, &best, bestLevel);
+	CacheFree(vs);				/* the reachability queue takes its place */
 
 	/* every live node must be reachable from the (new) entry point */
 	HnswReadMeta(vs->index, &vs->meta);
@@ -1321,6 +1510,7 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.deleted = palloc0(sizeof(uint64));
 	vs.seen = palloc0(sizeof(uint64));
 	ResizeMaps(&vs);
+	CacheInit(&vs);
 
 	/* pass 1, then (also finishing an interrupted earlier run) 2 and 3 */
 	MarkDeadPass(&vs, stats, callback, callback_state);
