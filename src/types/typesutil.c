@@ -87,10 +87,11 @@ VecxCheckElement(float v, const char *typname)
 
 /*
  * VecxTypmodIn
- *		Common typmod_in: exactly one integer in 1..VECX_MAX_DIM.
+ *		Common typmod_in: exactly one integer in 1..maxdim (VECX_MAX_DIM for
+ *		the dense types, VECX_SPARSE_MAX_DIM for sparsevec).
  */
 int32
-VecxTypmodIn(ArrayType *ta, const char *typname)
+VecxTypmodIn(ArrayType *ta, const char *typname, int32 maxdim)
 {
 	int32	   *tl;
 	int			n;
@@ -105,11 +106,11 @@ VecxTypmodIn(ArrayType *ta, const char *typname)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dimensions for type %s must be at least 1", typname)));
-	if (*tl > VECX_MAX_DIM)
+	if (*tl > maxdim)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("dimensions for type %s cannot exceed %d",
-						typname, VECX_MAX_DIM)));
+						typname, maxdim)));
 	return *tl;
 }
 

@@ -114,7 +114,7 @@ PG_FUNCTION_INFO_V1(vector_typmod_in);
 Datum
 vector_typmod_in(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_INT32(VecxTypmodIn(PG_GETARG_ARRAYTYPE_P(0), TYPNAME));
+	PG_RETURN_INT32(VecxTypmodIn(PG_GETARG_ARRAYTYPE_P(0), TYPNAME, VECX_MAX_DIM));
 }
 
 /* Shared by vector and halfvec */

@@ -20,7 +20,7 @@ extern void VecxCheckDimFor(int dim, const char *typname);
 extern void VecxCheckExpectedDim(int32 typmod, int dim);
 extern void VecxCheckSameDim(int a, int b, const char *typname);
 extern void VecxCheckElement(float v, const char *typname);
-extern int32 VecxTypmodIn(ArrayType *ta, const char *typname);
+extern int32 VecxTypmodIn(ArrayType *ta, const char *typname, int32 maxdim);
 extern float *VecxParseText(const char *str, const char *typname, int *dim);
 extern float *VecxArrayToFloats(ArrayType *array, const char *typname,
 								int *dim);
