@@ -220,6 +220,28 @@ IsDataPage(Page page)
 		(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES);
 }
 
+/*
+ * ReadDataPage
+ *		The page loop of every pass: read block blkno through the vacuum's
+ *		strategy and lock it in mode; InvalidBuffer (nothing held) when it is
+ *		not a node page.
+ */
+static Buffer
+ReadDataPage(VacState *vs, BlockNumber blkno, int mode)
+{
+	Buffer		buf;
+
+	vacuum_delay_point();
+	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
+	LockBuffer(buf, mode);
+	if (!IsDataPage(BufferGetPage(buf)))
+	{
+		UnlockReleaseBuffer(buf);
+		return InvalidBuffer;
+	}
+	return buf;
+}
+
 /* The memory a vacuum may use, as lazy vacuum reads it */
 static Size
 VacMemBudget(void)
@@ -1054,14 +1076,10 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 		int			norphans = 0,
 					o;
 
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		if (!IsDataPage(page))
-		{
-			UnlockReleaseBuffer(buf);
+		buf = ReadDataPage(vs, blkno, BUFFER_LOCK_SHARE);
+		if (!BufferIsValid(buf))
 			continue;
-		}
+		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff && off <= vs->perPage; off++)
 		{
@@ -1267,15 +1285,10 @@ RepairPass(VacState *vs, ItemPointer best)
 		int			ntodo = 0;
 		int			i;
 
-		vacuum_delay_point();
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		if (!IsDataPage(page))
-		{
-			UnlockReleaseBuffer(buf);
+		buf = ReadDataPage(vs, blkno, BUFFER_LOCK_SHARE);
+		if (!BufferIsValid(buf))
 			continue;
-		}
+		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
@@ -1378,15 +1391,10 @@ FreePass(VacState *vs)
 
 		if (!BlockHasDeleted(vs, blkno))
 			continue;
-		vacuum_delay_point();
-		buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, vs->strategy);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		page = BufferGetPage(buf);
-		if (!IsDataPage(page))
-		{
-			UnlockReleaseBuffer(buf);
+		buf = ReadDataPage(vs, blkno, BUFFER_LOCK_EXCLUSIVE);
+		if (!BufferIsValid(buf))
 			continue;
-		}
+		page = BufferGetPage(buf);
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
