@@ -565,6 +565,9 @@ typedef struct HnswSearch
 } HnswSearch;
 
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
+extern void HnswWriteNbrList(Relation index, Buffer buf, OffsetNumber off,
+							 const HnswMetaPageData *meta, int level,
+							 const ItemPointerData *upd, int nupd);
 extern void HnswPrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off);
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
 extern void HnswSearchReset(HnswSearch *s);

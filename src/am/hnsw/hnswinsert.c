@@ -345,8 +345,6 @@ HnswAddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 		int			nupd = 0;
 		int			i;
 		Buffer		buf;
-		Page		page;
-		GenericXLogState *state;
 		HnswNodeHeader *node;
 		ItemPointerData *list;
 		uint8	   *counts;
@@ -427,17 +425,7 @@ HnswAddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			UnlockReleaseBuffer(buf);
 			continue;			/* changed under us: retry */
 		}
-		state = GenericXLogStart(index);
-		page = GenericXLogRegisterBuffer(state, buf, 0);
-		node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-		counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-		list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
-			HnswLevelStart(meta->m, level);
-		memcpy(list, upd, sizeof(ItemPointerData) * nupd);
-		for (i = nupd; i < cap; i++)
-			ItemPointerSetInvalid(&list[i]);
-		counts[level] = nupd;
-		GenericXLogFinish(state);
+		HnswWriteNbrList(index, buf, off, meta, level, upd, nupd);
 		UnlockReleaseBuffer(buf);
 		break;
 	}

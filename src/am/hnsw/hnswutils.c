@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include "access/generic_xlog.h"
 #include "miscadmin.h"
 #include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
@@ -787,4 +788,31 @@ HnswSearchCollect(HnswSearch *s, int32 *out, int max, bool liveOnly)
 	}
 	pfree(tmp);
 	return k;
+}
+
+/*
+ * HnswWriteNbrList
+ *		Replace the level-"level" neighbour list of the node at off on buf
+ *		(locked exclusively by the caller) with upd[0..nupd), unused slots
+ *		invalid, in one generic WAL record: the write of an insert's
+ *		backlink and of vacuum's repairs.
+ */
+void
+HnswWriteNbrList(Relation index, Buffer buf, OffsetNumber off,
+				 const HnswMetaPageData *meta, int level,
+				 const ItemPointerData *upd, int nupd)
+{
+	GenericXLogState *state = GenericXLogStart(index);
+	Page		page = GenericXLogRegisterBuffer(state, buf, 0);
+	HnswNodeHeader *node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
+	uint8	   *counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
+	ItemPointerData *list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
+		HnswLevelStart(meta->m, level);
+	int			i;
+
+	memcpy(list, upd, sizeof(ItemPointerData) * nupd);
+	for (i = nupd; i < HnswLevelCap(meta->m, level); i++)
+		ItemPointerSetInvalid(&list[i]);
+	counts[level] = nupd;
+	GenericXLogFinish(state);
 }

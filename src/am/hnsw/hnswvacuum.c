@@ -221,6 +221,29 @@ IsDataPage(Page page)
 }
 
 /*
+ * LockNode
+ *		Pin and lock (mode) the page of the node a neighbour pointer names,
+ *		checking the pointer against the relation size first (re-read when
+ *		the index grew); *node is the validated node.
+ */
+static Buffer
+LockNode(VacState *vs, BlockNumber blkno, OffsetNumber off, int mode,
+		 HnswNodeHeader **node)
+{
+	Buffer		buf;
+
+	if (blkno >= vs->relBlocks)
+		vs->relBlocks = RelationGetNumberOfBlocks(vs->index);
+	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= vs->relBlocks)
+		HnswCorrupt(vs->index, blkno, off, "neighbour pointer out of range");
+	buf = HnswReadBuffer(vs->index, blkno);
+	LockBuffer(buf, mode);
+	*node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
+						vs->meta.elemtype, vs->meta.m);
+	return buf;
+}
+
+/*
  * ReadDataPage
  *		The page loop of every pass: read block blkno through the vacuum's
  *		strategy and lock it in mode; InvalidBuffer (nothing held) when it is
@@ -277,14 +300,7 @@ ReadNode(VacState *vs, ItemPointer tid, int level, uint8 *state, void *vec,
 	HnswNodeHeader *node;
 	bool		ok = false;
 
-	if (blkno >= vs->relBlocks)
-		vs->relBlocks = RelationGetNumberOfBlocks(vs->index);
-	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= vs->relBlocks)
-		HnswCorrupt(vs->index, blkno, off, "neighbour pointer out of range");
-	buf = HnswReadBuffer(vs->index, blkno);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
-					   vs->meta.elemtype, vs->meta.m);
+	buf = LockNode(vs, blkno, off, BUFFER_LOCK_SHARE, &node);
 	*state = node->state;
 	if (node->state != HNSW_NODE_FREE && node->level >= level)
 	{
@@ -677,16 +693,12 @@ static bool
 WriteList(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, int count,
 		  const ItemPointerData *upd, int nupd)
 {
-	int			cap = HnswLevelCap(vs->meta.m, level);
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
 	Buffer		buf;
-	Page		page;
 	HnswNodeHeader *node;
 	uint8	   *counts;
 	ItemPointerData *list;
-	GenericXLogState *state;
-	int			i;
 
 	buf = HnswReadBuffer(vs->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -706,17 +718,7 @@ WriteList(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, 
 		UnlockReleaseBuffer(buf);
 		return false;
 	}
-	state = GenericXLogStart(vs->index);
-	page = GenericXLogRegisterBuffer(state, buf, 0);
-	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-		HnswLevelStart(vs->meta.m, level);
-	memcpy(list, upd, sizeof(ItemPointerData) * nupd);
-	for (i = nupd; i < cap; i++)
-		ItemPointerSetInvalid(&list[i]);
-	counts[level] = nupd;
-	GenericXLogFinish(state);
+	HnswWriteNbrList(vs->index, buf, off, &vs->meta, level, upd, nupd);
 	UnlockReleaseBuffer(buf);
 	return true;
 }
@@ -744,14 +746,7 @@ OfferReverse(VacState *vs, ItemPointer target, int level, ItemPointer tid)
 	Page		page;
 	int			i;
 
-	if (blkno >= vs->relBlocks)
-		vs->relBlocks = RelationGetNumberOfBlocks(vs->index);
-	if (blkno == HNSW_METAPAGE_BLKNO || blkno >= vs->relBlocks)
-		HnswCorrupt(vs->index, blkno, off, "neighbour pointer out of range");
-	buf = HnswReadBuffer(vs->index, blkno);
-	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
-					   vs->meta.elemtype, vs->meta.m);
+	buf = LockNode(vs, blkno, off, BUFFER_LOCK_EXCLUSIVE, &node);
 	if (node->state != HNSW_NODE_LIVE || node->level < level)
 	{
 		UnlockReleaseBuffer(buf);
