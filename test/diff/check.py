@@ -74,6 +74,11 @@ def _walk_is_exhaustive(case):
     s = case.settings
     if "hnsw.max_scan_tuples" in s or "work_mem" in s:
         return False
+    # inner product is no metric: a small-norm vector can be left without
+    # in-links (src/am/hnsw/README, known gaps), so a walk may miss it
+    # until the exact pass (seed 233066631: 13 rows, m = 4, one step back)
+    if case.metric == "ip":
+        return False
     return case.nrows <= int(s.get("hnsw.ef_search", 40))
 
 
