@@ -55,6 +55,9 @@ typedef struct VacState
 	Size		memBudget;		/* maintenance_work_mem (or autovacuum's), bytes */
 	MemoryContext nodeCxt;		/* one node's work, reset after it */
 	struct RepairScratch *sc;	/* buffers of the repair, reused per node */
+	struct RepairOffer *offers; /* reverse edges not yet written (pass 2) */
+	Size		noffers;
+	Size		maxOffers;
 
 	/*
 	 * Vector cache of pass 2 (CacheInit): the repair compares vectors in
@@ -72,6 +75,8 @@ typedef struct VacState
 } VacState;
 
 #define CACHE_NONE	PG_UINT32_MAX
+
+static void ApplyOffers(VacState *vs);
 
 /* A repair candidate; vec is set only for survivors and picks */
 typedef struct RepairCand
@@ -108,6 +113,14 @@ typedef struct RepairScratch
 								 * read again */
 	char	   *pvecs;			/* vectors of picks beyond ncvecs, cap */
 } RepairScratch;
+
+/* A reverse edge queued by a repair (QueueOffer) */
+typedef struct RepairOffer
+{
+	ItemPointerData target;		/* the node whose list gets ... */
+	ItemPointerData tid;		/* ... this one */
+	uint16		level;
+} RepairOffer;
 
 /*
  * Reachability walk state.  Whole-pass: two bitmaps and 2-bit in-link
@@ -724,54 +737,115 @@ WriteList(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, 
 }
 
 /*
- * OfferReverse
- *		Append node tid to the level-l list of its new neighbour target if
- *		that list has room, in one visit of the target's page.  A full list
- *		is left alone: re-selecting it reads every member's vector, which
- *		doubled the time of a repair without a measurable gain in recall; a
- *		region that only a deleted node led to is linked back by
- *		RestoreReachability.
+ * QueueOffer
+ *		Offer node tid as a level-l neighbour of target, whose list gets it
+ *		if it has room when ApplyOffers runs.  A new neighbour of a repaired
+ *		node gets the reverse edge too, so that a region reachable only
+ *		through the deleted node (a bridge) may get an in-link back, not
+ *		just an out-link.  A full list is left alone: re-selecting it reads
+ *		every member's vector, which doubled the time of a repair without a
+ *		measurable gain in recall; a region that only a deleted node led to
+ *		is linked back by RestoreReachability.
+ *
+ * The offers are queued rather than written at once: each write is a
+ * generic WAL record, whose cost is a byte-by-byte comparison of the
+ * whole 8 kB page with its copy, and one record per offer was a quarter
+ * of the vacuum's time.  Sorted by page, all the offers to one page cost
+ * one record.
  */
 static void
-OfferReverse(VacState *vs, ItemPointer target, int level, ItemPointer tid)
+QueueOffer(VacState *vs, ItemPointer target, int level, ItemPointer tid)
 {
-	int			cap = HnswLevelCap(vs->meta.m, level);
-	BlockNumber blkno = ItemPointerGetBlockNumber(target);
-	OffsetNumber off = ItemPointerGetOffsetNumber(target);
-	Buffer		buf;
-	HnswNodeHeader *node;
+	RepairOffer *o;
+
+	if (vs->noffers == vs->maxOffers)
+		ApplyOffers(vs);
+	o = &vs->offers[vs->noffers++];
+	o->target = *target;
+	o->tid = *tid;
+	o->level = level;
+}
+
+static int
+CompareOffer(const void *a, const void *b)
+{
+	const RepairOffer *x = a;
+	const RepairOffer *y = b;
+
+	return ItemPointerCompare(unconstify(ItemPointerData *, &x->target),
+							  unconstify(ItemPointerData *, &y->target));
+}
+
+/*
+ * ApplyOfferToNode
+ *		Append tid to the level-l list of node if it is live, has the level,
+ *		room and no such link yet; *state starts the page's WAL record at the
+ *		first change, and *page becomes the record's copy of the page.
+ */
+static void
+ApplyOfferToNode(VacState *vs, Buffer buf, Page *page, GenericXLogState **state,
+				 const RepairOffer *o)
+{
+	BlockNumber blkno = ItemPointerGetBlockNumber(&o->target);
+	OffsetNumber off = ItemPointerGetOffsetNumber(&o->target);
+	HnswNodeHeader *node = HnswGetNode(vs->index, *page, blkno, off, vs->meta.dims,
+									   vs->meta.elemtype, vs->meta.m);
 	uint8	   *counts;
 	ItemPointerData *list;
-	GenericXLogState *state;
-	Page		page;
 	int			i;
 
-	buf = LockNode(vs, blkno, off, BUFFER_LOCK_EXCLUSIVE, &node);
-	if (node->state != HNSW_NODE_LIVE || node->level < level)
-	{
-		UnlockReleaseBuffer(buf);
+	if (node->state != HNSW_NODE_LIVE || node->level < o->level)
 		return;
-	}
 	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
 	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-		HnswLevelStart(vs->meta.m, level);
-	for (i = 0; i < counts[level]; i++)
-		if (ItemPointerEquals(&list[i], tid))
-			break;				/* already linked */
-	if (counts[level] >= cap || i < counts[level])
-	{
-		UnlockReleaseBuffer(buf);
+		HnswLevelStart(vs->meta.m, o->level);
+	if (counts[o->level] >= HnswLevelCap(vs->meta.m, o->level))
 		return;
+	for (i = 0; i < counts[o->level]; i++)
+		if (ItemPointerEquals(&list[i], unconstify(ItemPointerData *, &o->tid)))
+			return;				/* already linked */
+	if (*state == NULL)
+	{
+		*state = GenericXLogStart(vs->index);
+		*page = GenericXLogRegisterBuffer(*state, buf, 0);
+		node = (HnswNodeHeader *) PageGetItem(*page, PageGetItemId(*page, off));
+		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
+		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
+			HnswLevelStart(vs->meta.m, o->level);
 	}
-	state = GenericXLogStart(vs->index);
-	page = GenericXLogRegisterBuffer(state, buf, 0);
-	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-		HnswLevelStart(vs->meta.m, level);
-	list[counts[level]++] = *tid;
-	GenericXLogFinish(state);
-	UnlockReleaseBuffer(buf);
+	list[counts[o->level]++] = o->tid;
+}
+
+/*
+ * ApplyOffers
+ *		Write the queued offers in page order, one WAL record per page.
+ */
+static void
+ApplyOffers(VacState *vs)
+{
+	Size		i = 0;
+
+	qsort(vs->offers, vs->noffers, sizeof(RepairOffer), CompareOffer);
+	while (i < vs->noffers)
+	{
+		BlockNumber blkno = ItemPointerGetBlockNumber(&vs->offers[i].target);
+		GenericXLogState *state = NULL;
+		HnswNodeHeader *node;
+		Buffer		buf;
+		Page		page;
+
+		buf = LockNode(vs, blkno, ItemPointerGetOffsetNumber(&vs->offers[i].target),
+					   BUFFER_LOCK_EXCLUSIVE, &node);
+		page = BufferGetPage(buf);
+		for (; i < vs->noffers &&
+			 ItemPointerGetBlockNumber(&vs->offers[i].target) == blkno; i++)
+			ApplyOfferToNode(vs, buf, &page, &state, &vs->offers[i]);
+		if (state != NULL)
+			GenericXLogFinish(state);
+		UnlockReleaseBuffer(buf);
+		vacuum_delay_point();
+	}
+	vs->noffers = 0;
 }
 
 /*
@@ -811,17 +885,13 @@ RepairNode(VacState *vs, ItemPointer tid, int level)
 		if (!WriteList(vs, tid, level, sc->old, count, sc->upd, nsel))
 			continue;			/* a concurrent insert changed the list */
 
-		/*
-		 * Offer the reverse edge to each new neighbour with room, so that
-		 * a region reachable only through the deleted node (a bridge) may
-		 * get an in-link back, not just an out-link.
-		 */
+		/* the reverse edge to each new neighbour */
 		for (i = 0; i < nsel; i++)
 		{
 			RepairCand *c = &sc->cands[sc->chosen[i]];
 
 			if (!c->survivor)
-				OfferReverse(vs, &c->tid, level, tid);
+				QueueOffer(vs, &c->tid, level, tid);
 		}
 		return;
 	}
@@ -1450,8 +1520,14 @@ RepairAndFree(VacState *vs)
 	vs->nblocks = RelationGetNumberOfBlocks(vs->index);
 	ResizeMaps(vs);
 	vs->sc = CreateScratch(vs);
+	/* a sixteenth of the budget: ~300k offers at the default 64 MB */
+	vs->maxOffers = Max(1024, vs->memBudget / 16 / sizeof(RepairOffer));
+	vs->maxOffers = Min(vs->maxOffers, MaxAllocSize / sizeof(RepairOffer));
+	vs->offers = palloc(vs->maxOffers * sizeof(RepairOffer));
 	ItemPointerSetInvalid(&best);
 	bestLevel = RepairPass(vs, &best);
+	ApplyOffers(vs);
+	pfree(vs->offers);
 	MoveEntryPoint(vs, &best, bestLevel);
 	CacheFree(vs);				/* the reachability queue takes its place */
 
