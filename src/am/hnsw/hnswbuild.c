@@ -56,9 +56,11 @@ typedef struct BuildWalk
 	float		curDist;
 	/* selection scratch, Max(efc, 2m) + 2 each, reused by every insertion */
 	HnswHeapItem *found;
+	HnswHeapItem *seeds;		/* found[] kept across a level's backlinks */
 	char	  **vecs;
 	float	   *dists;
 	int		   *pick;
+	int32	   *copy;			/* a neighbour list being pruned, 2m */
 } BuildWalk;
 
 typedef struct BuildNode
@@ -269,6 +271,263 @@ BuildPrune(void *g, const HnswDist *d, BuildVecFn vecOf, int32 from,
 	return BuildSelect(g, d, vecOf, BuildDrain(w), cap);
 }
 
+/* Allocate a walk's scratch (not its visited stamps: each kind sizes them) */
+static void
+BuildWalkInit(BuildWalk *w, int efc, int m)
+{
+	int			big = Max(efc, 2 * m) + 2;
+
+	HnswHeapInit(&w->cand, efc * 4, false);
+	HnswHeapInit(&w->res, efc * 4, true);
+	w->found = palloc(sizeof(HnswHeapItem) * big);
+	w->seeds = palloc(sizeof(HnswHeapItem) * big);
+	w->vecs = palloc(sizeof(char *) * big);
+	w->dists = palloc(sizeof(float) * big);
+	w->pick = palloc(sizeof(int) * big);
+	w->copy = palloc(sizeof(int32) * 2 * m);
+}
+
+/*
+ * How the insertion reaches a build graph: the serial build's local memory
+ * or the parallel build's DSM, both arrays of nodes numbered from 0.  The
+ * parallel kind guards each node's lists with its spinlock (lock/unlock);
+ * the serial kind's do nothing.  g starts with a BuildWalk.
+ */
+typedef struct BuildGraphOps
+{
+	const HnswWalkOps *walk;
+	BuildVecFn	vec;
+	int			(*level) (void *g, int32 id);
+	uint8	   *(*counts) (void *g, int32 id);
+	int32	   *(*list) (void *g, int32 id, int level);
+	void		(*lock) (void *g, int32 id);
+	void		(*unlock) (void *g, int32 id);
+
+	/*
+	 * Node id is being inserted: false if the graph was empty (id is now
+	 * the entry point), else the entry point and its level.
+	 */
+	bool		(*entry) (void *g, int32 id, int32 *ep, int *epLevel);
+	/* id's level is above the entry point's: make id the entry point */
+	void		(*raise) (void *g, int32 id);
+
+	/*
+	 * Node dup has id's vector: take id's heap TID if the filter payloads
+	 * agree and dup has room (true), else leave both alone (false).
+	 */
+	bool		(*takeDuplicate) (void *g, int32 dup, int32 id);
+} BuildGraphOps;
+
+/* The parameters every build insertion needs */
+typedef struct BuildParams
+{
+	const HnswDist *d;
+	int			m;
+	int			efc;
+	Size		nstamps;		/* visited stamps allocated */
+} BuildParams;
+
+/*
+ * BuildAddLink
+ *		Make node from link to node to at level, at distance dist.  A full
+ *		list is re-selected with the heuristic over its members and the new
+ *		one, and only rewritten if the new one is kept.  The list is copied
+ *		under the node's lock and written back only if it did not change
+ *		meanwhile (else retried), as inserts do on disk.  Overwrites the
+ *		walk's found[] and pick[].
+ */
+static pg_attribute_always_inline void
+BuildAddLink(const BuildGraphOps *ops, void *g, const BuildParams *p,
+			 int32 from, int32 to, int level, float dist)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+	int			cap = HnswLevelCap(p->m, level);
+	int32	   *list;
+	int			attempt;
+
+	if (ops->level(g, from) < level)
+		return;
+	list = ops->list(g, from, level);
+	for (attempt = 0; attempt < 8; attempt++)
+	{
+		int			cnt,
+					i,
+					k;
+		bool		keeps = false;
+
+		ops->lock(g, from);
+		cnt = ops->counts(g, from)[level];
+		for (i = 0; i < cnt && list[i] != to; i++)
+			;
+		if (i < cnt)
+		{
+			ops->unlock(g, from);
+			return;				/* linked already */
+		}
+		if (cnt < cap)
+		{
+			list[cnt] = to;
+			ops->counts(g, from)[level] = cnt + 1;
+			ops->unlock(g, from);
+			return;
+		}
+		memcpy(w->copy, list, sizeof(int32) * cnt);
+		ops->unlock(g, from);
+
+		k = BuildPrune(g, p->d, ops->vec, from, w->copy, cnt, to, dist, cap);
+		for (i = 0; i < k; i++)
+			if (w->found[w->pick[i]].idx == to)
+				keeps = true;
+		if (!keeps)
+			return;
+
+		ops->lock(g, from);
+		if (ops->counts(g, from)[level] != cnt ||
+			memcmp(list, w->copy, sizeof(int32) * cnt) != 0)
+		{
+			ops->unlock(g, from);
+			continue;			/* changed meanwhile */
+		}
+		for (i = 0; i < k; i++)
+			list[i] = w->found[w->pick[i]].idx;
+		ops->counts(g, from)[level] = k;
+		ops->unlock(g, from);
+		return;
+	}
+}
+
+/*
+ * BuildSpliceIdentical
+ *		Identical vectors form a cycle through their level-0 links (README,
+ *		"Duplicates"): if node id (vector q) is to link to a neighbour P of
+ *		its own vector, it takes P's identical neighbour Q instead, and P
+ *		points to id in Q's place; if P has no identical neighbour, P simply
+ *		links to id.  chosen[] (k level-0 neighbours) is updated; returns P
+ *		(which needs no backlink), or -1.
+ */
+static pg_attribute_always_inline int32
+BuildSpliceIdentical(const BuildGraphOps *ops, void *g, const BuildParams *p,
+					 int32 *chosen, int k, int32 id, const char *q)
+{
+	int			i;
+
+	for (i = 0; i < k; i++)
+	{
+		int32		pn = chosen[i];
+		int32	   *pl;
+		int32		qn = -1;
+		int			j,
+					cnt;
+
+		if (!HnswIdentical(p->d, ops->vec(g, pn), q))
+			continue;
+		pl = ops->list(g, pn, 0);
+		ops->lock(g, pn);
+		cnt = ops->counts(g, pn)[0];
+		for (j = 0; j < cnt; j++)
+			if (pl[j] != id && HnswIdentical(p->d, ops->vec(g, pl[j]), q))
+			{
+				qn = pl[j];
+				pl[j] = id;
+				break;
+			}
+		ops->unlock(g, pn);
+		if (qn >= 0)
+		{
+			for (j = 0; j < k && chosen[j] != qn; j++)
+				;
+			if (j == k)
+				chosen[i] = qn;
+		}
+		else
+			BuildAddLink(ops, g, p, pn, id, 0, 0.0f);
+		return pn;
+	}
+	return -1;
+}
+
+/*
+ * BuildInsert
+ *		Insert node id (stored, level set, lists empty) into a build graph:
+ *		greedy descent to its level, then at each level down to 0 a search
+ *		with ef = efc, the heuristic's choice as its list, and a backlink
+ *		from each chosen node (the paper's Algorithm 1).  Returns false if
+ *		id's vector and payload equal a node found on its top level that had
+ *		room for id's heap TID, which took it: id stays out of the graph.
+ */
+static pg_attribute_always_inline bool
+BuildInsert(const BuildGraphOps *ops, void *g, const BuildParams *p, int32 id)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+	const char *q = ops->vec(g, id);
+	int			level = ops->level(g, id);
+	int32		ep;
+	int			epLevel;
+	int			l,
+				top,
+				nseeds;
+
+	if (!ops->entry(g, id, &ep, &epLevel))
+		return true;
+
+	w->q = q;
+	w->cur = ep;
+	w->curDist = HnswDistance(p->d, q, ops->vec(g, ep));
+	HnswWalkDescend(ops->walk, g, &w->cand, &w->res, epLevel, level);
+
+	top = Min(level, epLevel);
+	w->found[0].idx = w->cur;
+	w->found[0].dist = w->curDist;
+	nseeds = 1;
+	for (l = top; l >= 0; l--)
+	{
+		int32		chosen[2 * HNSW_MAX_M];
+		float		cdist[2 * HNSW_MAX_M];
+		int32		spliced = -1;
+		int			i,
+					n,
+					k;
+
+		n = BuildSearchLevel(ops->walk, g, p->nstamps, id, nseeds, l, p->efc);
+		nseeds = n;
+
+		for (i = 0; l == top && i < n && i < 4; i++)
+		{
+			int32		dup = w->found[i].idx;
+
+			if (memcmp(ops->vec(g, dup), q, p->d->vbytes) == 0 &&
+				ops->takeDuplicate(g, dup, id))
+				return false;
+		}
+
+		k = BuildSelect(g, p->d, ops->vec, n, HnswLevelCap(p->m, l));
+		for (i = 0; i < k; i++)
+		{
+			chosen[i] = w->found[w->pick[i]].idx;
+			cdist[i] = w->found[w->pick[i]].dist;
+		}
+		/* the backlinks overwrite found[]: the next level starts from it */
+		memcpy(w->seeds, w->found, sizeof(HnswHeapItem) * n);
+
+		if (l == 0 && p->d->metric != HNSW_METRIC_IP)
+			spliced = BuildSpliceIdentical(ops, g, p, chosen, k, id, q);
+
+		ops->lock(g, id);
+		memcpy(ops->list(g, id, l), chosen, sizeof(int32) * k);
+		ops->counts(g, id)[l] = k;
+		ops->unlock(g, id);
+
+		for (i = 0; i < k; i++)
+			if (chosen[i] != spliced)
+				BuildAddLink(ops, g, p, chosen[i], id, l, cdist[i]);
+		memcpy(w->found, w->seeds, sizeof(HnswHeapItem) * n);
+	}
+
+	if (level > epLevel)
+		ops->raise(g, id);
+	return true;
+}
+
 /* Serial build: the lists are read in place, visited is tested in MemVisit */
 static inline int
 MemExpand(void *g, int32 idx, int level)
@@ -312,152 +571,89 @@ static const HnswWalkOps MemWalkOps = {
 	BuildClaim, MemExpand, MemVisit, BuildEvict, MemSeed, BuildSettle
 };
 
-/* Make node 'from' link to node 'to' at level, pruning if full. */
-static void
-MemAddLink(HnswBuildState *bs, int32 from, int32 to, int level, float dist)
+/* ---- the insertion's operations (BuildGraphOps) on the serial build ---- */
+
+static inline int
+MemLevel(void *g, int32 id)
 {
-	BuildNode  *fn = &bs->nodes[from];
-	int32	   *nb = NodeLevelNbrs(bs, fn, level);
-	int			cap = HnswLevelCap(bs->m, level);
-	int			cnt = fn->counts[level];
-	int			i,
-				k;
-
-	if (cnt < cap)
-	{
-		nb[cnt] = to;
-		fn->counts[level] = cnt + 1;
-		return;
-	}
-
-	/* full: heuristic selection over old neighbours plus the new one */
-	k = BuildPrune(bs, &bs->d, MemVec, from, nb, cnt, to, dist, cap);
-	for (i = 0; i < k; i++)
-		nb[i] = bs->w.found[bs->w.pick[i]].idx;
-	fn->counts[level] = k;
+	return ((HnswBuildState *) g)->nodes[id].level;
 }
 
+static inline uint8 *
+MemCounts(void *g, int32 id)
+{
+	return ((HnswBuildState *) g)->nodes[id].counts;
+}
+
+static inline int32 *
+MemList(void *g, int32 id, int level)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+
+	return NodeLevelNbrs(bs, &bs->nodes[id], level);
+}
+
+/* One process owns the graph: nothing to lock */
+static inline void
+MemNoLock(void *g, int32 id)
+{
+}
+
+static inline bool
+MemEntry(void *g, int32 id, int32 *ep, int *epLevel)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+
+	if (bs->entry < 0)
+	{
+		bs->entry = id;
+		bs->entryLevel = bs->nodes[id].level;
+		return false;
+	}
+	*ep = bs->entry;
+	*epLevel = bs->entryLevel;
+	return true;
+}
+
+static inline void
+MemRaise(void *g, int32 id)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+
+	bs->entry = id;
+	bs->entryLevel = bs->nodes[id].level;
+}
+
+static inline bool
+MemTakeDuplicate(void *g, int32 dup, int32 id)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+	BuildNode  *dn = &bs->nodes[dup];
+	BuildNode  *node = &bs->nodes[id];
+
+	if (dn->ntids >= HNSW_HEAPTIDS ||
+		(bs->fbytes > 0 && memcmp(dn->filter, node->filter, bs->fbytes) != 0))
+		return false;
+	dn->heaptids[dn->ntids++] = node->heaptids[0];
+	return true;
+}
+
+static const BuildGraphOps MemGraphOps = {
+	&MemWalkOps, MemVec, MemLevel, MemCounts, MemList, MemNoLock, MemNoLock,
+	MemEntry, MemRaise, MemTakeDuplicate
+};
+
 /*
- * Insert node number 'id' (already stored in bs->nodes) into the graph.
+ * Insert node number id (already stored in bs->nodes) into the graph.
  * Returns false if it was an exact duplicate of a node found by the search
  * of its top level: its heap TID was added to that node instead.
  */
 static bool
 MemInsert(HnswBuildState *bs, int32 id)
 {
-	BuildNode  *node = &bs->nodes[id];
-	const char *q = node->vec;
-	int			l;
-	int			top;
-	int			nseeds;
-	int32		spliced;
+	BuildParams p = {&bs->d, bs->m, bs->efc, bs->maxnodes};
 
-	if (bs->entry < 0)
-	{
-		bs->entry = id;
-		bs->entryLevel = node->level;
-		return true;
-	}
-
-	bs->w.q = q;
-	bs->w.cur = bs->entry;
-	bs->w.curDist = HnswDistance(&bs->d, q, bs->nodes[bs->entry].vec);
-	HnswWalkDescend(&MemWalkOps, bs, &bs->w.cand, &bs->w.res, bs->entryLevel, node->level);
-
-	top = Min(node->level, bs->entryLevel);
-	bs->w.found[0].idx = bs->w.cur;
-	bs->w.found[0].dist = bs->w.curDist;
-	nseeds = 1;
-	for (l = top; l >= 0; l--)
-	{
-		int			i,
-					n,
-					k;
-		int			cap = HnswLevelCap(bs->m, l);
-		int32	   *nb = NodeLevelNbrs(bs, node, l);
-
-		n = BuildSearchLevel(&MemWalkOps, bs, bs->maxnodes, id, nseeds, l, bs->efc);
-		nseeds = n;
-
-		for (i = 0; l == top && i < n && i < 4; i++)
-		{
-			BuildNode  *dup = &bs->nodes[bs->w.found[i].idx];
-
-			if (dup->ntids < HNSW_HEAPTIDS && memcmp(dup->vec, q, bs->vbytes) == 0 &&
-				(bs->fbytes == 0 || memcmp(dup->filter, node->filter, bs->fbytes) == 0))
-			{
-				dup->heaptids[dup->ntids++] = node->heaptids[0];
-				return false;
-			}
-		}
-		k = BuildSelect(bs, &bs->d, MemVec, n, cap);
-		for (i = 0; i < k; i++)
-			nb[i] = bs->w.found[bs->w.pick[i]].idx;
-		node->counts[l] = k;
-
-		/*
-		 * Identical vectors form a cycle through their level-0 links (see
-		 * README): if we copy neighbour P, take P's identical neighbour Q
-		 * instead of P and make P point to us in Q's place.
-		 */
-		spliced = -1;
-		if (l == 0 && bs->d.metric != HNSW_METRIC_IP)
-		{
-			for (i = 0; i < k; i++)
-			{
-				BuildNode  *pn = &bs->nodes[nb[i]];
-				int32	   *pl = NodeLevelNbrs(bs, pn, 0);
-				int			j,
-							qj = -1;
-
-				if (!HnswIdentical(&bs->d, pn->vec, q))
-					continue;
-				spliced = nb[i];
-				for (j = 0; j < pn->counts[0]; j++)
-					if (pl[j] != id && HnswIdentical(&bs->d, bs->nodes[pl[j]].vec, q))
-					{
-						qj = j;
-						break;
-					}
-				if (qj >= 0)
-				{
-					int			t;
-
-					for (t = 0; t < k && nb[t] != pl[qj]; t++)
-						;
-					if (t == k)
-						nb[i] = pl[qj];
-					pl[qj] = id;
-				}
-				else
-					MemAddLink(bs, spliced, id, 0, 0.0f);
-				break;
-			}
-		}
-
-		/* backlinks; MemAddLink reuses res, found survives via copies */
-		{
-			HnswHeapItem *chosen = palloc(sizeof(HnswHeapItem) * Max(k, 1));
-			HnswHeapItem *seeds = palloc(sizeof(HnswHeapItem) * Max(n, 1));
-
-			for (i = 0; i < k; i++)
-				chosen[i] = bs->w.found[bs->w.pick[i]];
-			memcpy(seeds, bs->w.found, sizeof(HnswHeapItem) * n);
-			for (i = 0; i < k; i++)
-				if (chosen[i].idx != spliced)
-					MemAddLink(bs, chosen[i].idx, id, l, chosen[i].dist);
-			memcpy(bs->w.found, seeds, sizeof(HnswHeapItem) * n);
-			pfree(chosen);
-			pfree(seeds);
-		}
-	}
-
-	if (node->level > bs->entryLevel)
-	{
-		bs->entry = id;
-		bs->entryLevel = node->level;
-	}
-	return true;
+	return BuildInsert(&MemGraphOps, bs, &p, id);
 }
 
 /* Bytes one in-memory node of this level costs. */
@@ -473,14 +669,21 @@ BuildNodeBytes(HnswBuildState *bs, int level)
 	return add_size(s, 3 * 16);	/* allocator chunk headers */
 }
 
+/* The bytes node n takes on its page, filter payload included */
+static inline Size
+BuildTupleSize(HnswBuildState *bs, BuildNode *n)
+{
+	return HnswNodeSize(bs->dims, bs->elemtype, bs->m, n->level, bs->d.overflow) +
+		bs->fbytes;
+}
+
 /*
- * WriteGraph
- *		Lay the in-memory nodes out on pages in node order, write them
- *		through shared buffers without WAL, and log them all at the end
- *		with log_newpage_range.
+ * WriteAssign
+ *		Give every node its location, in node order, filling pages from
+ *		block 1.  Returns the last node page (the metapage if none).
  */
-static void
-WriteGraph(HnswBuildState *bs)
+static BlockNumber
+WriteAssign(HnswBuildState *bs)
 {
 	Size		avail = BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
 		MAXALIGN(sizeof(HnswPageOpaqueData));
@@ -488,26 +691,10 @@ WriteGraph(HnswBuildState *bs)
 	BlockNumber blkno = HNSW_METAPAGE_BLKNO;
 	OffsetNumber off = 0;
 	int			i;
-	Buffer		buf = InvalidBuffer;
-	Page		page = NULL;
-	char	   *tup;
-	Size		maxsize = HnswNodeSize(bs->dims, bs->elemtype, bs->m, bs->maxLevel,
-									   bs->d.overflow) + bs->fbytes;
-	BlockNumber ovflBase;
-	int			nslices = bs->d.overflow ? HnswOvflSlices(&bs->d) : 0;
-	HnswMapWriter mapw;
 
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->nnodes);
-	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
-
-	/* pass 1: assign locations */
 	for (i = 0; i < bs->nnodes; i++)
 	{
-		Size		need = MAXALIGN(HnswNodeSize(bs->dims, bs->elemtype, bs->m,
-												 bs->nodes[i].level, bs->d.overflow) +
-										bs->fbytes) +
-			sizeof(ItemIdData);
+		Size		need = MAXALIGN(BuildTupleSize(bs, &bs->nodes[i])) + sizeof(ItemIdData);
 
 		if (blkno == HNSW_METAPAGE_BLKNO || need > free)
 		{
@@ -519,80 +706,110 @@ WriteGraph(HnswBuildState *bs)
 		off++;
 		ItemPointerSet(&bs->nodes[i].tid, blkno, off);
 	}
-	/* overflow chains follow the node pages: node i's on nslices pages */
-	ovflBase = blkno + 1;
-	if (bs->d.overflow &&
-		(double) ovflBase + (double) bs->nnodes * nslices >= (double) MaxBlockNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("hnsw index would exceed the maximum relation size")));
+	return blkno;
+}
 
-	/* pass 2: write pages */
-	tup = palloc(maxsize);
+/*
+ * Extend the index by one page, which must be block want (the build is
+ * the only writer), initialised with the given page flags and locked.
+ */
+static Buffer
+NewBuildPage(Relation index, BlockNumber want, uint32 flags)
+{
+	Buffer		buf;
+
+	LockRelationForExtension(index, ExclusiveLock);
+	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	UnlockRelationForExtension(index, ExclusiveLock);
+	if (BufferGetBlockNumber(buf) != want)
+		elog(ERROR, "hnsw build: unexpected block %u, expected %u",
+			 BufferGetBlockNumber(buf), want);
+	HnswInitPage(BufferGetPage(buf), flags);
+	return buf;
+}
+
+/*
+ * FormBuildTuple
+ *		Node i as it goes on its page, into tup (size bytes): its vector
+ *		or, with overflow storage, a reference to its nslices slices from
+ *		block ovflBase + i * nslices; its lists as TIDs; its payload.
+ */
+static void
+FormBuildTuple(HnswBuildState *bs, int i, BlockNumber ovflBase, int nslices,
+			   char *tup, Size size)
+{
+	BuildNode  *n = &bs->nodes[i];
+	HnswNodeHeader *hdr = (HnswNodeHeader *) tup;
+	uint8	   *counts;
+	ItemPointerData *nbrs;
+	int			l,
+				j;
+
+	memset(tup, 0, size);
+	/* a node whose TID went to an identical one (parallel) is a free slot */
+	hdr->state = n->ntids > 0 ? HNSW_NODE_LIVE : HNSW_NODE_FREE;
+	hdr->level = n->level;
+	hdr->dims = bs->dims;
+	hdr->ntids = n->ntids;
+	memcpy(hdr->heaptids, n->heaptids, sizeof(ItemPointerData) * n->ntids);
+	if (bs->d.overflow)
+	{
+		HnswOvflRef ref;
+
+		hdr->flags = HNSW_NODEF_OVERFLOW;
+		ItemPointerSet(&ref.first, ovflBase + (BlockNumber) i * nslices, FirstOffsetNumber);
+		ref.nslices = nslices;
+		memcpy(HnswNodeVector(hdr), &ref, sizeof(HnswOvflRef));
+	}
+	else
+		memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
+	counts = HnswNodeCounts(hdr, bs->dims, bs->elemtype);
+	nbrs = HnswNodeNbrs(hdr, bs->dims, bs->elemtype, n->level);
+	for (j = 0; j < HnswTotalSlots(bs->m, n->level); j++)
+		ItemPointerSetInvalid(&nbrs[j]);
+	for (l = 0; l <= n->level; l++)
+	{
+		int32	   *src = NodeLevelNbrs(bs, n, l);
+		ItemPointerData *dst = nbrs + HnswLevelStart(bs->m, l);
+
+		counts[l] = n->counts[l];
+		for (j = 0; j < n->counts[l]; j++)
+			dst[j] = bs->nodes[src[j]].tid;
+	}
+	if (bs->fbytes > 0)
+		memcpy(tup + size - bs->fbytes, n->filter, bs->fbytes);
+}
+
+/* Write every node to the location WriteAssign gave it */
+static void
+WriteNodes(HnswBuildState *bs, BlockNumber ovflBase, int nslices)
+{
+	Size		maxsize = HnswNodeSize(bs->dims, bs->elemtype, bs->m, bs->maxLevel,
+									   bs->d.overflow) + bs->fbytes;
+	char	   *tup = palloc(maxsize);
+	Buffer		buf = InvalidBuffer;
+	int			i;
+
 	for (i = 0; i < bs->nnodes; i++)
 	{
 		BuildNode  *n = &bs->nodes[i];
-		Size		size = HnswNodeSize(bs->dims, bs->elemtype, bs->m, n->level,
-										bs->d.overflow) + bs->fbytes;
-		HnswNodeHeader *hdr = (HnswNodeHeader *) tup;
-		uint8	   *counts;
-		ItemPointerData *nbrs;
-		int			l,
-					j;
+		BlockNumber blkno = ItemPointerGetBlockNumber(&n->tid);
+		Size		size = BuildTupleSize(bs, n);
 		OffsetNumber got;
 
-		if (page == NULL || ItemPointerGetBlockNumber(&n->tid) != BufferGetBlockNumber(buf))
+		if (!BufferIsValid(buf) || blkno != BufferGetBlockNumber(buf))
 		{
 			if (BufferIsValid(buf))
 			{
 				MarkBufferDirty(buf);
 				UnlockReleaseBuffer(buf);
 			}
-			LockRelationForExtension(bs->index, ExclusiveLock);
-			buf = ReadBufferExtended(bs->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			UnlockRelationForExtension(bs->index, ExclusiveLock);
-			if (BufferGetBlockNumber(buf) != ItemPointerGetBlockNumber(&n->tid))
-				elog(ERROR, "hnsw build: unexpected block %u, expected %u",
-					 BufferGetBlockNumber(buf), ItemPointerGetBlockNumber(&n->tid));
-			page = BufferGetPage(buf);
-			HnswInitPage(page, HNSW_PAGE_NODES);
+			buf = NewBuildPage(bs->index, blkno, HNSW_PAGE_NODES);
 		}
-
-		memset(tup, 0, size);
-		/* a node whose TID went to an identical one (parallel) is a free slot */
-		hdr->state = n->ntids > 0 ? HNSW_NODE_LIVE : HNSW_NODE_FREE;
-		hdr->level = n->level;
-		hdr->dims = bs->dims;
-		hdr->ntids = n->ntids;
-		memcpy(hdr->heaptids, n->heaptids, sizeof(ItemPointerData) * n->ntids);
-		if (bs->d.overflow)
-		{
-			HnswOvflRef ref;
-
-			hdr->flags = HNSW_NODEF_OVERFLOW;
-			ItemPointerSet(&ref.first, ovflBase + (BlockNumber) i * nslices, FirstOffsetNumber);
-			ref.nslices = nslices;
-			memcpy(HnswNodeVector(hdr), &ref, sizeof(HnswOvflRef));
-		}
-		else
-			memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
-		counts = HnswNodeCounts(hdr, bs->dims, bs->elemtype);
-		nbrs = HnswNodeNbrs(hdr, bs->dims, bs->elemtype, n->level);
-		for (j = 0; j < HnswTotalSlots(bs->m, n->level); j++)
-			ItemPointerSetInvalid(&nbrs[j]);
-		for (l = 0; l <= n->level; l++)
-		{
-			int32	   *src = NodeLevelNbrs(bs, n, l);
-			ItemPointerData *dst = nbrs + HnswLevelStart(bs->m, l);
-
-			counts[l] = n->counts[l];
-			for (j = 0; j < n->counts[l]; j++)
-				dst[j] = bs->nodes[src[j]].tid;
-		}
-		if (bs->fbytes > 0)
-			memcpy((char *) tup + size - bs->fbytes, n->filter, bs->fbytes);
-		got = PageAddItem(page, (Item) tup, size, InvalidOffsetNumber, false, false);
+		FormBuildTuple(bs, i, ovflBase, nslices, tup, size);
+		got = PageAddItem(BufferGetPage(buf), (Item) tup, size, InvalidOffsetNumber,
+						  false, false);
 		if (got != ItemPointerGetOffsetNumber(&n->tid))
 			elog(ERROR, "hnsw build: node placed at offset %u, expected %u",
 				 got, ItemPointerGetOffsetNumber(&n->tid));
@@ -608,88 +825,121 @@ WriteGraph(HnswBuildState *bs)
 		UnlockReleaseBuffer(buf);
 	}
 	pfree(tup);
+}
 
-	/* pass 3: overflow pages, one slice each, in node order */
-	if (bs->d.overflow && bs->nnodes > 0)
+/* Overflow storage: node i's vector in nslices pages from ovflBase + i * nslices */
+static void
+WriteOverflow(HnswBuildState *bs, BlockNumber ovflBase, int nslices)
+{
+	Size		max = HnswOvflSliceMax();
+	char	   *item = palloc(HNSW_MAX_ITEM_SIZE);
+	int			i;
+
+	for (i = 0; i < bs->nnodes; i++)
 	{
-		Size		max = HnswOvflSliceMax();
-		char	   *item = palloc(HNSW_MAX_ITEM_SIZE);
+		int			k;
 
-		for (i = 0; i < bs->nnodes; i++)
+		for (k = 0; k < nslices; k++)
 		{
-			int			k;
+			BlockNumber want = ovflBase + (BlockNumber) i * nslices + k;
+			Size		start = (Size) k * max;
+			HnswOvflSlice sh;
+			Buffer		buf;
 
-			for (k = 0; k < nslices; k++)
-			{
-				BlockNumber want = ovflBase + (BlockNumber) i * nslices + k;
-				Size		start = (Size) k * max;
-				HnswOvflSlice sh;
+			sh.seq = k;
+			sh.len = Min(max, bs->vbytes - start);
+			sh.unused = 0;
+			if (k + 1 < nslices)
+				ItemPointerSet(&sh.next, want + 1, FirstOffsetNumber);
+			else
+				ItemPointerSetInvalid(&sh.next);
+			memcpy(item, &sh, HNSW_OVFL_HDRSZ);
+			memcpy(item + HNSW_OVFL_HDRSZ, bs->nodes[i].vec + start, sh.len);
 
-				sh.seq = k;
-				sh.len = Min(max, bs->vbytes - start);
-				sh.unused = 0;
-				if (k + 1 < nslices)
-					ItemPointerSet(&sh.next, want + 1, FirstOffsetNumber);
-				else
-					ItemPointerSetInvalid(&sh.next);
-				memcpy(item, &sh, HNSW_OVFL_HDRSZ);
-				memcpy(item + HNSW_OVFL_HDRSZ, bs->nodes[i].vec + start, sh.len);
-
-				LockRelationForExtension(bs->index, ExclusiveLock);
-				buf = ReadBufferExtended(bs->index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
-				LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-				UnlockRelationForExtension(bs->index, ExclusiveLock);
-				if (BufferGetBlockNumber(buf) != want)
-					elog(ERROR, "hnsw build: unexpected block %u, expected %u",
-						 BufferGetBlockNumber(buf), want);
-				page = BufferGetPage(buf);
-				HnswInitPage(page, HNSW_PAGE_OVERFLOW);
-				if (PageAddItem(page, (Item) item, HNSW_OVFL_HDRSZ + sh.len, InvalidOffsetNumber,
-								false, false) != FirstOffsetNumber)
-					elog(ERROR, "hnsw build: could not place overflow slice on block %u", want);
-				MarkBufferDirty(buf);
-				UnlockReleaseBuffer(buf);
-			}
-			if ((i & 255) == 0)
-				CHECK_FOR_INTERRUPTS();
+			buf = NewBuildPage(bs->index, want, HNSW_PAGE_OVERFLOW);
+			if (PageAddItem(BufferGetPage(buf), (Item) item, HNSW_OVFL_HDRSZ + sh.len,
+							InvalidOffsetNumber, false, false) != FirstOffsetNumber)
+				elog(ERROR, "hnsw build: could not place overflow slice on block %u", want);
+			MarkBufferDirty(buf);
+			UnlockReleaseBuffer(buf);
 		}
-		pfree(item);
+		if ((i & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
+	pfree(item);
+}
 
-	/* pass 4: the filter map, one entry per live node, in node order */
+/*
+ * WriteMeta
+ *		The filter map (one entry per live node, in node order), then the
+ *		metapage: entry point, insert page (lastNodePage) and map.
+ */
+static void
+WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
+{
+	HnswMapWriter mapw;
+	HnswMetaPage meta;
+	Buffer		buf;
+	int			i;
+
 	HnswMapWriterStart(&mapw, bs->index, bs->nfilter);
-	if (bs->nfilter > 0)
+	for (i = 0; bs->nfilter > 0 && i < bs->nnodes; i++)
 	{
-		for (i = 0; i < bs->nnodes; i++)
-		{
-			if (bs->nodes[i].ntids == 0)
-				continue;		/* a free slot has no entry */
-			HnswMapWriterAdd(&mapw, &bs->nodes[i].tid, bs->nodes[i].filter);
-			if ((i & 4095) == 0)
-				CHECK_FOR_INTERRUPTS();
-		}
+		if (bs->nodes[i].ntids == 0)
+			continue;			/* a free slot has no entry */
+		HnswMapWriterAdd(&mapw, &bs->nodes[i].tid, bs->nodes[i].filter);
+		if ((i & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 
-	/* metapage: entry point, insert page and filter map */
 	buf = ReadBuffer(bs->index, HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	meta = HnswPageGetMeta(BufferGetPage(buf));
+	if (bs->nfilter > 0)
+		HnswMapWriterFinish(&mapw, meta);
+	if (bs->entry >= 0)
 	{
-		HnswMetaPage meta = HnswPageGetMeta(BufferGetPage(buf));
-
-		if (bs->nfilter > 0)
-			HnswMapWriterFinish(&mapw, meta);
-
-		if (bs->entry >= 0)
-		{
-			meta->entryBlkno = ItemPointerGetBlockNumber(&bs->nodes[bs->entry].tid);
-			meta->entryOffno = ItemPointerGetOffsetNumber(&bs->nodes[bs->entry].tid);
-			meta->entryLevel = bs->entryLevel;
-		}
-		meta->insertPage = blkno == HNSW_METAPAGE_BLKNO ? InvalidBlockNumber : blkno;
-		meta->nodeCount = bs->nnodes;
+		meta->entryBlkno = ItemPointerGetBlockNumber(&bs->nodes[bs->entry].tid);
+		meta->entryOffno = ItemPointerGetOffsetNumber(&bs->nodes[bs->entry].tid);
+		meta->entryLevel = bs->entryLevel;
 	}
+	meta->insertPage = lastNodePage == HNSW_METAPAGE_BLKNO ? InvalidBlockNumber : lastNodePage;
+	meta->nodeCount = bs->nnodes;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
+}
+
+/*
+ * WriteGraph
+ *		Lay the in-memory nodes out on pages in node order, write them
+ *		through shared buffers without WAL (node pages, then the overflow
+ *		pages, then the filter map and the metapage), and log them all at
+ *		the end with log_newpage_range.
+ */
+static void
+WriteGraph(HnswBuildState *bs)
+{
+	int			nslices = bs->d.overflow ? HnswOvflSlices(&bs->d) : 0;
+	BlockNumber lastNodePage;
+	BlockNumber ovflBase;
+
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_WRITE);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, bs->nnodes);
+	pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_DONE, 0);
+
+	lastNodePage = WriteAssign(bs);
+	/* overflow chains follow the node pages */
+	ovflBase = lastNodePage + 1;
+	if (bs->d.overflow &&
+		(double) ovflBase + (double) bs->nnodes * nslices >= (double) MaxBlockNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("hnsw index would exceed the maximum relation size")));
+
+	WriteNodes(bs, ovflBase, nslices);
+	if (bs->d.overflow)
+		WriteOverflow(bs, ovflBase, nslices);
+	WriteMeta(bs, lastNodePage);
 
 	if (RelationNeedsWAL(bs->index))
 		log_newpage_range(bs->index, MAIN_FORKNUM, 0,
@@ -895,7 +1145,6 @@ typedef struct HnswPBuild
 	int			m;
 	int			efc;
 	int32	   *tmp;			/* a copied neighbour list */
-	int32	   *tmp2;
 	MemoryContext tmpCxt;
 	double		indtuples;
 } HnswPBuild;
@@ -995,205 +1244,108 @@ static const HnswWalkOps PWalkOps = {
 	BuildClaim, PExpand, PVisit, BuildEvict, PSeed, BuildSettle
 };
 
-/* Make 'from' link to 'to' at level (optimistic, like the disk path). */
-static void
-PAddLink(HnswPBuild *pb, int32 from, int32 to, int level, float dist)
+/* ---- the insertion's operations (BuildGraphOps) on the parallel build ---- */
+
+static inline int
+PLevel(void *g, int32 id)
 {
-	HnswSharedNode *fn = &pb->nodes[from];
-	int			cap = HnswLevelCap(pb->m, level);
-	int			attempt;
-
-	if (fn->level < level)
-		return;
-	for (attempt = 0; attempt < 8; attempt++)
-	{
-		int			cnt,
-					i,
-					k;
-		int32	   *list = PList(pb, from, level);
-		bool		keeps = false;
-
-		SpinLockAcquire(&fn->lock);
-		cnt = PCounts(pb, from)[level];
-		for (i = 0; i < cnt; i++)
-			if (list[i] == to)
-				break;
-		if (i < cnt)
-		{
-			SpinLockRelease(&fn->lock);
-			return;
-		}
-		if (cnt < cap)
-		{
-			list[cnt] = to;
-			PCounts(pb, from)[level] = cnt + 1;
-			SpinLockRelease(&fn->lock);
-			return;
-		}
-		memcpy(pb->tmp2, list, sizeof(int32) * cnt);
-		SpinLockRelease(&fn->lock);
-
-		k = BuildPrune(pb, &pb->d, PVecOf, from, pb->tmp2, cnt, to, dist, cap);
-		for (i = 0; i < k; i++)
-			if (pb->w.found[pb->w.pick[i]].idx == to)
-				keeps = true;
-		if (!keeps)
-			return;
-
-		SpinLockAcquire(&fn->lock);
-		if (PCounts(pb, from)[level] != cnt ||
-			memcmp(list, pb->tmp2, sizeof(int32) * cnt) != 0)
-		{
-			SpinLockRelease(&fn->lock);
-			continue;
-		}
-		for (i = 0; i < k; i++)
-			list[i] = pb->w.found[pb->w.pick[i]].idx;
-		PCounts(pb, from)[level] = k;
-		SpinLockRelease(&fn->lock);
-		return;
-	}
+	return ((HnswPBuild *) g)->nodes[id].level;
 }
+
+static inline uint8 *
+PCountsOf(void *g, int32 id)
+{
+	return PCounts((HnswPBuild *) g, id);
+}
+
+static inline int32 *
+PListOf(void *g, int32 id, int level)
+{
+	return PList((HnswPBuild *) g, id, level);
+}
+
+static inline void
+PLock(void *g, int32 id)
+{
+	SpinLockAcquire(&((HnswPBuild *) g)->nodes[id].lock);
+}
+
+static inline void
+PUnlock(void *g, int32 id)
+{
+	SpinLockRelease(&((HnswPBuild *) g)->nodes[id].lock);
+}
+
+static inline bool
+PEntry(void *g, int32 id, int32 *ep, int *epLevel)
+{
+	HnswPBuild *pb = (HnswPBuild *) g;
+	HnswShared *sh = pb->sh;
+	bool		found = true;
+
+	SpinLockAcquire(&sh->mutex);
+	if (sh->entry < 0)
+	{
+		sh->entry = id;
+		sh->entryLevel = pb->nodes[id].level;
+		found = false;
+	}
+	*ep = sh->entry;
+	*epLevel = sh->entryLevel;
+	SpinLockRelease(&sh->mutex);
+	return found;
+}
+
+/* Another participant may have raised the entry point meanwhile */
+static inline void
+PRaise(void *g, int32 id)
+{
+	HnswPBuild *pb = (HnswPBuild *) g;
+	HnswShared *sh = pb->sh;
+
+	SpinLockAcquire(&sh->mutex);
+	if (pb->nodes[id].level > sh->entryLevel)
+	{
+		sh->entry = id;
+		sh->entryLevel = pb->nodes[id].level;
+	}
+	SpinLockRelease(&sh->mutex);
+}
+
+/* A node with no TID left is being freed by nobody: ntids > 0 */
+static inline bool
+PTakeDuplicate(void *g, int32 dup, int32 id)
+{
+	HnswPBuild *pb = (HnswPBuild *) g;
+	HnswSharedNode *dn = &pb->nodes[dup];
+	bool		taken = false;
+
+	if (pb->sh->fbytes > 0 &&
+		memcmp(PFilter(pb, dup), PFilter(pb, id), pb->sh->fbytes) != 0)
+		return false;
+	SpinLockAcquire(&dn->lock);
+	if (dn->ntids > 0 && dn->ntids < HNSW_HEAPTIDS)
+	{
+		dn->heaptids[dn->ntids++] = pb->nodes[id].heaptids[0];
+		taken = true;
+	}
+	SpinLockRelease(&dn->lock);
+	return taken;
+}
+
+static const BuildGraphOps PGraphOps = {
+	&PWalkOps, PVecOf, PLevel, PCountsOf, PListOf, PLock, PUnlock,
+	PEntry, PRaise, PTakeDuplicate
+};
 
 /* Insert node id (initialised, unlinked) into the shared graph. */
 static void
 PInsert(HnswPBuild *pb, int32 id)
 {
-	HnswShared *sh = pb->sh;
-	HnswSharedNode *node = &pb->nodes[id];
-	const char *q = PVec(pb, id);
-	int32		ep;
-	int			entryLevel;
-	int			l,
-				top,
-				nseeds;
+	BuildParams p = {&pb->d, pb->m, pb->efc, pb->sh->maxnodes};
 
-	SpinLockAcquire(&sh->mutex);
-	ep = sh->entry;
-	entryLevel = sh->entryLevel;
-	if (ep < 0)
-	{
-		sh->entry = id;
-		sh->entryLevel = node->level;
-		SpinLockRelease(&sh->mutex);
-		return;
-	}
-	SpinLockRelease(&sh->mutex);
-
-	pb->w.q = q;
-	pb->w.cur = ep;
-	pb->w.curDist = HnswDistance(&pb->d, q, PVec(pb, ep));
-	HnswWalkDescend(&PWalkOps, pb, &pb->w.cand, &pb->w.res, entryLevel, node->level);
-
-	top = Min(node->level, entryLevel);
-	pb->w.found[0].idx = pb->w.cur;
-	pb->w.found[0].dist = pb->w.curDist;
-	nseeds = 1;
-	for (l = top; l >= 0; l--)
-	{
-		int			i,
-					n,
-					k;
-		int			cap = HnswLevelCap(pb->m, l);
-		int32		chosen[2 * HNSW_MAX_M];
-		float		cdist[2 * HNSW_MAX_M];
-		int32		spliced = -1;
-
-		n = BuildSearchLevel(&PWalkOps, pb, pb->sh->maxnodes, id, nseeds, l, pb->efc);
-		nseeds = n;
-
-		/*
-		 * An identical vector with room takes our heap TID, if the filter
-		 * payloads agree too: the node's payload stands for all its TIDs.
-		 */
-		for (i = 0; l == top && i < n && i < 4; i++)
-		{
-			HnswSharedNode *dup = &pb->nodes[pb->w.found[i].idx];
-
-			if (memcmp(PVec(pb, pb->w.found[i].idx), q, pb->d.vbytes) != 0)
-				continue;
-			if (sh->fbytes > 0 &&
-				memcmp(PFilter(pb, pb->w.found[i].idx), PFilter(pb, id), sh->fbytes) != 0)
-				continue;
-			SpinLockAcquire(&dup->lock);
-			if (dup->ntids > 0 && dup->ntids < HNSW_HEAPTIDS)
-			{
-				dup->heaptids[dup->ntids++] = node->heaptids[0];
-				SpinLockRelease(&dup->lock);
-				node->ntids = 0;	/* unlinked; written as a free slot */
-				return;
-			}
-			SpinLockRelease(&dup->lock);
-		}
-
-		k = BuildSelect(pb, &pb->d, PVecOf, n, cap);
-		for (i = 0; i < k; i++)
-		{
-			chosen[i] = pb->w.found[pb->w.pick[i]].idx;
-			cdist[i] = pb->w.found[pb->w.pick[i]].dist;
-		}
-
-		/* identical vectors: splice into their cycle (see README) */
-		for (i = 0; l == 0 && pb->d.metric != HNSW_METRIC_IP && i < k; i++)
-		{
-			HnswSharedNode *pn = &pb->nodes[chosen[i]];
-			int32	   *pl = PList(pb, chosen[i], 0);
-			int			j,
-						t;
-
-			if (!HnswIdentical(&pb->d, PVec(pb, chosen[i]), q))
-				continue;
-			spliced = chosen[i];
-			SpinLockAcquire(&pn->lock);
-			for (j = 0; j < PCounts(pb, spliced)[0]; j++)
-				if (pl[j] != id && HnswIdentical(&pb->d, PVec(pb, pl[j]), q))
-					break;
-			if (j < PCounts(pb, spliced)[0])
-			{
-				int32		qn = pl[j];
-
-				pl[j] = id;
-				SpinLockRelease(&pn->lock);
-				for (t = 0; t < k && chosen[t] != qn; t++)
-					;
-				if (t == k)
-					chosen[i] = qn;
-			}
-			else
-			{
-				SpinLockRelease(&pn->lock);
-				PAddLink(pb, spliced, id, 0, 0.0f);
-			}
-			break;
-		}
-
-		SpinLockAcquire(&node->lock);
-		memcpy(PList(pb, id, l), chosen, sizeof(int32) * k);
-		PCounts(pb, id)[l] = k;
-		SpinLockRelease(&node->lock);
-
-		{
-			HnswHeapItem *seeds = palloc(sizeof(HnswHeapItem) * Max(n, 1));
-
-			memcpy(seeds, pb->w.found, sizeof(HnswHeapItem) * n);
-			for (i = 0; i < k; i++)
-				if (chosen[i] != spliced && pb->w.found != NULL)
-					PAddLink(pb, chosen[i], id, l, cdist[i]);
-			memcpy(pb->w.found, seeds, sizeof(HnswHeapItem) * n);
-			pfree(seeds);
-		}
-	}
-
-	if (node->level > entryLevel)
-	{
-		SpinLockAcquire(&sh->mutex);
-		if (node->level > sh->entryLevel)
-		{
-			sh->entry = id;
-			sh->entryLevel = node->level;
-		}
-		SpinLockRelease(&sh->mutex);
-	}
+	if (!BuildInsert(&PGraphOps, pb, &p, id))
+		pb->nodes[id].ntids = 0;	/* unlinked; written as a free slot */
 }
 
 static void
@@ -1263,8 +1415,6 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	IndexInfo  *indexInfo;
 	TableScanDesc scan;
 	double		reltuples;
-	int			big = Max(sh->efc, 2 * sh->m) + 2;
-
 	memset(&pb, 0, sizeof(pb));
 	pb.sh = sh;
 	pb.nodes = SharedNodes(sh);
@@ -1275,14 +1425,8 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false);
 	pb.w.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
 								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	HnswHeapInit(&pb.w.cand, sh->efc * 4, false);
-	HnswHeapInit(&pb.w.res, sh->efc * 4, true);
-	pb.w.found = palloc(sizeof(HnswHeapItem) * big);
-	pb.w.vecs = palloc(sizeof(char *) * big);
-	pb.w.dists = palloc(sizeof(float) * big);
-	pb.w.pick = palloc(sizeof(int) * big);
+	BuildWalkInit(&pb.w, sh->efc, sh->m);
 	pb.tmp = palloc(sizeof(int32) * 2 * sh->m);
-	pb.tmp2 = palloc(sizeof(int32) * 2 * sh->m);
 	pb.tmpCxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw parallel build temp",
 									  ALLOCSET_DEFAULT_SIZES);
 
@@ -1480,12 +1624,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.maxnodes = 1024;
 	bs.nodes = MemoryContextAllocHuge(bs.graphCxt, sizeof(BuildNode) * bs.maxnodes);
 	bs.w.epochs = MemoryContextAllocZero(bs.graphCxt, sizeof(uint32) * bs.maxnodes);
-	HnswHeapInit(&bs.w.cand, bs.efc * 4, false);
-	HnswHeapInit(&bs.w.res, bs.efc * 4, true);
-	bs.w.found = palloc(sizeof(HnswHeapItem) * (Max(bs.efc, 2 * bs.m) + 2));
-	bs.w.vecs = palloc(sizeof(char *) * (Max(bs.efc, 2 * bs.m) + 2));
-	bs.w.dists = palloc(sizeof(float) * (Max(bs.efc, 2 * bs.m) + 2));
-	bs.w.pick = palloc(sizeof(int) * (Max(bs.efc, 2 * bs.m) + 2));
+	BuildWalkInit(&bs.w, bs.efc, bs.m);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_LOAD);
 	if (!ParallelBuild(&bs, heap, index, indexInfo))

@@ -523,8 +523,289 @@ SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
 }
 
 /*
+ * What an insertion found before it stores its node: at each level up to
+ * top, the neighbours chosen (nsel[l] in sel[l]), and the identical-vector
+ * splice (README, "Duplicates"): the new node links to spliceQ in place of
+ * spliceP, and spliceP will point to the new node in spliceQ's place.
+ */
+typedef struct InsertPlan
+{
+	int			top;
+	HnswNbr    *sel[HNSW_MAX_LEVEL + 1];
+	int			nsel[HNSW_MAX_LEVEL + 1];
+	ItemPointerData spliceP;
+	ItemPointerData spliceQ;
+} InsertPlan;
+
+/* An insertion's search and selection buffers, efc + 1 entries each */
+typedef struct InsertSearch
+{
+	HnswSearch *s;
+	int32	   *found;
+	ItemPointerData *seeds;
+	int			nseeds;
+	char	   *vecbuf;
+	char	  **vecs;
+	float	   *dists;
+	int		   *pick;
+} InsertSearch;
+
+/*
+ * CollectLive
+ *		After the search of a level: the results become the next level's
+ *		seeds, and those live (never link to deleted nodes) are gathered
+ *		with their vectors into vecs/dists/found.  Returns how many.
+ */
+static int
+CollectLive(Relation index, const HnswMetaPageData *meta, InsertSearch *is, int n)
+{
+	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
+	int			nlive = 0;
+	int			i;
+
+	is->nseeds = 0;
+	for (i = 0; i < n; i++)
+	{
+		HnswEntry  *e = &is->s->pool[is->found[i]];
+		uint8		st;
+
+		is->seeds[is->nseeds++] = e->tid;
+		if (e->ntids == 0)
+			continue;
+		if (!HnswReadNodeInfo(index, meta, &e->tid, 0, &st, is->vecbuf + vbytes * nlive,
+							  NULL, NULL) || st != HNSW_NODE_LIVE)
+			continue;
+		is->vecs[nlive] = is->vecbuf + vbytes * nlive;
+		is->dists[nlive] = e->dist;
+		is->found[nlive] = is->found[i];
+		nlive++;
+	}
+	return nlive;
+}
+
+/*
+ * PlanSplice
+ *		Identical vectors form a cycle through their level-0 links: if the
+ *		new node (vec) is to link to an identical P, it links to P's
+ *		identical neighbour Q instead, and P will point to it in Q's place.
+ */
+static void
+PlanSplice(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+		   InsertSearch *is, InsertPlan *plan, int k, const void *vec)
+{
+	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
+	HnswNbr    *sel = plan->sel[0];
+	int			i;
+
+	for (i = 0; i < k; i++)
+	{
+		ItemPointerData *pl;
+		char	   *qv;
+		int			pc = 0,
+					j;
+		uint8		st;
+
+		if (!HnswIdentical(d, is->vecs[is->pick[i]], vec))
+			continue;
+		plan->spliceP = sel[i].tid;
+		pl = palloc(sizeof(ItemPointerData) * 2 * meta->m);
+		qv = palloc(vbytes);
+		if (!HnswReadNodeInfo(index, meta, &plan->spliceP, 0, &st, NULL, pl, &pc))
+			pc = 0;
+		for (j = 0; j < pc; j++)
+		{
+			int			t;
+
+			if (!ItemPointerIsValid(&pl[j]) ||
+				!HnswReadNodeInfo(index, meta, &pl[j], 0, &st, qv, NULL, NULL) ||
+				st != HNSW_NODE_LIVE || !HnswIdentical(d, qv, vec))
+				continue;
+			plan->spliceQ = pl[j];
+			for (t = 0; t < k && !ItemPointerEquals(&sel[t].tid, &plan->spliceQ); t++)
+				;
+			if (t == k)
+				sel[i].tid = plan->spliceQ;
+			break;
+		}
+		return;
+	}
+}
+
+/*
+ * PlanInsert
+ *		The search of an insertion at level (its node's level): greedy
+ *		descent from the entry point, then at each level from
+ *		min(level, entry level) down a search with ef = efConstruction and
+ *		the heuristic's choice.  Returns false if an identical node found on
+ *		the top level took the heap TID instead (nothing more to do).
+ */
+static bool
+PlanInsert(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+		   const void *vec, const char *filter, ItemPointer heaptid, int level,
+		   InsertPlan *plan)
+{
+	int			efc = meta->efConstruction;
+	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
+	InsertSearch is;
+	ItemPointerData entry;
+	ItemPointerData ep;
+	void	   *query = palloc(HnswQueryBytes(d));
+	int			l;
+
+	is.s = HnswSearchCreate(index, d, meta->m);
+	is.found = palloc(sizeof(int32) * (efc + 1));
+	is.seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
+	is.vecbuf = palloc(vbytes * (efc + 1));
+	is.vecs = palloc(sizeof(char *) * (efc + 1));
+	is.dists = palloc(sizeof(float) * (efc + 1));
+	is.pick = palloc(sizeof(int) * (efc + 1));
+
+	HnswQueryFromStored(d, vec, query);
+	is.s->query = query;
+	ItemPointerSet(&entry, meta->entryBlkno, meta->entryOffno);
+	HnswSearchGreedyDescend(is.s, &entry, meta->entryLevel, plan->top, &ep);
+	is.seeds[0] = ep;
+	is.nseeds = 1;
+
+	for (l = plan->top; l >= 0; l--)
+	{
+		int			n,
+					nlive,
+					i,
+					k;
+
+		HnswSearchReset(is.s);
+		for (i = 0; i < is.nseeds; i++)
+			(void) HnswSearchVisit(is.s, &is.seeds[i], l, efc, true);
+		HnswSearchLayer(is.s, l, efc);
+		n = HnswSearchCollect(is.s, is.found, efc, false);
+		nlive = CollectLive(index, meta, &is, n);
+		for (i = 0; l == plan->top && i < nlive && i < 4; i++)
+		{
+			if (memcmp(is.vecs[i], vec, vbytes) == 0 &&
+				HnswTryAddDuplicate(index, meta, &is.s->pool[is.found[i]].tid, vec, filter,
+									heaptid))
+				return false;
+		}
+		k = HnswSelectNeighbours(d, is.vecs, is.dists, nlive, HnswLevelCap(meta->m, l),
+								 is.pick, NULL);
+		plan->sel[l] = palloc(sizeof(HnswNbr) * Max(k, 1));
+		for (i = 0; i < k; i++)
+		{
+			plan->sel[l][i].tid = is.s->pool[is.found[is.pick[i]]].tid;
+			plan->sel[l][i].dist = is.dists[is.pick[i]];
+		}
+		plan->nsel[l] = k;
+		if (l == 0 && d->metric != HNSW_METRIC_IP)
+			PlanSplice(index, meta, d, &is, plan, k, vec);
+		if (is.nseeds == 0)
+		{
+			is.seeds[0] = ep;
+			is.nseeds = 1;
+		}
+	}
+	return true;
+}
+
+/* The new node as it goes on its page, its lists from the plan */
+static HnswNodeHeader *
+FormInsertNode(const HnswMetaPageData *meta, const HnswDist *d, const void *vec,
+			   const char *filter, ItemPointer heaptid, int level,
+			   const InsertPlan *plan, Size size)
+{
+	HnswNodeHeader *node = palloc0(size);
+	uint8	   *counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
+	ItemPointerData *nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, level);
+	int			l,
+				i;
+
+	if (meta->nfilter > 0)
+		memcpy((char *) node + size - HnswFilterBytes(meta->nfilter), filter,
+			   HnswFilterBytes(meta->nfilter));
+	node->state = HNSW_NODE_LIVE;
+	node->level = level;
+	node->dims = meta->dims;
+	node->ntids = 1;
+	node->heaptids[0] = *heaptid;
+	if (d->overflow)
+		node->flags = HNSW_NODEF_OVERFLOW;	/* PlaceNode stores the reference */
+	else
+		memcpy(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype));
+	for (i = 0; i < HnswTotalSlots(meta->m, level); i++)
+		ItemPointerSetInvalid(&nbrs[i]);
+	for (l = 0; l <= level; l++)
+	{
+		ItemPointerData *ln = nbrs + HnswLevelStart(meta->m, l);
+
+		counts[l] = (l <= plan->top) ? plan->nsel[l] : 0;
+		for (i = 0; i < counts[l]; i++)
+			ln[i] = plan->sel[l][i].tid;
+	}
+	return node;
+}
+
+/* Link back to the new node newtid from the neighbours it chose */
+static void
+LinkBack(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+		 const InsertPlan *plan, int level, ItemPointer newtid, const void *vec)
+{
+	bool		spliced = ItemPointerIsValid(&plan->spliceP);
+	int			l;
+
+	for (l = Min(plan->top, level); l >= 0; l--)
+	{
+		int			i;
+
+		for (i = 0; i < plan->nsel[l]; i++)
+		{
+			ItemPointer t = &plan->sel[l][i].tid;
+
+			/* Q is linked through the splice below, P by it */
+			if (l == 0 && spliced &&
+				((ItemPointerIsValid(&plan->spliceQ) &&
+				  ItemPointerEquals(t, unconstify(ItemPointerData *, &plan->spliceQ))) ||
+				 ItemPointerEquals(t, unconstify(ItemPointerData *, &plan->spliceP))))
+				continue;
+			HnswAddBacklink(index, meta, d, t, l, newtid, vec, plan->sel[l][i].dist);
+		}
+	}
+	if (spliced)
+	{
+		ItemPointerData p = plan->spliceP;
+		ItemPointerData q = plan->spliceQ;
+
+		if (!(ItemPointerIsValid(&q) && SpliceBacklink(index, meta, &p, &q, newtid)))
+			HnswAddBacklink(index, meta, d, &p, 0, newtid, vec, 0.0f);
+	}
+}
+
+/* Make newtid (at level) the entry point; the caller holds the update lock exclusively */
+static void
+SetEntryPoint(Relation index, ItemPointer newtid, int level)
+{
+	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	GenericXLogState *state;
+	Page		page;
+	HnswMetaPage mp;
+
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	HnswCheckMetaPage(index, BufferGetPage(buf));
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	mp = HnswPageGetMeta(page);
+	mp->entryBlkno = ItemPointerGetBlockNumber(newtid);
+	mp->entryOffno = ItemPointerGetOffsetNumber(newtid);
+	mp->entryLevel = level;
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+}
+
+/*
  * HnswInsertOnDisk
- *		Insert one prepared element (stored form, unit length for cosine).
+ *		Insert one prepared element (stored form, unit length for cosine):
+ *		plan its lists, store the node, link back to it.  Inserts hold the
+ *		update lock shared; one that may become the entry point holds it
+ *		exclusively (README, "Locking").
  */
 void
 HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
@@ -535,23 +816,14 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 	int			level;
 	int			maxLevel;
 	LOCKMODE	lockmode = ShareLock;
-	HnswNbr    *sel[HNSW_MAX_LEVEL + 1];
-	int			nsel[HNSW_MAX_LEVEL + 1];
-	int			top;
-	int			l;
+	InsertPlan	plan;
 	Size		size;
 	HnswNodeHeader *node;
 	ItemPointerData newtid;
-	Size		vbytes;
-	ItemPointerData spliceP;
-	ItemPointerData spliceQ;
 
-	ItemPointerSetInvalid(&spliceP);
-	ItemPointerSetInvalid(&spliceQ);
 	HnswReadMeta(index, &meta);
 	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric,
 				 meta.storage == HNSW_STORAGE_OVERFLOW);
-	vbytes = HnswVecBytes(meta.dims, meta.elemtype);
 	maxLevel = HnswMaxLevelForFilter(meta.dims, meta.elemtype, meta.m,
 									 HnswFilterBytes(meta.nfilter), d.overflow);
 	if (maxLevel < 0)
@@ -571,197 +843,28 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 		HnswReadMeta(index, &meta);
 	}
 
-	memset(nsel, 0, sizeof(nsel));
-	top = Min(level, meta.entryLevel);
-	if (meta.entryLevel >= 0)
+	memset(&plan, 0, sizeof(plan));
+	ItemPointerSetInvalid(&plan.spliceP);
+	ItemPointerSetInvalid(&plan.spliceQ);
+	plan.top = Min(level, meta.entryLevel);
+	if (meta.entryLevel >= 0 &&
+		!PlanInsert(index, &meta, &d, vec, filter, heaptid, level, &plan))
 	{
-		HnswSearch *s = HnswSearchCreate(index, &d, meta.m);
-		ItemPointerData entry;
-		ItemPointerData ep;
-		int			efc = meta.efConstruction;
-		int32	   *found = palloc(sizeof(int32) * (efc + 1));
-		ItemPointerData *seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
-		int			nseeds = 1;
-		char	   *vecbuf = palloc(vbytes * (efc + 1));
-		char	  **vecs = palloc(sizeof(char *) * (efc + 1));
-		float	   *dists = palloc(sizeof(float) * (efc + 1));
-		int		   *pick = palloc(sizeof(int) * (efc + 1));
-		void	   *query = palloc(HnswQueryBytes(&d));
-
-		HnswQueryFromStored(&d, vec, query);
-		s->query = query;
-		ItemPointerSet(&entry, meta.entryBlkno, meta.entryOffno);
-		HnswSearchGreedyDescend(s, &entry, meta.entryLevel, top, &ep);
-		seeds[0] = ep;
-
-		for (l = top; l >= 0; l--)
-		{
-			int			n,
-						nlive = 0,
-						i,
-						k;
-
-			HnswSearchReset(s);
-			for (i = 0; i < nseeds; i++)
-				(void) HnswSearchVisit(s, &seeds[i], l, efc, true);
-			HnswSearchLayer(s, l, efc);
-			n = HnswSearchCollect(s, found, efc, false);
-			nseeds = 0;
-			for (i = 0; i < n; i++)
-			{
-				HnswEntry  *e = &s->pool[found[i]];
-				uint8		st;
-
-				seeds[nseeds++] = e->tid;
-				if (e->ntids == 0)
-					continue;	/* never link to deleted nodes */
-				if (!HnswReadNodeInfo(index, &meta, &e->tid, 0, &st, vecbuf + vbytes * nlive,
-								  NULL, NULL) || st != HNSW_NODE_LIVE)
-					continue;
-				vecs[nlive] = vecbuf + vbytes * nlive;
-				dists[nlive] = e->dist;
-				found[nlive] = found[i];
-				nlive++;
-			}
-			for (i = 0; l == top && i < nlive && i < 4; i++)
-			{
-				if (memcmp(vecs[i], vec, vbytes) == 0 &&
-					HnswTryAddDuplicate(index, &meta, &s->pool[found[i]].tid, vec, filter,
-										heaptid))
-				{
-					UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-					return;
-				}
-			}
-			k = HnswSelectNeighbours(&d, vecs, dists, nlive, HnswLevelCap(meta.m, l), pick, NULL);
-			sel[l] = palloc(sizeof(HnswNbr) * Max(k, 1));
-			for (i = 0; i < k; i++)
-			{
-				sel[l][i].tid = s->pool[found[pick[i]]].tid;
-				sel[l][i].dist = dists[pick[i]];
-			}
-			nsel[l] = k;
-
-			/*
-			 * Identical vectors form a cycle through their level-0 links:
-			 * if we link to an identical P, link to P's identical neighbour
-			 * Q instead and later make P point to us in Q's place.
-			 */
-			for (i = 0; l == 0 && d.metric != HNSW_METRIC_IP && i < k; i++)
-			{
-				ItemPointerData *pl;
-				char	   *qv;
-				int			pc = 0,
-							j;
-				uint8		st;
-
-				if (!HnswIdentical(&d, vecs[pick[i]], vec))
-					continue;
-				spliceP = sel[0][i].tid;
-				pl = palloc(sizeof(ItemPointerData) * 2 * meta.m);
-				qv = palloc(vbytes);
-				if (!HnswReadNodeInfo(index, &meta, &spliceP, 0, &st, NULL, pl, &pc))
-					pc = 0;
-				for (j = 0; j < pc; j++)
-				{
-					int			t;
-
-					if (!ItemPointerIsValid(&pl[j]) ||
-						!HnswReadNodeInfo(index, &meta, &pl[j], 0, &st, qv, NULL, NULL) ||
-						st != HNSW_NODE_LIVE || !HnswIdentical(&d, qv, vec))
-						continue;
-					spliceQ = pl[j];
-					for (t = 0; t < k && !ItemPointerEquals(&sel[0][t].tid, &spliceQ); t++)
-						;
-					if (t == k)
-						sel[0][i].tid = spliceQ;
-					break;
-				}
-				break;
-			}
-			if (nseeds == 0)
-			{
-				seeds[0] = ep;
-				nseeds = 1;
-			}
-		}
+		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		return;					/* an identical node took the heap TID */
 	}
 
-	/* form and store the node */
 	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level, d.overflow) +
 		HnswFilterBytes(meta.nfilter);
-	node = palloc0(size);
-	if (meta.nfilter > 0)
-		memcpy((char *) node + size - HnswFilterBytes(meta.nfilter), filter,
-			   HnswFilterBytes(meta.nfilter));
-	node->state = HNSW_NODE_LIVE;
-	node->level = level;
-	node->dims = meta.dims;
-	node->ntids = 1;
-	node->heaptids[0] = *heaptid;
-	if (d.overflow)
-		node->flags = HNSW_NODEF_OVERFLOW;	/* PlaceNode stores the reference */
-	else
-		memcpy(HnswNodeVector(node), vec, vbytes);
-	{
-		uint8	   *counts = HnswNodeCounts(node, meta.dims, meta.elemtype);
-		ItemPointerData *nbrs = HnswNodeNbrs(node, meta.dims, meta.elemtype, level);
-		int			i;
-
-		for (i = 0; i < HnswTotalSlots(meta.m, level); i++)
-			ItemPointerSetInvalid(&nbrs[i]);
-		for (l = 0; l <= level; l++)
-		{
-			ItemPointerData *ln = nbrs + HnswLevelStart(meta.m, l);
-
-			counts[l] = (l <= top) ? nsel[l] : 0;
-			for (i = 0; i < counts[l]; i++)
-				ln[i] = sel[l][i].tid;
-		}
-	}
+	node = FormInsertNode(&meta, &d, vec, filter, heaptid, level, &plan, size);
 	newtid = PlaceNode(index, &meta, &d, node, size, vec);
+	LinkBack(index, &meta, &d, &plan, level, &newtid, vec);
 
-	/* link back from the chosen neighbours */
-	for (l = Min(top, level); l >= 0; l--)
-	{
-		int			i;
-
-		for (i = 0; i < nsel[l]; i++)
-		{
-			if (l == 0 && ItemPointerIsValid(&spliceQ) &&
-				ItemPointerEquals(&sel[0][i].tid, &spliceQ))
-				continue;		/* Q is linked through the splice below */
-			if (l == 0 && ItemPointerIsValid(&spliceP) &&
-				ItemPointerEquals(&sel[0][i].tid, &spliceP))
-				continue;
-			HnswAddBacklink(index, &meta, &d, &sel[l][i].tid, l, &newtid, vec, sel[l][i].dist);
-		}
-	}
-	if (ItemPointerIsValid(&spliceP) &&
-		!(ItemPointerIsValid(&spliceQ) && SpliceBacklink(index, &meta, &spliceP, &spliceQ, &newtid)))
-		HnswAddBacklink(index, &meta, &d, &spliceP, 0, &newtid, vec, 0.0f);
-
-	/* new entry point? (we hold the update lock exclusively then) */
 	if (meta.entryLevel < 0 || level > meta.entryLevel)
 	{
-		Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
-		GenericXLogState *state;
-		Page		page;
-		HnswMetaPage mp;
-
 		Assert(lockmode == ExclusiveLock);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		HnswCheckMetaPage(index, BufferGetPage(buf));
-		state = GenericXLogStart(index);
-		page = GenericXLogRegisterBuffer(state, buf, 0);
-		mp = HnswPageGetMeta(page);
-		mp->entryBlkno = ItemPointerGetBlockNumber(&newtid);
-		mp->entryOffno = ItemPointerGetOffsetNumber(&newtid);
-		mp->entryLevel = level;
-		GenericXLogFinish(state);
-		UnlockReleaseBuffer(buf);
+		SetEntryPoint(index, &newtid, level);
 	}
-
 	UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
 }
 

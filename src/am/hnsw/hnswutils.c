@@ -14,7 +14,6 @@
 
 #include "access/generic_xlog.h"
 #include "miscadmin.h"
-#include "storage/buf_internals.h"
 #include "storage/bufmgr.h"
 #include "storage/smgr.h"
 #include "utils/memutils.h"
@@ -148,9 +147,10 @@ typedef struct HnswRecentCache
 } HnswRecentCache;
 
 /*
- * Prefetch what pinning and reading index block blkno will touch, if we
- * know which shared buffer held it last: its descriptor and the line
- * pointer of item off.  A stale guess costs nothing but bandwidth.
+ * Prefetch the line pointer of item off on index block blkno into the CPU
+ * cache, if we know which shared buffer held the block last (public buffer
+ * manager calls only: the buffer descriptor, which pinning touches too, is
+ * private to it).  A stale guess costs nothing but bandwidth.
  */
 static inline void
 PrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off)
@@ -163,7 +163,6 @@ PrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off)
 	b = c->buf[blkno];
 	if (b <= 0)
 		return;					/* unknown, or a local buffer */
-	__builtin_prefetch(GetBufferDescriptor(b - 1));
 	__builtin_prefetch(PageGetItemId((Page) BufferGetBlock(b), off));
 }
 
