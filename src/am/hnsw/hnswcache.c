@@ -303,6 +303,247 @@ CacheAlloc(Size sz)
 	return palloc_extended(Max(sz, 1), MCXT_ALLOC_HUGE);
 }
 
+/* The state of one CacheBuild */
+typedef struct CopyState
+{
+	Relation	index;
+	const HnswMetaPageData *meta;
+	HnswGraph  *g;
+	BufferAccessStrategy strategy;
+	HnswDist	d;				/* the stored vectors */
+	HnswDist	cd;				/* their sq8 codes, when g->codes */
+	float	   *xf;				/* encoding scratch, dims floats */
+	Size		nup;			/* entries of g->up used */
+	Size		maxup;			/* and allocated */
+} CopyState;
+
+/* Is this a page of nodes? (A new or foreign page holds no slot.) */
+static bool
+IsNodePage(Page page)
+{
+	return !PageIsNew(page) &&
+		PageGetSpecialSize(page) == MAXALIGN(sizeof(HnswPageOpaqueData)) &&
+		HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
+		(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES);
+}
+
+/*
+ * CountSlots
+ *		Pass 1: number the node slots, page by page, into g->slotBase.
+ *		Returns false if there are too many for int32 node numbers.
+ */
+static bool
+CountSlots(CopyState *cs)
+{
+	HnswGraph  *g = cs->g;
+	Size		total = 0;
+	BlockNumber blkno;
+
+	g->slotBase[0] = 0;
+	for (blkno = 1; blkno < g->nblocks; blkno++)
+	{
+		Buffer		buf;
+		OffsetNumber n = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		buf = ReadBufferExtended(cs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, cs->strategy);
+		LockBuffer(buf, BUFFER_LOCK_SHARE);
+		if (IsNodePage(BufferGetPage(buf)))
+			n = PageGetMaxOffsetNumber(BufferGetPage(buf));
+		UnlockReleaseBuffer(buf);
+		g->slotBase[blkno] = (uint32) total;
+		total += n;
+		if (total > (Size) PG_INT32_MAX / (2 * HNSW_MAX_M + 1))
+			return false;
+	}
+	g->slotBase[g->nblocks] = (uint32) total;
+	g->nnodes = (int32) total;
+	return true;
+}
+
+/* Allocate the copy's arrays for g->nnodes slots, all free and unlinked */
+static void
+AllocCopy(CopyState *cs)
+{
+	HnswGraph  *g = cs->g;
+	Size		total = g->nnodes;
+	int			cap0 = 2 * g->m + 1;
+	Size		i;
+
+	g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
+	g->ntids = CacheAlloc(total);
+	g->vecs = CacheAlloc(mul_size(total, g->vstride));
+	if (g->cstride > 0)
+		g->codes = CacheAlloc(mul_size(total, g->cstride));
+	g->nbr0 = CacheAlloc(mul_size(mul_size(total, cap0), sizeof(int32)));
+	g->upStart = CacheAlloc(mul_size(total, sizeof(int32)));
+	cs->maxup = Max(total / 8, 16) * (g->m + 1);
+	g->up = CacheAlloc(mul_size(cs->maxup, sizeof(int32)));
+	for (i = 0; i < total; i++)
+	{
+		g->nodes[i].state = HNSW_NODE_FREE;
+		g->nodes[i].level = 0;
+		g->ntids[i] = 0;
+		g->nbr0[i * cap0] = 0;
+		g->upStart[i] = -1;
+	}
+}
+
+/*
+ * CopyLists
+ *		Node gi's lists (of a non-free node) as node numbers, each list
+ *		preceded by its length; a neighbour not in the copy is left out.
+ *		Returns false if the upper-level lists outgrow int32 offsets.
+ */
+static bool
+CopyLists(CopyState *cs, HnswNodeHeader *node, Size gi)
+{
+	HnswGraph  *g = cs->g;
+	int			m = g->m;
+	uint8	   *counts = HnswNodeCounts(node, cs->meta->dims, cs->meta->elemtype);
+	ItemPointerData *nbrs = HnswNodeNbrs(node, cs->meta->dims, cs->meta->elemtype,
+										 node->level);
+	int			l;
+
+	if (node->level > 0)
+	{
+		Size		need = (Size) node->level * (m + 1);
+
+		if (cs->nup + need > (Size) PG_INT32_MAX)
+			return false;
+		if (cs->nup + need > cs->maxup)
+		{
+			cs->maxup = Max(cs->maxup * 2, cs->nup + need);
+			g->up = repalloc_huge(g->up, mul_size(cs->maxup, sizeof(int32)));
+		}
+		g->upStart[gi] = (int32) cs->nup;
+		cs->nup += need;
+	}
+	for (l = 0; l <= node->level; l++)
+	{
+		int32	   *dst = l == 0 ? g->nbr0 + gi * (2 * m + 1) :
+			g->up + g->upStart[gi] + (Size) (l - 1) * (m + 1);
+		ItemPointerData *src = nbrs + HnswLevelStart(m, l);
+		int			j,
+					k = 0;
+
+		for (j = 0; j < counts[l]; j++)
+		{
+			int32		t;
+
+			if (!ItemPointerIsValid(&src[j]))
+				continue;
+			t = HnswGraphIndex(g, &src[j]);
+			if (t >= 0)
+				dst[1 + k++] = t;
+		}
+		dst[0] = k;
+	}
+	return true;
+}
+
+/*
+ * CopyPage
+ *		Pass 2 on one page: copy its nodes (state, heap TIDs, vector, codes,
+ *		lists).  Returns false if the copy would be too big.
+ */
+static bool
+CopyPage(CopyState *cs, BlockNumber blkno)
+{
+	HnswGraph  *g = cs->g;
+	uint32		nslots = g->slotBase[blkno + 1] - g->slotBase[blkno];
+	Buffer		buf;
+	Page		page;
+	OffsetNumber off,
+				maxoff;
+	bool		ok = true;
+
+	if (nslots == 0)
+		return true;
+	CHECK_FOR_INTERRUPTS();
+	buf = ReadBufferExtended(cs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, cs->strategy);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	maxoff = Min(PageGetMaxOffsetNumber(page), nslots);
+	for (off = FirstOffsetNumber; ok && off <= maxoff; off++)
+	{
+		HnswNodeHeader *node = HnswGetNode(cs->index, page, blkno, off, cs->meta->dims,
+										   cs->meta->elemtype, g->m);
+		Size		gi = g->slotBase[blkno] + off - 1;
+		HnswGraphNode *gn = &g->nodes[gi];
+
+		ItemPointerSet(&gn->tid, blkno, off);
+		gn->state = node->state;
+		gn->level = node->level;
+		if (node->state == HNSW_NODE_FREE)
+			continue;
+		if (HnswNodeIsOvf(node))
+			HnswCorrupt(cs->index, blkno, off, "overflow node in an index with inline storage");
+		if (node->state == HNSW_NODE_LIVE)
+		{
+			g->ntids[gi] = node->ntids;
+			memcpy(gn->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
+		}
+		memcpy(g->vecs + gi * g->vstride, HnswNodeVector(node), cs->d.vbytes);
+		if (g->codes != NULL)
+			HnswSq8EncodeStored(&cs->d, &cs->cd, HnswNodeVector(node), cs->xf,
+								g->codes + gi * g->cstride);
+		ok = CopyLists(cs, node, gi);
+	}
+	UnlockReleaseBuffer(buf);
+	return ok;
+}
+
+/* Pass 3: drop the links to free slots (a slot freed after its referrer was read) */
+static void
+DropFreeLinks(HnswGraph *g)
+{
+	int32		i;
+
+	for (i = 0; i < g->nnodes; i++)
+	{
+		int			l;
+
+		if (g->nodes[i].state == HNSW_NODE_FREE)
+		{
+			g->nbr0[(Size) i * (2 * g->m + 1)] = 0;
+			continue;
+		}
+		for (l = 0; l <= g->nodes[i].level; l++)
+		{
+			int			cnt;
+			int32	   *p = (int32 *) HnswGraphNbrs(g, i, l, &cnt);
+			int			j,
+						k = 0;
+
+			for (j = 0; j < cnt; j++)
+				if (g->nodes[p[j]].state != HNSW_NODE_FREE)
+					p[k++] = p[j];
+			p[-1] = k;
+		}
+	}
+}
+
+/* Read the index into g (allocated in the current context); false if too big */
+static bool
+CopyIndex(CopyState *cs, HnswCacheEntry *self)
+{
+	HnswGraph  *g = cs->g;
+	BlockNumber blkno;
+
+	g->slotBase = CacheAlloc(mul_size((Size) g->nblocks + 1, sizeof(uint32)));
+	if (!CountSlots(cs) ||
+		!CacheMakeRoom(self, CacheBaseBytes(g->nnodes, g->nblocks, g->vstride, g->cstride,
+											g->m)))
+		return false;
+	AllocCopy(cs);
+	for (blkno = 1; blkno < g->nblocks; blkno++)
+		if (!CopyPage(cs, blkno))
+			return false;
+	DropFreeLinks(g);
+	return true;
+}
+
 /*
  * CacheBuild
  *		Copy the graph of index into a new memory context under the current
@@ -316,206 +557,42 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 {
 	MemoryContext cxt;
 	MemoryContext old;
-	BufferAccessStrategy strategy = GetAccessStrategy(BAS_BULKREAD);
+	CopyState	cs;
 	HnswGraph  *g;
-	HnswDist	d;
-	HnswDist	cd;
-	float	   *xf = NULL;
-	BlockNumber nblocks;
-	BlockNumber blkno;
-	Size		total = 0;
-	Size		nup = 0,
-				maxup;
-	int			m = meta->m;
-	int			cap0 = 2 * m + 1;
 	uint64		count0 = meta->changeCount;
-	Size		i;
+	bool		ok;
 
 	*tooBig = false;
-	HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric, false);
+	memset(&cs, 0, sizeof(cs));
+	cs.index = index;
+	cs.meta = meta;
+	cs.strategy = GetAccessStrategy(BAS_BULKREAD);
+	HnswInitDist(&cs.d, meta->dims, meta->elemtype, meta->srcElem, meta->metric, false);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw graph copy",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	g = palloc0(sizeof(HnswGraph));
+	g = cs.g = palloc0(sizeof(HnswGraph));
 	g->changeCount = count0;
-	g->m = m;
-	g->vstride = TYPEALIGN(64, d.vbytes);
+	g->m = meta->m;
+	g->vstride = TYPEALIGN(64, cs.d.vbytes);
 	g->srcElem = meta->srcElem;
+	g->nblocks = RelationGetNumberOfBlocks(index);
 	if (meta->elemtype != HNSW_ELEM_SQ8 && meta->dims >= HNSW_CACHE_CODES_MIN_DIMS)
 	{
 		/* walk codes, re-rank with the vectors (see the file header) */
-		HnswInitDist(&cd, meta->dims, HNSW_ELEM_SQ8, meta->srcElem, meta->metric, false);
-		g->cstride = TYPEALIGN(64, cd.vbytes);
-		xf = palloc(sizeof(float) * meta->dims);
+		HnswInitDist(&cs.cd, meta->dims, HNSW_ELEM_SQ8, meta->srcElem, meta->metric, false);
+		g->cstride = TYPEALIGN(64, cs.cd.vbytes);
+		cs.xf = palloc(sizeof(float) * meta->dims);
 	}
-	nblocks = RelationGetNumberOfBlocks(index);
-	g->nblocks = nblocks;
-	g->slotBase = CacheAlloc(mul_size((Size) nblocks + 1, sizeof(uint32)));
-
-	/* pass 1: number the slots */
-	g->slotBase[0] = 0;
-	for (blkno = 1; blkno < nblocks; blkno++)
-	{
-		Buffer		buf;
-		Page		page;
-		OffsetNumber n = 0;
-
-		CHECK_FOR_INTERRUPTS();
-		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		if (!PageIsNew(page) &&
-			PageGetSpecialSize(page) == MAXALIGN(sizeof(HnswPageOpaqueData)) &&
-			HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
-			(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES))
-			n = PageGetMaxOffsetNumber(page);
-		UnlockReleaseBuffer(buf);
-		g->slotBase[blkno] = (uint32) total;
-		total += n;
-		if (total > (Size) PG_INT32_MAX / (2 * HNSW_MAX_M + 1))
-		{
-			*tooBig = true;
-			goto fail;
-		}
-	}
-	g->slotBase[nblocks] = (uint32) total;
-	g->nnodes = (int32) total;
-	if (!CacheMakeRoom(self, CacheBaseBytes(total, nblocks, g->vstride, g->cstride, m)))
+	ok = CopyIndex(&cs, self);
+	FreeAccessStrategy(cs.strategy);
+	MemoryContextSwitchTo(old);
+	if (!ok)
 	{
 		*tooBig = true;
-		goto fail;
+		MemoryContextDelete(cxt);
+		return NULL;
 	}
-
-	g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
-	g->ntids = CacheAlloc(total);
-	g->vecs = CacheAlloc(mul_size(total, g->vstride));
-	if (g->cstride > 0)
-		g->codes = CacheAlloc(mul_size(total, g->cstride));
-	g->nbr0 = CacheAlloc(mul_size(mul_size(total, cap0), sizeof(int32)));
-	g->upStart = CacheAlloc(mul_size(total, sizeof(int32)));
-	maxup = Max(total / 8, 16) * (m + 1);
-	g->up = CacheAlloc(mul_size(maxup, sizeof(int32)));
-	for (i = 0; i < total; i++)
-	{
-		g->nodes[i].state = HNSW_NODE_FREE;
-		g->nodes[i].level = 0;
-		g->ntids[i] = 0;
-		g->nbr0[i * cap0] = 0;
-		g->upStart[i] = -1;
-	}
-
-	/* pass 2: copy nodes, neighbours as node numbers (-1: not in the copy) */
-	for (blkno = 1; blkno < nblocks; blkno++)
-	{
-		Buffer		buf;
-		Page		page;
-		OffsetNumber off,
-					maxoff;
-		uint32		nslots = g->slotBase[blkno + 1] - g->slotBase[blkno];
-
-		if (nslots == 0)
-			continue;
-		CHECK_FOR_INTERRUPTS();
-		buf = ReadBufferExtended(index, MAIN_FORKNUM, blkno, RBM_NORMAL, strategy);
-		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		page = BufferGetPage(buf);
-		maxoff = Min(PageGetMaxOffsetNumber(page), nslots);
-		for (off = FirstOffsetNumber; off <= maxoff; off++)
-		{
-			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, meta->dims,
-											   meta->elemtype, m);
-			Size		gi = g->slotBase[blkno] + off - 1;
-			HnswGraphNode *gn = &g->nodes[gi];
-			uint8	   *counts;
-			ItemPointerData *nbrs;
-			int			l;
-
-			ItemPointerSet(&gn->tid, blkno, off);
-			gn->state = node->state;
-			gn->level = node->level;
-			if (node->state == HNSW_NODE_FREE)
-				continue;
-			if (HnswNodeIsOvf(node))
-				HnswCorrupt(index, blkno, off, "overflow node in an index with inline storage");
-			if (node->state == HNSW_NODE_LIVE)
-			{
-				g->ntids[gi] = node->ntids;
-				memcpy(gn->heaptids, node->heaptids, sizeof(ItemPointerData) * node->ntids);
-			}
-			memcpy(g->vecs + gi * g->vstride, HnswNodeVector(node), d.vbytes);
-			if (g->codes != NULL)
-				HnswSq8EncodeStored(&d, &cd, HnswNodeVector(node), xf,
-									g->codes + gi * g->cstride);
-			counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-			nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level);
-			if (node->level > 0)
-			{
-				Size		need = (Size) node->level * (m + 1);
-
-				if (nup + need > (Size) PG_INT32_MAX)
-				{
-					UnlockReleaseBuffer(buf);
-					*tooBig = true;
-					goto fail;
-				}
-				if (nup + need > maxup)
-				{
-					maxup = Max(maxup * 2, nup + need);
-					g->up = repalloc_huge(g->up, mul_size(maxup, sizeof(int32)));
-				}
-				g->upStart[gi] = (int32) nup;
-				nup += need;
-			}
-			for (l = 0; l <= node->level; l++)
-			{
-				int32	   *dst = l == 0 ? g->nbr0 + gi * cap0 :
-					g->up + g->upStart[gi] + (Size) (l - 1) * (m + 1);
-				ItemPointerData *src = nbrs + HnswLevelStart(m, l);
-				int			j,
-							k = 0;
-
-				for (j = 0; j < counts[l]; j++)
-				{
-					int32		t;
-
-					if (!ItemPointerIsValid(&src[j]))
-						continue;
-					t = HnswGraphIndex(g, &src[j]);
-					if (t >= 0)
-						dst[1 + k++] = t;
-				}
-				dst[0] = k;
-			}
-		}
-		UnlockReleaseBuffer(buf);
-	}
-
-	/* pass 3: drop links to free slots */
-	for (i = 0; i < total; i++)
-	{
-		int			l;
-
-		if (g->nodes[i].state == HNSW_NODE_FREE)
-		{
-			g->nbr0[i * cap0] = 0;
-			continue;
-		}
-		for (l = 0; l <= g->nodes[i].level; l++)
-		{
-			int			cnt;
-			int32	   *p = (int32 *) HnswGraphNbrs(g, (int32) i, l, &cnt);
-			int			j,
-						k = 0;
-
-			for (j = 0; j < cnt; j++)
-				if (g->nodes[p[j]].state != HNSW_NODE_FREE)
-					p[k++] = p[j];
-			p[-1] = k;
-		}
-	}
-
-	FreeAccessStrategy(strategy);
-	MemoryContextSwitchTo(old);
 
 	/* a change while we read: the copy is no state the index was in */
 	if (CacheChangeCount(index) != count0)
@@ -532,12 +609,6 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 	}
 	*cxtOut = cxt;
 	return g;
-
-fail:
-	FreeAccessStrategy(strategy);
-	MemoryContextSwitchTo(old);
-	MemoryContextDelete(cxt);
-	return NULL;
 }
 
 /*

@@ -867,11 +867,11 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 
 	/*
 	 * The nodes' pages are mostly in shared buffers but not in the CPU
-	 * cache: 2 * MAP_PIN_AHEAD nodes ahead prefetch the buffer descriptor
- * (if we know the buffer), MAP_PIN_AHEAD ahead pin the page and prefetch
- * its page header,
-	 * line pointer and special space; MAP_PIN_AHEAD / 2 ahead, prefetch the
-	 * node itself (its line pointer is in cache by then).
+	 * cache: 2 * MAP_PIN_AHEAD nodes ahead prefetch the line pointer (if
+	 * we know the buffer), MAP_PIN_AHEAD ahead pin the page and prefetch
+	 * its page header, line pointer and special space; MAP_PIN_AHEAD / 2
+	 * ahead, prefetch the node itself (its line pointer is in cache by
+	 * then).
 	 */
 	ring = palloc(sizeof(Buffer) * MAP_PIN_AHEAD);
 	nblocks = RelationGetNumberOfBlocks(index);

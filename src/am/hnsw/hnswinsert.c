@@ -146,142 +146,153 @@ UpdateMetaHints(Relation index, BlockNumber insertPage, bool setInsert,
 }
 
 /*
- * PlaceNode
- *		Store a new node: in a slot freed by vacuum if one fits, else on the
- *		insert page, else on a new page.  Returns its location.  With
- *		overflow storage the vector goes first: into the free slot's own
- *		chain (under that page's exclusive lock), or into a new chain
- *		written before the node that references it.
+ * FinishPlace
+ *		The node now at *tid is in the WAL record state (of buf's page): add
+ *		its filter map entry (payload) to the same record, write it, release
+ *		the page.
  */
-static ItemPointerData
-PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-		  HnswNodeHeader *node, Size size, const void *vec)
+static void
+FinishPlace(Relation index, const HnswMetaPageData *meta, GenericXLogState *state,
+			Buffer buf, ItemPointer tid, const char *payload)
 {
-	ItemPointerData result;
-	Buffer		buf;
-	Page		page;
-	GenericXLogState *state;
-	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	OffsetNumber off;
 	HnswMapAdd	madd;
 
-	/* the node's map entry goes into the record that writes the node */
-	const char *mapPayload = (const char *) node + size - HnswFilterBytes(meta->nfilter);
+	if (meta->nfilter > 0)
+		HnswMapAppend(index, state, tid, payload, &madd);
+	GenericXLogFinish(state);
+	UnlockReleaseBuffer(buf);
+	if (meta->nfilter > 0)
+		HnswMapAppendDone(index, &madd);
+}
 
-	/* 1. a free slot left by vacuum */
-	if (meta->freeBlkno != InvalidBlockNumber && meta->freeBlkno < nblocks)
+static bool
+IsNodesPage(Page page)
+{
+	return !PageIsNew(page) && HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
+		(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES);
+}
+
+/*
+ * PlaceInFreeSlot
+ *		Store the node in the first slot freed by vacuum, large enough for
+ *		its level, in a window of HNSW_FREE_SCAN_PAGES from the metapage's
+ *		hint, and move the hint to the first free slot seen (a smaller node
+ *		may use one we skipped), or past a window without any.  With
+ *		overflow storage the vector goes into the slot's own chain first.
+ *		Returns false if no slot fits.
+ */
+static bool
+PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+				HnswNodeHeader *node, Size size, const void *vec, const char *payload,
+				BlockNumber nblocks, ItemPointer result)
+{
+	BlockNumber stop = Min(nblocks, meta->freeBlkno + HNSW_FREE_SCAN_PAGES);
+	BlockNumber firstSeen = InvalidBlockNumber;
+	BlockNumber blkno;
+
+	for (blkno = meta->freeBlkno; blkno < stop; blkno++)
 	{
-		BlockNumber blkno;
-		BlockNumber stop = Min(nblocks, meta->freeBlkno + HNSW_FREE_SCAN_PAGES);
-		BlockNumber firstSeen = InvalidBlockNumber;
+		Buffer		buf = ReadBuffer(index, blkno);
+		Page		page;
+		OffsetNumber off,
+					maxoff;
 
-		for (blkno = meta->freeBlkno; blkno < stop; blkno++)
-		{
-			OffsetNumber maxoff;
-
-			buf = ReadBuffer(index, blkno);
-			LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-			page = BufferGetPage(buf);
-			if (PageIsNew(page) || HnswPageGetOpaque(page)->page_id != HNSW_PAGE_ID ||
-				!(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES))
-			{
-				UnlockReleaseBuffer(buf);
-				continue;
-			}
-			maxoff = PageGetMaxOffsetNumber(page);
-			for (off = FirstOffsetNumber; off <= maxoff; off++)
-			{
-				HnswNodeHeader *n;
-				ItemId		iid = PageGetItemId(page, off);
-
-				if (!ItemIdIsNormal(iid))
-					continue;
-				n = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
-				if (n->state != HNSW_NODE_FREE)
-					continue;
-				if (firstSeen == InvalidBlockNumber)
-					firstSeen = blkno;
-				if (ItemIdGetLength(iid) < size)
-					continue;	/* too small for this node's level */
-
-				if (d->overflow)
-				{
-					HnswOvflRef ref;
-
-					if (!HnswNodeIsOvf(n))
-						HnswCorrupt(index, blkno, off, "node vector storage does not match the index");
-					memcpy(&ref, HnswNodeVector(n), sizeof(HnswOvflRef));
-					HnswOvflRewrite(index, d, &ref, vec, blkno, off);
-					memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
-				}
-				state = GenericXLogStart(index);
-				page = GenericXLogRegisterBuffer(state, buf, 0);
-				iid = PageGetItemId(page, off);
-				n = (HnswNodeHeader *) PageGetItem(page, iid);
-				memset(n, 0, ItemIdGetLength(iid));
-				memcpy(n, node, size);
-				ItemPointerSet(&result, blkno, off);
-				if (meta->nfilter > 0)
-					HnswMapAppend(index, state, &result, mapPayload, &madd);
-				GenericXLogFinish(state);
-				UnlockReleaseBuffer(buf);
-				if (meta->nfilter > 0)
-					HnswMapAppendDone(index, &madd);
-				if (firstSeen != meta->freeBlkno)
-					UpdateMetaHints(index, 0, false, firstSeen, true);
-				return result;
-			}
-			UnlockReleaseBuffer(buf);
-		}
-		/*
-		 * Nothing fitting in this window.  Keep the hint at the first free
-		 * slot seen (a smaller node may use it); move on only past a
-		 * window without any.
-		 */
-		if (firstSeen != InvalidBlockNumber)
-			UpdateMetaHints(index, 0, false, firstSeen, true);
-		else
-			UpdateMetaHints(index, 0, false, stop < nblocks ? stop : InvalidBlockNumber, true);
-	}
-
-	if (d->overflow)
-	{
-		HnswOvflRef ref;
-
-		HnswOvflWriteNew(index, d, vec, &ref);
-		memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
-		nblocks = RelationGetNumberOfBlocks(index);
-	}
-
-	/* 2. the insert page */
-	if (meta->insertPage != InvalidBlockNumber && meta->insertPage < nblocks &&
-		meta->insertPage != HNSW_METAPAGE_BLKNO)
-	{
-		buf = ReadBuffer(index, meta->insertPage);
 		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 		page = BufferGetPage(buf);
-		if (!PageIsNew(page) && HnswPageGetOpaque(page)->page_id == HNSW_PAGE_ID &&
-			(HnswPageGetOpaque(page)->flags & HNSW_PAGE_NODES) &&
-			PageGetFreeSpace(page) >= MAXALIGN(size))
+		if (!IsNodesPage(page))
 		{
+			UnlockReleaseBuffer(buf);
+			continue;
+		}
+		maxoff = PageGetMaxOffsetNumber(page);
+		for (off = FirstOffsetNumber; off <= maxoff; off++)
+		{
+			ItemId		iid = PageGetItemId(page, off);
+			HnswNodeHeader *n;
+			GenericXLogState *state;
+
+			if (!ItemIdIsNormal(iid))
+				continue;
+			n = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
+			if (n->state != HNSW_NODE_FREE)
+				continue;
+			if (firstSeen == InvalidBlockNumber)
+				firstSeen = blkno;
+			if (ItemIdGetLength(iid) < size)
+				continue;		/* too small for this node's level */
+
+			if (d->overflow)
+			{
+				HnswOvflRef ref;
+
+				if (!HnswNodeIsOvf(n))
+					HnswCorrupt(index, blkno, off, "node vector storage does not match the index");
+				memcpy(&ref, HnswNodeVector(n), sizeof(HnswOvflRef));
+				HnswOvflRewrite(index, d, &ref, vec, blkno, off);
+				memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
+			}
 			state = GenericXLogStart(index);
 			page = GenericXLogRegisterBuffer(state, buf, 0);
-			off = PageAddItem(page, (Item) node, size, InvalidOffsetNumber, false, false);
-			if (off == InvalidOffsetNumber)
-				elog(ERROR, "failed to add hnsw node to block %u", meta->insertPage);
-			ItemPointerSet(&result, meta->insertPage, off);
-			if (meta->nfilter > 0)
-				HnswMapAppend(index, state, &result, mapPayload, &madd);
-			GenericXLogFinish(state);
-			UnlockReleaseBuffer(buf);
-			if (meta->nfilter > 0)
-				HnswMapAppendDone(index, &madd);
-			return result;
+			iid = PageGetItemId(page, off);
+			n = (HnswNodeHeader *) PageGetItem(page, iid);
+			memset(n, 0, ItemIdGetLength(iid));
+			memcpy(n, node, size);
+			ItemPointerSet(result, blkno, off);
+			FinishPlace(index, meta, state, buf, result, payload);
+			if (firstSeen != meta->freeBlkno)
+				UpdateMetaHints(index, 0, false, firstSeen, true);
+			return true;
 		}
 		UnlockReleaseBuffer(buf);
 	}
+	if (firstSeen != InvalidBlockNumber)
+		UpdateMetaHints(index, 0, false, firstSeen, true);
+	else
+		UpdateMetaHints(index, 0, false, stop < nblocks ? stop : InvalidBlockNumber, true);
+	return false;
+}
 
-	/* 3. a new page */
+/* Store the node on the insert page if it has room; false if not */
+static bool
+PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node,
+				  Size size, const char *payload, BlockNumber nblocks, ItemPointer result)
+{
+	BlockNumber blkno = meta->insertPage;
+	Buffer		buf;
+	Page		page;
+	GenericXLogState *state;
+	OffsetNumber off;
+
+	if (blkno == InvalidBlockNumber || blkno >= nblocks || blkno == HNSW_METAPAGE_BLKNO)
+		return false;
+	buf = ReadBuffer(index, blkno);
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	page = BufferGetPage(buf);
+	if (!IsNodesPage(page) || PageGetFreeSpace(page) < MAXALIGN(size))
+	{
+		UnlockReleaseBuffer(buf);
+		return false;
+	}
+	state = GenericXLogStart(index);
+	page = GenericXLogRegisterBuffer(state, buf, 0);
+	off = PageAddItem(page, (Item) node, size, InvalidOffsetNumber, false, false);
+	if (off == InvalidOffsetNumber)
+		elog(ERROR, "failed to add hnsw node to block %u", blkno);
+	ItemPointerSet(result, blkno, off);
+	FinishPlace(index, meta, state, buf, result, payload);
+	return true;
+}
+
+/* Store the node on a new page, which becomes the insert page */
+static void
+PlaceOnNewPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node,
+			   Size size, const char *payload, ItemPointer result)
+{
+	Buffer		buf;
+	Page		page;
+	GenericXLogState *state;
+	OffsetNumber off;
+
 	LockRelationForExtension(index, ExclusiveLock);
 	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -293,15 +304,42 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	off = PageAddItem(page, (Item) node, size, InvalidOffsetNumber, false, false);
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add hnsw node to a new page");
-	ItemPointerSet(&result, BufferGetBlockNumber(buf), off);
-	if (meta->nfilter > 0)
-		HnswMapAppend(index, state, &result, mapPayload, &madd);
-	GenericXLogFinish(state);
-	UnlockReleaseBuffer(buf);
-	if (meta->nfilter > 0)
-		HnswMapAppendDone(index, &madd);
+	ItemPointerSet(result, BufferGetBlockNumber(buf), off);
+	FinishPlace(index, meta, state, buf, result, payload);
+	UpdateMetaHints(index, ItemPointerGetBlockNumber(result), true, 0, false);
+}
 
-	UpdateMetaHints(index, ItemPointerGetBlockNumber(&result), true, 0, false);
+/*
+ * PlaceNode
+ *		Store a new node: in a slot freed by vacuum if one fits, else on the
+ *		insert page, else on a new page.  Returns its location.  With
+ *		overflow storage the vector goes first: into the free slot's own
+ *		chain (under that page's exclusive lock), or into a new chain
+ *		written before the node that references it.  The node's filter map
+ *		entry goes into the WAL record that writes the node.
+ */
+static ItemPointerData
+PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+		  HnswNodeHeader *node, Size size, const void *vec)
+{
+	ItemPointerData result;
+	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
+	const char *payload = (const char *) node + size - HnswFilterBytes(meta->nfilter);
+
+	if (meta->freeBlkno != InvalidBlockNumber && meta->freeBlkno < nblocks &&
+		PlaceInFreeSlot(index, meta, d, node, size, vec, payload, nblocks, &result))
+		return result;
+
+	if (d->overflow)
+	{
+		HnswOvflRef ref;
+
+		HnswOvflWriteNew(index, d, vec, &ref);
+		memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
+		nblocks = RelationGetNumberOfBlocks(index);
+	}
+	if (!PlaceOnInsertPage(index, meta, node, size, payload, nblocks, &result))
+		PlaceOnNewPage(index, meta, node, size, payload, &result);
 	return result;
 }
 
@@ -714,8 +752,8 @@ FormInsertNode(const HnswMetaPageData *meta, const HnswDist *d, const void *vec,
 			   const InsertPlan *plan, Size size)
 {
 	HnswNodeHeader *node = palloc0(size);
-	uint8	   *counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-	ItemPointerData *nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, level);
+	uint8	   *counts;
+	ItemPointerData *nbrs;
 	int			l,
 				i;
 
@@ -731,6 +769,9 @@ FormInsertNode(const HnswMetaPageData *meta, const HnswDist *d, const void *vec,
 		node->flags = HNSW_NODEF_OVERFLOW;	/* PlaceNode stores the reference */
 	else
 		memcpy(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype));
+	/* where the lists are depends on the flags: set them first */
+	counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
+	nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, level);
 	for (i = 0; i < HnswTotalSlots(meta->m, level); i++)
 		ItemPointerSetInvalid(&nbrs[i]);
 	for (l = 0; l <= level; l++)

@@ -242,18 +242,85 @@ StartUnordered(IndexScanDesc scan)
 							so->filter, NULL, 0);
 }
 
-/* Run the first search: descend to level 0, search it with ef. */
+/*
+ * UseGraphCopy
+ *		A backend-local copy of the graph (hnswcache.c) serves MVCC scans of
+ *		inline-stored indexes without filter columns.
+ */
 static void
-StartSearch(IndexScanDesc scan)
+UseGraphCopy(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	const HnswGraph *g;
+	void	   *walkQuery = NULL;
+
+	if (hnsw_cache_size <= 0 || so->meta.nfilter != 0 ||
+		so->meta.storage != HNSW_STORAGE_INLINE ||
+		scan->xs_snapshot == InvalidSnapshot || !IsMVCCSnapshot(scan->xs_snapshot))
+		return;
+	g = HnswCacheGet(scan->indexRelation, &so->meta);
+	if (g != NULL && g->codes != NULL)
+	{
+		HnswDist	wd;
+
+		/* the copy is walked on sq8 codes, then re-ranked exactly */
+		HnswInitDist(&wd, so->d.dims, HNSW_ELEM_SQ8, g->srcElem, so->d.metric, false);
+		walkQuery = palloc(HnswQueryBytes(&wd));
+		if (!HnswPrepareQuery(&wd, scan->orderByData[0].sk_argument, walkQuery))
+		{
+			HnswCacheRelease(g);	/* cannot happen: the query passed before */
+			g = NULL;
+		}
+	}
+	if (g != NULL)
+	{
+		HnswSearchUseGraph(so->s, g, walkQuery);
+		so->graph = g;
+	}
+}
+
+/*
+ * FilterHopeless
+ *		With a filter, the nodes the first batch visited show how selective
+ *		it is near the query.  If finding HNSW_FILTER_TYPICAL_K matches at
+ *		that rate would take more than hnsw.max_scan_tuples visits (at about
+ *		m visits per node passed), the walk would end in the exact pass,
+ *		after returning rows that may not be the nearest and skipping closer
+ *		ones found late: better take the exact pass before anything is
+ *		returned.  hnswcost.c charges the same rule.
+ */
+static bool
+FilterHopeless(HnswScanOpaque so)
+{
+	int			nlive = 0;
+	int			nmatch = 0;
+	int			i;
+	double		sel;
+
+	for (i = 0; i < so->s->npool; i++)
+	{
+		if (so->s->pool[i].ntids == 0)
+			continue;
+		nlive++;
+		if (!so->s->pool[i].nomatch)
+			nmatch++;
+	}
+	sel = (double) Max(nmatch, 0.5) / Max(nlive, 1);
+	return (double) so->meta.m * HNSW_FILTER_TYPICAL_K / sel > hnsw_max_scan_tuples;
+}
+
+/*
+ * PrepareScan
+ *		Filter keys, metapage, distance and query of the first call.
+ *		Returns false when the scan is settled already: no row can match,
+ *		the index is empty, or every row ties (an unordered scan started).
+ */
+static bool
+PrepareScan(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
-	ItemPointerData entry;
-	ItemPointerData ep;
-	int			ef = hnsw_ef_search;
 
-	so->started = true;
-	pgstat_count_index_scan(index);
 	if (scan->numberOfOrderBys == 0 && scan->numberOfKeys == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -265,7 +332,7 @@ StartSearch(IndexScanDesc scan)
 		if (so->filter->empty)
 		{
 			so->done = true;	/* a key compares with NULL */
-			return;
+			return false;
 		}
 	}
 	HnswReadMeta(index, &so->meta);
@@ -283,19 +350,36 @@ StartSearch(IndexScanDesc scan)
 		(scan->orderByData[0].sk_flags & SK_ISNULL))
 	{
 		StartUnordered(scan);
-		return;
+		return false;
 	}
 	so->query = palloc(HnswQueryBytes(&so->d));
 	if (!HnswPrepareQuery(&so->d, scan->orderByData[0].sk_argument, so->query))
 	{
 		StartUnordered(scan);
-		return;
+		return false;
 	}
 	if (so->meta.entryLevel < 0)
 	{
 		so->done = true;
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* Run the first search: descend to level 0, search it with ef. */
+static void
+StartSearch(IndexScanDesc scan)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	Relation	index = scan->indexRelation;
+	ItemPointerData entry;
+	ItemPointerData ep;
+	int			ef = hnsw_ef_search;
+
+	so->started = true;
+	pgstat_count_index_scan(index);
+	if (!PrepareScan(scan))
+		return;
 
 	/*
 	 * Filter keys on an index with a filter map: read the map first.  If
@@ -313,37 +397,8 @@ StartSearch(IndexScanDesc scan)
 	}
 	so->s = HnswSearchCreate(index, &so->d, so->meta.m);
 	so->s->query = so->query;
+	UseGraphCopy(scan);
 
-	/*
-	 * A backend-local copy of the graph (hnswcache.c) serves MVCC scans of
-	 * inline-stored indexes without filter columns.
-	 */
-	if (hnsw_cache_size > 0 && so->meta.nfilter == 0 &&
-		so->meta.storage == HNSW_STORAGE_INLINE &&
-		scan->xs_snapshot != InvalidSnapshot && IsMVCCSnapshot(scan->xs_snapshot))
-	{
-		const HnswGraph *g = HnswCacheGet(index, &so->meta);
-		void	   *walkQuery = NULL;
-
-		if (g != NULL && g->codes != NULL)
-		{
-			HnswDist	wd;
-
-			/* the copy is walked on sq8 codes, then re-ranked exactly */
-			HnswInitDist(&wd, so->d.dims, HNSW_ELEM_SQ8, g->srcElem, so->d.metric, false);
-			walkQuery = palloc(HnswQueryBytes(&wd));
-			if (!HnswPrepareQuery(&wd, scan->orderByData[0].sk_argument, walkQuery))
-			{
-				HnswCacheRelease(g);	/* cannot happen: the query passed above */
-				g = NULL;
-			}
-		}
-		if (g != NULL)
-		{
-			HnswSearchUseGraph(so->s, g, walkQuery);
-			so->graph = g;
-		}
-	}
 	ItemPointerSet(&entry, so->meta.entryBlkno, so->meta.entryOffno);
 	HnswSearchGreedyDescend(so->s, &entry, so->meta.entryLevel, 0, &ep);
 	HnswSearchReset(so->s);
@@ -361,34 +416,8 @@ StartSearch(IndexScanDesc scan)
 	SortBatchByBound(so);
 	so->pos = 0;
 
-	/*
-	 * With a filter, the nodes the first batch visited show how selective
-	 * it is near the query.  If finding HNSW_FILTER_TYPICAL_K matches at
-	 * that rate would take more than hnsw.max_scan_tuples visits (at about m
-	 * visits per node passed), the walk would end in the exact pass, after
-	 * returning rows that may not be the nearest and skipping closer ones
-	 * found late: take the exact pass now, before anything is returned.
-	 * hnswcost.c charges the same rule.
-	 */
-	if (so->s->filter != NULL)
-	{
-		int			nlive = 0;
-		int			nmatch = 0;
-		int			i;
-		double		sel;
-
-		for (i = 0; i < so->s->npool; i++)
-		{
-			if (so->s->pool[i].ntids == 0)
-				continue;
-			nlive++;
-			if (!so->s->pool[i].nomatch)
-				nmatch++;
-		}
-		sel = (double) Max(nmatch, 0.5) / Max(nlive, 1);
-		if ((double) so->meta.m * HNSW_FILTER_TYPICAL_K / sel > hnsw_max_scan_tuples)
-			(void) StartExhaustive(scan);
-	}
+	if (so->s->filter != NULL && FilterHopeless(so))
+		(void) StartExhaustive(scan);
 }
 
 /*
