@@ -25,12 +25,16 @@
 #define VECX_ELEM_F32			1	/* vector */
 #define VECX_ELEM_F16			2	/* halfvec */
 #define VECX_ELEM_SQ8			3	/* stored form only: 8-bit codes (hnsw) */
+#define VECX_ELEM_BIT			4	/* PostgreSQL's bit (hnsw, ivfflat) */
+#define VECX_ELEM_SPARSE		5	/* sparsevec (hnsw) */
 
 /* Metrics */
 #define VECX_METRIC_L2			1
 #define VECX_METRIC_IP			2
 #define VECX_METRIC_COSINE		3
 #define VECX_METRIC_L1			4
+#define VECX_METRIC_HAMMING		5	/* bit only */
+#define VECX_METRIC_JACCARD		6	/* bit only */
 
 /* Sets of metrics an AM supports, for VecxGetOpInfo */
 #define VECX_METRIC_BIT(mt)		((uint32) 1 << (mt))
