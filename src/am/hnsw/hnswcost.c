@@ -65,6 +65,117 @@
 /* A filter test on a map entry (a few compares, no fmgr call) */
 #define HNSW_MAP_ENTRY_COST_FRACTION 0.25
 
+/* What the phases of the estimate share */
+typedef struct HnswCostInput
+{
+	double		ntuples;		/* index tuples */
+	double		pages;			/* index pages */
+	int			m;
+	int			nfilter;		/* filter columns of the index */
+	bool		hasIdxQuals;	/* quals on filter columns */
+	double		sIdx;			/* selectivity of the index quals */
+	double		sAll;			/* ... of all quals on the table */
+	double		k;				/* rows the executor wants */
+	bool		limited;		/* a constant LIMIT gave k */
+	double		distCost;		/* one distance */
+	double		visitCost;		/* one visit: buffer access, checks, distance */
+	double		seqPageCost;
+} HnswCostInput;
+
+/* Result of HnswExactPassCost */
+typedef struct HnswExactPass
+{
+	double		cost;			/* the whole pass, sort included */
+	double		mapScan;		/* its map part (0 without a map pass) */
+	double		crossover;		/* matches up to which the map pass is taken */
+	bool		useMap;			/* the scan may take the map pass alone */
+} HnswExactPass;
+
+/*
+ * HnswExactPassCost: cost of the scan's exact pass: the filter map pass
+ * (index quals on filter columns) or a pass over every page otherwise.
+ */
+static void
+HnswExactPassCost(const HnswCostInput *in, HnswExactPass *ex)
+{
+	double		nmatch = in->ntuples * in->sIdx;
+
+	ex->mapScan = 0;
+	ex->crossover = 0;
+	if (in->nfilter > 0 && in->hasIdxQuals)
+	{
+		/* the map pass: map pages and entries, then only the matches */
+		ex->mapScan = HnswMapPagesFor(in->ntuples, in->nfilter) *
+			HNSW_MAP_PAGE_FRACTION * in->seqPageCost +
+			in->ntuples * HNSW_MAP_ENTRY_COST_FRACTION * cpu_operator_cost;
+		ex->cost = ex->mapScan + nmatch * in->visitCost;
+		ex->crossover = HnswMapCrossover(in->ntuples, in->m);
+	}
+	else
+	{
+		/* the exact pass: every page, every node's filter, matching distances */
+		ex->cost = in->pages * in->seqPageCost +
+			in->ntuples * cpu_index_tuple_cost +
+			nmatch * (in->distCost + cpu_tuple_cost);
+	}
+	if (nmatch > 1.0)
+		ex->cost += 2.0 * cpu_operator_cost * nmatch * log2(nmatch);
+	ex->useMap = in->nfilter > 0 && in->hasIdxQuals && hnsw_exact_fallback &&
+		hnsw_iterative_scan != HNSW_ITERATIVE_OFF;
+}
+
+/*
+ * HnswWalkStartup: startup cost of the scan (the walk, or the exact pass
+ * where the scan takes it); *visits is set to the visits charged.
+ */
+static Cost
+HnswWalkStartup(const HnswCostInput *in, const HnswExactPass *ex,
+				double randomPageCost, double *visits)
+{
+	double		descent = (log(in->ntuples) / log((double) in->m) + 1.0) * in->m;
+	double		budget = (double) hnsw_max_scan_tuples;
+	double		nmatch = in->ntuples * in->sIdx;
+	bool		mapAlone = ex->useMap && nmatch <= ex->crossover;
+	Cost		startup;
+
+	*visits = descent + in->m * Max((double) hnsw_ef_search, in->k / in->sAll);
+	if (mapAlone)
+	{
+		/* few matches: the map pass alone */
+		*visits = nmatch;
+		startup = ex->cost;
+	}
+	else if (in->sIdx < 1.0 &&
+			 in->m * (double) HNSW_FILTER_TYPICAL_K / in->sIdx > budget)
+	{
+		/* the exact pass after the first batch */
+		*visits = descent + in->m * (double) hnsw_ef_search;
+		startup = Min(*visits, in->ntuples) * in->visitCost + ex->cost;
+	}
+	else if (*visits > budget)
+		startup = Min(budget, in->ntuples) * in->visitCost + ex->cost;
+	else
+		startup = Min(*visits, in->ntuples) * in->visitCost;
+
+	if (!mapAlone && in->limited && in->sAll < in->sIdx)
+	{
+		/*
+		 * Rows the walk passes that satisfy the index quals but not the
+		 * others are fetched from the heap and rejected by the executor
+		 * before the k rows are found: k * sIdx / sAll - k of them.  (Rows
+		 * failing index quals cost nothing: in-index filtering's gain.)
+		 */
+		startup += (in->k * in->sIdx / in->sAll - in->k) *
+			(cpu_tuple_cost + HNSW_UNCACHED_PAGE_FRACTION * randomPageCost);
+	}
+	if (ex->useMap && nmatch > ex->crossover)
+	{
+		/* the first eighth of the map, which shows the matches are too many */
+		startup += ex->mapScan * 0.125;
+	}
+	return startup;
+}
+
 void
 hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 				 Cost *indexStartupCost, Cost *indexTotalCost,
@@ -73,27 +184,11 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 {
 	IndexOptInfo *index = path->indexinfo;
 	Relation	rel;
-	int			m;
 	int			dims;
-	double		ntuples;
-	double		pages;
-	double		descent;
-	double		sIdx;
-	double		sAll;
-	double		k;
-	double		visits;
-	double		budget;
-	double		distCost;
-	double		visitCost;
-	double		exactCost;
 	double		spc_random_page_cost;
-	double		spc_seq_page_cost;
-	bool		hasIdxQuals;
-	int			nfilter = index->nkeycolumns - 1;
-	bool		useMap;
-	double		nmatch;
-	double		mapScan = 0;
-	double		crossover = 0;
+	HnswCostInput in;
+	HnswExactPass ex;
+	double		visits;
 	Cost		startup;
 	Cost		total;
 
@@ -112,90 +207,35 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 
 	rel = index_open(index->indexoid, NoLock);
-	m = HnswGetM(rel);
+	in.m = HnswGetM(rel);
 	dims = Max(TupleDescAttr(RelationGetDescr(rel), 0)->atttypmod, 1);
 	index_close(rel, NoLock);
 
-	ntuples = Max(index->tuples, 1.0);
-	pages = Max(index->pages, 1.0);
+	in.ntuples = Max(index->tuples, 1.0);
+	in.pages = Max(index->pages, 1.0);
+	in.nfilter = index->nkeycolumns - 1;
 	get_tablespace_page_costs(index->reltablespace, &spc_random_page_cost,
-							  &spc_seq_page_cost);
-
-	hasIdxQuals = VecxFilterSelectivity(root, path, ntuples, &sIdx, &sAll);
-
-	/* rows the executor wants */
-	k = root->limit_tuples > 0 ? root->limit_tuples : (double) hnsw_ef_search;
-
-	/* one visit: a buffer access, node checks and a distance */
-	distCost = cpu_operator_cost * (1.0 + dims / 64.0);
-	visitCost = 2.0 * cpu_tuple_cost + distCost +
+							  &in.seqPageCost);
+	in.hasIdxQuals = VecxFilterSelectivity(root, path, in.ntuples,
+										   &in.sIdx, &in.sAll);
+	in.limited = root->limit_tuples > 0;
+	in.k = in.limited ? root->limit_tuples : (double) hnsw_ef_search;
+	in.distCost = cpu_operator_cost * (1.0 + dims / 64.0);
+	in.visitCost = 2.0 * cpu_tuple_cost + in.distCost +
 		HNSW_UNCACHED_PAGE_FRACTION * spc_random_page_cost;
 
-	descent = (log(ntuples) / log((double) m) + 1.0) * m;
-	visits = descent + m * Max((double) hnsw_ef_search, k / sAll);
+	HnswExactPassCost(&in, &ex);
+	startup = HnswWalkStartup(&in, &ex, spc_random_page_cost, &visits);
 
-	nmatch = ntuples * sIdx;
-	if (nfilter > 0 && hasIdxQuals)
-	{
-		/* the map pass: map pages and entries, then only the matches */
-		mapScan = HnswMapPagesFor(ntuples, nfilter) * HNSW_MAP_PAGE_FRACTION * spc_seq_page_cost +
-			ntuples * HNSW_MAP_ENTRY_COST_FRACTION * cpu_operator_cost;
-		exactCost = mapScan + nmatch * visitCost;
-		crossover = HnswMapCrossover(ntuples, m);
-	}
+	if (in.limited)
+		total = startup + cpu_index_tuple_cost * in.k;
 	else
-	{
-		/* the exact pass: every page, every node's filter, matching distances */
-		exactCost = pages * spc_seq_page_cost + ntuples * cpu_index_tuple_cost +
-			nmatch * (distCost + cpu_tuple_cost);
-	}
-	if (nmatch > 1.0)
-		exactCost += 2.0 * cpu_operator_cost * nmatch * log2(nmatch);
-	useMap = nfilter > 0 && hasIdxQuals && hnsw_exact_fallback &&
-		hnsw_iterative_scan != HNSW_ITERATIVE_OFF;
-
-	budget = (double) hnsw_max_scan_tuples;
-	if (useMap && nmatch <= crossover)
-	{
-		/* few matches: the map pass alone */
-		visits = nmatch;
-		startup = exactCost;
-	}
-	else if (sIdx < 1.0 && m * (double) HNSW_FILTER_TYPICAL_K / sIdx > budget)
-	{
-		/* the exact pass after the first batch */
-		visits = descent + m * (double) hnsw_ef_search;
-		startup = Min(visits, ntuples) * visitCost + exactCost;
-	}
-	else if (visits > budget)
-		startup = Min(budget, ntuples) * visitCost + exactCost;
-	else
-		startup = Min(visits, ntuples) * visitCost;
-	if (!(useMap && nmatch <= crossover) && root->limit_tuples > 0 && sAll < sIdx)
-	{
-		/*
-		 * Rows the walk passes that satisfy the index quals but not the
-		 * others are fetched from the heap and rejected by the executor
-		 * before the k rows are found: k * sIdx / sAll - k of them.  (Rows
-		 * failing index quals cost nothing: in-index filtering's gain.)
-		 */
-		startup += (k * sIdx / sAll - k) *
-			(cpu_tuple_cost + HNSW_UNCACHED_PAGE_FRACTION * spc_random_page_cost);
-	}
-	if (useMap && nmatch > crossover)
-	{
-		/* the first eighth of the map, which shows the matches are too many */
-		startup += mapScan * 0.125;
-	}
-
-	if (root->limit_tuples > 0)
-		total = startup + cpu_index_tuple_cost * k;
-	else
-		total = Max(startup, ntuples * visitCost) + cpu_index_tuple_cost * ntuples * sIdx;
+		total = Max(startup, in.ntuples * in.visitCost) +
+			cpu_index_tuple_cost * in.ntuples * in.sIdx;
 
 	*indexStartupCost = startup;
 	*indexTotalCost = total;
-	*indexSelectivity = sIdx;
+	*indexSelectivity = in.sIdx;
 	*indexCorrelation = 0;
-	*indexPages = Min(pages, Min(visits, ntuples));
+	*indexPages = Min(in.pages, Min(visits, in.ntuples));
 }
