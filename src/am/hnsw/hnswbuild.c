@@ -234,10 +234,12 @@ BuildSearchLevel(const HnswWalkOps *ops, void *g, Size nstamps, int32 self,
  * BuildSelect
  *		The neighbour heuristic (HnswSelectNeighbours) over the n nodes in
  *		found[], closest first: pick[] receives the indices into found[] of
- *		at most cap nodes kept; returns how many.
+ *		at most cap nodes kept (fill: see HnswSelectNeighbours); returns
+ *		how many.
  */
 static pg_attribute_always_inline int
-BuildSelect(void *g, const HnswDist *d, BuildVecFn vecOf, int n, int cap)
+BuildSelect(void *g, const HnswDist *d, BuildVecFn vecOf, int n, int cap,
+			bool fill)
 {
 	BuildWalk  *w = (BuildWalk *) g;
 	int			i;
@@ -247,7 +249,7 @@ BuildSelect(void *g, const HnswDist *d, BuildVecFn vecOf, int n, int cap)
 		w->vecs[i] = (char *) vecOf(g, w->found[i].idx);
 		w->dists[i] = w->found[i].dist;
 	}
-	return HnswSelectNeighbours(d, w->vecs, w->dists, n, cap, w->pick, NULL);
+	return HnswSelectNeighbours(d, w->vecs, w->dists, n, cap, fill, w->pick);
 }
 
 /*
@@ -268,7 +270,7 @@ BuildPrune(void *g, const HnswDist *d, BuildVecFn vecOf, int32 from,
 	for (i = 0; i < cnt; i++)
 		HnswHeapPush(&w->res, HnswDistance(d, fv, vecOf(g, list[i])), list[i]);
 	HnswHeapPush(&w->res, dist, to);
-	return BuildSelect(g, d, vecOf, BuildDrain(w), cap);
+	return BuildSelect(g, d, vecOf, BuildDrain(w), cap, false);
 }
 
 /* Allocate a walk's scratch (not its visited stamps: each kind sizes them) */
@@ -500,7 +502,7 @@ BuildInsert(const BuildGraphOps *ops, void *g, const BuildParams *p, int32 id)
 				return false;
 		}
 
-		k = BuildSelect(g, p->d, ops->vec, n, HnswLevelCap(p->m, l));
+		k = BuildSelect(g, p->d, ops->vec, n, HnswLevelCap(p->m, l), true);
 		for (i = 0; i < k; i++)
 		{
 			chosen[i] = w->found[w->pick[i]].idx;

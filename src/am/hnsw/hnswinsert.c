@@ -433,7 +433,7 @@ HnswAddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 				dists[i] = cands[i].dist;
 				vecs[i] = cands[i].vec;
 			}
-			nsel = HnswSelectNeighbours(d, vecs, dists, n, cap, sel, NULL);
+			nsel = HnswSelectNeighbours(d, vecs, dists, n, cap, false, sel);
 			for (i = 0; i < nsel; i++)
 			{
 				upd[nupd++] = cands[sel[i]].tid;
@@ -726,7 +726,7 @@ PlanInsert(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 				return false;
 		}
 		k = HnswSelectNeighbours(d, is.vecs, is.dists, nlive, HnswLevelCap(meta->m, l),
-								 is.pick, NULL);
+								 true, is.pick);
 		plan->sel[l] = palloc(sizeof(HnswNbr) * Max(k, 1));
 		for (i = 0; i < k; i++)
 		{
