@@ -40,7 +40,8 @@ PG_CFLAGS = -Wextra -Wno-unused-parameter -Wno-sign-compare \
 SHLIB_LINK = -lopenblas -lm
 
 EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.sql \
-	$(VECTOR_NAME_DATA) test/vecname/fake_pgvector.so test/vecname/fake_pgvector.o
+	$(VECTOR_NAME_DATA) test/vecname/fake_pgvector.so \
+	test/vecname/results test/vecname/regression.diffs test/vecname/regression.out
 
 # vecx under pgvector's extension name (make install-vector-name): a control
 # file and install script of its own, generated from the same pieces and
@@ -119,6 +120,24 @@ uninstall-vector-name:
 	if [ -f "$$ctl" ] && ! grep -q "^module_pathname = '\$$libdir/vecx'" "$$ctl"; then \
 		echo "$$ctl belongs to another extension: left alone" >&2; exit 1; fi
 	rm -f $(addprefix '$(DESTDIR)$(datadir)/$(datamoduledir)'/,$(notdir $(VECTOR_NAME_DATA)))
+
+# installcheck-vector-name: the suite of test/vecname against a running
+# server that has the name installed (scripts/test.sh, stage vecname).  The
+# migration test's database is restored first from a pgvector 0.8 dump with
+# psql -v ON_ERROR_STOP=1, as a user would restore it: a failed statement
+# fails the target.
+VECNAME_REGRESS = $(patsubst test/vecname/sql/%.sql,%,$(sort $(wildcard test/vecname/sql/*.sql)))
+VECNAME_MIGRATION_DB = regress_vecx_migration
+
+.PHONY: installcheck-vector-name
+installcheck-vector-name: test/vecname/fake_pgvector.so
+	'$(bindir)/psql' -X -q -d postgres -c 'DROP DATABASE IF EXISTS $(VECNAME_MIGRATION_DB)' \
+		-c 'CREATE DATABASE $(VECNAME_MIGRATION_DB)'
+	'$(bindir)/psql' -X -q -v ON_ERROR_STOP=1 -d $(VECNAME_MIGRATION_DB) \
+		-f test/migration/pgvector-0.8.sql >/dev/null
+	$(pg_regress_installcheck) --inputdir=test/vecname --outputdir=test/vecname \
+		--dbname=contrib_regression_vecname $(VECNAME_REGRESS)
+	'$(bindir)/psql' -X -q -d postgres -c 'DROP DATABASE $(VECNAME_MIGRATION_DB)'
 
 # The stand-in for pgvector's library in test/vecname (loaded by path,
 # never installed).
