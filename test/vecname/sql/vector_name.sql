@@ -72,7 +72,7 @@ CREATE INDEX ON items USING hnsw (v vector_l2_ops);
 CREATE INDEX ON items USING ivfpq (h halfvec_cosine_ops) WITH (lists = 2);
 SET enable_seqscan = off;
 EXPLAIN (COSTS OFF) SELECT id FROM items ORDER BY v <-> '[3,0,1]' LIMIT 3;
-SELECT id, v <-> '[3,0,1]' AS d FROM items ORDER BY v <-> '[3,0,1]' LIMIT 3;
+SELECT id, v <-> '[3,0,1]' AS d FROM items ORDER BY v <-> '[3,0,1]', id LIMIT 3;
 RESET enable_seqscan;
 SELECT s <#> '{1:1}/3' AS sip, b <~> B'101' AS ham FROM items WHERE id = 5;
 
