@@ -9,7 +9,6 @@
 
 #include "fmgr.h"
 #include "utils/guc.h"
-#include "utils/guc_tables.h"
 
 #include "vecx.h"
 #include "simd/simd.h"
@@ -95,7 +94,7 @@ VecxCheckNoReferenceLibrary(void)
 				 errmsg("vecx cannot be loaded: the library of extension \"vector\" (pgvector) is already loaded in this session"),
 				 errdetail("Parameter \"%s\" is already defined by another library.  vecx and pgvector define the same parameters, types and access methods; one session can use only one of them.",
 						   theirs[i]),
-				 errhint("Use pgvector or vecx in a database, not both; remove the other one from shared_preload_libraries, session_preload_libraries and local_preload_libraries.")));
+				 errhint("A database can have only one of the two extensions; do not preload pgvector's library (shared_preload_libraries, session_preload_libraries) where vecx is used.")));
 	}
 }
 
