@@ -3,7 +3,7 @@
 # (C unit tests, fuzz smoke, pg_regress, differential test, TAP) on throwaway
 # clusters, print a summary and exit non-zero if anything failed.
 #
-#   scripts/test.sh                 everything (stages: build unit fuzz gpu regress diff tap)
+#   scripts/test.sh                 everything (stages: build unit fuzz gpu regress vecname diff tap)
 #   VECX_STAGES="regress tap" scripts/test.sh     only some stages
 #   PROVE_TESTS=test/tap/010_hnsw_wal.pl scripts/test.sh   some TAP files
 #   PG_CONFIG=/path/to/pg_config scripts/test.sh  another installation
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . scripts/lib.sh
 
-stages=${VECX_STAGES:-"build unit fuzz gpu regress diff tap"}
+stages=${VECX_STAGES:-"build unit fuzz gpu regress vecname diff tap"}
 passed=0
 failed=0
 failed_names=""
@@ -96,6 +96,42 @@ stage_regress() {
 	return $rc
 }
 
+# vecx under the extension name vector (make install-vector-name) and the
+# suite of test/vecname: CREATE EXTENSION vector, one of vecx and vector per
+# database, the guard against pgvector's library, a pgvector 0.8 dump
+# restored.  The name is removed again afterwards unless it was installed
+# before: left behind, it would pass for pgvector (bench/writes.sh looks for
+# vector.control).  On a server with pgvector itself there is nothing to
+# test.
+stage_vecname() {
+	local rc sudo="" ctl had_name=0
+	ctl="$("$PG_CONFIG" --sharedir)/extension/vector.control"
+	if [ -f "$ctl" ]; then
+		if ! grep -q "^module_pathname = '\$libdir/vecx'" "$ctl"; then
+			log "pgvector is installed on this server ($ctl): the vector name cannot be tested here, skipped"
+			return 0
+		fi
+		had_name=1
+	fi
+	[ "$(id -u)" -ne 0 ] && [ ! -w "$(dirname "$ctl")" ] && sudo=sudo
+	# generated as the calling user, installed (maybe) as root
+	make -s PG_CONFIG="$PG_CONFIG" vector.control "sql/vector--$(sed -n "s/^default_version = '\(.*\)'/\1/p" vecx.control).sql" || return 1
+	$sudo make -s PG_CONFIG="$PG_CONFIG" install-vector-name >/dev/null || return 1
+	copy_tree
+	cluster_dir=$work/cluster
+	vecx_start_cluster "$cluster_dir" || return 1
+	vecx_as_pg "cd '$work/tree' && make -s PG_CONFIG='$PG_CONFIG' installcheck-vector-name PGHOST='$PGHOST' PGPORT='$PGPORT' PGUSER=postgres"
+	rc=$?
+	if [ $rc -ne 0 ] && [ -f "$work/tree/test/vecname/regression.diffs" ]; then
+		head -c 20000 "$work/tree/test/vecname/regression.diffs"
+		mkdir -p "$top/test/vecname" && cp "$work/tree/test/vecname/regression.diffs" "$top/test/vecname/regression.diffs" 2>/dev/null || true
+	fi
+	vecx_stop_cluster "$cluster_dir"
+	cluster_dir=""
+	[ $had_name = 1 ] || $sudo make -s PG_CONFIG="$PG_CONFIG" uninstall-vector-name >/dev/null || rc=1
+	return $rc
+}
+
 # Index scans against sequential scans of the same queries: the fixed cases
 # of test/diff (a long run is scripts/difftest.sh --minutes N).
 stage_diff() {
@@ -120,7 +156,7 @@ stage_tap() {
 	return $rc
 }
 
-for s in build unit fuzz gpu regress diff tap; do
+for s in build unit fuzz gpu regress vecname diff tap; do
 	has_stage "$s" || continue
 	run_stage "$s" "stage_$s"
 	# Nothing else means anything if the build failed.

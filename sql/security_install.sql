@@ -1,8 +1,13 @@
 -- security_install: the install script and the catalog entries it creates.
 --
 -- 1. Lint of every installed vecx--*.sql script: no SECURITY DEFINER, no
---    CREATE OR REPLACE, no search_path changes, every object created and
---    every function or operator referenced is qualified with @extschema@.
+--    CREATE OR REPLACE, no search_path changes.  Scripts of the fixed-schema
+--    version (0.1.0): every object created and every function or operator
+--    referenced is qualified with @extschema@.  Scripts of relocatable
+--    versions (0.2.0 on): no @extschema@ at all (PostgreSQL leaves it
+--    unsubstituted there) and no schema named but pg_catalog; they run with
+--    search_path = the target schema alone, and part 2 checks that every
+--    reference resolved to the extension or pg_catalog.
 -- 2. In a separate database, with decoy functions and operators earlier in
 --    search_path than the extension, CREATE EXTENSION vecx SCHEMA vec:
 --    the catalogs must show every member in the extension's schema, no
@@ -16,16 +21,27 @@
 -- ---- 1. install script lint -------------------------------------------
 
 CREATE TEMP TABLE script_lines AS
-SELECT f AS script, n, line
+SELECT f AS script, v.relocatable, n, line
 FROM (SELECT setting || '/extension' AS dir FROM pg_config WHERE name = 'SHAREDIR') d,
-	pg_ls_dir(d.dir) f,
+	pg_ls_dir(d.dir) f
+	-- the version a script installs or updates to decides its rules
+	JOIN pg_available_extension_versions v
+		ON v.name = 'vecx' AND v.version = substring(f FROM '([^-]+)\.sql$'),
 	regexp_split_to_table(pg_read_file(d.dir || '/' || f), E'\n') WITH ORDINALITY AS l(line, n)
 WHERE f ~ '^vecx--.*\.sql$';
 
--- The lint reads something: scripts exist and reference @extschema@ a lot.
-SELECT count(DISTINCT script) >= 1 AS has_scripts,
-	count(*) FILTER (WHERE line ~ '@extschema@\.') > 100 AS many_qualified_lines
-FROM script_lines;
+-- The lint reads something: every script, each with its rules; the
+-- fixed-schema script references @extschema@ a lot, the others never.
+SELECT f AS script, v.relocatable,
+	count(l.line) FILTER (WHERE l.line ~ '@extschema@\.') > 100 AS many_qualified_lines,
+	count(l.line) FILTER (WHERE l.line ~ '@extschema@') AS extschema_lines
+FROM (SELECT setting || '/extension' AS dir FROM pg_config WHERE name = 'SHAREDIR') d,
+	pg_ls_dir(d.dir) f
+	LEFT JOIN pg_available_extension_versions v
+		ON v.name = 'vecx' AND v.version = substring(f FROM '([^-]+)\.sql$')
+	LEFT JOIN script_lines l ON l.script = f
+WHERE f ~ '^vecx--.*\.sql$'
+GROUP BY 1, 2 ORDER BY 1;
 
 -- Violations (comment lines are skipped; each should list nothing).
 SELECT script, n, line, problem FROM (
@@ -33,6 +49,10 @@ SELECT script, n, line, problem FROM (
 		WHEN line ~* 'security\s+definer' THEN 'SECURITY DEFINER'
 		WHEN line ~* 'create\s+or\s+replace' THEN 'CREATE OR REPLACE can take over an existing object'
 		WHEN line ~* '(^|\s)set\s+(local\s+)?search_path|set_config\s*\(\s*''search_path' THEN 'changes search_path'
+		WHEN line ~* '\m(pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|copy\s+\w+\s+(from|to)\s+''|dblink|pg_stat_file)\M'
+			THEN 'touches server files'
+		-- fixed schema: everything qualified with @extschema@
+		WHEN relocatable THEN NULL
 		WHEN line ~* '^\s*create\s+(function|procedure|type|operator|aggregate|operator\s+class|operator\s+family|domain|table|view|sequence)\s'
 			AND line !~* '^\s*create\s+(function|procedure|type|operator|aggregate|operator\s+class|operator\s+family|domain|table|view|sequence)\s+@extschema@\.'
 			THEN 'object created without @extschema@'
@@ -42,11 +62,21 @@ SELECT script, n, line, problem FROM (
 		WHEN line ~* '\mhandler\s+(?!\s|@extschema@\.)\w' THEN 'access method handler without @extschema@'
 		WHEN line ~* '\m(commutator|negator)\s*=\s*(?!\s|operator\s*\(\s*@extschema@\.)' THEN 'operator reference without OPERATOR(@extschema@.)'
 		WHEN line ~* '^\s*(operator|function)\s+\d+\s+(?!\s|@extschema@\.|pg_catalog\.)' THEN 'opclass member without @extschema@'
-		WHEN line ~* '\m(pg_read_file|pg_read_binary_file|pg_ls_dir|lo_import|lo_export|copy\s+\w+\s+(from|to)\s+''|dblink|pg_stat_file)\M'
-			THEN 'touches server files'
 	END AS problem
 	FROM script_lines
 	WHERE line !~ '^\s*--'
+	UNION ALL
+	-- relocatable: no placeholder, and no schema named but pg_catalog
+	-- (string literals and trailing comments aside)
+	SELECT script, n, line, CASE
+		WHEN line ~ '@extschema@' THEN '@extschema@ in a relocatable script'
+		WHEN regexp_replace(regexp_replace(regexp_replace(line, '''[^'']*''', '''''', 'g'),
+				'--.*$', ''), '\mpg_catalog\s*\.', '', 'gi')
+			~* '(^|[^a-z0-9_$."])("[^"]+"|[a-z_][a-z0-9_$]*)\s*\.\s*("|[a-z_<>=!~#%+*/@^&|?-])'
+			THEN 'names a schema other than pg_catalog in a relocatable script'
+	END
+	FROM script_lines
+	WHERE relocatable AND line !~ '^\s*--'
 ) v WHERE problem IS NOT NULL ORDER BY 1, 2;
 
 -- ---- 2. hostile search_path, extension in a non-public schema ----------
@@ -111,8 +141,10 @@ CREATE AGGREGATE decoy.sum(anyelement) (SFUNC = decoy.vector_accum, STYPE = floa
 SET search_path = decoy, vec, public;
 CREATE EXTENSION vecx SCHEMA vec;
 SELECT extname, extnamespace::regnamespace, extrelocatable FROM pg_extension WHERE extname = 'vecx';
--- Not relocatable: its script hard-codes the schema.
+-- Relocatable: the checks below also hold after a move there and back.
 ALTER EXTENSION vecx SET SCHEMA public;
+SELECT extnamespace::regnamespace FROM pg_extension WHERE extname = 'vecx';
+ALTER EXTENSION vecx SET SCHEMA vec;
 
 -- Members of the extension, by catalog.
 CREATE TEMP VIEW members AS

@@ -52,7 +52,7 @@ SELECT pg_temp.try($$SELECT vector_dims(('[' || repeat('1,', 15999) || '1]')::ve
 SELECT pg_temp.try($$SELECT vector_dims(('[' || repeat('1,', 15999) || '1]')::halfvec(16000))$$);
 
 -- Array casts of every element type: 16000 is fine, 16001 is 54000, an
--- empty array 22023, values outside the element type's range 22003.
+-- empty array 22000, values outside the element type's range 22003.
 SELECT t AS type, e AS elem, n, pg_temp.try(format(
 	$$SELECT vector_dims(array_fill(1::%s, ARRAY[%s])::%s)$$, e, n, t))
 FROM unnest(ARRAY['vector', 'halfvec']) t,
@@ -80,7 +80,7 @@ FROM unnest(ARRAY['vector', 'halfvec']) t,
 ORDER BY 1, 2, 3;
 
 -- subvector with extreme start and count: clipped like substring(), an
--- empty result is 22023, and no int32 overflow in start + count.
+-- empty result is 22000, and no int32 overflow in start + count.
 SELECT t AS type, s, c, pg_temp.try(format($$SELECT subvector('[1,2,3,4,5]'::%s, %s, %s)::text$$, t, s, c))
 FROM unnest(ARRAY['vector', 'halfvec']) t,
 	(VALUES (1, 5), (2, 2), (0, 2), (-5, 8), (4, 100),

@@ -65,9 +65,43 @@ VecxSimdInit(void)
 	MarkGUCPrefixReserved("vecx");
 }
 
+/*
+ * VecxCheckNoReferenceLibrary
+ *		Refuse to load into a backend that has pgvector's library loaded.
+ *
+ * pgvector defines the parameters hnsw.ef_search and ivfflat.probes, as we
+ * do, and PostgreSQL answers the second definition of a parameter with
+ * "attempt to redefine parameter", which names neither library.  A
+ * parameter that exists before our own definitions without being a
+ * placeholder was defined by another library's _PG_init: a SET or a
+ * postgresql.conf line before the load only makes a placeholder, which
+ * DefineCustom*Variable takes over with its value.  Checked before any of
+ * our definitions, so a failed load leaves nothing half-registered.
+ */
+static void
+VecxCheckNoReferenceLibrary(void)
+{
+	static const char *const theirs[] = {"hnsw.ef_search", "ivfflat.probes"};
+
+	for (int i = 0; i < lengthof(theirs); i++)
+	{
+		if (GetConfigOption(theirs[i], true, false) == NULL)
+			continue;
+		if (GetConfigOptionFlags(theirs[i], true) & GUC_CUSTOM_PLACEHOLDER)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("vecx cannot be loaded: the library of extension \"vector\" (pgvector) is already loaded in this session"),
+				 errdetail("Parameter \"%s\" is already defined by another library.  vecx and pgvector define the same parameters, types and access methods; one session can use only one of them.",
+						   theirs[i]),
+				 errhint("A database can have only one of the two extensions; do not preload pgvector's library (shared_preload_libraries, session_preload_libraries) where vecx is used.")));
+	}
+}
+
 void
 _PG_init(void)
 {
+	VecxCheckNoReferenceLibrary();
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();

@@ -55,7 +55,7 @@ typedef struct HalfVector
 extern Vector *InitVector(int dim);
 extern HalfVector *InitHalfVector(int dim);
 
-/* Raise 22023/54000 unless 1 <= dim <= VECX_MAX_DIM. */
+/* Raise 22000/54000 unless 1 <= dim <= VECX_MAX_DIM. */
 extern void CheckVectorDim(int dim);
 
 /* Module initialisation hooks called from _PG_init (src/vecx.c). */

@@ -50,7 +50,7 @@ SparseCheckDim(int64 dim)
 {
 	if (dim < 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("sparsevec must have at least 1 dimension")));
 	if (dim > VECX_SPARSE_MAX_DIM)
 		ereport(ERROR,

@@ -31,7 +31,7 @@ VecxCheckDimFor(int dim, const char *typname)
 {
 	if (dim < 1)
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("%s must have at least 1 dimension", typname)));
 	if (dim > VECX_MAX_DIM)
 		ereport(ERROR,
@@ -77,11 +77,11 @@ VecxCheckElement(float v, const char *typname)
 {
 	if (isnan(v))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("NaN not allowed in %s", typname)));
 	if (isinf(v))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("infinite value not allowed in %s", typname)));
 }
 
@@ -196,7 +196,7 @@ VecxParseText(const char *str, const char *typname, int *dim)
 				VecxCheckElement(strtof(errpos, &end), typname);
 				/* strtof disagreed with itself: still refuse */
 				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						(errcode(ERRCODE_DATA_EXCEPTION),
 						 errmsg("infinite value not allowed in %s", typname)));
 			}
 			break;

@@ -17,10 +17,10 @@ typedef enum VecxParseStatus
 {
 	VECX_PARSE_OK = 0,
 	VECX_PARSE_SYNTAX,			/* malformed text (22P02) */
-	VECX_PARSE_EMPTY,			/* "[]" (22023 at least 1 dimension) */
+	VECX_PARSE_EMPTY,			/* "[]" (22000 at least 1 dimension) */
 	VECX_PARSE_TOO_MANY,		/* more than maxdim elements (54000) */
 	VECX_PARSE_OUT_OF_RANGE,	/* element overflows float4 (22003) */
-	VECX_PARSE_NOT_FINITE		/* NaN or Infinity written literally (22023) */
+	VECX_PARSE_NOT_FINITE		/* NaN or Infinity written literally (22000) */
 } VecxParseStatus;
 
 /*
