@@ -355,6 +355,113 @@ CheckerOf(Relation index)
 	return NULL;
 }
 
+/* What vecx_index_check opens, and restores when done */
+typedef struct CheckTarget
+{
+	Relation	heap;
+	Relation	index;
+	VecxCheckIndexFn check;
+	Oid			saveUserid;
+	int			saveSecContext;
+	int			saveNestlevel;
+} CheckTarget;
+
+/*
+ * OpenCheckTarget
+ *		Lock the table, then the index (the order everything else uses, so
+ *		that we cannot deadlock against DDL), and refuse what cannot be
+ *		checked.  Index expressions and predicates run as the table owner.
+ */
+static void
+OpenCheckTarget(Oid indrelid, CheckTarget *t)
+{
+	Oid			heapid;
+
+	t->heap = NULL;
+	t->saveUserid = InvalidOid;
+	t->saveSecContext = 0;
+	t->saveNestlevel = -1;
+	heapid = IndexGetRelation(indrelid, true);
+	if (OidIsValid(heapid))
+	{
+		t->heap = try_table_open(heapid, AccessShareLock);
+		if (t->heap != NULL)
+		{
+			GetUserIdAndSecContext(&t->saveUserid, &t->saveSecContext);
+			SetUserIdAndSecContext(t->heap->rd_rel->relowner,
+								   t->saveSecContext | SECURITY_RESTRICTED_OPERATION);
+			t->saveNestlevel = NewGUCNestLevel();
+		}
+	}
+
+	t->index = try_relation_open(indrelid, AccessShareLock);
+	if (t->index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("could not open relation with OID %u", indrelid)));
+	if (t->index->rd_rel->relkind != RELKIND_INDEX &&
+		t->index->rd_rel->relkind != RELKIND_PARTITIONED_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an index", RelationGetRelationName(t->index))));
+	if (t->index->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot check partitioned index \"%s\"", RelationGetRelationName(t->index)),
+				 errhint("Check each partition's index.")));
+	t->check = CheckerOf(t->index);
+	if (t->check == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an hnsw or ivfpq index", RelationGetRelationName(t->index))));
+
+	/* the index might have been dropped and its OID reused meanwhile */
+	if (t->heap == NULL || heapid != IndexGetRelation(indrelid, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("could not open parent table of index \"%s\"",
+						RelationGetRelationName(t->index))));
+	if (RELATION_IS_OTHER_TEMP(t->index))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot access temporary indexes of other sessions")));
+	if (!t->index->rd_index->indisvalid || !t->index->rd_index->indisready)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot check index \"%s\"", RelationGetRelationName(t->index)),
+				 errdetail("Index is not valid.")));
+}
+
+/* CloseCheckTarget: undo OpenCheckTarget */
+static void
+CloseCheckTarget(CheckTarget *t)
+{
+	AtEOXact_GUC(false, t->saveNestlevel);
+	SetUserIdAndSecContext(t->saveUserid, t->saveSecContext);
+	relation_close(t->index, AccessShareLock);
+	table_close(t->heap, AccessShareLock);
+}
+
+/*
+ * HeapAllIndexedSnapshot
+ *		Taken before the index is read: every row this snapshot sees had
+ *		its entry inserted before its transaction committed.
+ */
+static Snapshot
+HeapAllIndexedSnapshot(Relation index)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetTransactionSnapshot());
+
+	if (IsolationUsesXactSnapshot() && index->rd_index->indcheckxmin &&
+		!TransactionIdPrecedes(HeapTupleHeaderGetXmin(index->rd_indextuple->t_data),
+							   snapshot->xmin))
+		ereport(ERROR,
+				(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+				 errmsg("index \"%s\" cannot be verified using transaction snapshot",
+						RelationGetRelationName(index))));
+	return snapshot;
+}
+
 /*
  * vecx_index_check(index regclass, heapallindexed bool)
  */
@@ -363,112 +470,37 @@ vecx_index_check(PG_FUNCTION_ARGS)
 {
 	Oid			indrelid = PG_GETARG_OID(0);
 	bool		heapallindexed = PG_GETARG_BOOL(1);
-	Oid			heapid;
-	Relation	heaprel = NULL;
-	Relation	indrel;
-	Oid			save_userid = InvalidOid;
-	int			save_sec_context = 0;
-	int			save_nestlevel = -1;
-	VecxCheckIndexFn check;
+	CheckTarget t;
 	VecxCheckState cs;
 	Snapshot	snapshot = InvalidSnapshot;
 
-	/*
-	 * Lock the table before the index, as everything else does, so that we
-	 * cannot deadlock against DDL.
-	 */
-	heapid = IndexGetRelation(indrelid, true);
-	if (OidIsValid(heapid))
-	{
-		heaprel = try_table_open(heapid, AccessShareLock);
-		if (heaprel != NULL)
-		{
-			/* run index expressions and predicates as the table owner */
-			GetUserIdAndSecContext(&save_userid, &save_sec_context);
-			SetUserIdAndSecContext(heaprel->rd_rel->relowner,
-								   save_sec_context | SECURITY_RESTRICTED_OPERATION);
-			save_nestlevel = NewGUCNestLevel();
-		}
-	}
-
-	indrel = try_relation_open(indrelid, AccessShareLock);
-	if (indrel == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("could not open relation with OID %u", indrelid)));
-	if (indrel->rd_rel->relkind != RELKIND_INDEX &&
-		indrel->rd_rel->relkind != RELKIND_PARTITIONED_INDEX)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an index", RelationGetRelationName(indrel))));
-	if (indrel->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("cannot check partitioned index \"%s\"", RelationGetRelationName(indrel)),
-				 errhint("Check each partition's index.")));
-	check = CheckerOf(indrel);
-	if (check == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an hnsw or ivfpq index", RelationGetRelationName(indrel))));
-
-	/* the index might have been dropped and its OID reused meanwhile */
-	if (heaprel == NULL || heapid != IndexGetRelation(indrelid, false))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("could not open parent table of index \"%s\"",
-						RelationGetRelationName(indrel))));
-	if (RELATION_IS_OTHER_TEMP(indrel))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot access temporary indexes of other sessions")));
-	if (!indrel->rd_index->indisvalid || !indrel->rd_index->indisready)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot check index \"%s\"", RelationGetRelationName(indrel)),
-				 errdetail("Index is not valid.")));
+	OpenCheckTarget(indrelid, &t);
 
 	/*
 	 * An unlogged index has only its init fork during recovery: nothing to
 	 * check (as amcheck).
 	 */
-	if (RecoveryInProgress() && indrel->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
+	if (RecoveryInProgress() && t.index->rd_rel->relpersistence == RELPERSISTENCE_UNLOGGED)
 	{
 		ereport(NOTICE,
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("cannot verify unlogged index \"%s\" during recovery, skipping",
-						RelationGetRelationName(indrel))));
-		AtEOXact_GUC(false, save_nestlevel);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-		relation_close(indrel, AccessShareLock);
-		table_close(heaprel, AccessShareLock);
+						RelationGetRelationName(t.index))));
+		CloseCheckTarget(&t);
 		PG_RETURN_VOID();
 	}
 
 	memset(&cs, 0, sizeof(cs));
-	cs.index = indrel;
-	cs.heap = heaprel;
+	cs.index = t.index;
+	cs.heap = t.heap;
 	cs.heapallindexed = heapallindexed;
 	cs.strategy = GetAccessStrategy(BAS_BULKREAD);
-	cs.heapBlocks = RelationGetNumberOfBlocks(heaprel);
+	cs.heapBlocks = RelationGetNumberOfBlocks(t.heap);
 
 	if (heapallindexed)
-	{
-		/*
-		 * Before reading the index: every row this snapshot sees had its
-		 * entry inserted before its transaction committed.
-		 */
-		snapshot = RegisterSnapshot(GetTransactionSnapshot());
-		if (IsolationUsesXactSnapshot() && indrel->rd_index->indcheckxmin &&
-			!TransactionIdPrecedes(HeapTupleHeaderGetXmin(indrel->rd_indextuple->t_data),
-								   snapshot->xmin))
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("index \"%s\" cannot be verified using transaction snapshot",
-							RelationGetRelationName(indrel))));
-	}
+		snapshot = HeapAllIndexedSnapshot(t.index);
 
-	check(&cs);
+	t.check(&cs);
 
 	if (heapallindexed)
 	{
@@ -481,11 +513,7 @@ vecx_index_check(PG_FUNCTION_ARGS)
 	FreeAccessStrategy(cs.strategy);
 	if (cs.entries)
 		pfree(cs.entries);
-
-	AtEOXact_GUC(false, save_nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-	relation_close(indrel, AccessShareLock);
-	table_close(heaprel, AccessShareLock);
+	CloseCheckTarget(&t);
 
 	PG_RETURN_VOID();
 }
