@@ -32,6 +32,7 @@ cluster_dir=$work/cluster
 trap 'vecx_stop_cluster "$cluster_dir"; rm -rf "$work"' EXIT
 vecx_start_cluster "$cluster_dir"
 bindir=$("$PG_CONFIG" --bindir)
+export PGOPTIONS="-c client_min_messages=warning"
 psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres "$@"; }
 now() { date +%s.%N; }
 
