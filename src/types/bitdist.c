@@ -14,7 +14,30 @@
 #include "utils/varbit.h"
 
 #include "simd/simd.h"
+#include "types/bitdist.h"
 #include "vecx.h"
+
+double
+VecxBitHamming(const uint8 *a, const uint8 *b, Size nbytes)
+{
+	return (double) vecx_kernels->hamming_bits(a, b, nbytes);
+}
+
+/*
+ * 1 - |a AND b| / |a OR b|.  Vectors without a common set bit (including
+ * two all-zero vectors, where the ratio is undefined) are at distance 1.
+ */
+double
+VecxBitJaccard(const uint8 *a, const uint8 *b, Size nbytes)
+{
+	uint64		inter,
+				uni;
+
+	vecx_kernels->jaccard_bits(a, b, nbytes, &inter, &uni);
+	if (inter == 0)
+		return 1.0;
+	return 1.0 - (double) inter / (double) uni;
+}
 
 static void
 bit_check_same_length(const VarBit *a, const VarBit *b)
@@ -33,34 +56,26 @@ vecx_hamming_distance(PG_FUNCTION_ARGS)
 {
 	VarBit	   *a = PG_GETARG_VARBIT_P(0);
 	VarBit	   *b = PG_GETARG_VARBIT_P(1);
-	uint64		d;
+	float8		d;
 
 	bit_check_same_length(a, b);
-	d = vecx_kernels->hamming_bits(VARBITS(a), VARBITS(b), VARBITBYTES(a));
+	d = VecxBitHamming(VARBITS(a), VARBITS(b), VARBITBYTES(a));
 	PG_FREE_IF_COPY(a, 0);
 	PG_FREE_IF_COPY(b, 1);
-	PG_RETURN_FLOAT8((float8) d);
+	PG_RETURN_FLOAT8(d);
 }
 
-/*
- * 1 - |a AND b| / |a OR b|.  Vectors without a common set bit (including
- * two all-zero vectors, where the ratio is undefined) are at distance 1.
- */
 PG_FUNCTION_INFO_V1(vecx_jaccard_distance);
 Datum
 vecx_jaccard_distance(PG_FUNCTION_ARGS)
 {
 	VarBit	   *a = PG_GETARG_VARBIT_P(0);
 	VarBit	   *b = PG_GETARG_VARBIT_P(1);
-	uint64		inter,
-				uni;
+	float8		d;
 
 	bit_check_same_length(a, b);
-	vecx_kernels->jaccard_bits(VARBITS(a), VARBITS(b), VARBITBYTES(a),
-							   &inter, &uni);
+	d = VecxBitJaccard(VARBITS(a), VARBITS(b), VARBITBYTES(a));
 	PG_FREE_IF_COPY(a, 0);
 	PG_FREE_IF_COPY(b, 1);
-	if (inter == 0)
-		PG_RETURN_FLOAT8(1.0);
-	PG_RETURN_FLOAT8(1.0 - (float8) inter / (float8) uni);
+	PG_RETURN_FLOAT8(d);
 }

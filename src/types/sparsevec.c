@@ -473,38 +473,27 @@ sparsevec(PG_FUNCTION_ARGS)
  */
 
 /*
- * Sums over the union of the stored elements, in float32 like the dense
- * kernels: dot over the common indices, squared and absolute differences
- * over all (a missing element is zero), and both squared norms.
+ * VecxSparseMerge
+ *		Sums over the union of the stored elements, in float32 like the
+ *		dense kernels (see sparsevec.h).  Not inlined anywhere: the
+ *		operators and the index must run the same code.
  */
-typedef struct SparseSums
+void
+VecxSparseMerge(const int32 *ai, const float *ax, int an,
+				const int32 *bi, const float *bx, int bn, VecxSparseSums *s)
 {
-	float		dot;
-	float		l2sq;
-	float		l1;
-	float		aa;
-	float		bb;
-} SparseSums;
-
-static void
-sparse_merge_sums(const SparseVector *a, const SparseVector *b,
-				  SparseSums *s)
-{
-	const float *ax = SPARSEVEC_VALUES(a);
-	const float *bx = SPARSEVEC_VALUES(b);
 	int			i = 0,
 				j = 0;
 
-	VecxCheckSameDim(a->dim, b->dim, TYPNAME);
-	memset(s, 0, sizeof(SparseSums));
-	while (i < a->nnz || j < b->nnz)
+	memset(s, 0, sizeof(VecxSparseSums));
+	while (i < an || j < bn)
 	{
 		float		x = 0.0f,
 					y = 0.0f;
 
-		if (j >= b->nnz || (i < a->nnz && a->indices[i] < b->indices[j]))
+		if (j >= bn || (i < an && ai[i] < bi[j]))
 			x = ax[i++];
-		else if (i >= a->nnz || b->indices[j] < a->indices[i])
+		else if (i >= an || bi[j] < ai[i])
 			y = bx[j++];
 		else
 		{
@@ -519,21 +508,19 @@ sparse_merge_sums(const SparseVector *a, const SparseVector *b,
 	}
 }
 
-/* Inner product alone: only the common indices contribute */
-static float
-sparse_dot(const SparseVector *a, const SparseVector *b)
+/* VecxSparseDot: only the common indices contribute */
+float
+VecxSparseDot(const int32 *ai, const float *ax, int an,
+			  const int32 *bi, const float *bx, int bn)
 {
-	const float *ax = SPARSEVEC_VALUES(a);
-	const float *bx = SPARSEVEC_VALUES(b);
 	int			i = 0,
 				j = 0;
 	float		dot = 0.0f;
 
-	VecxCheckSameDim(a->dim, b->dim, TYPNAME);
-	while (i < a->nnz && j < b->nnz)
+	while (i < an && j < bn)
 	{
-		int32		ia = a->indices[i],
-					ib = b->indices[j];
+		int32		ia = ai[i],
+					ib = bi[j];
 
 		if (ia == ib)
 			dot += ax[i++] * bx[j++];
@@ -545,6 +532,51 @@ sparse_dot(const SparseVector *a, const SparseVector *b)
 	return dot;
 }
 
+/*
+ * VecxSparseNormSq
+ *		The squared norm summed in element order, as the merge sums aa
+ *		(its zero terms for the other list's elements add nothing).
+ */
+float
+VecxSparseNormSq(const float *x, int n)
+{
+	float		s = 0.0f;
+
+	for (int i = 0; i < n; i++)
+		s += x[i] * x[i];
+	return s;
+}
+
+/* cosine similarity, clamped to [-1, 1]; NaN for a zero norm */
+double
+VecxSparseCosineSim(float dot, float aa, float bb)
+{
+	float8		sim = (float8) dot / sqrt((float8) aa * (float8) bb);
+
+	if (sim > 1.0)
+		sim = 1.0;
+	else if (sim < -1.0)
+		sim = -1.0;
+	return sim;
+}
+
+static void
+sparse_merge_sums(const SparseVector *a, const SparseVector *b,
+				  VecxSparseSums *s)
+{
+	VecxCheckSameDim(a->dim, b->dim, TYPNAME);
+	VecxSparseMerge(a->indices, SPARSEVEC_VALUES(a), a->nnz,
+					b->indices, SPARSEVEC_VALUES(b), b->nnz, s);
+}
+
+static float
+sparse_dot(const SparseVector *a, const SparseVector *b)
+{
+	VecxCheckSameDim(a->dim, b->dim, TYPNAME);
+	return VecxSparseDot(a->indices, SPARSEVEC_VALUES(a), a->nnz,
+						 b->indices, SPARSEVEC_VALUES(b), b->nnz);
+}
+
 #define SPARSE_DIST_FUNC(name, expr) \
 PG_FUNCTION_INFO_V1(name); \
 Datum \
@@ -552,7 +584,7 @@ name(PG_FUNCTION_ARGS) \
 { \
 	SparseVector *a = PG_GETARG_SPARSEVEC_P(0); \
 	SparseVector *b = PG_GETARG_SPARSEVEC_P(1); \
-	SparseSums	s; \
+	VecxSparseSums s; \
 	float8		r; \
  \
 	sparse_merge_sums(a, b, &s); \
@@ -562,23 +594,26 @@ name(PG_FUNCTION_ARGS) \
 	PG_RETURN_FLOAT8(r); \
 }
 
-/* cosine similarity from the sums, clamped to [-1, 1]; NaN for a zero norm */
-static float8
-sparse_cosine_similarity(const SparseSums *s)
-{
-	float8		sim = (float8) s->dot / sqrt((float8) s->aa * (float8) s->bb);
-
-	if (sim > 1.0)
-		sim = 1.0;
-	else if (sim < -1.0)
-		sim = -1.0;
-	return sim;
-}
-
 SPARSE_DIST_FUNC(sparsevec_l2_distance, sqrt((float8) s.l2sq))
 SPARSE_DIST_FUNC(sparsevec_l2_squared_distance, (float8) s.l2sq)
-SPARSE_DIST_FUNC(sparsevec_cosine_distance, 1.0 - sparse_cosine_similarity(&s))
 SPARSE_DIST_FUNC(sparsevec_l1_distance, (float8) s.l1)
+
+/* cosine from the dot product and the two norms, as the index computes it */
+PG_FUNCTION_INFO_V1(sparsevec_cosine_distance);
+Datum
+sparsevec_cosine_distance(PG_FUNCTION_ARGS)
+{
+	SparseVector *a = PG_GETARG_SPARSEVEC_P(0);
+	SparseVector *b = PG_GETARG_SPARSEVEC_P(1);
+	float		dot = sparse_dot(a, b);
+	float8		r;
+
+	r = 1.0 - VecxSparseCosineSim(dot, VecxSparseNormSq(SPARSEVEC_VALUES(a), a->nnz),
+								  VecxSparseNormSq(SPARSEVEC_VALUES(b), b->nnz));
+	PG_FREE_IF_COPY(a, 0);
+	PG_FREE_IF_COPY(b, 1);
+	PG_RETURN_FLOAT8(r);
+}
 
 PG_FUNCTION_INFO_V1(sparsevec_inner_product);
 Datum

@@ -42,4 +42,34 @@ typedef struct SparseVector
 /* A zeroed sparsevec with room for nnz elements; dim and nnz are checked */
 extern SparseVector *InitSparseVector(int dim, int nnz);
 
+/*
+ * Distances by merging two sorted index lists (ai[an], ax[an] and bi[bn],
+ * bx[bn]).  The SQL operators and the hnsw index both call these, so an
+ * index ranks rows by exactly the values the operators return (the same
+ * float32 sums in the same order).
+ *
+ * VecxSparseMerge: sums over the union of the stored elements (a missing
+ * element is zero): dot over the common indices, squared and absolute
+ * differences over all, both squared norms.  VecxSparseDot: the dot
+ * product alone.  VecxSparseNormSq: the squared norm, equal to the merge's
+ * aa for the same list.  VecxSparseCosineSim: the cosine similarity from a
+ * dot and two squared norms, clamped to [-1, 1] (NaN for a zero norm).
+ */
+typedef struct VecxSparseSums
+{
+	float		dot;
+	float		l2sq;
+	float		l1;
+	float		aa;
+	float		bb;
+} VecxSparseSums;
+
+extern void VecxSparseMerge(const int32 *ai, const float *ax, int an,
+							const int32 *bi, const float *bx, int bn,
+							VecxSparseSums *s);
+extern float VecxSparseDot(const int32 *ai, const float *ax, int an,
+						   const int32 *bi, const float *bx, int bn);
+extern float VecxSparseNormSq(const float *x, int n);
+extern double VecxSparseCosineSim(float dot, float aa, float bb);
+
 #endif							/* VECX_SPARSEVEC_H */

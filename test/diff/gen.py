@@ -20,6 +20,8 @@ OPS = {
     "ip": "<#>",
     "cosine": "<=>",
     "l1": "<+>",
+    "hamming": "<~>",
+    "jaccard": "<%>",
 }
 
 # The operator classes each access method has (sql/install/50_hnsw.sql,
@@ -30,6 +32,13 @@ AM_METRICS = {
 }
 
 SHAPES = ["uniform", "clustered", "grid", "duplicates"]
+
+# hnsw also indexes sparsevec (the four float metrics) and bit(n) (Hamming
+# and Jaccard, sql/install/52_hnsw_types.sql).  Such cases draw the dense
+# rows of their shape as any other and convert them (Case.convert); the
+# choice comes from a second random stream, so that the draws of every
+# other case stay those of their seed.
+SPARSE_BIT_SHARE = 0.3
 
 # Filter columns: a uniform in [0,1000), b uniform in [0,100), both drawn
 # independently of the vectors, about 2% NULL (a NULL filter value matches
@@ -92,10 +101,35 @@ class Case:
     vacuum: bool
     rows: list = field(repr=False, default_factory=list)   # (id, a, b, vec or None)
     queries: list = field(repr=False, default_factory=list)
+    # sparsevec: the dimensions that may be non-zero (a set), and whether
+    # elements are also dropped one by one; bit: the threshold of a 1
+    keep: object = field(repr=False, default=None)
+    drop: bool = False
+    threshold: float = 0.5
 
     @property
     def op(self):
         return OPS[self.metric]
+
+    @property
+    def sqltype(self):
+        """The SQL type of vectors (a plain "bit" would be bit(1))."""
+        return "bit(%d)" % self.dims if self.typ == "bit" else self.typ
+
+    def convert(self, v):
+        """A dense vector of the shape in this case's type; idempotent, so a
+        row's vector converted again (a "row" query) is the row's vector."""
+        if v is None or self.typ in ("vector", "halfvec"):
+            return v
+        if self.typ == "bit":
+            return [1.0 if x > self.threshold else 0.0 for x in v]
+        out = [x if j in self.keep else 0.0 for j, x in enumerate(v)]
+        if self.drop:
+            # deterministic in (position, value): idempotent, and copies
+            # of one vector stay copies
+            out = [0.0 if int(abs(x) * 1e6 + j * 7919) % 10 < 3 else x
+                   for j, x in enumerate(out)]
+        return out
 
     @property
     def opclass(self):
@@ -297,7 +331,21 @@ def make_case(seed):
     if "hnsw.cache_size" in case.settings and r.random() < 0.7:
         # Graph copies serve only indexes without filter columns.
         case.filter_cols = []
-    vecs = _vectors(r, shape, dims, nrows)
+    r2 = random.Random(seed * 2654435761 + 12345)
+    if am == "hnsw" and r2.random() < SPARSE_BIT_SHARE:
+        case.typ = r2.choice(["sparsevec", "bit"])
+        # neither can be quantized
+        case.reloptions.pop("quantization", None)
+        if case.typ == "bit":
+            case.metric = r2.choice(["hamming", "jaccard"])
+            case.threshold = r2.choice([0.0, 0.5, 0.9])
+            case.zero_frac = r2.choice([0.0, 0.02, 0.1])
+        else:
+            # few non-zero elements: at most about 60 of 2,000-2,300 dims
+            share = r2.choice([0.05, 0.2, 0.5, 1.0]) if dims < 2000 else 0.025
+            case.keep = {j for j in range(dims) if r2.random() < share} or {r2.randrange(dims)}
+            case.drop = shape != "duplicates" and r2.random() < 0.5
+    vecs = [case.convert(v) for v in _vectors(r, shape, dims, nrows)]
     for i, v in enumerate(vecs):
         x = r.random()
         if x < null_frac:
@@ -308,13 +356,20 @@ def make_case(seed):
         b = None if r.random() < 0.02 else r.randrange(100)
         case.rows.append((i + 1, a, b, v))
     case.queries = _queries(r, case)
+    for q in case.queries:
+        q.qvec = case.convert(q.qvec)
     return case
 
 
-def vec_literal(v):
+def vec_literal(v, typ="vector"):
     """Text form of a vector; halfvec rounds it on input on both paths alike."""
     if v is None:
         return None
+    if typ == "bit":
+        return "".join("1" if x else "0" for x in v)
+    if typ == "sparsevec":
+        return "{%s}/%d" % (",".join("%d:%s" % (j + 1, _num(x)) for j, x in enumerate(v) if x),
+                            len(v))
     return "[" + ",".join(_num(x) for x in v) + "]"
 
 

@@ -74,7 +74,7 @@ def copy_rows(cur, case, rows):
     buf = io.StringIO()
     for i, a, b, v in rows:
         buf.write("%d\t%s\t%s\t%s\n" % (i, "\\N" if a is None else a, "\\N" if b is None else b,
-                                        "\\N" if v is None else gen.vec_literal(v)))
+                                        "\\N" if v is None else gen.vec_literal(v, case.typ)))
     buf.seek(0)
     cur.copy_expert("COPY %s (id, a, b, v) FROM STDIN" % TABLE, buf)
 
@@ -103,7 +103,8 @@ def setup(cur, case):
 
 
 def qlit(case, v):
-    return "NULL::%s" % case.typ if v is None else "'%s'::%s" % (gen.vec_literal(v), case.typ)
+    return ("NULL::%s" % case.sqltype if v is None
+            else "'%s'::%s" % (gen.vec_literal(v, case.typ), case.sqltype))
 
 
 def query_sql(case, q, qexpr, limexpr):
@@ -160,9 +161,9 @@ def index_path(cur, case, q):
         return rows, plan
     # A generic plan: the query vector (and maybe the LIMIT) are parameters
     # unknown to the planner, and the vector may be NULL.
-    types = case.typ + (", int" if q.limit_param else "")
+    types = case.sqltype + (", int" if q.limit_param else "")
     sql = query_sql(case, q, "$1", "$2" if q.limit_param else lim)
-    args = [gen.vec_literal(q.qvec)] + ([q.limit] if q.limit_param else [])
+    args = [gen.vec_literal(q.qvec, case.typ)] + ([q.limit] if q.limit_param else [])
     ph = ", ".join(["%s"] * len(args))
     cur.execute("SET plan_cache_mode = force_generic_plan")
     cur.execute("PREPARE p(%s) AS %s" % (types, sql))

@@ -41,6 +41,13 @@
 #define VECX_METRICS_ALL \
 	(VECX_METRIC_BIT(VECX_METRIC_L2) | VECX_METRIC_BIT(VECX_METRIC_IP) | \
 	 VECX_METRIC_BIT(VECX_METRIC_COSINE) | VECX_METRIC_BIT(VECX_METRIC_L1))
+#define VECX_METRICS_BITS \
+	(VECX_METRIC_BIT(VECX_METRIC_HAMMING) | VECX_METRIC_BIT(VECX_METRIC_JACCARD))
+
+/* Sets of element types an AM indexes, for VecxGetOpInfoTypes */
+#define VECX_ELEM_BIT_OF(et)	((uint32) 1 << (et))
+#define VECX_ELEMS_DENSE \
+	(VECX_ELEM_BIT_OF(VECX_ELEM_F32) | VECX_ELEM_BIT_OF(VECX_ELEM_F16))
 
 /* Guards against a support function that is not ours */
 #define VECX_OPINFO_MAGIC		0x48A5F17Cu
@@ -49,7 +56,7 @@
 typedef struct VecxOpInfo
 {
 	uint32		magic;			/* VECX_OPINFO_MAGIC */
-	uint8		elemtype;		/* VECX_ELEM_F32 or VECX_ELEM_F16 */
+	uint8		elemtype;		/* VECX_ELEM_*, never VECX_ELEM_SQ8 */
 	uint8		metric;			/* VECX_METRIC_* */
 } VecxOpInfo;
 
@@ -65,5 +72,8 @@ fname(PG_FUNCTION_ARGS) \
 
 extern const VecxOpInfo *VecxGetOpInfo(Relation index, uint16 procnum,
 									   uint32 metrics, const char *amname);
+extern const VecxOpInfo *VecxGetOpInfoTypes(Relation index, uint16 procnum,
+											uint32 elems, uint32 metrics,
+											const char *amname);
 
 #endif							/* VECX_VECXAM_H */

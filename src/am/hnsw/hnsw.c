@@ -17,8 +17,10 @@
 #include "common/pg_prng.h"
 #include "utils/guc.h"
 #include "utils/rel.h"
+#include "utils/varbit.h"
 
 #include "hnsw.h"
+#include "types/bitdist.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
 
@@ -190,11 +192,20 @@ VECX_OPINFO_FUNC(hnsw_halfvec_l2_info, HNSW_ELEM_F16, HNSW_METRIC_L2)
 VECX_OPINFO_FUNC(hnsw_halfvec_ip_info, HNSW_ELEM_F16, HNSW_METRIC_IP)
 VECX_OPINFO_FUNC(hnsw_halfvec_cosine_info, HNSW_ELEM_F16, HNSW_METRIC_COSINE)
 VECX_OPINFO_FUNC(hnsw_halfvec_l1_info, HNSW_ELEM_F16, HNSW_METRIC_L1)
+VECX_OPINFO_FUNC(hnsw_bit_hamming_info, HNSW_ELEM_BIT, HNSW_METRIC_HAMMING)
+VECX_OPINFO_FUNC(hnsw_bit_jaccard_info, HNSW_ELEM_BIT, HNSW_METRIC_JACCARD)
+VECX_OPINFO_FUNC(hnsw_sparsevec_l2_info, HNSW_ELEM_SPARSE, HNSW_METRIC_L2)
+VECX_OPINFO_FUNC(hnsw_sparsevec_ip_info, HNSW_ELEM_SPARSE, HNSW_METRIC_IP)
+VECX_OPINFO_FUNC(hnsw_sparsevec_cosine_info, HNSW_ELEM_SPARSE, HNSW_METRIC_COSINE)
+VECX_OPINFO_FUNC(hnsw_sparsevec_l1_info, HNSW_ELEM_SPARSE, HNSW_METRIC_L1)
 
 const HnswOpInfo *
 HnswGetOpInfo(Relation index)
 {
-	return VecxGetOpInfo(index, HNSW_INFO_PROC, VECX_METRICS_ALL, "hnsw");
+	return VecxGetOpInfoTypes(index, HNSW_INFO_PROC,
+							  VECX_ELEMS_DENSE | VECX_ELEM_BIT_OF(HNSW_ELEM_BIT) |
+							  VECX_ELEM_BIT_OF(HNSW_ELEM_SPARSE),
+							  VECX_METRICS_ALL | VECX_METRICS_BITS, "hnsw");
 }
 
 int
@@ -285,9 +296,120 @@ HnswDetoastValue(const HnswDist *d, Datum value)
 }
 
 /*
+ * PrepareBits
+ *		A bit(n) datum as its packed bytes, padded with zeros to the slot.
+ *		The padding bits of the last byte are zero as PostgreSQL keeps them,
+ *		so the popcount kernels see exactly the operators' input.
+ */
+static void
+PrepareBits(const HnswDist *d, Datum value, void *out)
+{
+	VarBit	   *v = DatumGetVarBitP(value);
+
+	if (VARBITLEN(v) != d->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("different bit lengths %u and %u",
+						(unsigned int) d->dims, (unsigned int) VARBITLEN(v))));
+	memset(out, 0, d->vbytes);
+	memcpy(out, VARBITS(v), VARBITBYTES(v));
+	if ((Pointer) v != DatumGetPointer(value))
+		pfree(v);
+}
+
+/*
+ * HnswPrepareSparse
+ *		A sparsevec datum in the stored form (cap = HNSW_SPARSE_MAX_NNZ: a
+ *		value above it is refused) or the query form (cap =
+ *		VECX_SPARSE_MAX_NNZ, every legal value), zero-padded to the form's
+ *		size.  Returns false for a zero vector under cosine.
+ */
+bool
+HnswPrepareSparse(const HnswDist *d, Datum value, void *out, int cap)
+{
+	SparseVector *v = DatumGetSparseVector(value);
+	HnswSparseHeader *h = (HnswSparseHeader *) out;
+	int32	   *idx = (int32 *) (h + 1);
+	bool		ok;
+
+	if (VARSIZE_ANY(v) < offsetof(SparseVector, indices) || v->nnz < 0 ||
+		v->nnz > VECX_SPARSE_MAX_NNZ || VARSIZE_ANY(v) < SPARSEVEC_SIZE(v->nnz))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("invalid sparsevec value")));
+	if (v->dim != d->dims)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("expected %d dimensions, not %d", d->dims, v->dim)));
+	if (v->nnz > cap)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("sparsevec cannot have more than %d non-zero elements for hnsw index",
+						cap)));
+	memset(out, 0, HnswSparseBytes(d->dims, cap));
+	h->nnz = v->nnz;
+	memcpy(idx, v->indices, sizeof(int32) * v->nnz);
+	memcpy(idx + v->nnz, SPARSEVEC_VALUES(v), sizeof(float) * v->nnz);
+	h->normsq = VecxSparseNormSq(SPARSEVEC_VALUES(v), v->nnz);
+	/* the <=> operator's value is NaN for a zero norm: not indexed */
+	ok = d->metric != HNSW_METRIC_COSINE || h->normsq > 0.0f;
+	if ((Pointer) v != DatumGetPointer(value))
+		pfree(v);
+	return ok;
+}
+
+/*
+ * HnswDistanceExt
+ *		HnswDistance for bit strings and sparse vectors: the values the SQL
+ *		operators return (src/types/bitdist.c, sparsevec.c compute them with
+ *		the same functions), as float; smaller is closer, l2 squared.
+ */
+float
+HnswDistanceExt(const HnswDist *d, const void *a, const void *b)
+{
+	const int32 *ai,
+			   *bi;
+	int			an,
+				bn;
+	VecxSparseSums s;
+
+	if (d->elemtype == HNSW_ELEM_BIT)
+	{
+		Size		n = ((Size) d->dims + 7) / 8;
+
+		if (d->metric == HNSW_METRIC_HAMMING)
+			return (float) VecxBitHamming(a, b, n);
+		return (float) VecxBitJaccard(a, b, n);
+	}
+	Assert(d->elemtype == HNSW_ELEM_SPARSE);
+	ai = HnswSparseIndices(a);
+	bi = HnswSparseIndices(b);
+	an = ((const HnswSparseHeader *) a)->nnz;
+	bn = ((const HnswSparseHeader *) b)->nnz;
+	switch (d->metric)
+	{
+		case HNSW_METRIC_IP:
+			return -VecxSparseDot(ai, HnswSparseValues(a), an, bi, HnswSparseValues(b), bn);
+		case HNSW_METRIC_COSINE:
+			return (float) (1.0 -
+							VecxSparseCosineSim(VecxSparseDot(ai, HnswSparseValues(a), an,
+															  bi, HnswSparseValues(b), bn),
+												((const HnswSparseHeader *) a)->normsq,
+												((const HnswSparseHeader *) b)->normsq));
+		case HNSW_METRIC_L2:
+			VecxSparseMerge(ai, HnswSparseValues(a), an, bi, HnswSparseValues(b), bn, &s);
+			return s.l2sq;
+		default:
+			VecxSparseMerge(ai, HnswSparseValues(a), an, bi, HnswSparseValues(b), bn, &s);
+			return s.l1;
+	}
+}
+
+/*
  * HnswPrepareValue
  *		Convert an indexed or query datum into the stored element form
- *		(unit length for float32 cosine; float16 is kept as it is).  Returns false for a zero vector under
+ *		(unit length for float32 cosine; float16, bit and sparse values are
+ *		kept as they are).  Returns false for a zero vector under
  *		cosine, which is neither indexed nor searchable.
  */
 bool
@@ -298,6 +420,13 @@ HnswPrepareValue(const HnswDist *d, Datum value, void *out)
 
 	if (d->elemtype == HNSW_ELEM_SQ8)
 		return HnswSq8PrepareValue(d, value, out);
+	if (d->elemtype == HNSW_ELEM_BIT)
+	{
+		PrepareBits(d, value, out);
+		return true;
+	}
+	if (d->elemtype == HNSW_ELEM_SPARSE)
+		return HnswPrepareSparse(d, value, out, HNSW_SPARSE_MAX_NNZ);
 	v = HnswDetoastValue(d, value);
 
 	if (d->elemtype == HNSW_ELEM_F32)
@@ -401,6 +530,26 @@ HnswCorrupt(Relation index, BlockNumber blkno, OffsetNumber off, const char *wha
 			 errhint("Please REINDEX it.")));
 }
 
+/*
+ * HnswMetaTypesValid
+ *		Do a metapage's stored and indexed element types and metric go
+ *		together?  Only float32 and float16 values may be stored as sq8
+ *		codes; bit strings take Hamming and Jaccard, the others the four
+ *		float metrics.
+ */
+bool
+HnswMetaTypesValid(int elemtype, int srcElem, int metric)
+{
+	if (srcElem != HNSW_ELEM_F32 && srcElem != HNSW_ELEM_F16 &&
+		srcElem != HNSW_ELEM_BIT && srcElem != HNSW_ELEM_SPARSE)
+		return false;
+	if (elemtype != srcElem && !(elemtype == HNSW_ELEM_SQ8 && HnswElemDense(srcElem)))
+		return false;
+	if (srcElem == HNSW_ELEM_BIT)
+		return metric == HNSW_METRIC_HAMMING || metric == HNSW_METRIC_JACCARD;
+	return metric >= HNSW_METRIC_L2 && metric <= HNSW_METRIC_L1;
+}
+
 void
 HnswCheckMetaPage(Relation index, Page page)
 {
@@ -430,10 +579,8 @@ HnswCheckMetaPage(Relation index, Page page)
 						HNSW_MIN_VERSION, HNSW_VERSION),
 				 errhint("REINDEX it.")));
 	if (meta->m < HNSW_MIN_M || meta->m > HNSW_MAX_M ||
-		meta->dims < 1 || meta->dims > VECX_MAX_DIM ||
-		(meta->elemtype != HNSW_ELEM_F32 && meta->elemtype != HNSW_ELEM_F16 &&
-		 meta->elemtype != HNSW_ELEM_SQ8) ||
-		(meta->srcElem != HNSW_ELEM_F32 && meta->srcElem != HNSW_ELEM_F16) ||
+		meta->dims < 1 || meta->dims > HnswMaxDims(meta->srcElem) ||
+		!HnswMetaTypesValid(meta->elemtype, meta->srcElem, meta->metric) ||
 		meta->entryLevel < -1 || meta->entryLevel > HNSW_MAX_LEVEL ||
 		meta->storage > HNSW_STORAGE_OVERFLOW)
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage fields out of range");
@@ -511,7 +658,7 @@ HnswGetNode(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
 		ItemIdGetOffset(iid) < ((PageHeader) page)->pd_upper)
 		HnswCorrupt(index, blkno, off, "item length out of range");
 	node = (HnswNodeHeader *) PageGetItem(page, iid);
-	if (node->dims != dims || node->level > HNSW_MAX_LEVEL ||
+	if (node->dims != HnswNodeDims(dims, elemtype) || node->level > HNSW_MAX_LEVEL ||
 		node->state < HNSW_NODE_LIVE || node->state > HNSW_NODE_FREE ||
 		node->ntids > HNSW_HEAPTIDS || (node->flags & ~HNSW_NODEF_OVERFLOW) != 0 ||
 		(node->state == HNSW_NODE_LIVE && node->ntids == 0))

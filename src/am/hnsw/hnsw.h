@@ -31,6 +31,7 @@
 #include "vecx.h"
 #include "am/common/vecxam.h"
 #include "simd/simd.h"
+#include "types/sparsevec.h"
 
 /* On-disk format identification */
 #define HNSW_MAGIC				0x48A5F17Cu
@@ -72,11 +73,20 @@
 #define HNSW_ELEM_F32			VECX_ELEM_F32
 #define HNSW_ELEM_F16			VECX_ELEM_F16
 #define HNSW_ELEM_SQ8			VECX_ELEM_SQ8	/* stored form only: 8-bit codes (hnswsq8.c) */
+#define HNSW_ELEM_BIT			VECX_ELEM_BIT	/* bit(n): packed bits */
+#define HNSW_ELEM_SPARSE		VECX_ELEM_SPARSE	/* sparsevec: (index, value) pairs */
 
 #define HNSW_METRIC_L2			VECX_METRIC_L2
 #define HNSW_METRIC_IP			VECX_METRIC_IP
 #define HNSW_METRIC_COSINE		VECX_METRIC_COSINE
 #define HNSW_METRIC_L1			VECX_METRIC_L1
+#define HNSW_METRIC_HAMMING		VECX_METRIC_HAMMING
+#define HNSW_METRIC_JACCARD		VECX_METRIC_JACCARD
+
+/* Largest bit length of an indexed bit(n) value */
+#define HNSW_MAX_BITS			64000
+/* Most non-zero elements of an indexed sparsevec value (pgvector's limit) */
+#define HNSW_SPARSE_MAX_NNZ		1000
 
 /* Node states */
 #define HNSW_NODE_LIVE			1	/* indexes a heap tuple */
@@ -239,13 +249,73 @@ typedef struct HnswSq8Header
 #define HNSW_SQ8_HDRSZ			sizeof(HnswSq8Header)
 #define HnswSq8Codes(v)			((const uint8 *) (v) + HNSW_SQ8_HDRSZ)
 
+/*
+ * A sparsevec (HNSW_ELEM_SPARSE) in stored or query form: this header,
+ * int32 indices[nnz] (0-based, ascending), float values[nnz], then zeros
+ * up to the slot's size.  The values follow the indices actually used, so
+ * equal values are equal byte for byte whatever the slot's capacity: a
+ * stored slot holds min(dims, 1,000) pairs, a query up to 16,000.
+ */
+typedef struct HnswSparseHeader
+{
+	int32		nnz;
+	float		normsq;			/* VecxSparseNormSq of the values */
+} HnswSparseHeader;
+
+#define HnswSparseIndices(h)	((const int32 *) ((const char *) (h) + sizeof(HnswSparseHeader)))
+#define HnswSparseValues(h) \
+	((const float *) (HnswSparseIndices(h) + ((const HnswSparseHeader *) (h))->nnz))
+
+/* Pairs a sparse slot holds: at most the dimensions, at most cap */
+static inline Size
+HnswSparseBytes(int dims, int cap)
+{
+	return sizeof(HnswSparseHeader) +
+		(sizeof(int32) + sizeof(float)) * (Size) Min(dims, cap);
+}
+
+/*
+ * Bytes of one stored vector: float32 and float16 elements, sq8 codes, bit
+ * strings (bit length dims, padding bits zero), all padded to 4; or a
+ * sparse slot.
+ */
 static inline Size
 HnswVecBytes(int dims, int elemtype)
 {
+	if (elemtype == HNSW_ELEM_F32)
+		return (Size) dims * 4;
+	if (elemtype == HNSW_ELEM_F16)
+		return TYPEALIGN(4, (Size) dims * 2);
 	if (elemtype == HNSW_ELEM_SQ8)
 		return TYPEALIGN(4, HNSW_SQ8_HDRSZ + (Size) dims);
-	return TYPEALIGN(4, (Size) dims * (elemtype == HNSW_ELEM_F16 ? 2 : 4));
+	if (elemtype == HNSW_ELEM_BIT)
+		return TYPEALIGN(4, ((Size) dims + 7) / 8);
+	return HnswSparseBytes(dims, HNSW_SPARSE_MAX_NNZ);
 }
+
+/*
+ * What a node header's dims field holds: the dimensions, or for sparse
+ * indexes (up to 10^9 dimensions) the pairs of the slot.
+ */
+static inline uint16
+HnswNodeDims(uint32 dims, int elemtype)
+{
+	return elemtype == HNSW_ELEM_SPARSE ? Min(dims, HNSW_SPARSE_MAX_NNZ) : dims;
+}
+
+/* Largest dimensions (bit length for bit) an index of srcElem may have */
+static inline int64
+HnswMaxDims(int srcElem)
+{
+	if (srcElem == HNSW_ELEM_BIT)
+		return HNSW_MAX_BITS;
+	if (srcElem == HNSW_ELEM_SPARSE)
+		return VECX_SPARSE_MAX_DIM;
+	return VECX_MAX_DIM;
+}
+
+/* Element types whose stored form may be quantized (sq8) or copied as codes */
+#define HnswElemDense(et)	((et) == HNSW_ELEM_F32 || (et) == HNSW_ELEM_F16)
 
 /*
  * The query form of an sq8 index: the float32 query (unit length under
@@ -310,7 +380,7 @@ typedef struct HnswDist
 {
 	int			dims;
 	uint8		elemtype;		/* of the stored form */
-	uint8		srcElem;		/* of the indexed values (F32 or F16) */
+	uint8		srcElem;		/* of the indexed values (never SQ8) */
 	uint8		metric;
 	Size		vbytes;			/* bytes of one stored vector */
 	bool		overflow;		/* vectors live in overflow pages */
@@ -318,22 +388,37 @@ typedef struct HnswDist
 } HnswDist;
 
 /*
- * Are two stored vectors identical?  Under L2, L1 and cosine these are
- * points at distance 0 from each other; inner product has no
- * such notion, so identical vectors get no special treatment there.
+ * Are two stored vectors identical?  Under L2, L1, cosine and Hamming these
+ * are points at distance 0 from each other, and under Jaccard unless they
+ * are zero; inner product has no such notion, so identical vectors get no
+ * special treatment there.
  */
 static inline bool
 HnswIdentical(const HnswDist *d, const void *a, const void *b)
 {
-	return d->metric != HNSW_METRIC_IP && memcmp(a, b, d->vbytes) == 0;
+	if (d->metric == HNSW_METRIC_IP || memcmp(a, b, d->vbytes) != 0)
+		return false;
+	/* two all-zero bit strings are at Jaccard distance 1, not 0 */
+	if (d->metric == HNSW_METRIC_JACCARD)
+	{
+		Size		i;
+
+		for (i = 0; i < d->vbytes; i++)
+			if (((const uint8 *) a)[i] != 0)
+				return true;
+		return false;
+	}
+	return true;
 }
 
 extern float HnswSq8Distance(const HnswDist *d, const void *a, const void *b);
+extern float HnswDistanceExt(const HnswDist *d, const void *a, const void *b);
 
 /*
  * Distance between two stored vectors (a query in stored form included);
  * smaller is closer.  l2 is squared; cosine and inner product are 1 - dot
- * and -dot.  Searches use HnswDistanceQ instead.
+ * and -dot (float32 vectors); bit and sparse distances are the operators'
+ * own values (HnswDistanceExt).  Searches use HnswDistanceQ instead.
  */
 static inline float
 HnswDistance(const HnswDist *d, const void *a, const void *b)
@@ -354,6 +439,8 @@ HnswDistance(const HnswDist *d, const void *a, const void *b)
 				return d->k->l1_f32(a, b, d->dims);
 		}
 	}
+	if (d->elemtype != HNSW_ELEM_F16)
+		return HnswDistanceExt(d, a, b);	/* bit, sparse */
 	switch (d->metric)
 	{
 		case HNSW_METRIC_L2:
@@ -464,6 +551,8 @@ extern int	HnswGetEfConstruction(Relation index);
 extern int	HnswIndexDims(Relation index);
 extern struct varlena *HnswDetoastValue(const HnswDist *d, Datum value);
 extern bool HnswPrepareValue(const HnswDist *d, Datum value, void *out);
+extern bool HnswPrepareSparse(const HnswDist *d, Datum value, void *out, int cap);
+extern bool HnswMetaTypesValid(int elemtype, int srcElem, int metric);
 
 /* hnswsq8.c: quantized node vectors */
 extern Size HnswQueryBytes(const HnswDist *d);

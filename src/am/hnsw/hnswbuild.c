@@ -19,6 +19,7 @@
 #include "access/tableam.h"
 #include "access/xloginsert.h"
 #include "catalog/index.h"
+#include "catalog/pg_type.h"
 #include "commands/progress.h"
 #include "miscadmin.h"
 #include "optimizer/optimizer.h"
@@ -752,7 +753,7 @@ FormBuildTuple(HnswBuildState *bs, int i, BlockNumber ovflBase, int nslices,
 	/* a node whose TID went to an identical one (parallel) is a free slot */
 	hdr->state = n->ntids > 0 ? HNSW_NODE_LIVE : HNSW_NODE_FREE;
 	hdr->level = n->level;
-	hdr->dims = bs->dims;
+	hdr->dims = HnswNodeDims(bs->dims, bs->elemtype);
 	hdr->ntids = n->ntids;
 	memcpy(hdr->heaptids, n->heaptids, sizeof(ItemPointerData) * n->ntids);
 	if (bs->d.overflow)
@@ -1064,13 +1065,27 @@ CheckBuildParams(Relation index, int dims, const HnswOpInfo *info, int m, int ef
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("ef_construction must be greater than or equal to 2 * m")));
+	/* bit(n) only: a varbit column's values may differ in length */
+	if (info->elemtype == HNSW_ELEM_BIT &&
+		TupleDescAttr(RelationGetDescr(index), 0)->atttypid != BITOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("type not supported for hnsw index"),
+				 errhint("Index a bit(n) column.")));
+	if (!HnswElemDense(info->elemtype) &&
+		HnswGetQuantization(index) != HNSW_QUANT_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("quantization = sq8 is not supported for %s values",
+						info->elemtype == HNSW_ELEM_BIT ? "bit" : "sparsevec"),
+				 errhint("Only vector and halfvec indexes can be quantized.")));
 	/* nodes of vectors too large to be inline keep only a reference */
 	maxLevel = HnswMaxLevelFor(dims, info->elemtype, m, true);
-	if (maxLevel < 0 || dims > VECX_MAX_DIM)
+	if (maxLevel < 0 || dims > HnswMaxDims(info->elemtype))
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("column cannot have more than %d dimensions for hnsw index",
-						VECX_MAX_DIM)));
+				 errmsg("column cannot have more than %lld dimensions for hnsw index",
+						(long long) HnswMaxDims(info->elemtype))));
 }
 
 /*

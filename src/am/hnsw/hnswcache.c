@@ -577,7 +577,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 	g->vstride = TYPEALIGN(64, cs.d.vbytes);
 	g->srcElem = meta->srcElem;
 	g->nblocks = RelationGetNumberOfBlocks(index);
-	if (meta->elemtype != HNSW_ELEM_SQ8 && meta->dims >= HNSW_CACHE_CODES_MIN_DIMS)
+	if (HnswElemDense(meta->elemtype) && meta->dims >= HNSW_CACHE_CODES_MIN_DIMS)
 	{
 		/* walk codes, re-rank with the vectors (see the file header) */
 		HnswInitDist(&cs.cd, meta->dims, HNSW_ELEM_SQ8, meta->srcElem, meta->metric, false);

@@ -108,7 +108,7 @@ CheckMeta(HnswCheck *hc)
 		meta->efConstruction > HNSW_MAX_EF_CONSTRUCTION)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "ef_construction = %u is out of range",
 						 meta->efConstruction);
-	if (meta->dims < 1 || meta->dims > VECX_MAX_DIM)
+	if (meta->dims < 1 || meta->dims > HnswMaxDims(meta->srcElem))
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "dimensions = %u are out of range", meta->dims);
 	typmod = TupleDescAttr(RelationGetDescr(cs->index), 0)->atttypmod;
 	if (typmod > 0 && meta->dims != (uint32) typmod)
@@ -119,7 +119,7 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0,
 						 "element type %u and metric %u differ from the operator class's (%u, %u)",
 						 meta->srcElem, meta->metric, info->elemtype, info->metric);
-	if (meta->elemtype != meta->srcElem && meta->elemtype != HNSW_ELEM_SQ8)
+	if (!HnswMetaTypesValid(meta->elemtype, meta->srcElem, meta->metric))
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0,
 						 "stored element type %u is invalid for element type %u",
 						 meta->elemtype, meta->srcElem);
@@ -192,9 +192,9 @@ CheckNodeHeader(HnswCheck *hc, Page page, BlockNumber blkno, OffsetNumber off)
 		VecxCheckCorrupt(cs, blkno, off, "node state %u is invalid", node->state);
 	if (node->level > HNSW_MAX_LEVEL)
 		VecxCheckCorrupt(cs, blkno, off, "node level %u exceeds %d", node->level, HNSW_MAX_LEVEL);
-	if (node->dims != hc->meta.dims)
+	if (node->dims != HnswNodeDims(hc->meta.dims, hc->meta.elemtype))
 		VecxCheckCorrupt(cs, blkno, off, "node has %u dimensions, the index %u",
-						 node->dims, hc->meta.dims);
+						 node->dims, HnswNodeDims(hc->meta.dims, hc->meta.elemtype));
 	if ((node->flags & ~HNSW_NODEF_OVERFLOW) != 0 || HnswNodeIsOvf(node) != hc->dist.overflow)
 		VecxCheckCorrupt(cs, blkno, off, "node flags %u do not match the index's vector storage",
 						 node->flags);
@@ -208,6 +208,64 @@ CheckNodeHeader(HnswCheck *hc, Page page, BlockNumber blkno, OffsetNumber off)
 		VecxCheckCorrupt(cs, blkno, off, "node in state %u holds %u heap TIDs",
 						 node->state, node->ntids);
 	return node;
+}
+
+/* A bit string: padding bits of the last byte and the slot's padding zero */
+static void
+CheckBits(HnswCheck *hc, const void *vec, BlockNumber blkno, OffsetNumber off)
+{
+	const uint8 *b = (const uint8 *) vec;
+	Size		nbytes = ((Size) hc->meta.dims + 7) / 8;
+	int			pad = (int) (nbytes * 8 - hc->meta.dims);
+	Size		i;
+
+	if (pad > 0 && (b[nbytes - 1] & ((1 << pad) - 1)) != 0)
+		VecxCheckCorrupt(hc->cs, blkno, off, "bit string has padding bits set");
+	for (i = nbytes; i < hc->dist.vbytes; i++)
+		if (b[i] != 0)
+			VecxCheckCorrupt(hc->cs, blkno, off, "bit string slot padding is not zero");
+}
+
+/*
+ * A sparse slot: nnz within the slot, indices ascending and below the
+ * dimensions, values finite and non-zero, the stored squared norm equal to
+ * the values', the rest of the slot zero; under cosine not zero.
+ */
+static void
+CheckSparse(HnswCheck *hc, const void *vec, BlockNumber blkno, OffsetNumber off)
+{
+	VecxCheckState *cs = hc->cs;
+	const HnswSparseHeader *h = (const HnswSparseHeader *) vec;
+	int			cap = HnswNodeDims(hc->meta.dims, HNSW_ELEM_SPARSE);
+	const int32 *idx;
+	const float *val;
+	float		normsq;
+	Size		used;
+	Size		i;
+
+	if (h->nnz < 0 || h->nnz > cap)
+		VecxCheckCorrupt(cs, blkno, off, "sparse vector has %d elements, the slot holds %d",
+						 h->nnz, cap);
+	idx = HnswSparseIndices(h);
+	val = HnswSparseValues(h);
+	for (i = 0; i < (Size) h->nnz; i++)
+	{
+		if (idx[i] < 0 || (uint32) idx[i] >= hc->meta.dims || (i > 0 && idx[i] <= idx[i - 1]))
+			VecxCheckCorrupt(cs, blkno, off, "sparse vector index %d at position %zu is out of order or range",
+							 idx[i], i);
+		if (!isfinite(val[i]) || val[i] == 0.0f)
+			VecxCheckCorrupt(cs, blkno, off, "sparse vector value at position %zu is zero or not finite", i);
+	}
+	normsq = VecxSparseNormSq(val, h->nnz);
+	if (memcmp(&normsq, &h->normsq, sizeof(float)) != 0)
+		VecxCheckCorrupt(cs, blkno, off, "sparse vector squared norm is %g, its values give %g",
+						 h->normsq, normsq);
+	if (hc->meta.metric == HNSW_METRIC_COSINE && !(normsq > 0.0f))
+		VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index is zero");
+	used = sizeof(HnswSparseHeader) + (sizeof(int32) + sizeof(float)) * (Size) h->nnz;
+	for (i = used; i < hc->dist.vbytes; i++)
+		if (((const uint8 *) vec)[i] != 0)
+			VecxCheckCorrupt(cs, blkno, off, "sparse vector slot padding is not zero");
 }
 
 /* Everything inside one node that needs no other page. */
@@ -259,6 +317,10 @@ CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumb
 			VecxCheckCorrupt(cs, blkno, off, "quantized vector norm is %g, the codes give %g",
 							 h->norm, sqrt(n2));
 	}
+	else if (et == HNSW_ELEM_BIT)
+		CheckBits(hc, HnswNodeVec(cs->index, &hc->dist, node, blkno, off), blkno, off);
+	else if (et == HNSW_ELEM_SPARSE)
+		CheckSparse(hc, HnswNodeVec(cs->index, &hc->dist, node, blkno, off), blkno, off);
 	else
 	/* the vector: finite; under cosine non-zero, and unit for float32 */
 	{
@@ -757,6 +819,11 @@ HnswCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	nvec = HnswNodeVec(cs->index, &hc->dist, node, found->blkno, found->off);
 	if (memcmp(nvec, hc->vec, hc->dist.vbytes) == 0)
 		return true;
+	/* bit and sparse values are stored as they are */
+	if (hc->meta.elemtype == HNSW_ELEM_BIT || hc->meta.elemtype == HNSW_ELEM_SPARSE)
+		VecxCheckCorrupt(cs, found->blkno, found->off,
+						 "node vector differs from heap tuple (%u,%u)",
+						 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
 	/* quantizing is deterministic: the codes must be the heap value's */
 	if (hc->meta.elemtype == HNSW_ELEM_SQ8)
 		VecxCheckCorrupt(cs, found->blkno, found->off,
@@ -804,8 +871,11 @@ HnswCheckIndex(VecxCheckState *cs)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "index has no metapage");
 	VecxCheckReadPage(cs, HNSW_METAPAGE_BLKNO, hc->page);
 	CheckMeta(hc);
-	hc->f1 = palloc(sizeof(float) * hc->meta.dims);
-	hc->f2 = palloc(sizeof(float) * hc->meta.dims);
+	if (HnswElemDense(hc->meta.srcElem))
+	{
+		hc->f1 = palloc(sizeof(float) * hc->meta.dims);
+		hc->f2 = palloc(sizeof(float) * hc->meta.dims);
+	}
 	hc->vec = palloc(hc->dist.vbytes);
 
 	/* after the metapage: the index only grows */

@@ -185,6 +185,7 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	IndexOptInfo *index = path->indexinfo;
 	Relation	rel;
 	int			dims;
+	int			elemtype;
 	double		spc_random_page_cost;
 	HnswCostInput in;
 	HnswExactPass ex;
@@ -209,6 +210,12 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	rel = index_open(index->indexoid, NoLock);
 	in.m = HnswGetM(rel);
 	dims = Max(TupleDescAttr(RelationGetDescr(rel), 0)->atttypmod, 1);
+	/* distance work in float elements: popcounts of bits, merges of pairs */
+	elemtype = HnswGetOpInfo(rel)->elemtype;
+	if (elemtype == HNSW_ELEM_BIT)
+		dims = Max(dims / 32, 1);
+	else if (elemtype == HNSW_ELEM_SPARSE)
+		dims = Min(dims, HNSW_SPARSE_MAX_NNZ);
 	index_close(rel, NoLock);
 
 	in.ntuples = Max(index->tuples, 1.0);

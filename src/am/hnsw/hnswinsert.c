@@ -762,7 +762,7 @@ FormInsertNode(const HnswMetaPageData *meta, const HnswDist *d, const void *vec,
 			   HnswFilterBytes(meta->nfilter));
 	node->state = HNSW_NODE_LIVE;
 	node->level = level;
-	node->dims = meta->dims;
+	node->dims = HnswNodeDims(meta->dims, meta->elemtype);
 	node->ntids = 1;
 	node->heaptids[0] = *heaptid;
 	if (d->overflow)

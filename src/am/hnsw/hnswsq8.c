@@ -60,6 +60,9 @@ HnswQueryBytes(const HnswDist *d)
 {
 	if (d->elemtype == HNSW_ELEM_SQ8)
 		return add_size(offsetof(HnswSq8Query, x), mul_size(sizeof(float), d->dims));
+	/* a sparse query may have more elements than an indexed value */
+	if (d->elemtype == HNSW_ELEM_SPARSE)
+		return HnswSparseBytes(d->dims, VECX_SPARSE_MAX_NNZ);
 	return d->vbytes;
 }
 
@@ -181,7 +184,8 @@ HnswSq8EncodeStored(const HnswDist *d, const HnswDist *cd, const void *stored,
 /*
  * HnswPrepareQuery
  *		Convert a query datum into the query form HnswDistanceQ takes: the
- *		stored form, except for sq8 indexes (float32 plus sums).  Returns
+ *		stored form, except for sq8 indexes (float32 plus sums) and sparse
+ *		ones (the stored layout with room for every legal value).  Returns
  *		false for a zero query under cosine.
  */
 bool
@@ -189,6 +193,8 @@ HnswPrepareQuery(const HnswDist *d, Datum value, void *out)
 {
 	HnswSq8Query *q = (HnswSq8Query *) out;
 
+	if (d->elemtype == HNSW_ELEM_SPARSE)
+		return HnswPrepareSparse(d, value, out, VECX_SPARSE_MAX_NNZ);
 	if (d->elemtype != HNSW_ELEM_SQ8)
 		return HnswPrepareValue(d, value, out);
 	if (!Sq8Decode(d, value, q->x, true))

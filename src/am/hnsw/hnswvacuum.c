@@ -351,7 +351,7 @@ CacheInit(VacState *vs)
 
 	vs->cdist = &vs->d;
 	vs->cbytes = vs->vbytes;
-	if (vs->meta.elemtype != HNSW_ELEM_SQ8 &&
+	if (HnswElemDense(vs->meta.elemtype) &&
 		add_size(mapBytes, mul_size(slots, vs->vbytes)) > budget)
 	{
 		HnswInitDist(&vs->cd, vs->meta.dims, HNSW_ELEM_SQ8, vs->meta.srcElem,
