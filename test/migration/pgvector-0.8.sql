@@ -254,14 +254,14 @@ ALTER TABLE ONLY public.items
 -- Name: items_bits_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
--- NEEDS:hnsw-sparse-bit CREATE INDEX items_bits_idx ON public.items USING hnsw (bits public.bit_hamming_ops);
+CREATE INDEX items_bits_idx ON public.items USING hnsw (bits public.bit_hamming_ops);
 
 
 --
 -- Name: items_bits_idx1; Type: INDEX; Schema: public; Owner: postgres
 --
 
--- NEEDS:hnsw-sparse-bit CREATE INDEX items_bits_idx1 ON public.items USING hnsw (bits public.bit_jaccard_ops) WITH (m='4');
+CREATE INDEX items_bits_idx1 ON public.items USING hnsw (bits public.bit_jaccard_ops) WITH (m='4');
 
 
 --
@@ -331,14 +331,14 @@ CREATE INDEX items_half_idx ON public.items USING hnsw (half public.halfvec_ip_o
 -- Name: items_sparse_idx; Type: INDEX; Schema: public; Owner: postgres
 --
 
--- NEEDS:hnsw-sparse-bit CREATE INDEX items_sparse_idx ON public.items USING hnsw (sparse public.sparsevec_l2_ops);
+CREATE INDEX items_sparse_idx ON public.items USING hnsw (sparse public.sparsevec_l2_ops);
 
 
 --
 -- Name: items_sparse_idx1; Type: INDEX; Schema: public; Owner: postgres
 --
 
--- NEEDS:hnsw-sparse-bit CREATE INDEX items_sparse_idx1 ON public.items USING hnsw (sparse public.sparsevec_ip_ops) WITH (m='4', ef_construction='16');
+CREATE INDEX items_sparse_idx1 ON public.items USING hnsw (sparse public.sparsevec_ip_ops) WITH (m='4', ef_construction='16');
 
 
 --
