@@ -17,7 +17,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.
 # added, so a fresh install and an upgraded one cannot drift apart.
 DATA = sql/$(EXTENSION)--0.1.0.sql
 UPGRADE_0_2_0_PARTS = sql/upgrade/0.1.0--0.2.0.sql \
-	sql/install/30_sparsevec.sql sql/install/35_bit.sql
+	sql/install/30_sparsevec.sql sql/install/35_bit.sql sql/install/62_ivfflat.sql
 
 # Every sql/*.sql except install scripts is a pg_regress test.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/$(EXTENSION)--%.sql,$(wildcard sql/*.sql))))

@@ -71,4 +71,5 @@ _PG_init(void)
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();
+	IvfflatInit();
 }

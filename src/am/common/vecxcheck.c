@@ -410,7 +410,7 @@ vecx_index_check(PG_FUNCTION_ARGS)
 	if (check == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an hnsw or ivfpq index", RelationGetRelationName(indrel))));
+				 errmsg("\"%s\" is not an hnsw, ivfpq or ivfflat index", RelationGetRelationName(indrel))));
 
 	/* the index might have been dropped and its OID reused meanwhile */
 	if (heaprel == NULL || heapid != IndexGetRelation(indrelid, false))
