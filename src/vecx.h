@@ -62,5 +62,6 @@ extern void CheckVectorDim(int dim);
 extern void VecxSimdInit(void);
 extern void HnswInit(void);
 extern void IvfpqInit(void);
+extern void IvfflatInit(void);
 
 #endif							/* VECX_H */

@@ -36,7 +36,23 @@ SUBSET = "subset"                # hnsw iterative off / no fallback: no duplicat
 def promise(case, query):
     """What the index path of this query must satisfy under the case's settings."""
     s = case.settings
-    if case.am == "hnsw":
+    if case.am == "ivfflat":
+        # exact distances from the lists: the probed lists' rows come in
+        # exact order; max_probes ends an iterative scan (the reference's
+        # meaning), so a stopped scan may return fewer rows
+        mode = s.get("ivfflat.iterative_scan", "off")
+        probes = int(s.get("ivfflat.probes", 1))
+        if probes >= case.reloptions["lists"]:
+            p = EXACT       # every list in the first round
+        elif mode == "off":
+            p = SORTED
+        elif int(s.get("ivfflat.max_probes", 32768)) < case.reloptions["lists"]:
+            p = SUBSET
+        elif mode == "relaxed_order":
+            p = COMPLETE
+        else:
+            p = ONE_STEP
+    elif case.am == "hnsw":
         mode = s.get("hnsw.iterative_scan", "strict_order")
         if mode == "off" or s.get("hnsw.exact_fallback") == "off":
             p = SUBSET

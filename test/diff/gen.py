@@ -25,11 +25,18 @@ OPS = {
 }
 
 # The operator classes each access method has (sql/install/50_hnsw.sql,
-# 60_ivfpq.sql): hnsw has l1, ivfpq does not.
+# 60_ivfpq.sql, 62_ivfflat.sql): hnsw has l1, ivfpq does not; ivfflat has
+# bit_hamming_ops (on bit(n); its vectors are strings of 0 and 1).
 AM_METRICS = {
     "hnsw": ["l2", "ip", "cosine", "l1"],
     "ivfpq": ["l2", "ip", "cosine"],
+    "ivfflat": ["l2", "ip", "cosine", "hamming"],
 }
+
+# A quarter of the seeds are ivfflat cases, chosen by a generator of their
+# own so that every other seed keeps the hnsw or ivfpq case it had before
+# ivfflat existed.
+IVFFLAT_SHARE = 0.25
 
 SHAPES = ["uniform", "clustered", "grid", "duplicates"]
 
@@ -119,7 +126,7 @@ class Case:
     def convert(self, v):
         """A dense vector of the shape in this case's type; idempotent, so a
         row's vector converted again (a "row" query) is the row's vector."""
-        if v is None or self.typ in ("vector", "halfvec"):
+        if v is None or isinstance(v, str) or self.typ in ("vector", "halfvec"):
             return v
         if self.typ == "bit":
             return [1.0 if x > self.threshold else 0.0 for x in v]
@@ -199,9 +206,42 @@ def _vectors(r, shape, dims, n):
     raise ValueError(shape)
 
 
+def _bits(r, shape, dims, n):
+    """n bit strings of the shape ('0'/'1' text, as bit(n) reads it)."""
+    if shape in ("uniform", "grid"):
+        p = r.choice([0.1, 0.3, 0.5])
+        return ["".join("1" if r.random() < p else "0" for _ in range(dims)) for _ in range(n)]
+    if shape == "clustered":
+        cents = [[r.random() < 0.5 for _ in range(dims)] for _ in range(r.randint(1, 12))]
+        flip = r.choice([0.01, 0.05, 0.2])
+        return ["".join("1" if (b != (r.random() < flip)) else "0" for b in r.choice(cents))
+                for _ in range(n)]
+    if shape == "duplicates":
+        base = ["".join(r.choice("01") for _ in range(dims)) for _ in range(r.randint(1, 5))]
+        return [r.choice(base) for _ in range(n)]
+    raise ValueError(shape)
+
+
 def _settings(r, am, nrows):
     """Session settings of the index path; keys are GUC names."""
     s = {}
+    if am == "ivfflat":
+        # the reference's defaults: probes 1, iterative_scan off
+        v = r.choice(["default", "probes", "probes", "all", "relaxed", "strict", "maxprobes"])
+        if v == "probes":
+            s["ivfflat.probes"] = r.randint(2, 12)
+        if v == "all":
+            s["ivfflat.probes"] = 30    # every list of any case: exact
+        if v in ("relaxed", "strict", "maxprobes"):
+            s["ivfflat.iterative_scan"] = r.choice(["relaxed_order", "strict_order"]) \
+                if v == "maxprobes" else v + "_order"
+            if r.random() < 0.5:
+                s["ivfflat.probes"] = r.randint(1, 4)
+        if v == "maxprobes":
+            s["ivfflat.max_probes"] = r.randint(1, 3)
+        if v == "default" and r.random() < 0.3:
+            s["ivfflat.iterative_scan"] = "off"     # explicitly
+        return s
     if am == "hnsw":
         v = r.choice(["default", "default", "ef", "relaxed", "off", "nofallback",
                       "maxtuples", "cache", "cache_ef", "workmem"])
@@ -251,6 +291,8 @@ def _settings(r, am, nrows):
 
 
 def _reloptions(r, am, dims, nrows):
+    if am == "ivfflat":
+        return {"lists": r.choice([1, 2, 4, 8, 30])}
     if am == "hnsw":
         m = r.choice([2, 4, 8, 16])
         # ef_construction must be at least 2 * m.
@@ -269,6 +311,15 @@ def _reloptions(r, am, dims, nrows):
 def _query_vector(r, case, kind):
     if kind == "null":
         return None
+    if case.typ == "bit" and case.am == "ivfflat":
+        if kind == "zero":
+            return "0" * case.dims
+        if kind == "far":
+            return "1" * case.dims
+        vs = [row[3] for row in case.rows if row[3] is not None]
+        if kind == "row" and vs:
+            return r.choice(vs)
+        return _bits(r, case.shape, case.dims, 1)[0]
     if kind == "zero":
         return [0.0] * case.dims
     if kind == "row":
@@ -312,15 +363,27 @@ def _queries(r, case):
 def make_case(seed):
     """The case of this seed: rows, index, settings and queries."""
     r = random.Random(seed)
-    am = r.choice(["hnsw", "ivfpq"])
-    metric = r.choice(AM_METRICS[am])
-    typ = r.choice(["vector", "halfvec"])
-    dims = _dims(r)
+    if random.Random(seed * 7919 + 17).random() < IVFFLAT_SHARE:
+        am = "ivfflat"
+        metric = r.choice(AM_METRICS[am])
+        typ = "bit" if metric == "hamming" else r.choice(["vector", "halfvec"])
+        if typ == "bit":
+            dims = r.choice([1, 3, 8, 33, 64, 100, 256, 1000, 3000])
+        else:
+            # an entry holds the whole vector: at most 2000 (vector) dims
+            dims = min(_dims(r), 2000 if typ == "vector" else 4000)
+    else:
+        am = r.choice(["hnsw", "ivfpq"])
+        metric = r.choice(AM_METRICS[am])
+        typ = r.choice(["vector", "halfvec"])
+        dims = _dims(r)
     nrows = _nrows(r, dims)
     shape = r.choice(SHAPES)
     null_frac = r.choice([0.0, 0.0, 0.02, 0.2])
     zero_frac = r.choice([0.0, 0.0, 0.02, 0.1]) if metric == "cosine" or r.random() < 0.2 else 0.0
     filter_cols = r.choice([[], [], ["a"], ["b"], ["a", "b"]])
+    if am == "ivfflat":
+        filter_cols = []    # one column, as the reference's
     case = Case(seed=seed, am=am, metric=metric, typ=typ, dims=dims, shape=shape,
                 nrows=nrows, null_frac=null_frac, zero_frac=zero_frac,
                 reloptions=_reloptions(r, am, dims, nrows), filter_cols=filter_cols,
@@ -345,13 +408,14 @@ def make_case(seed):
             share = r2.choice([0.05, 0.2, 0.5, 1.0]) if dims < 2000 else 0.025
             case.keep = {j for j in range(dims) if r2.random() < share} or {r2.randrange(dims)}
             case.drop = shape != "duplicates" and r2.random() < 0.5
-    vecs = [case.convert(v) for v in _vectors(r, shape, dims, nrows)]
+    vecs = (_bits(r, shape, dims, nrows) if typ == "bit"
+            else [case.convert(v) for v in _vectors(r, shape, dims, nrows)])
     for i, v in enumerate(vecs):
         x = r.random()
         if x < null_frac:
             v = None
         elif x < null_frac + zero_frac:
-            v = [0.0] * dims
+            v = "0" * dims if typ == "bit" else [0.0] * dims
         a = None if r.random() < 0.02 else r.randrange(1000)
         b = None if r.random() < 0.02 else r.randrange(100)
         case.rows.append((i + 1, a, b, v))
@@ -365,6 +429,8 @@ def vec_literal(v, typ="vector"):
     """Text form of a vector; halfvec rounds it on input on both paths alike."""
     if v is None:
         return None
+    if isinstance(v, str):
+        return v    # a bit string (ivfflat cases)
     if typ == "bit":
         return "".join("1" if x else "0" for x in v)
     if typ == "sparsevec":

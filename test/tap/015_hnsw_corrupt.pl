@@ -49,18 +49,20 @@ is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server is still up');
 $node->safe_psql('postgres', 'REINDEX INDEX t_v');
 is($node->safe_psql('postgres', $q), '100', 'REINDEX gives a working index');
 
-# 3. format versions of development snapshots before 0.1.0 (hnsw 2 and 3,
-# ivfpq 1) are refused with a REINDEX hint; the version word follows the
-# magic at the start of the metapage contents
+# 3. format versions of development snapshots (hnsw 2 and 3, ivfpq 1
+# before 0.1.0, ivfpq 3 before 0.2.0) are refused with a REINDEX hint; the
+# version word follows the magic at the start of the metapage contents
 $node->safe_psql('postgres', qq{
 	CREATE INDEX t_i ON t USING ivfpq (v vector_cosine_ops) WITH (lists = 4);
+	CREATE INDEX t_i3 ON t USING ivfpq (v vector_ip_ops) WITH (lists = 4);
 	CHECKPOINT;
 });
 my $ipath = relation_path($node, 't_i');
 $path = relation_path($node, 't_v');
 smash_page($node, $path, 0, 28, pack('V', 3));
 smash_page($node, $ipath, 0, 28, pack('V', 1));
-for my $c ([ 't_v', '<->', 3 ], [ 't_i', '<=>', 1 ])
+smash_page($node, relation_path($node, 't_i3'), 0, 28, pack('V', 3));
+for my $c ([ 't_v', '<->', 3 ], [ 't_i', '<=>', 1 ], [ 't_i3', '<#>', 3 ])
 {
 	my ($idx, $op, $version) = @$c;
 	($rc, $out, $err) = $node->psql('postgres', qq{\\set VERBOSITY verbose

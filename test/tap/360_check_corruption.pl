@@ -1,6 +1,7 @@
 # 360_check_corruption.pl: vecx_index_check() finds damage written into
-# hnsw and ivfpq index files (metapage magic, page id, line pointer,
-# neighbour reference, dimension field, list number, heap TID, codes),
+# hnsw, ivfpq and ivfflat index files (metapage magic, page id, line
+# pointer, neighbour reference, dimension field, list number, heap TID,
+# codes, list encoding, stored vectors),
 # raising an index-corrupted error that names the block; queries over the
 # damaged index fail cleanly or work, and the server never crashes.  Also:
 # heapallindexed reports a row the index lacks, and the refusals (invalid
@@ -20,17 +21,20 @@ $node->safe_psql('postgres', qq{
 	CREATE INDEX t_h ON t USING hnsw (v vector_l2_ops);
 	CREATE INDEX t_i ON t USING ivfpq (v vector_l2_ops) WITH (lists = 4);
 	CREATE INDEX t_i8 ON t USING ivfpq (v vector_l2_ops) WITH (lists = 4, pq_bits = 8);
+	-- a table of its own: the queries over t must keep using t_h, t_i, t_i8
+	CREATE TABLE tf AS SELECT * FROM t;
+	CREATE INDEX t_f ON tf USING ivfflat (v vector_l2_ops) WITH (lists = 4);
 	CHECKPOINT;
 });
 
-for my $idx (qw(t_h t_i t_i8))
+for my $idx (qw(t_h t_i t_i8 t_f))
 {
 	is($node->safe_psql('postgres', "SELECT vecx_index_check('$idx', true)"), '',
 		"intact $idx passes with heapallindexed");
 }
 
 my %path;
-$path{$_} = relation_path($node, $_) for qw(t_h t_i t_i8);
+$path{$_} = relation_path($node, $_) for qw(t_h t_i t_i8 t_f);
 
 # pristine copies, taken with the server stopped
 $node->stop;
@@ -72,6 +76,7 @@ my %query = (
 	t_i => "SET enable_seqscan = off; SET ivfpq.probes = 4; SELECT id FROM t ORDER BY v <-> '[1,2,3,4,5,6,7,8]' LIMIT 5",
 );
 $query{t_i8} = $query{t_i};
+$query{t_f} = "SET enable_seqscan = off; SET ivfflat.probes = 4; SELECT id FROM tf ORDER BY v <-> '[1,2,3,4,5,6,7,8]' LIMIT 5";
 
 # one case: damage, check, query, the server survives, restore
 sub case
@@ -217,6 +222,25 @@ case('ivfpq metapage magic', 't_i', 24, "\0\0\0\0", 'false',
 	like($err, qr/index "t_i8" block $b offset 1: codes decode to distance \S+ from heap tuple \(\d+,\d+\) in list $list, beyond the entry's error bound/,
 		'ivfpq changed 8-bit codes: found with heapallindexed');
 	restore('t_i8');
+}
+
+# ---- ivfflat: the list encoding and the stored vectors ----------------------
+# the metapage's encoding word (contents offset 68) names the access method
+case('ivfflat list encoding', 't_f', 24 + 68, pack('V', 0), 'false',
+	qr/block 0 offset 0: metapage list encoding 0 does not belong to access method ivfflat/);
+{
+	my ($b, $list) = first_data_page('t_f', 5);
+	my ($ioff, $flags, $len) = lp(page('t_f', $b), 1);
+	# the first element of the first entry's vector (after TID and flags)
+	case('ivfflat element not finite', 't_f', $b * 8192 + $ioff + 8, pack('f', 9**9**9), 'false',
+		qr/block $b offset 1: vector element 1 is not finite/);
+	smash('t_f', $b * 8192 + $ioff + 8, pack('f', 12345.5));
+	is($node->safe_psql('postgres', "SELECT vecx_index_check('t_f')"), '',
+		'ivfflat changed vector: structure still valid');
+	my ($rc, $out, $err) = $node->psql('postgres', "SELECT vecx_index_check('t_f', true)");
+	like($err, qr/index "t_f" block $b offset 1: entry vector differs from heap tuple \(\d+,\d+\)/,
+		'ivfflat changed vector: found with heapallindexed');
+	restore('t_f');
 }
 
 # ---- heapallindexed: a row the index lacks --------------------------------

@@ -15,8 +15,10 @@
 /*
  * VecxGetOpInfo
  *		Call the info support function procnum of the index's vector column
- *		and check that what it returns is a VecxOpInfo describing a vector
- *		or halfvec column and one of the metrics the AM supports.
+ *		and check that what it returns is a VecxOpInfo describing an
+ *		indexable element type (not the stored-only VECX_ELEM_SQ8) and one
+ *		of the metrics the AM supports.  Which element types go with which
+ *		metrics is the AM's to check.
  */
 const VecxOpInfo *
 VecxGetOpInfo(Relation index, uint16 procnum, uint32 metrics, const char *amname)

@@ -413,7 +413,7 @@ OpenCheckTarget(Oid indrelid, CheckTarget *t)
 	if (t->check == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an hnsw or ivfpq index", RelationGetRelationName(t->index))));
+				 errmsg("\"%s\" is not an hnsw, ivfpq or ivfflat index", RelationGetRelationName(t->index))));
 
 	/* the index might have been dropped and its OID reused meanwhile */
 	if (t->heap == NULL || heapid != IndexGetRelation(indrelid, false))

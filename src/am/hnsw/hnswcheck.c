@@ -268,104 +268,96 @@ CheckSparse(HnswCheck *hc, const void *vec, BlockNumber blkno, OffsetNumber off)
 			VecxCheckCorrupt(cs, blkno, off, "sparse vector slot padding is not zero");
 }
 
-/* Everything inside one node that needs no other page. */
+/* sq8 codes: a finite header that agrees with the codes */
 static void
-CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumber off)
+CheckSq8(HnswCheck *hc, const void *vec, BlockNumber blkno, OffsetNumber off)
+{
+	VecxCheckState *cs = hc->cs;
+	const HnswSq8Header *h = (const HnswSq8Header *) vec;
+	const uint8 *c = HnswSq8Codes(vec);
+	uint32		sumc = 0;
+	double		n2 = 0;
+	int			i;
+
+	if (!isfinite(h->lo) || !isfinite(h->scale) || !(h->scale >= 0) ||
+		!isfinite(h->err) || !(h->err >= 0) || !isfinite(h->norm))
+		VecxCheckCorrupt(cs, blkno, off, "quantized vector header is invalid (lo %g, scale %g, norm %g, err %g)",
+						 h->lo, h->scale, h->norm, h->err);
+	for (i = 0; i < hc->meta.dims; i++)
+	{
+		double		x = h->lo + h->scale * (float) c[i];
+
+		sumc += c[i];
+		n2 += x * x;
+	}
+	if (sumc != h->sumc)
+		VecxCheckCorrupt(cs, blkno, off, "quantized vector code sum is %u, the codes add up to %u",
+						 h->sumc, sumc);
+	if (fabs(sqrt(n2) - h->norm) > 1e-4 * Max(1.0, sqrt(n2)))
+		VecxCheckCorrupt(cs, blkno, off, "quantized vector norm is %g, the codes give %g",
+						 h->norm, sqrt(n2));
+}
+
+/* A float32 or float16 vector: finite; under cosine non-zero, and unit for float32 */
+static void
+CheckDense(HnswCheck *hc, const void *vec, BlockNumber blkno, OffsetNumber off)
 {
 	VecxCheckState *cs = hc->cs;
 	int			dims = hc->meta.dims;
 	int			et = hc->meta.elemtype;
+	double		norm = 0;
+	int			i;
+
+	for (i = 0; i < dims; i++)
+	{
+		double		x;
+
+		if (et == HNSW_ELEM_F32)
+		{
+			float		f = ((const float *) vec)[i];
+
+			if (!isfinite(f))
+				VecxCheckCorrupt(cs, blkno, off, "vector element %d is not finite", i);
+			x = f;
+		}
+		else
+		{
+			uint16		h = ((const uint16 *) vec)[i];
+
+			if (!HalfIsFinite(h))
+				VecxCheckCorrupt(cs, blkno, off, "vector element %d is not finite", i);
+			x = 0;
+		}
+		norm += x * x;
+	}
+	if (et == HNSW_ELEM_F16 && hc->meta.metric == HNSW_METRIC_COSINE)
+	{
+		hc->dist.k->f16_to_f32(vec, hc->f1, dims);
+		for (i = 0; i < dims; i++)
+			norm += (double) hc->f1[i] * hc->f1[i];
+	}
+	/* float32 cosine vectors are stored unit; float16 ones as they are */
+	if (hc->meta.metric == HNSW_METRIC_COSINE && et == HNSW_ELEM_F32 &&
+		fabs(sqrt(norm) - 1.0) > 1e-2)
+		VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index has norm %g, expected 1",
+						 sqrt(norm));
+	if (hc->meta.metric == HNSW_METRIC_COSINE && !(norm > 0))
+		VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index is zero");
+}
+
+/* Neighbour lists: counts within capacity, valid and distinct locations, unused slots empty */
+static void
+CheckLists(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumber off)
+{
+	VecxCheckState *cs = hc->cs;
 	int			m = hc->meta.m;
-	uint8	   *counts;
-	ItemPointerData *nbrs;
+	uint8	   *counts = HnswNodeCounts(node, hc->meta.dims, hc->meta.elemtype);
+	ItemPointerData *nbrs = HnswNodeNbrs(node, hc->meta.dims, hc->meta.elemtype,
+										 node->level);
 	int			l,
 				i,
 				j;
 
-	for (i = 0; i < node->ntids; i++)
-	{
-		VecxCheckHeapTid(cs, &node->heaptids[i], blkno, off);
-		VecxCheckAddEntry(cs, &node->heaptids[i], blkno, off);
-	}
-	if (node->state == HNSW_NODE_FREE)
-		return;					/* counts zeroed, the rest is stale */
-
-	/* sq8 codes: a finite header that agrees with the codes */
-	if (et == HNSW_ELEM_SQ8)
-	{
-		const void *vec = HnswNodeVec(cs->index, &hc->dist, node, blkno, off);
-		const HnswSq8Header *h = (const HnswSq8Header *) vec;
-		const uint8 *c = HnswSq8Codes(vec);
-		uint32		sumc = 0;
-		double		n2 = 0;
-
-		if (!isfinite(h->lo) || !isfinite(h->scale) || !(h->scale >= 0) ||
-			!isfinite(h->err) || !(h->err >= 0) || !isfinite(h->norm))
-			VecxCheckCorrupt(cs, blkno, off, "quantized vector header is invalid (lo %g, scale %g, norm %g, err %g)",
-							 h->lo, h->scale, h->norm, h->err);
-		for (i = 0; i < dims; i++)
-		{
-			double		x = h->lo + h->scale * (float) c[i];
-
-			sumc += c[i];
-			n2 += x * x;
-		}
-		if (sumc != h->sumc)
-			VecxCheckCorrupt(cs, blkno, off, "quantized vector code sum is %u, the codes add up to %u",
-							 h->sumc, sumc);
-		if (fabs(sqrt(n2) - h->norm) > 1e-4 * Max(1.0, sqrt(n2)))
-			VecxCheckCorrupt(cs, blkno, off, "quantized vector norm is %g, the codes give %g",
-							 h->norm, sqrt(n2));
-	}
-	else if (et == HNSW_ELEM_BIT)
-		CheckBits(hc, HnswNodeVec(cs->index, &hc->dist, node, blkno, off), blkno, off);
-	else if (et == HNSW_ELEM_SPARSE)
-		CheckSparse(hc, HnswNodeVec(cs->index, &hc->dist, node, blkno, off), blkno, off);
-	else
-	/* the vector: finite; under cosine non-zero, and unit for float32 */
-	{
-		double		norm = 0;
-		const void *vec = HnswNodeVec(cs->index, &hc->dist, node, blkno, off);
-
-		for (i = 0; i < dims; i++)
-		{
-			double		x;
-
-			if (et == HNSW_ELEM_F32)
-			{
-				float		f = ((const float *) vec)[i];
-
-				if (!isfinite(f))
-					VecxCheckCorrupt(cs, blkno, off, "vector element %d is not finite", i);
-				x = f;
-			}
-			else
-			{
-				uint16		h = ((const uint16 *) vec)[i];
-
-				if (!HalfIsFinite(h))
-					VecxCheckCorrupt(cs, blkno, off, "vector element %d is not finite", i);
-				x = 0;
-			}
-			norm += x * x;
-		}
-		if (et == HNSW_ELEM_F16 && hc->meta.metric == HNSW_METRIC_COSINE)
-		{
-			hc->dist.k->f16_to_f32(vec, hc->f1, dims);
-			for (i = 0; i < dims; i++)
-				norm += (double) hc->f1[i] * hc->f1[i];
-		}
-		/* float32 cosine vectors are stored unit; float16 ones as they are */
-		if (hc->meta.metric == HNSW_METRIC_COSINE && et == HNSW_ELEM_F32 &&
-			fabs(sqrt(norm) - 1.0) > 1e-2)
-			VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index has norm %g, expected 1",
-							 sqrt(norm));
-		if (hc->meta.metric == HNSW_METRIC_COSINE && !(norm > 0))
-			VecxCheckCorrupt(cs, blkno, off, "vector of a cosine index is zero");
-	}
-
-	counts = HnswNodeCounts(node, dims, et);
-	nbrs = HnswNodeNbrs(node, dims, et, node->level);
 	for (l = 0; l <= node->level; l++)
 	{
 		ItemPointerData *list = nbrs + HnswLevelStart(m, l);
@@ -396,6 +388,41 @@ CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumb
 									 l, nb, no);
 		}
 	}
+}
+
+/* Everything inside one node that needs no other page. */
+static void
+CheckNodeBody(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumber off)
+{
+	VecxCheckState *cs = hc->cs;
+	const void *vec;
+	int			i;
+
+	for (i = 0; i < node->ntids; i++)
+	{
+		VecxCheckHeapTid(cs, &node->heaptids[i], blkno, off);
+		VecxCheckAddEntry(cs, &node->heaptids[i], blkno, off);
+	}
+	if (node->state == HNSW_NODE_FREE)
+		return;					/* counts zeroed, the rest is stale */
+
+	vec = HnswNodeVec(cs->index, &hc->dist, node, blkno, off);
+	switch (hc->meta.elemtype)
+	{
+		case HNSW_ELEM_SQ8:
+			CheckSq8(hc, vec, blkno, off);
+			break;
+		case HNSW_ELEM_BIT:
+			CheckBits(hc, vec, blkno, off);
+			break;
+		case HNSW_ELEM_SPARSE:
+			CheckSparse(hc, vec, blkno, off);
+			break;
+		default:
+			CheckDense(hc, vec, blkno, off);
+			break;
+	}
+	CheckLists(hc, node, blkno, off);
 }
 
 /*

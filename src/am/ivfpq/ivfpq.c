@@ -18,6 +18,7 @@
 #include "storage/bufmgr.h"
 #include "catalog/pg_type.h"
 #include "utils/float.h"
+#include "utils/varbit.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -205,12 +206,88 @@ VECX_OPINFO_FUNC(ivfpq_halfvec_l2_support, VECX_ELEM_F16, VECX_METRIC_L2)
 VECX_OPINFO_FUNC(ivfpq_halfvec_ip_support, VECX_ELEM_F16, VECX_METRIC_IP)
 VECX_OPINFO_FUNC(ivfpq_halfvec_cosine_support, VECX_ELEM_F16, VECX_METRIC_COSINE)
 
-/* The operator class's metric and element type, packed as IVFPQ_KIND() */
+/*
+ * IvfpqGetSettings
+ *		The scan settings of the access method of an encoding: ivfpq.* for
+ *		PQ, ivfflat.* for FLAT (whose max_probes, as the reference
+ *		extension's, ends the scan; it has no rerank cap or exact order).
+ */
+void
+IvfpqGetSettings(int encoding, IvfpqSettings *out)
+{
+	if (encoding == IVFPQ_ENC_FLAT)
+	{
+		out->probes = ivfflat_probes;
+		out->rerank = 0;
+		out->max_probes = ivfflat_max_probes;
+		out->iterative = ivfflat_iterative_scan;
+		out->exact_order = false;
+		out->hardmax = true;
+	}
+	else
+	{
+		out->probes = ivfpq_probes;
+		out->rerank = ivfpq_rerank;
+		out->max_probes = ivfpq_max_probes;
+		out->iterative = ivfpq_iterative_scan;
+		out->exact_order = ivfpq_exact_order;
+		out->hardmax = false;
+	}
+}
+
+/*
+ * IvfpqIndexEncoding
+ *		The encoding an index's access method writes: both handlers share
+ *		every callback but their reloptions parser.
+ */
+int
+IvfpqIndexEncoding(Relation index)
+{
+	if (index->rd_indam != NULL && index->rd_indam->amoptions == ivfflatoptions)
+		return IVFPQ_ENC_FLAT;
+	return IVFPQ_ENC_PQ;
+}
+
+const char *
+IvfpqAmName(int encoding)
+{
+	return encoding == IVFPQ_ENC_FLAT ? "ivfflat" : "ivfpq";
+}
+
+/* Bytes of a vector of dims elements as a FLAT entry stores it */
+int
+IvfpqVecBytes(int elemtype, int dims)
+{
+	switch (elemtype)
+	{
+		case VECX_ELEM_F16:
+			return (int) sizeof(half) * dims;
+		case VECX_ELEM_BIT:
+			return (dims + 7) / 8;
+		default:
+			return (int) sizeof(float) * dims;
+	}
+}
+
+/*
+ * The operator class's metric and element type, packed as IVFPQ_KIND():
+ * vector and halfvec with L2, inner product and cosine; ivfflat also bit
+ * with Hamming distance.
+ */
 int
 IvfpqGetKind(Relation index)
 {
-	const VecxOpInfo *info = VecxGetOpInfo(index, IVFPQ_INFO_PROC, IVFPQ_METRICS, "ivfpq");
+	int			encoding = IvfpqIndexEncoding(index);
+	const char *amname = IvfpqAmName(encoding);
+	const VecxOpInfo *info;
 
+	/* VecxGetOpInfoTypes also pairs bit with Hamming/Jaccard only */
+	if (encoding == IVFPQ_ENC_FLAT)
+		info = VecxGetOpInfoTypes(index, IVFPQ_INFO_PROC,
+								  VECX_ELEMS_DENSE | VECX_ELEM_BIT_OF(VECX_ELEM_BIT),
+								  IVFFLAT_METRICS, amname);
+	else
+		info = VecxGetOpInfo(index, IVFPQ_INFO_PROC, IVFPQ_METRICS, amname);
 	return IVFPQ_KIND(info->metric, info->elemtype);
 }
 
@@ -261,21 +338,30 @@ IvfpqCodeBytes(int m, int nbits)
  *		and readers check that they agree).
  */
 void
-IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
+IvfpqSetLayout(IvfpqState *st, int encoding, int elemtype, int dims,
+			   int m, int nbits, bool trained, int nfilter)
 {
+	bool		flat = encoding == IVFPQ_ENC_FLAT;
+
+	st->encoding = encoding;
 	st->m = m;
 	st->nbits = nbits;
-	st->ksub = 1 << nbits;
+	st->ksub = flat ? 0 : 1 << nbits;
 	st->trained = trained;
 	st->nfilter = nfilter;
 	st->fbytes = VecxFilterBytes(nfilter);
-	st->codebytes = trained ? IvfpqCodeBytes(m, nbits) : 0;
-	st->entryfoff = IVFPQ_ENTRY_SIZE(st->codebytes);
+	st->codebytes = trained && !flat ? IvfpqCodeBytes(m, nbits) : 0;
+	st->vecbytes = trained && flat ? IvfpqVecBytes(elemtype, dims) : 0;
+	if (flat && trained)
+		st->entryfoff = IVFFLAT_ENTRY_HDR + st->vecbytes;
+	else
+		st->entryfoff = IVFPQ_ENTRY_SIZE(st->codebytes);
 	st->entrysize = (int) (st->entryfoff + st->fbytes);
 	st->ngroups = (m + 3) / 4;
 	st->blockfoff = IVFPQ_FS_SIZE(st->ngroups);
 	st->blocksize = IVFPQ_FS_BLOCK_SIZE(st->ngroups, st->fbytes);
-	st->fastscan = trained && nbits == 4 && m >= 1 && m <= IVFPQ_FS_MAX_M_F(st->fbytes);
+	st->fastscan = !flat && trained && nbits == 4 && m >= 1 &&
+		m <= IVFPQ_FS_MAX_M_F(st->fbytes);
 	st->blocksperpage = st->fastscan ? (int) (IVFPQ_RAW_BYTES / st->blocksize) : 0;
 }
 
@@ -283,7 +369,7 @@ IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter)
 void
 IvfpqCheckIndexColumns(Relation index)
 {
-	VecxCheckFilterColumns(index, "ivfpq", IVFPQ_INFO_PROC);
+	VecxCheckFilterColumns(index, IvfpqAmName(IvfpqIndexEncoding(index)), IVFPQ_INFO_PROC);
 }
 
 void
@@ -563,6 +649,48 @@ IvfpqReadRaw(Relation index, BlockNumber start, uint32 npages, uint16 type,
 }
 
 /*
+ * IvfpqMetaShapeValid
+ *		The metapage's shape fields are in range and agree with each other
+ *		and with the encoding (metapage encoding already known valid or
+ *		set): PQ has 1..8000 sub-vectors of 4 or 8 bits once trained,
+ *		FLAT neither sub-vectors nor bits, and dimensions within what an
+ *		entry holds.  The metapage reader and the checker share it.
+ */
+bool
+IvfpqMetaShapeValid(const IvfpqMetaPageData *meta)
+{
+	int			elem = IVFPQ_KIND_ELEM(meta->kind);
+	int			metric = IVFPQ_KIND_METRIC(meta->kind);
+
+	if (meta->nfilter > VECX_MAX_FILTER_COLS || meta->dims < 0 ||
+		(meta->trained != 0 && meta->trained != 1) ||
+		(meta->trained && meta->dims < 1))
+		return false;
+	if (meta->encoding == IVFPQ_ENC_FLAT)
+	{
+		int			maxdims;
+
+		if (elem == VECX_ELEM_BIT)
+			maxdims = metric == VECX_METRIC_HAMMING ? IVFFLAT_MAX_BITS : -1;
+		else if (elem == VECX_ELEM_F16)
+			maxdims = metric != VECX_METRIC_HAMMING ? IVFFLAT_MAX_HALF_DIM : -1;
+		else if (elem == VECX_ELEM_F32)
+			maxdims = metric != VECX_METRIC_HAMMING ? IVFFLAT_MAX_DIM : -1;
+		else
+			maxdims = -1;
+		return meta->m == 0 && meta->nbits == 0 && meta->dims <= maxdims &&
+			metric >= VECX_METRIC_L2 && metric <= VECX_METRIC_HAMMING &&
+			metric != VECX_METRIC_L1;
+	}
+	if (meta->encoding != IVFPQ_ENC_PQ)
+		return false;
+	return meta->dims <= VECX_MAX_DIM &&
+		(meta->nbits == 4 || meta->nbits == 8) &&
+		meta->m >= 0 && meta->m <= IVFPQ_MAX_M && meta->m <= Max(meta->dims, 1) &&
+		(!meta->trained || meta->m >= 1);
+}
+
+/*
  * IvfpqGetState
  *		The cached immutable part of the index (metapage, codebook,
  *		centroids), loaded on first use by this relcache entry.
@@ -590,31 +718,44 @@ IvfpqGetState(Relation index)
 	meta = *IvfpqPageGetMeta(page);
 	UnlockReleaseBuffer(buf);
 
-	if (meta.magic == IVFPQ_MAGIC && meta.version < IVFPQ_MIN_VERSION)
+	if (meta.magic == IVFPQ_MAGIC &&
+		(meta.version < IVFPQ_MIN_VERSION ||
+		 (meta.version > IVFPQ_VERSION_RELEASED && meta.version < IVFPQ_VERSION)))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("index \"%s\" has development format version %u, which is no longer read",
 						RelationGetRelationName(index), meta.version),
-				 errdetail("Only development snapshots before vecx 0.1.0 wrote ivfpq formats before version %u.",
-						   IVFPQ_MIN_VERSION),
+				 errdetail("Only development snapshots of vecx wrote ivfpq formats other than versions %u and %u.",
+						   IVFPQ_VERSION_RELEASED, IVFPQ_VERSION),
 				 errhint("REINDEX the index.")));
 	if (meta.magic != IVFPQ_MAGIC || meta.version > IVFPQ_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" is not a valid ivfpq index",
-						RelationGetRelationName(index)),
+				 errmsg("index \"%s\" is not a valid %s index",
+						RelationGetRelationName(index), IvfpqAmName(IvfpqIndexEncoding(index))),
 				 errdetail("Magic %08X version %u at block 0 offset 0.", meta.magic, meta.version),
 				 errhint("REINDEX the index.")));
+	/* the released format has no encoding word (it was zero: PQ) */
+	if (meta.version < IVFPQ_VERSION)
+		meta.encoding = IVFPQ_ENC_PQ;
+	if (meta.encoding != (uint32) IvfpqIndexEncoding(index))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("List encoding %u at block 0 does not belong to access method %s.",
+						   meta.encoding, IvfpqAmName(IvfpqIndexEncoding(index)))));
 	memset(&layout, 0, sizeof(layout));
-	if (meta.m >= 0 && meta.m <= IVFPQ_MAX_M && (meta.nbits == 4 || meta.nbits == 8) &&
-		meta.nfilter <= VECX_MAX_FILTER_COLS)
-		IvfpqSetLayout(&layout, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
-	if (meta.dims < 0 || meta.dims > VECX_MAX_DIM ||
-		meta.lists < 1 || meta.lists > IVFPQ_MAX_LISTS ||
-		(meta.nbits != 4 && meta.nbits != 8) ||
-		meta.m < 0 || meta.m > IVFPQ_MAX_M || meta.m > Max(meta.dims, 1) ||
-		meta.nfilter > VECX_MAX_FILTER_COLS ||
-		(meta.trained && (meta.dims < 1 || meta.m < 1)) ||
+	if (!IvfpqMetaShapeValid(&meta))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("Inconsistent header fields at block 0 offset %zu.",
+						   (size_t) MAXALIGN(SizeOfPageHeaderData))));
+	IvfpqSetLayout(&layout, meta.encoding, IVFPQ_KIND_ELEM(meta.kind), meta.dims, meta.m,
+				   meta.nbits, meta.trained != 0, (int) meta.nfilter);
+	if (meta.lists < 1 || meta.lists > IVFPQ_MAX_LISTS ||
 		meta.entrysize != layout.entrysize ||
 		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||
 		(meta.fastscan != 0) != layout.fastscan)
@@ -632,7 +773,8 @@ IvfpqGetState(Relation index)
 				 errdetail("%u filter columns recorded at block 0, the index has %d.",
 						   meta.nfilter, IndexRelationGetNumberOfKeyAttributes(index) - 1)));
 
-	cbsize = meta.trained ? mul_size(mul_size(sizeof(float), meta.dims), 1 << meta.nbits) : 0;
+	cbsize = meta.trained && meta.encoding == IVFPQ_ENC_PQ ?
+		mul_size(mul_size(sizeof(float), meta.dims), 1 << meta.nbits) : 0;
 	csize = meta.trained ? mul_size(mul_size(sizeof(float), meta.dims), meta.lists) : 0;
 	size = MAXALIGN(sizeof(IvfpqState));
 	size = add_size(size, MAXALIGN(mul_size(sizeof(int), meta.m + 1)));
@@ -656,9 +798,11 @@ IvfpqGetState(Relation index)
 	st->metric = IVFPQ_KIND_METRIC(meta.kind);
 	st->type = IVFPQ_KIND_ELEM(meta.kind);
 	st->lists = meta.lists;
-	IvfpqSetLayout(st, meta.m, meta.nbits, meta.trained != 0, (int) meta.nfilter);
+	IvfpqSetLayout(st, meta.encoding, st->type, meta.dims, meta.m, meta.nbits,
+				   meta.trained != 0, (int) meta.nfilter);
 	st->dirStart = meta.dirStart;
-	st->hasradius = meta.version >= IVFPQ_VERSION_RADIUS;
+	/* FLAT scans compute exact distances: no list bounds needed */
+	st->hasradius = meta.version >= IVFPQ_VERSION_RADIUS && meta.encoding == IVFPQ_ENC_PQ;
 
 	PG_TRY();
 	{
@@ -666,9 +810,12 @@ IvfpqGetState(Relation index)
 		{
 			int			i;
 
-			IvfpqSubOffsets(st->dims, st->m, st->suboff);
-			IvfpqReadRaw(index, meta.codebookStart, meta.codebookPages,
-						 IVFPQ_PAGE_CODEBOOK, (char *) st->codebook, cbsize);
+			if (st->encoding == IVFPQ_ENC_PQ)
+			{
+				IvfpqSubOffsets(st->dims, st->m, st->suboff);
+				IvfpqReadRaw(index, meta.codebookStart, meta.codebookPages,
+							 IVFPQ_PAGE_CODEBOOK, (char *) st->codebook, cbsize);
+			}
 			IvfpqReadRaw(index, meta.centroidStart, meta.centroidPages,
 						 IVFPQ_PAGE_CENTROID, (char *) st->centroids, csize);
 			for (i = 0; i < st->lists; i++)
@@ -692,14 +839,56 @@ IvfpqGetState(Relation index)
 
 /*
  * IvfpqDatumDims
- *		Dimensions of a vector or halfvec datum (detoasting as needed).
+ *		Dimensions of a vector or halfvec datum, or bits of a bit string
+ *		(detoasting as needed).
  */
 int
 IvfpqDatumDims(int kind, Datum value)
 {
 	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_F16)
 		return DatumGetHalfVector(value)->dim;
+	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_BIT)
+		return VARBITLEN(DatumGetVarBitP(value));
 	return DatumGetVector(value)->dim;
+}
+
+/*
+ * IvfpqDatumRaw
+ *		The elements of a datum of dims elements (already checked by
+ *		IvfpqDatumToFloat) as a FLAT entry stores them: IvfpqVecBytes()
+ *		bytes of float32, float16 or bit string (padding bits are zero in
+ *		PostgreSQL's bit values).
+ */
+void
+IvfpqDatumRaw(int kind, Datum value, int dims, char *out)
+{
+	int			elem = IVFPQ_KIND_ELEM(kind);
+	Size		n = IvfpqVecBytes(elem, dims);
+	Pointer		p;
+
+	if (elem == VECX_ELEM_F16)
+	{
+		HalfVector *hv = DatumGetHalfVector(value);
+
+		memcpy(out, hv->x, n);
+		p = (Pointer) hv;
+	}
+	else if (elem == VECX_ELEM_BIT)
+	{
+		VarBit	   *vb = DatumGetVarBitP(value);
+
+		memcpy(out, VARBITS(vb), n);
+		p = (Pointer) vb;
+	}
+	else
+	{
+		Vector	   *v = DatumGetVector(value);
+
+		memcpy(out, v->x, n);
+		p = (Pointer) v;
+	}
+	if (p != DatumGetPointer(value))
+		pfree(p);
 }
 
 /*
@@ -717,7 +906,23 @@ IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
 	double		nn;
 	int			i;
 
-	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_F16)
+	if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_BIT)
+	{
+		/* unpacked to 0/1: squared L2 distances are Hamming distances */
+		VarBit	   *vb = DatumGetVarBitP(value);
+		const bits8 *bits = VARBITS(vb);
+
+		vdim = VARBITLEN(vb);
+		if (vdim != dims)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("expected %d bits, not %d", dims, vdim)));
+		for (i = 0; i < dims; i++)
+			out[i] = (bits[i >> 3] >> (7 - (i & 7))) & 1 ? 1.0f : 0.0f;
+		if ((Pointer) vb != DatumGetPointer(value))
+			pfree(vb);
+	}
+	else if (IVFPQ_KIND_ELEM(kind) == VECX_ELEM_F16)
 	{
 		HalfVector *hv = DatumGetHalfVector(value);
 
@@ -770,13 +975,15 @@ IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
  *		codebooks that vecx_index_check rightly reports).
  */
 void
-IvfpqCheckIndexable(double norm)
+IvfpqCheckIndexable(double norm, int encoding)
 {
+	const char *amname = IvfpqAmName(encoding);
+
 	if (!(norm <= IVFPQ_MAX_NORM))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("vector norm %g is too large for an ivfpq index", norm),
-				 errdetail("ivfpq indexes vectors whose norm is at most %g.", IVFPQ_MAX_NORM),
+				 errmsg("vector norm %g is too large for an %s index", norm, amname),
+				 errdetail("%s indexes vectors whose norm is at most %g.", amname, IVFPQ_MAX_NORM),
 				 errhint("Scale the vectors down.")));
 }
 

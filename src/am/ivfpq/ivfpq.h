@@ -32,13 +32,27 @@
 
 #define IVFPQ_MAGIC				0x51504649	/* "IFPQ" */
 /*
- * 3: list radii in the directory; 2: filter columns (nfilter), 0.1.0's
- * format, read as having no known radius (its scans cannot skip lists:
- * REINDEX to get radii).  Version 1 was a development state, not read.
+ * 4: list radii in the directory and the list encoding (PQ codes or full
+ * vectors, the ivfflat access method) in the metapage; 2: filter columns
+ * (nfilter), 0.1.0's format, read as a PQ index with no known radius (its
+ * scans cannot skip lists: REINDEX to get radii).  Versions 1 and 3 were
+ * development states between releases and are not read.
  */
-#define IVFPQ_VERSION			3
+#define IVFPQ_VERSION			4
 #define IVFPQ_MIN_VERSION		2	/* oldest format read */
-#define IVFPQ_VERSION_RADIUS	3	/* first version with list radii */
+#define IVFPQ_VERSION_RELEASED	2	/* the one older format read (0.1.0) */
+#define IVFPQ_VERSION_RADIUS	4	/* first version read with list radii */
+
+/*
+ * List encodings (metapage "encoding", version 4): what a list entry holds.
+ * PQ: product-quantization codes of the residual (ivfpq; the executor
+ * re-ranks from the table).  FLAT: the whole vector as stored in the table
+ * (float32, float16 or bit words; the ivfflat access method), scored
+ * exactly by the scan.  Everything else (lists, k-means, scans, vacuum,
+ * WAL, checker) is the same machinery.
+ */
+#define IVFPQ_ENC_PQ			0
+#define IVFPQ_ENC_FLAT			1
 #define IVFPQ_PAGE_ID			0xFF91
 
 #define IVFPQ_METAPAGE_BLKNO	0
@@ -55,10 +69,20 @@
 #define IVFPQ_INFO_PROC			1
 #define IVFPQ_NPROC				1
 
-/* Metrics ivfpq supports */
+/* Metrics ivfpq supports; ivfflat also Hamming distance on bit */
 #define IVFPQ_METRICS \
 	(VECX_METRIC_BIT(VECX_METRIC_L2) | VECX_METRIC_BIT(VECX_METRIC_IP) | \
 	 VECX_METRIC_BIT(VECX_METRIC_COSINE))
+#define IVFFLAT_METRICS \
+	(IVFPQ_METRICS | VECX_METRIC_BIT(VECX_METRIC_HAMMING))
+
+/*
+ * Largest indexed dimensions of ivfflat (an entry holds the whole vector
+ * and must fit on one page), the reference extension's limits.
+ */
+#define IVFFLAT_MAX_DIM			2000
+#define IVFFLAT_MAX_HALF_DIM	4000
+#define IVFFLAT_MAX_BITS		64000
 
 /* Metric (VECX_METRIC_*) and element type (VECX_ELEM_*) packed as in the metapage */
 #define IVFPQ_KIND(metric, elem)	((metric) | ((elem) << 8))
@@ -122,7 +146,8 @@ typedef struct IvfpqMetaPageData
 	uint32		dirPages;
 	uint32		fastscan;		/* data pages are fast-scan blocks */
 	uint32		nfilter;		/* filter key columns after the vector (v2) */
-	uint32		reserved[2];
+	uint32		encoding;		/* IVFPQ_ENC_* (v4; zero before) */
+	uint32		reserved;
 } IvfpqMetaPageData;
 
 typedef IvfpqMetaPageData *IvfpqMetaPage;
@@ -157,6 +182,16 @@ typedef struct IvfpqEntry
 #define IVFPQ_ENTRY_UNENCODED	0x0001	/* no codes: lower bound unknown */
 
 #define IVFPQ_ENTRY_SIZE(codebytes) (offsetof(IvfpqEntry, codes) + (codebytes))
+
+/*
+ * A trained FLAT (ivfflat) entry is the heap TID and flags (zero) followed
+ * at IVFFLAT_ENTRY_HDR by the vector as the column stores it: float32 or
+ * float16 elements, or the bytes of a bit string (padding bits zero); then
+ * the filter payload, if any.  Items are MAXALIGNed, so the elements are
+ * aligned.  Untrained FLAT entries have the PQ untrained layout.
+ */
+#define IVFFLAT_ENTRY_HDR		offsetof(IvfpqEntry, err)
+#define IvfflatEntryVec(e)		((char *) (e) + IVFFLAT_ENTRY_HDR)
 
 /*
  * Fast-scan block pages (4-bit codes): the raw payload holds as many
@@ -196,7 +231,7 @@ typedef struct IvfpqEntry
 	((blk) + (st)->blockfoff + (Size) (i) * (st)->fbytes)
 #define IvfpqEntryFilter(st, e)	((char *) (e) + (st)->entryfoff)
 
-/* Reloptions */
+/* Reloptions; ivfflat's (IvfflatOptions) are the first two fields */
 typedef struct IvfpqOptions
 {
 	int32		vl_len_;
@@ -205,6 +240,12 @@ typedef struct IvfpqOptions
 	int			pq_bits;
 } IvfpqOptions;
 
+typedef struct IvfflatOptions
+{
+	int32		vl_len_;
+	int			lists;
+} IvfflatOptions;
+
 /*
  * What a relcache entry caches (rd_amcache): the immutable part of the
  * index, read once from the metapage, codebook and centroid pages.  One
@@ -212,6 +253,7 @@ typedef struct IvfpqOptions
  */
 typedef struct IvfpqState
 {
+	int			encoding;		/* IVFPQ_ENC_* */
 	int			dims;
 	int			kind;
 	int			metric;
@@ -231,6 +273,7 @@ typedef struct IvfpqState
 	int			blocksperpage;	/* IVFPQ_RAW_BYTES / blocksize */
 	int			entrysize;
 	int			codebytes;
+	int			vecbytes;		/* FLAT, trained: bytes of a stored vector */
 	bool		hasradius;		/* directory radii are maintained (v3) */
 	BlockNumber dirStart;
 	int		   *suboff;			/* m + 1 offsets into a vector */
@@ -245,6 +288,20 @@ extern int	ivfpq_rerank;
 extern int	ivfpq_max_probes;
 extern int	ivfpq_iterative_scan;
 extern bool ivfpq_exact_order;
+extern int	ivfflat_probes;
+extern int	ivfflat_max_probes;
+extern int	ivfflat_iterative_scan;
+
+/* The scan settings of one encoding's access method (its GUCs) */
+typedef struct IvfpqSettings
+{
+	int			probes;
+	int			rerank;			/* 0: no cap */
+	int			max_probes;		/* 0: every list */
+	int			iterative;		/* IVFPQ_ITERATIVE_* */
+	bool		exact_order;
+	bool		hardmax;		/* max_probes stops the scan (ivfflat) */
+} IvfpqSettings;
 
 /*
  * Largest norm of an indexed vector (any metric): below it every float32
@@ -258,6 +315,11 @@ extern bool ivfpq_exact_order;
 #define IVFPQ_ITERATIVE_RELAXED	2
 
 /* ivfpq.c */
+extern void IvfpqGetSettings(int encoding, IvfpqSettings *out);
+extern int	IvfpqIndexEncoding(Relation index);
+extern const char *IvfpqAmName(int encoding);
+extern int	IvfpqVecBytes(int elemtype, int dims);
+extern bool IvfpqMetaShapeValid(const IvfpqMetaPageData *meta);
 extern IvfpqState *IvfpqGetState(Relation index);
 extern void IvfpqInitPage(Page page, uint16 type, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 type);
@@ -266,13 +328,15 @@ extern IvfpqEntry *IvfpqGetEntry(Relation index, Page page, BlockNumber blkno,
 extern int	IvfpqGetKind(Relation index);
 extern bool IvfpqDatumToFloat(IvfpqState *st, int kind, Datum value, float *out, int dims,
 							  bool normalize, float *norm, double *rawnorm);
+extern void IvfpqDatumRaw(int kind, Datum value, int dims, char *out);
 extern int	IvfpqDatumDims(int kind, Datum value);
-extern void IvfpqCheckIndexable(double norm);
+extern void IvfpqCheckIndexable(double norm, int encoding);
 extern float IvfpqEntryReach(IvfpqState *st, const uint8 *codes, const char *fsblk,
 							 int slot, float err);
 extern void IvfpqSubOffsets(int dims, int m, int *suboff);
 extern int	IvfpqAutoM(int dims, int nbits, Size fbytes);
-extern void IvfpqSetLayout(IvfpqState *st, int m, int nbits, bool trained, int nfilter);
+extern void IvfpqSetLayout(IvfpqState *st, int encoding, int elemtype, int dims,
+						   int m, int nbits, bool trained, int nfilter);
 extern void IvfpqCheckIndexColumns(Relation index);
 extern int	IvfpqCodeBytes(int m, int nbits);
 extern void IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out);
@@ -301,7 +365,7 @@ extern void IvfpqBlockMove(IvfpqState *st, char *blk, int from, int to);
 
 /* ivfpqkmeans.c */
 extern void IvfpqKmeans(const float *x, int n, int d, int k, int iters,
-						float *centroids, uint64 seed);
+						float *centroids, uint64 seed, bool binary);
 extern void IvfpqAssign(const float *x, int n, int d, const float *centroids,
 						const float *cnorms, int k, int *assign, float *work);
 extern Size IvfpqAssignWorkSize(int n, int k);
@@ -319,9 +383,9 @@ extern bool ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer
 						Relation heap, IndexUniqueCheck checkUnique,
 						bool indexUnchanged, struct IndexInfo *indexInfo);
 extern void IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry);
-extern void IvfpqMakeEntry(IvfpqState *st, const float *x, float norm, int list,
-						   ItemPointer tid, const char *filter, IvfpqEntry *entry,
-						   float *residual);
+extern void IvfpqMakeEntry(IvfpqState *st, const float *x, const char *raw, float norm,
+						   int list, ItemPointer tid, const char *filter,
+						   IvfpqEntry *entry, float *residual);
 extern int	IvfpqNearestList(IvfpqState *st, const float *x);
 
 /* ivfpqscan.c */
@@ -347,5 +411,9 @@ extern void ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_co
 
 /* ivfpqvalidate.c */
 extern bool ivfpqvalidate(Oid opclassoid);
+extern bool ivfflatvalidate(Oid opclassoid);
+
+/* ivfflat.c */
+extern bytea *ivfflatoptions(Datum reloptions, bool validate);
 
 #endif							/* IVFPQ_H */

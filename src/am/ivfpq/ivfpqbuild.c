@@ -63,6 +63,8 @@ typedef struct IvfpqShared IvfpqShared;
 typedef struct IvfpqBuildState
 {
 	Relation	index;
+	int			encoding;		/* IVFPQ_ENC_*: the access method's */
+	const char *amname;
 	int			kind;
 	bool		normalize;
 	int			dims;			/* 0 until known */
@@ -83,6 +85,7 @@ typedef struct IvfpqBuildState
 	float	   *batch;
 	ItemPointerData *batchtids;
 	float	   *batchnorms;
+	char	   *batchraw;		/* FLAT: the stored vectors, st->vecbytes each */
 	char	   *batchfilters;	/* filter payloads, st->fbytes each */
 	int		   *batchassign;
 	float	   *work;
@@ -105,6 +108,26 @@ static Size
 MaintenanceBytes(void)
 {
 	return mul_size((Size) maintenance_work_mem, 1024);
+}
+
+/*
+ * The dimension limit of the access method and element type: an ivfflat
+ * entry holds the whole vector and must fit on a page.
+ */
+static void
+CheckBuildDims(IvfpqBuildState *bs, int dims)
+{
+	int			elem = IVFPQ_KIND_ELEM(bs->kind);
+	int			maxdims = VECX_MAX_DIM;
+
+	if (bs->encoding == IVFPQ_ENC_FLAT)
+		maxdims = elem == VECX_ELEM_BIT ? IVFFLAT_MAX_BITS :
+			elem == VECX_ELEM_F16 ? IVFFLAT_MAX_HALF_DIM : IVFFLAT_MAX_DIM;
+	if (dims > maxdims)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column cannot have more than %d %s for %s index", maxdims,
+						elem == VECX_ELEM_BIT ? "bits" : "dimensions", bs->amname)));
 }
 
 /*
@@ -144,7 +167,10 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values,
 
 	oldcxt = MemoryContextSwitchTo(bs->tmpcxt);
 	if (bs->dims == 0)
+	{
 		bs->dims = IvfpqDatumDims(bs->kind, values[0]);
+		CheckBuildDims(bs, bs->dims);
+	}
 	MemoryContextSwitchTo(oldcxt);
 	if (bs->sample == NULL)
 		InitSample(bs);
@@ -154,7 +180,7 @@ SampleCallback(Relation index, ItemPointer tid, Datum *values,
 	if (IvfpqDatumToFloat(NULL, bs->kind, values[0], dst, bs->dims, bs->normalize, &norm,
 						  &rawnorm))
 	{
-		IvfpqCheckIndexable(rawnorm);
+		IvfpqCheckIndexable(rawnorm, bs->encoding);
 		/* Reservoir sampling (algorithm R) */
 		if (bs->seen < bs->samplecap)
 		{
@@ -257,7 +283,7 @@ BuildAppend(IvfpqBuildState *bs, int list, IvfpqEntry *entry)
 	Buffer		buf;
 	Buffer		newbuf;
 
-	if (bs->st->trained)
+	if (bs->st->trained && bs->st->encoding == IVFPQ_ENC_PQ)
 		dir->radius = Max(dir->radius,
 						  IvfpqEntryReach(bs->st, entry->codes, NULL, 0, entry->err));
 
@@ -311,7 +337,8 @@ FlushBatch(IvfpqBuildState *bs)
 				st->lists, bs->batchassign, bs->work);
 	for (i = 0; i < bs->nbatch; i++)
 	{
-		IvfpqMakeEntry(st, bs->batch + (Size) i * st->dims, bs->batchnorms[i],
+		IvfpqMakeEntry(st, bs->batch + (Size) i * st->dims,
+					   bs->batchraw + (Size) i * st->vecbytes, bs->batchnorms[i],
 					   bs->batchassign[i], &bs->batchtids[i],
 					   st->fbytes > 0 ? bs->batchfilters + (Size) i * st->fbytes : NULL,
 					   bs->entry, bs->residual);
@@ -350,7 +377,10 @@ LoadCallback(Relation index, ItemPointer tid, Datum *values,
 						  bs->batch + (Size) bs->nbatch * bs->st->dims,
 						  bs->st->dims, bs->normalize, &norm, &rawnorm))
 	{
-		IvfpqCheckIndexable(rawnorm);
+		IvfpqCheckIndexable(rawnorm, bs->encoding);
+		if (bs->st->vecbytes > 0)
+			IvfpqDatumRaw(bs->kind, values[0], bs->st->dims,
+						  bs->batchraw + (Size) bs->nbatch * bs->st->vecbytes);
 		bs->batchtids[bs->nbatch] = *tid;
 		bs->batchnorms[bs->nbatch] = norm;
 		if (bs->st->fbytes > 0)
@@ -381,12 +411,12 @@ WriteMeta(Relation index, Buffer metabuf, IvfpqMetaPageData *meta)
 }
 
 static void
-InitMeta(IvfpqMetaPageData *meta, int kind, int dims, int lists, int m, int nbits, bool trained,
-		 int nfilter)
+InitMeta(IvfpqMetaPageData *meta, int encoding, int kind, int dims, int lists, int m,
+		 int nbits, bool trained, int nfilter)
 {
 	IvfpqState	layout;
 
-	IvfpqSetLayout(&layout, m, nbits, trained, nfilter);
+	IvfpqSetLayout(&layout, encoding, IVFPQ_KIND_ELEM(kind), dims, m, nbits, trained, nfilter);
 	memset(meta, 0, sizeof(*meta));
 	meta->magic = IVFPQ_MAGIC;
 	meta->version = IVFPQ_VERSION;
@@ -399,6 +429,7 @@ InitMeta(IvfpqMetaPageData *meta, int kind, int dims, int lists, int m, int nbit
 	meta->entrysize = layout.entrysize;
 	meta->fastscan = layout.fastscan ? 1 : 0;
 	meta->nfilter = (uint32) nfilter;
+	meta->encoding = (uint32) encoding;
 	meta->codebookStart = InvalidBlockNumber;
 	meta->centroidStart = InvalidBlockNumber;
 	meta->dirPages = (lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE;
@@ -435,6 +466,8 @@ InitLoad(IvfpqBuildState *bs, Size mem)
 								MCXT_ALLOC_HUGE);
 	bs->batchtids = palloc(sizeof(ItemPointerData) * bs->batchcap);
 	bs->batchnorms = palloc(sizeof(float) * bs->batchcap);
+	bs->batchraw = palloc_extended(mul_size(Max(st->vecbytes, 1), bs->batchcap),
+								   MCXT_ALLOC_HUGE);
 	bs->batchfilters = palloc(mul_size(Max(st->fbytes, 1), bs->batchcap));
 	bs->batchassign = palloc(sizeof(int) * bs->batchcap);
 	bs->residual = palloc(mul_size(sizeof(float), st->dims));
@@ -559,6 +592,8 @@ ParallelScanAndSort(IvfpqShared *sh, Sharedsort *sharedsort, ParallelTableScanDe
 
 	memset(&bs, 0, sizeof(bs));
 	bs.index = index;
+	bs.encoding = st.encoding;
+	bs.amname = IvfpqAmName(st.encoding);
 	bs.kind = st.kind;
 	bs.normalize = sh->normalize;
 	bs.dims = st.dims;
@@ -761,8 +796,9 @@ ParallelLoad(IvfpqBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	sh->cnormsOff = sh->centroidsOff + csz;
 	sh->total = total;
 	memcpy((char *) sh + sh->suboffOff, st->suboff, sizeof(int) * (st->m + 1));
-	memcpy((char *) sh + sh->codebookOff, st->codebook,
-		   sizeof(float) * (Size) st->dims * st->ksub);
+	if (st->ksub > 0)
+		memcpy((char *) sh + sh->codebookOff, st->codebook,
+			   sizeof(float) * (Size) st->dims * st->ksub);
 	memcpy((char *) sh + sh->centroidsOff, st->centroids,
 		   sizeof(float) * (Size) st->dims * st->lists);
 	memcpy((char *) sh + sh->cnormsOff, st->cnorms, sizeof(float) * (Size) st->lists);
@@ -811,12 +847,14 @@ ChooseLists(IvfpqBuildState *bs, Relation index)
 
 	if (bs->seen > bs->samplecap && bs->samplecap < bs->samplewant)
 		ereport(NOTICE,
-				(errmsg("ivfpq training sample limited to %d rows by maintenance_work_mem", bs->samplecap),
+				(errmsg("%s training sample limited to %d rows by maintenance_work_mem",
+						bs->amname, bs->samplecap),
 				 errhint("Increase maintenance_work_mem to train on up to %d rows.", bs->samplewant)));
 	if (bs->nsample == 0)
 	{
 		ereport(NOTICE,
-				(errmsg("ivfpq index \"%s\" created without training data", RelationGetRelationName(index)),
+				(errmsg("%s index \"%s\" created without training data", bs->amname,
+						RelationGetRelationName(index)),
 				 errdetail("Until it is rebuilt, scans of the index read every entry and re-check each row."),
 				 errhint("REINDEX the index after loading data.")));
 		lists = 1;
@@ -824,7 +862,8 @@ ChooseLists(IvfpqBuildState *bs, Relation index)
 	else if (bs->nsample < lists)
 	{
 		ereport(NOTICE,
-				(errmsg("ivfpq index \"%s\" created with little data", RelationGetRelationName(index)),
+				(errmsg("%s index \"%s\" created with little data", bs->amname,
+						RelationGetRelationName(index)),
 				 errdetail("%d rows for %d lists; using %d lists.", bs->nsample, lists, bs->nsample),
 				 errhint("REINDEX the index after loading more rows.")));
 		lists = bs->nsample;
@@ -845,19 +884,22 @@ ChooseM(IvfpqBuildState *bs, IvfpqOptions *opts, int lists, int nbits, int nfilt
 	 * Training memory: centroids (float), sums (double), the sgemm distance
 	 * block and the codebook, beside the sample.
 	 */
+	bool		flat = bs->encoding == IVFPQ_ENC_FLAT;
 	double		need = (double) lists * bs->dims * (sizeof(float) * 2 + sizeof(double)) +
 		(double) IvfpqAssignWorkSize(Max(Min(bs->nsample, IVFPQ_PQ_MAX_SAMPLES), IVFPQ_LOAD_BATCH), lists) +
-		(double) bs->dims * 256 * sizeof(float) +
+		(flat ? 0.0 : (double) bs->dims * 256 * sizeof(float)) +
 		(double) bs->samplealloc * bs->dims * sizeof(float);
 	int			m;
 
 	if (need > (double) MaintenanceBytes())
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("memory required to build ivfpq index with %d lists of %d dimensions exceeds maintenance_work_mem",
-						lists, bs->dims),
+				 errmsg("memory required to build %s index with %d lists of %d dimensions exceeds maintenance_work_mem",
+						bs->amname, lists, bs->dims),
 				 errdetail("About %.0f kB are needed.", need / 1024),
 				 errhint("Increase maintenance_work_mem or use fewer lists.")));
+	if (flat)
+		return 0;
 
 	m = (opts && opts->pq_m > 0) ? opts->pq_m :
 		IvfpqAutoM(bs->dims, nbits, VecxFilterBytes(nfilter));
@@ -881,7 +923,7 @@ TrainCoarse(IvfpqBuildState *bs, IvfpqState *st)
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, IVFPQ_PHASE_KMEANS);
 	IvfpqKmeans(bs->sample, bs->nsample, bs->dims, st->lists, IVFPQ_KMEANS_ITERS,
-				st->centroids, IVFPQ_SEED);
+				st->centroids, IVFPQ_SEED, st->type == VECX_ELEM_BIT);
 	for (i = 0; i < st->lists; i++)
 	{
 		const float *c = st->centroids + (Size) i * bs->dims;
@@ -943,9 +985,10 @@ Train(IvfpqBuildState *bs, Relation index, IvfpqOptions *opts, IvfpqMetaPageData
 	st->metric = IVFPQ_KIND_METRIC(bs->kind);
 	st->type = IVFPQ_KIND_ELEM(bs->kind);
 	st->lists = lists;
-	IvfpqSetLayout(st, m, nbits, true, nfilter);
-	st->suboff = palloc(sizeof(int) * (m + 1));
-	IvfpqSubOffsets(bs->dims, m, st->suboff);
+	IvfpqSetLayout(st, bs->encoding, st->type, bs->dims, m, nbits, true, nfilter);
+	st->suboff = palloc0(sizeof(int) * (m + 1));
+	if (m > 0)
+		IvfpqSubOffsets(bs->dims, m, st->suboff);
 	cbsize = mul_size(mul_size(sizeof(float), bs->dims), st->ksub);
 	csize = mul_size(mul_size(sizeof(float), bs->dims), lists);
 	st->codebook = palloc_extended(cbsize, MCXT_ALLOC_HUGE);
@@ -954,9 +997,15 @@ Train(IvfpqBuildState *bs, Relation index, IvfpqOptions *opts, IvfpqMetaPageData
 	bs->st = st;
 
 	TrainCoarse(bs, st);
-	TrainProduct(bs, st);
+	if (bs->encoding == IVFPQ_ENC_PQ)
+		TrainProduct(bs, st);
+	else
+	{
+		pfree(bs->sample);
+		bs->sample = NULL;
+	}
 
-	InitMeta(meta, bs->kind, bs->dims, lists, m, nbits, true, nfilter);
+	InitMeta(meta, bs->encoding, bs->kind, bs->dims, lists, m, nbits, true, nfilter);
 	meta->codebookStart = WriteRaw(index, IVFPQ_PAGE_CODEBOOK, (char *) st->codebook,
 								   cbsize, &meta->codebookPages);
 	meta->centroidStart = WriteRaw(index, IVFPQ_PAGE_CENTROID, (char *) st->centroids,
@@ -1021,19 +1070,25 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 
 	memset(&bs, 0, sizeof(bs));
 	bs.index = index;
+	bs.encoding = IvfpqIndexEncoding(index);
+	bs.amname = IvfpqAmName(bs.encoding);
 	bs.kind = IvfpqGetKind(index);
 	bs.normalize = IVFPQ_KIND_METRIC(bs.kind) == VECX_METRIC_COSINE;
+	/* ivfflat's options are the first fields of ivfpq's: only lists */
 	bs.lists = opts ? opts->lists : IVFPQ_DEFAULT_LISTS;
-	nbits = opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS;
+	if (bs.encoding == IVFPQ_ENC_FLAT)
+	{
+		nbits = 0;
+		opts = NULL;
+	}
+	else
+		nbits = opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS;
 	typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 	bs.dims = typmod > 0 ? typmod : 0;
 	bs.tmpcxt = AllocSetContextCreate(buildcxt, "ivfpq build tuple", ALLOCSET_DEFAULT_SIZES);
 	pg_prng_seed(&bs.rng, IVFPQ_SEED);
 
-	if (bs.dims > VECX_MAX_DIM)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("column cannot have more than %d dimensions for ivfpq index", VECX_MAX_DIM)));
+	CheckBuildDims(&bs, bs.dims);
 
 	/*
 	 * Block 0 is the metapage; filled in last.  Its lock is not kept over
@@ -1054,7 +1109,7 @@ ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	if (trained)
 		Train(&bs, index, opts, &meta, lists, nbits, nfilter);
 	else
-		InitMeta(&meta, bs.kind, bs.dims, lists, 0, nbits, false, nfilter);
+		InitMeta(&meta, bs.encoding, bs.kind, bs.dims, lists, 0, nbits, false, nfilter);
 
 	bs.dir = EmptyDir(lists);
 	meta.dirStart = WriteRaw(index, IVFPQ_PAGE_DIRECTORY, (char *) bs.dir,
@@ -1098,11 +1153,12 @@ ivfpqbuildempty(Relation index)
 	IvfpqListDir dir;
 	int			typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
 	IvfpqOptions *opts = (IvfpqOptions *) index->rd_options;
+	int			encoding = IvfpqIndexEncoding(index);
 
 	IvfpqCheckIndexColumns(index);
-	InitMeta(&meta, IvfpqGetKind(index), typmod > 0 ? typmod : 0, 1, 0,
-			 opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS, false,
-			 IndexRelationGetNumberOfKeyAttributes(index) - 1);
+	InitMeta(&meta, encoding, IvfpqGetKind(index), typmod > 0 ? typmod : 0, 1, 0,
+			 encoding == IVFPQ_ENC_FLAT ? 0 : opts ? opts->pq_bits : IVFPQ_DEFAULT_BITS,
+			 false, IndexRelationGetNumberOfKeyAttributes(index) - 1);
 	meta.dirStart = 1;
 	meta.dirPages = 1;
 

@@ -16,6 +16,11 @@
  * its norm, and its codes must decode to within the entry's error bound
  * of the row's residual from its list's centroid (the bound scans rely on).
  *
+ * ivfflat indexes (FLAT encoding, metapage version 4) have no codebook and
+ * their trained entries hold the vector itself: its elements must be
+ * finite (bit strings: padding bits zero), and with heapallindexed equal
+ * to the row's, byte for byte.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -44,6 +49,7 @@ typedef struct IvfpqCheck
 	IvfpqMetaPageData meta;
 	int			metric;
 	int			type;
+	bool		flat;			/* FLAT encoding (ivfflat) */
 	bool		trained;
 	bool		fastscan;
 	bool		radii;			/* trained, format with list radii */
@@ -119,6 +125,8 @@ CheckMeta(IvfpqCheck *hc)
 	Size		metaEnd;
 	int			codebytes;
 	bool		fastscan;
+	int			encoding;
+	IvfpqMetaPageData shape;
 
 	CheckPageType(hc, hc->page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
 	meta = IvfpqPageGetMeta(hc->page);
@@ -128,9 +136,15 @@ CheckMeta(IvfpqCheck *hc)
 						 ((PageHeader) hc->page)->pd_lower, metaEnd);
 	if (meta->magic != IVFPQ_MAGIC)
 		VecxCheckCorrupt(cs, 0, 0, "metapage magic is %08X, expected %08X", meta->magic, IVFPQ_MAGIC);
-	if (meta->version < IVFPQ_MIN_VERSION || meta->version > IVFPQ_VERSION)
-		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u to %u",
-						 meta->version, IVFPQ_MIN_VERSION, IVFPQ_VERSION);
+	if (meta->version != IVFPQ_VERSION_RELEASED && meta->version != IVFPQ_VERSION)
+		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u or %u",
+						 meta->version, IVFPQ_VERSION_RELEASED, IVFPQ_VERSION);
+	encoding = meta->version < IVFPQ_VERSION ? IVFPQ_ENC_PQ : (int) meta->encoding;
+	if (encoding != IvfpqIndexEncoding(cs->index))
+		VecxCheckCorrupt(cs, 0, 0, "metapage list encoding %u does not belong to access method %s",
+						 meta->encoding, IvfpqAmName(IvfpqIndexEncoding(cs->index)));
+	if (meta->version >= IVFPQ_VERSION && meta->reserved != 0)
+		VecxCheckCorrupt(cs, 0, 0, "reserved metapage word is %u, expected 0", meta->reserved);
 	if (meta->nfilter != (uint32) (IndexRelationGetNumberOfKeyAttributes(cs->index) - 1))
 		VecxCheckCorrupt(cs, 0, 0, "metapage records %u filter columns, the index has %d",
 						 meta->nfilter, IndexRelationGetNumberOfKeyAttributes(cs->index) - 1);
@@ -138,7 +152,8 @@ CheckMeta(IvfpqCheck *hc)
 	if (meta->kind != kind)
 		VecxCheckCorrupt(cs, 0, 0, "metapage kind %d differs from the operator class's %d",
 						 meta->kind, kind);
-	if (meta->dims < 0 || meta->dims > VECX_MAX_DIM)
+	if (meta->dims < 0 ||
+		meta->dims > (encoding == IVFPQ_ENC_FLAT ? IVFFLAT_MAX_BITS : VECX_MAX_DIM))
 		VecxCheckCorrupt(cs, 0, 0, "dimensions = %d are out of range", meta->dims);
 	typmod = TupleDescAttr(RelationGetDescr(cs->index), 0)->atttypmod;
 	if (typmod > 0 && meta->dims != typmod)
@@ -149,16 +164,36 @@ CheckMeta(IvfpqCheck *hc)
 	if (meta->lists < IVFPQ_MIN_LISTS || meta->lists > IVFPQ_MAX_LISTS ||
 		(!meta->trained && meta->lists != 1))
 		VecxCheckCorrupt(cs, 0, 0, "lists = %d is out of range", meta->lists);
-	if (meta->nbits != 4 && meta->nbits != 8)
-		VecxCheckCorrupt(cs, 0, 0, "bits per code = %d, expected 4 or 8", meta->nbits);
-	if (meta->trained ?
-		(meta->dims < 1 || meta->m < 1 || meta->m > IVFPQ_MAX_M || meta->m > meta->dims) :
-		meta->m != 0)
-		VecxCheckCorrupt(cs, 0, 0, "%d sub-vectors of %d dimensions are out of range (trained %d)",
-						 meta->m, meta->dims, meta->trained);
-	IvfpqSetLayout(&hc->layout, meta->m, meta->nbits, meta->trained != 0, (int) meta->nfilter);
+	if (encoding == IVFPQ_ENC_FLAT)
+	{
+		if (meta->nbits != 0 || meta->m != 0)
+			VecxCheckCorrupt(cs, 0, 0, "%d sub-vectors of %d bits in an index of whole vectors",
+							 meta->m, meta->nbits);
+		shape = *meta;
+		shape.encoding = IVFPQ_ENC_FLAT;
+		if (!IvfpqMetaShapeValid(&shape) || (meta->trained && meta->dims < 1))
+			VecxCheckCorrupt(cs, 0, 0, "%d dimensions are out of range for ivfflat (trained %d)",
+							 meta->dims, meta->trained);
+	}
+	else
+	{
+		if (meta->nbits != 4 && meta->nbits != 8)
+			VecxCheckCorrupt(cs, 0, 0, "bits per code = %d, expected 4 or 8", meta->nbits);
+		if (meta->trained ?
+			(meta->dims < 1 || meta->m < 1 || meta->m > IVFPQ_MAX_M || meta->m > meta->dims) :
+			meta->m != 0)
+			VecxCheckCorrupt(cs, 0, 0, "%d sub-vectors of %d dimensions are out of range (trained %d)",
+							 meta->m, meta->dims, meta->trained);
+	}
+	IvfpqSetLayout(&hc->layout, encoding, IVFPQ_KIND_ELEM(kind), meta->dims, meta->m,
+				   meta->nbits, meta->trained != 0, (int) meta->nfilter);
 	codebytes = hc->layout.codebytes;
-	if (meta->entrysize != hc->layout.entrysize || meta->entrysize > BLCKSZ / 3)
+	/* PQ entries take at most a third of a page, FLAT ones a page */
+	if (meta->entrysize != hc->layout.entrysize ||
+		meta->entrysize > (encoding == IVFPQ_ENC_FLAT ?
+						   (int) (BLCKSZ - MAXALIGN(SizeOfPageHeaderData) -
+								  MAXALIGN(sizeof(IvfpqPageOpaqueData)) - sizeof(ItemIdData)) :
+						   BLCKSZ / 3))
 		VecxCheckCorrupt(cs, 0, 0, "entry size %d, expected %d", meta->entrysize,
 						 hc->layout.entrysize);
 	fastscan = hc->layout.fastscan;
@@ -168,8 +203,9 @@ CheckMeta(IvfpqCheck *hc)
 	memcpy(&hc->meta, meta, sizeof(IvfpqMetaPageData));
 	hc->metric = IVFPQ_KIND_METRIC(kind);
 	hc->type = IVFPQ_KIND_ELEM(kind);
+	hc->flat = encoding == IVFPQ_ENC_FLAT;
 	hc->trained = meta->trained != 0;
-	hc->radii = hc->trained && meta->version >= IVFPQ_VERSION_RADIUS;
+	hc->radii = hc->trained && meta->version >= IVFPQ_VERSION_RADIUS && !hc->flat;
 	hc->fastscan = fastscan;
 	hc->codebytes = codebytes;
 	hc->blocksize = hc->layout.blocksize;
@@ -274,6 +310,13 @@ CheckEntryFields(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, ItemPointe
 	if (flags != (hc->trained ? 0 : IVFPQ_ENTRY_UNENCODED))
 		VecxCheckCorrupt(cs, blkno, off, "entry flags are %u in a%s index",
 						 flags, hc->trained ? " trained" : "n untrained");
+	if (hc->flat && hc->trained)
+	{
+		/* no error bound or norm: the vector follows the flags (FlatVector) */
+		VecxCheckHeapTid(cs, tid, blkno, off);
+		VecxCheckAddEntry(cs, tid, blkno, off);
+		return;
+	}
 	if (!isfinite(err) || err < 0)
 		VecxCheckCorrupt(cs, blkno, off, "entry error bound %g is invalid", err);
 	if (!isfinite(norm) || norm < 0 ||
@@ -284,6 +327,42 @@ CheckEntryFields(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, ItemPointe
 						 codes[hc->codebytes - 1] >> 4);
 	VecxCheckHeapTid(cs, tid, blkno, off);
 	VecxCheckAddEntry(cs, tid, blkno, off);
+}
+
+/*
+ * The vector of a trained FLAT entry: finite elements (as every input path
+ * of the types guarantees), bit strings without bits past their length.
+ */
+static void
+CheckFlatVector(IvfpqCheck *hc, BlockNumber blkno, OffsetNumber off, const char *vec)
+{
+	int			dims = hc->meta.dims;
+	int			i;
+
+	if (hc->type == VECX_ELEM_BIT)
+	{
+		uint8		last = (uint8) vec[hc->layout.vecbytes - 1];
+
+		if ((dims & 7) != 0 && (last & (0xFF >> (dims & 7))) != 0)
+			VecxCheckCorrupt(hc->cs, blkno, off, "bit string has bits set past its length %d", dims);
+		return;
+	}
+	for (i = 0; i < dims; i++)
+	{
+		float		f;
+
+		if (hc->type == VECX_ELEM_F16)
+		{
+			uint16		h;
+
+			memcpy(&h, vec + sizeof(uint16) * i, sizeof(uint16));
+			f = vecx_half_to_float(h);
+		}
+		else
+			memcpy(&f, vec + sizeof(float) * i, sizeof(float));
+		if (!isfinite(f))
+			VecxCheckCorrupt(hc->cs, blkno, off, "vector element %d is not finite", i + 1);
+	}
 }
 
 /*
@@ -374,9 +453,11 @@ CheckEntries(IvfpqCheck *hc, Page page, BlockNumber blkno, int list)
 								 ItemIdGetLength(iid), hc->meta.entrysize);
 			e = (IvfpqEntry *) PageGetItem(page, iid);
 			CheckEntryFields(hc, blkno, off, &e->tid, e->flags, e->err, e->norm,
-							 hc->trained ? e->codes : NULL);
+							 hc->trained && !hc->flat ? e->codes : NULL);
+			if (hc->flat && hc->trained)
+				CheckFlatVector(hc, blkno, off, IvfflatEntryVec(e));
 			CheckPayload(hc, blkno, off, IvfpqEntryFilter(&hc->layout, e));
-			if (hc->trained)
+			if (hc->trained && !hc->flat)
 				CheckReach(hc, blkno, off, list, e->codes, NULL, 0, e->err);
 		}
 		VecxCheckItemOverlap(cs, page, blkno);
@@ -410,6 +491,9 @@ CheckList(IvfpqCheck *hc, int list)
 
 	if (hc->radii && (!(d->radius >= 0) || isinf(d->radius)))
 		VecxCheckCorrupt(cs, dirblk, 0, "radius %g of list %d is invalid", d->radius, list);
+	if (hc->flat && d->radius != 0)
+		VecxCheckCorrupt(cs, dirblk, 0, "radius %g of list %d of an ivfflat index is not zero",
+						 d->radius, list);
 	if (!BlockNumberIsValid(d->head))
 	{
 		if (BlockNumberIsValid(d->tail) || BlockNumberIsValid(d->insertpage))
@@ -512,6 +596,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	float		eerr = 0,
 				enorm = 0;
 	const uint8 *codes = NULL;
+	const char *vec = NULL;
 	int			slot = -1;
 	char	   *fsblk = NULL;
 	OffsetNumber off = InvalidOffsetNumber;
@@ -576,6 +661,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 				eerr = e->err;
 				enorm = e->norm;
 				codes = e->codes;
+				vec = IvfflatEntryVec(e);
 			}
 		}
 	}
@@ -583,6 +669,19 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 		VecxCheckCorrupt(cs, found->blkno, found->off,
 						 "entry for visible heap tuple (%u,%u) left its page",
 						 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
+
+	if (hc->flat)
+	{
+		/* the entry holds the row's vector itself */
+		char	   *raw = palloc(hc->layout.vecbytes);
+
+		IvfpqDatumRaw(hc->meta.kind, value, dims, raw);
+		if (memcmp(raw, vec, hc->layout.vecbytes) != 0)
+			VecxCheckCorrupt(cs, found->blkno, off,
+							 "entry vector differs from heap tuple (%u,%u)",
+							 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
+		return true;
+	}
 
 	if (fabs((double) enorm - norm) > 1e-3 * Max(1.0, norm))
 		VecxCheckCorrupt(cs, found->blkno, off,
@@ -659,13 +758,15 @@ IvfpqCheckIndex(VecxCheckState *cs)
 
 	if (hc->trained)
 	{
-		cbsize = mul_size(mul_size(sizeof(float), hc->meta.dims), 1 << hc->meta.nbits);
+		cbsize = hc->flat ? 0 :
+			mul_size(mul_size(sizeof(float), hc->meta.dims), 1 << hc->meta.nbits);
 		csize = mul_size(mul_size(sizeof(float), hc->meta.dims), hc->meta.lists);
 	}
 	if ((cs->heapallindexed || hc->radii) && hc->trained)
 	{
-		hc->suboff = palloc(sizeof(int) * (hc->meta.m + 1));
-		IvfpqSubOffsets(hc->meta.dims, hc->meta.m, hc->suboff);
+		hc->suboff = palloc0(sizeof(int) * (hc->meta.m + 1));
+		if (hc->meta.m > 0)
+			IvfpqSubOffsets(hc->meta.dims, hc->meta.m, hc->suboff);
 		hc->x = palloc(sizeof(float) * hc->meta.dims);
 		hc->r = palloc(sizeof(float) * hc->meta.dims);
 	}

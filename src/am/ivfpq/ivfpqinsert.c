@@ -60,16 +60,22 @@ IvfpqNearestList(IvfpqState *st, const float *x)
  * IvfpqMakeEntry
  *		Fill an entry (entrysize bytes) for vector x of list "list", with
  *		the filter payload (st->fbytes, NULL when none); residual is
- *		scratch space of dims floats.
+ *		scratch space of dims floats.  A trained FLAT entry stores raw,
+ *		the vector as the column holds it (st->vecbytes).
  */
 void
-IvfpqMakeEntry(IvfpqState *st, const float *x, float norm, int list,
+IvfpqMakeEntry(IvfpqState *st, const float *x, const char *raw, float norm, int list,
 			   ItemPointer tid, const char *filter, IvfpqEntry *entry, float *residual)
 {
 	memset(entry, 0, st->entrysize);
 	if (st->fbytes > 0 && filter != NULL)
 		memcpy(IvfpqEntryFilter(st, entry), filter, st->fbytes);
 	entry->tid = *tid;
+	if (st->encoding == IVFPQ_ENC_FLAT && st->trained)
+	{
+		memcpy(IvfflatEntryVec(entry), raw, st->vecbytes);
+		return;
+	}
 	entry->norm = norm;
 	if (st->trained)
 	{
@@ -121,7 +127,7 @@ IvfpqAddEntry(Relation index, IvfpqState *cached, int list, IvfpqEntry *entry)
 	bool		grow;
 
 	/* before any lock wait: the codebook lives in the relcache entry */
-	if (st->trained && st->hasradius)
+	if (st->trained && st->hasradius)	/* PQ only */
 		reach = IvfpqEntryReach(cached, entry->codes, NULL, 0, entry->err);
 
 	dirbuf = ReadBuffer(index, dirblk);
@@ -239,8 +245,14 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 						  st->metric == VECX_METRIC_COSINE, &norm, &rawnorm))
 	{
 		char	   *filter = NULL;
+		char	   *raw = NULL;
 
-		IvfpqCheckIndexable(rawnorm);
+		IvfpqCheckIndexable(rawnorm, st->encoding);
+		if (st->vecbytes > 0)
+		{
+			raw = palloc(st->vecbytes);
+			IvfpqDatumRaw(st->kind, values[0], dims, raw);
+		}
 		if (st->fbytes > 0)
 		{
 			filter = palloc(st->fbytes);
@@ -248,7 +260,7 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		}
 		list = IvfpqNearestList(st, x);
 		entry = palloc(st->entrysize);
-		IvfpqMakeEntry(st, x, norm, list, heap_tid, filter, entry, residual);
+		IvfpqMakeEntry(st, x, raw, norm, list, heap_tid, filter, entry, residual);
 		IvfpqAddEntry(index, st, list, entry);
 	}
 

@@ -82,14 +82,33 @@ IvfpqAssign(const float *x, int n, int d, const float *centroids,
 }
 
 /*
+ * Binary centroids (bit vectors, unpacked to 0/1): each coordinate becomes
+ * the majority of its cluster, 1 when at least half the rows have it set.
+ * That is the centroid minimizing the sum of Hamming distances to the
+ * rows, so Lloyd's iterations with it are k-medians in Hamming space, and
+ * squared L2 distances between 0/1 rows and 0/1 centroids are exact
+ * Hamming distances (also through sgemm: small integers are exact in
+ * float32).
+ */
+static void
+Binarize(float *c, Size n)
+{
+	Size		i;
+
+	for (i = 0; i < n; i++)
+		c[i] = c[i] >= 0.5f ? 1.0f : 0.0f;
+}
+
+/*
  * IvfpqKmeans
  *		Lloyd's k-means of n rows of d floats into k <= n centroids, seeded
  *		with k distinct rows chosen by a deterministic generator.  Empty
- *		clusters are re-seeded by splitting the largest one.
+ *		clusters are re-seeded by splitting the largest one.  With binary,
+ *		the rows are 0/1 and the centroids are kept 0/1 (Binarize).
  */
 void
 IvfpqKmeans(const float *x, int n, int d, int k, int iters,
-			float *centroids, uint64 seed)
+			float *centroids, uint64 seed, bool binary)
 {
 	pg_prng_state rng;
 	int		   *perm;
@@ -159,6 +178,8 @@ IvfpqKmeans(const float *x, int n, int d, int k, int iters,
 				continue;
 			for (t = 0; t < d; t++)
 				c[t] = (float) (s[t] / counts[j]);
+			if (binary)
+				Binarize(c, d);
 		}
 
 		/* Re-seed empty clusters by splitting the largest */
@@ -179,6 +200,24 @@ IvfpqKmeans(const float *x, int n, int d, int k, int iters,
 				break;
 			c = centroids + (Size) j * d;
 			cb = centroids + (Size) big * d;
+			if (binary)
+			{
+				/*
+				 * A perturbed 0/1 centroid binarizes back to its parent:
+				 * take a row of the cluster that differs from it instead.
+				 */
+				for (i = 0; i < n; i++)
+					if (assign[i] == big &&
+						vecx_kernels->l2sq_f32(x + (Size) i * d, cb, d) > 0)
+						break;
+				if (i == n)
+					break;		/* every row equals its centroid */
+				memcpy(c, x + (Size) i * d, sizeof(float) * d);
+				assign[i] = j;
+				counts[j] = 1;
+				counts[big]--;
+				continue;
+			}
 			for (t = 0; t < d; t++)
 			{
 				float		eps = (t % 2 == 0) ? 1.0f / 1024 : -1.0f / 1024;
@@ -192,6 +231,9 @@ IvfpqKmeans(const float *x, int n, int d, int k, int iters,
 			counts[big] -= counts[j];
 		}
 	}
+
+	if (binary)
+		Binarize(centroids, (Size) k * d);
 
 	pfree(assign);
 	pfree(counts);
@@ -228,7 +270,7 @@ IvfpqTrainPQ(const float *residuals, int n, int dims, int m, int ksub,
 		for (i = 0; i < n; i++)
 			memcpy(sub + (Size) i * dsub, residuals + (Size) i * dims + suboff[j],
 				   sizeof(float) * dsub);
-		IvfpqKmeans(sub, n, dsub, k, IVFPQ_PQ_ITERS, cb, seed + j);
+		IvfpqKmeans(sub, n, dsub, k, IVFPQ_PQ_ITERS, cb, seed + j, false);
 		for (i = k; i < ksub; i++)
 			memcpy(cb + (Size) i * dsub, cb, sizeof(float) * dsub);
 	}

@@ -25,6 +25,12 @@
  * it goes back into the heap.  Only candidates that reach the top are ever
  * refined, which is a few times k.
  *
+ * FLAT lists (ivfflat) hold whole vectors: an entry's value is its exact
+ * distance, computed with the kernels the distance operators use, so the
+ * rows need no re-check (xs_recheckorderby false) and come out in the
+ * order a sequential scan sorts them in.  Everything else -- list order,
+ * probe rounds, iterative modes -- is shared.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -72,6 +78,9 @@ typedef struct IvfpqListOrder
 typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext cxt;			/* reset by rescan */
+	IvfpqSettings set;			/* the access method's settings at rescan */
+	bool		flat;			/* FLAT encoding: exact distances */
+	char	   *rawquery;		/* FLAT: the query as entries store vectors */
 	VecxFilter *filter;			/* scan keys on filter columns, or NULL */
 	int			mode;			/* ivfpq.iterative_scan at the scan's start */
 	bool		exact;			/* strict_order with ivfpq.exact_order */
@@ -189,8 +198,11 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->nrefined = so->nreturned = so->nscored = 0;
 	so->nfiltered = so->nexact = so->nlaterows = 0;
 	so->filter = NULL;
-	so->mode = ivfpq_iterative_scan;
-	so->exact = so->mode == IVFPQ_ITERATIVE_STRICT && ivfpq_exact_order;
+	so->flat = IvfpqIndexEncoding(scan->indexRelation) == IVFPQ_ENC_FLAT;
+	IvfpqGetSettings(so->flat ? IVFPQ_ENC_FLAT : IVFPQ_ENC_PQ, &so->set);
+	so->rawquery = NULL;
+	so->mode = so->set.iterative;
+	so->exact = so->mode == IVFPQ_ITERATIVE_STRICT && so->set.exact_order;
 	so->maxret = -get_float8_infinity();
 	so->late = NULL;
 	so->nlate = so->maxlate = 0;
@@ -607,9 +619,71 @@ ListKey(IvfpqScanOpaque so, int idx)
 			return -d;			/* order[].dist holds q . c */
 		case VECX_METRIC_COSINE:
 			return Max(d, 0.0) / 2;
+		case VECX_METRIC_HAMMING:
+			return Max(d, 0.0);	/* squared L2 of 0/1 vectors: bits */
 		default:
 			return sqrt(Max(d, 0.0));
 	}
+}
+
+/*
+ * The exact distance of a FLAT entry's vector from the query, computed as
+ * the distance operator computes "column <op> query" (same kernels, same
+ * operand order and rounding), so the index's order is the sort order of
+ * a sequential scan.
+ */
+static double
+FlatDistance(IvfpqScanOpaque so, const char *vec)
+{
+	int			d = so->dims;
+	float		dot,
+				aa,
+				bb;
+	double		sim;
+
+	if (so->st.type == VECX_ELEM_BIT)
+		return (double) vecx_kernels->hamming_bits((const uint8_t *) vec,
+												   (const uint8_t *) so->rawquery,
+												   so->st.vecbytes);
+	if (so->st.type == VECX_ELEM_F16)
+	{
+		const vecx_half *x = (const vecx_half *) vec;
+		const vecx_half *q = (const vecx_half *) so->rawquery;
+
+		switch (so->st.metric)
+		{
+			case VECX_METRIC_L2:
+				return sqrt((double) vecx_kernels->l2sq_f16(x, q, d));
+			case VECX_METRIC_IP:
+				return -(double) vecx_kernels->dot_f16(x, q, d);
+			default:
+				vecx_kernels->cos_f16(x, q, d, &dot, &aa, &bb);
+				break;
+		}
+	}
+	else
+	{
+		const float *x = (const float *) vec;
+		const float *q = (const float *) so->rawquery;
+
+		switch (so->st.metric)
+		{
+			case VECX_METRIC_L2:
+				return sqrt((double) vecx_kernels->l2sq_f32(x, q, d));
+			case VECX_METRIC_IP:
+				return -(double) vecx_kernels->dot_f32(x, q, d);
+			default:
+				vecx_kernels->cos_f32(x, q, d, &dot, &aa, &bb);
+				break;
+		}
+	}
+	/* cosine, clamped as the operator does */
+	sim = (double) dot / sqrt((double) aa * (double) bb);
+	if (sim > 1.0)
+		sim = 1.0;
+	else if (sim < -1.0)
+		sim = -1.0;
+	return 1.0 - sim;
 }
 
 /*
@@ -640,7 +714,7 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 	pr->qc = 0;
 	pr->cnorm = 0;
 	pr->lut = NULL;
-	if (score)
+	if (score && !so->flat)
 	{
 		const float *c = st->centroids + (Size) list * so->st.dims;
 		int			i;
@@ -792,6 +866,8 @@ ScanList(IndexScanDesc scan, IvfpqState *st, int probe, int list, float cdist)
 					continue;
 				if ((e->flags & IVFPQ_ENTRY_UNENCODED) || !score)
 					lb = neg_inf;
+				else if (so->flat)
+					lb = FlatDistance(so, IvfflatEntryVec(e));
 				else
 				{
 					double		est = AdcSum(lut, e->codes, so->st.m, so->st.nbits);
@@ -1145,10 +1221,23 @@ ReadQuery(IndexScanDesc scan, IvfpqState *st)
 	if (!st->trained)
 		return;
 	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
+	{
+		if (st->type == VECX_ELEM_BIT)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("different bit lengths %u and %u",
+							(unsigned int) st->dims,
+							(unsigned int) IvfpqDatumDims(st->kind, key->sk_argument))));
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("different vector dimensions %d and %d",
 						st->dims, IvfpqDatumDims(st->kind, key->sk_argument))));
+	}
+	if (so->flat)
+	{
+		so->rawquery = palloc(Max(st->vecbytes, 1));
+		IvfpqDatumRaw(st->kind, key->sk_argument, st->dims, so->rawquery);
+	}
 	so->query = palloc(mul_size(sizeof(float), st->dims));
 	if (!IvfpqDatumToFloat(st, st->kind, key->sk_argument, so->query, st->dims,
 						   st->metric == VECX_METRIC_COSINE, &so->qnorm, &rawnorm))
@@ -1202,7 +1291,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	}
 	else
 	{
-		if (!so->unordered)
+		if (!so->unordered && !so->flat)
 		{
 			so->rq = palloc(mul_size(sizeof(float), st->dims));
 			so->qlut = palloc0(mul_size(st->ngroups, 64));
@@ -1210,7 +1299,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 			so->ranges = palloc(mul_size(sizeof(float), Max(st->m, 1)));
 		}
 		OrderLists(so, st);
-		if (st->metric == VECX_METRIC_IP && !so->unordered)
+		if (st->metric == VECX_METRIC_IP && !so->unordered && !so->flat)
 		{
 			so->lut = palloc(mul_size(mul_size(sizeof(float), st->m), st->ksub));
 			BuildLut(st, so->query, so->lut, true);
@@ -1224,13 +1313,13 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 
 	/* lists probed in rounds; past them, the exact pass (not for off) */
 	if (so->mode == IVFPQ_ITERATIVE_OFF)
-		so->maxlists = Min(ivfpq_probes, so->norder);
-	else if (ivfpq_max_probes == 0)
+		so->maxlists = Min(so->set.probes, so->norder);
+	else if (so->set.max_probes == 0)
 		so->maxlists = so->norder;
 	else
-		so->maxlists = Min(Max(ivfpq_max_probes, ivfpq_probes), so->norder);
+		so->maxlists = Min(Max(so->set.max_probes, so->set.probes), so->norder);
 
-	so->firstlists = Min(ivfpq_probes, so->norder);
+	so->firstlists = Min(so->set.probes, so->norder);
 	if (so->unordered)
 		ProbeRound(scan, st, -1);
 	else
@@ -1296,7 +1385,9 @@ ExactPass(IndexScanDesc scan)
 	int			before = so->nprobed;
 	int			i;
 
-	ProbeRound(scan, IvfpqGetState(scan->indexRelation), -1);
+	/* ivfflat.max_probes ends the scan: only the late rows are left */
+	if (!so->set.hardmax || so->nprobed < so->maxlists)
+		ProbeRound(scan, IvfpqGetState(scan->indexRelation), -1);
 	so->nexact += so->nprobed - before;
 	for (i = 0; i < so->nlate; i++)
 		*AddCandidate(so) = so->late[i];
@@ -1327,7 +1418,7 @@ NextByRounds(IndexScanDesc scan)
 		IvfpqCandidate *top;
 		int			next = NextInOrder(so);
 
-		if (so->ncands == 0 || (ivfpq_rerank > 0 && so->returned >= ivfpq_rerank &&
+		if (so->ncands == 0 || (so->set.rerank > 0 && so->returned >= so->set.rerank &&
 								(!iterative || next >= 0)))
 		{
 			if (!iterative)
@@ -1335,7 +1426,7 @@ NextByRounds(IndexScanDesc scan)
 				if (next < 0 || so->nprobed >= so->maxlists)
 					return NULL;
 				ProbeRound(scan, IvfpqGetState(scan->indexRelation),
-						   Min(ivfpq_probes, so->maxlists - so->nprobed));
+						   Min(so->set.probes, so->maxlists - so->nprobed));
 			}
 			else if (so->final || (next < 0 && so->nlate == 0))
 				return NULL;
@@ -1343,7 +1434,7 @@ NextByRounds(IndexScanDesc scan)
 				ExactPass(scan);
 			else
 				ProbeRound(scan, IvfpqGetState(scan->indexRelation),
-						   Min(ivfpq_probes, so->maxlists - so->nprobed));
+						   Min(so->set.probes, so->maxlists - so->nprobed));
 			continue;
 		}
 		top = &so->cands[0];
@@ -1405,7 +1496,8 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 	if (scan->numberOfOrderBys != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("cannot scan ivfpq index without order")));
+				 errmsg("cannot scan %s index without order",
+						so->flat ? "ivfflat" : "ivfpq")));
 	if (!ScanDirectionIsForward(dir))
 		elog(ERROR, "ivfpq index scans only go forward");
 
@@ -1435,7 +1527,8 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 
 	scan->xs_heaptid = top->tid;
 	scan->xs_recheck = so->filter != NULL && so->filter->lossy;
-	scan->xs_recheckorderby = true;
+	/* FLAT values are the exact distances; untrained entries have none */
+	scan->xs_recheckorderby = !(so->flat && so->st.trained && !so->unordered);
 	if (so->unordered)
 	{
 		scan->xs_orderbyvals[0] = Float8GetDatum(so->orderval);

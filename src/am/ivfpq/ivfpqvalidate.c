@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * ivfpqvalidate.c
- *	  Operator class validator for ivfpq.
+ *	  Operator class validator for ivfpq and ivfflat.
  *
  *-------------------------------------------------------------------------
  */
@@ -20,8 +20,8 @@
 #include "ivfpq.h"
 #include "am/common/vecxfilter.h"
 
-bool
-ivfpqvalidate(Oid opclassoid)
+static bool
+IvfValidate(Oid opclassoid, const char *amname, bool filters)
 {
 	bool		result = true;
 	HeapTuple	classtup;
@@ -44,7 +44,7 @@ ivfpqvalidate(Oid opclassoid)
 	opclassname = NameStr(classform->opcname);
 
 	/* filter column opclasses: common to every AM (common/vecxfilter.c) */
-	if (VecxFilterKind(opcintype) != 0)
+	if (filters && VecxFilterKind(opcintype) != 0)
 	{
 		ReleaseSysCache(classtup);
 		return VecxValidateFilterOpclass(opclassoid);
@@ -62,8 +62,8 @@ ivfpqvalidate(Oid opclassoid)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("ivfpq operator family contains function %s with invalid support number %d or signature",
-							format_procedure(procform->amproc), procform->amprocnum)));
+					 errmsg("%s operator family contains function %s with invalid support number %d or signature",
+							amname, format_procedure(procform->amproc), procform->amprocnum)));
 			result = false;
 		}
 		else if (procform->amproclefttype == opcintype &&
@@ -82,8 +82,8 @@ ivfpqvalidate(Oid opclassoid)
 		{
 			ereport(INFO,
 					(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-					 errmsg("ivfpq operator family contains invalid operator %s: only an ordering operator returning double precision with strategy 1 is allowed",
-							format_operator(oprform->amopopr))));
+					 errmsg("%s operator family contains invalid operator %s: only an ordering operator returning double precision with strategy 1 is allowed",
+							amname, format_operator(oprform->amopopr))));
 			result = false;
 		}
 		else if (oprform->amoplefttype == opcintype &&
@@ -95,8 +95,8 @@ ivfpqvalidate(Oid opclassoid)
 	{
 		ereport(INFO,
 				(errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
-				 errmsg("ivfpq operator class \"%s\" needs support function 1 and ordering operator 1",
-						opclassname)));
+				 errmsg("%s operator class \"%s\" needs support function 1 and ordering operator 1",
+						amname, opclassname)));
 		result = false;
 	}
 
@@ -104,4 +104,17 @@ ivfpqvalidate(Oid opclassoid)
 	ReleaseCatCacheList(oprlist);
 	ReleaseSysCache(classtup);
 	return result;
+}
+
+bool
+ivfpqvalidate(Oid opclassoid)
+{
+	return IvfValidate(opclassoid, "ivfpq", true);
+}
+
+/* ivfflat indexes have one column: no filter operator classes */
+bool
+ivfflatvalidate(Oid opclassoid)
+{
+	return IvfValidate(opclassoid, "ivfflat", false);
 }
