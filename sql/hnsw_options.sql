@@ -50,7 +50,11 @@ SET hnsw.ef_search = 100;
 SELECT count(*) FROM (SELECT v FROM hm ORDER BY v <-> (SELECT v FROM hm LIMIT 1) LIMIT 50) s;
 RESET hnsw.ef_search;
 -- exact duplicates: up to 8 share a node, the nodes of one vector form a
--- cycle through their links, so every copy stays reachable
+-- cycle through their links, so every copy stays reachable.  (When an
+-- insert's search misses every copy among the many equal distances here, its
+-- node starts a cycle of its own, reachable through ordinary links: about
+-- one build in 15 then returns a few copies after rows of the next value,
+-- which relaxed_order allows; hence >= 200 of the 240 first.)
 CREATE TABLE hd (id int, v vector(3));
 INSERT INTO hd SELECT i, ARRAY[i % 5, 0, 1]::vector(3) FROM generate_series(1, 600) i;
 CREATE INDEX hd_v ON hd USING hnsw (v vector_l2_ops) WITH (m = 4, ef_construction = 8);
@@ -60,12 +64,12 @@ SELECT count(*) FROM (SELECT id FROM hd ORDER BY v <-> '[2,0,1]' LIMIT 8) s WHER
 SET hnsw.iterative_scan = relaxed_order;
 SET hnsw.max_scan_tuples = 1000000;
 SELECT count(*) FROM (SELECT id FROM hd ORDER BY v <-> '[2,0,1]' LIMIT 5000) s;
-SELECT count(*) FROM (SELECT id FROM hd ORDER BY v <-> '[2,0,1]' LIMIT 240) s WHERE id % 5 = 2;
+SELECT count(*) >= 200 AS copies_first FROM (SELECT id FROM hd ORDER BY v <-> '[2,0,1]' LIMIT 240) s WHERE id % 5 = 2;
 SELECT count(*) FROM (SELECT id FROM hd ORDER BY v <-> '[0,0,1]' LIMIT 5000) s;
 DELETE FROM hd WHERE id % 3 = 0;
 VACUUM hd;
 SELECT count(*) FROM (SELECT id FROM hd ORDER BY v <-> '[2,0,1]' LIMIT 5000) s;
-SELECT count(*) FROM (SELECT id FROM hd ORDER BY v <-> '[2,0,1]' LIMIT 160) s WHERE id % 5 = 2;
+SELECT count(*) >= 130 AS copies_first FROM (SELECT id FROM hd ORDER BY v <-> '[2,0,1]' LIMIT 160) s WHERE id % 5 = 2;
 RESET hnsw.iterative_scan;
 RESET hnsw.max_scan_tuples;
 RESET hnsw.ef_search;

@@ -268,7 +268,7 @@ CREATE INDEX items_bits_idx1 ON public.items USING hnsw (bits public.bit_jaccard
 -- Name: items_bits_idx2; Type: INDEX; Schema: public; Owner: postgres
 --
 
--- NEEDS:ivfflat CREATE INDEX items_bits_idx2 ON public.items USING ivfflat (bits public.bit_hamming_ops) WITH (lists='2');
+CREATE INDEX items_bits_idx2 ON public.items USING ivfflat (bits public.bit_hamming_ops) WITH (lists='2');
 
 
 --
@@ -296,7 +296,7 @@ CREATE INDEX items_embedding_idx2 ON public.items USING hnsw (embedding public.v
 -- Name: items_embedding_idx3; Type: INDEX; Schema: public; Owner: postgres
 --
 
--- NEEDS:ivfflat CREATE INDEX items_embedding_idx3 ON public.items USING ivfflat (embedding public.vector_ip_ops) WITH (lists='4');
+CREATE INDEX items_embedding_idx3 ON public.items USING ivfflat (embedding public.vector_ip_ops) WITH (lists='4');
 
 
 --
@@ -324,7 +324,7 @@ CREATE INDEX items_half_idx ON public.items USING hnsw (half public.halfvec_ip_o
 -- Name: items_half_idx1; Type: INDEX; Schema: public; Owner: postgres
 --
 
--- NEEDS:ivfflat CREATE INDEX items_half_idx1 ON public.items USING ivfflat (half public.halfvec_cosine_ops) WITH (lists='2');
+CREATE INDEX items_half_idx1 ON public.items USING ivfflat (half public.halfvec_cosine_ops) WITH (lists='2');
 
 
 --
