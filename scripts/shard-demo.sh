@@ -185,26 +185,48 @@ per_shard() {
 echo "== the same top-10 with a LIMIT per shard =="
 explain coord -c "EXPLAIN (VERBOSE, COSTS OFF) $(per_shard "'$q1'::vector")"
 
-# Latency: nq top-10 queries, one statement each, through psql; the query
-# vectors come from the coordinator's queries table, %1$L in sql.
-bench() {
-	local node=$1 label=$2 sql=$3
-	psql_ coord -tA -c "SELECT format(\$f\$$sql;\$f\$, embedding) FROM (SELECT embedding FROM queries ORDER BY id) q" >"$work/q.sql"
-	psql_ "$node" -c '\timing on' -f "$work/q.sql" | awk '/^Time:/ { print $2 }' | sort -n >"$work/t.txt"
-	awk -v l="$label" '{ t[NR] = $1; s += $1 } END { n = NR; i = int(n * 0.99); if (i < 1) i = 1;
-		printf "%-52s %4d queries  mean %6.2f ms  p50 %6.2f ms  p99 %6.2f ms\n", l, n, s / n, t[int(n * 0.5) + 1], t[i] }' "$work/t.txt"
-}
+# Latency: nq top-10 queries per variant, one statement each, through
+# psql; the query vectors come from the coordinator's queries table (%1$L
+# in the SQL).  The machine may be shared, so the variants take turns in
+# rounds of nq/5 queries, and each round's session first runs one untimed
+# query (connections to the shards, caches).
+# items_fs100: the same shards with postgres_fdw's default fetch_size 100.
+{
+	echo "CREATE TABLE items_fs100 ($table_sql) PARTITION BY HASH (tenant);"
+	for ((i = 0; i < shards; i++)); do
+		echo "CREATE FOREIGN TABLE items_fs100_shard$i PARTITION OF items_fs100
+			FOR VALUES WITH (MODULUS $shards, REMAINDER $i) SERVER shard$i OPTIONS (table_name 'items', fetch_size '100');"
+	done
+	echo "ANALYZE items_fs100;"
+} | psql_ coord
+labels=("single node, hnsw" "shard0 alone, hnsw" "coordinator, $shards shards, fetch_size 10"
+	"coordinator, $shards shards, fetch_size 100" "coordinator, $shards shards, LIMIT per shard, async")
+bnodes=(single shard0 coord coord coord)
+plain='SELECT id FROM items ORDER BY embedding <-> %1$L LIMIT 10'
+sqls=("$plain" "$plain" "$plain" 'SELECT id FROM items_fs100 ORDER BY embedding <-> %1$L LIMIT 10' "$(per_shard '%1$L::vector')")
+rounds=5
+chunk=$(((nq + rounds - 1) / rounds))
+for v in "${!labels[@]}"; do
+	psql_ coord -tA -c "SELECT format(\$f\$${sqls[$v]};\$f\$, embedding) FROM (SELECT embedding FROM queries ORDER BY id) q" >"$work/q$v.sql"
+	: >"$work/t$v.txt"
+done
+for ((r = 0; r < rounds; r++)); do
+	for v in "${!labels[@]}"; do
+		{
+			sed -n "$((r * chunk + 1))p" "$work/q$v.sql" | sed 's/;$/ \\g \/dev\/null/'
+			echo '\timing on'
+			sed -n "$((r * chunk + 1)),$(((r + 1) * chunk))p" "$work/q$v.sql"
+		} >"$work/round.sql"
+		psql_ "${bnodes[$v]}" -f "$work/round.sql" | awk '/^Time:/ { print $2 }' >>"$work/t$v.txt"
+	done
+done
 
 echo
 echo "== latency of top-10 ($nq queries each, psql round trip included) =="
-plain='SELECT id FROM items ORDER BY embedding <-> %1$L LIMIT 10'
-bench single "single node, hnsw" "$plain"
-bench shard0 "shard0 alone, hnsw" "$plain"
-bench coord "coordinator, $shards shards, fetch_size 10" "$plain"
-for ((i = 0; i < shards; i++)); do psql_ coord -c "ALTER SERVER shard$i OPTIONS (SET fetch_size '100')"; done
-bench coord "coordinator, $shards shards, fetch_size 100" "$plain"
-for ((i = 0; i < shards; i++)); do psql_ coord -c "ALTER SERVER shard$i OPTIONS (SET fetch_size '10')"; done
-bench coord "coordinator, $shards shards, LIMIT per shard, async" "$(per_shard '%1$L::vector')"
+for v in "${!labels[@]}"; do
+	sort -n "$work/t$v.txt" | awk -v l="${labels[$v]}" '{ t[NR] = $1; s += $1 } END { n = NR; i = int(n * 0.99); if (i < 1) i = 1;
+		printf "%-52s %4d queries  mean %6.2f ms  p50 %6.2f ms  p99 %6.2f ms\n", l, n, s / n, t[int(n * 0.5) + 1], t[i] }'
+done
 
 echo
 echo "== a stopped shard: the query fails, it does not return fewer rows =="

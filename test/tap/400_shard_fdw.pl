@@ -133,6 +133,13 @@ $plan = $coord->safe_psql('postgres',
 is(count_of($plan, qr/Async Foreign Scan.*\n.*\n.*Remote SQL: .* ORDER BY \(v OPERATOR\(public\.<->\) .* LIMIT 10::bigint/),
 	2, 'a LIMIT per shard is pushed down and the shards run asynchronously');
 
+# CREATE INDEX on the coordinator's table does not reach the shards: the
+# foreign partitions are skipped.
+$coord->safe_psql('postgres', 'CREATE INDEX items_coord_v ON items USING hnsw (v vector_l2_ops)');
+is(join(',', map { $_->safe_psql('postgres', "SELECT count(*) FROM pg_indexes WHERE tablename = 'items' AND indexdef LIKE '%hnsw%'") } @shards),
+	'0,0', 'CREATE INDEX on the coordinator builds nothing on the shards');
+$coord->safe_psql('postgres', 'DROP INDEX items_coord_v');
+
 # hnsw on every shard: each shard's cursor scans its index; recall against
 # the exact answer.
 $_->safe_psql('postgres', 'CREATE INDEX items_v ON items USING hnsw (v vector_l2_ops); ANALYZE items')
