@@ -16,6 +16,7 @@
 #   VECX_PORT_BASE=25431                       fixed ports (base, base+1, ...)
 #   VECX_SKIP_BUILD=1                          use the installed vecx
 #   VECX_KEEP=1                                leave the clusters running
+#   VECX_FMNIST_DIR=DIR                        where Fashion-MNIST is (no files: generated vectors)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -24,7 +25,7 @@ shards=${VECX_SHARDS:-2}
 rows=${VECX_DEMO_ROWS:-20000}
 nq=${VECX_DEMO_QUERIES:-100}
 port_base=${VECX_PORT_BASE:-}
-fmnist_dir=/usr/share/datasets/fashion-mnist
+fmnist_dir=${VECX_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 
 if [ "${VECX_SKIP_BUILD:-0}" != 1 ]; then
 	# postgres_fdw is part of Debian's postgresql-15 package
@@ -73,7 +74,7 @@ elapsed() { echo "$(date +%s.%N) - $1" | bc; }
 if [ -f "$fmnist_dir/train-images-idx3-ubyte.gz" ]; then
 	gcc -O2 -o "$work/fmnist" bench/fmnist.c
 	data=fashion-mnist
-	gen() { "$work/fmnist" "$@" | awk -F'\t' -v OFS='\t' '{ print $1, $1 % 50, $2, $3 }'; }
+	gen() { "$work/fmnist" "$@" --dir "$fmnist_dir" | awk -F'\t' -v OFS='\t' '{ print $1, $1 % 50, $2, $3 }'; }
 	gen_rows() { gen train "$rows"; }
 	gen_queries() { gen test "$nq"; }
 	dim=784
@@ -157,9 +158,12 @@ explain() {
 echo
 echo "== top-10 on the coordinator: EXPLAIN VERBOSE =="
 explain coord -c "EXPLAIN (VERBOSE, COSTS OFF) $topk"
-echo "== the answer, coordinator and single node =="
+# hnsw is approximate: the shards' answer and the single node's may each
+# miss a row of the exact answer (the shards search smaller graphs).
+echo "== the answer: coordinator (hnsw on the shards), single node (hnsw), exact =="
 psql_ coord -c "$topk"
 psql_ single -c "$topk"
+psql_ single -c "SET enable_indexscan = off" -c "$topk"
 
 echo "== what shard0 runs for it: the remote SQL as a cursor (cursor_tuple_fraction $(psql_ shard0 -tA -c 'SHOW cursor_tuple_fraction')) =="
 explain shard0 -c "BEGIN" -c "EXPLAIN (COSTS OFF) DECLARE c1 CURSOR FOR SELECT id, tenant, label, embedding FROM public.items ORDER BY (embedding OPERATOR(public.<->) '$q1'::public.vector) ASC NULLS LAST" -c "COMMIT"
