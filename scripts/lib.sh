@@ -55,14 +55,15 @@ vecx_as_pg() {
 	fi
 }
 
-# vecx_start_cluster DIR: initdb and start a throwaway cluster under DIR
-# (owned by the cluster account); exports PGHOST, PGPORT, PGDATA, PGUSER.
+# vecx_start_cluster DIR [PORT]: initdb and start a throwaway cluster under
+# DIR (owned by the cluster account), on PORT or a random one; exports
+# PGHOST, PGPORT, PGDATA, PGUSER.
 vecx_start_cluster() {
-	local dir=$1 bindir port
+	local dir=$1 bindir port=${2:-}
 	bindir=$("$PG_CONFIG" --bindir)
 	mkdir -p "$dir"
 	[ "$(id -u)" -eq 0 ] && chown "$(vecx_pg_user)" "$dir"
-	port=$((20000 + RANDOM % 20000))
+	[ -n "$port" ] || port=$((20000 + RANDOM % 20000))
 	vecx_as_pg "'$bindir/initdb' -D '$dir/data' -U postgres -A trust --no-sync >'$dir/initdb.log' 2>&1"
 	cat >>"$dir/data/postgresql.conf" <<CONF
 listen_addresses = ''
