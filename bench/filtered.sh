@@ -26,6 +26,10 @@
 #
 #   bench/filtered.sh                      both workloads
 #   VECX_FILTERED="indep" bench/filtered.sh   one of them
+#   VECX_FILTERED="diag" bench/filtered.sh    where indep's recall goes: plain
+#       and multicolumn hnsw at 10% and 1% under other settings
+#       (exact_fallback, max_scan_tuples, ef_search, relaxed_order), and the
+#       planner's index vs btree plans with their estimated and actual costs
 #   VECX_FILTERED_ROWS=100000 VECX_FILTERED_DIMS=128
 #   VECX_FILTERED_NQ=100 (queries per selectivity, indep)
 #   VECX_FILTERED_FMNIST_NQ=200 (queries, fmnist)
@@ -66,5 +70,9 @@ esac
 case " $what " in *" indep "*)
 	echo | tee -a "$out"
 	$py bench/filtered_bench.py indep "$rows" "$dims" "$nq" | tee -a "$out" ;;
+esac
+case " $what " in *" diag "*)
+	echo | tee -a "$out"
+	$py bench/filtered_bench.py diag "$rows" "$dims" "$nq" | tee -a "$out" ;;
 esac
 echo "# load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out"

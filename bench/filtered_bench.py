@@ -7,6 +7,7 @@ time), default settings, one connection.
 
   filtered_bench.py fmnist FMNIST_BIN NQ        Fashion-MNIST, label = c
   filtered_bench.py indep ROWS DIMS NQ          generated, independent labels
+  filtered_bench.py diag ROWS DIMS NQ           the same data: other settings, plan costs
 
 Connection from the libpq environment (PGHOST, PGPORT, ...).  Prints one
 table line per case on stdout; progress on stderr.
@@ -215,7 +216,7 @@ def fmnist(binpath, nq):
     bt.case('tuned: hnsw (v)', '10%', 'x', queries, gt1, base, prepare=prep)
 
 
-def indep(nrows, dims, nq):
+def indep_load(nrows, dims, nq):
     """Clustered vectors, labels drawn independently of them.
 
     Label frequencies (exact counts, randomly permuted over the rows):
@@ -260,6 +261,11 @@ def indep(nrows, dims, nq):
         labs = list(labs)
         sets[name] = [(qtext[j * nq + i], int(rng.choice(labs))) for i in range(nq)]
 
+    return nclusters, unf, sets
+
+
+def indep(nrows, dims, nq):
+    nclusters, unf, sets = indep_load(nrows, dims, nq)
     b = Bench('ind', '<=>', sys.stdout)
     print('# generated: %d x %d, cosine, k=10, %d queries per selectivity; %d gaussian clusters '
           '(sigma 0.6 around N(0,1) centres); labels independent of the vectors, frequencies '
@@ -299,12 +305,59 @@ def indep(nrows, dims, nq):
         b.case('hnsw (v, label)', name, where, qs, gt[name], base)
 
 
+def diag(nrows, dims, nq):
+    """Where recall goes on the independent labels: the same cases under
+    other settings, and the planner's costs for the index and exact plans."""
+    nclusters, unf, sets = indep_load(nrows, dims, nq)
+    b = Bench('ind', '<=>', sys.stdout)
+    print('# diagnosis, generated %d x %d (as indep), %d queries per selectivity' % (nrows, dims, nq))
+    where = 'label = %(label)s'
+    gt = {}
+    for name in ('10%', '1%'):
+        gt[name], _, _ = b.exact(where, sets[name])
+    settings = [[], ['SET hnsw.exact_fallback = off'], ['SET hnsw.max_scan_tuples = 100000'],
+                ['SET hnsw.ef_search = 100'], ['SET hnsw.ef_search = 200'],
+                ['SET hnsw.iterative_scan = relaxed_order'],
+                ['SET hnsw.iterative_scan = relaxed_order', 'SET hnsw.max_scan_tuples = 100000']]
+    header()
+    for idx, ddl in (('hnsw (v)', 'CREATE INDEX ind_v ON ind USING hnsw (v vector_cosine_ops)'),
+                     ('hnsw (v, label)', 'CREATE INDEX ind_v ON ind USING hnsw (v vector_cosine_ops, label)')):
+        b.ddl(ddl)
+        b.ddl('ANALYZE ind')
+        for name in ('10%', '1%'):
+            for st in settings:
+                if idx != 'hnsw (v)' and name == '1%' and st:
+                    continue
+                label = idx + ' ' + (','.join(x.split('.', 1)[1].replace(' ', '') for x in st) or 'default')
+                b.case(label[:60].ljust(26), name, where, sets[name], gt[name], prepare=st + ['SELECT 1'])
+        if idx == 'hnsw (v)':
+            # the planner's view: index walk vs btree + sort at each selectivity
+            b.ddl('CREATE INDEX ind_l ON ind (label)')
+            b.ddl('ANALYZE ind')
+            with b.conn.cursor() as cur:
+                for name in ('10%', '1%', '0.1%'):
+                    qv, lab = sets[name][0]
+                    for off in ('', 'SET enable_indexscan = off'):
+                        if off:
+                            cur.execute(off)
+                        cur.execute('EXPLAIN (ANALYZE, SUMMARY ON) ' + b.sql(where), {'v': qv, 'label': lab})
+                        lines = [r[0] for r in cur.fetchall()]
+                        cur.execute('RESET ALL')
+                        print('# plan %-5s %-22s %s | %s' % (name, off and 'enable_indexscan=off' or 'default',
+                              re.sub(r"'\[[^]]*\]'::vector", '$q', lines[0].strip() + ' / ' + lines[1].strip().replace('->  ', '')),
+                              lines[-1].strip()), flush=True)
+            b.ddl('DROP INDEX ind_l')
+        b.ddl('DROP INDEX ind_v')
+
+
 def main():
     what = sys.argv[1]
     if what == 'fmnist':
         fmnist(sys.argv[2], int(sys.argv[3]))
     elif what == 'indep':
         indep(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    elif what == 'diag':
+        diag(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit(__doc__)
 
