@@ -105,4 +105,5 @@ _PG_init(void)
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();
+	VecxRecallInit();
 }

@@ -63,4 +63,7 @@ extern void VecxSimdInit(void);
 extern void HnswInit(void);
 extern void IvfpqInit(void);
 
+/* vecx_index_recall's planner hook (src/vecx_recall.c) */
+extern void VecxRecallInit(void);
+
 #endif							/* VECX_H */
