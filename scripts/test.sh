@@ -187,11 +187,12 @@ stage_deb() {
 	log "built $(basename "$deb")"
 	dpkg-deb -I "$deb" | sed -n 's/^ \(Package\|Version\|Depends\):/  \1:/p' >&2
 	# the library, the control file and the scripts of every version
+	dpkg-deb -c "$deb" >"$work/deb/contents.txt" || return 1
 	for f in "usr/lib/postgresql/$pgv/lib/vecx.so" "usr/share/postgresql/$pgv/extension/vecx.control" \
 		"usr/share/postgresql/$pgv/extension/vecx--0.1.0.sql" \
 		"usr/share/postgresql/$pgv/extension/vecx--0.2.0.sql" \
 		"usr/share/postgresql/$pgv/extension/vecx--0.1.0--0.2.0.sql"; do
-		dpkg-deb -c "$deb" | grep -q " \./$f\$" || { log "package lacks $f"; rc=1; }
+		grep -q " \./$f\$" "$work/deb/contents.txt" || { log "package lacks $f"; rc=1; }
 	done
 	[ $rc -eq 0 ] || return 1
 
