@@ -18,9 +18,10 @@ INSERT INTO hs_docs (id, body, embedding) VALUES
 	(6, 'Vector databases and text search engines', '[0.7, 0.3, 0.1]'),
 	(7, 'Salt and water', '[0.1, 0, 0.9]'),
 	(8, 'Nearest neighbour search in high dimensions', '[0.95, 0, 0.05]');
--- more rows so the indexes have something to skip
+-- more rows so the indexes have something to skip (each at its own
+-- distance, further from every query than the documents: no ties)
 INSERT INTO hs_docs (id, body, embedding)
-SELECT i, 'filler row number ' || i, ARRAY[0, 0.2 + (i % 7) / 10.0, 1]::vector
+SELECT i, 'filler row number ' || i, ARRAY[-0.1 - i / 1000.0, 0.3, 1]::vector
 FROM generate_series(100, 400) i;
 CREATE INDEX hs_docs_tsv ON hs_docs USING gin (tsv);
 CREATE INDEX hs_docs_embedding ON hs_docs USING hnsw (embedding vector_cosine_ops);

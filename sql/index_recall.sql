@@ -20,6 +20,18 @@ INSERT INTO recall_line VALUES (1, '[1]'), (2, '[2]'), (3, '[3]'), (4, '[-3]'), 
 CREATE INDEX recall_line_hnsw ON recall_line USING hnsw (v vector_l2_ops);
 SELECT n_queries, recall, recall_min FROM vecx_index_recall('recall_line_hnsw', $$SELECT '[0]'::vector$$, 2);
 SELECT n_queries, recall, recall_min FROM vecx_index_recall('recall_line_hnsw', $$SELECT '[0]'::vector$$, 3);
+-- rows of an inheritance child are not in the parent's index, and not in
+-- the exact answer either (FROM ONLY)
+CREATE TABLE recall_child () INHERITS (recall_line);
+INSERT INTO recall_child VALUES (9, '[0.5]');
+SELECT n_queries, recall FROM vecx_index_recall('recall_line_hnsw', $$SELECT '[0]'::vector$$, 2);
+DROP TABLE recall_child;
+-- zero vectors have no cosine distance: in neither answer
+CREATE TABLE recall_cos (v vector(2));
+INSERT INTO recall_cos VALUES ('[1,0]'), ('[0,1]'), ('[1,1]'), ('[0,0]');
+CREATE INDEX recall_cos_hnsw ON recall_cos USING hnsw (v vector_cosine_ops);
+SELECT n_queries, recall FROM vecx_index_recall('recall_cos_hnsw', $$SELECT '[1,0.1]'::vector$$, 5);
+DROP TABLE recall_cos;
 -- the sample of the table's own rows: 5 rows, each its own nearest
 SELECT n_queries, recall FROM vecx_index_recall('recall_line_hnsw', k => 1);
 SELECT n_queries FROM vecx_index_recall('recall_line_hnsw', k => 1, sample => 2);

@@ -177,13 +177,21 @@ PlanScansIndex(Plan *plan, Oid indexoid)
 	if (IsA(plan, SubqueryScan) && PlanScansIndex(((SubqueryScan *) plan)->subplan, indexoid))
 		return true;
 	if (IsA(plan, Append))
+	{
 		foreach(lc, ((Append *) plan)->appendplans)
+		{
 			if (PlanScansIndex(lfirst(lc), indexoid))
-			return true;
+				return true;
+		}
+	}
 	if (IsA(plan, MergeAppend))
+	{
 		foreach(lc, ((MergeAppend *) plan)->mergeplans)
+		{
 			if (PlanScansIndex(lfirst(lc), indexoid))
-			return true;
+				return true;
+		}
+	}
 	return PlanScansIndex(plan->lefttree, indexoid) ||
 		PlanScansIndex(plan->righttree, indexoid);
 }
@@ -308,7 +316,11 @@ TimedRun(SPIPlanPtr plan, Datum arg, RecallMode mode, RecallHit *hits, int *nhit
 		Datum		tid = SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &tidnull);
 		Datum		dist = SPI_getbinval(tup, SPI_tuptable->tupdesc, 2, &distnull);
 
-		if (tidnull || distnull)
+		/*
+		 * NULL or NaN distances (a zero vector under cosine) are not
+		 * distances at all, and such rows are not in the index either.
+		 */
+		if (tidnull || distnull || isnan(DatumGetFloat8(dist)))
 			continue;
 		ItemPointerCopy((ItemPointer) DatumGetPointer(tid), &hits[*nhits].tid);
 		hits[*nhits].dist = DatumGetFloat8(dist);
@@ -462,8 +474,9 @@ vecx_index_recall(PG_FUNCTION_ARGS)
 				 errdetail("The operator class of its first column has no ordering operator.")));
 
 	/* the pieces of SQL, each usable whatever search_path is */
-	tablesql = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(heap)),
-										  RelationGetRelationName(heap));
+	/* ONLY: the index holds this table's rows, not its inheritance children's */
+	tablesql = psprintf("ONLY %s", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(heap)),
+										  RelationGetRelationName(heap)));
 	keysql = TextDatumGetCString(DirectFunctionCall3(pg_get_indexdef_ext,
 													 ObjectIdGetDatum(indexoid),
 													 Int32GetDatum(1),
