@@ -4,6 +4,8 @@
 # clusters, print a summary and exit non-zero if anything failed.
 #
 #   scripts/test.sh                 everything (stages: build unit fuzz gpu regress vecname diff tap)
+#   VECX_STAGES=deb scripts/test.sh the Debian package (not in the default list: a full
+#                                   package build, about 3 minutes on 2 cores)
 #   VECX_STAGES="regress tap" scripts/test.sh     only some stages
 #   PROVE_TESTS=test/tap/010_hnsw_wal.pl scripts/test.sh   some TAP files
 #   PG_CONFIG=/path/to/pg_config scripts/test.sh  another installation
@@ -156,7 +158,88 @@ stage_tap() {
 	return $rc
 }
 
-for s in build unit fuzz gpu regress vecname diff tap; do
+# The Debian package (debian/, postgresql-common's pg_buildext): built from
+# a copy of the tree with dpkg-buildpackage, its contents checked, then
+# installed into a throwaway server and smoke-tested: CREATE EXTENSION
+# vecx, an hnsw and an ivfpq query, vecx_index_recall.  The package is
+# unpacked over a copy of $PG_CONFIG's server tree rather than installed
+# with dpkg, which would replace the vecx of the system's PostgreSQL;
+# VECX_DEB_DPKG=1 installs it with apt for real (a CI container) and tests
+# the system's server.  VECX_DEB_OUT=DIR keeps the packages built.
+stage_deb() {
+	local rc=0 deb root bindir pgv
+	vecx_need_pkgs dpkg-dev debhelper postgresql-server-dev-all libopenblas-dev || return 1
+	pgv=$("$PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')
+	/usr/share/postgresql-common/supported-versions | grep -qx "$pgv" || {
+		log "PostgreSQL $pgv is not among this system's supported versions: cannot package for it"
+		return 1
+	}
+	rm -rf "$work/deb" && mkdir -p "$work/deb"
+	cp -a "$top"/. "$work/deb/vecx" || return 1
+	rm -rf "$work/deb/vecx/.git" "$work/deb/vecx/results" "$work/deb/vecx/tmp_check"
+	(cd "$work/deb/vecx" && make -s clean PG_CONFIG="$PG_CONFIG" >/dev/null 2>&1
+	 dpkg-buildpackage -us -uc -b >"$work/deb/build.log" 2>&1) || {
+		tail -n 40 "$work/deb/build.log"
+		return 1
+	}
+	deb=$(ls "$work"/deb/postgresql-"$pgv"-vecx_*.deb 2>/dev/null | grep -v dbgsym | head -n 1)
+	[ -n "$deb" ] || { log "no postgresql-$pgv-vecx package built"; return 1; }
+	log "built $(basename "$deb")"
+	dpkg-deb -I "$deb" | sed -n 's/^ \(Package\|Version\|Depends\):/  \1:/p' >&2
+	# the library, the control file and the scripts of every version
+	dpkg-deb -c "$deb" >"$work/deb/contents.txt" || return 1
+	for f in "usr/lib/postgresql/$pgv/lib/vecx.so" "usr/share/postgresql/$pgv/extension/vecx.control" \
+		"usr/share/postgresql/$pgv/extension/vecx--0.1.0.sql" \
+		"usr/share/postgresql/$pgv/extension/vecx--0.2.0.sql" \
+		"usr/share/postgresql/$pgv/extension/vecx--0.1.0--0.2.0.sql"; do
+		grep -q " \./$f\$" "$work/deb/contents.txt" || { log "package lacks $f"; rc=1; }
+	done
+	[ $rc -eq 0 ] || return 1
+
+	if [ "${VECX_DEB_DPKG:-0}" = 1 ]; then
+		apt-get install -y -qq --no-install-recommends "$deb" >/dev/null || return 1
+		bindir=/usr/lib/postgresql/$pgv/bin
+	else
+		# a server tree of our own: the package's files over a copy of the server
+		root=$work/deb/root
+		bindir=$("$PG_CONFIG" --bindir)
+		mkdir -p "$root/usr/lib/postgresql/$pgv" "$root/usr/share/postgresql"
+		cp -a "$bindir/.." "$root/usr/lib/postgresql/$pgv/." || return 1
+		cp -a "$("$PG_CONFIG" --sharedir)" "$root/usr/share/postgresql/$pgv" || return 1
+		rm -f "$root/usr/lib/postgresql/$pgv/lib/vecx.so" "$root/usr/share/postgresql/$pgv/extension/"vecx*
+		dpkg-deb -x "$deb" "$root" || return 1
+		bindir=$root/usr/lib/postgresql/$pgv/bin
+	fi
+	cluster_dir=$work/deb/cluster
+	PG_CONFIG="$bindir/pg_config" vecx_start_cluster "$cluster_dir" || return 1
+	"$bindir/psql" -X -q -v ON_ERROR_STOP=1 -d postgres >"$work/deb/smoke.out" 2>&1 <<'SQL' || rc=1
+CREATE EXTENSION vecx;
+SELECT extversion FROM pg_extension WHERE extname = 'vecx';
+SELECT probin FROM pg_proc WHERE proname = 'vecx_index_recall';
+CREATE TABLE t (id int, v vector(3));
+INSERT INTO t SELECT i, ARRAY[i % 11, i % 7, i % 5] FROM generate_series(1, 1000) i;
+CREATE INDEX t_hnsw ON t USING hnsw (v vector_l2_ops);
+CREATE INDEX t_ivfpq ON t USING ivfpq (v vector_l2_ops) WITH (lists = 4);
+SET enable_seqscan = off;
+SELECT array_agg(id ORDER BY id) FROM (SELECT id FROM t ORDER BY v <-> '[1,1,1]' LIMIT 3) s;
+SET hnsw.ef_search = 200;
+SELECT n_queries, recall FROM vecx_index_recall('t_hnsw', sample => 20);
+SET ivfpq.probes = 4;
+SELECT n_queries, recall FROM vecx_index_recall('t_ivfpq', sample => 20);
+SELECT vecx_index_check('t_hnsw', true), vecx_index_check('t_ivfpq', true);
+SQL
+	cat "$work/deb/smoke.out"
+	grep -q '^ 0.2.0$' "$work/deb/smoke.out" || { log "smoke test: wrong or no version"; rc=1; }
+	[ "$(grep -c '^ *20 | *1$' "$work/deb/smoke.out")" = 2 ] || { log "smoke test: recall is not 1"; rc=1; }
+	vecx_stop_cluster "$cluster_dir"
+	cluster_dir=""
+	if [ -n "${VECX_DEB_OUT:-}" ]; then
+		mkdir -p "$VECX_DEB_OUT" && cp "$work"/deb/*.deb "$VECX_DEB_OUT/" && log "packages copied to $VECX_DEB_OUT"
+	fi
+	return $rc
+}
+
+for s in build unit fuzz gpu regress vecname diff tap deb; do
 	has_stage "$s" || continue
 	run_stage "$s" "stage_$s"
 	# Nothing else means anything if the build failed.

@@ -106,4 +106,5 @@ _PG_init(void)
 	HnswInit();
 	IvfpqInit();
 	IvfflatInit();
+	VecxRecallInit();
 }

@@ -64,4 +64,7 @@ extern void HnswInit(void);
 extern void IvfpqInit(void);
 extern void IvfflatInit(void);
 
+/* vecx_index_recall's planner hook (src/vecx_recall.c) */
+extern void VecxRecallInit(void);
+
 #endif							/* VECX_H */
