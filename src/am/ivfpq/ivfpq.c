@@ -691,18 +691,93 @@ IvfpqMetaShapeValid(const IvfpqMetaPageData *meta)
 }
 
 /*
+ * ReadStateMeta
+ *		Read the metapage into *meta and check that this code reads it: a
+ *		supported version, the access method's encoding, and shape fields
+ *		consistent with each other and with the index's columns.
+ */
+static void
+ReadStateMeta(Relation index, IvfpqMetaPageData *meta)
+{
+	IvfpqState	layout;
+	Buffer		buf;
+	Page		page;
+
+	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
+	*meta = *IvfpqPageGetMeta(page);
+	UnlockReleaseBuffer(buf);
+
+	if (meta->magic == IVFPQ_MAGIC &&
+		(meta->version < IVFPQ_MIN_VERSION ||
+		 (meta->version > IVFPQ_VERSION_RELEASED && meta->version < IVFPQ_VERSION)))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("index \"%s\" has development format version %u, which is no longer read",
+						RelationGetRelationName(index), meta->version),
+				 errdetail("Only development snapshots of vecx wrote ivfpq formats other than versions %u and %u.",
+						   IVFPQ_VERSION_RELEASED, IVFPQ_VERSION),
+				 errhint("REINDEX the index.")));
+	if (meta->magic != IVFPQ_MAGIC || meta->version > IVFPQ_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" is not a valid %s index",
+						RelationGetRelationName(index), IvfpqAmName(IvfpqIndexEncoding(index))),
+				 errdetail("Magic %08X version %u at block 0 offset 0.", meta->magic, meta->version),
+				 errhint("REINDEX the index.")));
+	/* the released format has no encoding word (it was zero: PQ) */
+	if (meta->version < IVFPQ_VERSION)
+		meta->encoding = IVFPQ_ENC_PQ;
+	if (meta->encoding != (uint32) IvfpqIndexEncoding(index))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("List encoding %u at block 0 does not belong to access method %s.",
+						   meta->encoding, IvfpqAmName(IvfpqIndexEncoding(index)))));
+	memset(&layout, 0, sizeof(layout));
+	if (!IvfpqMetaShapeValid(meta))
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("Inconsistent header fields at block 0 offset %zu.",
+						   (size_t) MAXALIGN(SizeOfPageHeaderData))));
+	IvfpqSetLayout(&layout, meta->encoding, IVFPQ_KIND_ELEM(meta->kind), meta->dims, meta->m,
+				   meta->nbits, meta->trained != 0, (int) meta->nfilter);
+	if (meta->lists < 1 || meta->lists > IVFPQ_MAX_LISTS ||
+		meta->entrysize != layout.entrysize ||
+		meta->dirPages != (uint32) ((meta->lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||
+		(meta->fastscan != 0) != layout.fastscan)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("Inconsistent header fields at block 0 offset %zu.",
+						   (size_t) MAXALIGN(SizeOfPageHeaderData))));
+	if ((int) meta->nfilter != IndexRelationGetNumberOfKeyAttributes(index) - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INDEX_CORRUPTED),
+				 errmsg("index \"%s\" has a corrupted metapage",
+						RelationGetRelationName(index)),
+				 errdetail("%u filter columns recorded at block 0, the index has %d.",
+						   meta->nfilter, IndexRelationGetNumberOfKeyAttributes(index) - 1)));
+}
+
+/*
  * IvfpqGetState
  *		The cached immutable part of the index (metapage, codebook,
- *		centroids), loaded on first use by this relcache entry.
+ *		centroids), loaded on first use by this relcache entry: the
+ *		metapage checked by ReadStateMeta, then one allocation holding the
+ *		state and its arrays, filled from the codebook and centroid pages.
  */
 IvfpqState *
 IvfpqGetState(Relation index)
 {
 	IvfpqState *st;
 	IvfpqMetaPageData meta;
-	IvfpqState	layout;
-	Buffer		buf;
-	Page		page;
 	Size		size,
 				cbsize,
 				csize;
@@ -711,67 +786,7 @@ IvfpqGetState(Relation index)
 	if (index->rd_amcache != NULL)
 		return (IvfpqState *) index->rd_amcache;
 
-	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
-	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	page = BufferGetPage(buf);
-	IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
-	meta = *IvfpqPageGetMeta(page);
-	UnlockReleaseBuffer(buf);
-
-	if (meta.magic == IVFPQ_MAGIC &&
-		(meta.version < IVFPQ_MIN_VERSION ||
-		 (meta.version > IVFPQ_VERSION_RELEASED && meta.version < IVFPQ_VERSION)))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("index \"%s\" has development format version %u, which is no longer read",
-						RelationGetRelationName(index), meta.version),
-				 errdetail("Only development snapshots of vecx wrote ivfpq formats other than versions %u and %u.",
-						   IVFPQ_VERSION_RELEASED, IVFPQ_VERSION),
-				 errhint("REINDEX the index.")));
-	if (meta.magic != IVFPQ_MAGIC || meta.version > IVFPQ_VERSION)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" is not a valid %s index",
-						RelationGetRelationName(index), IvfpqAmName(IvfpqIndexEncoding(index))),
-				 errdetail("Magic %08X version %u at block 0 offset 0.", meta.magic, meta.version),
-				 errhint("REINDEX the index.")));
-	/* the released format has no encoding word (it was zero: PQ) */
-	if (meta.version < IVFPQ_VERSION)
-		meta.encoding = IVFPQ_ENC_PQ;
-	if (meta.encoding != (uint32) IvfpqIndexEncoding(index))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a corrupted metapage",
-						RelationGetRelationName(index)),
-				 errdetail("List encoding %u at block 0 does not belong to access method %s.",
-						   meta.encoding, IvfpqAmName(IvfpqIndexEncoding(index)))));
-	memset(&layout, 0, sizeof(layout));
-	if (!IvfpqMetaShapeValid(&meta))
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a corrupted metapage",
-						RelationGetRelationName(index)),
-				 errdetail("Inconsistent header fields at block 0 offset %zu.",
-						   (size_t) MAXALIGN(SizeOfPageHeaderData))));
-	IvfpqSetLayout(&layout, meta.encoding, IVFPQ_KIND_ELEM(meta.kind), meta.dims, meta.m,
-				   meta.nbits, meta.trained != 0, (int) meta.nfilter);
-	if (meta.lists < 1 || meta.lists > IVFPQ_MAX_LISTS ||
-		meta.entrysize != layout.entrysize ||
-		meta.dirPages != (uint32) ((meta.lists + IVFPQ_DIR_PER_PAGE - 1) / IVFPQ_DIR_PER_PAGE) ||
-		(meta.fastscan != 0) != layout.fastscan)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a corrupted metapage",
-						RelationGetRelationName(index)),
-				 errdetail("Inconsistent header fields at block 0 offset %zu.",
-						   (size_t) MAXALIGN(SizeOfPageHeaderData))));
-	if ((int) meta.nfilter != IndexRelationGetNumberOfKeyAttributes(index) - 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INDEX_CORRUPTED),
-				 errmsg("index \"%s\" has a corrupted metapage",
-						RelationGetRelationName(index)),
-				 errdetail("%u filter columns recorded at block 0, the index has %d.",
-						   meta.nfilter, IndexRelationGetNumberOfKeyAttributes(index) - 1)));
+	ReadStateMeta(index, &meta);
 
 	cbsize = meta.trained && meta.encoding == IVFPQ_ENC_PQ ?
 		mul_size(mul_size(sizeof(float), meta.dims), 1 << meta.nbits) : 0;
