@@ -280,6 +280,14 @@ typedef struct IvfpqState
 	float	   *codebook;		/* ksub * dims: subq j at ksub * suboff[j] */
 	float	   *centroids;		/* lists * dims */
 	float	   *cnorms;			/* |c|^2 per list */
+
+	/*
+	 * Buffers that last held list pages, direct-mapped by block number
+	 * (nrecent slots, a power of two; 0: none kept): hints for
+	 * IvfpqReadListPage, checked by ReadRecentBuffer, never trusted.
+	 */
+	Buffer	   *recent;
+	uint32		nrecent;
 } IvfpqState;
 
 /* GUCs */
@@ -340,6 +348,7 @@ extern void IvfpqSetLayout(IvfpqState *st, int encoding, int elemtype, int dims,
 extern void IvfpqCheckIndexColumns(Relation index);
 extern int	IvfpqCodeBytes(int m, int nbits);
 extern void IvfpqReadDir(Relation index, BlockNumber dirStart, int list, IvfpqListDir *out);
+extern Buffer IvfpqReadListPage(Relation index, IvfpqState *st, BlockNumber blkno);
 extern void IvfpqInitDataPage(IvfpqState *st, Page page, uint32 list);
 /*
  * Walking a list's page chain: a damaged next-page link could form a loop,

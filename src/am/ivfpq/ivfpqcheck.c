@@ -578,10 +578,134 @@ CheckStray(IvfpqCheck *hc, BlockNumber blkno)
 	CheckEntries(hc, hc->page, blkno, list);
 }
 
+/* A heap row's entry, as FindRowEntry finds it on its page */
+typedef struct IvfpqRowEntry
+{
+	OffsetNumber off;			/* InvalidOffsetNumber: not on the page */
+	float		err;
+	float		norm;
+	const uint8 *codes;			/* item pages: PQ codes */
+	const char *vec;			/* item pages: FLAT vector */
+	char	   *fsblk;			/* fast-scan: the block holding it */
+	int			slot;			/* and its slot there */
+} IvfpqRowEntry;
+
 /*
- * heapallindexed: the row's entry agrees with the row: same norm, and its
- * codes decode to within its error bound of the residual from the
- * centroid of the list holding it.
+ * Find the entry of heap TID htid on the page read into "page" (block
+ * blkno): in a fast-scan page's blocks or among an item page's entries.
+ */
+static void
+FindRowEntry(VecxCheckState *cs, IvfpqCheck *hc, Page page, BlockNumber blkno,
+			 ItemPointer htid, IvfpqRowEntry *re)
+{
+	ItemPointerData etid;
+
+	memset(re, 0, sizeof(IvfpqRowEntry));
+	re->off = InvalidOffsetNumber;
+	re->slot = -1;
+	if (hc->fastscan)
+	{
+		int			b;
+		int			i;
+
+		for (b = 0; b < hc->blocksperpage && re->slot < 0; b++)
+		{
+			char	   *blk = IvfpqRawData(page) + (Size) b * hc->blocksize;
+			int			n = Min(IvfpqBlockCount(blk), IVFPQ_FS_SLOTS);
+
+			for (i = 0; i < n && re->slot < 0; i++)
+			{
+				memcpy(&etid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
+				if (ItemPointerEquals(&etid, htid))
+				{
+					re->slot = i;
+					re->fsblk = blk;
+					re->err = IvfpqBlockErr(blk)[i];
+					re->norm = IvfpqBlockNorm(blk)[i];
+					re->off = b * IVFPQ_FS_SLOTS + i + 1;
+				}
+			}
+		}
+	}
+	else
+	{
+		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
+		OffsetNumber o;
+
+		for (o = FirstOffsetNumber; o <= maxoff && re->off == InvalidOffsetNumber; o++)
+		{
+			ItemId		iid = PageGetItemId(page, o);
+			IvfpqEntry *e;
+
+			if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) != hc->meta.entrysize)
+				continue;
+			VecxCheckItemBounds(cs, page, blkno, o, hc->meta.entrysize);
+			e = (IvfpqEntry *) PageGetItem(page, iid);
+			if (ItemPointerEquals(&e->tid, htid))
+			{
+				re->off = o;
+				re->err = e->err;
+				re->norm = e->norm;
+				re->codes = e->codes;
+				re->vec = IvfflatEntryVec(e);
+			}
+		}
+	}
+}
+
+/*
+ * A PQ entry's codes decode to within its error bound of the residual of
+ * the row's vector x from the centroid of list "list".
+ */
+static void
+CheckRowCodes(VecxCheckState *cs, IvfpqCheck *hc, const float *x, float norm,
+			  uint32 list, BlockNumber blkno, ItemPointer htid,
+			  const IvfpqRowEntry *re)
+{
+	int			dims = hc->meta.dims;
+	const float *c = hc->centroids + (Size) list * dims;
+	int			ksub = 1 << hc->meta.nbits;
+	double		total = 0;
+	double		e;
+	int			i,
+				j;
+
+	for (i = 0; i < dims; i++)
+		hc->r[i] = x[i] - c[i];
+	for (j = 0; j < hc->meta.m; j++)
+	{
+		int			so = hc->suboff[j];
+		int			dsub = hc->suboff[j + 1] - so;
+		int			code;
+		const float *w;
+		int			t;
+
+		if (hc->fastscan)
+			code = vecx_pq_block_get(IvfpqBlockCodes(re->fsblk), j, re->slot);
+		else if (hc->meta.nbits == 4)
+			code = (re->codes[j >> 1] >> ((j & 1) * 4)) & 15;
+		else
+			code = re->codes[j];
+		w = hc->codebook + (Size) ksub * so + (Size) code * dsub;
+		for (t = 0; t < dsub; t++)
+		{
+			double		diff = (double) hc->r[so + t] - w[t];
+
+			total += diff * diff;
+		}
+	}
+	e = sqrt(total);
+	if (e > (double) re->err * (1 + 1e-3) + 1e-6 * (1.0 + norm))
+		VecxCheckCorrupt(cs, blkno, re->off,
+						 "codes decode to distance %g from heap tuple (%u,%u) in list %u, beyond the entry's error bound %g",
+						 e, ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid),
+						 list, re->err);
+}
+
+/*
+ * heapallindexed: the row's entry agrees with the row: FLAT, the same
+ * vector; PQ, the same norm, and its codes decode to within its error
+ * bound of the residual from the centroid of the list holding it.
  */
 static bool
 IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
@@ -592,14 +716,7 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	float		norm;
 	Page		page = hc->page2;
 	IvfpqPageOpaque opaque;
-	ItemPointerData etid;
-	float		eerr = 0,
-				enorm = 0;
-	const uint8 *codes = NULL;
-	const char *vec = NULL;
-	int			slot = -1;
-	char	   *fsblk = NULL;
-	OffsetNumber off = InvalidOffsetNumber;
+	IvfpqRowEntry re;
 	float	   *x;
 
 	dims = hc->trained ? hc->meta.dims : IvfpqDatumDims(hc->meta.kind, value);
@@ -617,55 +734,8 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 	if (opaque->list >= (uint32) hc->meta.lists)
 		VecxCheckCorrupt(cs, found->blkno, 0, "data page belongs to list %u, but the index has %d lists",
 						 opaque->list, hc->meta.lists);
-	if (hc->fastscan)
-	{
-		int			b;
-		int			i;
-
-		for (b = 0; b < hc->blocksperpage && slot < 0; b++)
-		{
-			char	   *blk = IvfpqRawData(page) + (Size) b * hc->blocksize;
-			int			n = Min(IvfpqBlockCount(blk), IVFPQ_FS_SLOTS);
-
-			for (i = 0; i < n && slot < 0; i++)
-			{
-				memcpy(&etid, IvfpqBlockTid(blk, i), sizeof(ItemPointerData));
-				if (ItemPointerEquals(&etid, htid))
-				{
-					slot = i;
-					fsblk = blk;
-					eerr = IvfpqBlockErr(blk)[slot];
-					enorm = IvfpqBlockNorm(blk)[slot];
-					off = b * IVFPQ_FS_SLOTS + slot + 1;
-				}
-			}
-		}
-	}
-	else
-	{
-		OffsetNumber maxoff = PageGetMaxOffsetNumber(page);
-		OffsetNumber o;
-
-		for (o = FirstOffsetNumber; o <= maxoff && off == InvalidOffsetNumber; o++)
-		{
-			ItemId		iid = PageGetItemId(page, o);
-			IvfpqEntry *e;
-
-			if (!ItemIdIsNormal(iid) || ItemIdGetLength(iid) != hc->meta.entrysize)
-				continue;
-			VecxCheckItemBounds(cs, page, found->blkno, o, hc->meta.entrysize);
-			e = (IvfpqEntry *) PageGetItem(page, iid);
-			if (ItemPointerEquals(&e->tid, htid))
-			{
-				off = o;
-				eerr = e->err;
-				enorm = e->norm;
-				codes = e->codes;
-				vec = IvfflatEntryVec(e);
-			}
-		}
-	}
-	if (off == InvalidOffsetNumber)
+	FindRowEntry(cs, hc, page, found->blkno, htid, &re);
+	if (re.off == InvalidOffsetNumber)
 		VecxCheckCorrupt(cs, found->blkno, found->off,
 						 "entry for visible heap tuple (%u,%u) left its page",
 						 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
@@ -676,57 +746,18 @@ IvfpqCheckHeapRow(VecxCheckState *cs, Datum value, ItemPointer htid,
 		char	   *raw = palloc(hc->layout.vecbytes);
 
 		IvfpqDatumRaw(hc->meta.kind, value, dims, raw);
-		if (memcmp(raw, vec, hc->layout.vecbytes) != 0)
-			VecxCheckCorrupt(cs, found->blkno, off,
+		if (memcmp(raw, re.vec, hc->layout.vecbytes) != 0)
+			VecxCheckCorrupt(cs, found->blkno, re.off,
 							 "entry vector differs from heap tuple (%u,%u)",
 							 ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
 		return true;
 	}
 
-	if (fabs((double) enorm - norm) > 1e-3 * Max(1.0, norm))
-		VecxCheckCorrupt(cs, found->blkno, off,
+	if (fabs((double) re.norm - norm) > 1e-3 * Max(1.0, norm))
+		VecxCheckCorrupt(cs, found->blkno, re.off,
 						 "entry norm %g differs from %g of heap tuple (%u,%u)",
-						 enorm, norm, ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
-
-	{
-		const float *c = hc->centroids + (Size) opaque->list * dims;
-		int			ksub = 1 << hc->meta.nbits;
-		double		total = 0;
-		double		e;
-		int			i,
-					j;
-
-		for (i = 0; i < dims; i++)
-			hc->r[i] = x[i] - c[i];
-		for (j = 0; j < hc->meta.m; j++)
-		{
-			int			so = hc->suboff[j];
-			int			dsub = hc->suboff[j + 1] - so;
-			int			code;
-			const float *w;
-			int			t;
-
-			if (hc->fastscan)
-				code = vecx_pq_block_get(IvfpqBlockCodes(fsblk), j, slot);
-			else if (hc->meta.nbits == 4)
-				code = (codes[j >> 1] >> ((j & 1) * 4)) & 15;
-			else
-				code = codes[j];
-			w = hc->codebook + (Size) ksub * so + (Size) code * dsub;
-			for (t = 0; t < dsub; t++)
-			{
-				double		diff = (double) hc->r[so + t] - w[t];
-
-				total += diff * diff;
-			}
-		}
-		e = sqrt(total);
-		if (e > (double) eerr * (1 + 1e-3) + 1e-6 * (1.0 + norm))
-			VecxCheckCorrupt(cs, found->blkno, off,
-							 "codes decode to distance %g from heap tuple (%u,%u) in list %u, beyond the entry's error bound %g",
-							 e, ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid),
-							 opaque->list, eerr);
-	}
+						 re.norm, norm, ItemPointerGetBlockNumber(htid), ItemPointerGetOffsetNumber(htid));
+	CheckRowCodes(cs, hc, x, norm, opaque->list, found->blkno, htid, &re);
 	return true;
 }
 

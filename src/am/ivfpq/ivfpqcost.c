@@ -66,98 +66,41 @@
  */
 #define IVFPQ_EXACT_LISTS	4.0
 
-void
-ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
-				  Cost *indexStartupCost, Cost *indexTotalCost,
-				  Selectivity *indexSelectivity, double *indexCorrelation,
-				  double *indexPages)
+/* The index's metapage, read for the estimate (no state is cached). */
+static void
+CostReadMeta(Oid indexoid, IvfpqMetaPageData *meta)
 {
-	IndexOptInfo *info = path->indexinfo;
-	RelOptInfo *baserel = info->rel;
-	Relation	index;
-	IvfpqMetaPageData meta;
+	Relation	index = index_open(indexoid, NoLock);
 	Buffer		buf;
-	bool		hasIdxQuals;
-	double		ntuples;
-	double		pages;
-	double		lists;
-	double		dims;
-	double		m;
-	double		sIdx;
-	double		sAll;
-	double		passIdx;
-	double		matches;
-	double		k;
-	double		probes;
-	double		maxlists;
-	double		nlists;
-	double		frac;
-	double		listpages;
-	double		entries;
-	double		distCost;
-	double		scoreCost;
-	double		spc_seq_page_cost;
-	double		spc_random_page_cost;
-	Cost		startup;
-	Cost		total;
-	IvfpqSettings set;
-	bool		flat;
 
-	/*
-	 * Only ORDER BY distance scans can use the index (it holds no NULLs):
-	 * price anything else above even a disabled sequential scan.
-	 */
-	if (path->indexorderbys == NIL)
-	{
-		*indexStartupCost = 1.0e100;
-		*indexTotalCost = 1.0e100;
-		*indexSelectivity = 0;
-		*indexCorrelation = 0;
-		*indexPages = 0;
-		return;
-	}
-
-	index = index_open(info->indexoid, NoLock);
 	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	IvfpqCheckPage(index, BufferGetPage(buf), IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
-	meta = *IvfpqPageGetMeta(BufferGetPage(buf));
+	*meta = *IvfpqPageGetMeta(BufferGetPage(buf));
 	UnlockReleaseBuffer(buf);
 	index_close(index, NoLock);
-	flat = meta.version >= IVFPQ_VERSION && meta.encoding == IVFPQ_ENC_FLAT;
-	IvfpqGetSettings(flat ? IVFPQ_ENC_FLAT : IVFPQ_ENC_PQ, &set);
+}
 
-	ntuples = Max(info->tuples, 1.0);
-	pages = Max((double) info->pages, 1.0);
-	lists = meta.trained ? Max((double) meta.lists, 1.0) : 1.0;
-	dims = Max((double) meta.dims, 1.0);
-	m = meta.trained ? Max((double) meta.m, 1.0) : 0.0;
-	get_tablespace_page_costs(info->reltablespace, &spc_random_page_cost,
-							  &spc_seq_page_cost);
+/*
+ * Lists a scan probes to hand the executor k rows when "matches" rows of
+ * the table pass every qual: lists(k) of the header comment, within what
+ * the settings allow, and for exact order the lists certifying it.
+ */
+static double
+CostListsProbed(const IvfpqSettings *set, double lists, double k, double matches)
+{
+	double		probes = Min((double) set->probes, lists);
+	double		maxlists;
+	double		nlists;
 
-	hasIdxQuals = VecxFilterSelectivity(root, path, ntuples, &sIdx, &sAll);
-
-	/* rows the executor wants: the LIMIT, else every matching row */
-	k = root->limit_tuples > 0 ? root->limit_tuples :
-		Min(Max(baserel->tuples, 1.0) * sAll, ntuples);
-
-	/* lists probed */
-	probes = Min((double) set.probes, lists);
-	if (set.iterative == IVFPQ_ITERATIVE_OFF)
+	if (set->iterative == IVFPQ_ITERATIVE_OFF)
 		maxlists = probes;
-	else if (set.max_probes == 0)
+	else if (set->max_probes == 0)
 		maxlists = lists;
 	else
-		maxlists = Min(Max((double) set.max_probes, probes), lists);
-	/*
-	 * Rows of the index passing the index quals, and those passing every
-	 * qual (a partial index holds fewer rows than the table; the
-	 * selectivities are relative to the table)
-	 */
-	passIdx = Max(ntuples * sIdx, 1.0);
-	matches = Max(Min(Max(baserel->tuples, 1.0) * sAll, passIdx), 1.0);
+		maxlists = Min(Max((double) set->max_probes, probes), lists);
 	nlists = probes + k * lists / matches;
-	if (set.iterative == IVFPQ_ITERATIVE_STRICT && set.exact_order)
+	if (set->iterative == IVFPQ_ITERATIVE_STRICT && set->exact_order)
 	{
 		nlists += IVFPQ_EXACT_LISTS * sqrt(lists);
 		if (nlists > maxlists)
@@ -165,12 +108,27 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 	else
 		nlists = Min(nlists, maxlists);
-	frac = nlists / lists;
-	entries = ntuples * frac;
+	return nlists;
+}
 
-	/* an exact distance (the executor's re-check) and one entry's score */
-	distCost = cpu_operator_cost * (1.0 + dims / 64.0);
-	scoreCost = flat ? distCost : cpu_operator_cost * (0.25 + m / 64.0);
+/*
+ * Startup cost of probing nlists lists (the fraction frac of the index):
+ * ordering the centroids, the lookup tables (PQ), the lists' pages, and
+ * each entry's filter checks and score.  sIdx is the selectivity of the
+ * index quals.
+ */
+static Cost
+CostListScan(IndexOptInfo *info, bool flat, double lists, double dims,
+			 double m, double nlists, double frac, double sIdx,
+			 bool hasIdxQuals, double spc_seq_page_cost)
+{
+	RelOptInfo *baserel = info->rel;
+	double		pages = Max((double) info->pages, 1.0);
+	double		entries = Max(info->tuples, 1.0) * frac;
+	double		distCost = cpu_operator_cost * (1.0 + dims / 64.0);
+	double		scoreCost = flat ? distCost : cpu_operator_cost * (0.25 + m / 64.0);
+	double		listpages;
+	Cost		startup;
 
 	startup = 0;
 	/* distances to every centroid; a lookup table per probed list */
@@ -196,6 +154,86 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	/* every entry: its filter checks; those passing them: a score and a heap slot */
 	startup += entries * cpu_index_tuple_cost * (hasIdxQuals ? 1.0 : 0.25);
 	startup += entries * sIdx * (scoreCost + cpu_operator_cost);
+	return startup;
+}
+
+void
+ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
+				  Cost *indexStartupCost, Cost *indexTotalCost,
+				  Selectivity *indexSelectivity, double *indexCorrelation,
+				  double *indexPages)
+{
+	IndexOptInfo *info = path->indexinfo;
+	RelOptInfo *baserel = info->rel;
+	IvfpqMetaPageData meta;
+	bool		hasIdxQuals;
+	double		ntuples;
+	double		pages;
+	double		lists;
+	double		dims;
+	double		m;
+	double		sIdx;
+	double		sAll;
+	double		passIdx;
+	double		matches;
+	double		k;
+	double		nlists;
+	double		frac;
+	double		distCost;
+	double		spc_seq_page_cost;
+	double		spc_random_page_cost;
+	Cost		startup;
+	Cost		total;
+	IvfpqSettings set;
+	bool		flat;
+
+	/*
+	 * Only ORDER BY distance scans can use the index (it holds no NULLs):
+	 * price anything else above even a disabled sequential scan.
+	 */
+	if (path->indexorderbys == NIL)
+	{
+		*indexStartupCost = 1.0e100;
+		*indexTotalCost = 1.0e100;
+		*indexSelectivity = 0;
+		*indexCorrelation = 0;
+		*indexPages = 0;
+		return;
+	}
+
+	CostReadMeta(info->indexoid, &meta);
+	flat = meta.version >= IVFPQ_VERSION && meta.encoding == IVFPQ_ENC_FLAT;
+	IvfpqGetSettings(flat ? IVFPQ_ENC_FLAT : IVFPQ_ENC_PQ, &set);
+
+	ntuples = Max(info->tuples, 1.0);
+	pages = Max((double) info->pages, 1.0);
+	lists = meta.trained ? Max((double) meta.lists, 1.0) : 1.0;
+	dims = Max((double) meta.dims, 1.0);
+	m = meta.trained ? Max((double) meta.m, 1.0) : 0.0;
+	get_tablespace_page_costs(info->reltablespace, &spc_random_page_cost,
+							  &spc_seq_page_cost);
+
+	hasIdxQuals = VecxFilterSelectivity(root, path, ntuples, &sIdx, &sAll);
+
+	/* rows the executor wants: the LIMIT, else every matching row */
+	k = root->limit_tuples > 0 ? root->limit_tuples :
+		Min(Max(baserel->tuples, 1.0) * sAll, ntuples);
+
+	/*
+	 * Rows of the index passing the index quals, and those passing every
+	 * qual (a partial index holds fewer rows than the table; the
+	 * selectivities are relative to the table)
+	 */
+	passIdx = Max(ntuples * sIdx, 1.0);
+	matches = Max(Min(Max(baserel->tuples, 1.0) * sAll, passIdx), 1.0);
+	nlists = CostListsProbed(&set, lists, k, matches);
+	frac = nlists / lists;
+
+	/* an exact distance (the executor's re-check) */
+	distCost = cpu_operator_cost * (1.0 + dims / 64.0);
+
+	startup = CostListScan(info, flat, lists, dims, m, nlists, frac, sIdx,
+						   hasIdxQuals, spc_seq_page_cost);
 
 	if (root->limit_tuples > 0)
 	{

@@ -99,6 +99,126 @@ Binarize(float *c, Size n)
 		c[i] = c[i] >= 0.5f ? 1.0f : 0.0f;
 }
 
+/* Seed the k centroids with k distinct rows (partial Fisher-Yates shuffle) */
+static void
+KmeansSeed(const float *x, int n, int d, int k, float *centroids, pg_prng_state *rng)
+{
+	int		   *perm = palloc_extended(mul_size(sizeof(int), n), MCXT_ALLOC_HUGE);
+	int			i;
+
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = 0; i < k; i++)
+	{
+		int			j = (int) pg_prng_uint64_range(rng, i, n - 1);
+		int			t = perm[i];
+
+		perm[i] = perm[j];
+		perm[j] = t;
+		memcpy(centroids + (Size) i * d, x + (Size) perm[i] * d, sizeof(float) * d);
+	}
+	pfree(perm);
+}
+
+/*
+ * Lloyd's update: every non-empty cluster's centroid becomes the mean of
+ * its rows (binary: their majority); counts[] gets the cluster sizes.
+ */
+static void
+KmeansUpdate(const float *x, int n, int d, int k, const int *assign,
+			 float *centroids, int *counts, double *sums, bool binary)
+{
+	int			i,
+				j;
+
+	memset(counts, 0, sizeof(int) * k);
+	memset(sums, 0, sizeof(double) * (Size) k * d);
+	for (i = 0; i < n; i++)
+	{
+		const float *row = x + (Size) i * d;
+		double	   *s = sums + (Size) assign[i] * d;
+		int			t;
+
+		for (t = 0; t < d; t++)
+			s[t] += row[t];
+		counts[assign[i]]++;
+	}
+	for (j = 0; j < k; j++)
+	{
+		float	   *c = centroids + (Size) j * d;
+		const double *s = sums + (Size) j * d;
+		int			t;
+
+		if (counts[j] == 0)
+			continue;
+		for (t = 0; t < d; t++)
+			c[t] = (float) (s[t] / counts[j]);
+		if (binary)
+			Binarize(c, d);
+	}
+}
+
+/*
+ * Re-seed empty clusters by splitting the largest: its centroid is
+ * perturbed in two opposite directions (binary: the new one takes a row
+ * of the cluster that differs from it).
+ */
+static void
+KmeansReseed(const float *x, int n, int d, int k, int *assign,
+			 float *centroids, int *counts, bool binary)
+{
+	int			j;
+
+	for (j = 0; j < k; j++)
+	{
+		int			big = 0;
+		int			l;
+		float	   *c,
+				   *cb;
+		int			i,
+					t;
+
+		if (counts[j] != 0)
+			continue;
+		for (l = 1; l < k; l++)
+			if (counts[l] > counts[big])
+				big = l;
+		if (counts[big] < 2)
+			return;
+		c = centroids + (Size) j * d;
+		cb = centroids + (Size) big * d;
+		if (binary)
+		{
+			/*
+			 * A perturbed 0/1 centroid binarizes back to its parent: take a
+			 * row of the cluster that differs from it instead.
+			 */
+			for (i = 0; i < n; i++)
+				if (assign[i] == big &&
+					vecx_kernels->l2sq_f32(x + (Size) i * d, cb, d) > 0)
+					break;
+			if (i == n)
+				return;			/* every row equals its centroid */
+			memcpy(c, x + (Size) i * d, sizeof(float) * d);
+			assign[i] = j;
+			counts[j] = 1;
+			counts[big]--;
+			continue;
+		}
+		for (t = 0; t < d; t++)
+		{
+			float		eps = (t % 2 == 0) ? 1.0f / 1024 : -1.0f / 1024;
+			float		base = cb[t];
+			float		delta = fabsf(base) * eps + eps * 1e-3f;
+
+			c[t] = base + delta;
+			cb[t] = base - delta;
+		}
+		counts[j] = counts[big] / 2;
+		counts[big] -= counts[j];
+	}
+}
+
 /*
  * IvfpqKmeans
  *		Lloyd's k-means of n rows of d floats into k <= n centroids, seeded
@@ -111,32 +231,16 @@ IvfpqKmeans(const float *x, int n, int d, int k, int iters,
 			float *centroids, uint64 seed, bool binary)
 {
 	pg_prng_state rng;
-	int		   *perm;
 	int		   *assign;
 	int		   *counts;
 	double	   *sums;
 	float	   *cnorms;
 	float	   *work;
-	int			i,
-				it;
+	int			it;
 
 	Assert(k >= 1 && k <= n);
 	pg_prng_seed(&rng, seed);
-
-	/* Partial Fisher-Yates shuffle: k distinct starting rows */
-	perm = palloc_extended(mul_size(sizeof(int), n), MCXT_ALLOC_HUGE);
-	for (i = 0; i < n; i++)
-		perm[i] = i;
-	for (i = 0; i < k; i++)
-	{
-		int			j = (int) pg_prng_uint64_range(&rng, i, n - 1);
-		int			t = perm[i];
-
-		perm[i] = perm[j];
-		perm[j] = t;
-		memcpy(centroids + (Size) i * d, x + (Size) perm[i] * d, sizeof(float) * d);
-	}
-	pfree(perm);
+	KmeansSeed(x, n, d, k, centroids, &rng);
 
 	assign = palloc_extended(mul_size(sizeof(int), n), MCXT_ALLOC_HUGE);
 	counts = palloc(mul_size(sizeof(int), k));
@@ -155,81 +259,8 @@ IvfpqKmeans(const float *x, int n, int d, int k, int iters,
 			cnorms[j] = vecx_kernels->dot_f32(c, c, d);
 		}
 		IvfpqAssign(x, n, d, centroids, cnorms, k, assign, work);
-
-		memset(counts, 0, sizeof(int) * k);
-		memset(sums, 0, sizeof(double) * (Size) k * d);
-		for (i = 0; i < n; i++)
-		{
-			const float *row = x + (Size) i * d;
-			double	   *s = sums + (Size) assign[i] * d;
-			int			t;
-
-			for (t = 0; t < d; t++)
-				s[t] += row[t];
-			counts[assign[i]]++;
-		}
-		for (j = 0; j < k; j++)
-		{
-			float	   *c = centroids + (Size) j * d;
-			const double *s = sums + (Size) j * d;
-			int			t;
-
-			if (counts[j] == 0)
-				continue;
-			for (t = 0; t < d; t++)
-				c[t] = (float) (s[t] / counts[j]);
-			if (binary)
-				Binarize(c, d);
-		}
-
-		/* Re-seed empty clusters by splitting the largest */
-		for (j = 0; j < k; j++)
-		{
-			int			big = 0;
-			int			l;
-			float	   *c,
-					   *cb;
-			int			t;
-
-			if (counts[j] != 0)
-				continue;
-			for (l = 1; l < k; l++)
-				if (counts[l] > counts[big])
-					big = l;
-			if (counts[big] < 2)
-				break;
-			c = centroids + (Size) j * d;
-			cb = centroids + (Size) big * d;
-			if (binary)
-			{
-				/*
-				 * A perturbed 0/1 centroid binarizes back to its parent:
-				 * take a row of the cluster that differs from it instead.
-				 */
-				for (i = 0; i < n; i++)
-					if (assign[i] == big &&
-						vecx_kernels->l2sq_f32(x + (Size) i * d, cb, d) > 0)
-						break;
-				if (i == n)
-					break;		/* every row equals its centroid */
-				memcpy(c, x + (Size) i * d, sizeof(float) * d);
-				assign[i] = j;
-				counts[j] = 1;
-				counts[big]--;
-				continue;
-			}
-			for (t = 0; t < d; t++)
-			{
-				float		eps = (t % 2 == 0) ? 1.0f / 1024 : -1.0f / 1024;
-				float		base = cb[t];
-				float		delta = fabsf(base) * eps + eps * 1e-3f;
-
-				c[t] = base + delta;
-				cb[t] = base - delta;
-			}
-			counts[j] = counts[big] / 2;
-			counts[big] -= counts[j];
-		}
+		KmeansUpdate(x, n, d, k, assign, centroids, counts, sums, binary);
+		KmeansReseed(x, n, d, k, assign, centroids, counts, binary);
 	}
 
 	if (binary)
