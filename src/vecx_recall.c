@@ -368,6 +368,254 @@ Percentile(double *sorted, int n, double p)
 }
 
 /*
+ * OpenRecallTarget
+ *		Lock the table, then the index (the lock order of everything else),
+ *		and refuse what cannot be measured: anything but a valid index of one
+ *		of this extension's access methods (funcoid: our own function, to
+ *		find the extension whatever its name).
+ */
+static void
+OpenRecallTarget(Oid indexoid, Oid funcoid, Relation *heapp, Relation *indexp)
+{
+	Oid			heapoid = IndexGetRelation(indexoid, true);
+	Relation	heap;
+	Relation	index;
+	Oid			ourext;
+
+	heap = OidIsValid(heapoid) ? try_table_open(heapoid, AccessShareLock) : NULL;
+	index = try_relation_open(indexoid, AccessShareLock);
+	if (index == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("could not open relation with OID %u", indexoid)));
+	if (index->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot measure partitioned index \"%s\"", RelationGetRelationName(index)),
+				 errhint("Measure the index of each partition.")));
+	if (index->rd_rel->relkind != RELKIND_INDEX)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an index", RelationGetRelationName(index))));
+
+	/* an index of an access method of this extension, whatever its name */
+	ourext = getExtensionOfObject(ProcedureRelationId, funcoid);
+	if (!OidIsValid(ourext) ||
+		getExtensionOfObject(AccessMethodRelationId, index->rd_rel->relam) != ourext)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not an index of a vecx access method", RelationGetRelationName(index)),
+				 errdetail("Its access method is %s.", get_am_name(index->rd_rel->relam))));
+	if (heap == NULL || heapoid != IndexGetRelation(indexoid, false))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("could not open table of index \"%s\"", RelationGetRelationName(index))));
+	if (!index->rd_index->indisvalid || !index->rd_index->indisready)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("index \"%s\" is not valid", RelationGetRelationName(index))));
+	*heapp = heap;
+	*indexp = index;
+}
+
+/* The pieces of SQL both runs are made of, each usable whatever search_path is */
+typedef struct RecallSql
+{
+	char	   *table;			/* ONLY schema.table */
+	char	   *key;			/* the index's key column or expression */
+	char	   *op;				/* OPERATOR(schema.op) */
+	char	   *pred;			/* the index's predicate, or NULL */
+	char	   *where;			/* key not null, predicate, caller's filter */
+	Oid			argtype;		/* the operator's right-hand type */
+} RecallSql;
+
+static void
+BuildRecallSql(Relation heap, Relation index, const char *filter, RecallSql *rs)
+{
+	Oid			orderop = IndexOrderOperator(index, &rs->argtype);
+	StringInfoData buf;
+
+	if (!OidIsValid(orderop))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("index \"%s\" cannot order by distance", RelationGetRelationName(index)),
+				 errdetail("The operator class of its first column has no ordering operator.")));
+
+	/* ONLY: the index holds this table's rows, not its inheritance children's */
+	rs->table = psprintf("ONLY %s", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(heap)),
+															   RelationGetRelationName(heap)));
+	rs->key = TextDatumGetCString(DirectFunctionCall3(pg_get_indexdef_ext,
+													  ObjectIdGetDatum(RelationGetRelid(index)),
+													  Int32GetDatum(1),
+													  BoolGetDatum(false)));
+	rs->op = OperatorSql(orderop);
+	rs->pred = NULL;
+	if (!heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL))
+	{
+		bool		isnull;
+		Datum		pred = SysCacheGetAttr(INDEXRELID, index->rd_indextuple,
+										   Anum_pg_index_indpred, &isnull);
+
+		rs->pred = TextDatumGetCString(DirectFunctionCall2(pg_get_expr, pred,
+														   ObjectIdGetDatum(RelationGetRelid(heap))));
+	}
+
+	/*
+	 * The WHERE clause of both runs: the index's predicate (so the planner
+	 * can use a partial index) and the caller's filter, on lines of their
+	 * own so that a trailing comment in the filter cannot swallow the rest.
+	 */
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "(%s) IS NOT NULL", rs->key);
+	if (rs->pred)
+		appendStringInfo(&buf, " AND (%s)", rs->pred);
+	if (filter[0] != '\0')
+		appendStringInfo(&buf, " AND (\n%s\n)", filter);
+	rs->where = buf.data;
+}
+
+/*
+ * ReadQueryVectors
+ *		The query vectors: the key column's own values (a type the operator
+ *		takes, the opclass's input type or binary-coercible to it), a
+ *		deterministic sample spread over the table; or the caller's, cast to
+ *		the operator's right-hand type when they are of another type.
+ *		Returns SPI's table of them (*nq rows).
+ */
+static SPITupleTable *
+ReadQueryVectors(const RecallSql *rs, const char *queries, int32 sample, uint64 *nq)
+{
+	StringInfoData buf;
+	SPIPlanPtr	qplan;
+
+	initStringInfo(&buf);
+	if (queries[0] == '\0')
+		appendStringInfo(&buf,
+						 "SELECT (%s) FROM %s WHERE (%s) IS NOT NULL%s%s%s "
+						 "ORDER BY pg_catalog.hashtext(ctid::pg_catalog.text), ctid LIMIT %d",
+						 rs->key, rs->table, rs->key,
+						 rs->pred ? " AND (" : "", rs->pred ? rs->pred : "", rs->pred ? ")" : "",
+						 sample);
+	else
+	{
+		SPIPlanPtr	check = PrepareSelect(queries, 0, NULL, "queries");
+		CachedPlanSource *src = linitial(SPI_plan_get_plan_sources(check));
+
+		if (src->resultDesc == NULL || src->resultDesc->natts != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("queries must return a single column of query vectors")));
+		if (TupleDescAttr(src->resultDesc, 0)->atttypid == rs->argtype)
+			appendStringInfo(&buf, "SELECT q.v FROM (\n%s\n) AS q(v)", queries);
+		else
+		{
+			/* typmod -1 given: bit, not bit(1) */
+			appendStringInfo(&buf, "SELECT CAST(q.v AS %s) FROM (\n%s\n) AS q(v)",
+							 format_type_extended(rs->argtype, -1,
+												  FORMAT_TYPE_TYPEMOD_GIVEN |
+												  FORMAT_TYPE_FORCE_QUALIFY),
+							 queries);
+		}
+		SPI_freeplan(check);
+	}
+	qplan = PrepareSelect(buf.data, 0, NULL, "queries");
+	if (SPI_execute_plan(qplan, NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the query vectors");
+	*nq = SPI_processed;
+	if (queries[0] != '\0' && *nq > RECALL_MAX_SAMPLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("queries returned more than %d rows", RECALL_MAX_SAMPLE)));
+	return SPI_tuptable;
+}
+
+/* Refuse a measurement whose index run would not scan the index */
+static void
+CheckPlanUsesIndex(SPIPlanPtr iplan, Relation index)
+{
+	int			nest = EnterMode(RECALL_INDEX);
+	CachedPlan *cplan = SPI_plan_get_cached_plan(iplan);
+	bool		uses = false;
+	ListCell   *lc;
+
+	foreach(lc, cplan->stmt_list)
+	{
+		PlannedStmt *stmt = lfirst_node(PlannedStmt, lc);
+
+		uses |= PlanScansIndex(stmt->planTree, RelationGetRelid(index));
+	}
+	/* an unsaved plan's cached plan has no resource owner */
+	ReleaseCachedPlan(cplan, NULL);
+	LeaveMode(nest);
+	if (!uses)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("the planner does not scan index \"%s\" for these queries",
+						RelationGetRelationName(index)),
+				 errhint("The filter may be one the index cannot be used with.")));
+}
+
+/*
+ * RunQueries
+ *		Each query through both plans; fills the seven result columns
+ *		(n_queries, recall, recall_min, index mean/p99 ms, exact mean/p99 ms).
+ */
+static void
+RunQueries(SPIPlanPtr iplan, SPIPlanPtr eplan, SPITupleTable *qtable, uint64 nq,
+		   int32 k, Datum *values, bool *nulls)
+{
+	RecallHit  *exact = palloc(sizeof(RecallHit) * k);
+	RecallHit  *found = palloc(sizeof(RecallHit) * k);
+	double	   *itimes = palloc(sizeof(double) * Max(nq, 1));
+	double	   *etimes = palloc(sizeof(double) * Max(nq, 1));
+	double		recall_sum = 0;
+	double		recall_min = 1;
+	int			nrecall = 0;
+	int			nrun = 0;
+	double		isum = 0,
+				esum = 0;
+
+	for (uint64 i = 0; i < nq; i++)
+	{
+		bool		isnull;
+		Datum		q = SPI_getbinval(qtable->vals[i], qtable->tupdesc, 1, &isnull);
+		int			nexact,
+					nfound;
+		double		r;
+
+		if (isnull)
+			continue;
+		CHECK_FOR_INTERRUPTS();
+		itimes[nrun] = TimedRun(iplan, q, RECALL_INDEX, found, &nfound);
+		etimes[nrun] = TimedRun(eplan, q, RECALL_EXACT, exact, &nexact);
+		isum += itimes[nrun];
+		esum += etimes[nrun];
+		nrun++;
+		r = QueryRecall(exact, nexact, found, nfound);
+		if (r >= 0)
+		{
+			recall_sum += r;
+			recall_min = Min(recall_min, r);
+			nrecall++;
+		}
+	}
+	qsort(itimes, nrun, sizeof(double), cmp_double);
+	qsort(etimes, nrun, sizeof(double), cmp_double);
+
+	values[0] = Int32GetDatum(nrun);
+	values[1] = Float8GetDatum(nrecall ? recall_sum / nrecall : 0);
+	nulls[1] = nrecall == 0;
+	values[2] = Float8GetDatum(recall_min);
+	nulls[2] = nrecall == 0;
+	values[3] = Float8GetDatum(nrun ? isum / nrun : 0);
+	values[4] = Float8GetDatum(Percentile(itimes, nrun, 0.99));
+	values[5] = Float8GetDatum(nrun ? esum / nrun : 0);
+	values[6] = Float8GetDatum(Percentile(etimes, nrun, 0.99));
+	for (int i = 3; i <= 6; i++)
+		nulls[i] = nrun == 0;
+}
+
+/*
  * vecx_index_recall(index regclass, queries text, k int, filter text,
  *					 sample int)
  *		OUT n_queries int, OUT recall float8, OUT recall_min float8,
@@ -387,33 +635,9 @@ vecx_index_recall(PG_FUNCTION_ARGS)
 	char	   *filter = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	int32		sample = PG_GETARG_INT32(4);
 	TupleDesc	resultdesc;
-	Oid			heapoid;
 	Relation	heap;
 	Relation	index;
-	Oid			ourext;
-	Oid			orderop;
-	Oid			argtype = InvalidOid;
-	char	   *tablesql;
-	char	   *keysql;
-	char	   *opsql;
-	char	   *where;
-	char	   *predsql = NULL;
-	StringInfoData buf;
-	SPIPlanPtr	qplan;
-	SPIPlanPtr	iplan;
-	SPIPlanPtr	eplan;
-	SPITupleTable *qtable;
-	uint64		nq;
-	RecallHit  *exact;
-	RecallHit  *found;
-	double	   *itimes;
-	double	   *etimes;
-	double		recall_sum = 0;
-	double		recall_min = 1;
-	int			nrecall = 0;
-	int			nrun = 0;
-	double		isum = 0,
-				esum = 0;
+	RecallSql	rs;
 	Datum		values[7];
 	bool		nulls[7] = {false};
 	RecallMode	save_mode = recall_mode;
@@ -431,212 +655,36 @@ vecx_index_recall(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("sample must be between 1 and %d", RECALL_MAX_SAMPLE)));
 
-	/* table first, then index: the lock order of everything else */
-	heapoid = IndexGetRelation(indexoid, true);
-	heap = OidIsValid(heapoid) ? try_table_open(heapoid, AccessShareLock) : NULL;
-	index = try_relation_open(indexoid, AccessShareLock);
-	if (index == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("could not open relation with OID %u", indexoid)));
-	if (index->rd_rel->relkind == RELKIND_PARTITIONED_INDEX)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("cannot measure partitioned index \"%s\"", RelationGetRelationName(index)),
-				 errhint("Measure the index of each partition.")));
-	if (index->rd_rel->relkind != RELKIND_INDEX)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an index", RelationGetRelationName(index))));
-
-	/* an index of an access method of this extension, whatever its name */
-	ourext = getExtensionOfObject(ProcedureRelationId, fcinfo->flinfo->fn_oid);
-	if (!OidIsValid(ourext) ||
-		getExtensionOfObject(AccessMethodRelationId, index->rd_rel->relam) != ourext)
-		ereport(ERROR,
-				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
-				 errmsg("\"%s\" is not an index of a vecx access method", RelationGetRelationName(index)),
-				 errdetail("Its access method is %s.", get_am_name(index->rd_rel->relam))));
-	if (heap == NULL || heapoid != IndexGetRelation(indexoid, false))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("could not open table of index \"%s\"", RelationGetRelationName(index))));
-	if (!index->rd_index->indisvalid || !index->rd_index->indisready)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("index \"%s\" is not valid", RelationGetRelationName(index))));
-
-	orderop = IndexOrderOperator(index, &argtype);
-	if (!OidIsValid(orderop))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("index \"%s\" cannot order by distance", RelationGetRelationName(index)),
-				 errdetail("The operator class of its first column has no ordering operator.")));
-
-	/* the pieces of SQL, each usable whatever search_path is */
-	/* ONLY: the index holds this table's rows, not its inheritance children's */
-	tablesql = psprintf("ONLY %s", quote_qualified_identifier(get_namespace_name(RelationGetNamespace(heap)),
-										  RelationGetRelationName(heap)));
-	keysql = TextDatumGetCString(DirectFunctionCall3(pg_get_indexdef_ext,
-													 ObjectIdGetDatum(indexoid),
-													 Int32GetDatum(1),
-													 BoolGetDatum(false)));
-	opsql = OperatorSql(orderop);
-	if (!heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL))
-	{
-		bool		isnull;
-		Datum		pred = SysCacheGetAttr(INDEXRELID, index->rd_indextuple,
-										   Anum_pg_index_indpred, &isnull);
-
-		predsql = TextDatumGetCString(DirectFunctionCall2(pg_get_expr, pred,
-														  ObjectIdGetDatum(heapoid)));
-	}
-
-	/*
-	 * The WHERE clause of both runs: the index's predicate (so the planner
-	 * can use a partial index) and the caller's filter, on lines of their
-	 * own so that a trailing comment in the filter cannot swallow the rest.
-	 */
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "(%s) IS NOT NULL", keysql);
-	if (predsql)
-		appendStringInfo(&buf, " AND (%s)", predsql);
-	if (filter[0] != '\0')
-		appendStringInfo(&buf, " AND (\n%s\n)", filter);
-	where = buf.data;
+	OpenRecallTarget(indexoid, fcinfo->flinfo->fn_oid, &heap, &index);
+	BuildRecallSql(heap, index, filter, &rs);
 
 	SPI_connect();
 
 	PG_TRY();
 	{
-		recall_heap = heapoid;
+		SPITupleTable *qtable;
+		uint64		nq;
+		StringInfoData buf;
+		SPIPlanPtr	iplan;
+		SPIPlanPtr	eplan;
+
+		recall_heap = RelationGetRelid(heap);
 		recall_index = indexoid;
 		recall_mode = RECALL_OFF;
 
-		/*
-		 * The query vectors: the key column's own values (a type the
-		 * operator takes, the opclass's input type or binary-coercible to
-		 * it), or the caller's, cast to the operator's right-hand type
-		 * when they are of another type.
-		 */
-		initStringInfo(&buf);
-		if (queries[0] == '\0')
-		{
-			/* a deterministic sample spread over the table */
-			appendStringInfo(&buf,
-							 "SELECT (%s) FROM %s WHERE (%s) IS NOT NULL%s%s%s "
-							 "ORDER BY pg_catalog.hashtext(ctid::pg_catalog.text), ctid LIMIT %d",
-							 keysql, tablesql, keysql,
-							 predsql ? " AND (" : "", predsql ? predsql : "", predsql ? ")" : "",
-							 sample);
-		}
-		else
-		{
-			SPIPlanPtr	check = PrepareSelect(queries, 0, NULL, "queries");
-			CachedPlanSource *src = linitial(SPI_plan_get_plan_sources(check));
-
-			if (src->resultDesc == NULL || src->resultDesc->natts != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("queries must return a single column of query vectors")));
-			if (TupleDescAttr(src->resultDesc, 0)->atttypid == argtype)
-				appendStringInfo(&buf, "SELECT q.v FROM (\n%s\n) AS q(v)", queries);
-			else
-			{
-				/* typmod -1 given: bit, not bit(1) */
-				appendStringInfo(&buf, "SELECT CAST(q.v AS %s) FROM (\n%s\n) AS q(v)",
-								 format_type_extended(argtype, -1,
-													  FORMAT_TYPE_TYPEMOD_GIVEN |
-													  FORMAT_TYPE_FORCE_QUALIFY),
-								 queries);
-			}
-			SPI_freeplan(check);
-		}
-		qplan = PrepareSelect(buf.data, 0, NULL, "queries");
-		if (SPI_execute_plan(qplan, NULL, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not read the query vectors");
-		qtable = SPI_tuptable;
-		nq = SPI_processed;
-		if (queries[0] != '\0' && nq > RECALL_MAX_SAMPLE)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("queries returned more than %d rows", RECALL_MAX_SAMPLE)));
+		qtable = ReadQueryVectors(&rs, queries, sample, &nq);
 
 		/* both runs: the same statement, planned in their own modes */
-		resetStringInfo(&buf);
+		initStringInfo(&buf);
 		appendStringInfo(&buf,
 						 "SELECT ctid, ((%s) %s $1)::pg_catalog.float8 FROM %s WHERE %s "
 						 "ORDER BY (%s) %s $1 LIMIT %d",
-						 keysql, opsql, tablesql, where, keysql, opsql, k);
-		iplan = PrepareSelect(buf.data, 1, &argtype, "filter");
-		eplan = PrepareSelect(buf.data, 1, &argtype, "filter");
+						 rs.key, rs.op, rs.table, rs.where, rs.key, rs.op, k);
+		iplan = PrepareSelect(buf.data, 1, &rs.argtype, "filter");
+		eplan = PrepareSelect(buf.data, 1, &rs.argtype, "filter");
+		CheckPlanUsesIndex(iplan, index);
 
-		{
-			int			nest = EnterMode(RECALL_INDEX);
-			CachedPlan *cplan = SPI_plan_get_cached_plan(iplan);
-			bool		uses = false;
-			ListCell   *lc;
-
-			foreach(lc, cplan->stmt_list)
-			{
-				PlannedStmt *stmt = lfirst_node(PlannedStmt, lc);
-
-				uses |= PlanScansIndex(stmt->planTree, indexoid);
-			}
-			/* an unsaved plan's cached plan has no resource owner */
-			ReleaseCachedPlan(cplan, NULL);
-			LeaveMode(nest);
-			if (!uses)
-				ereport(ERROR,
-						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-						 errmsg("the planner does not scan index \"%s\" for these queries",
-								RelationGetRelationName(index)),
-						 errhint("The filter may be one the index cannot be used with.")));
-		}
-
-		exact = palloc(sizeof(RecallHit) * k);
-		found = palloc(sizeof(RecallHit) * k);
-		itimes = palloc(sizeof(double) * Max(nq, 1));
-		etimes = palloc(sizeof(double) * Max(nq, 1));
-
-		for (uint64 i = 0; i < nq; i++)
-		{
-			bool		isnull;
-			Datum		q = SPI_getbinval(qtable->vals[i], qtable->tupdesc, 1, &isnull);
-			int			nexact,
-						nfound;
-			double		r;
-
-			if (isnull)
-				continue;
-			CHECK_FOR_INTERRUPTS();
-			itimes[nrun] = TimedRun(iplan, q, RECALL_INDEX, found, &nfound);
-			etimes[nrun] = TimedRun(eplan, q, RECALL_EXACT, exact, &nexact);
-			isum += itimes[nrun];
-			esum += etimes[nrun];
-			nrun++;
-			r = QueryRecall(exact, nexact, found, nfound);
-			if (r >= 0)
-			{
-				recall_sum += r;
-				recall_min = Min(recall_min, r);
-				nrecall++;
-			}
-		}
-		qsort(itimes, nrun, sizeof(double), cmp_double);
-		qsort(etimes, nrun, sizeof(double), cmp_double);
-
-		values[0] = Int32GetDatum(nrun);
-		values[1] = Float8GetDatum(nrecall ? recall_sum / nrecall : 0);
-		nulls[1] = nrecall == 0;
-		values[2] = Float8GetDatum(recall_min);
-		nulls[2] = nrecall == 0;
-		values[3] = Float8GetDatum(nrun ? isum / nrun : 0);
-		values[4] = Float8GetDatum(Percentile(itimes, nrun, 0.99));
-		values[5] = Float8GetDatum(nrun ? esum / nrun : 0);
-		values[6] = Float8GetDatum(Percentile(etimes, nrun, 0.99));
-		for (int i = 3; i <= 6; i++)
-			nulls[i] = nrun == 0;
+		RunQueries(iplan, eplan, qtable, nq, k, values, nulls);
 	}
 	PG_FINALLY();
 	{
