@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * vecxcheck.c
- *	  vecx_index_check(): structural verification of hnsw and ivfpq indexes.
+ *	  vecx_index_check(): structural verification of hnsw, ivfpq and ivfflat indexes.
  *
  * In the spirit of contrib/amcheck: the index is read under AccessShareLock
  * (concurrent reads and writes go on), pages are copied out of shared
