@@ -21,7 +21,7 @@ DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0.control
 UPGRADE_0_2_0_PARTS = sql/upgrade/0.1.0--0.2.0.sql \
 	sql/install/30_sparsevec.sql sql/install/35_bit.sql \
 	sql/install/52_hnsw_types.sql sql/install/62_ivfflat.sql \
-	sql/install/92_tools.sql
+	sql/install/92_tools.sql sql/install/93_gpu.sql
 
 # Every sql/*.sql except install scripts is a pg_regress test.
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(filter-out sql/$(EXTENSION)--%.sql sql/vector--%.sql,$(wildcard sql/*.sql))))
@@ -52,17 +52,17 @@ EXTRA_CLEAN = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0
 # on a server that has pgvector it would replace pgvector's vector.control.
 VECTOR_NAME_DATA = vector.control sql/vector--$(EXTVERSION).sql
 
-# Optional CUDA kernels: make WITH_CUDA=1 (needs nvcc).  The runtime is
-# linked statically so the library loads on hosts without a driver.
-ifeq ($(WITH_CUDA),1)
+# The optional GPU library, vecx_gpu.so: built by nvcc when it is on PATH
+# (WITH_CUDA=0 skips it, WITH_CUDA=1 insists) and installed beside vecx.so,
+# which dlopens it on first use (src/gpu/gpu.h) and never links CUDA.
+# -fmad=false: the device rounds src/gpu/gpu_math.h as the host does.
+# The CUDA runtime is linked statically, so only the driver is needed.
 NVCC ?= nvcc
-CUDA_HOME ?= $(abspath $(dir $(shell command -v $(NVCC)))..)
-PG_CPPFLAGS += -DVECX_WITH_CUDA
-# Linked as an extra object rather than listed in OBJS: PGXS would want
-# LLVM bitcode for every OBJS entry, and nvcc makes none.
-SHLIB_LINK += src/gpu/gpu_cuda.o -L$(CUDA_HOME)/lib64 -lcudart_static -ldl -lrt -lpthread -lstdc++
-EXTRA_CLEAN += src/gpu/gpu_cuda.o
-endif
+WITH_CUDA ?= $(if $(shell command -v $(NVCC) 2>/dev/null),1,0)
+NVCC_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=[sm_90,compute_90]
+NVCC_FLAGS = -O2 -fmad=false -Xcompiler -fPIC -Xcompiler -Wall $(NVCC_ARCH)
+GPU_LIB = vecx_gpu.so
+EXTRA_CLEAN += src/gpu/gpu_cuda.o $(GPU_LIB)
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -154,7 +154,20 @@ unittest:
 
 
 ifeq ($(WITH_CUDA),1)
-$(shlib): src/gpu/gpu_cuda.o
-src/gpu/gpu_cuda.o: src/gpu/gpu_cuda.cu src/gpu/gpu.h
-	$(NVCC) -O2 -Xcompiler -fPIC -I$(srcdir)/src -c $< -o $@
+all: $(GPU_LIB)
+install: install-gpu
+uninstall: uninstall-gpu
+
+src/gpu/gpu_cuda.o: src/gpu/gpu_cuda.cu src/gpu/gpu.h src/gpu/gpu_math.h
+	$(NVCC) $(NVCC_FLAGS) -I$(srcdir)/src -c $< -o $@
+
+$(GPU_LIB): src/gpu/gpu_cuda.o
+	$(NVCC) -shared -cudart static $(NVCC_ARCH) -o $@ $<
+
+.PHONY: install-gpu uninstall-gpu
+install-gpu: $(GPU_LIB) installdirs
+	$(INSTALL_SHLIB) $(GPU_LIB) '$(DESTDIR)$(pkglibdir)/$(GPU_LIB)'
+
+uninstall-gpu:
+	rm -f '$(DESTDIR)$(pkglibdir)/$(GPU_LIB)'
 endif

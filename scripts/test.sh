@@ -62,16 +62,30 @@ stage_fuzz() {
 
 # The CUDA code must compile wherever nvcc exists; its test checks the
 # no-device contract here and the kernels themselves where a GPU is present.
+# Then the split: vecx.so has no CUDA in it (no symbol, no library needed),
+# vecx_gpu.so has the launches and exports only what vecx.so looks up.
 stage_gpu() {
+	local nm_out
 	command -v nvcc >/dev/null || { log "no nvcc: GPU code not compiled"; return 0; }
 	make -s -C test/gpu clean run || return 1
 	rm -rf "$work/cuda"
 	cp -a "$top" "$work/cuda"
 	make -s -C "$work/cuda" clean >/dev/null
 	make -s -C "$work/cuda" PG_CONFIG="$PG_CONFIG" WITH_CUDA=1 COPT=-Werror >/dev/null || return 1
-	nm "$work/cuda/vecx.so" >"$work/cuda/nm.txt"
-	grep -q cudaLaunchKernel "$work/cuda/nm.txt" || { log "CUDA kernel not linked"; return 1; }
-	log "extension links with WITH_CUDA=1"
+	if nm -D "$work/cuda/vecx.so" | grep -i -E 'cuda|cublas' ||
+		readelf -d "$work/cuda/vecx.so" | grep -i -E 'NEEDED.*(cuda|cudart|nvidia)'; then
+		log "vecx.so refers to CUDA (above): it must only dlopen vecx_gpu.so"
+		return 1
+	fi
+	nm_out=$(nm "$work/cuda/vecx_gpu.so") || return 1
+	grep -q cudaLaunchKernel <<<"$nm_out" || { log "vecx_gpu.so: no kernel launches linked"; return 1; }
+	nm -D --defined-only "$work/cuda/vecx_gpu.so" | grep -q ' T vecx_gpu_api$' ||
+		{ log "vecx_gpu.so does not export vecx_gpu_api"; return 1; }
+	if readelf -d "$work/cuda/vecx_gpu.so" | grep -E 'NEEDED.*(libcuda|libcudart)'; then
+		log "vecx_gpu.so links the CUDA driver or a shared runtime (above): it must dlopen the driver"
+		return 1
+	fi
+	log "vecx.so without CUDA, vecx_gpu.so with its kernels"
 }
 
 copy_tree() {

@@ -11,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "vecx.h"
+#include "gpu/gpuload.h"
 #include "simd/simd.h"
 
 PG_MODULE_MAGIC;
@@ -102,6 +103,8 @@ void
 _PG_init(void)
 {
 	VecxCheckNoReferenceLibrary();
+	/* before VecxSimdInit reserves the prefix, which drops placeholders */
+	VecxGpuInit();
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();

@@ -1,38 +1,94 @@
 /*-------------------------------------------------------------------------
  *
  * gpu.h
- *	  Optional CUDA kernels: nearest-centroid assignment for k-means.
+ *	  Interface between vecx.so and the optional CUDA library vecx_gpu.so.
  *
- * The extension is built without CUDA by default; "make WITH_CUDA=1"
- * compiles the .cu files in src/gpu with nvcc and links the CUDA runtime statically,
- * so the library still loads on machines with no driver.  Every entry
- * point returns false when no device can be used, and callers then take
- * their CPU path: results never depend on whether a GPU was present.
+ * vecx.so never links CUDA.  The kernels live in a separate library,
+ * $libdir/vecx_gpu.so, built by nvcc where it exists (gpu_cuda.cu, the
+ * CUDA runtime linked statically so that only the driver, libcuda.so.1,
+ * is needed at run time, and it is itself opened with dlopen).  vecx.so
+ * dlopens the library the first time vecx.gpu lets it look for a device
+ * (gpuload.c) and finds everything through the one exported symbol,
+ * vecx_gpu_api().  The table carries an ABI version: a vecx_gpu.so from
+ * another build of vecx is refused, not called.
  *
- * Plain C (no postgres.h) so unit tests can link it without a server.
+ * Every entry point returns 0 on success or -1 with a message in err; on
+ * failure the outputs are undefined and the caller takes its CPU path (or
+ * raises an error when vecx.gpu = on).
+ *
+ * Plain C (no postgres.h) so the test programs can use it without a server.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef VECX_GPU_H
 #define VECX_GPU_H
 
-#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-/* True when built with CUDA and a device answers. */
-extern bool vecx_gpu_available(void);
+#define VECX_GPU_ABI_VERSION	1
+#define VECX_GPU_MAX_DEVICES	16
+#define VECX_GPU_MSG_LEN		256
 
-/*
- * For each of the n rows of x (n x d floats, row-major) find the nearest of
- * the k centroids c (k x d) by squared L2 distance; write its index to
- * assign[i] and the distance to dist[i] (dist may be NULL).  Ties go to the
- * lower centroid index, as on the CPU.  Returns false, touching nothing,
- * when no device is usable or the device reports an error.
- */
-extern bool vecx_gpu_assign(const float *x, int64_t n, const float *c,
-							int k, int d, int32_t *assign, float *dist);
+/* The name of the library under $libdir and of its one symbol. */
+#define VECX_GPU_LIBRARY		"vecx_gpu"
+#define VECX_GPU_SYMBOL			"vecx_gpu_api"
 
-/* Name of the device in use, or a reason there is none. */
-extern const char *vecx_gpu_describe(void);
+typedef struct VecxGpuDevice
+{
+	int			ordinal;
+	char		name[VECX_GPU_MSG_LEN];
+	uint64_t	total_memory;	/* bytes */
+	int			cc_major;		/* compute capability */
+	int			cc_minor;
+} VecxGpuDevice;
+
+typedef struct VecxGpuApi
+{
+	int			abi_version;	/* VECX_GPU_ABI_VERSION */
+
+	/*
+	 * Look for devices the kernels can run on.  Fills up to max entries of
+	 * devs and returns how many there are; 0 with the reason in why
+	 * (driver missing, cuInit error, no device, no kernel image for the
+	 * device's architecture).
+	 */
+	int			(*probe) (VecxGpuDevice *devs, int max, char *why, size_t whylen);
+
+	/*
+	 * k-means assignment: for each of the n rows of x (n x d floats,
+	 * row-major) the nearest of the k centroids c (k x d) by squared L2
+	 * distance, ties to the lower index (gpu_math.h); assign[i] gets its
+	 * index and dist[i] (dist may be NULL) the distance.  Rows go to the
+	 * device in chunks of at most mem_budget bytes.
+	 */
+	int			(*assign) (const float *x, int64_t n, const float *c, int k, int d,
+						   size_t mem_budget, int32_t *assign, float *dist,
+						   char *err, size_t errlen);
+
+	/*
+	 * k-means update: centroids[j] = mean of the rows assigned to j (sums
+	 * in double, in row order, as the CPU does); counts[j] gets the number
+	 * of rows.  Centroids of empty clusters are left as they are.
+	 */
+	int			(*update) (const float *x, int64_t n, int d, const int32_t *assign,
+						   int k, size_t mem_budget, float *centroids, int32_t *counts,
+						   char *err, size_t errlen);
+
+	/*
+	 * PQ encoding of n residuals (n x dims): codes gets m codes per row
+	 * (one byte each, whatever nbits) and sqerr the squared quantization
+	 * error of each row (gpu_math.h, vecx_gm_pq_encode).
+	 */
+	int			(*pq_encode) (const float *r, int64_t n, int dims, int m,
+							  const int *suboff, int ksub, const float *codebook,
+							  size_t mem_budget, uint8_t *codes, double *sqerr,
+							  char *err, size_t errlen);
+} VecxGpuApi;
+
+typedef const VecxGpuApi *(*VecxGpuApiFn) (void);
+
+/* Exported by vecx_gpu.so. */
+extern const VecxGpuApi *vecx_gpu_api(void);
 
 #endif							/* VECX_GPU_H */

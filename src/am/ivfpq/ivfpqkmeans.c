@@ -20,6 +20,7 @@
 #include "miscadmin.h"
 #include "utils/memutils.h"
 
+#include "gpu/gpuload.h"
 #include "ivfpq.h"
 #include "simd/simd.h"
 
@@ -49,6 +50,10 @@ IvfpqAssign(const float *x, int n, int d, const float *centroids,
 {
 	int			chunk = AssignChunk(n, k);
 	int			start;
+
+	/* vecx.gpu: exact L2 argmin on a device, when there is one */
+	if (VecxGpuAssign(x, n, d, centroids, k, assign))
+		return;
 
 	for (start = 0; start < n; start += chunk)
 	{
