@@ -134,7 +134,7 @@ for n in $setups; do
 			-c "\\copy queries FROM '$work/queries.tsv'" -c "\\copy gt FROM '$work/gt.tsv'"
 	done
 
-	ef= r=
+	ef= r= tried=
 	for e in $efs; do
 		if [ "$n" = 1 ]; then
 			r=$(PGOPTIONS="-c hnsw.ef_search=$e" recall single)
@@ -143,6 +143,7 @@ for n in $setups; do
 			r=$(recall coord)
 		fi
 		log "$n: ef_search $e: recall@10 $r"
+		tried="$tried${tried:+, }$e: $r"
 		ef=$e
 		[ "$(echo "$r >= $target" | bc)" = 1 ] && break
 	done
@@ -167,6 +168,7 @@ for n in $setups; do
 		printf '  %s\n' "shards' own work per query: sum of means $sum ms, slowest shard $max ms;" \
 			"the coordinator's cost per query (Merge Append mean less the sum): $(echo "$coord_mean - $sum" | bc) ms" | tee -a "$out"
 	fi
+	printf '  %s\n' "recall@10 by ef_search: $tried" | tee -a "$out"
 	shard_stop "${live[@]}"
 	live=()
 done
