@@ -21,26 +21,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 
+. scripts/shard-lib.sh
+
 shards=${VECX_SHARDS:-2}
 rows=${VECX_DEMO_ROWS:-20000}
 nq=${VECX_DEMO_QUERIES:-100}
 port_base=${VECX_PORT_BASE:-}
-fmnist_dir=${VECX_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 
 if [ "${VECX_SKIP_BUILD:-0}" != 1 ]; then
 	# postgres_fdw is part of Debian's postgresql-15 package
 	vecx_need_pkgs $VECX_BASE_PKGS bc
 	vecx_build_install
 fi
-bindir=$("$PG_CONFIG" --bindir)
-if [ ! -f "$("$PG_CONFIG" --pkglibdir)/postgres_fdw.so" ] ||
-	[ ! -f "$("$PG_CONFIG" --sharedir)/extension/postgres_fdw.control" ]; then
-	log "postgres_fdw is not installed for $("$PG_CONFIG" --bindir)"
-	exit 1
-fi
 
 work=$(mktemp -d /tmp/vecx-shards.XXXXXX)
 chmod 755 "$work"
+shard_init
 nodes=()
 for ((i = 0; i < shards; i++)); do nodes+=("shard$i"); done
 nodes+=(coord single)
@@ -49,78 +45,17 @@ cleanup() {
 		log "clusters left running under $work (stop: pg_ctl -D $work/NODE/data stop)"
 		return
 	fi
-	for n in "${nodes[@]}"; do [ -d "$work/$n/data" ] && vecx_stop_cluster "$work/$n"; done
+	shard_stop "${nodes[@]}"
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
-# Start every node; remember its socket directory and port.
-declare -A port
-k=0
-for n in "${nodes[@]}"; do
-	vecx_start_cluster "$work/$n" ${port_base:+$((port_base + k))}
-	port[$n]=$PGPORT
-	k=$((k + 1))
-done
-unset PGHOST PGPORT PGDATA
-psql_() {
-	local n=$1
-	shift
-	"$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$work/$n" -p "${port[$n]}" -U postgres -d postgres "$@"
-}
-elapsed() { echo "$(date +%s.%N) - $1" | bc; }
-
-# Rows as COPY text: id, tenant (50 tenants), label, vector.
-if [ -f "$fmnist_dir/train-images-idx3-ubyte.gz" ]; then
-	gcc -O2 -o "$work/fmnist" bench/fmnist.c
-	data=fashion-mnist
-	gen() { "$work/fmnist" "$@" --dir "$fmnist_dir" | awk -F'\t' -v OFS='\t' '{ print $1, $1 % 50, $2, $3 }'; }
-	gen_rows() { gen train "$rows"; }
-	gen_queries() { gen test "$nq"; }
-	dim=784
-else
-	data="generated (no $fmnist_dir)"
-	dim=128
-	gen() {
-		awk -v n="$1" -v seed="$2" -v d=$dim 'BEGIN { srand(seed); for (i = 1; i <= n; i++) {
-			s = "["; for (j = 0; j < d; j++) s = s (j ? "," : "") int(rand() * 256); printf "%d\t%d\t%d\t%s]\n", i, i % 50, i % 10, s } }'
-	}
-	gen_rows() { gen "$rows" 1; }
-	gen_queries() { gen "$nq" 2; }
-fi
-
-table_sql="id int NOT NULL, tenant int NOT NULL, label int NOT NULL, embedding vector($dim) NOT NULL"
+shard_start "${nodes[@]}"
 
 log "$shards shards, a coordinator and a single node; $rows rows of $data"
-for ((i = 0; i < shards; i++)); do
-	psql_ "shard$i" -c "CREATE EXTENSION vecx" \
-		-c "CREATE TABLE items ($table_sql, PRIMARY KEY (id)) WITH (toast_tuple_target = 8160)"
-done
-psql_ single -c "CREATE EXTENSION vecx" \
-	-c "CREATE TABLE items ($table_sql, PRIMARY KEY (id)) WITH (toast_tuple_target = 8160)"
-
-# The coordinator: one foreign server per shard.  extensions 'vecx' lets
-# postgres_fdw ship vecx's operators (<->, ...) to the shards; async_capable
-# lets an Append ask all shards at once; fetch_size is how many rows one
-# FETCH of the shard's cursor returns: with k = 10, each shard sends at most
-# the 10 rows a top-10 can use.
-{
-	echo "CREATE EXTENSION vecx;"
-	echo "CREATE EXTENSION postgres_fdw;"
-	echo "CREATE TABLE items ($table_sql) PARTITION BY HASH (tenant);"
-	echo "CREATE TABLE queries ($table_sql);"
-	for ((i = 0; i < shards; i++)); do
-		cat <<SQL
-CREATE SERVER shard$i FOREIGN DATA WRAPPER postgres_fdw
-	OPTIONS (host '$work/shard$i', port '${port[shard$i]}', dbname 'postgres',
-			 extensions 'vecx', async_capable 'true', fetch_size '10', batch_size '100');
-CREATE USER MAPPING FOR CURRENT_USER SERVER shard$i OPTIONS (user 'postgres');
-CREATE FOREIGN TABLE items_shard$i PARTITION OF items
-	FOR VALUES WITH (MODULUS $shards, REMAINDER $i)
-	SERVER shard$i OPTIONS (table_name 'items');
-SQL
-	done
-} | psql_ coord
+shard_items "${nodes[@]:0:shards}" single
+shard_coordinator coord "${nodes[@]:0:shards}"
+psql_ coord -c "CREATE TABLE queries ($table_sql)"
 
 log "loading through the coordinator (each row goes to its tenant's shard)"
 start=$(date +%s.%N)
@@ -131,15 +66,7 @@ gen_queries | psql_ coord -c '\copy queries FROM STDIN'
 psql_ coord -c "SELECT tableoid::regclass AS partition, count(*) AS rows, count(DISTINCT tenant) AS tenants FROM items GROUP BY 1 ORDER BY 1"
 
 log "building the hnsw index on every shard at once"
-start=$(date +%s.%N)
-pids=()
-for n in "${nodes[@]}"; do
-	[ "$n" = coord ] && continue
-	psql_ "$n" -c "CREATE INDEX items_embedding_idx ON items USING hnsw (embedding vector_l2_ops)" -c "VACUUM ANALYZE items" &
-	pids+=($!)
-done
-for p in "${pids[@]}"; do wait "$p"; done
-printf 'indexes built in %.1f s (shards and the single node together)\n' "$(elapsed "$start")"
+printf 'indexes built in %.1f s (shards and the single node together)\n' "$(shard_build "${nodes[@]:0:shards}" single)"
 for ((i = 0; i < shards; i++)); do
 	psql_ "shard$i" -tA -c "SELECT 'shard$i: vecx_index_check ' || coalesce(nullif(vecx_index_check('items_embedding_idx', true)::text, ''), 'ok')"
 done
@@ -173,19 +100,7 @@ explain coord -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items WHERE tenant
 echo "== a filter on another column goes to every shard =="
 explain coord -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT id FROM items WHERE label = 3 ORDER BY embedding <-> '$q1' LIMIT 10"
 
-# The same top-10 written as one LIMIT per shard: postgres_fdw pushes the
-# LIMIT into each remote query (a single foreign table), and the Append
-# over the subqueries runs them asynchronously (the "+ 0" keeps the planner
-# from merging the sorted subqueries with a Merge Append, which cannot).
-per_shard() {
-	local i sep=""
-	printf 'SELECT id FROM ('
-	for ((i = 0; i < shards; i++)); do
-		printf '%s(SELECT id, embedding <-> %s AS d FROM items_shard%d ORDER BY embedding <-> %s LIMIT 10)' "$sep" "$1" "$i" "$1"
-		sep=" UNION ALL "
-	done
-	printf ') s ORDER BY d + 0 LIMIT 10'
-}
+per_shard() { shard_per_shard_sql "$1" "$shards"; }
 echo "== the same top-10 with a LIMIT per shard =="
 explain coord -c "EXPLAIN (VERBOSE, COSTS OFF) $(per_shard "'$q1'::vector")"
 
