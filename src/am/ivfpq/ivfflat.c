@@ -107,52 +107,12 @@ PG_FUNCTION_INFO_V1(ivfflathandler);
 Datum
 ivfflathandler(PG_FUNCTION_ARGS)
 {
-	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
+	/* one column, as the reference extension */
+	IndexAmRoutine *amroutine = IvfpqMakeRoutine(false);
 
-	amroutine->amstrategies = 0;
-	amroutine->amsupport = IVFPQ_NPROC;
-	amroutine->amoptsprocnum = 0;
-	amroutine->amcanorder = false;
-	amroutine->amcanorderbyop = true;
-	amroutine->amcanbackward = false;
-	amroutine->amcanunique = false;
-	amroutine->amcanmulticol = false;	/* as the reference extension */
-	amroutine->amoptionalkey = true;
-	amroutine->amsearcharray = false;
-	amroutine->amsearchnulls = false;
-	amroutine->amstorage = false;
-	amroutine->amclusterable = false;
-	amroutine->ampredlocks = false;
-	amroutine->amcanparallel = false;
-	amroutine->amcaninclude = false;
-	amroutine->amusemaintenanceworkmem = false;
-	amroutine->amparallelvacuumoptions = VACUUM_OPTION_PARALLEL_BULKDEL;
-	amroutine->amkeytype = InvalidOid;
-
-	/* ivfpq's callbacks; IvfpqIndexEncoding() knows us by amoptions */
-	amroutine->ambuild = ivfpqbuild;
-	amroutine->ambuildempty = ivfpqbuildempty;
-	amroutine->aminsert = ivfpqinsert;
-	amroutine->ambulkdelete = ivfpqbulkdelete;
-	amroutine->amvacuumcleanup = ivfpqvacuumcleanup;
-	amroutine->amcanreturn = NULL;
-	amroutine->amcostestimate = ivfpqcostestimate;
 	amroutine->amoptions = ivfflatoptions;
-	amroutine->amproperty = NULL;
-	amroutine->ambuildphasename = ivfflatbuildphasename;
 	amroutine->amvalidate = ivfflatvalidate;
-	amroutine->amadjustmembers = NULL;
-	amroutine->ambeginscan = ivfpqbeginscan;
-	amroutine->amrescan = ivfpqrescan;
-	amroutine->amgettuple = ivfpqgettuple;
-	amroutine->amgetbitmap = NULL;
-	amroutine->amendscan = ivfpqendscan;
-	amroutine->ammarkpos = NULL;
-	amroutine->amrestrpos = NULL;
-	amroutine->amestimateparallelscan = NULL;
-	amroutine->aminitparallelscan = NULL;
-	amroutine->amparallelrescan = NULL;
-
+	amroutine->ambuildphasename = ivfflatbuildphasename;
 	PG_RETURN_POINTER(amroutine);
 }
 

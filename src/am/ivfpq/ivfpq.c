@@ -143,9 +143,15 @@ ivfpqbuildphasename(int64 phasenum)
 	}
 }
 
-PG_FUNCTION_INFO_V1(ivfpqhandler);
-Datum
-ivfpqhandler(PG_FUNCTION_ARGS)
+/*
+ * IvfpqMakeRoutine
+ *		The IndexAmRoutine of ivfpq and of ivfflat (ivfflat.c): the same
+ *		callbacks but for options, validation and build phase names, which
+ *		the caller sets.  IvfpqIndexEncoding() tells the two apart by
+ *		amoptions.
+ */
+IndexAmRoutine *
+IvfpqMakeRoutine(bool multicol)
 {
 	IndexAmRoutine *amroutine = makeNode(IndexAmRoutine);
 
@@ -156,7 +162,7 @@ ivfpqhandler(PG_FUNCTION_ARGS)
 	amroutine->amcanorderbyop = true;
 	amroutine->amcanbackward = false;
 	amroutine->amcanunique = false;
-	amroutine->amcanmulticol = true;	/* vector first, then filter columns */
+	amroutine->amcanmulticol = multicol;
 	amroutine->amoptionalkey = true;
 	amroutine->amsearcharray = false;
 	amroutine->amsearchnulls = false;
@@ -176,10 +182,10 @@ ivfpqhandler(PG_FUNCTION_ARGS)
 	amroutine->amvacuumcleanup = ivfpqvacuumcleanup;
 	amroutine->amcanreturn = NULL;
 	amroutine->amcostestimate = ivfpqcostestimate;
-	amroutine->amoptions = ivfpqoptions;
+	amroutine->amoptions = NULL;
 	amroutine->amproperty = NULL;
-	amroutine->ambuildphasename = ivfpqbuildphasename;
-	amroutine->amvalidate = ivfpqvalidate;
+	amroutine->ambuildphasename = NULL;
+	amroutine->amvalidate = NULL;
 	amroutine->amadjustmembers = NULL;
 	amroutine->ambeginscan = ivfpqbeginscan;
 	amroutine->amrescan = ivfpqrescan;
@@ -191,7 +197,19 @@ ivfpqhandler(PG_FUNCTION_ARGS)
 	amroutine->amestimateparallelscan = NULL;
 	amroutine->aminitparallelscan = NULL;
 	amroutine->amparallelrescan = NULL;
+	return amroutine;
+}
 
+PG_FUNCTION_INFO_V1(ivfpqhandler);
+Datum
+ivfpqhandler(PG_FUNCTION_ARGS)
+{
+	/* vector first, then filter columns */
+	IndexAmRoutine *amroutine = IvfpqMakeRoutine(true);
+
+	amroutine->amoptions = ivfpqoptions;
+	amroutine->amvalidate = ivfpqvalidate;
+	amroutine->ambuildphasename = ivfpqbuildphasename;
 	PG_RETURN_POINTER(amroutine);
 }
 

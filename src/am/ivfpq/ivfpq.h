@@ -397,6 +397,9 @@ extern void IvfpqMakeEntry(IvfpqState *st, const float *x, const char *raw, floa
 						   IvfpqEntry *entry, float *residual);
 extern int	IvfpqNearestList(IvfpqState *st, const float *x);
 
+/* ivfpq.c: the IndexAmRoutine both handlers start from */
+extern IndexAmRoutine *IvfpqMakeRoutine(bool multicol);
+
 /* ivfpqscan.c */
 extern IndexScanDesc ivfpqbeginscan(Relation index, int nkeys, int norderbys);
 extern void ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
