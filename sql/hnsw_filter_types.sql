@@ -39,9 +39,10 @@ SELECT * FROM ft_cmp('i4 >= 5');
 SELECT * FROM ft_cmp('i4 <= 1::int2');
 SELECT * FROM ft_cmp('i8 = 7');
 SELECT * FROM ft_cmp('i8 > 8::int4');
--- (the planner reduces b = true to plain b, which no index AM but btree and
--- hash can take as a condition: it is checked on the heap)
+-- (the planner reduces b = true to plain b, which it gives only btree and
+-- hash as a condition; vecx's planner hook gives it to the index as b = true)
 SELECT * FROM ft_cmp('b = true');
+SELECT * FROM ft_cmp('NOT b');
 SELECT * FROM ft_cmp('d = date ''2024-01-10''');
 SELECT * FROM ft_cmp('d < date ''2024-01-04''');
 SELECT * FROM ft_cmp('ts >= timestamptz ''2024-01-01 20:00+00''');
@@ -58,6 +59,37 @@ SELECT * FROM ft_cmp('i4 = 99');
 SELECT * FROM ft_cmp('i4 = NULL::int');
 SELECT * FROM ft_cmp('t = ''nosuch''');
 SELECT count(*) FROM (SELECT id FROM ft WHERE i4 IS NULL ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 100) s;
+-- IN, = ANY, ranges and null tests are index conditions too (an ordered
+-- scan gets IN from vecx's planner hook: PostgreSQL 15 keeps an array
+-- condition on a second index column out of ordered paths)
+SELECT * FROM ft_cmp('i4 IN (1, 3)');
+SELECT * FROM ft_cmp('i2 IN (0, 4) AND i8 IN (1, 2, 3, 4, 5)');
+SELECT * FROM ft_cmp('i4 = ANY (''{2,5,NULL}''::int[])');
+SELECT * FROM ft_cmp('i4 = ANY (''{NULL}''::int[])');
+SELECT * FROM ft_cmp('i4 = ANY (''{}''::int[])');
+SELECT * FROM ft_cmp('i8 < ANY (''{2,5}''::int8[])');
+SELECT * FROM ft_cmp('i8 >= ANY (''{9,7}''::int8[])');
+SELECT * FROM ft_cmp('d IN (date ''2024-01-03'', date ''2024-01-09'')');
+SELECT * FROM ft_cmp('t IN (''cat1'', ''cat3'')');
+SELECT * FROM ft_cmp('vc IN (''v0'', ''nosuch'')');
+SELECT * FROM ft_cmp('u IN (md5(''1'')::uuid, md5(''2'')::uuid)');
+SELECT * FROM ft_cmp('b AND i4 IN (2, 4)');
+SELECT * FROM ft_cmp('i4 BETWEEN 2 AND 4');
+SELECT * FROM ft_cmp('i4 BETWEEN 2 AND 4 AND ts < timestamptz ''2024-01-01 06:00+00''');
+SELECT * FROM ft_cmp('i4 IS NULL');
+SELECT * FROM ft_cmp('i4 IS NOT NULL');
+SELECT * FROM ft_cmp('i4 IS NOT NULL AND t IS NULL');
+SELECT * FROM ft_cmp('tags IS NULL AND u IS NULL');
+-- a parameter array, as clients send IN lists
+PREPARE ft_any(int[]) AS SELECT count(*) FROM (SELECT id FROM ft WHERE i4 = ANY ($1) ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 50) s;
+SET plan_cache_mode = force_generic_plan;
+EXPLAIN (COSTS OFF) EXECUTE ft_any('{1,2}');
+EXECUTE ft_any('{1,2}');
+EXECUTE ft_any('{}');
+EXECUTE ft_any(NULL);
+RESET plan_cache_mode;
+DEALLOCATE ft_any;
+EXPLAIN (COSTS OFF) SELECT id FROM ft WHERE i4 IN (1, 3) AND NOT b ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 20;
 -- lossy columns are rechecked on the heap: no wrong rows
 SELECT bool_and(t = 'cat3') FROM (SELECT t FROM ft WHERE t = 'cat3' ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 100) s;
 SELECT bool_and(tags @> '{1,12}') FROM (SELECT tags FROM ft WHERE tags @> '{1,12}' ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 100) s;
@@ -109,5 +141,15 @@ DROP TABLE fh;
 
 SELECT opcname, amvalidate(c.oid) FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod
   WHERE amname = 'hnsw' AND opcname LIKE '%filter%' ORDER BY opcname;
+-- rows whose vector is NULL are not in the index: "v IS NULL" never uses it,
+-- "v IS NOT NULL" may (every entry qualifies)
+INSERT INTO ft (id, v, i4) VALUES (9001, NULL, 3), (9002, NULL, NULL);
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM ft WHERE v IS NULL ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 5;
+SELECT id FROM ft WHERE v IS NULL ORDER BY v <-> '[0.2,0.9,0.1]', id LIMIT 5;
+SELECT id FROM ft WHERE v IS NULL AND i4 = 3 ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 5;
+SELECT count(*) FROM (SELECT id FROM ft WHERE v IS NOT NULL AND i4 = 3 ORDER BY v <-> '[0.2,0.9,0.1]' LIMIT 5000) s;
+SELECT count(*) FROM ft WHERE v IS NOT NULL AND i4 = 3;
+RESET enable_seqscan;
 DROP TABLE ft;
 DROP FUNCTION ft_cmp;

@@ -225,6 +225,14 @@ SELECT c, ft_check(c) FROM unnest(ARRAY[
   'tz >= ''2024-01-08 00:00+00''', 't = ''w7''', 'vc = ''v1''',
   'u = ''00000000-0000-0000-0000-000000000002''', 'a && ''{3}''', 'a @> ''{3,4}''', 'a && ''{3,NULL}''',
   'a @> ''{}''', 'i4 IS NULL', 'i4 = NULL', 't = ''nothing''', 'i4 = 3 AND t = ''w7'' AND a && ''{1,2,3}''']) c;
+-- IN / = ANY, bare booleans and null tests as index conditions
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT id FROM ft WHERE i4 IN (1, 3) AND NOT b AND t IS NOT NULL ORDER BY v <-> '[0.3,0.3,0.3,0.3]' LIMIT 20;
+RESET enable_seqscan;
+SELECT c, ft_check(c) FROM unnest(ARRAY[
+  'i4 IN (1, 3)', 'i4 = ANY (''{2,NULL}''::int[])', 'i4 = ANY (''{}''::int[])', 'i8 < ANY (''{3,5}''::int8[])',
+  't IN (''w1'', ''w7'')', 'u IN (''00000000-0000-0000-0000-000000000001'', ''00000000-0000-0000-0000-000000000003'')',
+  'b', 'NOT b', 'b AND i2 IN (0, 2)', 'i4 IS NOT NULL AND t IS NULL', 'a IS NULL', 'v IS NOT NULL AND i4 IN (4, 5)']) c;
 -- the same on item pages (8-bit codes) and on an index built before any row
 CREATE INDEX ft_items ON ft USING ivfpq (v vector_l2_ops, i4, t, a) WITH (lists = 8, pq_bits = 8);
 DROP INDEX ft_all;

@@ -11,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "vecx.h"
+#include "am/common/vecxplan.h"
 #include "gpu/gpuload.h"
 #include "simd/simd.h"
 
@@ -110,4 +111,5 @@ _PG_init(void)
 	IvfpqInit();
 	IvfflatInit();
 	VecxRecallInit();
+	VecxPlanInit();
 }

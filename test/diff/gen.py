@@ -59,11 +59,16 @@ FILTERS = [
     ("b = {c}", 0.01, True),
     ("a < 1", 0.001, True),
     ("a < 500 AND b = {c}", 0.005, True),
+    # IN lists and null tests (index conditions through vecx's planner hook
+    # and the AMs' array and null keys)
+    ("b IN ({c}, 3, 97)", 0.03, True),
+    ("a = ANY ('{{1,17,NULL,400,999}}'::int[]) OR a IS NULL", 0.025, False),
+    ("b = ANY ('{{{c}}}'::int[]) AND a IS NOT NULL", 0.01, True),
+    ("a IS NULL", 0.02, True),
     # Not index conditions: the executor drops rows the index returned,
     # which is what makes an ordered scan continue past ef_search.
     ("(a % 10) = 3", 0.1, False),
     ("(a + b) % 100 = 7", 0.01, False),
-    ("a IS NULL", 0.02, False),
 ]
 
 

@@ -212,6 +212,99 @@ VecxFormFilter(Relation index, Datum *values, bool *isnull, char *out)
 
 /* ---- scan keys ---- */
 
+/* qsort comparator for int64 arguments */
+static int
+CmpInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * PrepareArrayKey
+ *		Fill fk from "col op ANY (array)" (SK_SEARCHARRAY).  NULL elements
+ *		match nothing (the operators are strict); returns false when no
+ *		element is left, so that no row can match.
+ */
+static bool
+PrepareArrayKey(VecxFilterKey *fk, ScanKey k, Oid argtype)
+{
+	ArrayType  *arr = DatumGetArrayTypeP(k->sk_argument);
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int64	   *vals;
+	int			n = 0;
+	int			i;
+
+	if (ARR_ELEMTYPE(arr) != argtype)
+		elog(ERROR, "vecx filter: array of type %u where %u was expected",
+			 ARR_ELEMTYPE(arr), argtype);
+	get_typlenbyvalalign(argtype, &typlen, &typbyval, &typalign);
+	deconstruct_array(arr, argtype, typlen, typbyval, typalign, &elems, &nulls, &nelems);
+	vals = palloc(sizeof(int64) * Max(nelems, 1));
+	for (i = 0; i < nelems; i++)
+		if (!nulls[i])
+			vals[n++] = EncodeValue(argtype, fk->kind, elems[i]);
+	if (n == 0)
+		return false;
+
+	if (fk->kind == VECX_FKIND_INT && fk->strategy != VECX_FILTER_EQ)
+	{
+		/* some element satisfies "v < e" iff the largest does, and so on */
+		bool		wantmax = fk->strategy == VECX_FILTER_LT ||
+			fk->strategy == VECX_FILTER_LE;
+
+		fk->arg = vals[0];
+		for (i = 1; i < n; i++)
+			if (wantmax ? vals[i] > fk->arg : vals[i] < fk->arg)
+				fk->arg = vals[i];
+		return true;
+	}
+	if (fk->kind != VECX_FKIND_SIG)
+	{
+		int			m = 1;
+
+		qsort(vals, n, sizeof(int64), CmpInt64);
+		for (i = 1; i < n; i++)
+			if (vals[i] != vals[m - 1])
+				vals[m++] = vals[i];
+		n = m;
+	}
+	fk->arg = vals[0];
+	fk->nargs = n;
+	fk->args = n > 1 ? vals : NULL;
+	return true;
+}
+
+/*
+ * PrepareNullKey
+ *		IS NULL / IS NOT NULL (SK_SEARCHNULL, SK_SEARCHNOTNULL).  Rows whose
+ *		vector is NULL are not in a vecx index, so on the vector column IS
+ *		NOT NULL holds for every entry and IS NULL for none; the planner is
+ *		kept from asking the latter (VecxPlan), since the rows exist in the
+ *		table.  Returns false when the key is to be dropped.
+ */
+static bool
+PrepareNullKey(VecxFilterKey *fk, ScanKey k)
+{
+	if (k->sk_attno == 1)
+	{
+		if (k->sk_flags & SK_SEARCHNULL)
+			elog(ERROR, "vecx index scan for rows whose vector is NULL");
+		return false;
+	}
+	fk->col = k->sk_attno - 2;
+	fk->strategy = (k->sk_flags & SK_SEARCHNULL) ? VECX_FILTER_ISNULL : VECX_FILTER_NOTNULL;
+	fk->nargs = 1;
+	return true;
+}
+
 VecxFilter *
 VecxFilterPrepare(Relation index, ScanKey keys, int nkeys)
 {
@@ -226,15 +319,23 @@ VecxFilterPrepare(Relation index, ScanKey keys, int nkeys)
 		Oid			coltype;
 		Oid			argtype;
 
-		if (k->sk_attno < 2 || k->sk_attno > nf + 1)
-			elog(ERROR, "hnsw scan key on unexpected column %d", k->sk_attno);
+		if (k->sk_attno < 1 || k->sk_attno > nf + 1)
+			elog(ERROR, "vecx scan key on unexpected column %d", k->sk_attno);
+		if (k->sk_flags & (SK_SEARCHNULL | SK_SEARCHNOTNULL))
+		{
+			if (PrepareNullKey(fk, k))
+				f->nkeys++;
+			continue;
+		}
+		if (k->sk_attno == 1)
+			elog(ERROR, "vecx scan key on the vector column");
 		if (k->sk_flags & SK_ISNULL)
 		{
 			f->empty = true;	/* strict operator with a NULL argument */
 			continue;
 		}
 		if (k->sk_strategy < 1 || k->sk_strategy > VECX_FILTER_NSTRAT)
-			elog(ERROR, "hnsw scan key with unexpected strategy %d", k->sk_strategy);
+			elog(ERROR, "vecx scan key with unexpected strategy %d", k->sk_strategy);
 		coltype = TupleDescAttr(RelationGetDescr(index), k->sk_attno - 1)->atttypid;
 		argtype = OidIsValid(k->sk_subtype) ? k->sk_subtype : coltype;
 		if (argtype == ANYARRAYOID)
@@ -242,16 +343,89 @@ VecxFilterPrepare(Relation index, ScanKey keys, int nkeys)
 		fk->col = k->sk_attno - 2;
 		fk->strategy = k->sk_strategy;
 		fk->kind = VecxFilterKind(coltype);
+		fk->nargs = 1;
 		if (fk->kind != VecxFilterKind(argtype))
-			elog(ERROR, "hnsw scan key type %u does not match column type %u", argtype, coltype);
+			elog(ERROR, "vecx scan key type %u does not match column type %u", argtype, coltype);
 		if (fk->kind == VECX_FKIND_HASH && fk->strategy != VECX_FILTER_EQ)
-			elog(ERROR, "hnsw scan key strategy %d on a hashed column", fk->strategy);
-		fk->arg = EncodeValue(argtype, fk->kind, k->sk_argument);
+			elog(ERROR, "vecx scan key strategy %d on a hashed column", fk->strategy);
+		if (k->sk_flags & SK_SEARCHARRAY)
+		{
+			if (!PrepareArrayKey(fk, k, argtype))
+			{
+				f->empty = true;	/* ANY of no non-null element */
+				continue;
+			}
+		}
+		else
+			fk->arg = EncodeValue(argtype, fk->kind, k->sk_argument);
 		if (fk->kind != VECX_FKIND_INT)
 			f->lossy = true;
 		f->nkeys++;
 	}
 	return f;
+}
+
+/* Does one key's argument hold against a single value? */
+static inline bool
+KeyMatchOne(const VecxFilterKey *k, int64 v, int64 arg)
+{
+	if (k->kind == VECX_FKIND_SIG)
+	{
+		if (k->strategy == VECX_FILTER_OVERLAP)
+			return ((uint64) v & (uint64) arg) != 0;
+		return ((uint64) arg & ~(uint64) v) == 0;
+	}
+	switch (k->strategy)
+	{
+		case VECX_FILTER_LT:
+			return v < arg;
+		case VECX_FILTER_LE:
+			return v <= arg;
+		case VECX_FILTER_EQ:
+			return v == arg;
+		case VECX_FILTER_GE:
+			return v >= arg;
+		case VECX_FILTER_GT:
+			return v > arg;
+	}
+	return false;
+}
+
+/*
+ * VecxFilterKeyMatch
+ *		Does the non-null slot value v satisfy key k (a comparison key, not
+ *		a null test)?  Lossy kinds may say yes wrongly.
+ */
+bool
+VecxFilterKeyMatch(const VecxFilterKey *k, int64 v)
+{
+	int			lo,
+				hi;
+
+	if (k->nargs <= 1)
+		return KeyMatchOne(k, v, k->arg);
+	if (k->kind == VECX_FKIND_SIG)
+	{
+		for (lo = 0; lo < k->nargs; lo++)
+			if (KeyMatchOne(k, v, k->args[lo]))
+				return true;
+		return false;
+	}
+	/* equality with any of a sorted set */
+	lo = 0;
+	hi = k->nargs - 1;
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (k->args[mid] == v)
+			return true;
+		if (k->args[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return false;
 }
 
 /* Does a payload satisfy every key?  (Lossy keys may say yes wrongly.) */
@@ -267,47 +441,19 @@ VecxFilterMatch(const VecxFilter *f, const char *payload)
 	for (i = 0; i < f->nkeys; i++)
 	{
 		const VecxFilterKey *k = &f->keys[i];
+		bool		isnull = (nullmask & ((uint32) 1 << k->col)) != 0;
 		int64		v;
-		bool		ok;
 
-		if (nullmask & ((uint32) 1 << k->col))
+		if (k->strategy == VECX_FILTER_ISNULL || k->strategy == VECX_FILTER_NOTNULL)
+		{
+			if (isnull != (k->strategy == VECX_FILTER_ISNULL))
+				return false;
+			continue;
+		}
+		if (isnull)
 			return false;		/* every filter operator is strict */
 		memcpy(&v, payload + 4 + 8 * k->col, sizeof(int64));
-		if (k->kind == VECX_FKIND_SIG)
-		{
-			uint64		node = (uint64) v;
-			uint64		q = (uint64) k->arg;
-
-			if (k->strategy == VECX_FILTER_OVERLAP)
-				ok = (node & q) != 0;
-			else
-				ok = (q & ~node) == 0;
-		}
-		else
-		{
-			switch (k->strategy)
-			{
-				case VECX_FILTER_LT:
-					ok = v < k->arg;
-					break;
-				case VECX_FILTER_LE:
-					ok = v <= k->arg;
-					break;
-				case VECX_FILTER_EQ:
-					ok = v == k->arg;
-					break;
-				case VECX_FILTER_GE:
-					ok = v >= k->arg;
-					break;
-				case VECX_FILTER_GT:
-					ok = v > k->arg;
-					break;
-				default:
-					ok = false;
-					break;
-			}
-		}
-		if (!ok)
+		if (!VecxFilterKeyMatch(k, v))
 			return false;
 	}
 	return true;
@@ -333,6 +479,9 @@ VecxFilterSelectivity(PlannerInfo *root, IndexPath *path, double ntuples,
 	{
 		IndexClause *iclause = lfirst_node(IndexClause, lc);
 
+		/* "vector IS NOT NULL" holds for every entry: nothing to filter */
+		if (iclause->indexcol == 0)
+			continue;
 		idxquals = lappend(idxquals, iclause->rinfo);
 	}
 	*sIdx = idxquals ? clauselist_selectivity(root, idxquals, baserel->relid,

@@ -30,6 +30,10 @@
 #define VECX_FILTER_CONTAINS	7	/* int4[] @> */
 #define VECX_FILTER_NSTRAT		7
 
+/* Null tests (IS NULL / IS NOT NULL scan keys): not opclass strategies */
+#define VECX_FILTER_ISNULL		100
+#define VECX_FILTER_NOTNULL		101
+
 /* How a filter column's value is kept in its 8-byte slot */
 #define VECX_FKIND_INT			1	/* exact, as int64: full order */
 #define VECX_FKIND_HASH			2	/* 64-bit hash: equality, lossy */
@@ -45,13 +49,20 @@ VecxFilterBytes(int nfilter)
 	return nfilter > 0 ? 4 + 8 * (Size) nfilter : 0;
 }
 
-/* One prepared scan key */
+/*
+ * One prepared scan key.  A key from "col op ANY (array)" keeps every
+ * non-null element when it takes more than one (nargs > 1: equality, sorted
+ * and distinct for a binary search; signature keys as given); an ANY of an
+ * order comparison is reduced to one bound (col < ANY (a) is col < max(a)).
+ */
 typedef struct VecxFilterKey
 {
 	int			col;			/* filter column, 0-based */
-	int			strategy;
+	int			strategy;		/* VECX_FILTER_* */
 	int			kind;
-	int64		arg;
+	int64		arg;			/* the argument, or args[0] */
+	int			nargs;			/* 1, or the elements of an ANY array */
+	int64	   *args;			/* nargs > 1 only */
 } VecxFilterKey;
 
 typedef struct VecxFilter
@@ -74,6 +85,7 @@ extern void VecxFormFilter(Relation index, Datum *values, bool *isnull, char *ou
 /* Scan keys */
 extern VecxFilter *VecxFilterPrepare(Relation index, ScanKey keys, int nkeys);
 extern bool VecxFilterMatch(const VecxFilter *f, const char *payload);
+extern bool VecxFilterKeyMatch(const VecxFilterKey *k, int64 v);
 
 /* Planner: selectivity of the quals the index checks, and of all */
 extern bool VecxFilterSelectivity(PlannerInfo *root, IndexPath *path, double ntuples,

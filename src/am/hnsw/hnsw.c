@@ -23,6 +23,7 @@
 #include "types/bitdist.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+#include "am/common/vecxplan.h"
 
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
 int			hnsw_iterative_scan = HNSW_ITERATIVE_STRICT;
@@ -51,6 +52,7 @@ static const struct config_enum_entry hnsw_iterative_options[] = {
 void
 HnswInit(void)
 {
+	VecxPlanRegisterAm(hnswcostestimate);
 	hnsw_relopt_kind = add_reloption_kind();
 	add_int_reloption(hnsw_relopt_kind, "m",
 					  "Max number of connections per node (2 * m at level 0)",
@@ -142,8 +144,8 @@ hnswhandler(PG_FUNCTION_ARGS)
 	am->amcanunique = false;
 	am->amcanmulticol = true;	/* vector first, then filter columns */
 	am->amoptionalkey = true;
-	am->amsearcharray = false;
-	am->amsearchnulls = false;
+	am->amsearcharray = true;	/* filter columns: = ANY (array) */
+	am->amsearchnulls = true;	/* filter columns: IS [NOT] NULL */
 	am->amstorage = false;
 	am->amclusterable = false;
 	am->ampredlocks = false;

@@ -41,6 +41,7 @@
 #define HnswFormFilter			VecxFormFilter
 #define HnswFilterPrepare		VecxFilterPrepare
 #define HnswFilterMatch			VecxFilterMatch
+#define HnswFilterKeyMatch		VecxFilterKeyMatch
 #define HnswValidateFilterOpclass VecxValidateFilterOpclass
 typedef VecxFilterKey HnswFilterKey;
 typedef VecxFilter HnswFilter;

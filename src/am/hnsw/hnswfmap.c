@@ -500,11 +500,14 @@ HnswMapVacuum(Relation index, BufferAccessStrategy strategy, HnswMapDeadFn isdea
 
 /*
  * The scan keys compiled for the map's inner loop: integer and hashed keys
- * become a closed range [lo, hi], signature keys a bit mask test.
+ * become a closed range [lo, hi], signature keys a bit mask test; a key
+ * with a set of arguments (= ANY (array)) is asked as it is
+ * (HnswFilterKeyMatch); null tests become masks.
  */
 #define MAPKEY_RANGE	0
 #define MAPKEY_ANY		1		/* && : some bit in common */
 #define MAPKEY_ALL		2		/* @> : every bit of the mask */
+#define MAPKEY_SET		3		/* any of several arguments */
 
 typedef struct MapKey
 {
@@ -514,16 +517,61 @@ typedef struct MapKey
 	int64		hi;
 	uint64		span;			/* hi - lo, as unsigned */
 	uint64		mask;
+	const HnswFilterKey *key;	/* MAPKEY_SET */
 } MapKey;
 
 typedef struct MapFilter
 {
 	int			nkeys;
 	bool		never;			/* no payload can match */
-	bool		ranges;			/* every key is MAPKEY_RANGE */
+	bool		ranges;			/* every key is MAPKEY_RANGE, no IS NULL */
 	uint32		nullmask;		/* columns that must not be NULL */
+	uint32		mustnull;		/* columns that must be NULL */
 	MapKey		keys[FLEXIBLE_ARRAY_MEMBER];
 } MapFilter;
+
+/* Compile one comparison key with a single argument into mk */
+static void
+MapCompileRange(MapFilter *mf, MapKey *mk, const HnswFilterKey *k)
+{
+	mk->lo = PG_INT64_MIN;
+	mk->hi = PG_INT64_MAX;
+	if (k->kind == HNSW_FKIND_SIG)
+	{
+		mk->op = k->strategy == HNSW_FILTER_OVERLAP ? MAPKEY_ANY : MAPKEY_ALL;
+		mk->mask = (uint64) k->arg;
+		return;
+	}
+	mk->op = MAPKEY_RANGE;
+	switch (k->strategy)
+	{
+		case HNSW_FILTER_LT:
+			if (k->arg == PG_INT64_MIN)
+				mf->never = true;
+			else
+				mk->hi = k->arg - 1;
+			break;
+		case HNSW_FILTER_LE:
+			mk->hi = k->arg;
+			break;
+		case HNSW_FILTER_EQ:
+			mk->lo = mk->hi = k->arg;
+			break;
+		case HNSW_FILTER_GE:
+			mk->lo = k->arg;
+			break;
+		case HNSW_FILTER_GT:
+			if (k->arg == PG_INT64_MAX)
+				mf->never = true;
+			else
+				mk->lo = k->arg + 1;
+			break;
+		default:
+			mf->never = true;
+			break;
+	}
+	mk->span = (uint64) mk->hi - (uint64) mk->lo;
+}
 
 static MapFilter *
 MapCompile(const HnswFilter *f)
@@ -535,49 +583,30 @@ MapCompile(const HnswFilter *f)
 	for (i = 0; i < f->nkeys; i++)
 	{
 		const HnswFilterKey *k = &f->keys[i];
-		MapKey	   *mk = &mf->keys[mf->nkeys++];
+		uint32		bit = (uint32) 1 << k->col;
+		MapKey	   *mk;
 
-		mf->nullmask |= (uint32) 1 << k->col;
-		mk->off = 4 + 8 * (Size) k->col;
-		mk->lo = PG_INT64_MIN;
-		mk->hi = PG_INT64_MAX;
-		if (k->kind == HNSW_FKIND_SIG)
+		if (k->strategy == VECX_FILTER_ISNULL)
 		{
-			mk->op = k->strategy == HNSW_FILTER_OVERLAP ? MAPKEY_ANY : MAPKEY_ALL;
-			mk->mask = (uint64) k->arg;
+			mf->mustnull |= bit;
 			continue;
 		}
-		mk->op = MAPKEY_RANGE;
-		switch (k->strategy)
+		mf->nullmask |= bit;
+		if (k->strategy == VECX_FILTER_NOTNULL)
+			continue;
+		mk = &mf->keys[mf->nkeys++];
+		mk->off = 4 + 8 * (Size) k->col;
+		if (k->nargs > 1)
 		{
-			case HNSW_FILTER_LT:
-				if (k->arg == PG_INT64_MIN)
-					mf->never = true;
-				else
-					mk->hi = k->arg - 1;
-				break;
-			case HNSW_FILTER_LE:
-				mk->hi = k->arg;
-				break;
-			case HNSW_FILTER_EQ:
-				mk->lo = mk->hi = k->arg;
-				break;
-			case HNSW_FILTER_GE:
-				mk->lo = k->arg;
-				break;
-			case HNSW_FILTER_GT:
-				if (k->arg == PG_INT64_MAX)
-					mf->never = true;
-				else
-					mk->lo = k->arg + 1;
-				break;
-			default:
-				mf->never = true;
-				break;
+			mk->op = MAPKEY_SET;
+			mk->key = k;
 		}
-		mk->span = (uint64) mk->hi - (uint64) mk->lo;
+		else
+			MapCompileRange(mf, mk, k);
 	}
-	mf->ranges = true;
+	if (mf->nullmask & mf->mustnull)
+		mf->never = true;
+	mf->ranges = mf->mustnull == 0;
 	for (i = 0; i < mf->nkeys; i++)
 		if (mf->keys[i].op != MAPKEY_RANGE)
 			mf->ranges = false;
@@ -634,6 +663,8 @@ MapMatch(const MapFilter *mf, const char *payload)
 	memcpy(&nullmask, payload, sizeof(uint32));
 	if (nullmask & mf->nullmask)
 		return false;			/* every filter operator is strict */
+	if ((nullmask & mf->mustnull) != mf->mustnull)
+		return false;
 	for (i = 0; i < mf->nkeys; i++)
 	{
 		const MapKey *k = &mf->keys[i];
@@ -643,6 +674,11 @@ MapMatch(const MapFilter *mf, const char *payload)
 		if (k->op == MAPKEY_RANGE)
 		{
 			if (v < k->lo || v > k->hi)
+				return false;
+		}
+		else if (k->op == MAPKEY_SET)
+		{
+			if (!HnswFilterKeyMatch(k->key, v))
 				return false;
 		}
 		else if (k->op == MAPKEY_ANY)

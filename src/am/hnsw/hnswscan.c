@@ -334,6 +334,8 @@ PrepareScan(IndexScanDesc scan)
 			so->done = true;	/* a key compares with NULL */
 			return false;
 		}
+		if (so->filter->nkeys == 0)
+			so->filter = NULL;	/* only "vector IS NOT NULL": every entry */
 	}
 	HnswReadMeta(index, &so->meta);
 	if (so->meta.nfilter != HnswFilterColumns(index))

@@ -22,6 +22,8 @@
 #include "utils/varbit.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+
+#include "am/common/vecxplan.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
@@ -52,6 +54,8 @@ static relopt_kind ivfpq_relopt_kind;
 void
 IvfpqInit(void)
 {
+	VecxPlanRegisterAm(ivfpqcostestimate);
+
 	/*
 	 * A backend is single-threaded by design: OpenBLAS worker threads would
 	 * compete with other backends and are not safe across fork.
@@ -164,8 +168,8 @@ IvfpqMakeRoutine(bool multicol)
 	amroutine->amcanunique = false;
 	amroutine->amcanmulticol = multicol;
 	amroutine->amoptionalkey = true;
-	amroutine->amsearcharray = false;
-	amroutine->amsearchnulls = false;
+	amroutine->amsearcharray = true;	/* filter columns: = ANY (array) */
+	amroutine->amsearchnulls = true;	/* filter columns: IS [NOT] NULL */
 	amroutine->amstorage = false;
 	amroutine->amclusterable = false;
 	amroutine->ampredlocks = false;

@@ -1376,6 +1376,8 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 			MemoryContextSwitchTo(oldcxt);
 			return;
 		}
+		if (so->filter->nkeys == 0)
+			so->filter = NULL;	/* only "vector IS NOT NULL": every entry */
 	}
 	ReadQuery(scan, st);
 
