@@ -216,17 +216,29 @@ VecxGpuUpdate(const float *x, int n, int d, const int *assign, int k,
 {
 	char		err[VECX_GPU_MSG_LEN];
 
+	float	   *saved;
+	Size		csize = mul_size(mul_size(sizeof(float), k), d);
+
 	if (n <= 0 || !VecxGpuEnabled())
 		return false;
 	CHECK_FOR_INTERRUPTS();
 
 	/*
 	 * One call: the sums run over every row, so the library cannot be
-	 * left between chunks; it bounds device memory itself.
+	 * left between chunks; it bounds device memory itself.  The centroids
+	 * are kept: after a failure the CPU starts again from them (empty
+	 * clusters keep theirs).
 	 */
+	saved = palloc_extended(csize, MCXT_ALLOC_HUGE);
+	memcpy(saved, centroids, csize);
 	if (gpu_api->update(x, n, d, (const int32_t *) assign, k, VECX_GPU_MEM_BUDGET,
 						centroids, (int32_t *) counts, err, sizeof(err)) != 0)
+	{
+		memcpy(centroids, saved, csize);
+		pfree(saved);
 		return GpuFailed("k-means centroid update", err);
+	}
+	pfree(saved);
 	return true;
 }
 

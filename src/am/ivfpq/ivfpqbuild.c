@@ -488,15 +488,17 @@ EmptyDir(int lists)
 
 /*
  * Buffers for pass 2: a block of rows within a quarter of mem bytes, and
- * the sgemm work area for it.  When the GPU is to encode (vecx.gpu, a
- * trained PQ index) blocks are larger and have room for their residuals,
- * the block and its residuals together still within a quarter of mem.
+ * the sgemm work area for it.  When the GPU is to assign (vecx.gpu, a
+ * trained index) blocks are larger, so that a call's transfers and launch
+ * are spread over more rows: the block with its residuals (PQ, encoded
+ * on the GPU too) or its stored vectors (FLAT) still within a quarter of
+ * mem.
  */
 static void
 InitLoad(IvfpqBuildState *bs, Size mem)
 {
 	IvfpqState *st = bs->st;
-	bool		gpu = st->trained && st->encoding == IVFPQ_ENC_PQ && VecxGpuEnabled();
+	bool		gpu = st->trained && VecxGpuEnabled();
 
 	if (gpu)
 		bs->batchcap = (int) Max(16.0, Min((double) IVFPQ_GPU_LOAD_BATCH,
@@ -504,7 +506,7 @@ InitLoad(IvfpqBuildState *bs, Size mem)
 	else
 		bs->batchcap = (int) Max(16.0, Min((double) IVFPQ_LOAD_BATCH,
 										   (double) mem / 4 / ((double) st->dims * sizeof(float))));
-	if (gpu)
+	if (gpu && st->encoding == IVFPQ_ENC_PQ)
 	{
 		bs->batchres = palloc_extended(mul_size(mul_size(sizeof(float), bs->batchcap), st->dims),
 									   MCXT_ALLOC_HUGE);
