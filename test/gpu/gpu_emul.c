@@ -17,8 +17,8 @@
  * - test/tap/410_gpu.pl builds it as a shared library and starts a server
  *   with VECX_GPU_LIBRARY pointing at it (src/gpu/gpuload.c): builds then
  *   take their GPU paths, on the CPU.  Every call is logged to stderr (the
- *   server log) as "vecx_gpu_emul: <entry> n=..." so the test can see what
- *   was called; when the file named by VECX_GPU_EMUL_FAIL exists, every
+ *   server log) as "vecx_gpu_emul: <entry> n=... pid=..." so the test can
+ *   see what was called, and by which process; when the file named by VECX_GPU_EMUL_FAIL exists, every
  *   entry point fails as a device would ("emulated device failure").
  *
  * Never installed; it reports a device named "CPU emulation".
@@ -109,8 +109,8 @@ emul_assign(const float *x, int64_t n, const float *c, int k, int d,
 		for (int64_t i = off; i < off + rows; i++)
 			emul_assign_row(x + i * d, c, k, d, bd, bi, assign + i, dist ? dist + i : NULL);
 	}
-	fprintf(stderr, "vecx_gpu_emul: assign n=%lld k=%d d=%d chunks=%lld\n",
-			(long long) n, k, d, (long long) chunks);
+	fprintf(stderr, "vecx_gpu_emul: assign n=%lld k=%d d=%d chunks=%lld pid=%d\n",
+			(long long) n, k, d, (long long) chunks, (int) getpid());
 	return 0;
 }
 
@@ -170,8 +170,8 @@ emul_update(const float *x, int64_t n, int d, const int32_t *assign, int k,
 	for (size_t idx = 0; idx < kd; idx++)
 		if (counts[idx / d] != 0)
 			centroids[idx] = vecx_gm_mean(sums[idx], counts[idx / d]);
-	fprintf(stderr, "vecx_gpu_emul: update n=%lld k=%d d=%d chunks=%lld\n",
-			(long long) n, k, d, (long long) chunks);
+	fprintf(stderr, "vecx_gpu_emul: update n=%lld k=%d d=%d chunks=%lld pid=%d\n",
+			(long long) n, k, d, (long long) chunks, (int) getpid());
 	ok = 0;
 done:
 	free(sums);
@@ -203,8 +203,8 @@ emul_pq_encode(const float *r, int64_t n, int dims, int m, const int *suboff,
 			sqerr[i] = vecx_gm_pq_encode(r + i * dims, m, suboff, ksub, codebook,
 										 codes + i * m);
 	}
-	fprintf(stderr, "vecx_gpu_emul: pq_encode n=%lld dims=%d m=%d ksub=%d chunks=%lld\n",
-			(long long) n, dims, m, ksub, (long long) chunks);
+	fprintf(stderr, "vecx_gpu_emul: pq_encode n=%lld dims=%d m=%d ksub=%d chunks=%lld pid=%d\n",
+			(long long) n, dims, m, ksub, (long long) chunks, (int) getpid());
 	return 0;
 }
 
@@ -236,8 +236,8 @@ emul_l2sq_rows(const float *x, int64_t n, const float *c, int k, int d,
 		for (int64_t i = 0; i < rows; i++)
 			out[off + i] = vecx_gm_l2sq_row(x + off * d, c, d, idx + off, i);
 	}
-	fprintf(stderr, "vecx_gpu_emul: l2sq_rows n=%lld k=%d d=%d chunks=%lld\n",
-			(long long) n, k, d, (long long) chunks);
+	fprintf(stderr, "vecx_gpu_emul: l2sq_rows n=%lld k=%d d=%d chunks=%lld pid=%d\n",
+			(long long) n, k, d, (long long) chunks, (int) getpid());
 	return 0;
 }
 

@@ -12,7 +12,8 @@
 # must be called (assignment, centroid update, PQ encoding, the bit
 # re-seed's exact distances, seen in the server log), ivfpq and ivfflat
 # builds must find the CPU build's neighbours, and bit builds, whose
-# arithmetic is exact in any order, must give the CPU's answers exactly.
+# arithmetic is exact in any order, must give the CPU's answers exactly;
+# the participants of a parallel build encode every row on the GPU.
 # With an emulated device failure, auto falls back to the CPU (answers
 # identical to off) and on fails with SQLSTATE 38000.
 use strict;
@@ -202,6 +203,42 @@ my $blog = substr(slurp_file($en->logfile), $from);
 like($blog, qr/vecx_gpu_emul: l2sq_rows n=3000 /, 'emulation: bit k-means re-seed takes its exact distances from the GPU');
 ok(length($boff) > 500, 'emulation: bit answers read');
 is($bon, $boff, 'emulation: ivfflat bit build under on gives exactly the CPU answers');
+
+# A parallel build: every participant takes the GPU path (which of them
+# gets rows depends on timing; together they encode every row on the GPU).
+$en->safe_psql('postgres', q{
+	CREATE TABLE p (id int, v vector(16));
+	INSERT INTO p SELECT i, array(SELECT sin(i * j * 0.37) + (i % 11) * 0.1 FROM generate_series(1, 16) j)::real[]::vector
+		FROM generate_series(1, 30000) i;
+	CREATE TABLE pq AS SELECT i AS qid, v FROM p JOIN generate_series(1, 30000, 499) i ON id = i;
+	ALTER TABLE p SET (parallel_workers = 2);
+});
+sub par_answers
+{
+	my ($mode) = @_;
+	my ($rc, $out, $err) = $en->psql('postgres', qq{
+		SET vecx.gpu = $mode;
+		SET max_parallel_maintenance_workers = 2;
+		SET client_min_messages = debug1;
+		CREATE INDEX pi ON p USING ivfpq (v vector_l2_ops) WITH (lists = 32);
+		RESET client_min_messages;
+		SET enable_seqscan = off;
+		SET ivfpq.probes = 3;
+		SELECT string_agg(qid || ':' || array(SELECT id FROM p ORDER BY p.v <-> pq.v LIMIT 10)::text, E'\n' ORDER BY qid) FROM pq;
+		DROP INDEX pi;
+	});
+	die "parallel build failed: $err" if $rc != 0;
+	return ($out, $err);
+}
+my ($poff) = par_answers('off');
+$from = -s $en->logfile;
+my ($pon, $pmsg) = par_answers('on');
+like($pmsg, qr/ivfpq build: 2 parallel workers/, 'emulation: parallel build under on launched two workers');
+my $encoded = 0;
+$encoded += $_ for (substr(slurp_file($en->logfile), $from) =~ /vecx_gpu_emul: pq_encode n=(\d+) /g);
+is($encoded, 30000, 'emulation: the participants of a parallel build encode every row on the GPU');
+my $pagree = agreement($poff, $pon);
+cmp_ok($pagree, '>=', 0.95, "emulation: parallel ivfpq build under on finds the CPU build's neighbours ($pagree)");
 
 # An emulated device failure: auto falls back, on fails with 38000.
 write_file($failflag, '');
