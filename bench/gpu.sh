@@ -3,8 +3,11 @@
 # on generated data: 1,000,000 x 128 float32 rows around 1,000 random
 # centres (deterministic, setseed), CREATE INDEX ... USING ivfpq WITH
 # (lists = 1000, pq_m = 16), no parallel workers so that the two builds do
-# the same work on one CPU core or one device.  Also reports how many of
-# the 10 nearest neighbours of 200 queries the two indexes agree on.
+# the same work on one CPU core or one device.  Under on the device does
+# the k-means assignment and centroid update (coarse quantizer and PQ
+# training) and the PQ encoding of every row (README, "GPU").  Also
+# reports how many of the 10 nearest neighbours of 200 queries the two
+# indexes agree on.  VECX_BENCH_PORT picks the cluster's port.
 #
 # Needs a machine with an NVIDIA GPU, its driver and nvcc: on any other it
 # says what is missing and exits 0 without measuring (vecx_gpu_info()).
@@ -29,7 +32,7 @@ work=$(mktemp -d /tmp/vecx-bench.XXXXXX)
 chmod 755 "$work"
 cluster_dir=$work/cluster
 trap 'vecx_stop_cluster "$cluster_dir"; rm -rf "$work"' EXIT
-vecx_start_cluster "$cluster_dir"
+vecx_start_cluster "$cluster_dir" "${VECX_BENCH_PORT:-}"
 bindir=$("$PG_CONFIG" --bindir)
 psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres "$@"; }
 

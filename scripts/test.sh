@@ -79,6 +79,11 @@ stage_gpu() {
 	fi
 	nm_out=$(nm "$work/cuda/vecx_gpu.so") || return 1
 	grep -q cudaLaunchKernel <<<"$nm_out" || { log "vecx_gpu.so: no kernel launches linked"; return 1; }
+	# every kernel compiled with its launch stub (src/gpu/gpu_cuda.cu)
+	for k in vecx_assign_kernel vecx_update_sum_kernel vecx_update_mean_kernel \
+		vecx_pq_encode_kernel vecx_l2sq_rows_kernel; do
+		grep -q "__device_stub__.*$k" <<<"$nm_out" || { log "vecx_gpu.so: no launch of $k"; return 1; }
+	done
 	nm -D --defined-only "$work/cuda/vecx_gpu.so" | grep -q ' T vecx_gpu_api$' ||
 		{ log "vecx_gpu.so does not export vecx_gpu_api"; return 1; }
 	if readelf -d "$work/cuda/vecx_gpu.so" | grep -E 'NEEDED.*(libcuda|libcudart)'; then

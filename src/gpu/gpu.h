@@ -12,6 +12,11 @@
  * vecx_gpu_api().  The table carries an ABI version: a vecx_gpu.so from
  * another build of vecx is refused, not called.
  *
+ * The environment variable VECX_GPU_LIBRARY (the server's environment,
+ * read once per backend) names another library file to load instead: the
+ * tests point it at test/gpu/gpu_emul.c, a CPU emulation of this table, to
+ * run the builds' GPU paths on machines without a device.
+ *
  * Every entry point returns 0 on success or -1 with a message in err; on
  * failure the outputs are undefined and the caller takes its CPU path (or
  * raises an error when vecx.gpu = on).
@@ -26,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VECX_GPU_ABI_VERSION	1
+#define VECX_GPU_ABI_VERSION	2
 #define VECX_GPU_MAX_DEVICES	16
 #define VECX_GPU_MSG_LEN		256
 
@@ -83,6 +88,17 @@ typedef struct VecxGpuApi
 	int			(*pq_encode) (const float *r, int64_t n, int dims, int m,
 							  const int *suboff, int ksub, const float *codebook,
 							  size_t mem_budget, uint8_t *codes, double *sqerr,
+							  char *err, size_t errlen);
+
+	/*
+	 * Batched exact distances: out[i] = squared L2 distance of row i of x
+	 * (n x d) to row idx[i] of c (k x d), accumulated in float in
+	 * coordinate order (gpu_math.h, vecx_gm_l2sq: bitwise the scalar
+	 * kernel's).  Rows go to the device in chunks within mem_budget; c
+	 * stays on the device.
+	 */
+	int			(*l2sq_rows) (const float *x, int64_t n, const float *c, int k, int d,
+							  const int32_t *idx, size_t mem_budget, float *out,
 							  char *err, size_t errlen);
 } VecxGpuApi;
 

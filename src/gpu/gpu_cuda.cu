@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * gpu_cuda.cu
- *	  CUDA kernels of vecx_gpu.so: k-means assignment and update, PQ encoding.
+ *	  CUDA kernels of vecx_gpu.so: k-means assignment and update, PQ encoding,
+ *	  batched exact distances.
  *
  * Built only into vecx_gpu.so (never into vecx.so), by nvcc with
  * -fmad=false so that the arithmetic of gpu_math.h rounds on the device as
@@ -17,6 +18,8 @@
  *   rows of its cluster in ascending row order (the host sorts each chunk's
  *   rows by cluster, stably), then dividing (vecx_gm_mean).
  * - pq_encode: one thread per row (vecx_gm_pq_encode).
+ * - l2sq_rows: one thread per row, the distance of the row to the one row
+ *   of c it names (vecx_gm_l2sq_row), summed in coordinate order.
  * Every entry point moves rows to the device in chunks that fit the
  * caller's memory budget, so device memory stays bounded whatever n is.
  *
@@ -36,7 +39,6 @@ extern "C"
 
 #define VECX_GPU_THREADS	256
 #define VECX_GPU_SMEM_DIMS	8192	/* 32 KB of shared memory per block */
-#define VECX_GPU_MIN_CHUNK	1024
 
 /* ---- kernels --------------------------------------------------------- */
 
@@ -125,6 +127,17 @@ vecx_pq_encode_kernel(const float *r, int64_t n, int dims, int m, const int *sub
 								 codes + i * m);
 }
 
+__global__ static void
+vecx_l2sq_rows_kernel(const float *x, int64_t n, const float *c, int d,
+					  const int32_t *idx, float *out)
+{
+	int64_t		i = (int64_t) blockIdx.x * blockDim.x + threadIdx.x;
+
+	if (i >= n)
+		return;
+	out[i] = vecx_gm_l2sq_row(x, c, d, idx, i);
+}
+
 /* ---- helpers ------------------------------------------------------------ */
 
 #define CK(call) \
@@ -136,23 +149,6 @@ vecx_pq_encode_kernel(const float *r, int64_t n, int dims, int m, const int *sub
 			goto done; \
 		} \
 	} while (0)
-
-/* Rows per chunk: what is left of the budget after the fixed part. */
-static int64_t
-chunk_rows(int64_t n, size_t budget, size_t fixed, size_t per_row)
-{
-	int64_t		rows = VECX_GPU_MIN_CHUNK;
-
-	if (budget > fixed && per_row > 0)
-		rows = (int64_t) ((budget - fixed) / per_row);
-	if (rows < VECX_GPU_MIN_CHUNK)
-		rows = VECX_GPU_MIN_CHUNK;
-	if (rows > n)
-		rows = n;
-	if (rows > 0x7fffffff)
-		rows = 0x7fffffff;		/* grid x dimension, row indexes in int32 */
-	return rows;
-}
 
 static unsigned
 blocks_for(int64_t threads)
@@ -264,7 +260,7 @@ vecx_gpu_assign(const float *x, int64_t n, const float *c, int k, int d,
 	snprintf(err, errlen, "invalid arguments");
 	if (n <= 0 || k <= 0 || d <= 0)
 		return -1;
-	chunk = chunk_rows(n, budget, csize, sizeof(float) * (size_t) d + 8);
+	chunk = vecx_gm_chunk_rows(n, budget, csize, sizeof(float) * (size_t) d + 8);
 
 	CK(cudaMalloc(&dc, csize));
 	CK(cudaMalloc(&dx, sizeof(float) * (size_t) chunk * d));
@@ -315,7 +311,7 @@ vecx_gpu_update(const float *x, int64_t n, int d, const int32_t *assign, int k,
 	snprintf(err, errlen, "invalid arguments");
 	if (n <= 0 || k <= 0 || d <= 0)
 		return -1;
-	chunk = chunk_rows(n, budget, kd * (sizeof(double) + sizeof(float)) + 8 * (size_t) k,
+	chunk = vecx_gm_chunk_rows(n, budget, kd * (sizeof(double) + sizeof(float)) + 8 * (size_t) k,
 					   sizeof(float) * (size_t) d + 4);
 	order = (int32_t *) malloc(sizeof(int32_t) * (size_t) chunk);
 	start = (int32_t *) malloc(sizeof(int32_t) * ((size_t) k + 1));
@@ -389,7 +385,7 @@ vecx_gpu_pq_encode(const float *r, int64_t n, int dims, int m, const int *suboff
 	snprintf(err, errlen, "invalid arguments");
 	if (n <= 0 || dims <= 0 || m <= 0 || ksub <= 0 || ksub > 256)
 		return -1;
-	chunk = chunk_rows(n, budget, cbsize, sizeof(float) * (size_t) dims + m + sizeof(double));
+	chunk = vecx_gm_chunk_rows(n, budget, cbsize, sizeof(float) * (size_t) dims + m + sizeof(double));
 
 	CK(cudaMalloc(&dcb, cbsize));
 	CK(cudaMalloc(&dsuboff, sizeof(int) * ((size_t) m + 1)));
@@ -422,12 +418,67 @@ done:
 	return ok;
 }
 
+static int
+vecx_gpu_l2sq_rows(const float *x, int64_t n, const float *c, int k, int d,
+				   const int32_t *idx, size_t budget, float *out, char *err,
+				   size_t errlen)
+{
+	float	   *dx = NULL,
+			   *dc = NULL,
+			   *dout = NULL;
+	int32_t    *didx = NULL;
+	int			ok = -1;
+	size_t		csize = sizeof(float) * (size_t) k * d;
+	int64_t		chunk,
+				bad;
+
+	snprintf(err, errlen, "invalid arguments");
+	if (n <= 0 || k <= 0 || d <= 0)
+		return -1;
+	if ((bad = vecx_gm_check_rows(idx, n, k)) >= 0)
+	{
+		snprintf(err, errlen, "row %d named by row %lld out of range",
+				 (int) idx[bad], (long long) bad);
+		return -1;
+	}
+	chunk = vecx_gm_chunk_rows(n, budget, csize, sizeof(float) * (size_t) d + 8);
+
+	CK(cudaMalloc(&dc, csize));
+	CK(cudaMalloc(&dx, sizeof(float) * (size_t) chunk * d));
+	CK(cudaMalloc(&didx, sizeof(int32_t) * (size_t) chunk));
+	CK(cudaMalloc(&dout, sizeof(float) * (size_t) chunk));
+	CK(cudaMemcpy(dc, c, csize, cudaMemcpyHostToDevice));
+
+	for (int64_t off = 0; off < n; off += chunk)
+	{
+		int64_t		rows = n - off < chunk ? n - off : chunk;
+
+		CK(cudaMemcpy(dx, x + off * d, sizeof(float) * (size_t) rows * d,
+					  cudaMemcpyHostToDevice));
+		CK(cudaMemcpy(didx, idx + off, sizeof(int32_t) * (size_t) rows,
+					  cudaMemcpyHostToDevice));
+		vecx_l2sq_rows_kernel<<<blocks_for(rows), VECX_GPU_THREADS>>>(dx, rows, dc, d, didx, dout);
+		CK(cudaGetLastError());
+		CK(cudaMemcpy(out + off, dout, sizeof(float) * (size_t) rows,
+					  cudaMemcpyDeviceToHost));
+	}
+	ok = 0;
+
+done:
+	cudaFree(dx);
+	cudaFree(dc);
+	cudaFree(didx);
+	cudaFree(dout);
+	return ok;
+}
+
 static const VecxGpuApi vecx_gpu_table = {
 	VECX_GPU_ABI_VERSION,
 	vecx_gpu_probe,
 	vecx_gpu_assign,
 	vecx_gpu_update,
 	vecx_gpu_pq_encode,
+	vecx_gpu_l2sq_rows,
 };
 
 extern "C" __attribute__((visibility("default"))) const VecxGpuApi *

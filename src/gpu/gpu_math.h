@@ -33,6 +33,32 @@
 #endif
 
 /*
+ * Host side of every entry point: rows per chunk sent to the device, what
+ * is left of the memory budget after the fixed part (centroids, codebook,
+ * sums) divided by the bytes each row needs there, at least
+ * VECX_GM_MIN_CHUNK (so a budget smaller than the fixed part still
+ * progresses) and at most n and 2^31 - 1 (grid x dimension, row indexes
+ * in int32).  Device memory of a call: fixed + chunk * per_row.
+ */
+#define VECX_GM_MIN_CHUNK	1024
+
+static inline int64_t
+vecx_gm_chunk_rows(int64_t n, size_t budget, size_t fixed, size_t per_row)
+{
+	int64_t		rows = VECX_GM_MIN_CHUNK;
+
+	if (budget > fixed && per_row > 0)
+		rows = (int64_t) ((budget - fixed) / per_row);
+	if (rows < VECX_GM_MIN_CHUNK)
+		rows = VECX_GM_MIN_CHUNK;
+	if (rows > n)
+		rows = n;
+	if (rows > 0x7fffffff)
+		rows = 0x7fffffff;
+	return rows;
+}
+
+/*
  * Squared L2 distance in float32, accumulated left to right: the same
  * expression and order as the scalar reference kernel (simd_scalar.c,
  * l2sq_f32), so bitwise equal to it; the vector kernels sum in another
@@ -50,6 +76,27 @@ vecx_gm_l2sq(const float *a, const float *b, int d)
 		s += t * t;
 	}
 	return s;
+}
+
+/*
+ * Batched exact distances, one row per thread: row i of x against row
+ * idx[i] of c (the caller checked idx with vecx_gm_check_rows).
+ */
+VECX_HD float
+vecx_gm_l2sq_row(const float *x, const float *c, int d, const int32_t *idx,
+				 int64_t i)
+{
+	return vecx_gm_l2sq(x + i * d, c + (int64_t) idx[i] * d, d);
+}
+
+/* Host side: the first of n row numbers outside [0, k), or -1. */
+static inline int64_t
+vecx_gm_check_rows(const int32_t *idx, int64_t n, int k)
+{
+	for (int64_t i = 0; i < n; i++)
+		if (idx[i] < 0 || idx[i] >= k)
+			return i;
+	return -1;
 }
 
 /*

@@ -15,6 +15,12 @@
  * The CPU code stays the reference: every GPU entry point here returns
  * false when the caller must compute the result itself.
  *
+ * VECX_GPU_LIBRARY in the server's environment replaces the library's
+ * path (tests: test/gpu/gpu_emul.c, the entry points emulated on the CPU,
+ * so that the builds' GPU paths run where there is no device).  Whoever
+ * sets the postmaster's environment can already preload any library, so
+ * this opens nothing an SQL user could choose.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -28,6 +34,7 @@
 #include "utils/guc.h"
 
 #include "gpu/gpu.h"
+#include "gpu/gpu_math.h"
 #include "gpu/gpuload.h"
 
 /* Device memory one call may use for rows in flight (the rest is fixed). */
@@ -78,7 +85,10 @@ GpuProbe(void)
 	gpu_probed = true;
 	gpu_ndevices = 0;
 
-	snprintf(path, sizeof(path), "%s/%s%s", pkglib_path, VECX_GPU_LIBRARY, DLSUFFIX);
+	if (getenv("VECX_GPU_LIBRARY") != NULL && getenv("VECX_GPU_LIBRARY")[0] != '\0')
+		strlcpy(path, getenv("VECX_GPU_LIBRARY"), sizeof(path));
+	else
+		snprintf(path, sizeof(path), "%s/%s%s", pkglib_path, VECX_GPU_LIBRARY, DLSUFFIX);
 	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (handle == NULL)
 	{
@@ -196,6 +206,89 @@ VecxGpuAssign(const float *x, int n, int d, const float *centroids, int k,
 							VECX_GPU_MEM_BUDGET, (int32_t *) assign + start, NULL,
 							err, sizeof(err)) != 0)
 			return GpuFailed("k-means assignment", err);
+	}
+	return true;
+}
+
+bool
+VecxGpuUpdate(const float *x, int n, int d, const int *assign, int k,
+			  float *centroids, int *counts)
+{
+	char		err[VECX_GPU_MSG_LEN];
+
+	float	   *saved;
+	Size		csize = mul_size(mul_size(sizeof(float), k), d);
+
+	if (n <= 0 || !VecxGpuEnabled())
+		return false;
+	CHECK_FOR_INTERRUPTS();
+
+	/*
+	 * One call: the sums run over every row, so the library cannot be
+	 * left between chunks; it bounds device memory itself.  The centroids
+	 * are kept: after a failure the CPU starts again from them (empty
+	 * clusters keep theirs).
+	 */
+	saved = palloc_extended(csize, MCXT_ALLOC_HUGE);
+	memcpy(saved, centroids, csize);
+	if (gpu_api->update(x, n, d, (const int32_t *) assign, k, VECX_GPU_MEM_BUDGET,
+						centroids, (int32_t *) counts, err, sizeof(err)) != 0)
+	{
+		memcpy(centroids, saved, csize);
+		pfree(saved);
+		return GpuFailed("k-means centroid update", err);
+	}
+	pfree(saved);
+	return true;
+}
+
+bool
+VecxGpuPqEncode(const float *r, int n, int dims, int m, const int *suboff,
+				int ksub, const float *codebook, uint8 *codes, float *errs)
+{
+	char		err[VECX_GPU_MSG_LEN];
+	double	   *sqerr;
+
+	if (n <= 0 || !VecxGpuEnabled())
+		return false;
+	sqerr = palloc(mul_size(sizeof(double), Min(n, VECX_GPU_CALL_ROWS)));
+	for (int start = 0; start < n; start += VECX_GPU_CALL_ROWS)
+	{
+		int			rows = Min(VECX_GPU_CALL_ROWS, n - start);
+
+		CHECK_FOR_INTERRUPTS();
+		if (gpu_api->pq_encode(r + (Size) start * dims, rows, dims, m, suboff, ksub,
+							   codebook, VECX_GPU_MEM_BUDGET, codes + (Size) start * m,
+							   sqerr, err, sizeof(err)) != 0)
+		{
+			pfree(sqerr);
+			return GpuFailed("PQ encoding", err);
+		}
+		/* IvfpqEncode's error norm, rounded up (bitwise: test_gpu_math.c) */
+		for (int i = 0; i < rows; i++)
+			errs[start + i] = vecx_gm_pq_err(sqerr[i]);
+	}
+	pfree(sqerr);
+	return true;
+}
+
+bool
+VecxGpuL2sqRows(const float *x, int n, int d, const float *c, int k,
+				const int *idx, float *out)
+{
+	char		err[VECX_GPU_MSG_LEN];
+
+	if (n <= 0 || !VecxGpuEnabled())
+		return false;
+	for (int start = 0; start < n; start += VECX_GPU_CALL_ROWS)
+	{
+		int			rows = Min(VECX_GPU_CALL_ROWS, n - start);
+
+		CHECK_FOR_INTERRUPTS();
+		if (gpu_api->l2sq_rows(x + (Size) start * d, rows, c, k, d,
+							   (const int32_t *) idx + start, VECX_GPU_MEM_BUDGET,
+							   out + start, err, sizeof(err)) != 0)
+			return GpuFailed("exact distances", err);
 	}
 	return true;
 }

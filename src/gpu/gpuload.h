@@ -35,4 +35,27 @@ extern bool VecxGpuEnabled(void);
 extern bool VecxGpuAssign(const float *x, int n, int d, const float *centroids,
 						  int k, int *assign);
 
+/*
+ * Centroid update (see KmeansUpdate): centroids of non-empty clusters
+ * become the means of their rows, bitwise the CPU's (double sums in row
+ * order); counts gets the cluster sizes.  Same contract as VecxGpuAssign.
+ */
+extern bool VecxGpuUpdate(const float *x, int n, int d, const int *assign, int k,
+						  float *centroids, int *counts);
+
+/*
+ * PQ encoding of n residuals (see IvfpqEncode): m codes per row, one byte
+ * each (not packed), and the rounded-up error norm of each row in errs;
+ * bitwise IvfpqEncode's.
+ */
+extern bool VecxGpuPqEncode(const float *r, int n, int dims, int m, const int *suboff,
+							int ksub, const float *codebook, uint8 *codes, float *errs);
+
+/*
+ * Batched exact distances: out[i] = squared L2 distance of row i of x to
+ * row idx[i] of c, summed in coordinate order (the scalar kernel's order).
+ */
+extern bool VecxGpuL2sqRows(const float *x, int n, int d, const float *c, int k,
+							const int *idx, float *out);
+
 #endif							/* VECX_GPULOAD_H */

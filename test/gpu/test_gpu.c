@@ -11,6 +11,10 @@
  * (the library is built with -fmad=false), which test/unit/test_gpu_math.c
  * compares with src/simd and the ivfpq build's arithmetic.
  *
+ * test/unit links this file with gpu_emul.c, the CPU emulation of the
+ * entry points, instead of the CUDA object: the device checks then run
+ * on any machine (they check the emulation, and this test's own logic).
+ *
  *-------------------------------------------------------------------------
  */
 #include <float.h>
@@ -155,6 +159,54 @@ out:
 	free(sqerr);
 }
 
+static void
+rows_case(const VecxGpuApi *api, int64_t n, int k, int d, size_t budget, int binary)
+{
+	float	   *x = malloc(sizeof(float) * n * d),
+			   *c = malloc(sizeof(float) * (size_t) k * d),
+			   *out = malloc(sizeof(float) * n);
+	int32_t    *idx = malloc(sizeof(int32_t) * n);
+	char		err[VECX_GPU_MSG_LEN],
+				what[300];
+	int64_t		bad = 0;
+
+	fill(x, (size_t) n * d, 11);
+	fill(c, (size_t) k * d, 12);
+	if (binary)
+	{
+		for (int64_t i = 0; i < n * d; i++)
+			x[i] = x[i] > 0 ? 1.0f : 0.0f;
+		for (int64_t i = 0; i < (int64_t) k * d; i++)
+			c[i] = c[i] > 0 ? 1.0f : 0.0f;
+	}
+	for (int64_t i = 0; i < n; i++)
+		idx[i] = (int32_t) ((i * 7919) % k);
+	if (api->l2sq_rows(x, n, c, k, d, idx, budget, out, err, sizeof(err)) != 0)
+	{
+		snprintf(what, sizeof(what), "l2sq_rows n=%ld k=%d d=%d: %s", (long) n, k, d, err);
+		check(0, what);
+		goto out;
+	}
+	for (int64_t i = 0; i < n; i++)
+	{
+		float		ref = vecx_gm_l2sq(x + i * d, c + (size_t) idx[i] * d, d);
+
+		if (memcmp(&ref, &out[i], sizeof(float)) != 0)
+			bad++;
+	}
+	snprintf(what, sizeof(what), "l2sq_rows n=%ld k=%d d=%d: %ld rows differ from the host",
+			 (long) n, k, d, (long) bad);
+	check(bad == 0, what);
+	idx[n / 2] = k;
+	check(api->l2sq_rows(x, n, c, k, d, idx, budget, out, err, sizeof(err)) == -1 && err[0],
+		  "l2sq_rows refuses a row number out of range");
+out:
+	free(x);
+	free(c);
+	free(out);
+	free(idx);
+}
+
 int
 main(void)
 {
@@ -184,6 +236,9 @@ main(void)
 			  "update without a device returns -1 with a message");
 		check(api->pq_encode(x, 1, 4, 1, suboff, 1, c, 1 << 20, &code, &e, err, sizeof(err)) == -1 && err[0],
 			  "pq_encode without a device returns -1 with a message");
+		a = 0;
+		check(api->l2sq_rows(x, 1, c, 1, 4, &a, 1 << 20, x, err, sizeof(err)) == -1 && err[0],
+			  "l2sq_rows without a device returns -1 with a message");
 		printf("gpu: no device (%s); kernels not run\n", why);
 	}
 	else
@@ -198,6 +253,8 @@ main(void)
 		assign_case(api, 20000, 1024, 128, 1 << 22, 5);
 		pq_case(api, 10000, 128, 16, 256, 1 << 30);
 		pq_case(api, 5000, 100, 7, 16, 1 << 16);	/* uneven sub-vectors, chunks */
+		rows_case(api, 20000, 300, 128, 1 << 30, 0);
+		rows_case(api, 30000, 50, 64, 1 << 16, 1);	/* 0/1 rows, chunks */
 	}
 	printf("gpu: %d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -15,7 +15,13 @@
  * - IvfpqKmeans' centroid update and IvfpqEncode's PQ encoding, whose
  *   arithmetic is restated below (they need a server): bitwise;
  * - PQ codes chosen with the SIMD kernel instead: equal except where the
- *   two best codewords are within the float32 tolerance above.
+ *   two best codewords are within the float32 tolerance above;
+ * - batched exact distances (vecx_gm_l2sq_row, as the k-means re-seed of
+ *   bit indexes uses them): bitwise the scalar kernel, the vector tables
+ *   within the tolerance above, and on 0/1 rows bitwise every table (the
+ *   sums are small integers, exact in any order);
+ * - the chunking of every entry point (vecx_gm_chunk_rows): within the
+ *   memory budget whenever the budget allows the minimum chunk.
  * No device is needed; test/gpu runs the kernels themselves where one is.
  *
  *-------------------------------------------------------------------------
@@ -356,6 +362,96 @@ test_pq_encode(void)
 	}
 }
 
+/* 5. Batched exact distances, row i against row idx[i], vs every table. */
+static void
+test_l2sq_rows(void)
+{
+	static const int dims[] = {1, 7, 16, 33, 128, 784, 1536};
+	const VecxKernels *tables[] = {&vecx_kernels_scalar, vecx_kernels_avx2, vecx_kernels_avx512};
+	int			n = 300,
+				k = 17;
+
+	for (int di = 0; di < (int) (sizeof(dims) / sizeof(dims[0])); di++)
+	{
+		int			d = dims[di];
+		float	   *x = malloc(sizeof(float) * n * d),
+				   *c = malloc(sizeof(float) * k * d);
+		int32_t    *idx = malloc(sizeof(int32_t) * n);
+
+		for (int binary = 0; binary <= 1; binary++)
+		{
+			int			bad = 0;
+
+			fill(x, (size_t) n * d);
+			fill(c, (size_t) k * d);
+			if (binary)
+			{
+				for (size_t i = 0; i < (size_t) n * d; i++)
+					x[i] = x[i] > 0 ? 1.0f : 0.0f;
+				for (size_t i = 0; i < (size_t) k * d; i++)
+					c[i] = c[i] > 0 ? 1.0f : 0.0f;
+				memcpy(x, c + (size_t) 3 * d, sizeof(float) * d);	/* a zero distance */
+			}
+			for (int i = 0; i < n; i++)
+				idx[i] = (int32_t) ((i * 31 + 3) % k);
+			idx[0] = 3;
+			CHECK(vecx_gm_check_rows(idx, n, k) == -1, "check_rows rejected valid rows");
+			for (int i = 0; i < n; i++)
+			{
+				float		g = vecx_gm_l2sq_row(x, c, d, idx, i);
+				const float *a = x + (size_t) i * d,
+						   *b = c + (size_t) idx[i] * d;
+
+				if (!same_bits(g, vecx_kernels_scalar.l2sq_f32(a, b, d)))
+					bad++;
+				for (int t = 1; t < 3; t++)
+				{
+					float		v;
+
+					if (!vecx_simd_supported(tables[t]))
+						continue;
+					v = tables[t]->l2sq_f32(a, b, d);
+					if (binary ? !same_bits(g, v) : fabsf(g - v) > 2.0f * d * FLT_EPSILON * g)
+						bad++;
+				}
+			}
+			if (binary)
+				CHECK(vecx_gm_l2sq_row(x, c, d, idx, 0) == 0.0f, "l2sq_rows: a row equal to its centroid");
+			CHECK(bad == 0, "l2sq_rows d=%d binary=%d: %d distances differ from the SIMD kernels",
+				  d, binary, bad);
+		}
+		idx[n - 1] = k;
+		CHECK(vecx_gm_check_rows(idx, n, k) == n - 1, "check_rows: out-of-range row not reported");
+		idx[n - 1] = -1;
+		CHECK(vecx_gm_check_rows(idx, n, k) == n - 1, "check_rows: negative row not reported");
+		free(x);
+		free(c);
+		free(idx);
+	}
+}
+
+/* 6. Chunks within the device memory budget. */
+static void
+test_chunks(void)
+{
+	static const size_t budgets[] = {(size_t) 1 << 16, (size_t) 1 << 22, (size_t) 512 << 20};
+	static const int64_t ns[] = {1, 1000, 65536, 262144, 5000000};
+
+	for (int bi = 0; bi < 3; bi++)
+		for (int ni = 0; ni < 5; ni++)
+		{
+			size_t		fixed = 4 * 1000 * 128,
+						per_row = 4 * 128 + 8;
+			int64_t		rows = vecx_gm_chunk_rows(ns[ni], budgets[bi], fixed, per_row);
+
+			CHECK(rows >= 1 && rows <= ns[ni], "chunk_rows n=%lld: %lld rows", (long long) ns[ni], (long long) rows);
+			CHECK(rows == ns[ni] || rows >= VECX_GM_MIN_CHUNK, "chunk_rows: a chunk below the minimum");
+			if (budgets[bi] >= fixed + VECX_GM_MIN_CHUNK * per_row)
+				CHECK(fixed + rows * per_row <= budgets[bi],
+					  "chunk_rows: %lld rows exceed the budget %zu", (long long) rows, budgets[bi]);
+		}
+}
+
 int
 main(void)
 {
@@ -364,6 +460,8 @@ main(void)
 	test_assign();
 	test_update();
 	test_pq_encode();
+	test_l2sq_rows();
+	test_chunks();
 	printf("gpu_math: %ld passed, %ld failed (simd table %s)\n",
 		   unit_passed, unit_failed, vecx_kernels->name);
 	return unit_failed != 0;

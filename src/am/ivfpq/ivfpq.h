@@ -381,6 +381,7 @@ extern Size IvfpqAssignWorkSize(int n, int k);
 extern void IvfpqTrainPQ(const float *residuals, int n, int dims, int m, int ksub,
 						 const int *suboff, float *codebook, uint64 seed);
 extern void IvfpqEncode(IvfpqState *st, const float *residual, uint8 *codes, float *err);
+extern void IvfpqPackCodes(IvfpqState *st, const uint8 *bytes, uint8 *codes);
 
 /* ivfpqbuild.c */
 extern IndexBuildResult *ivfpqbuild(Relation heap, Relation index, IndexInfo *indexInfo);
@@ -394,7 +395,8 @@ extern bool ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer
 extern void IvfpqAddEntry(Relation index, IvfpqState *st, int list, IvfpqEntry *entry);
 extern void IvfpqMakeEntry(IvfpqState *st, const float *x, const char *raw, float norm,
 						   int list, ItemPointer tid, const char *filter,
-						   IvfpqEntry *entry, float *residual);
+						   IvfpqEntry *entry, float *residual,
+						   const uint8 *pqbytes, float pqerr);
 extern int	IvfpqNearestList(IvfpqState *st, const float *x);
 
 /* ivfpq.c: the IndexAmRoutine both handlers start from */

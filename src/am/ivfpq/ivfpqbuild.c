@@ -45,12 +45,20 @@
 #include "utils/snapmgr.h"
 #include "utils/tuplesort.h"
 
+#include "gpu/gpuload.h"
 #include "ivfpq.h"
 #include "am/common/vecxparallel.h"
 #include "am/common/vecxfilter.h"
 #include "simd/simd.h"
 
 #define IVFPQ_LOAD_BATCH	1024
+
+/*
+ * Rows per block when the GPU assigns and encodes them: a call costs
+ * transfers of the centroids and codebook and a launch, so blocks are
+ * larger (still within a quarter of the memory, residuals included).
+ */
+#define IVFPQ_GPU_LOAD_BATCH	65536
 
 /* Tables with at least this many rows get workers even if small on disk */
 #define IVFPQ_PARALLEL_MIN_ROWS	20000
@@ -88,6 +96,9 @@ typedef struct IvfpqBuildState
 	char	   *batchraw;		/* FLAT: the stored vectors, st->vecbytes each */
 	char	   *batchfilters;	/* filter payloads, st->fbytes each */
 	int		   *batchassign;
+	float	   *batchres;		/* GPU: the block's residuals (PQ) */
+	uint8	   *batchcodes;		/* GPU: their codes, one byte each */
+	float	   *batcherrs;		/* GPU: their error norms */
 	float	   *work;
 	float	   *residual;
 	IvfpqEntry *entry;
@@ -330,18 +341,42 @@ FlushBatch(IvfpqBuildState *bs)
 {
 	IvfpqState *st = bs->st;
 	int			i;
+	bool		gpucoded = false;
 
 	if (bs->nbatch == 0)
 		return;
 	IvfpqAssign(bs->batch, bs->nbatch, st->dims, st->centroids, st->cnorms,
 				st->lists, bs->batchassign, bs->work);
+
+	/*
+	 * vecx.gpu: the block's residuals encoded in one batch on a device,
+	 * bitwise IvfpqEncode's codes and errors; else row by row below.
+	 */
+	if (bs->batchres != NULL)
+	{
+		for (i = 0; i < bs->nbatch; i++)
+		{
+			const float *x = bs->batch + (Size) i * st->dims;
+			const float *c = st->centroids + (Size) bs->batchassign[i] * st->dims;
+			float	   *r = bs->batchres + (Size) i * st->dims;
+			int			t;
+
+			for (t = 0; t < st->dims; t++)
+				r[t] = x[t] - c[t];
+		}
+		gpucoded = VecxGpuPqEncode(bs->batchres, bs->nbatch, st->dims, st->m,
+								   st->suboff, st->ksub, st->codebook,
+								   bs->batchcodes, bs->batcherrs);
+	}
 	for (i = 0; i < bs->nbatch; i++)
 	{
 		IvfpqMakeEntry(st, bs->batch + (Size) i * st->dims,
 					   bs->batchraw + (Size) i * st->vecbytes, bs->batchnorms[i],
 					   bs->batchassign[i], &bs->batchtids[i],
 					   st->fbytes > 0 ? bs->batchfilters + (Size) i * st->fbytes : NULL,
-					   bs->entry, bs->residual);
+					   bs->entry, bs->residual,
+					   gpucoded ? bs->batchcodes + (Size) i * st->m : NULL,
+					   gpucoded ? bs->batcherrs[i] : 0);
 		if (bs->sortstate)
 			SortPut(bs, bs->batchassign[i]);
 		else
@@ -453,15 +488,31 @@ EmptyDir(int lists)
 
 /*
  * Buffers for pass 2: a block of rows within a quarter of mem bytes, and
- * the sgemm work area for it.
+ * the sgemm work area for it.  When the GPU is to assign (vecx.gpu, a
+ * trained index) blocks are larger, so that a call's transfers and launch
+ * are spread over more rows: the block with its residuals (PQ, encoded
+ * on the GPU too) or its stored vectors (FLAT) still within a quarter of
+ * mem.
  */
 static void
 InitLoad(IvfpqBuildState *bs, Size mem)
 {
 	IvfpqState *st = bs->st;
+	bool		gpu = st->trained && VecxGpuEnabled();
 
-	bs->batchcap = (int) Max(16.0, Min((double) IVFPQ_LOAD_BATCH,
-									   (double) mem / 4 / ((double) st->dims * sizeof(float))));
+	if (gpu)
+		bs->batchcap = (int) Max(16.0, Min((double) IVFPQ_GPU_LOAD_BATCH,
+										   (double) mem / 8 / ((double) st->dims * sizeof(float))));
+	else
+		bs->batchcap = (int) Max(16.0, Min((double) IVFPQ_LOAD_BATCH,
+										   (double) mem / 4 / ((double) st->dims * sizeof(float))));
+	if (gpu && st->encoding == IVFPQ_ENC_PQ)
+	{
+		bs->batchres = palloc_extended(mul_size(mul_size(sizeof(float), bs->batchcap), st->dims),
+									   MCXT_ALLOC_HUGE);
+		bs->batchcodes = palloc_extended(mul_size(bs->batchcap, st->m), MCXT_ALLOC_HUGE);
+		bs->batcherrs = palloc(mul_size(sizeof(float), bs->batchcap));
+	}
 	bs->batch = palloc_extended(mul_size(mul_size(sizeof(float), bs->batchcap), st->dims),
 								MCXT_ALLOC_HUGE);
 	bs->batchtids = palloc(sizeof(ItemPointerData) * bs->batchcap);

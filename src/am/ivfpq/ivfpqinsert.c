@@ -61,11 +61,15 @@ IvfpqNearestList(IvfpqState *st, const float *x)
  *		Fill an entry (entrysize bytes) for vector x of list "list", with
  *		the filter payload (st->fbytes, NULL when none); residual is
  *		scratch space of dims floats.  A trained FLAT entry stores raw,
- *		the vector as the column holds it (st->vecbytes).
+ *		the vector as the column holds it (st->vecbytes).  A trained PQ
+ *		entry gets pqbytes (one code per byte) and pqerr when the caller
+ *		encoded the residual already (a build on the GPU), else
+ *		IvfpqEncode's codes.
  */
 void
 IvfpqMakeEntry(IvfpqState *st, const float *x, const char *raw, float norm, int list,
-			   ItemPointer tid, const char *filter, IvfpqEntry *entry, float *residual)
+			   ItemPointer tid, const char *filter, IvfpqEntry *entry, float *residual,
+			   const uint8 *pqbytes, float pqerr)
 {
 	memset(entry, 0, st->entrysize);
 	if (st->fbytes > 0 && filter != NULL)
@@ -77,7 +81,12 @@ IvfpqMakeEntry(IvfpqState *st, const float *x, const char *raw, float norm, int 
 		return;
 	}
 	entry->norm = norm;
-	if (st->trained)
+	if (st->trained && pqbytes != NULL)
+	{
+		IvfpqPackCodes(st, pqbytes, entry->codes);
+		entry->err = pqerr;
+	}
+	else if (st->trained)
 	{
 		const float *c = st->centroids + (Size) list * st->dims;
 		int			i;
@@ -260,7 +269,8 @@ ivfpqinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 		}
 		list = IvfpqNearestList(st, x);
 		entry = palloc(st->entrysize);
-		IvfpqMakeEntry(st, x, raw, norm, list, heap_tid, filter, entry, residual);
+		IvfpqMakeEntry(st, x, raw, norm, list, heap_tid, filter, entry, residual,
+					   NULL, 0);
 		IvfpqAddEntry(index, st, list, entry);
 	}
 

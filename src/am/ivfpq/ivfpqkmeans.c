@@ -8,6 +8,14 @@
  * |x|^2 does not change the argmin, so the distances of a block of rows to
  * every centroid come from one cblas_sgemm call.
  *
+ * Under vecx.gpu (auto with a device, or on) the assignment, the centroid
+ * update, the bit re-seed's distances and the PQ encoding of rows go to
+ * vecx_gpu.so (src/gpu/gpuload.c); the code here stays the reference and
+ * runs whenever the GPU is off, absent, or failed under auto.  Update,
+ * re-seed and encoding give bitwise these functions' results; the
+ * assignment is the exact L2 argmin, which the sgemm expansion can miss
+ * at near-ties (README, "GPU").
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -136,6 +144,16 @@ KmeansUpdate(const float *x, int n, int d, int k, const int *assign,
 	int			i,
 				j;
 
+	/* vecx.gpu: the same double sums in row order, on a device */
+	if (VecxGpuUpdate(x, n, d, assign, k, centroids, counts))
+	{
+		if (binary)
+			for (j = 0; j < k; j++)
+				if (counts[j] != 0)
+					Binarize(centroids + (Size) j * d, d);
+		return;
+	}
+
 	memset(counts, 0, sizeof(int) * k);
 	memset(sums, 0, sizeof(double) * (Size) k * d);
 	for (i = 0; i < n; i++)
@@ -167,12 +185,21 @@ KmeansUpdate(const float *x, int n, int d, int k, const int *assign,
  * Re-seed empty clusters by splitting the largest: its centroid is
  * perturbed in two opposite directions (binary: the new one takes a row
  * of the cluster that differs from it).
+ *
+ * The binary search for such a row is where k-means computes many exact
+ * distances (each row of the cluster to its centroid, for every empty
+ * cluster): under vecx.gpu they come in one batch, the distance of every
+ * row to its own centroid, kept current as rows move (a moved row equals
+ * its new centroid).  0/1 coordinates make every sum an exact integer, so
+ * the row chosen is the CPU's.
  */
 static void
 KmeansReseed(const float *x, int n, int d, int k, int *assign,
 			 float *centroids, int *counts, bool binary)
 {
 	int			j;
+	float	   *dist = NULL;
+	bool		trygpu = true;
 
 	for (j = 0; j < k; j++)
 	{
@@ -189,7 +216,7 @@ KmeansReseed(const float *x, int n, int d, int k, int *assign,
 			if (counts[l] > counts[big])
 				big = l;
 		if (counts[big] < 2)
-			return;
+			break;
 		c = centroids + (Size) j * d;
 		cb = centroids + (Size) big * d;
 		if (binary)
@@ -198,14 +225,27 @@ KmeansReseed(const float *x, int n, int d, int k, int *assign,
 			 * A perturbed 0/1 centroid binarizes back to its parent: take a
 			 * row of the cluster that differs from it instead.
 			 */
+			if (dist == NULL && trygpu)
+			{
+				dist = palloc_extended(mul_size(sizeof(float), n), MCXT_ALLOC_HUGE);
+				if (!VecxGpuL2sqRows(x, n, d, centroids, k, assign, dist))
+				{
+					pfree(dist);
+					dist = NULL;
+					trygpu = false;
+				}
+			}
 			for (i = 0; i < n; i++)
 				if (assign[i] == big &&
-					vecx_kernels->l2sq_f32(x + (Size) i * d, cb, d) > 0)
+					(dist ? dist[i] :
+					 vecx_kernels->l2sq_f32(x + (Size) i * d, cb, d)) > 0)
 					break;
 			if (i == n)
-				return;			/* every row equals its centroid */
+				break;			/* every row equals its centroid */
 			memcpy(c, x + (Size) i * d, sizeof(float) * d);
 			assign[i] = j;
+			if (dist)
+				dist[i] = 0;
 			counts[j] = 1;
 			counts[big]--;
 			continue;
@@ -222,6 +262,8 @@ KmeansReseed(const float *x, int n, int d, int k, int *assign,
 		counts[j] = counts[big] / 2;
 		counts[big] -= counts[j];
 	}
+	if (dist)
+		pfree(dist);
 }
 
 /*
@@ -311,6 +353,26 @@ IvfpqTrainPQ(const float *residuals, int n, int dims, int m, int ksub,
 			memcpy(cb + (Size) i * dsub, cb, sizeof(float) * dsub);
 	}
 	pfree(sub);
+}
+
+/*
+ * IvfpqPackCodes
+ *		Entry codes from one byte per sub-vector (VecxGpuPqEncode's output):
+ *		IvfpqEncode's layout, two 4-bit codes per byte with 16 levels.
+ */
+void
+IvfpqPackCodes(IvfpqState *st, const uint8 *bytes, uint8 *codes)
+{
+	int			j;
+
+	memset(codes, 0, st->codebytes);
+	for (j = 0; j < st->m; j++)
+	{
+		if (st->nbits == 4)
+			codes[j >> 1] |= (uint8) (bytes[j] << ((j & 1) * 4));
+		else
+			codes[j] = bytes[j];
+	}
 }
 
 /*
