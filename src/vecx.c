@@ -11,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "vecx.h"
+#include "vecx_stat.h"
 #include "gpu/gpuload.h"
 #include "simd/simd.h"
 
@@ -105,6 +106,7 @@ _PG_init(void)
 	VecxCheckNoReferenceLibrary();
 	/* before VecxSimdInit reserves the prefix, which drops placeholders */
 	VecxGpuInit();
+	VecxStatInit();
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();

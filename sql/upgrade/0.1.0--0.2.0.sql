@@ -1,7 +1,8 @@
 -- vecx upgrade script 0.1.0 -> 0.2.0, assembled by the Makefile from this
 -- header and the install pieces that 0.2.0 added (UPGRADE_0_2_0_PARTS):
 -- the sparsevec type, the bit distances and the hnsw opclasses of both
--- (52_hnsw_types.sql), and vecx_index_recall (92_tools.sql).  The pieces follow the rules
+-- (52_hnsw_types.sql), vecx_index_recall (92_tools.sql), vecx_gpu_info
+-- (93_gpu.sql) and the scan counters (94_stat.sql).  The pieces follow the rules
 -- of 00_header.sql.  A fresh 0.2.0 install and an updated 0.1.0 install
 -- have the same members (sql/upgrade.sql checks it).
 

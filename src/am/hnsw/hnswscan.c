@@ -22,6 +22,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "vecx_stat.h"
 #include "hnsw.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
@@ -52,6 +53,7 @@ typedef struct HnswScanOpaqueData
 	HnswExhaust *ex;			/* exact pass, once the graph walk is over */
 	int64		pageWalk;		/* nodes visited through the buffer manager */
 	const HnswGraph *graph;		/* the copy walked, pinned (hnswcache.c) */
+	VecxStatCounts stat;		/* this scan's counters (vecx_stat.c) */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -90,6 +92,16 @@ NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
 	if (so->graph != NULL)
 		HnswCacheRelease(so->graph);
 	so->graph = NULL;
+
+	/* and vecx_stat.c what it did */
+	if (so->s != NULL)
+		so->stat.visited += so->s->ndistances;
+	so->s = NULL;
+	if (so->ex != NULL)
+		so->stat.exact = 1;
+	so->ex = NULL;
+	VecxStatReport(scan->indexRelation, &so->stat);
+	memset(&so->stat, 0, sizeof(so->stat));
 }
 
 void
@@ -276,6 +288,7 @@ UseGraphCopy(IndexScanDesc scan)
 	{
 		HnswSearchUseGraph(so->s, g, walkQuery);
 		so->graph = g;
+		so->stat.cache_hits = 1;
 	}
 }
 
@@ -377,6 +390,7 @@ StartSearch(IndexScanDesc scan)
 	int			ef = hnsw_ef_search;
 
 	so->started = true;
+	so->stat.scans = 1;
 	pgstat_count_index_scan(index);
 	if (!PrepareScan(scan))
 		return;
@@ -504,6 +518,7 @@ StartExhaustive(IndexScanDesc scan)
 	/* the walk's memory is no longer needed */
 	if (s->graph == NULL)
 		so->pageWalk += s->ndistances;
+	so->stat.visited += s->ndistances;
 	so->s = NULL;
 	so->nbatch = 0;
 	so->pos = 0;
@@ -527,6 +542,7 @@ NextExhaustive(IndexScanDesc scan)
 	if ((it = HnswExhaustNext(ex)) != NULL)
 	{
 		so->lastDist = it->dist;
+		so->stat.tuples++;
 		scan->xs_heaptid = it->heaptid;
 		scan->xs_recheck = so->filter != NULL && so->filter->lossy;
 		SetOrderBy(scan, so, it->dist);
@@ -582,6 +598,7 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				break;
 			}
 			so->lastDist = e->lb;
+			so->stat.tuples++;
 			scan->xs_heaptid = HnswEntryHeapTid(so->s, e, e->tidpos++);
 			scan->xs_recheck = so->filter != NULL && so->filter->lossy;
 			SetOrderBy(scan, so, e->lb);

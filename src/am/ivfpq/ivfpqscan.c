@@ -47,6 +47,7 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
+#include "vecx_stat.h"
 #include "am/common/vecxfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
@@ -181,12 +182,29 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	return scan;
 }
 
+/* Tell vecx_stat.c what the scan did */
+static void
+ReportStats(IndexScanDesc scan, IvfpqScanOpaque so)
+{
+	VecxStatCounts c;
+
+	if (!so->started)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.scans = 1;
+	c.tuples = so->nreturned;
+	c.visited = so->nprobed;
+	c.exact = (so->final || so->nexact > 0) ? 1 : 0;
+	VecxStatReport(scan->indexRelation, &c);
+}
+
 void
 ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 			ScanKey orderbys, int norderbys)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
+	ReportStats(scan, so);
 	MemoryContextReset(so->cxt);
 	so->started = false;
 	so->done = false;
@@ -1656,6 +1674,7 @@ ivfpqendscan(IndexScanDesc scan)
 		 so->nprobed, (long long) so->nexact, (long long) so->nscored,
 		 (long long) so->nfiltered, (long long) so->nrefined, (long long) so->nreturned,
 		 (long long) so->nlaterows);
+	ReportStats(scan, so);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;
