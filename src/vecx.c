@@ -12,6 +12,7 @@
 
 #include "vecx.h"
 #include "am/common/vecxplan.h"
+#include "vecx_stat.h"
 #include "gpu/gpuload.h"
 #include "simd/simd.h"
 
@@ -106,6 +107,7 @@ _PG_init(void)
 	VecxCheckNoReferenceLibrary();
 	/* before VecxSimdInit reserves the prefix, which drops placeholders */
 	VecxGpuInit();
+	VecxStatInit();
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();

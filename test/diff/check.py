@@ -72,6 +72,14 @@ def promise(case, query):
             p = EXACT
         else:
             p = ONE_STEP
+    if query.radius_share is not None:
+        # range search: the rows within the radius; in the iterative modes
+        # ivfpq and ivfflat read lists until none can hold one (exact)
+        if case.am != "hnsw" and p in (ONE_STEP, COMPLETE, SUBSET) and not \
+                (case.am == "ivfflat" and case.settings.get("ivfflat.iterative_scan", "off") == "off"):
+            p = EXACT
+        if query.alone:
+            p = UNORDERED if p in (EXACT, ONE_STEP, COMPLETE) else SUBSET
     if is_degenerate_query(case, query) and p != SUBSET:
         return UNORDERED if p != SORTED else SUBSET
     return p

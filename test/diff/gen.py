@@ -83,6 +83,12 @@ class Query:
     mode: str           # plain, cursor, generic
     fetch: int = 7      # cursor step
     limit_param: bool = False   # generic plan: LIMIT $2 instead of a literal
+    # range search (WITHIN_FNS): the radius is the distance of the row at
+    # this share of the matching rows by distance (run.py resolves it);
+    # alone: no ORDER BY
+    radius_share: object = None
+    radius: object = None
+    alone: bool = False
 
     def describe(self):
         lim = "none" if self.limit is None else "%s=%d" % (self.limit_kind, self.limit)
@@ -91,6 +97,9 @@ class Query:
             s += "/fetch%d" % self.fetch
         if self.limit_param:
             s += "/limit$2"
+        if self.radius_share is not None:
+            s += " range(share=%s r=%r%s)" % (self.radius_share, self.radius,
+                                                ",alone" if self.alone else "")
         return s
 
 
@@ -118,6 +127,8 @@ class Case:
     keep: object = field(repr=False, default=None)
     drop: bool = False
     threshold: float = 0.5
+    range_used: int = 0     # run.py: range queries the index answered
+    range_rows: int = 0     # and their rows
 
     @property
     def op(self):
@@ -365,6 +376,36 @@ def _queries(r, case):
     return out
 
 
+# Range search: the function of each metric (vector only)
+WITHIN_FNS = {"l2": "l2_within", "ip": "ip_within", "cosine": "cosine_within",
+              "l1": "l1_within"}
+RANGE_SHARE = 0.5       # of the vector cases with a within function
+
+
+def _range_queries(seed, case):
+    """
+    Range queries of a case, from a random stream of their own (every other
+    query of the seed is what it was before them): a within-function in
+    WHERE, alone or with ORDER BY (and maybe LIMIT), maybe with a filter.
+    """
+    r = random.Random(seed * 40503 + 99)
+    if case.typ != "vector" or case.metric not in WITHIN_FNS or r.random() >= RANGE_SHARE:
+        return []
+    out = []
+    for _ in range(r.randint(2, 4)):
+        qkind = r.choice(["random", "random", "row", "far", "zero"])
+        alone = r.random() < 0.5
+        tmpl, sel, _ = r.choice(FILTERS) if r.random() < 0.3 else (None, 1.0, True)
+        filt = tmpl.format(c=r.randrange(100)) if tmpl else None
+        lk = "none" if alone else r.choice(["none", "k"])
+        limit = r.choice([1, 5, 40]) if lk == "k" else None
+        q = Query(qkind=qkind, qvec=case.convert(_query_vector(r, case, qkind)), filt=filt,
+                  sel=sel, limit=limit, limit_kind=lk, mode="plain",
+                  radius_share=r.choice([0.0, 0.01, 0.05, 0.2, 0.6, 1.0]), alone=alone)
+        out.append(q)
+    return out
+
+
 def make_case(seed):
     """The case of this seed: rows, index, settings and queries."""
     r = random.Random(seed)
@@ -427,6 +468,7 @@ def make_case(seed):
     case.queries = _queries(r, case)
     for q in case.queries:
         q.qvec = case.convert(q.qvec)
+    case.queries += _range_queries(seed, case)
     return case
 
 

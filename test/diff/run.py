@@ -14,6 +14,7 @@
 
 import argparse
 import io
+import math
 import os
 import sys
 import time
@@ -109,10 +110,35 @@ def qlit(case, v):
 
 
 def query_sql(case, q, qexpr, limexpr):
-    where = " WHERE %s" % q.filt if q.filt else ""
+    conds = [q.filt] if q.filt else []
+    if q.radius is not None:
+        conds.insert(0, "%s(v, %s, %r)" % (gen.WITHIN_FNS[case.metric], qexpr, q.radius))
+    where = " WHERE %s" % " AND ".join(conds) if conds else ""
     lim = "" if limexpr is None else " LIMIT %s" % limexpr
-    return ("SELECT id, v %s %s FROM %s%s ORDER BY v %s %s%s"
-            % (case.op, qexpr, TABLE, where, case.op, qexpr, lim))
+    order = "" if q.alone else " ORDER BY v %s %s" % (case.op, qexpr)
+    return ("SELECT id, v %s %s FROM %s%s%s%s"
+            % (case.op, qexpr, TABLE, where, order, lim))
+
+
+def resolve_radius(cur, case, q):
+    """A range query's radius: the distance at its share of the rows."""
+    if q.radius_share is None or q.radius is not None:
+        return
+    q.radius = 1.0
+    if q.qvec is None:
+        return
+    cur.execute("BEGIN")
+    try:
+        sql_set(cur, FORCE_SEQ, local=True)
+        cur.execute("SELECT v %s %s AS d FROM %s WHERE v IS NOT NULL ORDER BY d"
+                    % (case.op, qlit(case, q.qvec), TABLE))
+        ds = [d for (d,) in cur.fetchall() if d is not None and math.isfinite(d)]
+    finally:
+        cur.execute("ROLLBACK")
+    if ds:
+        q.radius = float(ds[min(int(q.radius_share * len(ds)), len(ds) - 1)])
+        if q.radius_share >= 1.0:
+            q.radius = q.radius + abs(q.radius) * 1e-6 + 1e-6     # every row
 
 
 def oracle(cur, case, q):
@@ -123,6 +149,8 @@ def oracle(cur, case, q):
     if q.filt:
         conds.append("(%s)" % q.filt)
     qe = qlit(case, q.qvec)
+    if q.radius is not None:
+        conds.append("(v %s %s) < %r" % (case.op, qe, q.radius))
     cur.execute("BEGIN")
     try:
         sql_set(cur, FORCE_SEQ, local=True)
@@ -206,6 +234,7 @@ def default_quality(case):
 def run_query(cur, case, q):
     """(problems, index used, stepped down, recall) of one query."""
     err = None
+    resolve_radius(cur, case, q)
     try:
         got, plan = index_path(cur, case, q)
     except psycopg2.OperationalError:
@@ -227,6 +256,9 @@ def run_query(cur, case, q):
         # Nothing of the index to check (a plan without it would also return
         # the rows the index leaves out); counted and reported instead.
         return [], False, False, None
+    if q.radius_share is not None:
+        case.range_used += 1
+        case.range_rows += len(got)
     return (check.check(check.promise(case, q), got, want, q.limit), True,
             check.steps_down(got, want), check.recall(got, want, q.limit))
 
@@ -314,7 +346,7 @@ def main():
         seeds = iter(range(QUICK_BASE, QUICK_BASE + QUICK_CASES))
 
     start = time.time()
-    npass = nfail = nnot = nqueries = nsteps = ncache = ncopied = 0
+    npass = nfail = nnot = nqueries = nsteps = ncache = ncopied = nrange = nrangerows = 0
     hits = {"hnsw": 0, "ivfpq": 0, "ivfflat": 0}
     wanted = {"hnsw": 0, "ivfpq": 0, "ivfflat": 0}
     for seed in seeds:
@@ -324,6 +356,8 @@ def main():
         report(res, args.verbose)
         nqueries += len(res.case.queries)
         nsteps += res.steps
+        nrange += res.case.range_used
+        nrangerows += res.case.range_rows
         hits[res.case.am] += res.hits
         wanted[res.case.am] += res.wanted
         if "hnsw.cache_size" in res.case.settings:
@@ -337,7 +371,8 @@ def main():
             npass += 1
     # Coverage figures, so a generator that stopped reaching a path shows.
     print("%d queries; %d results stepped down (exact pass); %d of %d hnsw.cache_size cases "
-          "scanned a graph copy" % (nqueries, nsteps, ncopied, ncache))
+          "scanned a graph copy; %d range queries through the index returned %d rows"
+          % (nqueries, nsteps, ncopied, ncache, nrange, nrangerows))
     low = False
     for am in ("hnsw", "ivfpq", "ivfflat"):
         if wanted[am] == 0:

@@ -57,6 +57,7 @@
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
 
+#include "vecx_range.h"
 #include "hnsw.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
@@ -223,6 +224,12 @@ hnswcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 * Only ordered scans: the index cannot evaluate quals by itself.  Cost it
 	 * above disable_cost so even enable_seqscan = off never picks it.
 	 */
+	if (path->indexorderbys == NIL && VecxRangeCost(root, path, indexStartupCost, indexTotalCost,
+												 indexSelectivity, indexPages))
+	{
+		*indexCorrelation = 0;
+		return;
+	}
 	if (path->indexorderbys == NIL)
 	{
 		*indexStartupCost = 1.0e15;

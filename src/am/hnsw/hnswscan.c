@@ -22,6 +22,8 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "vecx_range.h"
+#include "vecx_stat.h"
 #include "hnsw.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
@@ -52,6 +54,13 @@ typedef struct HnswScanOpaqueData
 	HnswExhaust *ex;			/* exact pass, once the graph walk is over */
 	int64		pageWalk;		/* nodes visited through the buffer manager */
 	const HnswGraph *graph;		/* the copy walked, pinned (hnswcache.c) */
+	VecxStatCounts stat;		/* this scan's counters (vecx_stat.c) */
+	Datum		queryDatum;		/* the ORDER BY query, or the range's */
+	VecxRange	range;			/* range keys (vecx_range.c) */
+	bool		rangeDrive;		/* the range's query is the walk's: stop
+								 * once rows are beyond rangeLimit */
+	double		rangeLimit;
+	bool		rangeWalkDone;	/* the walk has passed the radius */
 } HnswScanOpaqueData;
 
 typedef HnswScanOpaqueData *HnswScanOpaque;
@@ -90,6 +99,16 @@ NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
 	if (so->graph != NULL)
 		HnswCacheRelease(so->graph);
 	so->graph = NULL;
+
+	/* and vecx_stat.c what it did */
+	if (so->s != NULL)
+		so->stat.visited += so->s->ndistances;
+	so->s = NULL;
+	if (so->ex != NULL)
+		so->stat.exact = 1;
+	so->ex = NULL;
+	VecxStatReport(scan->indexRelation, &so->stat);
+	memset(&so->stat, 0, sizeof(so->stat));
 }
 
 void
@@ -120,6 +139,9 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->slackSeen = 0;
 	so->filter = NULL;
 	so->ex = NULL;
+	so->rangeDrive = false;
+	so->rangeWalkDone = false;
+	memset(&so->range, 0, sizeof(so->range));
 }
 
 static bool StartExhaustive(IndexScanDesc scan);
@@ -226,6 +248,13 @@ SetOrderBy(IndexScanDesc scan, HnswScanOpaque so, float value)
 	}
 }
 
+/* A pool or exact-pass value in the operator's units (lossy: already) */
+static inline double
+RangeValue(HnswScanOpaque so, float value)
+{
+	return HnswLossyOrder(&so->d) ? (double) value : HnswOrderValue(&so->d, value);
+}
+
 /*
  * StartUnordered
  *		Return every indexed row (matching the scan keys) in index order,
@@ -266,7 +295,7 @@ UseGraphCopy(IndexScanDesc scan)
 		/* the copy is walked on sq8 codes, then re-ranked exactly */
 		HnswInitDist(&wd, so->d.dims, HNSW_ELEM_SQ8, g->srcElem, so->d.metric, false);
 		walkQuery = palloc(HnswQueryBytes(&wd));
-		if (!HnswPrepareQuery(&wd, scan->orderByData[0].sk_argument, walkQuery))
+		if (!HnswPrepareQuery(&wd, so->queryDatum, walkQuery))
 		{
 			HnswCacheRelease(g);	/* cannot happen: the query passed before */
 			g = NULL;
@@ -276,6 +305,7 @@ UseGraphCopy(IndexScanDesc scan)
 	{
 		HnswSearchUseGraph(so->s, g, walkQuery);
 		so->graph = g;
+		so->stat.cache_hits = 1;
 	}
 }
 
@@ -321,6 +351,9 @@ PrepareScan(IndexScanDesc scan)
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	Relation	index = scan->indexRelation;
 
+	ScanKey		rest = NULL;
+	int			nrest = 0;
+
 	if (scan->numberOfOrderBys == 0 && scan->numberOfKeys == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -328,7 +361,16 @@ PrepareScan(IndexScanDesc scan)
 				 errhint("Use ORDER BY column <-> constant LIMIT k.")));
 	if (scan->numberOfKeys > 0)
 	{
-		so->filter = HnswFilterPrepare(index, scan->keyData, scan->numberOfKeys);
+		VecxRangeSplit(scan->keyData, scan->numberOfKeys, &so->range, &rest, &nrest);
+		if (so->range.empty)
+		{
+			so->done = true;	/* a NULL query or radius */
+			return false;
+		}
+	}
+	if (nrest > 0)
+	{
+		so->filter = HnswFilterPrepare(index, rest, nrest);
 		if (so->filter->empty)
 		{
 			so->done = true;	/* a key compares with NULL */
@@ -344,19 +386,42 @@ PrepareScan(IndexScanDesc scan)
 				 so->meta.storage == HNSW_STORAGE_OVERFLOW);
 
 	/*
-	 * No ORDER BY (the planner avoids it), a NULL query, or a zero query
-	 * under cosine: every distance is NULL or NaN, so every row ties and a
-	 * sequential scan returns them all; so does the index, unordered.
+	 * The walk's query: ORDER BY's, or without one the range's.  A range
+	 * whose query is the walk's ends the walk once rows are beyond its
+	 * radius (hnswgettuple); any other only filters, through the
+	 * executor's re-check.
 	 */
-	if (scan->numberOfOrderBys == 0 ||
-		(scan->orderByData[0].sk_flags & SK_ISNULL))
+	if (scan->numberOfOrderBys > 0)
 	{
+		so->queryDatum = scan->orderByData[0].sk_argument;
+		so->rangeDrive = so->range.nkeys > 0 &&
+			!(scan->orderByData[0].sk_flags & SK_ISNULL) &&
+			VecxRangeSameQuery(so->queryDatum, so->range.query);
+	}
+	else if (so->range.nkeys > 0)
+	{
+		so->queryDatum = so->range.query;
+		so->rangeDrive = true;
+	}
+	so->rangeLimit = VecxRangeLimit(so->range.radius);
+
+	/*
+	 * No ORDER BY nor range (the planner avoids it), a NULL query, or a
+	 * zero query under cosine: every distance is NULL or NaN, so every
+	 * row ties and a sequential scan returns them all; so does the index,
+	 * unordered (a range's re-check then rejects them all).
+	 */
+	if ((scan->numberOfOrderBys == 0 && so->range.nkeys == 0) ||
+		(scan->numberOfOrderBys > 0 && (scan->orderByData[0].sk_flags & SK_ISNULL)))
+	{
+		so->rangeDrive = false;
 		StartUnordered(scan);
 		return false;
 	}
 	so->query = palloc(HnswQueryBytes(&so->d));
-	if (!HnswPrepareQuery(&so->d, scan->orderByData[0].sk_argument, so->query))
+	if (!HnswPrepareQuery(&so->d, so->queryDatum, so->query))
 	{
+		so->rangeDrive = false;
 		StartUnordered(scan);
 		return false;
 	}
@@ -379,6 +444,7 @@ StartSearch(IndexScanDesc scan)
 	int			ef = hnsw_ef_search;
 
 	so->started = true;
+	so->stat.scans = 1;
 	pgstat_count_index_scan(index);
 	if (!PrepareScan(scan))
 		return;
@@ -506,6 +572,7 @@ StartExhaustive(IndexScanDesc scan)
 	/* the walk's memory is no longer needed */
 	if (s->graph == NULL)
 		so->pageWalk += s->ndistances;
+	so->stat.visited += s->ndistances;
 	so->s = NULL;
 	so->nbatch = 0;
 	so->pos = 0;
@@ -528,9 +595,13 @@ NextExhaustive(IndexScanDesc scan)
 	 */
 	if ((it = HnswExhaustNext(ex)) != NULL)
 	{
+		/* rows come in order: the first beyond the radius ends the scan */
+		if (so->rangeDrive && RangeValue(so, it->dist) > so->rangeLimit)
+			return false;
 		so->lastDist = it->dist;
+		so->stat.tuples++;
 		scan->xs_heaptid = it->heaptid;
-		scan->xs_recheck = so->filter != NULL && so->filter->lossy;
+		scan->xs_recheck = (so->filter != NULL && so->filter->lossy) || so->range.nkeys > 0;
 		SetOrderBy(scan, so, it->dist);
 		return true;
 	}
@@ -576,6 +647,18 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				e->emitted = true;	/* strict order: never go back */
 				continue;
 			}
+			if (so->rangeDrive && RangeValue(so, e->lb) > so->rangeLimit)
+			{
+				/*
+				 * Beyond the radius: so is every later row of the walk
+				 * (rows of a batch come in order, and later batches are
+				 * not closer but for late rows, which the exact pass
+				 * returns), so the walk is over.
+				 */
+				so->rangeWalkDone = true;
+				so->pos = so->nbatch;
+				break;
+			}
 			if (e->lb > so->holdBound)
 			{
 				/* lossy order: the rest waits for the next batch */
@@ -584,14 +667,15 @@ hnswgettuple(IndexScanDesc scan, ScanDirection dir)
 				break;
 			}
 			so->lastDist = e->lb;
+			so->stat.tuples++;
 			scan->xs_heaptid = HnswEntryHeapTid(so->s, e, e->tidpos++);
-			scan->xs_recheck = so->filter != NULL && so->filter->lossy;
+			scan->xs_recheck = (so->filter != NULL && so->filter->lossy) || so->range.nkeys > 0;
 			SetOrderBy(scan, so, e->lb);
 			MemoryContextSwitchTo(old);
 			return true;
 		}
 		CHECK_FOR_INTERRUPTS();
-		if (!NextBatch(scan) && !StartExhaustive(scan))
+		if ((so->rangeWalkDone || !NextBatch(scan)) && !StartExhaustive(scan))
 			so->done = true;
 	}
 	MemoryContextSwitchTo(old);

@@ -23,6 +23,7 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
+#include "vecx_range.h"
 #include "hnsw.h"
 #include "hnswfilter.h"
 
@@ -100,6 +101,12 @@ hnswvalidate(Oid opclassoid)
 		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
 
 		if (oprform->amoplefttype != opcintype)
+			continue;
+		/* strategy 2: the range search operator (src/vecx_range.c) */
+		if (oprform->amopstrategy == VECX_RANGE_STRATEGY &&
+			oprform->amoppurpose == AMOP_SEARCH &&
+			check_amop_signature(oprform->amopopr, BOOLOID,
+								 oprform->amoplefttype, oprform->amoprighttype))
 			continue;
 		if (oprform->amopstrategy != 1 || oprform->amoppurpose != AMOP_ORDER ||
 			oprform->amopsortfamily == InvalidOid ||

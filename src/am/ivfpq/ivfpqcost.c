@@ -55,6 +55,7 @@
 #include "utils/selfuncs.h"
 #include "utils/spccache.h"
 
+#include "vecx_range.h"
 #include "ivfpq.h"
 #include "am/common/vecxfilter.h"
 
@@ -191,6 +192,12 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	 * Only ORDER BY distance scans can use the index (it holds no NULLs):
 	 * price anything else above even a disabled sequential scan.
 	 */
+	if (path->indexorderbys == NIL && VecxRangeCost(root, path, indexStartupCost, indexTotalCost,
+												 indexSelectivity, indexPages))
+	{
+		*indexCorrelation = 0;
+		return;
+	}
 	if (path->indexorderbys == NIL)
 	{
 		*indexStartupCost = 1.0e100;

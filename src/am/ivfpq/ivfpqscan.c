@@ -47,6 +47,8 @@
 #include "utils/rel.h"
 
 #include "ivfpq.h"
+#include "vecx_range.h"
+#include "vecx_stat.h"
 #include "am/common/vecxfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
@@ -162,6 +164,16 @@ typedef struct IvfpqScanOpaqueData
 	int64		nfiltered;		/* entries rejected by the scan keys */
 	int64		nexact;			/* lists of the exact pass */
 	int64		nlaterows;		/* rows deferred to the exact pass */
+
+	/*
+	 * Range keys (vecx_range.c).  A range whose query is the scan's ends it
+	 * at the first candidate beyond the radius; in the iterative modes
+	 * such a scan runs in exact order, so that it reads only the lists
+	 * that can hold a row within the radius and misses none.
+	 */
+	VecxRange	range;
+	bool		rangeDrive;
+	double		rangeLimit;
 } IvfpqScanOpaqueData;
 
 typedef IvfpqScanOpaqueData *IvfpqScanOpaque;
@@ -181,12 +193,29 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	return scan;
 }
 
+/* Tell vecx_stat.c what the scan did */
+static void
+ReportStats(IndexScanDesc scan, IvfpqScanOpaque so)
+{
+	VecxStatCounts c;
+
+	if (!so->started)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.scans = 1;
+	c.tuples = so->nreturned;
+	c.visited = so->nprobed;
+	c.exact = (so->final || so->nexact > 0) ? 1 : 0;
+	VecxStatReport(scan->indexRelation, &c);
+}
+
 void
 ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 			ScanKey orderbys, int norderbys)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 
+	ReportStats(scan, so);
 	MemoryContextReset(so->cxt);
 	so->started = false;
 	so->done = false;
@@ -224,6 +253,9 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->probes = NULL;
 	so->blocks = NULL;
 	so->nblocks = so->maxblocks = 0;
+	memset(&so->range, 0, sizeof(so->range));
+	so->rangeDrive = false;
+	so->rangeLimit = 0;
 
 	if (keys && scan->numberOfKeys > 0)
 		memmove(scan->keyData, keys, scan->numberOfKeys * sizeof(ScanKeyData));
@@ -1305,13 +1337,12 @@ OrderLists(IvfpqScanOpaque so, IvfpqState *st)
  * sorts the rows itself.
  */
 static void
-ReadQuery(IndexScanDesc scan, IvfpqState *st)
+ReadQuery(IndexScanDesc scan, IvfpqState *st, Datum qdatum, bool qnull)
 {
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
-	ScanKey		key = &scan->orderByData[0];
 	double		rawnorm;
 
-	if (key->sk_flags & SK_ISNULL)
+	if (qnull)
 	{
 		so->unordered = true;
 		so->ordernull = true;
@@ -1319,26 +1350,26 @@ ReadQuery(IndexScanDesc scan, IvfpqState *st)
 	}
 	if (!st->trained)
 		return;
-	if (IvfpqDatumDims(st->kind, key->sk_argument) != st->dims)
+	if (IvfpqDatumDims(st->kind, qdatum) != st->dims)
 	{
 		if (st->type == VECX_ELEM_BIT)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("different bit lengths %u and %u",
 							(unsigned int) st->dims,
-							(unsigned int) IvfpqDatumDims(st->kind, key->sk_argument))));
+							(unsigned int) IvfpqDatumDims(st->kind, qdatum))));
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("different vector dimensions %d and %d",
-						st->dims, IvfpqDatumDims(st->kind, key->sk_argument))));
+						st->dims, IvfpqDatumDims(st->kind, qdatum))));
 	}
 	if (so->flat)
 	{
 		so->rawquery = palloc(Max(st->vecbytes, 1));
-		IvfpqDatumRaw(st->kind, key->sk_argument, st->dims, so->rawquery);
+		IvfpqDatumRaw(st->kind, qdatum, st->dims, so->rawquery);
 	}
 	so->query = palloc(mul_size(sizeof(float), st->dims));
-	if (!IvfpqDatumToFloat(st, st->kind, key->sk_argument, so->query, st->dims,
+	if (!IvfpqDatumToFloat(st, st->kind, qdatum, so->query, st->dims,
 						   st->metric == VECX_METRIC_COSINE, &so->qnorm, &rawnorm))
 	{
 		so->unordered = true;
@@ -1368,10 +1399,15 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 	so->minmax = vecx_pq_minmax_select(vecx_kernels == &vecx_kernels_scalar);
 	if (scan->numberOfKeys > 0)
 	{
-		so->filter = VecxFilterPrepare(scan->indexRelation, scan->keyData, scan->numberOfKeys);
-		if (so->filter->empty)
+		ScanKey		rest;
+		int			nrest;
+
+		VecxRangeSplit(scan->keyData, scan->numberOfKeys, &so->range, &rest, &nrest);
+		if (!so->range.empty && nrest > 0)
+			so->filter = VecxFilterPrepare(scan->indexRelation, rest, nrest);
+		if (so->range.empty || (so->filter != NULL && so->filter->empty))
 		{
-			/* a NULL comparison value: nothing matches */
+			/* a NULL comparison value, query or radius: nothing matches */
 			so->done = true;
 			MemoryContextSwitchTo(oldcxt);
 			return;
@@ -1379,7 +1415,25 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		if (so->filter->nkeys == 0)
 			so->filter = NULL;	/* only "vector IS NOT NULL": every entry */
 	}
-	ReadQuery(scan, st);
+	if (scan->numberOfOrderBys > 0)
+	{
+		ScanKey		key = &scan->orderByData[0];
+
+		ReadQuery(scan, st, key->sk_argument, (key->sk_flags & SK_ISNULL) != 0);
+		so->rangeDrive = so->range.nkeys > 0 && !(key->sk_flags & SK_ISNULL) &&
+			VecxRangeSameQuery(key->sk_argument, so->range.query);
+	}
+	else
+	{
+		ReadQuery(scan, st, so->range.query, false);
+		so->rangeDrive = true;
+	}
+	/* without a usable order the executor's re-check does the filtering */
+	if (so->unordered || !st->trained)
+		so->rangeDrive = false;
+	so->rangeLimit = VecxRangeLimit(so->range.radius);
+	if (so->rangeDrive && so->mode != IVFPQ_ITERATIVE_OFF)
+		so->exact = true;
 
 	if (!st->trained)
 	{
@@ -1594,7 +1648,8 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
 	IvfpqCandidate *top;
 
-	if (scan->numberOfOrderBys != 1)
+	if (scan->numberOfOrderBys != 1 && !(scan->numberOfOrderBys == 0 && scan->numberOfKeys > 0 &&
+											 scan->keyData[0].sk_attno == 1))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("cannot scan %s index without order",
@@ -1620,14 +1675,15 @@ ivfpqgettuple(IndexScanDesc scan, ScanDirection dir)
 		top = NextExact(scan);
 	else
 		top = NextByRounds(scan);
-	if (top == NULL)
+	if (top == NULL || (so->rangeDrive && top->lb > so->rangeLimit))
 	{
+		/* in exact order and off, every later row is as far: the end */
 		so->done = true;
 		return false;
 	}
 
 	scan->xs_heaptid = top->tid;
-	scan->xs_recheck = so->filter != NULL && so->filter->lossy;
+	scan->xs_recheck = (so->filter != NULL && so->filter->lossy) || so->range.nkeys > 0;
 	/* FLAT values are the exact distances; untrained entries have none */
 	scan->xs_recheckorderby = !(so->flat && so->st.trained && !so->unordered);
 	if (so->unordered)
@@ -1658,6 +1714,7 @@ ivfpqendscan(IndexScanDesc scan)
 		 so->nprobed, (long long) so->nexact, (long long) so->nscored,
 		 (long long) so->nfiltered, (long long) so->nrefined, (long long) so->nreturned,
 		 (long long) so->nlaterows);
+	ReportStats(scan, so);
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;

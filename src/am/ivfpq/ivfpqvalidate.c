@@ -17,6 +17,7 @@
 #include "utils/regproc.h"
 #include "utils/syscache.h"
 
+#include "vecx_range.h"
 #include "ivfpq.h"
 #include "am/common/vecxfilter.h"
 
@@ -75,6 +76,12 @@ IvfValidate(Oid opclassoid, const char *amname, bool filters)
 	{
 		Form_pg_amop oprform = (Form_pg_amop) GETSTRUCT(&oprlist->members[i]->tuple);
 
+		/* strategy 2: the range search operator (src/vecx_range.c) */
+		if (oprform->amopstrategy == VECX_RANGE_STRATEGY &&
+			oprform->amoppurpose == AMOP_SEARCH &&
+			check_amop_signature(oprform->amopopr, BOOLOID,
+								 oprform->amoplefttype, oprform->amoprighttype))
+			continue;
 		if (oprform->amopstrategy != 1 ||
 			oprform->amoppurpose != AMOP_ORDER ||
 			!check_amop_signature(oprform->amopopr, FLOAT8OID,
