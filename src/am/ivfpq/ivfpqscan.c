@@ -1412,7 +1412,7 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 			MemoryContextSwitchTo(oldcxt);
 			return;
 		}
-		if (so->filter->nkeys == 0)
+		if (so->filter != NULL && so->filter->nkeys == 0)
 			so->filter = NULL;	/* only "vector IS NOT NULL": every entry */
 	}
 	if (scan->numberOfOrderBys > 0)
