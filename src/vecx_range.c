@@ -309,7 +309,8 @@ VecxRangeCost(PlannerInfo *root, IndexPath *path, Cost *startup, Cost *total,
 	{
 		IndexClause *iclause = lfirst_node(IndexClause, lc);
 
-		if (iclause->indexcol == 0)
+		/* the vector column's conditions: ranges, or IS [NOT] NULL */
+		if (iclause->indexcol == 0 && !IsA(iclause->rinfo->clause, NullTest))
 			range = true;
 		quals = lappend(quals, iclause->rinfo);
 	}

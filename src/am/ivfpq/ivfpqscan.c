@@ -1423,10 +1423,15 @@ StartScan(IndexScanDesc scan, IvfpqState *st)
 		so->rangeDrive = so->range.nkeys > 0 && !(key->sk_flags & SK_ISNULL) &&
 			VecxRangeSameQuery(key->sk_argument, so->range.query);
 	}
-	else
+	else if (so->range.nkeys > 0)
 	{
 		ReadQuery(scan, st, so->range.query, false);
 		so->rangeDrive = true;
+	}
+	else
+	{
+		/* no order and no range (the planner avoids it): every row, unordered */
+		ReadQuery(scan, st, (Datum) 0, true);
 	}
 	/* without a usable order the executor's re-check does the filtering */
 	if (so->unordered || !st->trained)
