@@ -3,9 +3,9 @@
 # (C unit tests, fuzz smoke, pg_regress, differential test, TAP) on throwaway
 # clusters, print a summary and exit non-zero if anything failed.
 #
-#   scripts/test.sh                 everything (stages: build unit fuzz gpu regress vecname diff tap)
-#   VECX_STAGES=deb scripts/test.sh the Debian package (not in the default list: a full
-#                                   package build, about 3 minutes on 2 cores)
+#   scripts/test.sh                 everything (stages: build unit fuzz gpu regress vecname diff deb tap)
+#   VECX_STAGES=deb scripts/test.sh the Debian package alone (a full package build,
+#                                   installed into a throwaway server: 1-3 minutes on 2 cores)
 #   VECX_STAGES="regress tap" scripts/test.sh     only some stages
 #   PROVE_TESTS=test/tap/010_hnsw_wal.pl scripts/test.sh   some TAP files
 #   PG_CONFIG=/path/to/pg_config scripts/test.sh  another installation
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 top=$PWD
 . scripts/lib.sh
 
-stages=${VECX_STAGES:-"build unit fuzz gpu regress vecname diff tap"}
+stages=${VECX_STAGES:-"build unit fuzz gpu regress vecname diff deb tap"}
 passed=0
 failed=0
 failed_names=""
