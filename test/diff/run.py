@@ -110,7 +110,7 @@ def qlit(case, v):
 
 
 def query_sql(case, q, qexpr, limexpr):
-    conds = [q.filt] if q.filt else []
+    conds = ["(%s)" % q.filt] if q.filt else []
     if q.radius is not None:
         conds.insert(0, "%s(v, %s, %r)" % (gen.WITHIN_FNS[case.metric], qexpr, q.radius))
     where = " WHERE %s" % " AND ".join(conds) if conds else ""
