@@ -775,9 +775,6 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   IndexInfo *indexInfo);
 extern void HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 							 ItemPointer heaptid, bool building);
-extern void HnswAddBacklink(Relation index, const HnswMetaPageData *meta,
-							const HnswDist *d, ItemPointer ntid, int level,
-							ItemPointer newtid, const void *newvec, float newdist);
 extern bool HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta,
 								ItemPointer tid, const void *vec, const char *filter,
 								ItemPointer heaptid);

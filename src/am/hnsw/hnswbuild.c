@@ -38,6 +38,7 @@
 #include "am/common/vecxparallel.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+#include "hnswinsert.h"
 #include "hnswwalk.h"
 
 /*
@@ -55,13 +56,9 @@ typedef struct BuildWalk
 	const int32 *nbrs;			/* neighbours of the node being expanded */
 	int32		cur;			/* greedy descent: the current entry */
 	float		curDist;
-	/* selection scratch, Max(efc, 2m) + 2 each, reused by every insertion */
-	HnswHeapItem *found;
-	HnswHeapItem *seeds;		/* found[] kept across a level's backlinks */
-	char	  **vecs;
-	float	   *dists;
-	int		   *pick;
-	int32	   *copy;			/* a neighbour list being pruned, 2m */
+	HnswHeapItem *found;		/* a level's results: the next one's seeds */
+	int			nseeds;
+	HnswInsertWork iw;			/* the insertion's (hnswinsert.h) */
 } BuildWalk;
 
 typedef struct BuildNode
@@ -231,72 +228,25 @@ BuildSearchLevel(const HnswWalkOps *ops, void *g, Size nstamps, int32 self,
 	return BuildDrain(w);
 }
 
-/*
- * BuildSelect
- *		The neighbour heuristic (HnswSelectNeighbours) over the n nodes in
- *		found[], closest first: pick[] receives the indices into found[] of
- *		at most cap nodes kept (fill: see HnswSelectNeighbours); returns
- *		how many.
- */
-static pg_attribute_always_inline int
-BuildSelect(void *g, const HnswDist *d, BuildVecFn vecOf, int n, int cap,
-			bool fill)
-{
-	BuildWalk  *w = (BuildWalk *) g;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		w->vecs[i] = (char *) vecOf(g, w->found[i].idx);
-		w->dists[i] = w->found[i].dist;
-	}
-	return HnswSelectNeighbours(d, w->vecs, w->dists, n, cap, fill, w->pick);
-}
-
-/*
- * BuildPrune
- *		Node from's full list (the cnt nodes in list[]) gains node to at
- *		dist: the heuristic over the old neighbours and the new one.
- *		pick[] indexes found[]; returns how many are kept.
- */
-static pg_attribute_always_inline int
-BuildPrune(void *g, const HnswDist *d, BuildVecFn vecOf, int32 from,
-		   const int32 *list, int cnt, int32 to, float dist, int cap)
-{
-	BuildWalk  *w = (BuildWalk *) g;
-	const char *fv = vecOf(g, from);
-	int			i;
-
-	w->res.n = 0;
-	for (i = 0; i < cnt; i++)
-		HnswHeapPush(&w->res, HnswDistance(d, fv, vecOf(g, list[i])), list[i]);
-	HnswHeapPush(&w->res, dist, to);
-	return BuildSelect(g, d, vecOf, BuildDrain(w), cap, false);
-}
-
 /* Allocate a walk's scratch (not its visited stamps: each kind sizes them) */
 static void
-BuildWalkInit(BuildWalk *w, int efc, int m)
+BuildWalkInit(BuildWalk *w, const HnswDist *d, int efc, int m)
 {
-	int			big = Max(efc, 2 * m) + 2;
-
 	HnswHeapInit(&w->cand, efc * 4, false);
 	HnswHeapInit(&w->res, efc * 4, true);
-	w->found = palloc(sizeof(HnswHeapItem) * big);
-	w->seeds = palloc(sizeof(HnswHeapItem) * big);
-	w->vecs = palloc(sizeof(char *) * big);
-	w->dists = palloc(sizeof(float) * big);
-	w->pick = palloc(sizeof(int) * big);
-	w->copy = palloc(sizeof(int32) * 2 * m);
+	w->found = palloc(sizeof(HnswHeapItem) * (Max(efc, 2 * m) + 2));
+	HnswInsertWorkInit(&w->iw, d, m, efc, 8, false);
 }
 
 /*
- * How the insertion reaches a build graph: the serial build's local memory
- * or the parallel build's DSM, both arrays of nodes numbered from 0.  The
+ * How the insertion (hnswinsert.h) reaches a build graph: the serial
+ * build's local memory or the parallel build's DSM, both arrays of nodes
+ * numbered from 0, whose vectors stay put and are read in place.  The
  * parallel kind guards each node's lists with its spinlock (lock/unlock);
- * the serial kind's do nothing.  g starts with a BuildWalk.
+ * the serial kind's do nothing.  g starts with a BuildWalk.  Each kind's
+ * HnswGraphOps are the Build* functions below with its BuildNodeOps.
  */
-typedef struct BuildGraphOps
+typedef struct BuildNodeOps
 {
 	const HnswWalkOps *walk;
 	BuildVecFn	vec;
@@ -305,230 +255,130 @@ typedef struct BuildGraphOps
 	int32	   *(*list) (void *g, int32 id, int level);
 	void		(*lock) (void *g, int32 id);
 	void		(*unlock) (void *g, int32 id);
+} BuildNodeOps;
 
-	/*
-	 * Node id is being inserted: false if the graph was empty (id is now
-	 * the entry point), else the entry point and its level.
-	 */
-	bool		(*entry) (void *g, int32 id, int32 *ep, int *epLevel);
-	/* id's level is above the entry point's: make id the entry point */
-	void		(*raise) (void *g, int32 id);
-
-	/*
-	 * Node dup has id's vector: take id's heap TID if the filter payloads
-	 * agree and dup has room (true), else leave both alone (false).
-	 */
-	bool		(*takeDuplicate) (void *g, int32 dup, int32 id);
-} BuildGraphOps;
-
-/* The parameters every build insertion needs */
-typedef struct BuildParams
-{
-	const HnswDist *d;
-	int			m;
-	int			efc;
-	Size		nstamps;		/* visited stamps allocated */
-} BuildParams;
-
-/*
- * BuildAddLink
- *		Make node from link to node to at level, at distance dist.  A full
- *		list is re-selected with the heuristic over its members and the new
- *		one, and only rewritten if the new one is kept.  The list is copied
- *		under the node's lock and written back only if it did not change
- *		meanwhile (else retried), as inserts do on disk.  Overwrites the
- *		walk's found[] and pick[].
- */
+/* Greedy descent: its closest node seeds the search of level top */
 static pg_attribute_always_inline void
-BuildAddLink(const BuildGraphOps *ops, void *g, const BuildParams *p,
-			 int32 from, int32 to, int level, float dist)
+BuildDescend(const BuildNodeOps *ops, void *g, const char *q, HnswRef ep,
+			 int epLevel, int top)
 {
 	BuildWalk  *w = (BuildWalk *) g;
-	int			cap = HnswLevelCap(p->m, level);
-	int32	   *list;
-	int			attempt;
-
-	if (ops->level(g, from) < level)
-		return;
-	list = ops->list(g, from, level);
-	for (attempt = 0; attempt < 8; attempt++)
-	{
-		int			cnt,
-					i,
-					k;
-		bool		keeps = false;
-
-		ops->lock(g, from);
-		cnt = ops->counts(g, from)[level];
-		for (i = 0; i < cnt && list[i] != to; i++)
-			;
-		if (i < cnt)
-		{
-			ops->unlock(g, from);
-			return;				/* linked already */
-		}
-		if (cnt < cap)
-		{
-			list[cnt] = to;
-			ops->counts(g, from)[level] = cnt + 1;
-			ops->unlock(g, from);
-			return;
-		}
-		memcpy(w->copy, list, sizeof(int32) * cnt);
-		ops->unlock(g, from);
-
-		k = BuildPrune(g, p->d, ops->vec, from, w->copy, cnt, to, dist, cap);
-		for (i = 0; i < k; i++)
-			if (w->found[w->pick[i]].idx == to)
-				keeps = true;
-		if (!keeps)
-			return;
-
-		ops->lock(g, from);
-		if (ops->counts(g, from)[level] != cnt ||
-			memcmp(list, w->copy, sizeof(int32) * cnt) != 0)
-		{
-			ops->unlock(g, from);
-			continue;			/* changed meanwhile */
-		}
-		for (i = 0; i < k; i++)
-			list[i] = w->found[w->pick[i]].idx;
-		ops->counts(g, from)[level] = k;
-		ops->unlock(g, from);
-		return;
-	}
-}
-
-/*
- * BuildSpliceIdentical
- *		Identical vectors form a cycle through their level-0 links (README,
- *		"Duplicates"): if node id (vector q) is to link to a neighbour P of
- *		its own vector, it takes P's identical neighbour Q instead, and P
- *		points to id in Q's place; if P has no identical neighbour, P simply
- *		links to id.  chosen[] (k level-0 neighbours) is updated; returns P
- *		(which needs no backlink), or -1.
- */
-static pg_attribute_always_inline int32
-BuildSpliceIdentical(const BuildGraphOps *ops, void *g, const BuildParams *p,
-					 int32 *chosen, int k, int32 id, const char *q)
-{
-	int			i;
-
-	for (i = 0; i < k; i++)
-	{
-		int32		pn = chosen[i];
-		int32	   *pl;
-		int32		qn = -1;
-		int			j,
-					cnt;
-
-		if (!HnswIdentical(p->d, ops->vec(g, pn), q))
-			continue;
-		pl = ops->list(g, pn, 0);
-		ops->lock(g, pn);
-		cnt = ops->counts(g, pn)[0];
-		for (j = 0; j < cnt; j++)
-			if (pl[j] != id && HnswIdentical(p->d, ops->vec(g, pl[j]), q))
-			{
-				qn = pl[j];
-				pl[j] = id;
-				break;
-			}
-		ops->unlock(g, pn);
-		if (qn >= 0)
-		{
-			for (j = 0; j < k && chosen[j] != qn; j++)
-				;
-			if (j == k)
-				chosen[i] = qn;
-		}
-		else
-			BuildAddLink(ops, g, p, pn, id, 0, 0.0f);
-		return pn;
-	}
-	return -1;
-}
-
-/*
- * BuildInsert
- *		Insert node id (stored, level set, lists empty) into a build graph:
- *		greedy descent to its level, then at each level down to 0 a search
- *		with ef = efc, the heuristic's choice as its list, and a backlink
- *		from each chosen node (the paper's Algorithm 1).  Returns false if
- *		id's vector and payload equal a node found on its top level that had
- *		room for id's heap TID, which took it: id stays out of the graph.
- */
-static pg_attribute_always_inline bool
-BuildInsert(const BuildGraphOps *ops, void *g, const BuildParams *p, int32 id)
-{
-	BuildWalk  *w = (BuildWalk *) g;
-	const char *q = ops->vec(g, id);
-	int			level = ops->level(g, id);
-	int32		ep;
-	int			epLevel;
-	int			l,
-				top,
-				nseeds;
-
-	if (!ops->entry(g, id, &ep, &epLevel))
-		return true;
 
 	w->q = q;
-	w->cur = ep;
-	w->curDist = HnswDistance(p->d, q, ops->vec(g, ep));
-	HnswWalkDescend(ops->walk, g, &w->cand, &w->res, epLevel, level);
-
-	top = Min(level, epLevel);
+	w->cur = (int32) ep;
+	w->curDist = HnswDistance(w->iw.d, q, ops->vec(g, w->cur));
+	HnswWalkDescend(ops->walk, g, &w->cand, &w->res, epLevel, top);
 	w->found[0].idx = w->cur;
 	w->found[0].dist = w->curDist;
-	nseeds = 1;
-	for (l = top; l >= 0; l--)
+	w->nseeds = 1;
+}
+
+/* A level's search; every build node is live: all results are candidates */
+static pg_attribute_always_inline int
+BuildSearch(const BuildNodeOps *ops, void *g, Size nstamps, HnswInsertWork *iw,
+			HnswRef self, int level)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+	int			n,
+				i;
+
+	n = BuildSearchLevel(ops->walk, g, nstamps, (int32) self, w->nseeds, level,
+						 iw->efc);
+	w->nseeds = n;
+	for (i = 0; i < n; i++)
 	{
-		int32		chosen[2 * HNSW_MAX_M];
-		float		cdist[2 * HNSW_MAX_M];
-		int32		spliced = -1;
-		int			i,
-					n,
-					k;
+		iw->ref[i] = w->found[i].idx;
+		iw->dist[i] = w->found[i].dist;
+		iw->vec[i] = (char *) ops->vec(g, w->found[i].idx);
+	}
+	return n;
+}
 
-		n = BuildSearchLevel(ops->walk, g, p->nstamps, id, nseeds, l, p->efc);
-		nseeds = n;
+static pg_attribute_always_inline int
+BuildReadList(const BuildNodeOps *ops, void *g, HnswRef n, int level, HnswRef *out,
+			  const char **vec)
+{
+	int32		id = (int32) n;
+	const int32 *list;
+	int			cnt,
+				i;
 
-		for (i = 0; l == top && i < n && i < 4; i++)
+	if (ops->level(g, id) < level)
+		return -1;
+	list = ops->list(g, id, level);
+	ops->lock(g, id);
+	cnt = ops->counts(g, id)[level];
+	for (i = 0; i < cnt; i++)
+		out[i] = list[i];
+	ops->unlock(g, id);
+	if (vec)
+		*vec = ops->vec(g, id);
+	return cnt;
+}
+
+static pg_attribute_always_inline int
+BuildWriteList(const BuildNodeOps *ops, void *g, HnswRef n, int level,
+			   const HnswRef *old, int cnt, const HnswRef *upd, int nupd)
+{
+	int32		id = (int32) n;
+	int32	   *list = ops->list(g, id, level);
+	int			i;
+
+	ops->lock(g, id);
+	for (i = 0; i < cnt && list[i] == (int32) old[i]; i++)
+		;
+	if (ops->counts(g, id)[level] != cnt || i < cnt)
+	{
+		ops->unlock(g, id);
+		return 0;				/* changed meanwhile */
+	}
+	for (i = 0; i < nupd; i++)
+		list[i] = (int32) upd[i];
+	ops->counts(g, id)[level] = nupd;
+	ops->unlock(g, id);
+	return 1;
+}
+
+static pg_attribute_always_inline bool
+BuildReplace(const BuildNodeOps *ops, void *g, HnswRef p, HnswRef q, HnswRef self)
+{
+	int32	   *list = ops->list(g, (int32) p, 0);
+	bool		found = false;
+	int			cnt,
+				i;
+
+	ops->lock(g, (int32) p);
+	cnt = ops->counts(g, (int32) p)[0];
+	for (i = 0; i < cnt && !found; i++)
+		if (list[i] == (int32) q)
 		{
-			int32		dup = w->found[i].idx;
-
-			if (memcmp(ops->vec(g, dup), q, p->d->vbytes) == 0 &&
-				ops->takeDuplicate(g, dup, id))
-				return false;
+			list[i] = (int32) self;
+			found = true;
 		}
+	ops->unlock(g, (int32) p);
+	return found;
+}
 
-		k = BuildSelect(g, p->d, ops->vec, n, HnswLevelCap(p->m, l), true);
-		for (i = 0; i < k; i++)
-		{
-			chosen[i] = w->found[w->pick[i]].idx;
-			cdist[i] = w->found[w->pick[i]].dist;
-		}
-		/* the backlinks overwrite found[]: the next level starts from it */
-		memcpy(w->seeds, w->found, sizeof(HnswHeapItem) * n);
+/* The node is in the graph already: give it its lists */
+static pg_attribute_always_inline HnswRef
+BuildPlace(const BuildNodeOps *ops, void *g, const HnswInsertWork *iw, HnswRef self)
+{
+	int32		id = (int32) self;
+	int			l,
+				i;
 
-		if (l == 0 && p->d->metric != HNSW_METRIC_IP)
-			spliced = BuildSpliceIdentical(ops, g, p, chosen, k, id, q);
+	for (l = iw->top; l >= 0; l--)
+	{
+		int32	   *list = ops->list(g, id, l);
+		const HnswRef *sel = HnswPlanList(iw, l);
 
 		ops->lock(g, id);
-		memcpy(ops->list(g, id, l), chosen, sizeof(int32) * k);
-		ops->counts(g, id)[l] = k;
+		for (i = 0; i < iw->nsel[l]; i++)
+			list[i] = (int32) sel[i];
+		ops->counts(g, id)[l] = iw->nsel[l];
 		ops->unlock(g, id);
-
-		for (i = 0; i < k; i++)
-			if (chosen[i] != spliced)
-				BuildAddLink(ops, g, p, chosen[i], id, l, cdist[i]);
-		memcpy(w->found, w->seeds, sizeof(HnswHeapItem) * n);
 	}
-
-	if (level > epLevel)
-		ops->raise(g, id);
-	return true;
+	return self;
 }
 
 /* Serial build: the lists are read in place, visited is tested in MemVisit */
@@ -574,7 +424,7 @@ static const HnswWalkOps MemWalkOps = {
 	BuildClaim, MemExpand, MemVisit, BuildEvict, MemSeed, BuildSettle
 };
 
-/* ---- the insertion's operations (BuildGraphOps) on the serial build ---- */
+/* ---- the insertion's operations (hnswinsert.h) on the serial build ---- */
 
 static inline int
 MemLevel(void *g, int32 id)
@@ -602,15 +452,19 @@ MemNoLock(void *g, int32 id)
 {
 }
 
+static const BuildNodeOps MemNodeOps = {
+	&MemWalkOps, MemVec, MemLevel, MemCounts, MemList, MemNoLock, MemNoLock
+};
+
 static inline bool
-MemEntry(void *g, int32 id, int32 *ep, int *epLevel)
+MemEntry(void *g, HnswRef self, HnswRef *ep, int *epLevel)
 {
 	HnswBuildState *bs = (HnswBuildState *) g;
 
 	if (bs->entry < 0)
 	{
-		bs->entry = id;
-		bs->entryLevel = bs->nodes[id].level;
+		bs->entry = (int32) self;
+		bs->entryLevel = bs->nodes[self].level;
 		return false;
 	}
 	*ep = bs->entry;
@@ -619,20 +473,23 @@ MemEntry(void *g, int32 id, int32 *ep, int *epLevel)
 }
 
 static inline void
-MemRaise(void *g, int32 id)
+MemDescend(void *g, const char *q, HnswRef ep, int epLevel, int top)
 {
-	HnswBuildState *bs = (HnswBuildState *) g;
+	BuildDescend(&MemNodeOps, g, q, ep, epLevel, top);
+}
 
-	bs->entry = id;
-	bs->entryLevel = bs->nodes[id].level;
+static inline int
+MemSearch(void *g, HnswInsertWork *iw, HnswRef self, int level)
+{
+	return BuildSearch(&MemNodeOps, g, ((HnswBuildState *) g)->maxnodes, iw, self, level);
 }
 
 static inline bool
-MemTakeDuplicate(void *g, int32 dup, int32 id)
+MemTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 {
 	HnswBuildState *bs = (HnswBuildState *) g;
 	BuildNode  *dn = &bs->nodes[dup];
-	BuildNode  *node = &bs->nodes[id];
+	BuildNode  *node = &bs->nodes[self];
 
 	if (dn->ntids >= HNSW_HEAPTIDS ||
 		(bs->fbytes > 0 && memcmp(dn->filter, node->filter, bs->fbytes) != 0))
@@ -641,9 +498,50 @@ MemTakeDuplicate(void *g, int32 dup, int32 id)
 	return true;
 }
 
-static const BuildGraphOps MemGraphOps = {
-	&MemWalkOps, MemVec, MemLevel, MemCounts, MemList, MemNoLock, MemNoLock,
-	MemEntry, MemRaise, MemTakeDuplicate
+static inline int
+MemReadList(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
+			const char **vec)
+{
+	return BuildReadList(&MemNodeOps, g, n, level, out, vec);
+}
+
+static inline const char *
+MemReadVec(void *g, HnswRef n, int level, char *buf)
+{
+	return MemVec(g, (int32) n);
+}
+
+static inline int
+MemWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
+			 const HnswRef *upd, int nupd)
+{
+	return BuildWriteList(&MemNodeOps, g, n, level, old, cnt, upd, nupd);
+}
+
+static inline bool
+MemReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
+{
+	return BuildReplace(&MemNodeOps, g, p, q, self);
+}
+
+static inline HnswRef
+MemPlace(void *g, const HnswInsertWork *iw, HnswRef self)
+{
+	return BuildPlace(&MemNodeOps, g, iw, self);
+}
+
+static inline void
+MemRaise(void *g, HnswRef self)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+
+	bs->entry = (int32) self;
+	bs->entryLevel = bs->nodes[self].level;
+}
+
+static const HnswGraphOps MemGraphOps = {
+	MemEntry, MemDescend, MemSearch, MemTakeDuplicate, MemReadList, MemReadVec,
+	MemWriteList, MemReplace, MemPlace, MemRaise
 };
 
 /*
@@ -654,9 +552,8 @@ static const BuildGraphOps MemGraphOps = {
 static bool
 MemInsert(HnswBuildState *bs, int32 id)
 {
-	BuildParams p = {&bs->d, bs->m, bs->efc, bs->maxnodes};
-
-	return BuildInsert(&MemGraphOps, bs, &p, id);
+	return HnswInsertNode(&MemGraphOps, bs, &bs->w.iw, id, bs->nodes[id].vec,
+						  bs->nodes[id].level);
 }
 
 /* Bytes one in-memory node of this level costs. */
@@ -1261,7 +1158,7 @@ static const HnswWalkOps PWalkOps = {
 	BuildClaim, PExpand, PVisit, BuildEvict, PSeed, BuildSettle
 };
 
-/* ---- the insertion's operations (BuildGraphOps) on the parallel build ---- */
+/* ---- the insertion's operations (hnswinsert.h) on the parallel build ---- */
 
 static inline int
 PLevel(void *g, int32 id)
@@ -1293,8 +1190,12 @@ PUnlock(void *g, int32 id)
 	SpinLockRelease(&((HnswPBuild *) g)->nodes[id].lock);
 }
 
+static const BuildNodeOps PNodeOps = {
+	&PWalkOps, PVecOf, PLevel, PCountsOf, PListOf, PLock, PUnlock
+};
+
 static inline bool
-PEntry(void *g, int32 id, int32 *ep, int *epLevel)
+PEntry(void *g, HnswRef self, HnswRef *ep, int *epLevel)
 {
 	HnswPBuild *pb = (HnswPBuild *) g;
 	HnswShared *sh = pb->sh;
@@ -1303,8 +1204,8 @@ PEntry(void *g, int32 id, int32 *ep, int *epLevel)
 	SpinLockAcquire(&sh->mutex);
 	if (sh->entry < 0)
 	{
-		sh->entry = id;
-		sh->entryLevel = pb->nodes[id].level;
+		sh->entry = (int32) self;
+		sh->entryLevel = pb->nodes[self].level;
 		found = false;
 	}
 	*ep = sh->entry;
@@ -1313,55 +1214,98 @@ PEntry(void *g, int32 id, int32 *ep, int *epLevel)
 	return found;
 }
 
-/* Another participant may have raised the entry point meanwhile */
 static inline void
-PRaise(void *g, int32 id)
+PDescend(void *g, const char *q, HnswRef ep, int epLevel, int top)
 {
-	HnswPBuild *pb = (HnswPBuild *) g;
-	HnswShared *sh = pb->sh;
+	BuildDescend(&PNodeOps, g, q, ep, epLevel, top);
+}
 
-	SpinLockAcquire(&sh->mutex);
-	if (pb->nodes[id].level > sh->entryLevel)
-	{
-		sh->entry = id;
-		sh->entryLevel = pb->nodes[id].level;
-	}
-	SpinLockRelease(&sh->mutex);
+static inline int
+PSearch(void *g, HnswInsertWork *iw, HnswRef self, int level)
+{
+	return BuildSearch(&PNodeOps, g, ((HnswPBuild *) g)->sh->maxnodes, iw, self, level);
 }
 
 /* A node with no TID left is being freed by nobody: ntids > 0 */
 static inline bool
-PTakeDuplicate(void *g, int32 dup, int32 id)
+PTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 {
 	HnswPBuild *pb = (HnswPBuild *) g;
 	HnswSharedNode *dn = &pb->nodes[dup];
 	bool		taken = false;
 
 	if (pb->sh->fbytes > 0 &&
-		memcmp(PFilter(pb, dup), PFilter(pb, id), pb->sh->fbytes) != 0)
+		memcmp(PFilter(pb, dup), PFilter(pb, self), pb->sh->fbytes) != 0)
 		return false;
 	SpinLockAcquire(&dn->lock);
 	if (dn->ntids > 0 && dn->ntids < HNSW_HEAPTIDS)
 	{
-		dn->heaptids[dn->ntids++] = pb->nodes[id].heaptids[0];
+		dn->heaptids[dn->ntids++] = pb->nodes[self].heaptids[0];
 		taken = true;
 	}
 	SpinLockRelease(&dn->lock);
 	return taken;
 }
 
-static const BuildGraphOps PGraphOps = {
-	&PWalkOps, PVecOf, PLevel, PCountsOf, PListOf, PLock, PUnlock,
-	PEntry, PRaise, PTakeDuplicate
+static inline int
+PReadListOp(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
+			const char **vec)
+{
+	return BuildReadList(&PNodeOps, g, n, level, out, vec);
+}
+
+static inline const char *
+PReadVec(void *g, HnswRef n, int level, char *buf)
+{
+	return PVec((HnswPBuild *) g, (int32) n);
+}
+
+static inline int
+PWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
+		   const HnswRef *upd, int nupd)
+{
+	return BuildWriteList(&PNodeOps, g, n, level, old, cnt, upd, nupd);
+}
+
+static inline bool
+PReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
+{
+	return BuildReplace(&PNodeOps, g, p, q, self);
+}
+
+static inline HnswRef
+PPlace(void *g, const HnswInsertWork *iw, HnswRef self)
+{
+	return BuildPlace(&PNodeOps, g, iw, self);
+}
+
+/* Another participant may have raised the entry point meanwhile */
+static inline void
+PRaise(void *g, HnswRef self)
+{
+	HnswPBuild *pb = (HnswPBuild *) g;
+	HnswShared *sh = pb->sh;
+
+	SpinLockAcquire(&sh->mutex);
+	if (pb->nodes[self].level > sh->entryLevel)
+	{
+		sh->entry = (int32) self;
+		sh->entryLevel = pb->nodes[self].level;
+	}
+	SpinLockRelease(&sh->mutex);
+}
+
+static const HnswGraphOps PGraphOps = {
+	PEntry, PDescend, PSearch, PTakeDuplicate, PReadListOp, PReadVec,
+	PWriteList, PReplace, PPlace, PRaise
 };
 
 /* Insert node id (initialised, unlinked) into the shared graph. */
 static void
 PInsert(HnswPBuild *pb, int32 id)
 {
-	BuildParams p = {&pb->d, pb->m, pb->efc, pb->sh->maxnodes};
-
-	if (!BuildInsert(&PGraphOps, pb, &p, id))
+	if (!HnswInsertNode(&PGraphOps, pb, &pb->w.iw, id, PVec(pb, id),
+						pb->nodes[id].level))
 		pb->nodes[id].ntids = 0;	/* unlinked; written as a free slot */
 }
 
@@ -1442,7 +1386,7 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false);
 	pb.w.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
 								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	BuildWalkInit(&pb.w, sh->efc, sh->m);
+	BuildWalkInit(&pb.w, &pb.d, sh->efc, sh->m);
 	pb.tmp = palloc(sizeof(int32) * 2 * sh->m);
 	pb.tmpCxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw parallel build temp",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -1641,7 +1585,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.maxnodes = 1024;
 	bs.nodes = MemoryContextAllocHuge(bs.graphCxt, sizeof(BuildNode) * bs.maxnodes);
 	bs.w.epochs = MemoryContextAllocZero(bs.graphCxt, sizeof(uint32) * bs.maxnodes);
-	BuildWalkInit(&bs.w, bs.efc, bs.m);
+	BuildWalkInit(&bs.w, &bs.d, bs.efc, bs.m);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_LOAD);
 	if (!ParallelBuild(&bs, heap, index, indexInfo))

@@ -25,16 +25,10 @@
 #include "hnsw.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+#include "hnswinsert.h"
 
 /* How many pages an insert scans for a slot freed by vacuum. */
 #define HNSW_FREE_SCAN_PAGES	32
-
-typedef struct HnswNbr
-{
-	ItemPointerData tid;
-	float		dist;
-	char	   *vec;
-} HnswNbr;
 
 /*
  * HnswFillMetaPage
@@ -343,132 +337,6 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 	return result;
 }
 
-static int
-CompareNbr(const void *a, const void *b)
-{
-	float		da = ((const HnswNbr *) a)->dist;
-	float		db = ((const HnswNbr *) b)->dist;
-
-	return da < db ? -1 : (da > db ? 1 : 0);
-}
-
-/*
- * AddBacklink
- *		Make the new node a neighbour of node ntid at level: append if the
- *		list has room, else re-run the selection heuristic over the old
- *		neighbours plus the new node.  Optimistic: retried if the list
- *		changed between reading and writing.
- */
-void
-HnswAddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-			ItemPointer ntid, int level, ItemPointer newtid, const void *newvec,
-			float newdist)
-{
-	int			cap = HnswLevelCap(meta->m, level);
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
-	ItemPointerData *upd = palloc(sizeof(ItemPointerData) * cap);
-	char	   *nvec = palloc(vbytes);
-	char	   *vecbuf = palloc(vbytes * (cap + 1));
-	HnswNbr    *cands = palloc(sizeof(HnswNbr) * (cap + 1));
-	char	  **vecs = palloc(sizeof(char *) * (cap + 1));
-	float	   *dists = palloc(sizeof(float) * (cap + 1));
-	int		   *sel = palloc(sizeof(int) * (cap + 1));
-	int			attempt;
-
-	for (attempt = 0; attempt < 3; attempt++)
-	{
-		uint8		st;
-		int			count = 0;
-		int			nupd = 0;
-		int			i;
-		Buffer		buf;
-		HnswNodeHeader *node;
-		ItemPointerData *list;
-		uint8	   *counts;
-		BlockNumber blkno = ItemPointerGetBlockNumber(ntid);
-		OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
-
-		if (!HnswReadNodeInfo(index, meta, ntid, level, &st, nvec, old, &count))
-			break;
-		for (i = 0; i < count; i++)
-			if (ItemPointerEquals(&old[i], newtid))
-				break;
-		if (i < count)
-			break;				/* already linked */
-
-		if (count < cap)
-		{
-			memcpy(upd, old, sizeof(ItemPointerData) * count);
-			upd[count] = *newtid;
-			nupd = count + 1;
-		}
-		else
-		{
-			int			n = 0,
-						nsel;
-			bool		keepsNew = false;
-
-			/* distances from this node to its neighbours and the new node */
-			for (i = 0; i < count; i++)
-			{
-				uint8		nst;
-				char	   *v = vecbuf + vbytes * n;
-
-				if (!HnswReadNodeInfo(index, meta, &old[i], level, &nst, v, NULL, NULL) ||
-					nst != HNSW_NODE_LIVE)
-					continue;	/* drop links to deleted and free nodes */
-				cands[n].tid = old[i];
-				cands[n].dist = HnswDistance(d, nvec, v);
-				cands[n].vec = v;
-				n++;
-			}
-			cands[n].tid = *newtid;
-			cands[n].dist = newdist;
-			cands[n].vec = (char *) newvec;
-			n++;
-			qsort(cands, n, sizeof(HnswNbr), CompareNbr);
-			for (i = 0; i < n; i++)
-			{
-				dists[i] = cands[i].dist;
-				vecs[i] = cands[i].vec;
-			}
-			nsel = HnswSelectNeighbours(d, vecs, dists, n, cap, false, sel);
-			for (i = 0; i < nsel; i++)
-			{
-				upd[nupd++] = cands[sel[i]].tid;
-				if (ItemPointerEquals(&cands[sel[i]].tid, newtid))
-					keepsNew = true;
-			}
-			if (!keepsNew)
-				break;
-		}
-
-		/* write if unchanged since we read it */
-		buf = ReadBuffer(index, blkno);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-						   meta->elemtype, meta->m);
-		if (node->state == HNSW_NODE_FREE || node->level < level)
-		{
-			UnlockReleaseBuffer(buf);
-			break;
-		}
-		counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-		list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
-			HnswLevelStart(meta->m, level);
-		if (counts[level] != count ||
-			memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
-		{
-			UnlockReleaseBuffer(buf);
-			continue;			/* changed under us: retry */
-		}
-		HnswWriteNbrList(index, buf, off, meta, level, upd, nupd);
-		UnlockReleaseBuffer(buf);
-		break;
-	}
-}
-
 /*
  * HnswTryAddDuplicate
  *		Add a heap TID to the live node at tid if it holds exactly this
@@ -561,196 +429,221 @@ SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
 }
 
 /*
- * What an insertion found before it stores its node: at each level up to
- * top, the neighbours chosen (nsel[l] in sel[l]), and the identical-vector
- * splice (README, "Duplicates"): the new node links to spliceQ in place of
- * spliceP, and spliceP will point to the new node in spliceQ's place.
+ * An insertion into the index on disk: the state of its HnswGraphOps
+ * (hnswinsert.h).  Nodes are HnswTidRef of their locations; the new node
+ * has none until PlaceNode stores it.
  */
-typedef struct InsertPlan
+typedef struct DiskInsert
 {
-	int			top;
-	HnswNbr    *sel[HNSW_MAX_LEVEL + 1];
-	int			nsel[HNSW_MAX_LEVEL + 1];
-	ItemPointerData spliceP;
-	ItemPointerData spliceQ;
-} InsertPlan;
-
-/* An insertion's search and selection buffers, efc + 1 entries each */
-typedef struct InsertSearch
-{
+	Relation	index;
+	const HnswMetaPageData *meta;
+	const HnswDist *d;
+	const void *vec;			/* the new node's, stored form */
+	const char *filter;			/* its filter payload, or NULL */
+	ItemPointer heaptid;
+	int			level;
+	LOCKMODE	lockmode;		/* of HNSW_UPDATE_LOCK */
+	/* the search of the levels */
 	HnswSearch *s;
-	int32	   *found;
-	ItemPointerData *seeds;
+	int32	   *found;			/* pool entries, efc + 1 */
+	ItemPointerData *seeds;		/* a level's results: the next one's seeds */
 	int			nseeds;
-	char	   *vecbuf;
-	char	  **vecs;
-	float	   *dists;
-	int		   *pick;
-} InsertSearch;
+	ItemPointerData ep;			/* where the descent ended */
+	char	   *vecbuf;			/* the candidates' vectors, efc + 1 */
+	ItemPointerData *tids;		/* a list in TIDs, 2m */
+} DiskInsert;
+
+static inline ItemPointerData
+RefTid(HnswRef r)
+{
+	ItemPointerData tid;
+
+	HnswRefTid(r, &tid);
+	return tid;
+}
+
+static bool
+DiskEntry(void *g, HnswRef self, HnswRef *ep, int *epLevel)
+{
+	const HnswMetaPageData *meta = ((DiskInsert *) g)->meta;
+	ItemPointerData entry;
+
+	if (meta->entryLevel < 0)
+		return false;
+	ItemPointerSet(&entry, meta->entryBlkno, meta->entryOffno);
+	*ep = HnswTidRef(&entry);
+	*epLevel = meta->entryLevel;
+	return true;
+}
+
+/* The search's buffers, then the greedy descent on the query form of q */
+static void
+DiskDescend(void *g, const char *q, HnswRef ep, int epLevel, int top)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	int			efc = di->meta->efConstruction;
+	void	   *query = palloc(HnswQueryBytes(di->d));
+	ItemPointerData entry = RefTid(ep);
+
+	di->s = HnswSearchCreate(di->index, di->d, di->meta->m);
+	di->found = palloc(sizeof(int32) * (efc + 1));
+	di->seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
+	di->vecbuf = palloc(mul_size(di->d->vbytes, efc + 1));
+	HnswQueryFromStored(di->d, q, query);
+	di->s->query = query;
+	HnswSearchGreedyDescend(di->s, &entry, epLevel, top, &di->ep);
+	di->seeds[0] = di->ep;
+	di->nseeds = 1;
+}
 
 /*
- * CollectLive
- *		After the search of a level: the results become the next level's
- *		seeds, and those live (never link to deleted nodes) are gathered
- *		with their vectors into vecs/dists/found.  Returns how many.
+ * DiskSearch
+ *		A level's search from the seeds: the results become the next
+ *		level's seeds (the descent's end if there are none), and those
+ *		live (never link to deleted nodes) the candidates, with their
+ *		vectors.
  */
 static int
-CollectLive(Relation index, const HnswMetaPageData *meta, InsertSearch *is, int n)
+DiskSearch(void *g, HnswInsertWork *w, HnswRef self, int level)
 {
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	int			nlive = 0;
-	int			i;
+	DiskInsert *di = (DiskInsert *) g;
+	int			efc = di->meta->efConstruction;
+	Size		vbytes = di->d->vbytes;
+	int			n,
+				nlive = 0,
+				i;
 
-	is->nseeds = 0;
+	HnswSearchReset(di->s);
+	for (i = 0; i < di->nseeds; i++)
+		(void) HnswSearchVisit(di->s, &di->seeds[i], level, efc, true);
+	HnswSearchLayer(di->s, level, efc);
+	n = HnswSearchCollect(di->s, di->found, efc, false);
+	di->nseeds = 0;
 	for (i = 0; i < n; i++)
 	{
-		HnswEntry  *e = &is->s->pool[is->found[i]];
+		HnswEntry  *e = &di->s->pool[di->found[i]];
 		uint8		st;
 
-		is->seeds[is->nseeds++] = e->tid;
+		di->seeds[di->nseeds++] = e->tid;
 		if (e->ntids == 0)
 			continue;
-		if (!HnswReadNodeInfo(index, meta, &e->tid, 0, &st, is->vecbuf + vbytes * nlive,
-							  NULL, NULL) || st != HNSW_NODE_LIVE)
+		if (!HnswReadNodeInfo(di->index, di->meta, &e->tid, 0, &st,
+							  di->vecbuf + vbytes * nlive, NULL, NULL) ||
+			st != HNSW_NODE_LIVE)
 			continue;
-		is->vecs[nlive] = is->vecbuf + vbytes * nlive;
-		is->dists[nlive] = e->dist;
-		is->found[nlive] = is->found[i];
+		w->ref[nlive] = HnswTidRef(&e->tid);
+		w->vec[nlive] = di->vecbuf + vbytes * nlive;
+		w->dist[nlive] = e->dist;
 		nlive++;
 	}
+	if (di->nseeds == 0)
+		di->seeds[di->nseeds++] = di->ep;
 	return nlive;
 }
 
-/*
- * PlanSplice
- *		Identical vectors form a cycle through their level-0 links: if the
- *		new node (vec) is to link to an identical P, it links to P's
- *		identical neighbour Q instead, and P will point to it in Q's place.
- */
-static void
-PlanSplice(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-		   InsertSearch *is, InsertPlan *plan, int k, const void *vec)
+static bool
+DiskTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 {
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	HnswNbr    *sel = plan->sel[0];
-	int			i;
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData tid = RefTid(dup);
 
-	for (i = 0; i < k; i++)
-	{
-		ItemPointerData *pl;
-		char	   *qv;
-		int			pc = 0,
-					j;
-		uint8		st;
+	return HnswTryAddDuplicate(di->index, di->meta, &tid, di->vec, di->filter,
+							   di->heaptid);
+}
 
-		if (!HnswIdentical(d, is->vecs[is->pick[i]], vec))
-			continue;
-		plan->spliceP = sel[i].tid;
-		pl = palloc(sizeof(ItemPointerData) * 2 * meta->m);
-		qv = palloc(vbytes);
-		if (!HnswReadNodeInfo(index, meta, &plan->spliceP, 0, &st, NULL, pl, &pc))
-			pc = 0;
-		for (j = 0; j < pc; j++)
-		{
-			int			t;
+static int
+DiskReadList(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
+			 const char **vec)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData tid = RefTid(n);
+	uint8		st;
+	int			cnt = 0,
+				i;
 
-			if (!ItemPointerIsValid(&pl[j]) ||
-				!HnswReadNodeInfo(index, meta, &pl[j], 0, &st, qv, NULL, NULL) ||
-				st != HNSW_NODE_LIVE || !HnswIdentical(d, qv, vec))
-				continue;
-			plan->spliceQ = pl[j];
-			for (t = 0; t < k && !ItemPointerEquals(&sel[t].tid, &plan->spliceQ); t++)
-				;
-			if (t == k)
-				sel[i].tid = plan->spliceQ;
-			break;
-		}
-		return;
-	}
+	if (!HnswReadNodeInfo(di->index, di->meta, &tid, level, &st, vec ? vecbuf : NULL,
+						  di->tids, &cnt))
+		return -1;
+	for (i = 0; i < cnt; i++)
+		out[i] = HnswTidRef(&di->tids[i]);
+	if (vec)
+		*vec = vecbuf;
+	return cnt;
+}
+
+static const char *
+DiskReadVec(void *g, HnswRef n, int level, char *buf)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData tid = RefTid(n);
+	uint8		st;
+
+	if (!ItemPointerIsValid(&tid) ||
+		!HnswReadNodeInfo(di->index, di->meta, &tid, level, &st, buf, NULL, NULL) ||
+		st != HNSW_NODE_LIVE)
+		return NULL;
+	return buf;
 }
 
 /*
- * PlanInsert
- *		The search of an insertion at level (its node's level): greedy
- *		descent from the entry point, then at each level from
- *		min(level, entry level) down a search with ef = efConstruction and
- *		the heuristic's choice.  Returns false if an identical node found on
- *		the top level took the heap TID instead (nothing more to do).
+ * DiskWriteList
+ *		Under the page's exclusive lock, rewrite the list (one WAL record)
+ *		if it is still the one read.
  */
-static bool
-PlanInsert(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-		   const void *vec, const char *filter, ItemPointer heaptid, int level,
-		   InsertPlan *plan)
+static int
+DiskWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
+			  const HnswRef *upd, int nupd)
 {
-	int			efc = meta->efConstruction;
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	InsertSearch is;
-	ItemPointerData entry;
-	ItemPointerData ep;
-	void	   *query = palloc(HnswQueryBytes(d));
-	int			l;
+	DiskInsert *di = (DiskInsert *) g;
+	const HnswMetaPageData *meta = di->meta;
+	ItemPointerData tid = RefTid(n);
+	BlockNumber blkno = ItemPointerGetBlockNumber(&tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(&tid);
+	Buffer		buf = ReadBuffer(di->index, blkno);
+	HnswNodeHeader *node;
+	ItemPointerData *list;
+	int			i;
 
-	is.s = HnswSearchCreate(index, d, meta->m);
-	is.found = palloc(sizeof(int32) * (efc + 1));
-	is.seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
-	is.vecbuf = palloc(vbytes * (efc + 1));
-	is.vecs = palloc(sizeof(char *) * (efc + 1));
-	is.dists = palloc(sizeof(float) * (efc + 1));
-	is.pick = palloc(sizeof(int) * (efc + 1));
-
-	HnswQueryFromStored(d, vec, query);
-	is.s->query = query;
-	ItemPointerSet(&entry, meta->entryBlkno, meta->entryOffno);
-	HnswSearchGreedyDescend(is.s, &entry, meta->entryLevel, plan->top, &ep);
-	is.seeds[0] = ep;
-	is.nseeds = 1;
-
-	for (l = plan->top; l >= 0; l--)
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswGetNode(di->index, BufferGetPage(buf), blkno, off, meta->dims,
+					   meta->elemtype, meta->m);
+	if (node->state == HNSW_NODE_FREE || node->level < level)
 	{
-		int			n,
-					nlive,
-					i,
-					k;
-
-		HnswSearchReset(is.s);
-		for (i = 0; i < is.nseeds; i++)
-			(void) HnswSearchVisit(is.s, &is.seeds[i], l, efc, true);
-		HnswSearchLayer(is.s, l, efc);
-		n = HnswSearchCollect(is.s, is.found, efc, false);
-		nlive = CollectLive(index, meta, &is, n);
-		for (i = 0; l == plan->top && i < nlive && i < 4; i++)
-		{
-			if (memcmp(is.vecs[i], vec, vbytes) == 0 &&
-				HnswTryAddDuplicate(index, meta, &is.s->pool[is.found[i]].tid, vec, filter,
-									heaptid))
-				return false;
-		}
-		k = HnswSelectNeighbours(d, is.vecs, is.dists, nlive, HnswLevelCap(meta->m, l),
-								 true, is.pick);
-		plan->sel[l] = palloc(sizeof(HnswNbr) * Max(k, 1));
-		for (i = 0; i < k; i++)
-		{
-			plan->sel[l][i].tid = is.s->pool[is.found[is.pick[i]]].tid;
-			plan->sel[l][i].dist = is.dists[is.pick[i]];
-		}
-		plan->nsel[l] = k;
-		if (l == 0 && d->metric != HNSW_METRIC_IP)
-			PlanSplice(index, meta, d, &is, plan, k, vec);
-		if (is.nseeds == 0)
-		{
-			is.seeds[0] = ep;
-			is.nseeds = 1;
-		}
+		UnlockReleaseBuffer(buf);
+		return -1;
 	}
-	return true;
+	list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
+		HnswLevelStart(meta->m, level);
+	for (i = 0; i < cnt && HnswTidRef(&list[i]) == old[i]; i++)
+		;
+	if (HnswNodeCounts(node, meta->dims, meta->elemtype)[level] != cnt || i < cnt)
+	{
+		UnlockReleaseBuffer(buf);
+		return 0;				/* changed under us: retry */
+	}
+	for (i = 0; i < nupd; i++)
+		HnswRefTid(upd[i], &di->tids[i]);
+	HnswWriteNbrList(di->index, buf, off, meta, level, di->tids, nupd);
+	UnlockReleaseBuffer(buf);
+	return 1;
+}
+
+static bool
+DiskReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData pt = RefTid(p);
+	ItemPointerData qt = RefTid(q);
+	ItemPointerData st = RefTid(self);
+
+	return SpliceBacklink(di->index, di->meta, &pt, &qt, &st);
 }
 
 /* The new node as it goes on its page, its lists from the plan */
 static HnswNodeHeader *
-FormInsertNode(const HnswMetaPageData *meta, const HnswDist *d, const void *vec,
-			   const char *filter, ItemPointer heaptid, int level,
-			   const InsertPlan *plan, Size size)
+FormInsertNode(const DiskInsert *di, const HnswInsertWork *w, Size size)
 {
+	const HnswMetaPageData *meta = di->meta;
 	HnswNodeHeader *node = palloc0(size);
 	uint8	   *counts;
 	ItemPointerData *nbrs;
@@ -758,95 +651,82 @@ FormInsertNode(const HnswMetaPageData *meta, const HnswDist *d, const void *vec,
 				i;
 
 	if (meta->nfilter > 0)
-		memcpy((char *) node + size - HnswFilterBytes(meta->nfilter), filter,
+		memcpy((char *) node + size - HnswFilterBytes(meta->nfilter), di->filter,
 			   HnswFilterBytes(meta->nfilter));
 	node->state = HNSW_NODE_LIVE;
-	node->level = level;
+	node->level = di->level;
 	node->dims = HnswNodeDims(meta->dims, meta->elemtype);
 	node->ntids = 1;
-	node->heaptids[0] = *heaptid;
-	if (d->overflow)
+	node->heaptids[0] = *di->heaptid;
+	if (di->d->overflow)
 		node->flags = HNSW_NODEF_OVERFLOW;	/* PlaceNode stores the reference */
 	else
-		memcpy(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype));
+		memcpy(HnswNodeVector(node), di->vec, HnswVecBytes(meta->dims, meta->elemtype));
 	/* where the lists are depends on the flags: set them first */
 	counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-	nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, level);
-	for (i = 0; i < HnswTotalSlots(meta->m, level); i++)
+	nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, di->level);
+	for (i = 0; i < HnswTotalSlots(meta->m, di->level); i++)
 		ItemPointerSetInvalid(&nbrs[i]);
-	for (l = 0; l <= level; l++)
+	for (l = 0; l <= di->level; l++)
 	{
 		ItemPointerData *ln = nbrs + HnswLevelStart(meta->m, l);
 
-		counts[l] = (l <= plan->top) ? plan->nsel[l] : 0;
+		counts[l] = (l <= w->top) ? w->nsel[l] : 0;
 		for (i = 0; i < counts[l]; i++)
-			ln[i] = plan->sel[l][i].tid;
+			HnswRefTid(HnswPlanList(w, l)[i], &ln[i]);
 	}
 	return node;
 }
 
-/* Link back to the new node newtid from the neighbours it chose */
-static void
-LinkBack(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-		 const InsertPlan *plan, int level, ItemPointer newtid, const void *vec)
+static HnswRef
+DiskPlace(void *g, const HnswInsertWork *w, HnswRef self)
 {
-	bool		spliced = ItemPointerIsValid(&plan->spliceP);
-	int			l;
+	DiskInsert *di = (DiskInsert *) g;
+	const HnswMetaPageData *meta = di->meta;
+	Size		size = HnswNodeSize(meta->dims, meta->elemtype, meta->m, di->level,
+									di->d->overflow) + HnswFilterBytes(meta->nfilter);
+	HnswNodeHeader *node = FormInsertNode(di, w, size);
+	ItemPointerData newtid = PlaceNode(di->index, meta, di->d, node, size, di->vec);
 
-	for (l = Min(plan->top, level); l >= 0; l--)
-	{
-		int			i;
-
-		for (i = 0; i < plan->nsel[l]; i++)
-		{
-			ItemPointer t = &plan->sel[l][i].tid;
-
-			/* Q is linked through the splice below, P by it */
-			if (l == 0 && spliced &&
-				((ItemPointerIsValid(&plan->spliceQ) &&
-				  ItemPointerEquals(t, unconstify(ItemPointerData *, &plan->spliceQ))) ||
-				 ItemPointerEquals(t, unconstify(ItemPointerData *, &plan->spliceP))))
-				continue;
-			HnswAddBacklink(index, meta, d, t, l, newtid, vec, plan->sel[l][i].dist);
-		}
-	}
-	if (spliced)
-	{
-		ItemPointerData p = plan->spliceP;
-		ItemPointerData q = plan->spliceQ;
-
-		if (!(ItemPointerIsValid(&q) && SpliceBacklink(index, meta, &p, &q, newtid)))
-			HnswAddBacklink(index, meta, d, &p, 0, newtid, vec, 0.0f);
-	}
+	return HnswTidRef(&newtid);
 }
 
-/* Make newtid (at level) the entry point; the caller holds the update lock exclusively */
+/* Make the new node the entry point; the update lock is held exclusively */
 static void
-SetEntryPoint(Relation index, ItemPointer newtid, int level)
+DiskRaise(void *g, HnswRef self)
 {
-	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData newtid = RefTid(self);
+	Buffer		buf = ReadBuffer(di->index, HNSW_METAPAGE_BLKNO);
 	GenericXLogState *state;
 	Page		page;
 	HnswMetaPage mp;
 
+	Assert(di->lockmode == ExclusiveLock);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	HnswCheckMetaPage(index, BufferGetPage(buf));
-	state = GenericXLogStart(index);
+	HnswCheckMetaPage(di->index, BufferGetPage(buf));
+	state = GenericXLogStart(di->index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	mp = HnswPageGetMeta(page);
-	mp->entryBlkno = ItemPointerGetBlockNumber(newtid);
-	mp->entryOffno = ItemPointerGetOffsetNumber(newtid);
-	mp->entryLevel = level;
+	mp->entryBlkno = ItemPointerGetBlockNumber(&newtid);
+	mp->entryOffno = ItemPointerGetOffsetNumber(&newtid);
+	mp->entryLevel = di->level;
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 }
 
+static const HnswGraphOps DiskGraphOps = {
+	DiskEntry, DiskDescend, DiskSearch, DiskTakeDuplicate, DiskReadList,
+	DiskReadVec, DiskWriteList, DiskReplace, DiskPlace, DiskRaise
+};
+
 /*
  * HnswInsertOnDisk
- *		Insert one prepared element (stored form, unit length for cosine):
- *		plan its lists, store the node, link back to it.  Inserts hold the
- *		update lock shared; one that may become the entry point holds it
- *		exclusively (README, "Locking").
+ *		Insert one prepared element (stored form, unit length for cosine)
+ *		with the insertion of hnswinsert.h: plan its lists, store the node,
+ *		link back to it.  Inserts hold the update lock shared; one that may
+ *		become the entry point holds it exclusively (README, "Insert and
+ *		lock order").
  */
 void
 HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
@@ -854,13 +734,9 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 {
 	HnswMetaPageData meta;
 	HnswDist	d;
-	int			level;
 	int			maxLevel;
-	LOCKMODE	lockmode = ShareLock;
-	InsertPlan	plan;
-	Size		size;
-	HnswNodeHeader *node;
-	ItemPointerData newtid;
+	DiskInsert	di;
+	HnswInsertWork w;
 
 	HnswReadMeta(index, &meta);
 	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric,
@@ -871,42 +747,31 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %u dimensions does not fit on a page", meta.dims)));
-	level = HnswRandomLevel(meta.m, maxLevel);
+	memset(&di, 0, sizeof(di));
+	di.level = HnswRandomLevel(meta.m, maxLevel);
 
-	LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+	di.lockmode = ShareLock;
+	LockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 	HnswReadMeta(index, &meta);
-	if (meta.entryLevel < 0 || level > meta.entryLevel)
+	if (meta.entryLevel < 0 || di.level > meta.entryLevel)
 	{
 		/* this insert may change the entry point: serialise it */
-		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-		lockmode = ExclusiveLock;
-		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		UnlockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
+		di.lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 		HnswReadMeta(index, &meta);
 	}
 
-	memset(&plan, 0, sizeof(plan));
-	ItemPointerSetInvalid(&plan.spliceP);
-	ItemPointerSetInvalid(&plan.spliceQ);
-	plan.top = Min(level, meta.entryLevel);
-	if (meta.entryLevel >= 0 &&
-		!PlanInsert(index, &meta, &d, vec, filter, heaptid, level, &plan))
-	{
-		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-		return;					/* an identical node took the heap TID */
-	}
-
-	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level, d.overflow) +
-		HnswFilterBytes(meta.nfilter);
-	node = FormInsertNode(&meta, &d, vec, filter, heaptid, level, &plan, size);
-	newtid = PlaceNode(index, &meta, &d, node, size, vec);
-	LinkBack(index, &meta, &d, &plan, level, &newtid, vec);
-
-	if (meta.entryLevel < 0 || level > meta.entryLevel)
-	{
-		Assert(lockmode == ExclusiveLock);
-		SetEntryPoint(index, &newtid, level);
-	}
-	UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+	di.index = index;
+	di.meta = &meta;
+	di.d = &d;
+	di.vec = vec;
+	di.filter = filter;
+	di.heaptid = heaptid;
+	di.tids = palloc(sizeof(ItemPointerData) * 2 * meta.m);
+	HnswInsertWorkInit(&w, &d, meta.m, meta.efConstruction, 3, true);
+	(void) HnswInsertNode(&DiskGraphOps, &di, &w, HNSW_NOREF, vec, di.level);
+	UnlockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 }
 
 bool
