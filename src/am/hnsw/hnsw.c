@@ -268,6 +268,22 @@ HnswInitDist(HnswDist *d, int dims, int elemtype, int srcElem, int metric, bool 
 }
 
 /*
+ * HnswLayoutFromMeta
+ *		The layout of the index whose metapage is meta: the metapage, not
+ *		the reloptions, says how its nodes are stored.
+ */
+void
+HnswLayoutFromMeta(HnswLayout *lay, const HnswMetaPageData *meta)
+{
+	HnswInitDist(&lay->d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
+				 meta->storage == HNSW_STORAGE_OVERFLOW);
+	lay->m = meta->m;
+	lay->efConstruction = meta->efConstruction;
+	lay->nfilter = meta->nfilter;
+	lay->fbytes = HnswFilterBytes(meta->nfilter);
+}
+
+/*
  * HnswDetoastValue
  *		Detoast an indexed or query datum of the index's element type
  *		(d->srcElem) and check its size and dimensions.

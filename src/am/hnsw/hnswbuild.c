@@ -46,6 +46,8 @@
  * member of both the serial and the parallel build state: nodes are build
  * node numbers, the visited set an epoch-stamped array.
  */
+typedef struct BuildNodeOps BuildNodeOps;
+
 typedef struct BuildWalk
 {
 	uint32	   *epochs;
@@ -59,6 +61,7 @@ typedef struct BuildWalk
 	HnswHeapItem *found;		/* a level's results: the next one's seeds */
 	int			nseeds;
 	HnswInsertWork iw;			/* the insertion's (hnswinsert.h) */
+	const BuildNodeOps *nodes;	/* the kind's nodes (below) */
 } BuildWalk;
 
 typedef struct BuildNode
@@ -230,8 +233,10 @@ BuildSearchLevel(const HnswWalkOps *ops, void *g, Size nstamps, int32 self,
 
 /* Allocate a walk's scratch (not its visited stamps: each kind sizes them) */
 static void
-BuildWalkInit(BuildWalk *w, const HnswDist *d, int efc, int m)
+BuildWalkInit(BuildWalk *w, const BuildNodeOps *nodes, const HnswDist *d, int efc,
+			  int m)
 {
+	w->nodes = nodes;
 	HnswHeapInit(&w->cand, efc * 4, false);
 	HnswHeapInit(&w->res, efc * 4, true);
 	w->found = palloc(sizeof(HnswHeapItem) * (Max(efc, 2 * m) + 2));
@@ -243,10 +248,12 @@ BuildWalkInit(BuildWalk *w, const HnswDist *d, int efc, int m)
  * build's local memory or the parallel build's DSM, both arrays of nodes
  * numbered from 0, whose vectors stay put and are read in place.  The
  * parallel kind guards each node's lists with its spinlock (lock/unlock);
- * the serial kind's do nothing.  g starts with a BuildWalk.  Each kind's
- * HnswGraphOps are the Build* functions below with its BuildNodeOps.
+ * the serial kind's do nothing.  g starts with a BuildWalk, which points
+ * to its kind's BuildNodeOps.  The descent and the search (the walk's hot
+ * loop) are specialised per kind with a constant table; the rest of the
+ * HnswGraphOps (lists, the splice, placing the node) are shared.
  */
-typedef struct BuildNodeOps
+struct BuildNodeOps
 {
 	const HnswWalkOps *walk;
 	BuildVecFn	vec;
@@ -255,7 +262,7 @@ typedef struct BuildNodeOps
 	int32	   *(*list) (void *g, int32 id, int level);
 	void		(*lock) (void *g, int32 id);
 	void		(*unlock) (void *g, int32 id);
-} BuildNodeOps;
+};
 
 /* Greedy descent: its closest node seeds the search of level top */
 static pg_attribute_always_inline void
@@ -294,10 +301,16 @@ BuildSearch(const BuildNodeOps *ops, void *g, Size nstamps, HnswInsertWork *iw,
 	return n;
 }
 
-static pg_attribute_always_inline int
-BuildReadList(const BuildNodeOps *ops, void *g, HnswRef n, int level, HnswRef *out,
+/*
+ * The insertion's operations that both build kinds share: g's BuildWalk
+ * names the kind's node access (a few indirect calls per backlink, beside
+ * the distances of a pruning).
+ */
+static int
+BuildReadList(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
 			  const char **vec)
 {
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
 	int32		id = (int32) n;
 	const int32 *list;
 	int			cnt,
@@ -316,10 +329,18 @@ BuildReadList(const BuildNodeOps *ops, void *g, HnswRef n, int level, HnswRef *o
 	return cnt;
 }
 
-static pg_attribute_always_inline int
-BuildWriteList(const BuildNodeOps *ops, void *g, HnswRef n, int level,
-			   const HnswRef *old, int cnt, const HnswRef *upd, int nupd)
+/* Build nodes are live and stay put: their vectors are read in place */
+static const char *
+BuildReadVec(void *g, HnswRef n, int level, char *buf)
 {
+	return ((BuildWalk *) g)->nodes->vec(g, (int32) n);
+}
+
+static int
+BuildWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
+			   const HnswRef *upd, int nupd)
+{
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
 	int32		id = (int32) n;
 	int32	   *list = ops->list(g, id, level);
 	int			i;
@@ -339,9 +360,10 @@ BuildWriteList(const BuildNodeOps *ops, void *g, HnswRef n, int level,
 	return 1;
 }
 
-static pg_attribute_always_inline bool
-BuildReplace(const BuildNodeOps *ops, void *g, HnswRef p, HnswRef q, HnswRef self)
+static bool
+BuildReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
 {
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
 	int32	   *list = ops->list(g, (int32) p, 0);
 	bool		found = false;
 	int			cnt,
@@ -360,9 +382,10 @@ BuildReplace(const BuildNodeOps *ops, void *g, HnswRef p, HnswRef q, HnswRef sel
 }
 
 /* The node is in the graph already: give it its lists */
-static pg_attribute_always_inline HnswRef
-BuildPlace(const BuildNodeOps *ops, void *g, const HnswInsertWork *iw, HnswRef self)
+static HnswRef
+BuildPlace(void *g, const HnswInsertWork *iw, HnswRef self)
 {
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
 	int32		id = (int32) self;
 	int			l,
 				i;
@@ -498,38 +521,6 @@ MemTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 	return true;
 }
 
-static inline int
-MemReadList(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
-			const char **vec)
-{
-	return BuildReadList(&MemNodeOps, g, n, level, out, vec);
-}
-
-static inline const char *
-MemReadVec(void *g, HnswRef n, int level, char *buf)
-{
-	return MemVec(g, (int32) n);
-}
-
-static inline int
-MemWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
-			 const HnswRef *upd, int nupd)
-{
-	return BuildWriteList(&MemNodeOps, g, n, level, old, cnt, upd, nupd);
-}
-
-static inline bool
-MemReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
-{
-	return BuildReplace(&MemNodeOps, g, p, q, self);
-}
-
-static inline HnswRef
-MemPlace(void *g, const HnswInsertWork *iw, HnswRef self)
-{
-	return BuildPlace(&MemNodeOps, g, iw, self);
-}
-
 static inline void
 MemRaise(void *g, HnswRef self)
 {
@@ -540,8 +531,8 @@ MemRaise(void *g, HnswRef self)
 }
 
 static const HnswGraphOps MemGraphOps = {
-	MemEntry, MemDescend, MemSearch, MemTakeDuplicate, MemReadList, MemReadVec,
-	MemWriteList, MemReplace, MemPlace, MemRaise
+	MemEntry, MemDescend, MemSearch, MemTakeDuplicate, BuildReadList, BuildReadVec,
+	BuildWriteList, BuildReplace, BuildPlace, MemRaise
 };
 
 /*
@@ -1247,38 +1238,6 @@ PTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 	return taken;
 }
 
-static inline int
-PReadListOp(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
-			const char **vec)
-{
-	return BuildReadList(&PNodeOps, g, n, level, out, vec);
-}
-
-static inline const char *
-PReadVec(void *g, HnswRef n, int level, char *buf)
-{
-	return PVec((HnswPBuild *) g, (int32) n);
-}
-
-static inline int
-PWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
-		   const HnswRef *upd, int nupd)
-{
-	return BuildWriteList(&PNodeOps, g, n, level, old, cnt, upd, nupd);
-}
-
-static inline bool
-PReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
-{
-	return BuildReplace(&PNodeOps, g, p, q, self);
-}
-
-static inline HnswRef
-PPlace(void *g, const HnswInsertWork *iw, HnswRef self)
-{
-	return BuildPlace(&PNodeOps, g, iw, self);
-}
-
 /* Another participant may have raised the entry point meanwhile */
 static inline void
 PRaise(void *g, HnswRef self)
@@ -1296,8 +1255,8 @@ PRaise(void *g, HnswRef self)
 }
 
 static const HnswGraphOps PGraphOps = {
-	PEntry, PDescend, PSearch, PTakeDuplicate, PReadListOp, PReadVec,
-	PWriteList, PReplace, PPlace, PRaise
+	PEntry, PDescend, PSearch, PTakeDuplicate, BuildReadList, BuildReadVec,
+	BuildWriteList, BuildReplace, BuildPlace, PRaise
 };
 
 /* Insert node id (initialised, unlinked) into the shared graph. */
@@ -1386,7 +1345,7 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false);
 	pb.w.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
 								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	BuildWalkInit(&pb.w, &pb.d, sh->efc, sh->m);
+	BuildWalkInit(&pb.w, &PNodeOps, &pb.d, sh->efc, sh->m);
 	pb.tmp = palloc(sizeof(int32) * 2 * sh->m);
 	pb.tmpCxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw parallel build temp",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -1585,7 +1544,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.maxnodes = 1024;
 	bs.nodes = MemoryContextAllocHuge(bs.graphCxt, sizeof(BuildNode) * bs.maxnodes);
 	bs.w.epochs = MemoryContextAllocZero(bs.graphCxt, sizeof(uint32) * bs.maxnodes);
-	BuildWalkInit(&bs.w, &bs.d, bs.efc, bs.m);
+	BuildWalkInit(&bs.w, &MemNodeOps, &bs.d, bs.efc, bs.m);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_LOAD);
 	if (!ParallelBuild(&bs, heap, index, indexInfo))

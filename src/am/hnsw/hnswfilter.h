@@ -63,8 +63,8 @@ extern int	HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes, boo
 
 /* Where a node keeps its payload */
 extern const char *HnswNodeFilter(Relation index, Page page, BlockNumber blkno,
-								  OffsetNumber off, HnswNodeHeader *node, int dims,
-								  int elemtype, int m, int nfilter);
+								  OffsetNumber off, HnswNodeHeader *node,
+								  const HnswLayout *lay);
 
 /*
  * Exhaustive pass: every live node (matching the filter) not returned yet,
@@ -97,7 +97,7 @@ extern void HnswExhaustAddNode(HnswExhaust *ex, Size *cap, Relation index, const
 							   const void *query, ItemPointer nodetid, HnswNodeHeader *node,
 							   const HnswEmitted *emitted, int nemitted);
 extern HnswExhaust *HnswExhaustRun(Relation index, const HnswMetaPageData *meta,
-								   const HnswDist *d, const void *query,
+								   const HnswLayout *lay, const void *query,
 								   const HnswFilter *filter,
 								   HnswEmitted *emitted, int nemitted);
 

@@ -72,8 +72,8 @@ HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info,
  * or has no such level.
  */
 bool
-HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
-			 int level, uint8 *state, void *vec, ItemPointerData *nbrs, int *count)
+HnswReadNodeInfo(Relation index, const HnswLayout *lay, ItemPointer tid,
+				 int level, uint8 *state, void *vec, ItemPointerData *nbrs, int *count)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
@@ -85,24 +85,17 @@ HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
 		HnswCorrupt(index, blkno, off, "neighbour pointer out of range");
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-					   meta->elemtype, meta->m);
+	node = HnswLayoutGetNode(index, BufferGetPage(buf), blkno, off, lay);
 	*state = node->state;
 	if (node->state != HNSW_NODE_FREE && node->level >= level)
 	{
 		if (vec)
-		{
-			HnswDist	d;
-
-			HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
-						 meta->storage == HNSW_STORAGE_OVERFLOW);
-			memcpy(vec, HnswNodeVec(index, &d, node, blkno, off), d.vbytes);
-		}
+			memcpy(vec, HnswNodeVec(index, &lay->d, node, blkno, off), lay->d.vbytes);
 		if (nbrs)
 		{
-			*count = HnswNodeCounts(node, meta->dims, meta->elemtype)[level];
-			memcpy(nbrs, HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
-				   HnswLevelStart(meta->m, level), sizeof(ItemPointerData) * *count);
+			*count = HnswLayoutCounts(lay, node)[level];
+			memcpy(nbrs, HnswLayoutList(lay, node, level),
+				   sizeof(ItemPointerData) * *count);
 		}
 		ok = true;
 	}
@@ -146,16 +139,16 @@ UpdateMetaHints(Relation index, BlockNumber insertPage, bool setInsert,
  *		the page.
  */
 static void
-FinishPlace(Relation index, const HnswMetaPageData *meta, GenericXLogState *state,
+FinishPlace(Relation index, const HnswLayout *lay, GenericXLogState *state,
 			Buffer buf, ItemPointer tid, const char *payload)
 {
 	HnswMapAdd	madd;
 
-	if (meta->nfilter > 0)
+	if (lay->nfilter > 0)
 		HnswMapAppend(index, state, tid, payload, &madd);
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
-	if (meta->nfilter > 0)
+	if (lay->nfilter > 0)
 		HnswMapAppendDone(index, &madd);
 }
 
@@ -176,7 +169,7 @@ IsNodesPage(Page page)
  *		Returns false if no slot fits.
  */
 static bool
-PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 				HnswNodeHeader *node, Size size, const void *vec, const char *payload,
 				BlockNumber nblocks, ItemPointer result)
 {
@@ -207,7 +200,7 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 
 			if (!ItemIdIsNormal(iid))
 				continue;
-			n = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
+			n = HnswLayoutGetNode(index, page, blkno, off, lay);
 			if (n->state != HNSW_NODE_FREE)
 				continue;
 			if (firstSeen == InvalidBlockNumber)
@@ -215,14 +208,14 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			if (ItemIdGetLength(iid) < size)
 				continue;		/* too small for this node's level */
 
-			if (d->overflow)
+			if (lay->d.overflow)
 			{
 				HnswOvflRef ref;
 
 				if (!HnswNodeIsOvf(n))
 					HnswCorrupt(index, blkno, off, "node vector storage does not match the index");
 				memcpy(&ref, HnswNodeVector(n), sizeof(HnswOvflRef));
-				HnswOvflRewrite(index, d, &ref, vec, blkno, off);
+				HnswOvflRewrite(index, &lay->d, &ref, vec, blkno, off);
 				memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
 			}
 			state = GenericXLogStart(index);
@@ -232,7 +225,7 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			memset(n, 0, ItemIdGetLength(iid));
 			memcpy(n, node, size);
 			ItemPointerSet(result, blkno, off);
-			FinishPlace(index, meta, state, buf, result, payload);
+			FinishPlace(index, lay, state, buf, result, payload);
 			if (firstSeen != meta->freeBlkno)
 				UpdateMetaHints(index, 0, false, firstSeen, true);
 			return true;
@@ -248,8 +241,8 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 
 /* Store the node on the insert page if it has room; false if not */
 static bool
-PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node,
-				  Size size, const char *payload, BlockNumber nblocks, ItemPointer result)
+PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
+				  HnswNodeHeader *node, Size size, const char *payload, BlockNumber nblocks, ItemPointer result)
 {
 	BlockNumber blkno = meta->insertPage;
 	Buffer		buf;
@@ -273,13 +266,13 @@ PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add hnsw node to block %u", blkno);
 	ItemPointerSet(result, blkno, off);
-	FinishPlace(index, meta, state, buf, result, payload);
+	FinishPlace(index, lay, state, buf, result, payload);
 	return true;
 }
 
 /* Store the node on a new page, which becomes the insert page */
 static void
-PlaceOnNewPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node,
+PlaceOnNewPage(Relation index, const HnswLayout *lay, HnswNodeHeader *node,
 			   Size size, const char *payload, ItemPointer result)
 {
 	Buffer		buf;
@@ -299,7 +292,7 @@ PlaceOnNewPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *nod
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add hnsw node to a new page");
 	ItemPointerSet(result, BufferGetBlockNumber(buf), off);
-	FinishPlace(index, meta, state, buf, result, payload);
+	FinishPlace(index, lay, state, buf, result, payload);
 	UpdateMetaHints(index, ItemPointerGetBlockNumber(result), true, 0, false);
 }
 
@@ -313,27 +306,27 @@ PlaceOnNewPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *nod
  *		entry goes into the WAL record that writes the node.
  */
 static ItemPointerData
-PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 		  HnswNodeHeader *node, Size size, const void *vec)
 {
 	ItemPointerData result;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	const char *payload = (const char *) node + size - HnswFilterBytes(meta->nfilter);
+	const char *payload = (const char *) node + size - lay->fbytes;
 
 	if (meta->freeBlkno != InvalidBlockNumber && meta->freeBlkno < nblocks &&
-		PlaceInFreeSlot(index, meta, d, node, size, vec, payload, nblocks, &result))
+		PlaceInFreeSlot(index, meta, lay, node, size, vec, payload, nblocks, &result))
 		return result;
 
-	if (d->overflow)
+	if (lay->d.overflow)
 	{
 		HnswOvflRef ref;
 
-		HnswOvflWriteNew(index, d, vec, &ref);
+		HnswOvflWriteNew(index, &lay->d, vec, &ref);
 		memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
 		nblocks = RelationGetNumberOfBlocks(index);
 	}
-	if (!PlaceOnInsertPage(index, meta, node, size, payload, nblocks, &result))
-		PlaceOnNewPage(index, meta, node, size, payload, &result);
+	if (!PlaceOnInsertPage(index, meta, lay, node, size, payload, nblocks, &result))
+		PlaceOnNewPage(index, lay, node, size, payload, &result);
 	return result;
 }
 
@@ -345,7 +338,7 @@ PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
  *		nodes unreachable.
  */
 bool
-HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
+HnswTryAddDuplicate(Relation index, const HnswLayout *lay, ItemPointer tid,
 					const void *vec, const char *filter, ItemPointer heaptid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
@@ -354,20 +347,15 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
 	HnswNodeHeader *node;
 	GenericXLogState *state;
 	Page		page;
-	HnswDist	d;
 
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-					   meta->elemtype, meta->m);
-	HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
-				 meta->storage == HNSW_STORAGE_OVERFLOW);
+	node = HnswLayoutGetNode(index, BufferGetPage(buf), blkno, off, lay);
 	if (node->state != HNSW_NODE_LIVE || node->ntids >= HNSW_HEAPTIDS ||
-		memcmp(HnswNodeVec(index, &d, node, blkno, off), vec, d.vbytes) != 0 ||
-		(meta->nfilter > 0 &&
-		 memcmp(HnswNodeFilter(index, BufferGetPage(buf), blkno, off, node, meta->dims,
-							   meta->elemtype, meta->m, meta->nfilter),
-				filter, HnswFilterBytes(meta->nfilter)) != 0))
+		memcmp(HnswNodeVec(index, &lay->d, node, blkno, off), vec, lay->d.vbytes) != 0 ||
+		(lay->nfilter > 0 &&
+		 memcmp(HnswNodeFilter(index, BufferGetPage(buf), blkno, off, node, lay),
+				filter, lay->fbytes) != 0))
 	{
 		UnlockReleaseBuffer(buf);
 		return false;
@@ -387,7 +375,7 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
  *		longer there (a concurrent change): the caller links normally.
  */
 static bool
-SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
+SpliceBacklink(Relation index, const HnswLayout *lay, ItemPointer p,
 			   ItemPointer q, ItemPointer newtid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(p);
@@ -402,15 +390,14 @@ SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
 
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-					   meta->elemtype, meta->m);
+	node = HnswLayoutGetNode(index, BufferGetPage(buf), blkno, off, lay);
 	if (node->state != HNSW_NODE_LIVE)
 	{
 		UnlockReleaseBuffer(buf);
 		return false;
 	}
-	count = HnswNodeCounts(node, meta->dims, meta->elemtype)[0];
-	list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level);
+	count = HnswLayoutCounts(lay, node)[0];
+	list = HnswLayoutList(lay, node, 0);
 	for (i = 0; i < count; i++)
 		if (ItemPointerEquals(&list[i], q))
 			break;
@@ -422,7 +409,7 @@ SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
 	state = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-	HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level)[i] = *newtid;
+	HnswLayoutList(lay, node, 0)[i] = *newtid;
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 	return true;
@@ -436,8 +423,8 @@ SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
 typedef struct DiskInsert
 {
 	Relation	index;
-	const HnswMetaPageData *meta;
-	const HnswDist *d;
+	const HnswMetaPageData *meta;	/* entry point, placement hints */
+	const HnswLayout *lay;
 	const void *vec;			/* the new node's, stored form */
 	const char *filter;			/* its filter payload, or NULL */
 	ItemPointer heaptid;
@@ -481,15 +468,15 @@ static void
 DiskDescend(void *g, const char *q, HnswRef ep, int epLevel, int top)
 {
 	DiskInsert *di = (DiskInsert *) g;
-	int			efc = di->meta->efConstruction;
-	void	   *query = palloc(HnswQueryBytes(di->d));
+	int			efc = di->lay->efConstruction;
+	void	   *query = palloc(HnswQueryBytes(&di->lay->d));
 	ItemPointerData entry = RefTid(ep);
 
-	di->s = HnswSearchCreate(di->index, di->d, di->meta->m);
+	di->s = HnswSearchCreate(di->index, di->lay);
 	di->found = palloc(sizeof(int32) * (efc + 1));
 	di->seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
-	di->vecbuf = palloc(mul_size(di->d->vbytes, efc + 1));
-	HnswQueryFromStored(di->d, q, query);
+	di->vecbuf = palloc(mul_size(di->lay->d.vbytes, efc + 1));
+	HnswQueryFromStored(&di->lay->d, q, query);
 	di->s->query = query;
 	HnswSearchGreedyDescend(di->s, &entry, epLevel, top, &di->ep);
 	di->seeds[0] = di->ep;
@@ -507,8 +494,8 @@ static int
 DiskSearch(void *g, HnswInsertWork *w, HnswRef self, int level)
 {
 	DiskInsert *di = (DiskInsert *) g;
-	int			efc = di->meta->efConstruction;
-	Size		vbytes = di->d->vbytes;
+	int			efc = di->lay->efConstruction;
+	Size		vbytes = di->lay->d.vbytes;
 	int			n,
 				nlive = 0,
 				i;
@@ -527,7 +514,7 @@ DiskSearch(void *g, HnswInsertWork *w, HnswRef self, int level)
 		di->seeds[di->nseeds++] = e->tid;
 		if (e->ntids == 0)
 			continue;
-		if (!HnswReadNodeInfo(di->index, di->meta, &e->tid, 0, &st,
+		if (!HnswReadNodeInfo(di->index, di->lay, &e->tid, 0, &st,
 							  di->vecbuf + vbytes * nlive, NULL, NULL) ||
 			st != HNSW_NODE_LIVE)
 			continue;
@@ -547,7 +534,7 @@ DiskTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 	DiskInsert *di = (DiskInsert *) g;
 	ItemPointerData tid = RefTid(dup);
 
-	return HnswTryAddDuplicate(di->index, di->meta, &tid, di->vec, di->filter,
+	return HnswTryAddDuplicate(di->index, di->lay, &tid, di->vec, di->filter,
 							   di->heaptid);
 }
 
@@ -561,7 +548,7 @@ DiskReadList(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
 	int			cnt = 0,
 				i;
 
-	if (!HnswReadNodeInfo(di->index, di->meta, &tid, level, &st, vec ? vecbuf : NULL,
+	if (!HnswReadNodeInfo(di->index, di->lay, &tid, level, &st, vec ? vecbuf : NULL,
 						  di->tids, &cnt))
 		return -1;
 	for (i = 0; i < cnt; i++)
@@ -579,7 +566,7 @@ DiskReadVec(void *g, HnswRef n, int level, char *buf)
 	uint8		st;
 
 	if (!ItemPointerIsValid(&tid) ||
-		!HnswReadNodeInfo(di->index, di->meta, &tid, level, &st, buf, NULL, NULL) ||
+		!HnswReadNodeInfo(di->index, di->lay, &tid, level, &st, buf, NULL, NULL) ||
 		st != HNSW_NODE_LIVE)
 		return NULL;
 	return buf;
@@ -595,7 +582,6 @@ DiskWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
 			  const HnswRef *upd, int nupd)
 {
 	DiskInsert *di = (DiskInsert *) g;
-	const HnswMetaPageData *meta = di->meta;
 	ItemPointerData tid = RefTid(n);
 	BlockNumber blkno = ItemPointerGetBlockNumber(&tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(&tid);
@@ -605,25 +591,23 @@ DiskWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
 	int			i;
 
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(di->index, BufferGetPage(buf), blkno, off, meta->dims,
-					   meta->elemtype, meta->m);
+	node = HnswLayoutGetNode(di->index, BufferGetPage(buf), blkno, off, di->lay);
 	if (node->state == HNSW_NODE_FREE || node->level < level)
 	{
 		UnlockReleaseBuffer(buf);
 		return -1;
 	}
-	list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
-		HnswLevelStart(meta->m, level);
+	list = HnswLayoutList(di->lay, node, level);
 	for (i = 0; i < cnt && HnswTidRef(&list[i]) == old[i]; i++)
 		;
-	if (HnswNodeCounts(node, meta->dims, meta->elemtype)[level] != cnt || i < cnt)
+	if (HnswLayoutCounts(di->lay, node)[level] != cnt || i < cnt)
 	{
 		UnlockReleaseBuffer(buf);
 		return 0;				/* changed under us: retry */
 	}
 	for (i = 0; i < nupd; i++)
 		HnswRefTid(upd[i], &di->tids[i]);
-	HnswWriteNbrList(di->index, buf, off, meta, level, di->tids, nupd);
+	HnswWriteNbrList(di->index, buf, off, di->meta, level, di->tids, nupd);
 	UnlockReleaseBuffer(buf);
 	return 1;
 }
@@ -636,40 +620,38 @@ DiskReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
 	ItemPointerData qt = RefTid(q);
 	ItemPointerData st = RefTid(self);
 
-	return SpliceBacklink(di->index, di->meta, &pt, &qt, &st);
+	return SpliceBacklink(di->index, di->lay, &pt, &qt, &st);
 }
 
 /* The new node as it goes on its page, its lists from the plan */
 static HnswNodeHeader *
 FormInsertNode(const DiskInsert *di, const HnswInsertWork *w, Size size)
 {
-	const HnswMetaPageData *meta = di->meta;
+	const HnswLayout *lay = di->lay;
 	HnswNodeHeader *node = palloc0(size);
 	uint8	   *counts;
-	ItemPointerData *nbrs;
 	int			l,
 				i;
 
-	if (meta->nfilter > 0)
-		memcpy((char *) node + size - HnswFilterBytes(meta->nfilter), di->filter,
-			   HnswFilterBytes(meta->nfilter));
+	if (lay->nfilter > 0)
+		memcpy((char *) node + size - lay->fbytes, di->filter, lay->fbytes);
 	node->state = HNSW_NODE_LIVE;
 	node->level = di->level;
-	node->dims = HnswNodeDims(meta->dims, meta->elemtype);
+	node->dims = HnswNodeDims(lay->d.dims, lay->d.elemtype);
 	node->ntids = 1;
 	node->heaptids[0] = *di->heaptid;
-	if (di->d->overflow)
+	if (lay->d.overflow)
 		node->flags = HNSW_NODEF_OVERFLOW;	/* PlaceNode stores the reference */
 	else
-		memcpy(HnswNodeVector(node), di->vec, HnswVecBytes(meta->dims, meta->elemtype));
+		memcpy(HnswNodeVector(node), di->vec, lay->d.vbytes);
 	/* where the lists are depends on the flags: set them first */
-	counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-	nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, di->level);
-	for (i = 0; i < HnswTotalSlots(meta->m, di->level); i++)
-		ItemPointerSetInvalid(&nbrs[i]);
+	counts = HnswLayoutCounts(lay, node);
 	for (l = 0; l <= di->level; l++)
 	{
-		ItemPointerData *ln = nbrs + HnswLevelStart(meta->m, l);
+		ItemPointerData *ln = HnswLayoutList(lay, node, l);
+
+		for (i = 0; i < HnswLevelCap(lay->m, l); i++)
+			ItemPointerSetInvalid(&ln[i]);
 
 		counts[l] = (l <= w->top) ? w->nsel[l] : 0;
 		for (i = 0; i < counts[l]; i++)
@@ -682,11 +664,10 @@ static HnswRef
 DiskPlace(void *g, const HnswInsertWork *w, HnswRef self)
 {
 	DiskInsert *di = (DiskInsert *) g;
-	const HnswMetaPageData *meta = di->meta;
-	Size		size = HnswNodeSize(meta->dims, meta->elemtype, meta->m, di->level,
-									di->d->overflow) + HnswFilterBytes(meta->nfilter);
+	Size		size = HnswLayoutNodeSize(di->lay, di->level);
 	HnswNodeHeader *node = FormInsertNode(di, w, size);
-	ItemPointerData newtid = PlaceNode(di->index, meta, di->d, node, size, di->vec);
+	ItemPointerData newtid = PlaceNode(di->index, di->meta, di->lay, node, size,
+									   di->vec);
 
 	return HnswTidRef(&newtid);
 }
@@ -733,22 +714,21 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 				 ItemPointer heaptid, bool building)
 {
 	HnswMetaPageData meta;
-	HnswDist	d;
+	HnswLayout	lay;
 	int			maxLevel;
 	DiskInsert	di;
 	HnswInsertWork w;
 
 	HnswReadMeta(index, &meta);
-	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric,
-				 meta.storage == HNSW_STORAGE_OVERFLOW);
-	maxLevel = HnswMaxLevelForFilter(meta.dims, meta.elemtype, meta.m,
-									 HnswFilterBytes(meta.nfilter), d.overflow);
+	HnswLayoutFromMeta(&lay, &meta);
+	maxLevel = HnswMaxLevelForFilter(lay.d.dims, lay.d.elemtype, lay.m, lay.fbytes,
+									 lay.d.overflow);
 	if (maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %u dimensions does not fit on a page", meta.dims)));
 	memset(&di, 0, sizeof(di));
-	di.level = HnswRandomLevel(meta.m, maxLevel);
+	di.level = HnswRandomLevel(lay.m, maxLevel);
 
 	di.lockmode = ShareLock;
 	LockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
@@ -764,12 +744,12 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 
 	di.index = index;
 	di.meta = &meta;
-	di.d = &d;
+	di.lay = &lay;
 	di.vec = vec;
 	di.filter = filter;
 	di.heaptid = heaptid;
-	di.tids = palloc(sizeof(ItemPointerData) * 2 * meta.m);
-	HnswInsertWorkInit(&w, &d, meta.m, meta.efConstruction, 3, true);
+	di.tids = palloc(sizeof(ItemPointerData) * 2 * lay.m);
+	HnswInsertWorkInit(&w, &lay.d, lay.m, lay.efConstruction, 3, true);
 	(void) HnswInsertNode(&DiskGraphOps, &di, &w, HNSW_NOREF, vec, di.level);
 	UnlockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 }
@@ -782,7 +762,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	MemoryContext cxt;
 	MemoryContext old;
 	HnswMetaPageData meta;
-	HnswDist	d;
+	HnswLayout	lay;
 	void	   *vec;
 	char	   *filter = NULL;
 
@@ -795,14 +775,14 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 
 	/* the metapage, not the reloption, says how vectors are stored */
 	HnswReadMeta(index, &meta);
-	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric, false);
-	vec = palloc(d.vbytes);
+	HnswLayoutFromMeta(&lay, &meta);
+	vec = palloc(lay.d.vbytes);
 	if (HnswFilterColumns(index) > 0)
 	{
 		filter = palloc(HnswFilterBytes(HnswFilterColumns(index)));
 		HnswFormFilter(index, values, isnull, filter);
 	}
-	if (HnswPrepareValue(&d, values[0], vec))
+	if (HnswPrepareValue(&lay.d, values[0], vec))
 	{
 		HnswInsertOnDisk(index, vec, filter, heap_tid, false);
 		/* after the last page change: retires graph copies (hnswcache.c) */

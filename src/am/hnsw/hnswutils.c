@@ -275,12 +275,15 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 #define HNSW_PREFETCH_BYTES		256
 
 HnswSearch *
-HnswSearchCreate(Relation index, const HnswDist *d, int m)
+HnswSearchCreate(Relation index, const HnswLayout *lay)
 {
 	HnswSearch *s = palloc0(sizeof(HnswSearch));
+	const HnswDist *d = &lay->d;
+	int			m = lay->m;
 	Size		minItem;
 
 	s->index = index;
+	s->lay = lay;
 	s->dist = *d;
 	s->m = m;
 	s->nblocks = RelationGetNumberOfBlocks(index);
@@ -458,8 +461,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	/* a node failing the scan's filter is walked like any other, never returned */
 	e->nomatch = s->filter != NULL && node->state == HNSW_NODE_LIVE &&
 		!HnswFilterMatch(s->filter,
-						 HnswNodeFilter(s->index, page, blkno, off, node, s->dist.dims,
-										s->dist.elemtype, s->m, s->nfilter));
+						 HnswNodeFilter(s->index, page, blkno, off, node, s->lay));
 	e->nbrStart = -1;
 	e->gidx = -1;
 	if (*admit)

@@ -43,7 +43,8 @@ typedef struct VacState
 {
 	Relation	index;
 	HnswMetaPageData meta;
-	HnswDist	d;
+	HnswLayout	lay;			/* from meta */
+	HnswDist	d;				/* lay.d */
 	BufferAccessStrategy strategy;
 	int			perPage;
 	BlockNumber nblocks;		/* the bitmaps cover these blocks */
@@ -1127,7 +1128,7 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 	rs.qhead = rs.qlen = 0;
 	rs.overflowed = false;
 	rs.nb = palloc(sizeof(ItemPointerData) * HnswLevelCap(vs->meta.m, 0));
-	s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
+	s = HnswSearchCreate(vs->index, &vs->lay);
 	s->query = palloc(HnswQueryBytes(&vs->d));
 
 	MarkReachable(vs, &rs, entry);
@@ -1578,8 +1579,8 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.memBudget = VacMemBudget();
 	vs.nodeCxt = AllocSetContextCreate(cxt, "hnsw vacuum node", ALLOCSET_DEFAULT_SIZES);
 	HnswReadMeta(index, &vs.meta);
-	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.srcElem, vs.meta.metric,
-				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
+	HnswLayoutFromMeta(&vs.lay, &vs.meta);
+	vs.d = vs.lay.d;
 	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
 	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
 		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0, vs.d.overflow)) +
