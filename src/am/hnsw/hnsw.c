@@ -275,12 +275,21 @@ HnswInitDist(HnswDist *d, int dims, int elemtype, int srcElem, int metric, bool 
 void
 HnswLayoutFromMeta(HnswLayout *lay, const HnswMetaPageData *meta)
 {
-	HnswInitDist(&lay->d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
-				 meta->storage == HNSW_STORAGE_OVERFLOW);
-	lay->m = meta->m;
-	lay->efConstruction = meta->efConstruction;
-	lay->nfilter = meta->nfilter;
-	lay->fbytes = HnswFilterBytes(meta->nfilter);
+	HnswLayoutInit(lay, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
+				   meta->storage == HNSW_STORAGE_OVERFLOW, meta->m,
+				   meta->efConstruction, meta->nfilter);
+}
+
+/* A layout from its parts (a build's, before there is a metapage) */
+void
+HnswLayoutInit(HnswLayout *lay, int dims, int elemtype, int srcElem, int metric,
+			   bool ovf, int m, int efc, int nfilter)
+{
+	HnswInitDist(&lay->d, dims, elemtype, srcElem, metric, ovf);
+	lay->m = m;
+	lay->efConstruction = efc;
+	lay->nfilter = nfilter;
+	lay->fbytes = HnswFilterBytes(nfilter);
 }
 
 /*

@@ -417,6 +417,13 @@ HnswLayoutCounts(const HnswLayout *lay, const HnswNodeHeader *node)
 	return HnswNodeCounts(node, lay->d.dims, lay->d.elemtype);
 }
 
+/* All of a node's neighbour slots, level 0 first (HnswLevelStart) */
+static inline ItemPointerData *
+HnswLayoutNbrs(const HnswLayout *lay, const HnswNodeHeader *node)
+{
+	return HnswNodeNbrs(node, lay->d.dims, lay->d.elemtype, node->level);
+}
+
 /* A node's neighbour list at level (capacity HnswLevelCap) */
 static inline ItemPointerData *
 HnswLayoutList(const HnswLayout *lay, const HnswNodeHeader *node, int level)
@@ -612,6 +619,8 @@ extern void HnswMetaLowerHint(Relation index, Size field, BlockNumber blkno);
 extern HnswNodeHeader *HnswGetNode(Relation index, Page page, BlockNumber blkno,
 								   OffsetNumber off, int dims, int elemtype, int m);
 extern void HnswLayoutFromMeta(HnswLayout *lay, const HnswMetaPageData *meta);
+extern void HnswLayoutInit(HnswLayout *lay, int dims, int elemtype, int srcElem,
+						   int metric, bool ovf, int m, int efc, int nfilter);
 
 /* HnswGetNode with the layout's dims, element type and m */
 static inline HnswNodeHeader *
@@ -702,7 +711,7 @@ typedef struct HnswSearch
 
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern void HnswWriteNbrList(Relation index, Buffer buf, OffsetNumber off,
-							 const HnswMetaPageData *meta, int level,
+							 const HnswLayout *lay, int level,
 							 const ItemPointerData *upd, int nupd);
 extern void HnswPrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off);
 extern HnswSearch *HnswSearchCreate(Relation index, const HnswLayout *lay);

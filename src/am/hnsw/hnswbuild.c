@@ -82,15 +82,8 @@ typedef struct HnswBuildState
 	Relation	heap;
 	Relation	index;
 	const HnswOpInfo *info;
-	HnswDist	d;
-	int			elemtype;		/* of the stored form */
-	int			dims;
-	int			m;
-	int			efc;
+	HnswLayout	lay;			/* the index being built */
 	int			maxLevel;
-	Size		vbytes;
-	int			nfilter;		/* filter key columns */
-	Size		fbytes;			/* their payload per node */
 
 	BuildNode  *nodes;
 	int			nnodes;
@@ -110,7 +103,7 @@ typedef struct HnswBuildState
 static inline int32 *
 NodeLevelNbrs(HnswBuildState *bs, BuildNode *n, int level)
 {
-	return n->nbrs + HnswLevelStart(bs->m, level);
+	return n->nbrs + HnswLevelStart(bs->lay.m, level);
 }
 
 /* Start a new walk: a fresh epoch (the array of n stamps is cleared on wrap) */
@@ -233,14 +226,15 @@ BuildSearchLevel(const HnswWalkOps *ops, void *g, Size nstamps, int32 self,
 
 /* Allocate a walk's scratch (not its visited stamps: each kind sizes them) */
 static void
-BuildWalkInit(BuildWalk *w, const BuildNodeOps *nodes, const HnswDist *d, int efc,
-			  int m)
+BuildWalkInit(BuildWalk *w, const BuildNodeOps *nodes, const HnswLayout *lay)
 {
+	int			efc = lay->efConstruction;
+
 	w->nodes = nodes;
 	HnswHeapInit(&w->cand, efc * 4, false);
 	HnswHeapInit(&w->res, efc * 4, true);
-	w->found = palloc(sizeof(HnswHeapItem) * (Max(efc, 2 * m) + 2));
-	HnswInsertWorkInit(&w->iw, d, m, efc, 8, false);
+	w->found = palloc(sizeof(HnswHeapItem) * (Max(efc, 2 * lay->m) + 2));
+	HnswInsertWorkInit(&w->iw, lay, 8, false);
 }
 
 /*
@@ -425,7 +419,7 @@ MemVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 
 	if (BuildVisited(&bs->w, e))
 		return false;
-	return BuildVisit(&bs->w, &bs->d, e, bs->nodes[e].vec, ef, item);
+	return BuildVisit(&bs->w, &bs->lay.d, e, bs->nodes[e].vec, ef, item);
 }
 
 static inline bool
@@ -515,7 +509,7 @@ MemTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 	BuildNode  *node = &bs->nodes[self];
 
 	if (dn->ntids >= HNSW_HEAPTIDS ||
-		(bs->fbytes > 0 && memcmp(dn->filter, node->filter, bs->fbytes) != 0))
+		(bs->lay.fbytes > 0 && memcmp(dn->filter, node->filter, bs->lay.fbytes) != 0))
 		return false;
 	dn->heaptids[dn->ntids++] = node->heaptids[0];
 	return true;
@@ -553,10 +547,10 @@ BuildNodeBytes(HnswBuildState *bs, int level)
 {
 	Size		s = sizeof(BuildNode);
 
-	s = add_size(s, MAXALIGN(bs->vbytes));
-	s = add_size(s, MAXALIGN(bs->fbytes));
+	s = add_size(s, MAXALIGN(bs->lay.d.vbytes));
+	s = add_size(s, MAXALIGN(bs->lay.fbytes));
 	s = add_size(s, MAXALIGN(level + 1));
-	s = add_size(s, mul_size(sizeof(int32), HnswTotalSlots(bs->m, level)));
+	s = add_size(s, mul_size(sizeof(int32), HnswTotalSlots(bs->lay.m, level)));
 	return add_size(s, 3 * 16);	/* allocator chunk headers */
 }
 
@@ -564,8 +558,7 @@ BuildNodeBytes(HnswBuildState *bs, int level)
 static inline Size
 BuildTupleSize(HnswBuildState *bs, BuildNode *n)
 {
-	return HnswNodeSize(bs->dims, bs->elemtype, bs->m, n->level, bs->d.overflow) +
-		bs->fbytes;
+	return HnswLayoutNodeSize(&bs->lay, n->level);
 }
 
 /*
@@ -641,10 +634,10 @@ FormBuildTuple(HnswBuildState *bs, int i, BlockNumber ovflBase, int nslices,
 	/* a node whose TID went to an identical one (parallel) is a free slot */
 	hdr->state = n->ntids > 0 ? HNSW_NODE_LIVE : HNSW_NODE_FREE;
 	hdr->level = n->level;
-	hdr->dims = HnswNodeDims(bs->dims, bs->elemtype);
+	hdr->dims = HnswNodeDims(bs->lay.d.dims, bs->lay.d.elemtype);
 	hdr->ntids = n->ntids;
 	memcpy(hdr->heaptids, n->heaptids, sizeof(ItemPointerData) * n->ntids);
-	if (bs->d.overflow)
+	if (bs->lay.d.overflow)
 	{
 		HnswOvflRef ref;
 
@@ -654,30 +647,29 @@ FormBuildTuple(HnswBuildState *bs, int i, BlockNumber ovflBase, int nslices,
 		memcpy(HnswNodeVector(hdr), &ref, sizeof(HnswOvflRef));
 	}
 	else
-		memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
-	counts = HnswNodeCounts(hdr, bs->dims, bs->elemtype);
-	nbrs = HnswNodeNbrs(hdr, bs->dims, bs->elemtype, n->level);
-	for (j = 0; j < HnswTotalSlots(bs->m, n->level); j++)
+		memcpy(HnswNodeVector(hdr), n->vec, bs->lay.d.vbytes);
+	counts = HnswLayoutCounts(&bs->lay, hdr);
+	nbrs = HnswLayoutNbrs(&bs->lay, hdr);
+	for (j = 0; j < HnswTotalSlots(bs->lay.m, n->level); j++)
 		ItemPointerSetInvalid(&nbrs[j]);
 	for (l = 0; l <= n->level; l++)
 	{
 		int32	   *src = NodeLevelNbrs(bs, n, l);
-		ItemPointerData *dst = nbrs + HnswLevelStart(bs->m, l);
+		ItemPointerData *dst = nbrs + HnswLevelStart(bs->lay.m, l);
 
 		counts[l] = n->counts[l];
 		for (j = 0; j < n->counts[l]; j++)
 			dst[j] = bs->nodes[src[j]].tid;
 	}
-	if (bs->fbytes > 0)
-		memcpy(tup + size - bs->fbytes, n->filter, bs->fbytes);
+	if (bs->lay.fbytes > 0)
+		memcpy(tup + size - bs->lay.fbytes, n->filter, bs->lay.fbytes);
 }
 
 /* Write every node to the location WriteAssign gave it */
 static void
 WriteNodes(HnswBuildState *bs, BlockNumber ovflBase, int nslices)
 {
-	Size		maxsize = HnswNodeSize(bs->dims, bs->elemtype, bs->m, bs->maxLevel,
-									   bs->d.overflow) + bs->fbytes;
+	Size		maxsize = HnswLayoutNodeSize(&bs->lay, bs->maxLevel);
 	char	   *tup = palloc(maxsize);
 	Buffer		buf = InvalidBuffer;
 	int			i;
@@ -738,7 +730,7 @@ WriteOverflow(HnswBuildState *bs, BlockNumber ovflBase, int nslices)
 			Buffer		buf;
 
 			sh.seq = k;
-			sh.len = Min(max, bs->vbytes - start);
+			sh.len = Min(max, bs->lay.d.vbytes - start);
 			sh.unused = 0;
 			if (k + 1 < nslices)
 				ItemPointerSet(&sh.next, want + 1, FirstOffsetNumber);
@@ -773,8 +765,8 @@ WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
 	Buffer		buf;
 	int			i;
 
-	HnswMapWriterStart(&mapw, bs->index, bs->nfilter);
-	for (i = 0; bs->nfilter > 0 && i < bs->nnodes; i++)
+	HnswMapWriterStart(&mapw, bs->index, bs->lay.nfilter);
+	for (i = 0; bs->lay.nfilter > 0 && i < bs->nnodes; i++)
 	{
 		if (bs->nodes[i].ntids == 0)
 			continue;			/* a free slot has no entry */
@@ -786,7 +778,7 @@ WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
 	buf = ReadBuffer(bs->index, HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	meta = HnswPageGetMeta(BufferGetPage(buf));
-	if (bs->nfilter > 0)
+	if (bs->lay.nfilter > 0)
 		HnswMapWriterFinish(&mapw, meta);
 	if (bs->entry >= 0)
 	{
@@ -810,7 +802,7 @@ WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
 static void
 WriteGraph(HnswBuildState *bs)
 {
-	int			nslices = bs->d.overflow ? HnswOvflSlices(&bs->d) : 0;
+	int			nslices = bs->lay.d.overflow ? HnswOvflSlices(&bs->lay.d) : 0;
 	BlockNumber lastNodePage;
 	BlockNumber ovflBase;
 
@@ -821,14 +813,14 @@ WriteGraph(HnswBuildState *bs)
 	lastNodePage = WriteAssign(bs);
 	/* overflow chains follow the node pages */
 	ovflBase = lastNodePage + 1;
-	if (bs->d.overflow &&
+	if (bs->lay.d.overflow &&
 		(double) ovflBase + (double) bs->nnodes * nslices >= (double) MaxBlockNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw index would exceed the maximum relation size")));
 
 	WriteNodes(bs, ovflBase, nslices);
-	if (bs->d.overflow)
+	if (bs->lay.d.overflow)
 		WriteOverflow(bs, ovflBase, nslices);
 	WriteMeta(bs, lastNodePage);
 
@@ -865,13 +857,13 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 
 	old = MemoryContextSwitchTo(bs->tmpCxt);
-	if (bs->fbytes > 0)
+	if (bs->lay.fbytes > 0)
 	{
-		filter = palloc(bs->fbytes);
+		filter = palloc(bs->lay.fbytes);
 		HnswFormFilter(index, values, isnull, filter);
 	}
-	vec = palloc(bs->vbytes);
-	if (!HnswPrepareValue(&bs->d, values[0], vec))
+	vec = palloc(bs->lay.d.vbytes);
+	if (!HnswPrepareValue(&bs->lay.d, values[0], vec))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(bs->tmpCxt);
@@ -888,7 +880,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 	}
 
-	level = HnswRandomLevel(bs->m, bs->maxLevel);
+	level = HnswRandomLevel(bs->lay.m, bs->maxLevel);
 	need = BuildNodeBytes(bs, level);
 	if (bs->nnodes >= bs->maxnodes)
 		need = add_size(need, mul_size(bs->maxnodes, sizeof(BuildNode) + sizeof(uint32)));
@@ -922,16 +914,16 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	n->ntids = 1;
 	n->heaptids[0] = *tid;
 	n->level = level;
-	n->vec = palloc(bs->vbytes);
-	memcpy(n->vec, vec, bs->vbytes);
+	n->vec = palloc(bs->lay.d.vbytes);
+	memcpy(n->vec, vec, bs->lay.d.vbytes);
 	n->filter = NULL;
-	if (bs->fbytes > 0)
+	if (bs->lay.fbytes > 0)
 	{
-		n->filter = palloc(bs->fbytes);
-		memcpy(n->filter, filter, bs->fbytes);
+		n->filter = palloc(bs->lay.fbytes);
+		memcpy(n->filter, filter, bs->lay.fbytes);
 	}
 	n->counts = palloc0(level + 1);
-	n->nbrs = palloc(sizeof(int32) * HnswTotalSlots(bs->m, level));
+	n->nbrs = palloc(sizeof(int32) * HnswTotalSlots(bs->lay.m, level));
 	MemoryContextSwitchTo(bs->tmpCxt);
 
 	if (MemInsert(bs, bs->nnodes))
@@ -1027,6 +1019,7 @@ typedef struct HnswShared
 	int			srcElem;
 	int			metric;
 	int			maxLevel;
+	int			nfilter;		/* filter columns */
 	Size		fbytes;			/* filter payload per node, 0 without filter columns */
 	uint32		maxnodes;
 	Size		arenaSize;
@@ -1046,9 +1039,7 @@ typedef struct HnswPBuild
 	HnswShared *sh;
 	HnswSharedNode *nodes;
 	char	   *arena;
-	HnswDist	d;
-	int			m;
-	int			efc;
+	HnswLayout	lay;			/* in-memory distances: vectors inline */
 	int32	   *tmp;			/* a copied neighbour list */
 	MemoryContext tmpCxt;
 	double		indtuples;
@@ -1090,7 +1081,7 @@ PList(HnswPBuild *pb, int32 id, int level)
 	HnswSharedNode *n = &pb->nodes[id];
 
 	return (int32 *) (pb->arena + n->nbrOff + MAXALIGN(n->level + 1)) +
-		HnswLevelStart(pb->m, level);
+		HnswLevelStart(pb->lay.m, level);
 }
 
 /* Copy node id's list at level into out[]; returns its length. */
@@ -1127,7 +1118,7 @@ PVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 
 	if (BuildVisited(&pb->w, e))
 		return false;
-	return BuildVisit(&pb->w, &pb->d, e, PVec(pb, e), ef, item);
+	return BuildVisit(&pb->w, &pb->lay.d, e, PVec(pb, e), ef, item);
 }
 
 static inline bool
@@ -1225,8 +1216,8 @@ PTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 	HnswSharedNode *dn = &pb->nodes[dup];
 	bool		taken = false;
 
-	if (pb->sh->fbytes > 0 &&
-		memcmp(PFilter(pb, dup), PFilter(pb, self), pb->sh->fbytes) != 0)
+	if (pb->lay.fbytes > 0 &&
+		memcmp(PFilter(pb, dup), PFilter(pb, self), pb->lay.fbytes) != 0)
 		return false;
 	SpinLockAcquire(&dn->lock);
 	if (dn->ntids > 0 && dn->ntids < HNSW_HEAPTIDS)
@@ -1285,16 +1276,16 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	old = MemoryContextSwitchTo(pb->tmpCxt);
-	vec = palloc(pb->d.vbytes);
-	if (!HnswPrepareValue(&pb->d, values[0], vec))
+	vec = palloc(pb->lay.d.vbytes);
+	if (!HnswPrepareValue(&pb->lay.d, values[0], vec))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(pb->tmpCxt);
 		return;
 	}
-	level = HnswRandomLevel(pb->m, sh->maxLevel);
-	need = MAXALIGN(pb->d.vbytes) + MAXALIGN(level + 1) +
-		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->m, level)) + MAXALIGN(sh->fbytes);
+	level = HnswRandomLevel(pb->lay.m, sh->maxLevel);
+	need = MAXALIGN(pb->lay.d.vbytes) + MAXALIGN(level + 1) +
+		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->lay.m, level)) + MAXALIGN(sh->fbytes);
 	id = pg_atomic_fetch_add_u32(&sh->nnodes, 1);
 	off = pg_atomic_fetch_add_u64(&sh->arenaUsed, need);
 	if (id >= sh->maxnodes || off + need > sh->arenaSize)
@@ -1313,9 +1304,9 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	node->level = level;
 	node->heaptids[0] = *tid;
 	node->vecOff = off;
-	node->nbrOff = off + MAXALIGN(pb->d.vbytes);
+	node->nbrOff = off + MAXALIGN(pb->lay.d.vbytes);
 	node->filterOff = need - MAXALIGN(sh->fbytes) + off;
-	memcpy(pb->arena + off, vec, pb->d.vbytes);
+	memcpy(pb->arena + off, vec, pb->lay.d.vbytes);
 	memset(pb->arena + node->nbrOff, 0, level + 1);
 	if (sh->fbytes > 0)
 		HnswFormFilter(index, values, isnull, pb->arena + node->filterOff);
@@ -1339,13 +1330,12 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	pb.sh = sh;
 	pb.nodes = SharedNodes(sh);
 	pb.arena = SharedArena(sh);
-	pb.m = sh->m;
-	pb.efc = sh->efc;
 	/* in-memory distances only: where the leader stores vectors is moot */
-	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false);
+	HnswLayoutInit(&pb.lay, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false,
+				   sh->m, sh->efc, sh->nfilter);
 	pb.w.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
 								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	BuildWalkInit(&pb.w, &PNodeOps, &pb.d, sh->efc, sh->m);
+	BuildWalkInit(&pb.w, &PNodeOps, &pb.lay);
 	pb.tmp = palloc(sizeof(int32) * 2 * sh->m);
 	pb.tmpCxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw parallel build temp",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -1416,8 +1406,8 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	if (maxnodes > (double) (INT32_MAX / 2))
 		return false;
 	/* a level-0 node, plus upper levels for about 1 / (m - 1) of nodes */
-	perNode = MAXALIGN(bs->vbytes) + 8 + MAXALIGN(sizeof(int32) * 3 * bs->m) +
-		MAXALIGN(bs->fbytes);
+	perNode = MAXALIGN(bs->lay.d.vbytes) + 8 + MAXALIGN(sizeof(int32) * 3 * bs->lay.m) +
+		MAXALIGN(bs->lay.fbytes);
 	arena = add_size(mul_size(perNode, (Size) maxnodes), 1024 * 1024);
 	total = add_size(add_size(MAXALIGN(sizeof(HnswShared)),
 							  MAXALIGN(mul_size(sizeof(HnswSharedNode), (Size) maxnodes))),
@@ -1433,14 +1423,15 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	sh->heaprelid = RelationGetRelid(heap);
 	sh->indexrelid = RelationGetRelid(index);
 	sh->isconcurrent = indexInfo->ii_Concurrent;
-	sh->dims = bs->dims;
-	sh->m = bs->m;
-	sh->efc = bs->efc;
-	sh->elemtype = bs->elemtype;
+	sh->dims = bs->lay.d.dims;
+	sh->m = bs->lay.m;
+	sh->efc = bs->lay.efConstruction;
+	sh->elemtype = bs->lay.d.elemtype;
 	sh->srcElem = bs->info->elemtype;
 	sh->metric = bs->info->metric;
 	sh->maxLevel = bs->maxLevel;
-	sh->fbytes = bs->fbytes;
+	sh->nfilter = bs->lay.nfilter;
+	sh->fbytes = bs->lay.fbytes;
 	sh->maxnodes = (uint32) maxnodes;
 	sh->arenaSize = arena;
 	SpinLockInit(&sh->mutex);
@@ -1494,29 +1485,32 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	HnswBuildState bs;
 	Buffer		buf;
+	int			dims,
+				elemtype,
+				m,
+				efc,
+				nfilter;
 
 	memset(&bs, 0, sizeof(bs));
 	bs.heap = heap;
 	bs.index = index;
 	HnswCheckIndexColumns(index);
-	bs.nfilter = HnswFilterColumns(index);
-	bs.fbytes = HnswFilterBytes(bs.nfilter);
+	nfilter = HnswFilterColumns(index);
 	bs.info = HnswGetOpInfo(index);
-	bs.dims = HnswIndexDims(index);
-	bs.m = HnswGetM(index);
-	bs.efc = HnswGetEfConstruction(index);
-	CheckBuildParams(index, bs.dims, bs.info, bs.m, bs.efc);
-	bs.elemtype = HnswStoredElem(bs.info->elemtype, HnswGetQuantization(index));
-	HnswInitDist(&bs.d, bs.dims, bs.elemtype, bs.info->elemtype, bs.info->metric,
-				 ChooseOverflow(bs.dims, bs.elemtype, bs.m, bs.fbytes));
-	bs.maxLevel = HnswMaxLevelForFilter(bs.dims, bs.elemtype, bs.m, bs.fbytes,
-										bs.d.overflow);
+	dims = HnswIndexDims(index);
+	m = HnswGetM(index);
+	efc = HnswGetEfConstruction(index);
+	CheckBuildParams(index, dims, bs.info, m, efc);
+	elemtype = HnswStoredElem(bs.info->elemtype, HnswGetQuantization(index));
+	HnswLayoutInit(&bs.lay, dims, elemtype, bs.info->elemtype, bs.info->metric,
+				   ChooseOverflow(dims, elemtype, m, HnswFilterBytes(nfilter)),
+				   m, efc, nfilter);
+	bs.maxLevel = HnswLayoutMaxLevel(&bs.lay);
 	if (bs.maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %d dimensions with %d filter columns does not fit on a page",
-						bs.dims, bs.nfilter)));
-	bs.vbytes = HnswVecBytes(bs.dims, bs.elemtype);
+						dims, nfilter)));
 	bs.entry = -1;
 	bs.entryLevel = -1;
 	bs.memLimit = mul_size((Size) maintenance_work_mem, 1024);
@@ -1529,11 +1523,11 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	UnlockRelationForExtension(index, ExclusiveLock);
-	HnswFillMetaPage(BufferGetPage(buf), bs.dims, bs.m, bs.efc, bs.info,
+	HnswFillMetaPage(BufferGetPage(buf), dims, m, efc, bs.info,
 					 HnswGetQuantization(index));
-	HnswMapInitMeta(HnswPageGetMeta(BufferGetPage(buf)), bs.nfilter);
+	HnswMapInitMeta(HnswPageGetMeta(BufferGetPage(buf)), nfilter);
 	HnswPageGetMeta(BufferGetPage(buf))->storage =
-		bs.d.overflow ? HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
+		bs.lay.d.overflow ? HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
 
@@ -1544,7 +1538,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.maxnodes = 1024;
 	bs.nodes = MemoryContextAllocHuge(bs.graphCxt, sizeof(BuildNode) * bs.maxnodes);
 	bs.w.epochs = MemoryContextAllocZero(bs.graphCxt, sizeof(uint32) * bs.maxnodes);
-	BuildWalkInit(&bs.w, &MemNodeOps, &bs.d, bs.efc, bs.m);
+	BuildWalkInit(&bs.w, &MemNodeOps, &bs.lay);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_LOAD);
 	if (!ParallelBuild(&bs, heap, index, indexInfo))

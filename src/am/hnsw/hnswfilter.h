@@ -61,6 +61,14 @@ extern void HnswFilterInit(void);
 extern void HnswCheckIndexColumns(Relation index);
 extern int	HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes, bool ovf);
 
+/* The highest level a node of this layout may have (-1: none fits) */
+static inline int
+HnswLayoutMaxLevel(const HnswLayout *lay)
+{
+	return HnswMaxLevelForFilter(lay->d.dims, lay->d.elemtype, lay->m, lay->fbytes,
+								 lay->d.overflow);
+}
+
 /* Where a node keeps its payload */
 extern const char *HnswNodeFilter(Relation index, Page page, BlockNumber blkno,
 								  OffsetNumber off, HnswNodeHeader *node,

@@ -898,7 +898,7 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 			CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		node = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
+		node = HnswLayoutGetNode(index, page, blkno, off, lay);
 		/* deleted nodes' entries stay until vacuum; the node's payload decides */
 		if (node->state == HNSW_NODE_LIVE &&
 			MapMatch(mf, HnswNodeFilter(index, page, blkno, off, node, lay)))

@@ -242,7 +242,8 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswLayout *
 /* Store the node on the insert page if it has room; false if not */
 static bool
 PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
-				  HnswNodeHeader *node, Size size, const char *payload, BlockNumber nblocks, ItemPointer result)
+				  HnswNodeHeader *node, Size size, const char *payload,
+				  BlockNumber nblocks, ItemPointer result)
 {
 	BlockNumber blkno = meta->insertPage;
 	Buffer		buf;
@@ -607,7 +608,7 @@ DiskWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
 	}
 	for (i = 0; i < nupd; i++)
 		HnswRefTid(upd[i], &di->tids[i]);
-	HnswWriteNbrList(di->index, buf, off, di->meta, level, di->tids, nupd);
+	HnswWriteNbrList(di->index, buf, off, di->lay, level, di->tids, nupd);
 	UnlockReleaseBuffer(buf);
 	return 1;
 }
@@ -721,8 +722,7 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 
 	HnswReadMeta(index, &meta);
 	HnswLayoutFromMeta(&lay, &meta);
-	maxLevel = HnswMaxLevelForFilter(lay.d.dims, lay.d.elemtype, lay.m, lay.fbytes,
-									 lay.d.overflow);
+	maxLevel = HnswLayoutMaxLevel(&lay);
 	if (maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -749,7 +749,7 @@ HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 	di.filter = filter;
 	di.heaptid = heaptid;
 	di.tids = palloc(sizeof(ItemPointerData) * 2 * lay.m);
-	HnswInsertWorkInit(&w, &lay.d, lay.m, lay.efConstruction, 3, true);
+	HnswInsertWorkInit(&w, &lay, 3, true);
 	(void) HnswInsertNode(&DiskGraphOps, &di, &w, HNSW_NOREF, vec, di.level);
 	UnlockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 }

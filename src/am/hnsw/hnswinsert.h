@@ -155,9 +155,11 @@ HnswPlanList(const HnswInsertWork *w, int level)
  *		the kind's readList/readVec copy vectors into vecbuf).
  */
 static inline void
-HnswInsertWorkInit(HnswInsertWork *w, const HnswDist *d, int m, int efc,
-				   int attempts, bool copies)
+HnswInsertWorkInit(HnswInsertWork *w, const HnswLayout *lay, int attempts, bool copies)
 {
+	const HnswDist *d = &lay->d;
+	int			m = lay->m;
+	int			efc = lay->efConstruction;
 	int			big = Max(efc, 2 * m) + 2;
 	int			slots = HnswTotalSlots(m, HNSW_MAX_LEVEL);
 
@@ -190,9 +192,10 @@ HnswWorkVecBuf(HnswInsertWork *w, int i)
  * HnswPruneList
  *		Node from (vector fv) has a full list, old[0..cnt), and gains node
  *		to (vector tv) at dist: the heuristic over its live members and
- *		the new one, closest first (pruning drops the members that are
- *		not live, or no longer reach its level).  upd[] receives the list kept; returns its length, or -1 if to is
- *		not kept (nothing to write).
+ *		the new one, closest first (members that are not live, or no
+ *		longer reach the level, are dropped).  upd[] receives the list
+ *		kept; returns its length, or -1 if to is not kept (nothing to
+ *		write).
  */
 static pg_attribute_always_inline int
 HnswPruneList(const HnswGraphOps *ops, void *g, HnswInsertWork *w,
