@@ -270,6 +270,31 @@ HnswInitDist(HnswDist *d, int dims, int elemtype, int srcElem, int metric, bool 
 }
 
 /*
+ * HnswLayoutFromMeta
+ *		The layout of the index whose metapage is meta: the metapage, not
+ *		the reloptions, says how its nodes are stored.
+ */
+void
+HnswLayoutFromMeta(HnswLayout *lay, const HnswMetaPageData *meta)
+{
+	HnswLayoutInit(lay, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
+				   meta->storage == HNSW_STORAGE_OVERFLOW, meta->m,
+				   meta->efConstruction, meta->nfilter);
+}
+
+/* A layout from its parts (a build's, before there is a metapage) */
+void
+HnswLayoutInit(HnswLayout *lay, int dims, int elemtype, int srcElem, int metric,
+			   bool ovf, int m, int efc, int nfilter)
+{
+	HnswInitDist(&lay->d, dims, elemtype, srcElem, metric, ovf);
+	lay->m = m;
+	lay->efConstruction = efc;
+	lay->nfilter = nfilter;
+	lay->fbytes = HnswFilterBytes(nfilter);
+}
+
+/*
  * HnswDetoastValue
  *		Detoast an indexed or query datum of the index's element type
  *		(d->srcElem) and check its size and dimensions.

@@ -388,6 +388,51 @@ typedef struct HnswDist
 } HnswDist;
 
 /*
+ * HnswLayout
+ *		What an index's nodes and distances depend on, computed once from
+ *		the metapage (HnswLayoutFromMeta) and passed whole, instead of dims,
+ *		element type, m, ... one by one.  The node accessors below take it.
+ */
+typedef struct HnswLayout
+{
+	HnswDist	d;				/* dims, element types, metric, storage */
+	int			m;
+	int			efConstruction;
+	int			nfilter;		/* filter columns */
+	Size		fbytes;			/* their payload per node */
+} HnswLayout;
+
+/* Bytes of a node of level, its filter payload included */
+static inline Size
+HnswLayoutNodeSize(const HnswLayout *lay, int level)
+{
+	return HnswNodeSize(lay->d.dims, lay->d.elemtype, lay->m, level, lay->d.overflow) +
+		lay->fbytes;
+}
+
+/* The neighbour counts of a node (one per level) */
+static inline uint8 *
+HnswLayoutCounts(const HnswLayout *lay, const HnswNodeHeader *node)
+{
+	return HnswNodeCounts(node, lay->d.dims, lay->d.elemtype);
+}
+
+/* All of a node's neighbour slots, level 0 first (HnswLevelStart) */
+static inline ItemPointerData *
+HnswLayoutNbrs(const HnswLayout *lay, const HnswNodeHeader *node)
+{
+	return HnswNodeNbrs(node, lay->d.dims, lay->d.elemtype, node->level);
+}
+
+/* A node's neighbour list at level (capacity HnswLevelCap) */
+static inline ItemPointerData *
+HnswLayoutList(const HnswLayout *lay, const HnswNodeHeader *node, int level)
+{
+	return HnswNodeNbrs(node, lay->d.dims, lay->d.elemtype, node->level) +
+		HnswLevelStart(lay->m, level);
+}
+
+/*
  * Are two stored vectors identical?  Under L2, L1, cosine and Hamming these
  * are points at distance 0 from each other, and under Jaccard unless they
  * are zero; inner product has no such notion, so identical vectors get no
@@ -573,6 +618,17 @@ extern void HnswCheckMetaPage(Relation index, Page page);
 extern void HnswMetaLowerHint(Relation index, Size field, BlockNumber blkno);
 extern HnswNodeHeader *HnswGetNode(Relation index, Page page, BlockNumber blkno,
 								   OffsetNumber off, int dims, int elemtype, int m);
+extern void HnswLayoutFromMeta(HnswLayout *lay, const HnswMetaPageData *meta);
+extern void HnswLayoutInit(HnswLayout *lay, int dims, int elemtype, int srcElem,
+						   int metric, bool ovf, int m, int efc, int nfilter);
+
+/* HnswGetNode with the layout's dims, element type and m */
+static inline HnswNodeHeader *
+HnswLayoutGetNode(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
+				  const HnswLayout *lay)
+{
+	return HnswGetNode(index, page, blkno, off, lay->d.dims, lay->d.elemtype, lay->m);
+}
 extern void HnswCorrupt(Relation index, BlockNumber blkno, OffsetNumber off,
 						const char *what) pg_attribute_noreturn();
 
@@ -639,7 +695,7 @@ typedef struct HnswSearch
 	Size		memUsed;
 	/* filtered search (hnswfilter.c); NULL filter: none */
 	const struct VecxFilter *filter;
-	int			nfilter;		/* filter columns of the index */
+	const HnswLayout *lay;		/* the index's (the caller's, outlives s) */
 	/* walk a backend-local copy instead of the pages (hnswcache.c) */
 	const struct HnswGraph *graph;
 	HnswDist	walkDist;		/* of the walk: sq8 if the copy has codes */
@@ -655,10 +711,10 @@ typedef struct HnswSearch
 
 extern Buffer HnswReadBuffer(Relation index, BlockNumber blkno);
 extern void HnswWriteNbrList(Relation index, Buffer buf, OffsetNumber off,
-							 const HnswMetaPageData *meta, int level,
+							 const HnswLayout *lay, int level,
 							 const ItemPointerData *upd, int nupd);
 extern void HnswPrefetchRecent(Relation index, BlockNumber blkno, OffsetNumber off);
-extern HnswSearch *HnswSearchCreate(Relation index, const HnswDist *d, int m);
+extern HnswSearch *HnswSearchCreate(Relation index, const HnswLayout *lay);
 extern void HnswSearchReset(HnswSearch *s);
 extern int32 HnswSearchVisit(HnswSearch *s, ItemPointer tid, int level, int ef,
 							 bool force);
@@ -775,13 +831,10 @@ extern bool hnswinsert(Relation index, Datum *values, bool *isnull,
 					   IndexInfo *indexInfo);
 extern void HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 							 ItemPointer heaptid, bool building);
-extern void HnswAddBacklink(Relation index, const HnswMetaPageData *meta,
-							const HnswDist *d, ItemPointer ntid, int level,
-							ItemPointer newtid, const void *newvec, float newdist);
-extern bool HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta,
+extern bool HnswTryAddDuplicate(Relation index, const HnswLayout *lay,
 								ItemPointer tid, const void *vec, const char *filter,
 								ItemPointer heaptid);
-extern bool HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta,
+extern bool HnswReadNodeInfo(Relation index, const HnswLayout *lay,
 							 ItemPointer tid, int level, uint8 *state, void *vec,
 							 ItemPointerData *nbrs, int *count);
 extern void HnswFillMetaPage(Page page, int dims, int m, int efc,

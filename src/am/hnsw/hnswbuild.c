@@ -38,6 +38,7 @@
 #include "am/common/vecxparallel.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+#include "hnswinsert.h"
 #include "hnswwalk.h"
 
 /*
@@ -45,6 +46,8 @@
  * member of both the serial and the parallel build state: nodes are build
  * node numbers, the visited set an epoch-stamped array.
  */
+typedef struct BuildNodeOps BuildNodeOps;
+
 typedef struct BuildWalk
 {
 	uint32	   *epochs;
@@ -55,13 +58,10 @@ typedef struct BuildWalk
 	const int32 *nbrs;			/* neighbours of the node being expanded */
 	int32		cur;			/* greedy descent: the current entry */
 	float		curDist;
-	/* selection scratch, Max(efc, 2m) + 2 each, reused by every insertion */
-	HnswHeapItem *found;
-	HnswHeapItem *seeds;		/* found[] kept across a level's backlinks */
-	char	  **vecs;
-	float	   *dists;
-	int		   *pick;
-	int32	   *copy;			/* a neighbour list being pruned, 2m */
+	HnswHeapItem *found;		/* a level's results: the next one's seeds */
+	int			nseeds;
+	HnswInsertWork iw;			/* the insertion's (hnswinsert.h) */
+	const BuildNodeOps *nodes;	/* the kind's nodes (below) */
 } BuildWalk;
 
 typedef struct BuildNode
@@ -82,15 +82,8 @@ typedef struct HnswBuildState
 	Relation	heap;
 	Relation	index;
 	const HnswOpInfo *info;
-	HnswDist	d;
-	int			elemtype;		/* of the stored form */
-	int			dims;
-	int			m;
-	int			efc;
+	HnswLayout	lay;			/* the index being built */
 	int			maxLevel;
-	Size		vbytes;
-	int			nfilter;		/* filter key columns */
-	Size		fbytes;			/* their payload per node */
 
 	BuildNode  *nodes;
 	int			nnodes;
@@ -110,7 +103,7 @@ typedef struct HnswBuildState
 static inline int32 *
 NodeLevelNbrs(HnswBuildState *bs, BuildNode *n, int level)
 {
-	return n->nbrs + HnswLevelStart(bs->m, level);
+	return n->nbrs + HnswLevelStart(bs->lay.m, level);
 }
 
 /* Start a new walk: a fresh epoch (the array of n stamps is cleared on wrap) */
@@ -231,72 +224,30 @@ BuildSearchLevel(const HnswWalkOps *ops, void *g, Size nstamps, int32 self,
 	return BuildDrain(w);
 }
 
-/*
- * BuildSelect
- *		The neighbour heuristic (HnswSelectNeighbours) over the n nodes in
- *		found[], closest first: pick[] receives the indices into found[] of
- *		at most cap nodes kept (fill: see HnswSelectNeighbours); returns
- *		how many.
- */
-static pg_attribute_always_inline int
-BuildSelect(void *g, const HnswDist *d, BuildVecFn vecOf, int n, int cap,
-			bool fill)
-{
-	BuildWalk  *w = (BuildWalk *) g;
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		w->vecs[i] = (char *) vecOf(g, w->found[i].idx);
-		w->dists[i] = w->found[i].dist;
-	}
-	return HnswSelectNeighbours(d, w->vecs, w->dists, n, cap, fill, w->pick);
-}
-
-/*
- * BuildPrune
- *		Node from's full list (the cnt nodes in list[]) gains node to at
- *		dist: the heuristic over the old neighbours and the new one.
- *		pick[] indexes found[]; returns how many are kept.
- */
-static pg_attribute_always_inline int
-BuildPrune(void *g, const HnswDist *d, BuildVecFn vecOf, int32 from,
-		   const int32 *list, int cnt, int32 to, float dist, int cap)
-{
-	BuildWalk  *w = (BuildWalk *) g;
-	const char *fv = vecOf(g, from);
-	int			i;
-
-	w->res.n = 0;
-	for (i = 0; i < cnt; i++)
-		HnswHeapPush(&w->res, HnswDistance(d, fv, vecOf(g, list[i])), list[i]);
-	HnswHeapPush(&w->res, dist, to);
-	return BuildSelect(g, d, vecOf, BuildDrain(w), cap, false);
-}
-
 /* Allocate a walk's scratch (not its visited stamps: each kind sizes them) */
 static void
-BuildWalkInit(BuildWalk *w, int efc, int m)
+BuildWalkInit(BuildWalk *w, const BuildNodeOps *nodes, const HnswLayout *lay)
 {
-	int			big = Max(efc, 2 * m) + 2;
+	int			efc = lay->efConstruction;
 
+	w->nodes = nodes;
 	HnswHeapInit(&w->cand, efc * 4, false);
 	HnswHeapInit(&w->res, efc * 4, true);
-	w->found = palloc(sizeof(HnswHeapItem) * big);
-	w->seeds = palloc(sizeof(HnswHeapItem) * big);
-	w->vecs = palloc(sizeof(char *) * big);
-	w->dists = palloc(sizeof(float) * big);
-	w->pick = palloc(sizeof(int) * big);
-	w->copy = palloc(sizeof(int32) * 2 * m);
+	w->found = palloc(sizeof(HnswHeapItem) * (Max(efc, 2 * lay->m) + 2));
+	HnswInsertWorkInit(&w->iw, lay, 8, false);
 }
 
 /*
- * How the insertion reaches a build graph: the serial build's local memory
- * or the parallel build's DSM, both arrays of nodes numbered from 0.  The
+ * How the insertion (hnswinsert.h) reaches a build graph: the serial
+ * build's local memory or the parallel build's DSM, both arrays of nodes
+ * numbered from 0, whose vectors stay put and are read in place.  The
  * parallel kind guards each node's lists with its spinlock (lock/unlock);
- * the serial kind's do nothing.  g starts with a BuildWalk.
+ * the serial kind's do nothing.  g starts with a BuildWalk, which points
+ * to its kind's BuildNodeOps.  The descent and the search (the walk's hot
+ * loop) are specialised per kind with a constant table; the rest of the
+ * HnswGraphOps (lists, the splice, placing the node) are shared.
  */
-typedef struct BuildGraphOps
+struct BuildNodeOps
 {
 	const HnswWalkOps *walk;
 	BuildVecFn	vec;
@@ -305,230 +256,146 @@ typedef struct BuildGraphOps
 	int32	   *(*list) (void *g, int32 id, int level);
 	void		(*lock) (void *g, int32 id);
 	void		(*unlock) (void *g, int32 id);
+};
 
-	/*
-	 * Node id is being inserted: false if the graph was empty (id is now
-	 * the entry point), else the entry point and its level.
-	 */
-	bool		(*entry) (void *g, int32 id, int32 *ep, int *epLevel);
-	/* id's level is above the entry point's: make id the entry point */
-	void		(*raise) (void *g, int32 id);
-
-	/*
-	 * Node dup has id's vector: take id's heap TID if the filter payloads
-	 * agree and dup has room (true), else leave both alone (false).
-	 */
-	bool		(*takeDuplicate) (void *g, int32 dup, int32 id);
-} BuildGraphOps;
-
-/* The parameters every build insertion needs */
-typedef struct BuildParams
-{
-	const HnswDist *d;
-	int			m;
-	int			efc;
-	Size		nstamps;		/* visited stamps allocated */
-} BuildParams;
-
-/*
- * BuildAddLink
- *		Make node from link to node to at level, at distance dist.  A full
- *		list is re-selected with the heuristic over its members and the new
- *		one, and only rewritten if the new one is kept.  The list is copied
- *		under the node's lock and written back only if it did not change
- *		meanwhile (else retried), as inserts do on disk.  Overwrites the
- *		walk's found[] and pick[].
- */
+/* Greedy descent: its closest node seeds the search of level top */
 static pg_attribute_always_inline void
-BuildAddLink(const BuildGraphOps *ops, void *g, const BuildParams *p,
-			 int32 from, int32 to, int level, float dist)
+BuildDescend(const BuildNodeOps *ops, void *g, const char *q, HnswRef ep,
+			 int epLevel, int top)
 {
 	BuildWalk  *w = (BuildWalk *) g;
-	int			cap = HnswLevelCap(p->m, level);
-	int32	   *list;
-	int			attempt;
-
-	if (ops->level(g, from) < level)
-		return;
-	list = ops->list(g, from, level);
-	for (attempt = 0; attempt < 8; attempt++)
-	{
-		int			cnt,
-					i,
-					k;
-		bool		keeps = false;
-
-		ops->lock(g, from);
-		cnt = ops->counts(g, from)[level];
-		for (i = 0; i < cnt && list[i] != to; i++)
-			;
-		if (i < cnt)
-		{
-			ops->unlock(g, from);
-			return;				/* linked already */
-		}
-		if (cnt < cap)
-		{
-			list[cnt] = to;
-			ops->counts(g, from)[level] = cnt + 1;
-			ops->unlock(g, from);
-			return;
-		}
-		memcpy(w->copy, list, sizeof(int32) * cnt);
-		ops->unlock(g, from);
-
-		k = BuildPrune(g, p->d, ops->vec, from, w->copy, cnt, to, dist, cap);
-		for (i = 0; i < k; i++)
-			if (w->found[w->pick[i]].idx == to)
-				keeps = true;
-		if (!keeps)
-			return;
-
-		ops->lock(g, from);
-		if (ops->counts(g, from)[level] != cnt ||
-			memcmp(list, w->copy, sizeof(int32) * cnt) != 0)
-		{
-			ops->unlock(g, from);
-			continue;			/* changed meanwhile */
-		}
-		for (i = 0; i < k; i++)
-			list[i] = w->found[w->pick[i]].idx;
-		ops->counts(g, from)[level] = k;
-		ops->unlock(g, from);
-		return;
-	}
-}
-
-/*
- * BuildSpliceIdentical
- *		Identical vectors form a cycle through their level-0 links (README,
- *		"Duplicates"): if node id (vector q) is to link to a neighbour P of
- *		its own vector, it takes P's identical neighbour Q instead, and P
- *		points to id in Q's place; if P has no identical neighbour, P simply
- *		links to id.  chosen[] (k level-0 neighbours) is updated; returns P
- *		(which needs no backlink), or -1.
- */
-static pg_attribute_always_inline int32
-BuildSpliceIdentical(const BuildGraphOps *ops, void *g, const BuildParams *p,
-					 int32 *chosen, int k, int32 id, const char *q)
-{
-	int			i;
-
-	for (i = 0; i < k; i++)
-	{
-		int32		pn = chosen[i];
-		int32	   *pl;
-		int32		qn = -1;
-		int			j,
-					cnt;
-
-		if (!HnswIdentical(p->d, ops->vec(g, pn), q))
-			continue;
-		pl = ops->list(g, pn, 0);
-		ops->lock(g, pn);
-		cnt = ops->counts(g, pn)[0];
-		for (j = 0; j < cnt; j++)
-			if (pl[j] != id && HnswIdentical(p->d, ops->vec(g, pl[j]), q))
-			{
-				qn = pl[j];
-				pl[j] = id;
-				break;
-			}
-		ops->unlock(g, pn);
-		if (qn >= 0)
-		{
-			for (j = 0; j < k && chosen[j] != qn; j++)
-				;
-			if (j == k)
-				chosen[i] = qn;
-		}
-		else
-			BuildAddLink(ops, g, p, pn, id, 0, 0.0f);
-		return pn;
-	}
-	return -1;
-}
-
-/*
- * BuildInsert
- *		Insert node id (stored, level set, lists empty) into a build graph:
- *		greedy descent to its level, then at each level down to 0 a search
- *		with ef = efc, the heuristic's choice as its list, and a backlink
- *		from each chosen node (the paper's Algorithm 1).  Returns false if
- *		id's vector and payload equal a node found on its top level that had
- *		room for id's heap TID, which took it: id stays out of the graph.
- */
-static pg_attribute_always_inline bool
-BuildInsert(const BuildGraphOps *ops, void *g, const BuildParams *p, int32 id)
-{
-	BuildWalk  *w = (BuildWalk *) g;
-	const char *q = ops->vec(g, id);
-	int			level = ops->level(g, id);
-	int32		ep;
-	int			epLevel;
-	int			l,
-				top,
-				nseeds;
-
-	if (!ops->entry(g, id, &ep, &epLevel))
-		return true;
 
 	w->q = q;
-	w->cur = ep;
-	w->curDist = HnswDistance(p->d, q, ops->vec(g, ep));
-	HnswWalkDescend(ops->walk, g, &w->cand, &w->res, epLevel, level);
-
-	top = Min(level, epLevel);
+	w->cur = (int32) ep;
+	w->curDist = HnswDistance(w->iw.d, q, ops->vec(g, w->cur));
+	HnswWalkDescend(ops->walk, g, &w->cand, &w->res, epLevel, top);
 	w->found[0].idx = w->cur;
 	w->found[0].dist = w->curDist;
-	nseeds = 1;
-	for (l = top; l >= 0; l--)
+	w->nseeds = 1;
+}
+
+/* A level's search; every build node is live: all results are candidates */
+static pg_attribute_always_inline int
+BuildSearch(const BuildNodeOps *ops, void *g, Size nstamps, HnswInsertWork *iw,
+			HnswRef self, int level)
+{
+	BuildWalk  *w = (BuildWalk *) g;
+	int			n,
+				i;
+
+	n = BuildSearchLevel(ops->walk, g, nstamps, (int32) self, w->nseeds, level,
+						 iw->efc);
+	w->nseeds = n;
+	for (i = 0; i < n; i++)
 	{
-		int32		chosen[2 * HNSW_MAX_M];
-		float		cdist[2 * HNSW_MAX_M];
-		int32		spliced = -1;
-		int			i,
-					n,
-					k;
+		iw->ref[i] = w->found[i].idx;
+		iw->dist[i] = w->found[i].dist;
+		iw->vec[i] = (char *) ops->vec(g, w->found[i].idx);
+	}
+	return n;
+}
 
-		n = BuildSearchLevel(ops->walk, g, p->nstamps, id, nseeds, l, p->efc);
-		nseeds = n;
+/*
+ * The insertion's operations that both build kinds share: g's BuildWalk
+ * names the kind's node access (a few indirect calls per backlink, beside
+ * the distances of a pruning).
+ */
+static int
+BuildReadList(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
+			  const char **vec)
+{
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
+	int32		id = (int32) n;
+	const int32 *list;
+	int			cnt,
+				i;
 
-		for (i = 0; l == top && i < n && i < 4; i++)
+	if (ops->level(g, id) < level)
+		return -1;
+	list = ops->list(g, id, level);
+	ops->lock(g, id);
+	cnt = ops->counts(g, id)[level];
+	for (i = 0; i < cnt; i++)
+		out[i] = list[i];
+	ops->unlock(g, id);
+	if (vec)
+		*vec = ops->vec(g, id);
+	return cnt;
+}
+
+/* Build nodes are live and stay put: their vectors are read in place */
+static const char *
+BuildReadVec(void *g, HnswRef n, int level, char *buf)
+{
+	return ((BuildWalk *) g)->nodes->vec(g, (int32) n);
+}
+
+static int
+BuildWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
+			   const HnswRef *upd, int nupd)
+{
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
+	int32		id = (int32) n;
+	int32	   *list = ops->list(g, id, level);
+	int			i;
+
+	ops->lock(g, id);
+	for (i = 0; i < cnt && list[i] == (int32) old[i]; i++)
+		;
+	if (ops->counts(g, id)[level] != cnt || i < cnt)
+	{
+		ops->unlock(g, id);
+		return 0;				/* changed meanwhile */
+	}
+	for (i = 0; i < nupd; i++)
+		list[i] = (int32) upd[i];
+	ops->counts(g, id)[level] = nupd;
+	ops->unlock(g, id);
+	return 1;
+}
+
+static bool
+BuildReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
+{
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
+	int32	   *list = ops->list(g, (int32) p, 0);
+	bool		found = false;
+	int			cnt,
+				i;
+
+	ops->lock(g, (int32) p);
+	cnt = ops->counts(g, (int32) p)[0];
+	for (i = 0; i < cnt && !found; i++)
+		if (list[i] == (int32) q)
 		{
-			int32		dup = w->found[i].idx;
-
-			if (memcmp(ops->vec(g, dup), q, p->d->vbytes) == 0 &&
-				ops->takeDuplicate(g, dup, id))
-				return false;
+			list[i] = (int32) self;
+			found = true;
 		}
+	ops->unlock(g, (int32) p);
+	return found;
+}
 
-		k = BuildSelect(g, p->d, ops->vec, n, HnswLevelCap(p->m, l), true);
-		for (i = 0; i < k; i++)
-		{
-			chosen[i] = w->found[w->pick[i]].idx;
-			cdist[i] = w->found[w->pick[i]].dist;
-		}
-		/* the backlinks overwrite found[]: the next level starts from it */
-		memcpy(w->seeds, w->found, sizeof(HnswHeapItem) * n);
+/* The node is in the graph already: give it its lists */
+static HnswRef
+BuildPlace(void *g, const HnswInsertWork *iw, HnswRef self)
+{
+	const BuildNodeOps *ops = ((BuildWalk *) g)->nodes;
+	int32		id = (int32) self;
+	int			l,
+				i;
 
-		if (l == 0 && p->d->metric != HNSW_METRIC_IP)
-			spliced = BuildSpliceIdentical(ops, g, p, chosen, k, id, q);
+	for (l = iw->top; l >= 0; l--)
+	{
+		int32	   *list = ops->list(g, id, l);
+		const HnswRef *sel = HnswPlanList(iw, l);
 
 		ops->lock(g, id);
-		memcpy(ops->list(g, id, l), chosen, sizeof(int32) * k);
-		ops->counts(g, id)[l] = k;
+		for (i = 0; i < iw->nsel[l]; i++)
+			list[i] = (int32) sel[i];
+		ops->counts(g, id)[l] = iw->nsel[l];
 		ops->unlock(g, id);
-
-		for (i = 0; i < k; i++)
-			if (chosen[i] != spliced)
-				BuildAddLink(ops, g, p, chosen[i], id, l, cdist[i]);
-		memcpy(w->found, w->seeds, sizeof(HnswHeapItem) * n);
 	}
-
-	if (level > epLevel)
-		ops->raise(g, id);
-	return true;
+	return self;
 }
 
 /* Serial build: the lists are read in place, visited is tested in MemVisit */
@@ -552,7 +419,7 @@ MemVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 
 	if (BuildVisited(&bs->w, e))
 		return false;
-	return BuildVisit(&bs->w, &bs->d, e, bs->nodes[e].vec, ef, item);
+	return BuildVisit(&bs->w, &bs->lay.d, e, bs->nodes[e].vec, ef, item);
 }
 
 static inline bool
@@ -574,7 +441,7 @@ static const HnswWalkOps MemWalkOps = {
 	BuildClaim, MemExpand, MemVisit, BuildEvict, MemSeed, BuildSettle
 };
 
-/* ---- the insertion's operations (BuildGraphOps) on the serial build ---- */
+/* ---- the insertion's operations (hnswinsert.h) on the serial build ---- */
 
 static inline int
 MemLevel(void *g, int32 id)
@@ -602,15 +469,19 @@ MemNoLock(void *g, int32 id)
 {
 }
 
+static const BuildNodeOps MemNodeOps = {
+	&MemWalkOps, MemVec, MemLevel, MemCounts, MemList, MemNoLock, MemNoLock
+};
+
 static inline bool
-MemEntry(void *g, int32 id, int32 *ep, int *epLevel)
+MemEntry(void *g, HnswRef self, HnswRef *ep, int *epLevel)
 {
 	HnswBuildState *bs = (HnswBuildState *) g;
 
 	if (bs->entry < 0)
 	{
-		bs->entry = id;
-		bs->entryLevel = bs->nodes[id].level;
+		bs->entry = (int32) self;
+		bs->entryLevel = bs->nodes[self].level;
 		return false;
 	}
 	*ep = bs->entry;
@@ -619,31 +490,43 @@ MemEntry(void *g, int32 id, int32 *ep, int *epLevel)
 }
 
 static inline void
-MemRaise(void *g, int32 id)
+MemDescend(void *g, const char *q, HnswRef ep, int epLevel, int top)
 {
-	HnswBuildState *bs = (HnswBuildState *) g;
+	BuildDescend(&MemNodeOps, g, q, ep, epLevel, top);
+}
 
-	bs->entry = id;
-	bs->entryLevel = bs->nodes[id].level;
+static inline int
+MemSearch(void *g, HnswInsertWork *iw, HnswRef self, int level)
+{
+	return BuildSearch(&MemNodeOps, g, ((HnswBuildState *) g)->maxnodes, iw, self, level);
 }
 
 static inline bool
-MemTakeDuplicate(void *g, int32 dup, int32 id)
+MemTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 {
 	HnswBuildState *bs = (HnswBuildState *) g;
 	BuildNode  *dn = &bs->nodes[dup];
-	BuildNode  *node = &bs->nodes[id];
+	BuildNode  *node = &bs->nodes[self];
 
 	if (dn->ntids >= HNSW_HEAPTIDS ||
-		(bs->fbytes > 0 && memcmp(dn->filter, node->filter, bs->fbytes) != 0))
+		(bs->lay.fbytes > 0 && memcmp(dn->filter, node->filter, bs->lay.fbytes) != 0))
 		return false;
 	dn->heaptids[dn->ntids++] = node->heaptids[0];
 	return true;
 }
 
-static const BuildGraphOps MemGraphOps = {
-	&MemWalkOps, MemVec, MemLevel, MemCounts, MemList, MemNoLock, MemNoLock,
-	MemEntry, MemRaise, MemTakeDuplicate
+static inline void
+MemRaise(void *g, HnswRef self)
+{
+	HnswBuildState *bs = (HnswBuildState *) g;
+
+	bs->entry = (int32) self;
+	bs->entryLevel = bs->nodes[self].level;
+}
+
+static const HnswGraphOps MemGraphOps = {
+	MemEntry, MemDescend, MemSearch, MemTakeDuplicate, BuildReadList, BuildReadVec,
+	BuildWriteList, BuildReplace, BuildPlace, MemRaise
 };
 
 /*
@@ -654,9 +537,8 @@ static const BuildGraphOps MemGraphOps = {
 static bool
 MemInsert(HnswBuildState *bs, int32 id)
 {
-	BuildParams p = {&bs->d, bs->m, bs->efc, bs->maxnodes};
-
-	return BuildInsert(&MemGraphOps, bs, &p, id);
+	return HnswInsertNode(&MemGraphOps, bs, &bs->w.iw, id, bs->nodes[id].vec,
+						  bs->nodes[id].level);
 }
 
 /* Bytes one in-memory node of this level costs. */
@@ -665,10 +547,10 @@ BuildNodeBytes(HnswBuildState *bs, int level)
 {
 	Size		s = sizeof(BuildNode);
 
-	s = add_size(s, MAXALIGN(bs->vbytes));
-	s = add_size(s, MAXALIGN(bs->fbytes));
+	s = add_size(s, MAXALIGN(bs->lay.d.vbytes));
+	s = add_size(s, MAXALIGN(bs->lay.fbytes));
 	s = add_size(s, MAXALIGN(level + 1));
-	s = add_size(s, mul_size(sizeof(int32), HnswTotalSlots(bs->m, level)));
+	s = add_size(s, mul_size(sizeof(int32), HnswTotalSlots(bs->lay.m, level)));
 	return add_size(s, 3 * 16);	/* allocator chunk headers */
 }
 
@@ -676,8 +558,7 @@ BuildNodeBytes(HnswBuildState *bs, int level)
 static inline Size
 BuildTupleSize(HnswBuildState *bs, BuildNode *n)
 {
-	return HnswNodeSize(bs->dims, bs->elemtype, bs->m, n->level, bs->d.overflow) +
-		bs->fbytes;
+	return HnswLayoutNodeSize(&bs->lay, n->level);
 }
 
 /*
@@ -753,10 +634,10 @@ FormBuildTuple(HnswBuildState *bs, int i, BlockNumber ovflBase, int nslices,
 	/* a node whose TID went to an identical one (parallel) is a free slot */
 	hdr->state = n->ntids > 0 ? HNSW_NODE_LIVE : HNSW_NODE_FREE;
 	hdr->level = n->level;
-	hdr->dims = HnswNodeDims(bs->dims, bs->elemtype);
+	hdr->dims = HnswNodeDims(bs->lay.d.dims, bs->lay.d.elemtype);
 	hdr->ntids = n->ntids;
 	memcpy(hdr->heaptids, n->heaptids, sizeof(ItemPointerData) * n->ntids);
-	if (bs->d.overflow)
+	if (bs->lay.d.overflow)
 	{
 		HnswOvflRef ref;
 
@@ -766,30 +647,29 @@ FormBuildTuple(HnswBuildState *bs, int i, BlockNumber ovflBase, int nslices,
 		memcpy(HnswNodeVector(hdr), &ref, sizeof(HnswOvflRef));
 	}
 	else
-		memcpy(HnswNodeVector(hdr), n->vec, bs->vbytes);
-	counts = HnswNodeCounts(hdr, bs->dims, bs->elemtype);
-	nbrs = HnswNodeNbrs(hdr, bs->dims, bs->elemtype, n->level);
-	for (j = 0; j < HnswTotalSlots(bs->m, n->level); j++)
+		memcpy(HnswNodeVector(hdr), n->vec, bs->lay.d.vbytes);
+	counts = HnswLayoutCounts(&bs->lay, hdr);
+	nbrs = HnswLayoutNbrs(&bs->lay, hdr);
+	for (j = 0; j < HnswTotalSlots(bs->lay.m, n->level); j++)
 		ItemPointerSetInvalid(&nbrs[j]);
 	for (l = 0; l <= n->level; l++)
 	{
 		int32	   *src = NodeLevelNbrs(bs, n, l);
-		ItemPointerData *dst = nbrs + HnswLevelStart(bs->m, l);
+		ItemPointerData *dst = nbrs + HnswLevelStart(bs->lay.m, l);
 
 		counts[l] = n->counts[l];
 		for (j = 0; j < n->counts[l]; j++)
 			dst[j] = bs->nodes[src[j]].tid;
 	}
-	if (bs->fbytes > 0)
-		memcpy(tup + size - bs->fbytes, n->filter, bs->fbytes);
+	if (bs->lay.fbytes > 0)
+		memcpy(tup + size - bs->lay.fbytes, n->filter, bs->lay.fbytes);
 }
 
 /* Write every node to the location WriteAssign gave it */
 static void
 WriteNodes(HnswBuildState *bs, BlockNumber ovflBase, int nslices)
 {
-	Size		maxsize = HnswNodeSize(bs->dims, bs->elemtype, bs->m, bs->maxLevel,
-									   bs->d.overflow) + bs->fbytes;
+	Size		maxsize = HnswLayoutNodeSize(&bs->lay, bs->maxLevel);
 	char	   *tup = palloc(maxsize);
 	Buffer		buf = InvalidBuffer;
 	int			i;
@@ -850,7 +730,7 @@ WriteOverflow(HnswBuildState *bs, BlockNumber ovflBase, int nslices)
 			Buffer		buf;
 
 			sh.seq = k;
-			sh.len = Min(max, bs->vbytes - start);
+			sh.len = Min(max, bs->lay.d.vbytes - start);
 			sh.unused = 0;
 			if (k + 1 < nslices)
 				ItemPointerSet(&sh.next, want + 1, FirstOffsetNumber);
@@ -885,8 +765,8 @@ WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
 	Buffer		buf;
 	int			i;
 
-	HnswMapWriterStart(&mapw, bs->index, bs->nfilter);
-	for (i = 0; bs->nfilter > 0 && i < bs->nnodes; i++)
+	HnswMapWriterStart(&mapw, bs->index, bs->lay.nfilter);
+	for (i = 0; bs->lay.nfilter > 0 && i < bs->nnodes; i++)
 	{
 		if (bs->nodes[i].ntids == 0)
 			continue;			/* a free slot has no entry */
@@ -898,7 +778,7 @@ WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
 	buf = ReadBuffer(bs->index, HNSW_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	meta = HnswPageGetMeta(BufferGetPage(buf));
-	if (bs->nfilter > 0)
+	if (bs->lay.nfilter > 0)
 		HnswMapWriterFinish(&mapw, meta);
 	if (bs->entry >= 0)
 	{
@@ -922,7 +802,7 @@ WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
 static void
 WriteGraph(HnswBuildState *bs)
 {
-	int			nslices = bs->d.overflow ? HnswOvflSlices(&bs->d) : 0;
+	int			nslices = bs->lay.d.overflow ? HnswOvflSlices(&bs->lay.d) : 0;
 	BlockNumber lastNodePage;
 	BlockNumber ovflBase;
 
@@ -933,14 +813,14 @@ WriteGraph(HnswBuildState *bs)
 	lastNodePage = WriteAssign(bs);
 	/* overflow chains follow the node pages */
 	ovflBase = lastNodePage + 1;
-	if (bs->d.overflow &&
+	if (bs->lay.d.overflow &&
 		(double) ovflBase + (double) bs->nnodes * nslices >= (double) MaxBlockNumber)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw index would exceed the maximum relation size")));
 
 	WriteNodes(bs, ovflBase, nslices);
-	if (bs->d.overflow)
+	if (bs->lay.d.overflow)
 		WriteOverflow(bs, ovflBase, nslices);
 	WriteMeta(bs, lastNodePage);
 
@@ -977,13 +857,13 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 
 	old = MemoryContextSwitchTo(bs->tmpCxt);
-	if (bs->fbytes > 0)
+	if (bs->lay.fbytes > 0)
 	{
-		filter = palloc(bs->fbytes);
+		filter = palloc(bs->lay.fbytes);
 		HnswFormFilter(index, values, isnull, filter);
 	}
-	vec = palloc(bs->vbytes);
-	if (!HnswPrepareValue(&bs->d, values[0], vec))
+	vec = palloc(bs->lay.d.vbytes);
+	if (!HnswPrepareValue(&bs->lay.d, values[0], vec))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(bs->tmpCxt);
@@ -1000,7 +880,7 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 		return;
 	}
 
-	level = HnswRandomLevel(bs->m, bs->maxLevel);
+	level = HnswRandomLevel(bs->lay.m, bs->maxLevel);
 	need = BuildNodeBytes(bs, level);
 	if (bs->nnodes >= bs->maxnodes)
 		need = add_size(need, mul_size(bs->maxnodes, sizeof(BuildNode) + sizeof(uint32)));
@@ -1034,16 +914,16 @@ BuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	n->ntids = 1;
 	n->heaptids[0] = *tid;
 	n->level = level;
-	n->vec = palloc(bs->vbytes);
-	memcpy(n->vec, vec, bs->vbytes);
+	n->vec = palloc(bs->lay.d.vbytes);
+	memcpy(n->vec, vec, bs->lay.d.vbytes);
 	n->filter = NULL;
-	if (bs->fbytes > 0)
+	if (bs->lay.fbytes > 0)
 	{
-		n->filter = palloc(bs->fbytes);
-		memcpy(n->filter, filter, bs->fbytes);
+		n->filter = palloc(bs->lay.fbytes);
+		memcpy(n->filter, filter, bs->lay.fbytes);
 	}
 	n->counts = palloc0(level + 1);
-	n->nbrs = palloc(sizeof(int32) * HnswTotalSlots(bs->m, level));
+	n->nbrs = palloc(sizeof(int32) * HnswTotalSlots(bs->lay.m, level));
 	MemoryContextSwitchTo(bs->tmpCxt);
 
 	if (MemInsert(bs, bs->nnodes))
@@ -1139,6 +1019,7 @@ typedef struct HnswShared
 	int			srcElem;
 	int			metric;
 	int			maxLevel;
+	int			nfilter;		/* filter columns */
 	Size		fbytes;			/* filter payload per node, 0 without filter columns */
 	uint32		maxnodes;
 	Size		arenaSize;
@@ -1158,9 +1039,7 @@ typedef struct HnswPBuild
 	HnswShared *sh;
 	HnswSharedNode *nodes;
 	char	   *arena;
-	HnswDist	d;
-	int			m;
-	int			efc;
+	HnswLayout	lay;			/* in-memory distances: vectors inline */
 	int32	   *tmp;			/* a copied neighbour list */
 	MemoryContext tmpCxt;
 	double		indtuples;
@@ -1202,7 +1081,7 @@ PList(HnswPBuild *pb, int32 id, int level)
 	HnswSharedNode *n = &pb->nodes[id];
 
 	return (int32 *) (pb->arena + n->nbrOff + MAXALIGN(n->level + 1)) +
-		HnswLevelStart(pb->m, level);
+		HnswLevelStart(pb->lay.m, level);
 }
 
 /* Copy node id's list at level into out[]; returns its length. */
@@ -1239,7 +1118,7 @@ PVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 
 	if (BuildVisited(&pb->w, e))
 		return false;
-	return BuildVisit(&pb->w, &pb->d, e, PVec(pb, e), ef, item);
+	return BuildVisit(&pb->w, &pb->lay.d, e, PVec(pb, e), ef, item);
 }
 
 static inline bool
@@ -1261,7 +1140,7 @@ static const HnswWalkOps PWalkOps = {
 	BuildClaim, PExpand, PVisit, BuildEvict, PSeed, BuildSettle
 };
 
-/* ---- the insertion's operations (BuildGraphOps) on the parallel build ---- */
+/* ---- the insertion's operations (hnswinsert.h) on the parallel build ---- */
 
 static inline int
 PLevel(void *g, int32 id)
@@ -1293,8 +1172,12 @@ PUnlock(void *g, int32 id)
 	SpinLockRelease(&((HnswPBuild *) g)->nodes[id].lock);
 }
 
+static const BuildNodeOps PNodeOps = {
+	&PWalkOps, PVecOf, PLevel, PCountsOf, PListOf, PLock, PUnlock
+};
+
 static inline bool
-PEntry(void *g, int32 id, int32 *ep, int *epLevel)
+PEntry(void *g, HnswRef self, HnswRef *ep, int *epLevel)
 {
 	HnswPBuild *pb = (HnswPBuild *) g;
 	HnswShared *sh = pb->sh;
@@ -1303,8 +1186,8 @@ PEntry(void *g, int32 id, int32 *ep, int *epLevel)
 	SpinLockAcquire(&sh->mutex);
 	if (sh->entry < 0)
 	{
-		sh->entry = id;
-		sh->entryLevel = pb->nodes[id].level;
+		sh->entry = (int32) self;
+		sh->entryLevel = pb->nodes[self].level;
 		found = false;
 	}
 	*ep = sh->entry;
@@ -1313,55 +1196,66 @@ PEntry(void *g, int32 id, int32 *ep, int *epLevel)
 	return found;
 }
 
-/* Another participant may have raised the entry point meanwhile */
 static inline void
-PRaise(void *g, int32 id)
+PDescend(void *g, const char *q, HnswRef ep, int epLevel, int top)
 {
-	HnswPBuild *pb = (HnswPBuild *) g;
-	HnswShared *sh = pb->sh;
+	BuildDescend(&PNodeOps, g, q, ep, epLevel, top);
+}
 
-	SpinLockAcquire(&sh->mutex);
-	if (pb->nodes[id].level > sh->entryLevel)
-	{
-		sh->entry = id;
-		sh->entryLevel = pb->nodes[id].level;
-	}
-	SpinLockRelease(&sh->mutex);
+static inline int
+PSearch(void *g, HnswInsertWork *iw, HnswRef self, int level)
+{
+	return BuildSearch(&PNodeOps, g, ((HnswPBuild *) g)->sh->maxnodes, iw, self, level);
 }
 
 /* A node with no TID left is being freed by nobody: ntids > 0 */
 static inline bool
-PTakeDuplicate(void *g, int32 dup, int32 id)
+PTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 {
 	HnswPBuild *pb = (HnswPBuild *) g;
 	HnswSharedNode *dn = &pb->nodes[dup];
 	bool		taken = false;
 
-	if (pb->sh->fbytes > 0 &&
-		memcmp(PFilter(pb, dup), PFilter(pb, id), pb->sh->fbytes) != 0)
+	if (pb->lay.fbytes > 0 &&
+		memcmp(PFilter(pb, dup), PFilter(pb, self), pb->lay.fbytes) != 0)
 		return false;
 	SpinLockAcquire(&dn->lock);
 	if (dn->ntids > 0 && dn->ntids < HNSW_HEAPTIDS)
 	{
-		dn->heaptids[dn->ntids++] = pb->nodes[id].heaptids[0];
+		dn->heaptids[dn->ntids++] = pb->nodes[self].heaptids[0];
 		taken = true;
 	}
 	SpinLockRelease(&dn->lock);
 	return taken;
 }
 
-static const BuildGraphOps PGraphOps = {
-	&PWalkOps, PVecOf, PLevel, PCountsOf, PListOf, PLock, PUnlock,
-	PEntry, PRaise, PTakeDuplicate
+/* Another participant may have raised the entry point meanwhile */
+static inline void
+PRaise(void *g, HnswRef self)
+{
+	HnswPBuild *pb = (HnswPBuild *) g;
+	HnswShared *sh = pb->sh;
+
+	SpinLockAcquire(&sh->mutex);
+	if (pb->nodes[self].level > sh->entryLevel)
+	{
+		sh->entry = (int32) self;
+		sh->entryLevel = pb->nodes[self].level;
+	}
+	SpinLockRelease(&sh->mutex);
+}
+
+static const HnswGraphOps PGraphOps = {
+	PEntry, PDescend, PSearch, PTakeDuplicate, BuildReadList, BuildReadVec,
+	BuildWriteList, BuildReplace, BuildPlace, PRaise
 };
 
 /* Insert node id (initialised, unlinked) into the shared graph. */
 static void
 PInsert(HnswPBuild *pb, int32 id)
 {
-	BuildParams p = {&pb->d, pb->m, pb->efc, pb->sh->maxnodes};
-
-	if (!BuildInsert(&PGraphOps, pb, &p, id))
+	if (!HnswInsertNode(&PGraphOps, pb, &pb->w.iw, id, PVec(pb, id),
+						pb->nodes[id].level))
 		pb->nodes[id].ntids = 0;	/* unlinked; written as a free slot */
 }
 
@@ -1382,16 +1276,16 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	if (isnull[0])
 		return;
 	old = MemoryContextSwitchTo(pb->tmpCxt);
-	vec = palloc(pb->d.vbytes);
-	if (!HnswPrepareValue(&pb->d, values[0], vec))
+	vec = palloc(pb->lay.d.vbytes);
+	if (!HnswPrepareValue(&pb->lay.d, values[0], vec))
 	{
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(pb->tmpCxt);
 		return;
 	}
-	level = HnswRandomLevel(pb->m, sh->maxLevel);
-	need = MAXALIGN(pb->d.vbytes) + MAXALIGN(level + 1) +
-		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->m, level)) + MAXALIGN(sh->fbytes);
+	level = HnswRandomLevel(pb->lay.m, sh->maxLevel);
+	need = MAXALIGN(pb->lay.d.vbytes) + MAXALIGN(level + 1) +
+		MAXALIGN(sizeof(int32) * HnswTotalSlots(pb->lay.m, level)) + MAXALIGN(sh->fbytes);
 	id = pg_atomic_fetch_add_u32(&sh->nnodes, 1);
 	off = pg_atomic_fetch_add_u64(&sh->arenaUsed, need);
 	if (id >= sh->maxnodes || off + need > sh->arenaSize)
@@ -1410,9 +1304,9 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	node->level = level;
 	node->heaptids[0] = *tid;
 	node->vecOff = off;
-	node->nbrOff = off + MAXALIGN(pb->d.vbytes);
+	node->nbrOff = off + MAXALIGN(pb->lay.d.vbytes);
 	node->filterOff = need - MAXALIGN(sh->fbytes) + off;
-	memcpy(pb->arena + off, vec, pb->d.vbytes);
+	memcpy(pb->arena + off, vec, pb->lay.d.vbytes);
 	memset(pb->arena + node->nbrOff, 0, level + 1);
 	if (sh->fbytes > 0)
 		HnswFormFilter(index, values, isnull, pb->arena + node->filterOff);
@@ -1436,13 +1330,12 @@ PScanAndInsert(HnswShared *sh, ParallelTableScanDesc pscan, Relation heap,
 	pb.sh = sh;
 	pb.nodes = SharedNodes(sh);
 	pb.arena = SharedArena(sh);
-	pb.m = sh->m;
-	pb.efc = sh->efc;
 	/* in-memory distances only: where the leader stores vectors is moot */
-	HnswInitDist(&pb.d, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false);
+	HnswLayoutInit(&pb.lay, sh->dims, sh->elemtype, sh->srcElem, sh->metric, false,
+				   sh->m, sh->efc, sh->nfilter);
 	pb.w.epochs = palloc_extended(mul_size(sizeof(uint32), sh->maxnodes),
 								MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	BuildWalkInit(&pb.w, sh->efc, sh->m);
+	BuildWalkInit(&pb.w, &PNodeOps, &pb.lay);
 	pb.tmp = palloc(sizeof(int32) * 2 * sh->m);
 	pb.tmpCxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw parallel build temp",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -1513,8 +1406,8 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	if (maxnodes > (double) (INT32_MAX / 2))
 		return false;
 	/* a level-0 node, plus upper levels for about 1 / (m - 1) of nodes */
-	perNode = MAXALIGN(bs->vbytes) + 8 + MAXALIGN(sizeof(int32) * 3 * bs->m) +
-		MAXALIGN(bs->fbytes);
+	perNode = MAXALIGN(bs->lay.d.vbytes) + 8 + MAXALIGN(sizeof(int32) * 3 * bs->lay.m) +
+		MAXALIGN(bs->lay.fbytes);
 	arena = add_size(mul_size(perNode, (Size) maxnodes), 1024 * 1024);
 	total = add_size(add_size(MAXALIGN(sizeof(HnswShared)),
 							  MAXALIGN(mul_size(sizeof(HnswSharedNode), (Size) maxnodes))),
@@ -1530,14 +1423,15 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	sh->heaprelid = RelationGetRelid(heap);
 	sh->indexrelid = RelationGetRelid(index);
 	sh->isconcurrent = indexInfo->ii_Concurrent;
-	sh->dims = bs->dims;
-	sh->m = bs->m;
-	sh->efc = bs->efc;
-	sh->elemtype = bs->elemtype;
+	sh->dims = bs->lay.d.dims;
+	sh->m = bs->lay.m;
+	sh->efc = bs->lay.efConstruction;
+	sh->elemtype = bs->lay.d.elemtype;
 	sh->srcElem = bs->info->elemtype;
 	sh->metric = bs->info->metric;
 	sh->maxLevel = bs->maxLevel;
-	sh->fbytes = bs->fbytes;
+	sh->nfilter = bs->lay.nfilter;
+	sh->fbytes = bs->lay.fbytes;
 	sh->maxnodes = (uint32) maxnodes;
 	sh->arenaSize = arena;
 	SpinLockInit(&sh->mutex);
@@ -1591,29 +1485,32 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	IndexBuildResult *result;
 	HnswBuildState bs;
 	Buffer		buf;
+	int			dims,
+				elemtype,
+				m,
+				efc,
+				nfilter;
 
 	memset(&bs, 0, sizeof(bs));
 	bs.heap = heap;
 	bs.index = index;
 	HnswCheckIndexColumns(index);
-	bs.nfilter = HnswFilterColumns(index);
-	bs.fbytes = HnswFilterBytes(bs.nfilter);
+	nfilter = HnswFilterColumns(index);
 	bs.info = HnswGetOpInfo(index);
-	bs.dims = HnswIndexDims(index);
-	bs.m = HnswGetM(index);
-	bs.efc = HnswGetEfConstruction(index);
-	CheckBuildParams(index, bs.dims, bs.info, bs.m, bs.efc);
-	bs.elemtype = HnswStoredElem(bs.info->elemtype, HnswGetQuantization(index));
-	HnswInitDist(&bs.d, bs.dims, bs.elemtype, bs.info->elemtype, bs.info->metric,
-				 ChooseOverflow(bs.dims, bs.elemtype, bs.m, bs.fbytes));
-	bs.maxLevel = HnswMaxLevelForFilter(bs.dims, bs.elemtype, bs.m, bs.fbytes,
-										bs.d.overflow);
+	dims = HnswIndexDims(index);
+	m = HnswGetM(index);
+	efc = HnswGetEfConstruction(index);
+	CheckBuildParams(index, dims, bs.info, m, efc);
+	elemtype = HnswStoredElem(bs.info->elemtype, HnswGetQuantization(index));
+	HnswLayoutInit(&bs.lay, dims, elemtype, bs.info->elemtype, bs.info->metric,
+				   ChooseOverflow(dims, elemtype, m, HnswFilterBytes(nfilter)),
+				   m, efc, nfilter);
+	bs.maxLevel = HnswLayoutMaxLevel(&bs.lay);
 	if (bs.maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %d dimensions with %d filter columns does not fit on a page",
-						bs.dims, bs.nfilter)));
-	bs.vbytes = HnswVecBytes(bs.dims, bs.elemtype);
+						dims, nfilter)));
 	bs.entry = -1;
 	bs.entryLevel = -1;
 	bs.memLimit = mul_size((Size) maintenance_work_mem, 1024);
@@ -1626,11 +1523,11 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, NULL);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
 	UnlockRelationForExtension(index, ExclusiveLock);
-	HnswFillMetaPage(BufferGetPage(buf), bs.dims, bs.m, bs.efc, bs.info,
+	HnswFillMetaPage(BufferGetPage(buf), dims, m, efc, bs.info,
 					 HnswGetQuantization(index));
-	HnswMapInitMeta(HnswPageGetMeta(BufferGetPage(buf)), bs.nfilter);
+	HnswMapInitMeta(HnswPageGetMeta(BufferGetPage(buf)), nfilter);
 	HnswPageGetMeta(BufferGetPage(buf))->storage =
-		bs.d.overflow ? HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
+		bs.lay.d.overflow ? HNSW_STORAGE_OVERFLOW : HNSW_STORAGE_INLINE;
 	MarkBufferDirty(buf);
 	UnlockReleaseBuffer(buf);
 
@@ -1641,7 +1538,7 @@ hnswbuild(Relation heap, Relation index, IndexInfo *indexInfo)
 	bs.maxnodes = 1024;
 	bs.nodes = MemoryContextAllocHuge(bs.graphCxt, sizeof(BuildNode) * bs.maxnodes);
 	bs.w.epochs = MemoryContextAllocZero(bs.graphCxt, sizeof(uint32) * bs.maxnodes);
-	BuildWalkInit(&bs.w, bs.efc, bs.m);
+	BuildWalkInit(&bs.w, &MemNodeOps, &bs.lay);
 
 	pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, HNSW_PHASE_LOAD);
 	if (!ParallelBuild(&bs, heap, index, indexInfo))

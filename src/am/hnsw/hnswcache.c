@@ -308,6 +308,7 @@ typedef struct CopyState
 {
 	Relation	index;
 	const HnswMetaPageData *meta;
+	HnswLayout	lay;			/* from meta */
 	HnswGraph  *g;
 	BufferAccessStrategy strategy;
 	HnswDist	d;				/* the stored vectors */
@@ -400,9 +401,8 @@ CopyLists(CopyState *cs, HnswNodeHeader *node, Size gi)
 {
 	HnswGraph  *g = cs->g;
 	int			m = g->m;
-	uint8	   *counts = HnswNodeCounts(node, cs->meta->dims, cs->meta->elemtype);
-	ItemPointerData *nbrs = HnswNodeNbrs(node, cs->meta->dims, cs->meta->elemtype,
-										 node->level);
+	uint8	   *counts = HnswLayoutCounts(&cs->lay, node);
+	ItemPointerData *nbrs = HnswLayoutNbrs(&cs->lay, node);
 	int			l;
 
 	if (node->level > 0)
@@ -467,8 +467,7 @@ CopyPage(CopyState *cs, BlockNumber blkno)
 	maxoff = Min(PageGetMaxOffsetNumber(page), nslots);
 	for (off = FirstOffsetNumber; ok && off <= maxoff; off++)
 	{
-		HnswNodeHeader *node = HnswGetNode(cs->index, page, blkno, off, cs->meta->dims,
-										   cs->meta->elemtype, g->m);
+		HnswNodeHeader *node = HnswLayoutGetNode(cs->index, page, blkno, off, &cs->lay);
 		Size		gi = g->slotBase[blkno] + off - 1;
 		HnswGraphNode *gn = &g->nodes[gi];
 
@@ -566,6 +565,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 	memset(&cs, 0, sizeof(cs));
 	cs.index = index;
 	cs.meta = meta;
+	HnswLayoutFromMeta(&cs.lay, meta);
 	cs.strategy = GetAccessStrategy(BAS_BULKREAD);
 	HnswInitDist(&cs.d, meta->dims, meta->elemtype, meta->srcElem, meta->metric, false);
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "hnsw graph copy",

@@ -45,7 +45,8 @@ typedef struct HnswCheck
 {
 	VecxCheckState *cs;
 	HnswMetaPageData meta;
-	HnswDist dist;
+	HnswLayout	lay;			/* from meta */
+	HnswDist	dist;			/* lay.d */
 	BlockNumber nblocks;		/* blocks mapped by pass 1 */
 	uint16	   *nitems;			/* per block: nodes seen in pass 1 */
 	Page		page;			/* scratch copies */
@@ -147,8 +148,8 @@ CheckMeta(HnswCheck *hc)
 		VecxCheckCorrupt(cs, HNSW_METAPAGE_BLKNO, 0, "filter map head %u with %u pages is invalid",
 						 meta->mapHead, meta->mapPages);
 	memcpy(&hc->meta, meta, sizeof(HnswMetaPageData));
-	HnswInitDist(&hc->dist, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
-				 meta->storage == HNSW_STORAGE_OVERFLOW);
+	HnswLayoutFromMeta(&hc->lay, meta);
+	hc->dist = hc->lay.d;
 }
 
 /* A data page's header and special space; false for a new (zero) page. */
@@ -351,9 +352,8 @@ CheckLists(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumber 
 {
 	VecxCheckState *cs = hc->cs;
 	int			m = hc->meta.m;
-	uint8	   *counts = HnswNodeCounts(node, hc->meta.dims, hc->meta.elemtype);
-	ItemPointerData *nbrs = HnswNodeNbrs(node, hc->meta.dims, hc->meta.elemtype,
-										 node->level);
+	uint8	   *counts = HnswLayoutCounts(&hc->lay, node);
+	ItemPointerData *nbrs = HnswLayoutNbrs(&hc->lay, node);
 	int			l,
 				i,
 				j;
@@ -458,8 +458,8 @@ CheckLinks(HnswCheck *hc, HnswNodeHeader *node, BlockNumber blkno, OffsetNumber 
 
 	if (node->state == HNSW_NODE_FREE)
 		return;
-	counts = HnswNodeCounts(node, hc->meta.dims, hc->meta.elemtype);
-	nbrs = HnswNodeNbrs(node, hc->meta.dims, hc->meta.elemtype, node->level);
+	counts = HnswLayoutCounts(&hc->lay, node);
+	nbrs = HnswLayoutNbrs(&hc->lay, node);
 	for (l = 0; l <= node->level; l++)
 	{
 		ItemPointerData *list = nbrs + HnswLevelStart(hc->meta.m, l);

@@ -58,11 +58,12 @@ HnswCheckIndexColumns(Relation index)
  */
 const char *
 HnswNodeFilter(Relation index, Page page, BlockNumber blkno, OffsetNumber off,
-			   HnswNodeHeader *node, int dims, int elemtype, int m, int nfilter)
+			   HnswNodeHeader *node, const HnswLayout *lay)
 {
-	Size		at = HnswNodeSize(dims, elemtype, m, node->level, HnswNodeIsOvf(node));
+	Size		at = HnswNodeSize(lay->d.dims, lay->d.elemtype, lay->m, node->level,
+								  HnswNodeIsOvf(node));
 
-	if (ItemIdGetLength(PageGetItemId(page, off)) < at + HnswFilterBytes(nfilter))
+	if (ItemIdGetLength(PageGetItemId(page, off)) < at + lay->fbytes)
 		HnswCorrupt(index, blkno, off, "node too short for its filter payload");
 	return (const char *) node + at;
 }
@@ -157,7 +158,7 @@ HnswExhaustAddNode(HnswExhaust *ex, Size *cap, Relation index, const HnswDist *d
  *		query == NULL: no ordering (every distance is 0).
  */
 HnswExhaust *
-HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 			   const void *query, const HnswFilter *filter,
 			   HnswEmitted *emitted, int nemitted)
 {
@@ -170,7 +171,7 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 
 	/* with scan keys, the filter map finds the matching nodes (hnswfmap.c) */
 	if (filter != NULL && filter->nkeys > 0 && meta->nfilter > 0)
-		return HnswMapRun(index, meta, d, query, filter, emitted, nemitted, false);
+		return HnswMapRun(index, meta, lay, query, filter, emitted, nemitted, false);
 
 	bas = GetAccessStrategy(BAS_BULKREAD);
 	HnswEmittedSort(emitted, nemitted);
@@ -201,16 +202,14 @@ HnswExhaustRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 
 			if (!ItemIdIsNormal(PageGetItemId(page, off)))
 				continue;
-			node = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
+			node = HnswLayoutGetNode(index, page, blkno, off, lay);
 			if (node->state != HNSW_NODE_LIVE)
 				continue;
 			if (filter && nfilter > 0 &&
-				!HnswFilterMatch(filter, HnswNodeFilter(index, page, blkno, off, node,
-														meta->dims, meta->elemtype,
-														meta->m, nfilter)))
+				!HnswFilterMatch(filter, HnswNodeFilter(index, page, blkno, off, node, lay)))
 				continue;
 			ItemPointerSet(&nodetid, blkno, off);
-			HnswExhaustAddNode(ex, &cap, index, d, query, &nodetid, node,
+			HnswExhaustAddNode(ex, &cap, index, &lay->d, query, &nodetid, node,
 							   emitted, nemitted);
 		}
 		UnlockReleaseBuffer(buf);

@@ -62,10 +62,18 @@ extern void HnswFilterInit(void);
 extern void HnswCheckIndexColumns(Relation index);
 extern int	HnswMaxLevelForFilter(int dims, int elemtype, int m, Size fbytes, bool ovf);
 
+/* The highest level a node of this layout may have (-1: none fits) */
+static inline int
+HnswLayoutMaxLevel(const HnswLayout *lay)
+{
+	return HnswMaxLevelForFilter(lay->d.dims, lay->d.elemtype, lay->m, lay->fbytes,
+								 lay->d.overflow);
+}
+
 /* Where a node keeps its payload */
 extern const char *HnswNodeFilter(Relation index, Page page, BlockNumber blkno,
-								  OffsetNumber off, HnswNodeHeader *node, int dims,
-								  int elemtype, int m, int nfilter);
+								  OffsetNumber off, HnswNodeHeader *node,
+								  const HnswLayout *lay);
 
 /*
  * Exhaustive pass: every live node (matching the filter) not returned yet,
@@ -98,7 +106,7 @@ extern void HnswExhaustAddNode(HnswExhaust *ex, Size *cap, Relation index, const
 							   const void *query, ItemPointer nodetid, HnswNodeHeader *node,
 							   const HnswEmitted *emitted, int nemitted);
 extern HnswExhaust *HnswExhaustRun(Relation index, const HnswMetaPageData *meta,
-								   const HnswDist *d, const void *query,
+								   const HnswLayout *lay, const void *query,
 								   const HnswFilter *filter,
 								   HnswEmitted *emitted, int nemitted);
 

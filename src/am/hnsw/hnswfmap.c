@@ -860,7 +860,7 @@ MapPrefetchNode(Buffer buf, ItemPointer tid, int dims, int elemtype)
  *		pass to beat a graph walk (HnswMapCrossover).
  */
 HnswExhaust *
-HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 		   const void *query, const HnswFilter *filter, HnswEmitted *emitted,
 		   int nemitted, bool tryOnly)
 {
@@ -934,12 +934,11 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			CHECK_FOR_INTERRUPTS();
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
 		page = BufferGetPage(buf);
-		node = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
+		node = HnswLayoutGetNode(index, page, blkno, off, lay);
 		/* deleted nodes' entries stay until vacuum; the node's payload decides */
 		if (node->state == HNSW_NODE_LIVE &&
-			MapMatch(mf, HnswNodeFilter(index, page, blkno, off, node, meta->dims,
-										meta->elemtype, meta->m, meta->nfilter)))
-			HnswExhaustAddNode(ex, &cap, index, d, query, &tids[i], node,
+			MapMatch(mf, HnswNodeFilter(index, page, blkno, off, node, lay)))
+			HnswExhaustAddNode(ex, &cap, index, &lay->d, query, &tids[i], node,
 							   emitted, nemitted);
 		UnlockReleaseBuffer(buf);
 		if (i + MAP_PIN_AHEAD < ntids)

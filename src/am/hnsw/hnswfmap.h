@@ -104,7 +104,7 @@ extern void HnswMapVacuum(Relation index, BufferAccessStrategy strategy,
 
 /* scans */
 extern HnswExhaust *HnswMapRun(Relation index, const HnswMetaPageData *meta,
-							   const HnswDist *d, const void *query,
+							   const HnswLayout *lay, const void *query,
 							   const HnswFilter *filter, HnswEmitted *emitted,
 							   int nemitted, bool tryOnly);
 

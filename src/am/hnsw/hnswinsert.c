@@ -25,16 +25,10 @@
 #include "hnsw.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+#include "hnswinsert.h"
 
 /* How many pages an insert scans for a slot freed by vacuum. */
 #define HNSW_FREE_SCAN_PAGES	32
-
-typedef struct HnswNbr
-{
-	ItemPointerData tid;
-	float		dist;
-	char	   *vec;
-} HnswNbr;
 
 /*
  * HnswFillMetaPage
@@ -78,8 +72,8 @@ HnswFillMetaPage(Page page, int dims, int m, int efc, const HnswOpInfo *info,
  * or has no such level.
  */
 bool
-HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
-			 int level, uint8 *state, void *vec, ItemPointerData *nbrs, int *count)
+HnswReadNodeInfo(Relation index, const HnswLayout *lay, ItemPointer tid,
+				 int level, uint8 *state, void *vec, ItemPointerData *nbrs, int *count)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
 	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
@@ -91,24 +85,17 @@ HnswReadNodeInfo(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
 		HnswCorrupt(index, blkno, off, "neighbour pointer out of range");
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-					   meta->elemtype, meta->m);
+	node = HnswLayoutGetNode(index, BufferGetPage(buf), blkno, off, lay);
 	*state = node->state;
 	if (node->state != HNSW_NODE_FREE && node->level >= level)
 	{
 		if (vec)
-		{
-			HnswDist	d;
-
-			HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
-						 meta->storage == HNSW_STORAGE_OVERFLOW);
-			memcpy(vec, HnswNodeVec(index, &d, node, blkno, off), d.vbytes);
-		}
+			memcpy(vec, HnswNodeVec(index, &lay->d, node, blkno, off), lay->d.vbytes);
 		if (nbrs)
 		{
-			*count = HnswNodeCounts(node, meta->dims, meta->elemtype)[level];
-			memcpy(nbrs, HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
-				   HnswLevelStart(meta->m, level), sizeof(ItemPointerData) * *count);
+			*count = HnswLayoutCounts(lay, node)[level];
+			memcpy(nbrs, HnswLayoutList(lay, node, level),
+				   sizeof(ItemPointerData) * *count);
 		}
 		ok = true;
 	}
@@ -152,16 +139,16 @@ UpdateMetaHints(Relation index, BlockNumber insertPage, bool setInsert,
  *		the page.
  */
 static void
-FinishPlace(Relation index, const HnswMetaPageData *meta, GenericXLogState *state,
+FinishPlace(Relation index, const HnswLayout *lay, GenericXLogState *state,
 			Buffer buf, ItemPointer tid, const char *payload)
 {
 	HnswMapAdd	madd;
 
-	if (meta->nfilter > 0)
+	if (lay->nfilter > 0)
 		HnswMapAppend(index, state, tid, payload, &madd);
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
-	if (meta->nfilter > 0)
+	if (lay->nfilter > 0)
 		HnswMapAppendDone(index, &madd);
 }
 
@@ -182,7 +169,7 @@ IsNodesPage(Page page)
  *		Returns false if no slot fits.
  */
 static bool
-PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 				HnswNodeHeader *node, Size size, const void *vec, const char *payload,
 				BlockNumber nblocks, ItemPointer result)
 {
@@ -213,7 +200,7 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 
 			if (!ItemIdIsNormal(iid))
 				continue;
-			n = HnswGetNode(index, page, blkno, off, meta->dims, meta->elemtype, meta->m);
+			n = HnswLayoutGetNode(index, page, blkno, off, lay);
 			if (n->state != HNSW_NODE_FREE)
 				continue;
 			if (firstSeen == InvalidBlockNumber)
@@ -221,14 +208,14 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			if (ItemIdGetLength(iid) < size)
 				continue;		/* too small for this node's level */
 
-			if (d->overflow)
+			if (lay->d.overflow)
 			{
 				HnswOvflRef ref;
 
 				if (!HnswNodeIsOvf(n))
 					HnswCorrupt(index, blkno, off, "node vector storage does not match the index");
 				memcpy(&ref, HnswNodeVector(n), sizeof(HnswOvflRef));
-				HnswOvflRewrite(index, d, &ref, vec, blkno, off);
+				HnswOvflRewrite(index, &lay->d, &ref, vec, blkno, off);
 				memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
 			}
 			state = GenericXLogStart(index);
@@ -238,7 +225,7 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 			memset(n, 0, ItemIdGetLength(iid));
 			memcpy(n, node, size);
 			ItemPointerSet(result, blkno, off);
-			FinishPlace(index, meta, state, buf, result, payload);
+			FinishPlace(index, lay, state, buf, result, payload);
 			if (firstSeen != meta->freeBlkno)
 				UpdateMetaHints(index, 0, false, firstSeen, true);
 			return true;
@@ -254,8 +241,9 @@ PlaceInFreeSlot(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
 
 /* Store the node on the insert page if it has room; false if not */
 static bool
-PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node,
-				  Size size, const char *payload, BlockNumber nblocks, ItemPointer result)
+PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
+				  HnswNodeHeader *node, Size size, const char *payload,
+				  BlockNumber nblocks, ItemPointer result)
 {
 	BlockNumber blkno = meta->insertPage;
 	Buffer		buf;
@@ -279,13 +267,13 @@ PlaceOnInsertPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add hnsw node to block %u", blkno);
 	ItemPointerSet(result, blkno, off);
-	FinishPlace(index, meta, state, buf, result, payload);
+	FinishPlace(index, lay, state, buf, result, payload);
 	return true;
 }
 
 /* Store the node on a new page, which becomes the insert page */
 static void
-PlaceOnNewPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *node,
+PlaceOnNewPage(Relation index, const HnswLayout *lay, HnswNodeHeader *node,
 			   Size size, const char *payload, ItemPointer result)
 {
 	Buffer		buf;
@@ -305,7 +293,7 @@ PlaceOnNewPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *nod
 	if (off == InvalidOffsetNumber)
 		elog(ERROR, "failed to add hnsw node to a new page");
 	ItemPointerSet(result, BufferGetBlockNumber(buf), off);
-	FinishPlace(index, meta, state, buf, result, payload);
+	FinishPlace(index, lay, state, buf, result, payload);
 	UpdateMetaHints(index, ItemPointerGetBlockNumber(result), true, 0, false);
 }
 
@@ -319,154 +307,28 @@ PlaceOnNewPage(Relation index, const HnswMetaPageData *meta, HnswNodeHeader *nod
  *		entry goes into the WAL record that writes the node.
  */
 static ItemPointerData
-PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
+PlaceNode(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 		  HnswNodeHeader *node, Size size, const void *vec)
 {
 	ItemPointerData result;
 	BlockNumber nblocks = RelationGetNumberOfBlocks(index);
-	const char *payload = (const char *) node + size - HnswFilterBytes(meta->nfilter);
+	const char *payload = (const char *) node + size - lay->fbytes;
 
 	if (meta->freeBlkno != InvalidBlockNumber && meta->freeBlkno < nblocks &&
-		PlaceInFreeSlot(index, meta, d, node, size, vec, payload, nblocks, &result))
+		PlaceInFreeSlot(index, meta, lay, node, size, vec, payload, nblocks, &result))
 		return result;
 
-	if (d->overflow)
+	if (lay->d.overflow)
 	{
 		HnswOvflRef ref;
 
-		HnswOvflWriteNew(index, d, vec, &ref);
+		HnswOvflWriteNew(index, &lay->d, vec, &ref);
 		memcpy(HnswNodeVector(node), &ref, sizeof(HnswOvflRef));
 		nblocks = RelationGetNumberOfBlocks(index);
 	}
-	if (!PlaceOnInsertPage(index, meta, node, size, payload, nblocks, &result))
-		PlaceOnNewPage(index, meta, node, size, payload, &result);
+	if (!PlaceOnInsertPage(index, meta, lay, node, size, payload, nblocks, &result))
+		PlaceOnNewPage(index, lay, node, size, payload, &result);
 	return result;
-}
-
-static int
-CompareNbr(const void *a, const void *b)
-{
-	float		da = ((const HnswNbr *) a)->dist;
-	float		db = ((const HnswNbr *) b)->dist;
-
-	return da < db ? -1 : (da > db ? 1 : 0);
-}
-
-/*
- * AddBacklink
- *		Make the new node a neighbour of node ntid at level: append if the
- *		list has room, else re-run the selection heuristic over the old
- *		neighbours plus the new node.  Optimistic: retried if the list
- *		changed between reading and writing.
- */
-void
-HnswAddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-			ItemPointer ntid, int level, ItemPointer newtid, const void *newvec,
-			float newdist)
-{
-	int			cap = HnswLevelCap(meta->m, level);
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	ItemPointerData *old = palloc(sizeof(ItemPointerData) * cap);
-	ItemPointerData *upd = palloc(sizeof(ItemPointerData) * cap);
-	char	   *nvec = palloc(vbytes);
-	char	   *vecbuf = palloc(vbytes * (cap + 1));
-	HnswNbr    *cands = palloc(sizeof(HnswNbr) * (cap + 1));
-	char	  **vecs = palloc(sizeof(char *) * (cap + 1));
-	float	   *dists = palloc(sizeof(float) * (cap + 1));
-	int		   *sel = palloc(sizeof(int) * (cap + 1));
-	int			attempt;
-
-	for (attempt = 0; attempt < 3; attempt++)
-	{
-		uint8		st;
-		int			count = 0;
-		int			nupd = 0;
-		int			i;
-		Buffer		buf;
-		HnswNodeHeader *node;
-		ItemPointerData *list;
-		uint8	   *counts;
-		BlockNumber blkno = ItemPointerGetBlockNumber(ntid);
-		OffsetNumber off = ItemPointerGetOffsetNumber(ntid);
-
-		if (!HnswReadNodeInfo(index, meta, ntid, level, &st, nvec, old, &count))
-			break;
-		for (i = 0; i < count; i++)
-			if (ItemPointerEquals(&old[i], newtid))
-				break;
-		if (i < count)
-			break;				/* already linked */
-
-		if (count < cap)
-		{
-			memcpy(upd, old, sizeof(ItemPointerData) * count);
-			upd[count] = *newtid;
-			nupd = count + 1;
-		}
-		else
-		{
-			int			n = 0,
-						nsel;
-			bool		keepsNew = false;
-
-			/* distances from this node to its neighbours and the new node */
-			for (i = 0; i < count; i++)
-			{
-				uint8		nst;
-				char	   *v = vecbuf + vbytes * n;
-
-				if (!HnswReadNodeInfo(index, meta, &old[i], level, &nst, v, NULL, NULL) ||
-					nst != HNSW_NODE_LIVE)
-					continue;	/* drop links to deleted and free nodes */
-				cands[n].tid = old[i];
-				cands[n].dist = HnswDistance(d, nvec, v);
-				cands[n].vec = v;
-				n++;
-			}
-			cands[n].tid = *newtid;
-			cands[n].dist = newdist;
-			cands[n].vec = (char *) newvec;
-			n++;
-			qsort(cands, n, sizeof(HnswNbr), CompareNbr);
-			for (i = 0; i < n; i++)
-			{
-				dists[i] = cands[i].dist;
-				vecs[i] = cands[i].vec;
-			}
-			nsel = HnswSelectNeighbours(d, vecs, dists, n, cap, false, sel);
-			for (i = 0; i < nsel; i++)
-			{
-				upd[nupd++] = cands[sel[i]].tid;
-				if (ItemPointerEquals(&cands[sel[i]].tid, newtid))
-					keepsNew = true;
-			}
-			if (!keepsNew)
-				break;
-		}
-
-		/* write if unchanged since we read it */
-		buf = ReadBuffer(index, blkno);
-		LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-		node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-						   meta->elemtype, meta->m);
-		if (node->state == HNSW_NODE_FREE || node->level < level)
-		{
-			UnlockReleaseBuffer(buf);
-			break;
-		}
-		counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-		list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
-			HnswLevelStart(meta->m, level);
-		if (counts[level] != count ||
-			memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
-		{
-			UnlockReleaseBuffer(buf);
-			continue;			/* changed under us: retry */
-		}
-		HnswWriteNbrList(index, buf, off, meta, level, upd, nupd);
-		UnlockReleaseBuffer(buf);
-		break;
-	}
 }
 
 /*
@@ -477,7 +339,7 @@ HnswAddBacklink(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
  *		nodes unreachable.
  */
 bool
-HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer tid,
+HnswTryAddDuplicate(Relation index, const HnswLayout *lay, ItemPointer tid,
 					const void *vec, const char *filter, ItemPointer heaptid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(tid);
@@ -486,20 +348,15 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
 	HnswNodeHeader *node;
 	GenericXLogState *state;
 	Page		page;
-	HnswDist	d;
 
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-					   meta->elemtype, meta->m);
-	HnswInitDist(&d, meta->dims, meta->elemtype, meta->srcElem, meta->metric,
-				 meta->storage == HNSW_STORAGE_OVERFLOW);
+	node = HnswLayoutGetNode(index, BufferGetPage(buf), blkno, off, lay);
 	if (node->state != HNSW_NODE_LIVE || node->ntids >= HNSW_HEAPTIDS ||
-		memcmp(HnswNodeVec(index, &d, node, blkno, off), vec, d.vbytes) != 0 ||
-		(meta->nfilter > 0 &&
-		 memcmp(HnswNodeFilter(index, BufferGetPage(buf), blkno, off, node, meta->dims,
-							   meta->elemtype, meta->m, meta->nfilter),
-				filter, HnswFilterBytes(meta->nfilter)) != 0))
+		memcmp(HnswNodeVec(index, &lay->d, node, blkno, off), vec, lay->d.vbytes) != 0 ||
+		(lay->nfilter > 0 &&
+		 memcmp(HnswNodeFilter(index, BufferGetPage(buf), blkno, off, node, lay),
+				filter, lay->fbytes) != 0))
 	{
 		UnlockReleaseBuffer(buf);
 		return false;
@@ -519,7 +376,7 @@ HnswTryAddDuplicate(Relation index, const HnswMetaPageData *meta, ItemPointer ti
  *		longer there (a concurrent change): the caller links normally.
  */
 static bool
-SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
+SpliceBacklink(Relation index, const HnswLayout *lay, ItemPointer p,
 			   ItemPointer q, ItemPointer newtid)
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(p);
@@ -534,15 +391,14 @@ SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
 
 	buf = ReadBuffer(index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(index, BufferGetPage(buf), blkno, off, meta->dims,
-					   meta->elemtype, meta->m);
+	node = HnswLayoutGetNode(index, BufferGetPage(buf), blkno, off, lay);
 	if (node->state != HNSW_NODE_LIVE)
 	{
 		UnlockReleaseBuffer(buf);
 		return false;
 	}
-	count = HnswNodeCounts(node, meta->dims, meta->elemtype)[0];
-	list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level);
+	count = HnswLayoutCounts(lay, node)[0];
+	list = HnswLayoutList(lay, node, 0);
 	for (i = 0; i < count; i++)
 		if (ItemPointerEquals(&list[i], q))
 			break;
@@ -554,359 +410,348 @@ SpliceBacklink(Relation index, const HnswMetaPageData *meta, ItemPointer p,
 	state = GenericXLogStart(index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-	HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level)[i] = *newtid;
+	HnswLayoutList(lay, node, 0)[i] = *newtid;
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 	return true;
 }
 
 /*
- * What an insertion found before it stores its node: at each level up to
- * top, the neighbours chosen (nsel[l] in sel[l]), and the identical-vector
- * splice (README, "Duplicates"): the new node links to spliceQ in place of
- * spliceP, and spliceP will point to the new node in spliceQ's place.
+ * An insertion into the index on disk: the state of its HnswGraphOps
+ * (hnswinsert.h).  Nodes are HnswTidRef of their locations; the new node
+ * has none until PlaceNode stores it.
  */
-typedef struct InsertPlan
+typedef struct DiskInsert
 {
-	int			top;
-	HnswNbr    *sel[HNSW_MAX_LEVEL + 1];
-	int			nsel[HNSW_MAX_LEVEL + 1];
-	ItemPointerData spliceP;
-	ItemPointerData spliceQ;
-} InsertPlan;
-
-/* An insertion's search and selection buffers, efc + 1 entries each */
-typedef struct InsertSearch
-{
+	Relation	index;
+	const HnswMetaPageData *meta;	/* entry point, placement hints */
+	const HnswLayout *lay;
+	const void *vec;			/* the new node's, stored form */
+	const char *filter;			/* its filter payload, or NULL */
+	ItemPointer heaptid;
+	int			level;
+	LOCKMODE	lockmode;		/* of HNSW_UPDATE_LOCK */
+	/* the search of the levels */
 	HnswSearch *s;
-	int32	   *found;
-	ItemPointerData *seeds;
+	int32	   *found;			/* pool entries, efc + 1 */
+	ItemPointerData *seeds;		/* a level's results: the next one's seeds */
 	int			nseeds;
-	char	   *vecbuf;
-	char	  **vecs;
-	float	   *dists;
-	int		   *pick;
-} InsertSearch;
+	ItemPointerData ep;			/* where the descent ended */
+	char	   *vecbuf;			/* the candidates' vectors, efc + 1 */
+	ItemPointerData *tids;		/* a list in TIDs, 2m */
+} DiskInsert;
+
+static inline ItemPointerData
+RefTid(HnswRef r)
+{
+	ItemPointerData tid;
+
+	HnswRefTid(r, &tid);
+	return tid;
+}
+
+static bool
+DiskEntry(void *g, HnswRef self, HnswRef *ep, int *epLevel)
+{
+	const HnswMetaPageData *meta = ((DiskInsert *) g)->meta;
+	ItemPointerData entry;
+
+	if (meta->entryLevel < 0)
+		return false;
+	ItemPointerSet(&entry, meta->entryBlkno, meta->entryOffno);
+	*ep = HnswTidRef(&entry);
+	*epLevel = meta->entryLevel;
+	return true;
+}
+
+/* The search's buffers, then the greedy descent on the query form of q */
+static void
+DiskDescend(void *g, const char *q, HnswRef ep, int epLevel, int top)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	int			efc = di->lay->efConstruction;
+	void	   *query = palloc(HnswQueryBytes(&di->lay->d));
+	ItemPointerData entry = RefTid(ep);
+
+	di->s = HnswSearchCreate(di->index, di->lay);
+	di->found = palloc(sizeof(int32) * (efc + 1));
+	di->seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
+	di->vecbuf = palloc(mul_size(di->lay->d.vbytes, efc + 1));
+	HnswQueryFromStored(&di->lay->d, q, query);
+	di->s->query = query;
+	HnswSearchGreedyDescend(di->s, &entry, epLevel, top, &di->ep);
+	di->seeds[0] = di->ep;
+	di->nseeds = 1;
+}
 
 /*
- * CollectLive
- *		After the search of a level: the results become the next level's
- *		seeds, and those live (never link to deleted nodes) are gathered
- *		with their vectors into vecs/dists/found.  Returns how many.
+ * DiskSearch
+ *		A level's search from the seeds: the results become the next
+ *		level's seeds (the descent's end if there are none), and those
+ *		live (never link to deleted nodes) the candidates, with their
+ *		vectors.
  */
 static int
-CollectLive(Relation index, const HnswMetaPageData *meta, InsertSearch *is, int n)
+DiskSearch(void *g, HnswInsertWork *w, HnswRef self, int level)
 {
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	int			nlive = 0;
-	int			i;
+	DiskInsert *di = (DiskInsert *) g;
+	int			efc = di->lay->efConstruction;
+	Size		vbytes = di->lay->d.vbytes;
+	int			n,
+				nlive = 0,
+				i;
 
-	is->nseeds = 0;
+	HnswSearchReset(di->s);
+	for (i = 0; i < di->nseeds; i++)
+		(void) HnswSearchVisit(di->s, &di->seeds[i], level, efc, true);
+	HnswSearchLayer(di->s, level, efc);
+	n = HnswSearchCollect(di->s, di->found, efc, false);
+	di->nseeds = 0;
 	for (i = 0; i < n; i++)
 	{
-		HnswEntry  *e = &is->s->pool[is->found[i]];
+		HnswEntry  *e = &di->s->pool[di->found[i]];
 		uint8		st;
 
-		is->seeds[is->nseeds++] = e->tid;
+		di->seeds[di->nseeds++] = e->tid;
 		if (e->ntids == 0)
 			continue;
-		if (!HnswReadNodeInfo(index, meta, &e->tid, 0, &st, is->vecbuf + vbytes * nlive,
-							  NULL, NULL) || st != HNSW_NODE_LIVE)
+		if (!HnswReadNodeInfo(di->index, di->lay, &e->tid, 0, &st,
+							  di->vecbuf + vbytes * nlive, NULL, NULL) ||
+			st != HNSW_NODE_LIVE)
 			continue;
-		is->vecs[nlive] = is->vecbuf + vbytes * nlive;
-		is->dists[nlive] = e->dist;
-		is->found[nlive] = is->found[i];
+		w->ref[nlive] = HnswTidRef(&e->tid);
+		w->vec[nlive] = di->vecbuf + vbytes * nlive;
+		w->dist[nlive] = e->dist;
 		nlive++;
 	}
+	if (di->nseeds == 0)
+		di->seeds[di->nseeds++] = di->ep;
 	return nlive;
 }
 
-/*
- * PlanSplice
- *		Identical vectors form a cycle through their level-0 links: if the
- *		new node (vec) is to link to an identical P, it links to P's
- *		identical neighbour Q instead, and P will point to it in Q's place.
- */
-static void
-PlanSplice(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-		   InsertSearch *is, InsertPlan *plan, int k, const void *vec)
+static bool
+DiskTakeDuplicate(void *g, HnswRef dup, HnswRef self)
 {
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	HnswNbr    *sel = plan->sel[0];
-	int			i;
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData tid = RefTid(dup);
 
-	for (i = 0; i < k; i++)
-	{
-		ItemPointerData *pl;
-		char	   *qv;
-		int			pc = 0,
-					j;
-		uint8		st;
+	return HnswTryAddDuplicate(di->index, di->lay, &tid, di->vec, di->filter,
+							   di->heaptid);
+}
 
-		if (!HnswIdentical(d, is->vecs[is->pick[i]], vec))
-			continue;
-		plan->spliceP = sel[i].tid;
-		pl = palloc(sizeof(ItemPointerData) * 2 * meta->m);
-		qv = palloc(vbytes);
-		if (!HnswReadNodeInfo(index, meta, &plan->spliceP, 0, &st, NULL, pl, &pc))
-			pc = 0;
-		for (j = 0; j < pc; j++)
-		{
-			int			t;
+static int
+DiskReadList(void *g, HnswRef n, int level, HnswRef *out, char *vecbuf,
+			 const char **vec)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData tid = RefTid(n);
+	uint8		st;
+	int			cnt = 0,
+				i;
 
-			if (!ItemPointerIsValid(&pl[j]) ||
-				!HnswReadNodeInfo(index, meta, &pl[j], 0, &st, qv, NULL, NULL) ||
-				st != HNSW_NODE_LIVE || !HnswIdentical(d, qv, vec))
-				continue;
-			plan->spliceQ = pl[j];
-			for (t = 0; t < k && !ItemPointerEquals(&sel[t].tid, &plan->spliceQ); t++)
-				;
-			if (t == k)
-				sel[i].tid = plan->spliceQ;
-			break;
-		}
-		return;
-	}
+	if (!HnswReadNodeInfo(di->index, di->lay, &tid, level, &st, vec ? vecbuf : NULL,
+						  di->tids, &cnt))
+		return -1;
+	for (i = 0; i < cnt; i++)
+		out[i] = HnswTidRef(&di->tids[i]);
+	if (vec)
+		*vec = vecbuf;
+	return cnt;
+}
+
+static const char *
+DiskReadVec(void *g, HnswRef n, int level, char *buf)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData tid = RefTid(n);
+	uint8		st;
+
+	if (!ItemPointerIsValid(&tid) ||
+		!HnswReadNodeInfo(di->index, di->lay, &tid, level, &st, buf, NULL, NULL) ||
+		st != HNSW_NODE_LIVE)
+		return NULL;
+	return buf;
 }
 
 /*
- * PlanInsert
- *		The search of an insertion at level (its node's level): greedy
- *		descent from the entry point, then at each level from
- *		min(level, entry level) down a search with ef = efConstruction and
- *		the heuristic's choice.  Returns false if an identical node found on
- *		the top level took the heap TID instead (nothing more to do).
+ * DiskWriteList
+ *		Under the page's exclusive lock, rewrite the list (one WAL record)
+ *		if it is still the one read.
  */
-static bool
-PlanInsert(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-		   const void *vec, const char *filter, ItemPointer heaptid, int level,
-		   InsertPlan *plan)
+static int
+DiskWriteList(void *g, HnswRef n, int level, const HnswRef *old, int cnt,
+			  const HnswRef *upd, int nupd)
 {
-	int			efc = meta->efConstruction;
-	Size		vbytes = HnswVecBytes(meta->dims, meta->elemtype);
-	InsertSearch is;
-	ItemPointerData entry;
-	ItemPointerData ep;
-	void	   *query = palloc(HnswQueryBytes(d));
-	int			l;
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData tid = RefTid(n);
+	BlockNumber blkno = ItemPointerGetBlockNumber(&tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(&tid);
+	Buffer		buf = ReadBuffer(di->index, blkno);
+	HnswNodeHeader *node;
+	ItemPointerData *list;
+	int			i;
 
-	is.s = HnswSearchCreate(index, d, meta->m);
-	is.found = palloc(sizeof(int32) * (efc + 1));
-	is.seeds = palloc(sizeof(ItemPointerData) * (efc + 1));
-	is.vecbuf = palloc(vbytes * (efc + 1));
-	is.vecs = palloc(sizeof(char *) * (efc + 1));
-	is.dists = palloc(sizeof(float) * (efc + 1));
-	is.pick = palloc(sizeof(int) * (efc + 1));
-
-	HnswQueryFromStored(d, vec, query);
-	is.s->query = query;
-	ItemPointerSet(&entry, meta->entryBlkno, meta->entryOffno);
-	HnswSearchGreedyDescend(is.s, &entry, meta->entryLevel, plan->top, &ep);
-	is.seeds[0] = ep;
-	is.nseeds = 1;
-
-	for (l = plan->top; l >= 0; l--)
+	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
+	node = HnswLayoutGetNode(di->index, BufferGetPage(buf), blkno, off, di->lay);
+	if (node->state == HNSW_NODE_FREE || node->level < level)
 	{
-		int			n,
-					nlive,
-					i,
-					k;
-
-		HnswSearchReset(is.s);
-		for (i = 0; i < is.nseeds; i++)
-			(void) HnswSearchVisit(is.s, &is.seeds[i], l, efc, true);
-		HnswSearchLayer(is.s, l, efc);
-		n = HnswSearchCollect(is.s, is.found, efc, false);
-		nlive = CollectLive(index, meta, &is, n);
-		for (i = 0; l == plan->top && i < nlive && i < 4; i++)
-		{
-			if (memcmp(is.vecs[i], vec, vbytes) == 0 &&
-				HnswTryAddDuplicate(index, meta, &is.s->pool[is.found[i]].tid, vec, filter,
-									heaptid))
-				return false;
-		}
-		k = HnswSelectNeighbours(d, is.vecs, is.dists, nlive, HnswLevelCap(meta->m, l),
-								 true, is.pick);
-		plan->sel[l] = palloc(sizeof(HnswNbr) * Max(k, 1));
-		for (i = 0; i < k; i++)
-		{
-			plan->sel[l][i].tid = is.s->pool[is.found[is.pick[i]]].tid;
-			plan->sel[l][i].dist = is.dists[is.pick[i]];
-		}
-		plan->nsel[l] = k;
-		if (l == 0 && d->metric != HNSW_METRIC_IP)
-			PlanSplice(index, meta, d, &is, plan, k, vec);
-		if (is.nseeds == 0)
-		{
-			is.seeds[0] = ep;
-			is.nseeds = 1;
-		}
+		UnlockReleaseBuffer(buf);
+		return -1;
 	}
-	return true;
+	list = HnswLayoutList(di->lay, node, level);
+	for (i = 0; i < cnt && HnswTidRef(&list[i]) == old[i]; i++)
+		;
+	if (HnswLayoutCounts(di->lay, node)[level] != cnt || i < cnt)
+	{
+		UnlockReleaseBuffer(buf);
+		return 0;				/* changed under us: retry */
+	}
+	for (i = 0; i < nupd; i++)
+		HnswRefTid(upd[i], &di->tids[i]);
+	HnswWriteNbrList(di->index, buf, off, di->lay, level, di->tids, nupd);
+	UnlockReleaseBuffer(buf);
+	return 1;
+}
+
+static bool
+DiskReplace(void *g, HnswRef p, HnswRef q, HnswRef self)
+{
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData pt = RefTid(p);
+	ItemPointerData qt = RefTid(q);
+	ItemPointerData st = RefTid(self);
+
+	return SpliceBacklink(di->index, di->lay, &pt, &qt, &st);
 }
 
 /* The new node as it goes on its page, its lists from the plan */
 static HnswNodeHeader *
-FormInsertNode(const HnswMetaPageData *meta, const HnswDist *d, const void *vec,
-			   const char *filter, ItemPointer heaptid, int level,
-			   const InsertPlan *plan, Size size)
+FormInsertNode(const DiskInsert *di, const HnswInsertWork *w, Size size)
 {
+	const HnswLayout *lay = di->lay;
 	HnswNodeHeader *node = palloc0(size);
 	uint8	   *counts;
-	ItemPointerData *nbrs;
 	int			l,
 				i;
 
-	if (meta->nfilter > 0)
-		memcpy((char *) node + size - HnswFilterBytes(meta->nfilter), filter,
-			   HnswFilterBytes(meta->nfilter));
+	if (lay->nfilter > 0)
+		memcpy((char *) node + size - lay->fbytes, di->filter, lay->fbytes);
 	node->state = HNSW_NODE_LIVE;
-	node->level = level;
-	node->dims = HnswNodeDims(meta->dims, meta->elemtype);
+	node->level = di->level;
+	node->dims = HnswNodeDims(lay->d.dims, lay->d.elemtype);
 	node->ntids = 1;
-	node->heaptids[0] = *heaptid;
-	if (d->overflow)
+	node->heaptids[0] = *di->heaptid;
+	if (lay->d.overflow)
 		node->flags = HNSW_NODEF_OVERFLOW;	/* PlaceNode stores the reference */
 	else
-		memcpy(HnswNodeVector(node), vec, HnswVecBytes(meta->dims, meta->elemtype));
+		memcpy(HnswNodeVector(node), di->vec, lay->d.vbytes);
 	/* where the lists are depends on the flags: set them first */
-	counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-	nbrs = HnswNodeNbrs(node, meta->dims, meta->elemtype, level);
-	for (i = 0; i < HnswTotalSlots(meta->m, level); i++)
-		ItemPointerSetInvalid(&nbrs[i]);
-	for (l = 0; l <= level; l++)
+	counts = HnswLayoutCounts(lay, node);
+	for (l = 0; l <= di->level; l++)
 	{
-		ItemPointerData *ln = nbrs + HnswLevelStart(meta->m, l);
+		ItemPointerData *ln = HnswLayoutList(lay, node, l);
 
-		counts[l] = (l <= plan->top) ? plan->nsel[l] : 0;
+		for (i = 0; i < HnswLevelCap(lay->m, l); i++)
+			ItemPointerSetInvalid(&ln[i]);
+
+		counts[l] = (l <= w->top) ? w->nsel[l] : 0;
 		for (i = 0; i < counts[l]; i++)
-			ln[i] = plan->sel[l][i].tid;
+			HnswRefTid(HnswPlanList(w, l)[i], &ln[i]);
 	}
 	return node;
 }
 
-/* Link back to the new node newtid from the neighbours it chose */
-static void
-LinkBack(Relation index, const HnswMetaPageData *meta, const HnswDist *d,
-		 const InsertPlan *plan, int level, ItemPointer newtid, const void *vec)
+static HnswRef
+DiskPlace(void *g, const HnswInsertWork *w, HnswRef self)
 {
-	bool		spliced = ItemPointerIsValid(&plan->spliceP);
-	int			l;
+	DiskInsert *di = (DiskInsert *) g;
+	Size		size = HnswLayoutNodeSize(di->lay, di->level);
+	HnswNodeHeader *node = FormInsertNode(di, w, size);
+	ItemPointerData newtid = PlaceNode(di->index, di->meta, di->lay, node, size,
+									   di->vec);
 
-	for (l = Min(plan->top, level); l >= 0; l--)
-	{
-		int			i;
-
-		for (i = 0; i < plan->nsel[l]; i++)
-		{
-			ItemPointer t = &plan->sel[l][i].tid;
-
-			/* Q is linked through the splice below, P by it */
-			if (l == 0 && spliced &&
-				((ItemPointerIsValid(&plan->spliceQ) &&
-				  ItemPointerEquals(t, unconstify(ItemPointerData *, &plan->spliceQ))) ||
-				 ItemPointerEquals(t, unconstify(ItemPointerData *, &plan->spliceP))))
-				continue;
-			HnswAddBacklink(index, meta, d, t, l, newtid, vec, plan->sel[l][i].dist);
-		}
-	}
-	if (spliced)
-	{
-		ItemPointerData p = plan->spliceP;
-		ItemPointerData q = plan->spliceQ;
-
-		if (!(ItemPointerIsValid(&q) && SpliceBacklink(index, meta, &p, &q, newtid)))
-			HnswAddBacklink(index, meta, d, &p, 0, newtid, vec, 0.0f);
-	}
+	return HnswTidRef(&newtid);
 }
 
-/* Make newtid (at level) the entry point; the caller holds the update lock exclusively */
+/* Make the new node the entry point; the update lock is held exclusively */
 static void
-SetEntryPoint(Relation index, ItemPointer newtid, int level)
+DiskRaise(void *g, HnswRef self)
 {
-	Buffer		buf = ReadBuffer(index, HNSW_METAPAGE_BLKNO);
+	DiskInsert *di = (DiskInsert *) g;
+	ItemPointerData newtid = RefTid(self);
+	Buffer		buf = ReadBuffer(di->index, HNSW_METAPAGE_BLKNO);
 	GenericXLogState *state;
 	Page		page;
 	HnswMetaPage mp;
 
+	Assert(di->lockmode == ExclusiveLock);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	HnswCheckMetaPage(index, BufferGetPage(buf));
-	state = GenericXLogStart(index);
+	HnswCheckMetaPage(di->index, BufferGetPage(buf));
+	state = GenericXLogStart(di->index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	mp = HnswPageGetMeta(page);
-	mp->entryBlkno = ItemPointerGetBlockNumber(newtid);
-	mp->entryOffno = ItemPointerGetOffsetNumber(newtid);
-	mp->entryLevel = level;
+	mp->entryBlkno = ItemPointerGetBlockNumber(&newtid);
+	mp->entryOffno = ItemPointerGetOffsetNumber(&newtid);
+	mp->entryLevel = di->level;
 	GenericXLogFinish(state);
 	UnlockReleaseBuffer(buf);
 }
 
+static const HnswGraphOps DiskGraphOps = {
+	DiskEntry, DiskDescend, DiskSearch, DiskTakeDuplicate, DiskReadList,
+	DiskReadVec, DiskWriteList, DiskReplace, DiskPlace, DiskRaise
+};
+
 /*
  * HnswInsertOnDisk
- *		Insert one prepared element (stored form, unit length for cosine):
- *		plan its lists, store the node, link back to it.  Inserts hold the
- *		update lock shared; one that may become the entry point holds it
- *		exclusively (README, "Locking").
+ *		Insert one prepared element (stored form, unit length for cosine)
+ *		with the insertion of hnswinsert.h: plan its lists, store the node,
+ *		link back to it.  Inserts hold the update lock shared; one that may
+ *		become the entry point holds it exclusively (README, "Insert and
+ *		lock order").
  */
 void
 HnswInsertOnDisk(Relation index, const void *vec, const char *filter,
 				 ItemPointer heaptid, bool building)
 {
 	HnswMetaPageData meta;
-	HnswDist	d;
-	int			level;
+	HnswLayout	lay;
 	int			maxLevel;
-	LOCKMODE	lockmode = ShareLock;
-	InsertPlan	plan;
-	Size		size;
-	HnswNodeHeader *node;
-	ItemPointerData newtid;
+	DiskInsert	di;
+	HnswInsertWork w;
 
 	HnswReadMeta(index, &meta);
-	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric,
-				 meta.storage == HNSW_STORAGE_OVERFLOW);
-	maxLevel = HnswMaxLevelForFilter(meta.dims, meta.elemtype, meta.m,
-									 HnswFilterBytes(meta.nfilter), d.overflow);
+	HnswLayoutFromMeta(&lay, &meta);
+	maxLevel = HnswLayoutMaxLevel(&lay);
 	if (maxLevel < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("hnsw node of %u dimensions does not fit on a page", meta.dims)));
-	level = HnswRandomLevel(meta.m, maxLevel);
+	memset(&di, 0, sizeof(di));
+	di.level = HnswRandomLevel(lay.m, maxLevel);
 
-	LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+	di.lockmode = ShareLock;
+	LockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 	HnswReadMeta(index, &meta);
-	if (meta.entryLevel < 0 || level > meta.entryLevel)
+	if (meta.entryLevel < 0 || di.level > meta.entryLevel)
 	{
 		/* this insert may change the entry point: serialise it */
-		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-		lockmode = ExclusiveLock;
-		LockPage(index, HNSW_UPDATE_LOCK, lockmode);
+		UnlockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
+		di.lockmode = ExclusiveLock;
+		LockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 		HnswReadMeta(index, &meta);
 	}
 
-	memset(&plan, 0, sizeof(plan));
-	ItemPointerSetInvalid(&plan.spliceP);
-	ItemPointerSetInvalid(&plan.spliceQ);
-	plan.top = Min(level, meta.entryLevel);
-	if (meta.entryLevel >= 0 &&
-		!PlanInsert(index, &meta, &d, vec, filter, heaptid, level, &plan))
-	{
-		UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
-		return;					/* an identical node took the heap TID */
-	}
-
-	size = HnswNodeSize(meta.dims, meta.elemtype, meta.m, level, d.overflow) +
-		HnswFilterBytes(meta.nfilter);
-	node = FormInsertNode(&meta, &d, vec, filter, heaptid, level, &plan, size);
-	newtid = PlaceNode(index, &meta, &d, node, size, vec);
-	LinkBack(index, &meta, &d, &plan, level, &newtid, vec);
-
-	if (meta.entryLevel < 0 || level > meta.entryLevel)
-	{
-		Assert(lockmode == ExclusiveLock);
-		SetEntryPoint(index, &newtid, level);
-	}
-	UnlockPage(index, HNSW_UPDATE_LOCK, lockmode);
+	di.index = index;
+	di.meta = &meta;
+	di.lay = &lay;
+	di.vec = vec;
+	di.filter = filter;
+	di.heaptid = heaptid;
+	di.tids = palloc(sizeof(ItemPointerData) * 2 * lay.m);
+	HnswInsertWorkInit(&w, &lay, 3, true);
+	(void) HnswInsertNode(&DiskGraphOps, &di, &w, HNSW_NOREF, vec, di.level);
+	UnlockPage(index, HNSW_UPDATE_LOCK, di.lockmode);
 }
 
 bool
@@ -917,7 +762,7 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 	MemoryContext cxt;
 	MemoryContext old;
 	HnswMetaPageData meta;
-	HnswDist	d;
+	HnswLayout	lay;
 	void	   *vec;
 	char	   *filter = NULL;
 
@@ -930,14 +775,14 @@ hnswinsert(Relation index, Datum *values, bool *isnull, ItemPointer heap_tid,
 
 	/* the metapage, not the reloption, says how vectors are stored */
 	HnswReadMeta(index, &meta);
-	HnswInitDist(&d, meta.dims, meta.elemtype, meta.srcElem, meta.metric, false);
-	vec = palloc(d.vbytes);
+	HnswLayoutFromMeta(&lay, &meta);
+	vec = palloc(lay.d.vbytes);
 	if (HnswFilterColumns(index) > 0)
 	{
 		filter = palloc(HnswFilterBytes(HnswFilterColumns(index)));
 		HnswFormFilter(index, values, isnull, filter);
 	}
-	if (HnswPrepareValue(&d, values[0], vec))
+	if (HnswPrepareValue(&lay.d, values[0], vec))
 	{
 		HnswInsertOnDisk(index, vec, filter, heap_tid, false);
 		/* after the last page change: retires graph copies (hnswcache.c) */

@@ -34,7 +34,8 @@ typedef struct HnswScanOpaqueData
 	bool		started;
 	bool		done;
 	bool		unordered;		/* no distances: NULL or zero query */
-	HnswDist	d;
+	HnswLayout	lay;			/* from meta */
+	HnswDist	d;				/* lay.d */
 	HnswMetaPageData meta;
 	HnswSearch *s;
 	void	   *query;
@@ -267,7 +268,7 @@ StartUnordered(IndexScanDesc scan)
 
 	so->unordered = true;
 	so->query = NULL;
-	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->d, NULL,
+	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->lay, NULL,
 							so->filter, NULL, 0);
 }
 
@@ -382,8 +383,8 @@ PrepareScan(IndexScanDesc scan)
 	HnswReadMeta(index, &so->meta);
 	if (so->meta.nfilter != HnswFilterColumns(index))
 		HnswCorrupt(index, HNSW_METAPAGE_BLKNO, 0, "metapage filter column count does not match the index");
-	HnswInitDist(&so->d, so->meta.dims, so->meta.elemtype, so->meta.srcElem, so->meta.metric,
-				 so->meta.storage == HNSW_STORAGE_OVERFLOW);
+	HnswLayoutFromMeta(&so->lay, &so->meta);
+	so->d = so->lay.d;
 
 	/*
 	 * The walk's query: ORDER BY's, or without one the range's.  A range
@@ -458,12 +459,12 @@ StartSearch(IndexScanDesc scan)
 	if (so->filter != NULL && so->filter->nkeys > 0 && so->meta.nfilter > 0 &&
 		hnsw_exact_fallback && hnsw_iterative_scan != HNSW_ITERATIVE_OFF)
 	{
-		so->ex = HnswMapRun(index, &so->meta, &so->d, so->query, so->filter,
+		so->ex = HnswMapRun(index, &so->meta, &so->lay, so->query, so->filter,
 							NULL, 0, true);
 		if (so->ex != NULL)
 			return;
 	}
-	so->s = HnswSearchCreate(index, &so->d, so->meta.m);
+	so->s = HnswSearchCreate(index, &so->lay);
 	so->s->query = so->query;
 	UseGraphCopy(scan);
 
@@ -474,7 +475,6 @@ StartSearch(IndexScanDesc scan)
 	{
 		/* the filter applies to level 0 only: the descent just navigates */
 		so->s->filter = so->filter;
-		so->s->nfilter = so->meta.nfilter;
 	}
 	(void) HnswSearchVisit(so->s, &ep, 0, ef, true);
 	HnswSearchLayer(so->s, 0, ef);
@@ -567,7 +567,7 @@ StartExhaustive(IndexScanDesc scan)
 			nemitted++;
 		}
 	}
-	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->d, so->query,
+	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->lay, so->query,
 							so->filter, emitted, nemitted);
 	/* the walk's memory is no longer needed */
 	if (s->graph == NULL)

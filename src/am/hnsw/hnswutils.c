@@ -275,12 +275,15 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 #define HNSW_PREFETCH_BYTES		256
 
 HnswSearch *
-HnswSearchCreate(Relation index, const HnswDist *d, int m)
+HnswSearchCreate(Relation index, const HnswLayout *lay)
 {
 	HnswSearch *s = palloc0(sizeof(HnswSearch));
+	const HnswDist *d = &lay->d;
+	int			m = lay->m;
 	Size		minItem;
 
 	s->index = index;
+	s->lay = lay;
 	s->dist = *d;
 	s->m = m;
 	s->nblocks = RelationGetNumberOfBlocks(index);
@@ -367,9 +370,8 @@ SearchCopyNeighbours(HnswSearch *s, HnswEntry *e, HnswNodeHeader *node, int leve
 		e->nbrCount = 0;
 		return;
 	}
-	cnt = HnswNodeCounts(node, s->dist.dims, s->dist.elemtype)[level];
-	nbrs = HnswNodeNbrs(node, s->dist.dims, s->dist.elemtype, node->level) +
-		HnswLevelStart(s->m, level);
+	cnt = HnswLayoutCounts(s->lay, node)[level];
+	nbrs = HnswLayoutList(s->lay, node, level);
 	if (s->narena + cnt > s->maxarena)
 	{
 		s->memUsed += sizeof(ItemPointerData) * s->maxarena;
@@ -434,7 +436,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
-	node = HnswGetNode(s->index, page, blkno, off, s->dist.dims, s->dist.elemtype, s->m);
+	node = HnswLayoutGetNode(s->index, page, blkno, off, s->lay);
 	if (node->state == HNSW_NODE_FREE)
 	{
 		UnlockReleaseBuffer(buf);
@@ -458,8 +460,7 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 	/* a node failing the scan's filter is walked like any other, never returned */
 	e->nomatch = s->filter != NULL && node->state == HNSW_NODE_LIVE &&
 		!HnswFilterMatch(s->filter,
-						 HnswNodeFilter(s->index, page, blkno, off, node, s->dist.dims,
-										s->dist.elemtype, s->m, s->nfilter));
+						 HnswNodeFilter(s->index, page, blkno, off, node, s->lay));
 	e->nbrStart = -1;
 	e->gidx = -1;
 	if (*admit)
@@ -600,8 +601,7 @@ SearchLoadNeighbours(HnswSearch *s, int32 idx, int level)
 
 	buf = HnswReadBuffer(s->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
-	node = HnswGetNode(s->index, BufferGetPage(buf), blkno, off, s->dist.dims,
-					   s->dist.elemtype, s->m);
+	node = HnswLayoutGetNode(s->index, BufferGetPage(buf), blkno, off, s->lay);
 	e = &s->pool[idx];
 	if (node->state == HNSW_NODE_FREE)
 	{
@@ -860,19 +860,18 @@ HnswSearchCollect(HnswSearch *s, int32 *out, int max, bool liveOnly)
  */
 void
 HnswWriteNbrList(Relation index, Buffer buf, OffsetNumber off,
-				 const HnswMetaPageData *meta, int level,
+				 const HnswLayout *lay, int level,
 				 const ItemPointerData *upd, int nupd)
 {
 	GenericXLogState *state = GenericXLogStart(index);
 	Page		page = GenericXLogRegisterBuffer(state, buf, 0);
 	HnswNodeHeader *node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
-	uint8	   *counts = HnswNodeCounts(node, meta->dims, meta->elemtype);
-	ItemPointerData *list = HnswNodeNbrs(node, meta->dims, meta->elemtype, node->level) +
-		HnswLevelStart(meta->m, level);
+	uint8	   *counts = HnswLayoutCounts(lay, node);
+	ItemPointerData *list = HnswLayoutList(lay, node, level);
 	int			i;
 
 	memcpy(list, upd, sizeof(ItemPointerData) * nupd);
-	for (i = nupd; i < HnswLevelCap(meta->m, level); i++)
+	for (i = nupd; i < HnswLevelCap(lay->m, level); i++)
 		ItemPointerSetInvalid(&list[i]);
 	counts[level] = nupd;
 	GenericXLogFinish(state);

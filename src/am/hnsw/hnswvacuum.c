@@ -43,7 +43,8 @@ typedef struct VacState
 {
 	Relation	index;
 	HnswMetaPageData meta;
-	HnswDist	d;
+	HnswLayout	lay;			/* from meta */
+	HnswDist	d;				/* lay.d */
 	BufferAccessStrategy strategy;
 	int			perPage;
 	BlockNumber nblocks;		/* the bitmaps cover these blocks */
@@ -251,8 +252,7 @@ LockNode(VacState *vs, BlockNumber blkno, OffsetNumber off, int mode,
 		HnswCorrupt(vs->index, blkno, off, "neighbour pointer out of range");
 	buf = HnswReadBuffer(vs->index, blkno);
 	LockBuffer(buf, mode);
-	*node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
-						vs->meta.elemtype, vs->meta.m);
+	*node = HnswLayoutGetNode(vs->index, BufferGetPage(buf), blkno, off, &vs->lay);
 	return buf;
 }
 
@@ -321,9 +321,9 @@ ReadNode(VacState *vs, ItemPointer tid, int level, uint8 *state, void *vec,
 			memcpy(vec, HnswNodeVec(vs->index, &vs->d, node, blkno, off), vs->vbytes);
 		if (nbrs)
 		{
-			*count = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype)[level];
-			memcpy(nbrs, HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-				   HnswLevelStart(vs->meta.m, level), sizeof(ItemPointerData) * *count);
+			*count = HnswLayoutCounts(&vs->lay, node)[level];
+			memcpy(nbrs, HnswLayoutList(&vs->lay, node, level),
+				   sizeof(ItemPointerData) * *count);
 		}
 		ok = true;
 	}
@@ -403,8 +403,7 @@ CachePage(VacState *vs, BlockNumber blkno)
 	maxoff = IsDataPage(page) ? PageGetMaxOffsetNumber(page) : InvalidOffsetNumber;
 	for (off = FirstOffsetNumber; off <= maxoff && vs->ncached < vs->cacheCap; off++)
 	{
-		HnswNodeHeader *node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
-										   vs->meta.elemtype, vs->meta.m);
+		HnswNodeHeader *node = HnswLayoutGetNode(vs->index, page, blkno, off, &vs->lay);
 		ItemPointerData tid;
 		Size		bit;
 
@@ -715,23 +714,21 @@ WriteList(VacState *vs, ItemPointer tid, int level, const ItemPointerData *old, 
 
 	buf = HnswReadBuffer(vs->index, blkno);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(vs->index, BufferGetPage(buf), blkno, off, vs->meta.dims,
-					   vs->meta.elemtype, vs->meta.m);
+	node = HnswLayoutGetNode(vs->index, BufferGetPage(buf), blkno, off, &vs->lay);
 	if (node->state != HNSW_NODE_LIVE || node->level < level)
 	{
 		UnlockReleaseBuffer(buf);
 		return true;
 	}
-	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-		HnswLevelStart(vs->meta.m, level);
+	counts = HnswLayoutCounts(&vs->lay, node);
+	list = HnswLayoutList(&vs->lay, node, level);
 	if (counts[level] != count ||
 		memcmp(list, old, sizeof(ItemPointerData) * count) != 0)
 	{
 		UnlockReleaseBuffer(buf);
 		return false;
 	}
-	HnswWriteNbrList(vs->index, buf, off, &vs->meta, level, upd, nupd);
+	HnswWriteNbrList(vs->index, buf, off, &vs->lay, level, upd, nupd);
 	UnlockReleaseBuffer(buf);
 	return true;
 }
@@ -788,17 +785,15 @@ ApplyOfferToNode(VacState *vs, Buffer buf, Page *page, GenericXLogState **state,
 {
 	BlockNumber blkno = ItemPointerGetBlockNumber(&o->target);
 	OffsetNumber off = ItemPointerGetOffsetNumber(&o->target);
-	HnswNodeHeader *node = HnswGetNode(vs->index, *page, blkno, off, vs->meta.dims,
-									   vs->meta.elemtype, vs->meta.m);
+	HnswNodeHeader *node = HnswLayoutGetNode(vs->index, *page, blkno, off, &vs->lay);
 	uint8	   *counts;
 	ItemPointerData *list;
 	int			i;
 
 	if (node->state != HNSW_NODE_LIVE || node->level < o->level)
 		return;
-	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-		HnswLevelStart(vs->meta.m, o->level);
+	counts = HnswLayoutCounts(&vs->lay, node);
+	list = HnswLayoutList(&vs->lay, node, o->level);
 	if (counts[o->level] >= HnswLevelCap(vs->meta.m, o->level))
 		return;
 	for (i = 0; i < counts[o->level]; i++)
@@ -809,9 +804,8 @@ ApplyOfferToNode(VacState *vs, Buffer buf, Page *page, GenericXLogState **state,
 		*state = GenericXLogStart(vs->index);
 		*page = GenericXLogRegisterBuffer(*state, buf, 0);
 		node = (HnswNodeHeader *) PageGetItem(*page, PageGetItemId(*page, off));
-		counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-		list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level) +
-			HnswLevelStart(vs->meta.m, o->level);
+		counts = HnswLayoutCounts(&vs->lay, node);
+		list = HnswLayoutList(&vs->lay, node, o->level);
 	}
 	list[counts[o->level]++] = o->tid;
 }
@@ -1015,10 +1009,9 @@ LinkFrom(VacState *vs, ReachState *rs, ItemPointer x, ItemPointer o)
 
 	buf = ReadBufferExtended(vs->index, MAIN_FORKNUM, xb, RBM_NORMAL, vs->strategy);
 	LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
-	node = HnswGetNode(vs->index, BufferGetPage(buf), xb, xo, vs->meta.dims,
-					   vs->meta.elemtype, vs->meta.m);
-	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
+	node = HnswLayoutGetNode(vs->index, BufferGetPage(buf), xb, xo, &vs->lay);
+	counts = HnswLayoutCounts(&vs->lay, node);
+	list = HnswLayoutNbrs(&vs->lay, node);
 	if (node->state != HNSW_NODE_LIVE)
 	{
 		UnlockReleaseBuffer(buf);
@@ -1044,8 +1037,8 @@ LinkFrom(VacState *vs, ReachState *rs, ItemPointer x, ItemPointer o)
 	state = GenericXLogStart(vs->index);
 	page = GenericXLogRegisterBuffer(state, buf, 0);
 	node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, xo));
-	counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-	list = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
+	counts = HnswLayoutCounts(&vs->lay, node);
+	list = HnswLayoutNbrs(&vs->lay, node);
 	if (victim >= 0)
 	{
 		DecIndeg(rs->indeg, BitOf(vs, &list[victim]));
@@ -1127,7 +1120,7 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 	rs.qhead = rs.qlen = 0;
 	rs.overflowed = false;
 	rs.nb = palloc(sizeof(ItemPointerData) * HnswLevelCap(vs->meta.m, 0));
-	s = HnswSearchCreate(vs->index, &vs->d, vs->meta.m);
+	s = HnswSearchCreate(vs->index, &vs->lay);
 	s->query = palloc(HnswQueryBytes(&vs->d));
 
 	MarkReachable(vs, &rs, entry);
@@ -1148,8 +1141,7 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff && off <= vs->perPage; off++)
 		{
-			HnswNodeHeader *node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
-											   vs->meta.elemtype, vs->meta.m);
+			HnswNodeHeader *node = HnswLayoutGetNode(vs->index, page, blkno, off, &vs->lay);
 			ItemPointerData tid;
 
 			ItemPointerSet(&tid, blkno, off);
@@ -1231,8 +1223,7 @@ MarkDeadPass(VacState *vs, IndexBulkDeleteResult *stats,
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, vs->meta.dims,
-											   vs->meta.elemtype, vs->meta.m);
+			HnswNodeHeader *node = HnswLayoutGetNode(index, page, blkno, off, &vs->lay);
 			ItemPointerData tid;
 
 			ItemPointerSet(&tid, blkno, off);
@@ -1307,8 +1298,8 @@ RepairTodo(VacState *vs, ItemPointer tid, uint32 levels)
 static uint32
 LevelsToRepair(VacState *vs, HnswNodeHeader *node)
 {
-	uint8	   *counts = HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype);
-	ItemPointerData *nbrs = HnswNodeNbrs(node, vs->meta.dims, vs->meta.elemtype, node->level);
+	uint8	   *counts = HnswLayoutCounts(&vs->lay, node);
+	ItemPointerData *nbrs = HnswLayoutNbrs(&vs->lay, node);
 	uint32		mask = 0;
 	int			l;
 
@@ -1357,8 +1348,7 @@ RepairPass(VacState *vs, ItemPointer best)
 		maxoff = PageGetMaxOffsetNumber(page);
 		for (off = FirstOffsetNumber; off <= maxoff; off++)
 		{
-			HnswNodeHeader *node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
-											   vs->meta.elemtype, vs->meta.m);
+			HnswNodeHeader *node = HnswLayoutGetNode(vs->index, page, blkno, off, &vs->lay);
 			uint32		mask;
 
 			if (node->state != HNSW_NODE_LIVE)
@@ -1469,8 +1459,7 @@ FreePass(VacState *vs)
 			ItemPointerSet(&tid, blkno, off);
 			if (!IsDeleted(vs, &tid))
 				continue;
-			node = HnswGetNode(vs->index, page, blkno, off, vs->meta.dims,
-							   vs->meta.elemtype, vs->meta.m);
+			node = HnswLayoutGetNode(vs->index, page, blkno, off, &vs->lay);
 			if (node->state != HNSW_NODE_DELETED)
 				continue;
 			if (!any)
@@ -1481,7 +1470,7 @@ FreePass(VacState *vs)
 			}
 			node = (HnswNodeHeader *) PageGetItem(page, PageGetItemId(page, off));
 			node->state = HNSW_NODE_FREE;
-			memset(HnswNodeCounts(node, vs->meta.dims, vs->meta.elemtype), 0, node->level + 1);
+			memset(HnswLayoutCounts(&vs->lay, node), 0, node->level + 1);
 		}
 		if (any)
 		{
@@ -1578,8 +1567,8 @@ hnswbulkdelete(IndexVacuumInfo *info, IndexBulkDeleteResult *stats,
 	vs.memBudget = VacMemBudget();
 	vs.nodeCxt = AllocSetContextCreate(cxt, "hnsw vacuum node", ALLOCSET_DEFAULT_SIZES);
 	HnswReadMeta(index, &vs.meta);
-	HnswInitDist(&vs.d, vs.meta.dims, vs.meta.elemtype, vs.meta.srcElem, vs.meta.metric,
-				 vs.meta.storage == HNSW_STORAGE_OVERFLOW);
+	HnswLayoutFromMeta(&vs.lay, &vs.meta);
+	vs.d = vs.lay.d;
 	vs.vbytes = HnswVecBytes(vs.meta.dims, vs.meta.elemtype);
 	vs.perPage = (BLCKSZ - SizeOfPageHeaderData) /
 		(MAXALIGN(HnswNodeSize(vs.meta.dims, vs.meta.elemtype, vs.meta.m, 0, vs.d.overflow)) +
@@ -1616,11 +1605,13 @@ hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 	if (stats == NULL)
 	{
 		HnswMetaPageData meta;
+		HnswLayout	lay;
 		BlockNumber nblocks = RelationGetNumberOfBlocks(index);
 		BlockNumber blkno;
 
 		stats = palloc0(sizeof(IndexBulkDeleteResult));
 		HnswReadMeta(index, &meta);
+		HnswLayoutFromMeta(&lay, &meta);
 		for (blkno = 1; blkno < nblocks; blkno++)
 		{
 			Buffer		buf;
@@ -1637,8 +1628,7 @@ hnswvacuumcleanup(IndexVacuumInfo *info, IndexBulkDeleteResult *stats)
 				maxoff = PageGetMaxOffsetNumber(page);
 				for (off = FirstOffsetNumber; off <= maxoff; off++)
 				{
-					HnswNodeHeader *node = HnswGetNode(index, page, blkno, off, meta.dims,
-													   meta.elemtype, meta.m);
+					HnswNodeHeader *node = HnswLayoutGetNode(index, page, blkno, off, &lay);
 
 					if (node->state == HNSW_NODE_LIVE)
 						stats->num_index_tuples += node->ntids;
