@@ -28,15 +28,24 @@ my $check = qq{
 	SET hnsw.ef_search = 100;
 	SELECT count(*) FROM t WHERE id <> (SELECT id FROM t t2 ORDER BY t2.v <-> t.v LIMIT 1);
 };
-# No inserted row is lost: a walk-only iterative scan (no exact pass)
-# reaches every row.  Searching for each row itself is approximate (a row
-# linked in while its neighbours were still being inserted can lose a
-# nearest-1 search at ef_search 100), so that allows two misses in 1,200.
+# No inserted row is lost: every heap row has its index entry (the
+# checker's heapallindexed pass), and a walk-only iterative scan (no exact
+# pass) reaches all but at most a few of them.  A graph built by concurrent
+# inserts can leave a node without in-links when every neighbour that
+# linked to it re-pruned it away (HNSW's known limit, src/am/hnsw/README
+# "Limits"; the exact pass of the default settings still returns such
+# rows): measured, the walk missed a row in 2 of 30 runs.  Searching for
+# each row itself is approximate too (a row linked in while its neighbours
+# were still being inserted can lose a nearest-1 search at ef_search 100),
+# so that allows two misses in 1,200.
 my $reach = qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
 	SET hnsw.iterative_scan = relaxed_order; SET hnsw.exact_fallback = off;
-	SELECT count(*) = (SELECT count(*) FROM t) FROM
+	SELECT (SELECT count(*) FROM t) - count(*) FROM
 		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 100000) s};
-is($node->safe_psql('postgres', $reach), 't', 'no inserted row is lost: a walk reaches every row');
+is($node->safe_psql('postgres', "SELECT vecx_index_check('t_v', heapallindexed => true)"), '',
+	'no inserted row is lost: every row has its index entry');
+my $unreached = $node->safe_psql('postgres', $reach);
+cmp_ok($unreached, '<=', 3, "a walk reaches all but at most 3 rows ($unreached unreached)");
 my $miss = $node->safe_psql('postgres', $check);
 cmp_ok($miss, '<=', 2, "rows that do not find themselves at ef_search 100 ($miss of 1200)");
 
@@ -49,11 +58,10 @@ $node->pgbench('-n -c 5 -j 2 -t 120', 0, [qr/processed: 600\/600/], [qr/^$/],
 $node->safe_psql('postgres', 'VACUUM t');
 $miss = $node->safe_psql('postgres', $check);
 cmp_ok($miss, '<=', 2, "rows that do not find themselves after the mix ($miss)");
-is($node->safe_psql('postgres', qq{SET enable_seqscan = off; SET hnsw.ef_search = 1000;
-	SET hnsw.iterative_scan = relaxed_order; SET hnsw.exact_fallback = off;
-	SELECT count(*) = (SELECT count(*) FROM t) FROM
-		(SELECT id FROM t ORDER BY v <-> (SELECT v FROM t LIMIT 1) LIMIT 100000) s}),
-	't', 'an iterative scan reaches every row');
+is($node->safe_psql('postgres', "SELECT vecx_index_check('t_v', heapallindexed => true)"), '',
+	'after the mix every row has its index entry');
+$unreached = $node->safe_psql('postgres', $reach);
+cmp_ok($unreached, '<=', 3, "after the mix a walk reaches all but at most 3 rows ($unreached unreached)");
 
 # graph copies (hnsw.cache_size) under concurrent change: searching clients
 # take copies that inserts, deletes and vacuums keep retiring; nothing
