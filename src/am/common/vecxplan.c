@@ -72,6 +72,21 @@ IsVecxIndex(IndexOptInfo *index)
 	return false;
 }
 
+/*
+ * Does the relation have a vecx index?  The hook runs for every relation of
+ * every query: most have none, and leave before any list is copied.
+ */
+static bool
+HasVecxIndex(RelOptInfo *rel)
+{
+	ListCell   *lc;
+
+	foreach(lc, rel->indexlist)
+		if (IsVecxIndex(lfirst_node(IndexOptInfo, lc)))
+			return true;
+	return false;
+}
+
 /* Is the clause already one of the path's index clauses? */
 static bool
 InIndexClauses(IndexPath *path, RestrictInfo *rinfo)
@@ -220,7 +235,8 @@ VecxSetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry 
 
 	if (prev_set_rel_pathlist_hook)
 		prev_set_rel_pathlist_hook(root, rel, rti, rte);
-	if (vecx_am_count == 0 || !IS_SIMPLE_REL(rel) || rte->rtekind != RTE_RELATION)
+	if (vecx_am_count == 0 || !IS_SIMPLE_REL(rel) || rte->rtekind != RTE_RELATION ||
+		!HasVecxIndex(rel))
 		return;
 
 	/* add_path() may free or reorder entries: walk a copy */
