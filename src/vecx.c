@@ -108,6 +108,7 @@ _PG_init(void)
 	/* before VecxSimdInit reserves the prefix, which drops placeholders */
 	VecxGpuInit();
 	VecxStatInit();
+	VecxJunkInit();
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();

@@ -63,13 +63,20 @@ VecxPlanRegisterAm(amcostestimate_function costfn)
 	vecx_am_costs[vecx_am_count++] = costfn;
 }
 
+/* VecxPlanIsVecxCost: is this the cost estimate of a registered vecx AM? */
+bool
+VecxPlanIsVecxCost(amcostestimate_function costfn)
+{
+	for (int i = 0; i < vecx_am_count; i++)
+		if (costfn == vecx_am_costs[i])
+			return true;
+	return false;
+}
+
 static bool
 IsVecxIndex(IndexOptInfo *index)
 {
-	for (int i = 0; i < vecx_am_count; i++)
-		if (index->amcostestimate == vecx_am_costs[i])
-			return true;
-	return false;
+	return VecxPlanIsVecxCost(index->amcostestimate);
 }
 
 /*

@@ -11,6 +11,10 @@
 #include "access/amapi.h"
 
 extern void VecxPlanRegisterAm(amcostestimate_function costfn);
+extern bool VecxPlanIsVecxCost(amcostestimate_function costfn);
 extern void VecxPlanInit(void);
+
+/* vecxjunk.c */
+extern void VecxJunkInit(void);
 
 #endif							/* VECX_VECXPLAN_H */
