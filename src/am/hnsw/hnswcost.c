@@ -8,9 +8,14 @@
  * k rows the walk must pass k / s rows in distance order, s being the
  * selectivity of all quals on the table (those on filter columns of the
  * index are checked in the walk, the others on the heap), at about m
- * visits per row passed, and at least one batch of ef_search:
+ * visits per row passed, and at least one batch of ef_search rows matching
+ * the index quals (selectivity s_idx; failing nodes are walked through):
  *
- *	visits(k) = descent + m * max(ef_search, k / s)
+ *	visits(k) = descent + m * max(ef_search, k) / s
+ *
+ * (a walk filtered by the table's quals passes only k / s rows, but its
+ * answer is as good as the index-filtered walk's only at that depth: both
+ * are charged the work of equal recall).
  *
  * Past hnsw.max_scan_tuples the graph walk stops and the scan finishes with
  * an exact pass over the whole index (hnswfilter.c), or, with that
@@ -152,7 +157,15 @@ HnswWalkStartup(const HnswCostInput *in, const HnswExactPass *ex,
 	bool		mapAlone = ex->useMap && nmatch <= ex->crossover;
 	Cost		startup;
 
-	*visits = descent + in->m * Max((double) hnsw_ef_search, in->k / in->sAll);
+	/*
+	 * A walk with index quals gathers ef_search matching rows, passing
+	 * ef_search / sIdx nodes.  A walk whose rows the table's quals filter
+	 * passes only k / sAll before the executor has its k rows, but answers
+	 * as well only at the same depth: charge both ef_search / sAll, the
+	 * work for the recall an unfiltered search of ef_search has, so that
+	 * the planner does not prefer a shallow walk for being shallow.
+	 */
+	*visits = descent + in->m * Max((double) hnsw_ef_search, in->k) / in->sAll;
 	if (mapAlone)
 	{
 		/* few matches: the map pass alone */

@@ -46,6 +46,7 @@ typedef struct HnswScanOpaqueData
 	float		holdBound;		/* lossy strict order: return no row of the
 								 * batch whose bound exceeds this */
 	int			nheld;			/* rows held back at the end of a batch */
+	int			nbatches;		/* batches searched after the first */
 	double		slack;			/* largest value(distance) - bound of the
 								 * live pool entries below slackSeen */
 	int			slackSeen;
@@ -136,6 +137,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->lastDist = -INFINITY;
 	so->holdBound = INFINITY;
 	so->nheld = 0;
+	so->nbatches = 0;
 	so->slack = 0.0;
 	so->slackSeen = 0;
 	so->filter = NULL;
@@ -204,6 +206,27 @@ SortBatchByBound(HnswScanOpaque so)
 	}
 	so->slackSeen = s->npool;
 	so->holdBound = HnswFloatBelow(worst - so->slack);
+}
+
+/*
+ * KeepNearerHalf
+ *		Under strict order a returned row closes the door on every closer
+ *		row found later (hnswgettuple skips it; only the exact pass would
+ *		return it).  The last ranks of a converged ef search are its least
+ *		certain, and when the executor's filter rejects most rows, later
+ *		batches are where the rows it keeps come from: rows the next batch
+ *		finds closer than a returned one are lost to the LIMIT.  So while
+ *		the walk can go on, a batch hands out only its nearer half; the rest
+ *		compete again in the next batch.  A LIMIT of at most ef_search / 2
+ *		rows that all pass is answered from the first batch as before.
+ */
+static void
+KeepNearerHalf(HnswScanOpaque so)
+{
+	if (hnsw_iterative_scan != HNSW_ITERATIVE_STRICT || so->s->cand.n == 0 ||
+		so->nbatch < 2)
+		return;
+	so->nbatch = (so->nbatch + 1) / 2;
 }
 
 /*
@@ -482,6 +505,7 @@ StartSearch(IndexScanDesc scan)
 	so->nbatch = HnswSearchCollect(so->s, so->batch, so->s->res.n, true);
 	RerankBatch(so);
 	SortBatchByBound(so);
+	KeepNearerHalf(so);
 	so->pos = 0;
 
 	if (so->s->filter != NULL && FilterHopeless(so))
@@ -500,13 +524,23 @@ NextBatch(IndexScanDesc scan)
 {
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	HnswSearch *s = so->s;
-	int			ef = hnsw_ef_search + so->nheld;	/* room for held rows */
+	int			ef;
 	double		memLimit = (double) work_mem * 1024.0 * hnsw_scan_mem_multiplier;
 	int			i;
 
-	so->nheld = 0;
 	if (hnsw_iterative_scan == HNSW_ITERATIVE_OFF || s == NULL)
 		return false;
+
+	/*
+	 * An executor still asking after a whole batch is filtering rows out
+	 * (or wants more than ef_search): the rows it keeps come from ever
+	 * deeper in the distance order, where a search of ef_search is less
+	 * sure of its ranks.  Each further batch searches with twice the ef of
+	 * the last (up to 16 x ef_search), plus room for held rows.
+	 */
+	ef = hnsw_ef_search * (1 << Min(so->nbatches + 1, 4)) + so->nheld;
+	so->nbatches++;
+	so->nheld = 0;
 	if (s->ndistances >= hnsw_max_scan_tuples || (double) s->memUsed > memLimit)
 		return false;
 
@@ -519,7 +553,7 @@ NextBatch(IndexScanDesc scan)
 		e->inresult = false;
 		if (!e->expanded)
 			HnswHeapPush(&s->cand, e->dist, i);
-		if (!e->emitted && e->ntids > 0)
+		if (!e->emitted && e->ntids > 0 && !e->nomatch)
 		{
 			HnswHeapPush(&s->res, e->dist, i);
 			if (s->res.n > ef)
@@ -534,6 +568,7 @@ NextBatch(IndexScanDesc scan)
 	so->nbatch = HnswSearchCollect(s, so->batch, s->res.n, true);
 	RerankBatch(so);
 	SortBatchByBound(so);
+	KeepNearerHalf(so);
 	so->pos = 0;
 	return true;
 }

@@ -409,6 +409,8 @@ SearchAdmit(HnswSearch *s, int32 idx, bool admit)
 	if (!admit)
 		return -2 - idx;
 	HnswHeapPush(&s->cand, s->pool[idx].dist, idx);
+	if (s->pool[idx].nomatch)
+		return idx;				/* walked through, never a result */
 	HnswHeapPush(&s->res, s->pool[idx].dist, idx);
 	s->pool[idx].inresult = true;
 	return idx;
@@ -681,6 +683,12 @@ PageExpand(void *g, int32 ci, int level)
 	Size		nbrBytes = 2 + sizeof(ItemPointerData) * 2 * s->m;
 	Size		inlineBytes = HnswInlineBytes(s->dist.dims, s->dist.elemtype, s->dist.overflow);
 
+	/*
+	 * A filtered walk out of budget expands nothing more: it ends with the
+	 * results it has, and the scan moves on to its exact pass.
+	 */
+	if (s->filter != NULL && s->ndistances >= hnsw_max_scan_tuples)
+		return 0;
 	if (e->nbrStart < 0 || e->nbrLevel != level)
 		SearchLoadNeighbours(s, ci, level);
 
@@ -723,6 +731,14 @@ PageExpand(void *g, int32 ci, int level)
 	return nt;
 }
 
+/*
+ * A node failing the scan's filter keys is walked through but never
+ * returned: it joins the candidates only, so the ef results the walk
+ * gathers before it stops are ef matching nodes, not ef nodes of which a
+ * fraction match (at 10% selectivity, four).  The walk goes as deep as the
+ * filter needs, within hnsw.max_scan_tuples distances (PageExpand); the
+ * iterative scan's later batches and its exact pass take over from there.
+ */
 static inline bool
 PageVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 {
@@ -731,6 +747,11 @@ PageVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 	int32		idx;
 
 	idx = VisitPinned(s, &s->todo[i], s->todoBufs[i], level, ef, false, &admit);
+	if (idx >= 0 && admit && s->pool[idx].nomatch)
+	{
+		HnswHeapPush(&s->cand, s->pool[idx].dist, idx);
+		return false;
+	}
 	return SearchWalkItem(s, idx, admit, item);
 }
 
