@@ -725,7 +725,7 @@ extern int	HnswSearchCollect(HnswSearch *s, int32 *out, int max, bool liveOnly);
 extern void HnswSearchUseGraph(HnswSearch *s, const struct HnswGraph *g,
 							   const void *walkQuery);
 extern int	HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists,
-								 int n, int cap, bool fill, int *out);
+								 int n, int cap, int *out);
 
 /*
  * hnswcache.c: a backend-local read-only copy of a graph.  Nodes are

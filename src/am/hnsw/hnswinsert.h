@@ -241,7 +241,7 @@ HnswPruneList(const HnswGraphOps *ops, void *g, HnswInsertWork *w,
 		w->ref[i] = cref[c];
 		w->vec[i] = cvec[c];
 	}
-	k = HnswSelectNeighbours(w->d, w->vec, w->dist, n, cap, false, w->pick);
+	k = HnswSelectNeighbours(w->d, w->vec, w->dist, n, cap, w->pick);
 	for (i = 0; i < k; i++)
 	{
 		w->upd[i] = w->ref[w->pick[i]];
@@ -370,7 +370,7 @@ HnswPlanLevels(const HnswGraphOps *ops, void *g, HnswInsertWork *w, HnswRef self
 				return false;
 		}
 		k = HnswSelectNeighbours(w->d, w->vec, w->dist, n, HnswLevelCap(w->m, l),
-								 true, w->pick);
+								 w->pick);
 		for (i = 0; i < k; i++)
 		{
 			sel[i] = w->ref[w->pick[i]];

@@ -122,26 +122,29 @@ RepeatsEarlier(const HnswDist *d, char **vecs, const float *dists, int i)
  *
  *		Inner product is no metric: a node of large norm is "closer" to
  *		everything than the base is, so there the heuristic alone prunes
- *		nearly every edge but the one to such a hub, and nodes that only
- *		hubs point at drop out of reach (recall 0.89 at ef_search 40 on
- *		10,000 random non-negative 3-dim vectors).  So under inner product
- *		a new node's own lists (fill) are topped up to cap with the closest
- *		of the pruned candidates (the paper's keepPrunedConnections), exact
- *		repeats left out (recall 0.99 there).  Not for sparse vectors: on
- *		20,000 Zipf sparsevecs filling made the build 3.5 times slower and
- *		queries slower at equal recall, for +0.01 recall at equal ef.
- *		Not under the metrics: full
- *		lists overflow sooner, and each overflow prunes the list of an old
- *		node, which may lose its only in-link (measured: filtered walks on
- *		structured data lost whole regions).  A full list that gains a
- *		back link is never filled, for the same reason.
+ *		nearly every edge but the one to such a hub.  Under inner product
+ *		the choice is therefore topped up to cap with the closest of the
+ *		pruned candidates (the paper's keepPrunedConnections), exact
+ *		repeats left out, both for a new node's own lists and when a full
+ *		list gains a back link (README, "Inner product").  Re-selecting a
+ *		full list with the heuristic alone cut it from 2m + 1 members to a
+ *		few at every overflow, taking in-links away from the nodes dropped;
+ *		with the top-up an overflow drops only the farthest non-pick
+ *		(recall@20 at ef_search 40 on 10,000 random non-negative 3-dim
+ *		vectors 0.967 -> 0.997; filling only new nodes' lists had lifted
+ *		it from 0.89).  Not for sparse vectors: on 20,000 Zipf sparsevecs
+ *		filling made the build 3.5 times slower and queries slower at
+ *		equal recall, for +0.01 recall at equal ef.  Not under the
+ *		metrics: there the heuristic keeps enough edges, and lists that
+ *		are always full overflow at every back link (measured: filling
+ *		under L2 lost nodes' only in-links on small graphs; README).
  *
  *		Writes the chosen indices to out[], ascending, and returns their
  *		count.
  */
 int
 HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
-					 int cap, bool fill, int *out)
+					 int cap, int *out)
 {
 	int			nsel = 0;
 	int			i;
@@ -165,7 +168,7 @@ HnswSelectNeighbours(const HnswDist *d, char **vecs, float *dists, int n,
 			out[nsel++] = i;
 	}
 
-	if (fill && d->metric == VECX_METRIC_IP && d->elemtype != HNSW_ELEM_SPARSE &&
+	if (d->metric == VECX_METRIC_IP && d->elemtype != HNSW_ELEM_SPARSE &&
 		nsel < cap && nsel < n)
 	{
 		int		   *merged = palloc(sizeof(int) * Min(n, cap));
