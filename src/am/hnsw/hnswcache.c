@@ -45,16 +45,24 @@
 #include "catalog/pg_class.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relfilenodemap.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "hnsw.h"
 
 int			hnsw_cache_size = 0;	/* kB; 0 disables */
+int			hnsw_shared_cache_size = 256 * 1024;	/* kB; 0 disables */
 
 /* What one backend knows about one index */
 typedef struct HnswCacheEntry
@@ -91,6 +99,100 @@ static uint64 lruClock;
 static List *toFree;			/* retired copies still pinned by a scan */
 
 /*
+ * Shared copies (hnsw.shared_cache_size, with the library preloaded): one
+ * region of the main shared memory, reserved at server start, holds the
+ * copies; a small table of slots under one LWLock says which copy lies
+ * where.  See "Shared copies" in the README.
+ */
+#define HNSW_SH_SLOTS	64
+#define HNSW_SH_ALIGN	64		/* extents and arrays: cache lines */
+
+typedef enum HnswShState
+{
+	SH_FREE = 0,				/* unused */
+	SH_BUILDING,				/* a backend is copying the index */
+	SH_READY,					/* scans may pin it */
+	SH_RETIRED					/* stale or dropped, freed at its last unpin */
+} HnswShState;
+
+typedef struct HnswShSlot
+{
+	/* changed only under the exclusive lock */
+	Oid			dbid;
+	RelFileNode node;
+	uint64		changeCount;	/* the copy's */
+	uint32		gen;			/* bumped whenever the slot is freed */
+	HnswShState state;
+	int			builder;		/* SH_BUILDING: its pid */
+	Size		off;			/* extent in the region (0 bytes: none yet) */
+	Size		bytes;
+	int32		nnodes;
+	/* under the shared lock and mutex, or the exclusive lock */
+	slock_t		mutex;
+	int			pins;			/* scans walking it */
+	uint64		lastUse;		/* LRU clock */
+	int64		hits;			/* scans that walked it */
+} HnswShSlot;
+
+typedef struct HnswShCtl
+{
+	LWLock	   *lock;
+	Size		size;			/* bytes of the region */
+	pg_atomic_uint64 clock;		/* LRU clock */
+	HnswShSlot	slots[HNSW_SH_SLOTS];
+} HnswShCtl;
+
+/*
+ * A copy in the region begins with this header; its arrays follow at
+ * offsets from the extent's start, and their contents are node numbers
+ * and TIDs, so a copy taken by one backend is walked by every other
+ * wherever it maps the region.
+ */
+typedef struct HnswShGraph
+{
+	uint64		changeCount;
+	int32		nnodes;
+	int			m;
+	Size		vstride;
+	Size		cstride;
+	uint8		srcElem;
+	BlockNumber nblocks;
+	Size		nup;
+	Size		offSlotBase;
+	Size		offNodes;
+	Size		offNtids;
+	Size		offVecs;
+	Size		offCodes;
+	Size		offNbr0;
+	Size		offUpStart;
+	Size		offUp;
+} HnswShGraph;
+
+/* A pin this backend holds on a shared copy */
+typedef struct HnswShPin
+{
+	int			slot;
+	uint32		gen;
+} HnswShPin;
+
+static HnswShCtl *sh;			/* NULL: no shared copies */
+static char *shBase;			/* the region */
+static HnswShPin *shPins;		/* pins held, released at scan end or at the
+								 * end of the transaction or the backend */
+static int	nShPins;
+static int	maxShPins;
+static int	shBuildSlot = -1;	/* the slot this backend is copying into */
+static uint32 shBuildGen;
+static bool shExitRegistered;
+static shmem_request_hook_type prevShmemRequest;
+static shmem_startup_hook_type prevShmemStartup;
+
+static void ShReleaseAll(void);
+static void ShUnpin(int slot, uint32 gen);
+static void ShUnpinRecorded(int slot, uint32 gen);
+static void ShRetireKey(const RelFileNode *node);
+
+/*
  * Free retired copies that scans still pinned: no scan survives its
  * transaction (a scan that failed never unpinned).  Pins of live copies
  * held by failed scans are forgotten too.
@@ -104,6 +206,8 @@ CacheXactCallback(XactEvent event, void *arg)
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
 		return;
+	if (sh != NULL)
+		ShReleaseAll();
 	for (i = 0; i < nentries; i++)
 		if (entries[i].graph != NULL)
 			entries[i].graph->pins = 0;
@@ -126,11 +230,79 @@ CacheRelcacheCallback(Datum arg, Oid relid)
 			entries[i].checkDropped = true;
 }
 
+static Size
+ShSize(void)
+{
+	return add_size(add_size(sizeof(HnswShCtl), HNSW_SH_ALIGN),
+					mul_size((Size) hnsw_shared_cache_size, 1024));
+}
+
+static void
+ShShmemRequest(void)
+{
+	if (prevShmemRequest)
+		prevShmemRequest();
+	RequestAddinShmemSpace(ShSize());
+	RequestNamedLWLockTranche("vecx_hnsw_cache", 1);
+}
+
+static void
+ShShmemStartup(void)
+{
+	bool		found;
+
+	if (prevShmemStartup)
+		prevShmemStartup();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	sh = ShmemInitStruct("vecx hnsw graph copies", ShSize(), &found);
+	if (!found)
+	{
+		int			i;
+
+		memset(sh, 0, sizeof(HnswShCtl));
+		sh->lock = &(GetNamedLWLockTranche("vecx_hnsw_cache"))->lock;
+		sh->size = mul_size((Size) hnsw_shared_cache_size, 1024);
+		pg_atomic_init_u64(&sh->clock, 0);
+		for (i = 0; i < HNSW_SH_SLOTS; i++)
+			SpinLockInit(&sh->slots[i].mutex);
+	}
+	shBase = (char *) TYPEALIGN(HNSW_SH_ALIGN, (char *) sh + sizeof(HnswShCtl));
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * HnswCacheInit
+ *		Register the callbacks and, while preloading, define
+ *		hnsw.shared_cache_size and ask for its region.  Called from
+ *		HnswInit before the "hnsw" prefix is reserved.
+ */
 void
 HnswCacheInit(void)
 {
 	RegisterXactCallback(CacheXactCallback, NULL);
 	CacheRegisterRelcacheCallback(CacheRelcacheCallback, (Datum) 0);
+
+	/* shared memory is handed out only to preloaded libraries (PG 15) */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomIntVariable("hnsw.shared_cache_size",
+							"Sets the shared memory for hnsw graph copies that every backend walks.",
+							"Reserved at server start when vecx is in shared_preload_libraries; 0 disables (each backend then uses hnsw.cache_size).",
+							&hnsw_shared_cache_size, 256 * 1024, 0, MAX_KILOBYTES,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	if (hnsw_shared_cache_size <= 0)
+		return;
+	prevShmemRequest = shmem_request_hook;
+	shmem_request_hook = ShShmemRequest;
+	prevShmemStartup = shmem_startup_hook;
+	shmem_startup_hook = ShShmemStartup;
+}
+
+/* Do scans use graph copies at all (shared, or this backend's)? */
+bool
+HnswCacheEnabled(void)
+{
+	return sh != NULL || hnsw_cache_size > 0;
 }
 
 /*
@@ -163,6 +335,8 @@ HnswCacheRelease(const HnswGraph *graph)
 {
 	HnswGraph  *g = (HnswGraph *) graph;
 
+	if (g->shSlot >= 0)
+		ShUnpinRecorded(g->shSlot, g->shGen);
 	if (g->pins > 0)
 		g->pins--;
 	if (g->retired && g->pins == 0)
@@ -192,6 +366,8 @@ CacheSweepDropped(void)
 			entries[i].checkDropped = false;
 			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(entries[i].relid)))
 			{
+				if (sh != NULL)
+					ShRetireKey(&entries[i].node);
 				CacheRemove(i);
 				continue;
 			}
@@ -233,6 +409,8 @@ CacheFind(Relation index, bool create)
 	if (!RelFileNodeEquals(e->node, index->rd_node))
 	{
 		/* rewritten (REINDEX, TRUNCATE): start over */
+		if (sh != NULL)
+			ShRetireKey(&e->node);
 		CacheRetire(e);
 		e->node = index->rd_node;
 		e->staleWork = 0;
@@ -250,6 +428,9 @@ CacheMakeRoom(HnswCacheEntry *self, Size need)
 {
 	Size		budget = (Size) hnsw_cache_size * 1024;
 
+	/* a shared copy is placed later (ShPlace); here only: can it fit? */
+	if (sh != NULL)
+		return need <= sh->size;
 	if (need > budget)
 		return false;
 	for (;;)
@@ -572,6 +753,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	g = cs.g = palloc0(sizeof(HnswGraph));
+	g->shSlot = -1;
 	g->changeCount = count0;
 	g->m = meta->m;
 	g->vstride = TYPEALIGN(64, cs.d.vbytes);
@@ -585,6 +767,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 		cs.xf = palloc(sizeof(float) * meta->dims);
 	}
 	ok = CopyIndex(&cs, self);
+	g->nup = cs.nup;
 	FreeAccessStrategy(cs.strategy);
 	MemoryContextSwitchTo(old);
 	if (!ok)
@@ -611,6 +794,486 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 	return g;
 }
 
+/* ---- shared copies (hnsw.shared_cache_size) ---- */
+
+/* Free a slot and its extent (exclusive lock held) */
+static void
+ShFreeSlot(HnswShSlot *s)
+{
+	s->state = SH_FREE;
+	s->off = 0;
+	s->bytes = 0;
+	s->pins = 0;
+	s->gen++;
+}
+
+/* Retire a slot's copy: freed now, or by its last unpin (exclusive lock) */
+static void
+ShRetireSlot(HnswShSlot *s)
+{
+	if (s->pins == 0)
+		ShFreeSlot(s);
+	else
+		s->state = SH_RETIRED;
+}
+
+/* The slot holding or copying index node in this database, or -1 (lock held) */
+static int
+ShFind(const RelFileNode *node)
+{
+	int			i;
+
+	for (i = 0; i < HNSW_SH_SLOTS; i++)
+	{
+		HnswShSlot *s = &sh->slots[i];
+
+		if ((s->state == SH_READY || s->state == SH_BUILDING) &&
+			s->dbid == MyDatabaseId && RelFileNodeEquals(s->node, *node))
+			return i;
+	}
+	return -1;
+}
+
+/* Retire the copy of a dropped or rewritten index */
+static void
+ShRetireKey(const RelFileNode *node)
+{
+	int			i;
+
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	i = ShFind(node);
+	if (i >= 0 && sh->slots[i].state == SH_READY)
+		ShRetireSlot(&sh->slots[i]);
+	LWLockRelease(sh->lock);
+}
+
+/*
+ * Free the least recently used copy no scan walks (exclusive lock held).
+ * Returns false if there is none.
+ */
+static bool
+ShEvictOne(void)
+{
+	int			lru = -1;
+	int			i;
+
+	for (i = 0; i < HNSW_SH_SLOTS; i++)
+	{
+		HnswShSlot *s = &sh->slots[i];
+
+		if (s->state == SH_READY && s->pins == 0 &&
+			(lru < 0 || s->lastUse < sh->slots[lru].lastUse))
+			lru = i;
+	}
+	if (lru < 0)
+		return false;
+	ShFreeSlot(&sh->slots[lru]);
+	return true;
+}
+
+static int
+ShExtentCmp(const void *a, const void *b)
+{
+	const HnswShSlot *x = *(HnswShSlot *const *) a;
+	const HnswShSlot *y = *(HnswShSlot *const *) b;
+
+	return x->off < y->off ? -1 : x->off > y->off ? 1 : 0;
+}
+
+/*
+ * ShPlace
+ *		Find need bytes of the region (exclusive lock held): the first gap
+ *		between the extents in use that fits, retiring the least recently
+ *		used unpinned copies until one does.  Returns false if the pinned
+ *		and building copies leave no room.
+ */
+static bool
+ShPlace(Size need, Size *off)
+{
+	for (;;)
+	{
+		HnswShSlot *used[HNSW_SH_SLOTS];
+		int			nused = 0;
+		Size		end = 0;
+		int			i;
+
+		for (i = 0; i < HNSW_SH_SLOTS; i++)
+			if (sh->slots[i].state != SH_FREE && sh->slots[i].bytes > 0)
+				used[nused++] = &sh->slots[i];
+		qsort(used, nused, sizeof(HnswShSlot *), ShExtentCmp);
+		for (i = 0; i < nused; i++)
+		{
+			if (used[i]->off - end >= need)
+				break;
+			end = TYPEALIGN(HNSW_SH_ALIGN, used[i]->off + used[i]->bytes);
+		}
+		if (i < nused || (end <= sh->size && sh->size - end >= need))
+		{
+			*off = end;
+			return true;
+		}
+		if (!ShEvictOne())
+			return false;
+	}
+}
+
+/* Where each array of g goes in its extent; returns the extent's bytes */
+static Size
+ShLayout(const HnswGraph *g, HnswShGraph *h)
+{
+	Size		off = TYPEALIGN(HNSW_SH_ALIGN, sizeof(HnswShGraph));
+	Size		n = (Size) g->nnodes;
+
+#define SH_PLACE(field, sz) \
+	do { \
+		h->field = off; \
+		off = TYPEALIGN(HNSW_SH_ALIGN, add_size(off, (sz))); \
+	} while (0)
+
+	memset(h, 0, sizeof(HnswShGraph));
+	h->changeCount = g->changeCount;
+	h->nnodes = g->nnodes;
+	h->m = g->m;
+	h->vstride = g->vstride;
+	h->cstride = g->codes != NULL ? g->cstride : 0;
+	h->srcElem = g->srcElem;
+	h->nblocks = g->nblocks;
+	h->nup = g->nup;
+	SH_PLACE(offSlotBase, mul_size((Size) g->nblocks + 1, sizeof(uint32)));
+	SH_PLACE(offNodes, mul_size(n, sizeof(HnswGraphNode)));
+	SH_PLACE(offNtids, n);
+	SH_PLACE(offVecs, mul_size(n, g->vstride));
+	if (h->cstride > 0)
+		SH_PLACE(offCodes, mul_size(n, h->cstride));
+	SH_PLACE(offNbr0, mul_size(mul_size(n, 2 * g->m + 1), sizeof(int32)));
+	SH_PLACE(offUpStart, mul_size(n, sizeof(int32)));
+	SH_PLACE(offUp, mul_size(g->nup, sizeof(int32)));
+#undef SH_PLACE
+	return off;
+}
+
+/* Copy local copy g into its extent at ext (no lock: the slot is ours) */
+static void
+ShWrite(const HnswGraph *g, const HnswShGraph *h, char *ext)
+{
+	Size		n = (Size) g->nnodes;
+
+	memcpy(ext, h, sizeof(HnswShGraph));
+	memcpy(ext + h->offSlotBase, g->slotBase, ((Size) g->nblocks + 1) * sizeof(uint32));
+	memcpy(ext + h->offNodes, g->nodes, n * sizeof(HnswGraphNode));
+	memcpy(ext + h->offNtids, g->ntids, n);
+	memcpy(ext + h->offVecs, g->vecs, n * g->vstride);
+	if (h->cstride > 0)
+		memcpy(ext + h->offCodes, g->codes, n * h->cstride);
+	memcpy(ext + h->offNbr0, g->nbr0, n * (2 * g->m + 1) * sizeof(int32));
+	memcpy(ext + h->offUpStart, g->upStart, n * sizeof(int32));
+	if (g->nup > 0)
+		memcpy(ext + h->offUp, g->up, g->nup * sizeof(int32));
+}
+
+/* This backend's header over the shared copy in slot (pinned) */
+static HnswGraph *
+ShHeader(int slot, uint32 gen, Size off, Size bytes)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "hnsw shared graph header",
+											  ALLOCSET_SMALL_SIZES);
+	HnswGraph  *g = MemoryContextAllocZero(cxt, sizeof(HnswGraph));
+	char	   *ext = shBase + off;
+	const HnswShGraph *h = (const HnswShGraph *) ext;
+
+	g->changeCount = h->changeCount;
+	g->nnodes = h->nnodes;
+	g->m = h->m;
+	g->vstride = h->vstride;
+	g->cstride = h->cstride;
+	g->srcElem = h->srcElem;
+	g->nblocks = h->nblocks;
+	g->nup = h->nup;
+	g->slotBase = (uint32 *) (ext + h->offSlotBase);
+	g->nodes = (HnswGraphNode *) (ext + h->offNodes);
+	g->ntids = (uint8 *) (ext + h->offNtids);
+	g->vecs = ext + h->offVecs;
+	g->codes = h->cstride > 0 ? ext + h->offCodes : NULL;
+	g->nbr0 = (int32 *) (ext + h->offNbr0);
+	g->upStart = (int32 *) (ext + h->offUpStart);
+	g->up = (int32 *) (ext + h->offUp);
+	g->bytes = bytes;
+	g->cxt = cxt;
+	g->shSlot = slot;
+	g->shGen = gen;
+	return g;
+}
+
+/* Give up the slot this backend claimed to copy into */
+static void
+ShAbandonBuild(void)
+{
+	HnswShSlot *s;
+
+	if (shBuildSlot < 0)
+		return;
+	s = &sh->slots[shBuildSlot];
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (s->gen == shBuildGen && s->state == SH_BUILDING && s->builder == MyProcPid)
+		ShFreeSlot(s);
+	LWLockRelease(sh->lock);
+	shBuildSlot = -1;
+}
+
+/* Release the shared state of this backend: pins, a copy under way */
+static void
+ShReleaseAll(void)
+{
+	while (nShPins > 0)
+	{
+		nShPins--;
+		ShUnpin(shPins[nShPins].slot, shPins[nShPins].gen);
+	}
+	ShAbandonBuild();
+}
+
+static void
+ShExitCallback(int code, Datum arg)
+{
+	ShReleaseAll();
+}
+
+/* Room for one more pin record, made before the pin is taken */
+static void
+ShReservePin(void)
+{
+	if (!shExitRegistered)
+	{
+		before_shmem_exit(ShExitCallback, (Datum) 0);
+		shExitRegistered = true;
+	}
+	if (nShPins < maxShPins)
+		return;
+	if (shPins == NULL)
+	{
+		maxShPins = 8;
+		shPins = MemoryContextAlloc(TopMemoryContext, maxShPins * sizeof(HnswShPin));
+	}
+	else
+	{
+		maxShPins *= 2;
+		shPins = repalloc(shPins, maxShPins * sizeof(HnswShPin));
+	}
+}
+
+/* Forget one pin record of slot and drop the shared pin */
+static void
+ShUnpinRecorded(int slot, uint32 gen)
+{
+	int			i;
+
+	for (i = nShPins - 1; i >= 0; i--)
+		if (shPins[i].slot == slot && shPins[i].gen == gen)
+		{
+			shPins[i] = shPins[--nShPins];
+			ShUnpin(slot, gen);
+			return;
+		}
+	/* not recorded: released already at the end of its transaction */
+}
+
+/* Drop a pin on slot; the last pin of a retired copy frees it */
+static void
+ShUnpin(int slot, uint32 gen)
+{
+	HnswShSlot *s = &sh->slots[slot];
+	bool		last = false;
+
+	LWLockAcquire(sh->lock, LW_SHARED);
+	if (s->gen == gen && s->state != SH_FREE)
+	{
+		SpinLockAcquire(&s->mutex);
+		if (s->pins > 0)
+			s->pins--;
+		last = s->pins == 0 && s->state == SH_RETIRED;
+		SpinLockRelease(&s->mutex);
+	}
+	LWLockRelease(sh->lock);
+	if (last)
+	{
+		LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+		if (s->gen == gen && s->state == SH_RETIRED && s->pins == 0)
+			ShFreeSlot(s);
+		LWLockRelease(sh->lock);
+	}
+}
+
+/* A pinned shared copy as this backend's entry e sees it */
+static const HnswGraph *
+ShUse(HnswCacheEntry *e, int slot, uint32 gen, Size off, Size bytes)
+{
+	HnswGraph  *g = e->graph;
+
+	if (g == NULL || g->shSlot != slot || g->shGen != gen)
+	{
+		CacheRetire(e);
+		g = e->graph = ShHeader(slot, gen, off, bytes);
+	}
+	e->hits++;
+	g->pins++;
+	return g;
+}
+
+/*
+ * ShCacheGet
+ *		HnswCacheGet with shared copies: pin the copy of index as the scan's
+ *		metapage has it, or take one when the ski-rental rule says so.
+ */
+static const HnswGraph *
+ShCacheGet(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *e)
+{
+	HnswShSlot *s;
+	int			slot;
+	uint32		gen;
+	bool		stale = false;
+	BlockNumber nblocks;
+	MemoryContext cxt = NULL;
+	HnswGraph  *g;
+	HnswShGraph h;
+	bool		tooBig;
+	Size		need,
+				off;
+
+	ShReservePin();
+	LWLockAcquire(sh->lock, LW_SHARED);
+	slot = ShFind(&index->rd_node);
+	if (slot >= 0)
+	{
+		s = &sh->slots[slot];
+		if (s->state == SH_READY && s->changeCount == meta->changeCount)
+		{
+			gen = s->gen;
+			off = s->off;
+			need = s->bytes;
+			SpinLockAcquire(&s->mutex);
+			s->pins++;
+			s->hits++;
+			s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
+			SpinLockRelease(&s->mutex);
+			LWLockRelease(sh->lock);
+			shPins[nShPins].slot = slot;
+			shPins[nShPins].gen = gen;
+			nShPins++;
+			return ShUse(e, slot, gen, off, need);
+		}
+		/* counts only grow: a copy behind the scan's metapage is stale */
+		stale = s->state == SH_READY &&
+			(int64) (meta->changeCount - s->changeCount) > 0;
+		gen = s->gen;
+	}
+	LWLockRelease(sh->lock);
+	if (slot >= 0 && !stale)
+		return NULL;			/* being copied, or newer than this scan */
+	if (stale)
+	{
+		LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+		if (s->gen == gen && s->state == SH_READY)
+			ShRetireSlot(s);
+		LWLockRelease(sh->lock);
+	}
+
+	/* the ski-rental rule, as for this backend's copies */
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (e->tooBigBlocks > 0 && nblocks <= e->tooBigBlocks &&
+		hnsw_shared_cache_size <= e->tooBigBudget)
+		return NULL;
+	if (e->staleWork < (double) nblocks)
+		return NULL;
+	e->staleWork = 0;
+
+	/* claim a slot, so that no other backend copies the index meanwhile */
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (ShFind(&index->rd_node) >= 0)
+	{
+		LWLockRelease(sh->lock);
+		return NULL;
+	}
+	for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
+		if (sh->slots[slot].state == SH_FREE)
+			break;
+	if (slot == HNSW_SH_SLOTS)
+	{
+		if (!ShEvictOne())
+		{
+			LWLockRelease(sh->lock);
+			return NULL;
+		}
+		for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
+			if (sh->slots[slot].state == SH_FREE)
+				break;
+	}
+	s = &sh->slots[slot];
+	s->dbid = MyDatabaseId;
+	s->node = index->rd_node;
+	s->changeCount = meta->changeCount;
+	s->state = SH_BUILDING;
+	s->builder = MyProcPid;
+	s->off = 0;
+	s->bytes = 0;
+	s->nnodes = 0;
+	s->pins = 0;
+	s->hits = 0;
+	s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
+	shBuildSlot = slot;
+	shBuildGen = gen = s->gen;
+	LWLockRelease(sh->lock);
+
+	/* copy into local memory, then into the region */
+	g = CacheBuild(index, meta, e, &cxt, &tooBig);
+	if (g == NULL)
+	{
+		ShAbandonBuild();
+		if (tooBig)
+		{
+			e->tooBigBlocks = nblocks;
+			e->tooBigBudget = hnsw_shared_cache_size;
+		}
+		return NULL;
+	}
+	need = ShLayout(g, &h);
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (need > sh->size || !ShPlace(need, &off))
+	{
+		ShFreeSlot(s);
+		shBuildSlot = -1;
+		LWLockRelease(sh->lock);
+		MemoryContextDelete(cxt);
+		if (need > sh->size)
+		{
+			e->tooBigBlocks = nblocks;
+			e->tooBigBudget = hnsw_shared_cache_size;
+		}
+		return NULL;
+	}
+	s->off = off;
+	s->bytes = need;
+	s->nnodes = g->nnodes;
+	LWLockRelease(sh->lock);
+	ShWrite(g, &h, shBase + off);
+	MemoryContextDelete(cxt);
+
+	/* publish it, pinned for this scan */
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	Assert(s->gen == gen && s->state == SH_BUILDING);
+	s->state = SH_READY;
+	s->pins = 1;
+	s->hits = 1;
+	s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
+	shBuildSlot = -1;
+	shPins[nShPins].slot = slot;
+	shPins[nShPins].gen = gen;
+	nShPins++;
+	LWLockRelease(sh->lock);
+	e->tooBigBlocks = 0;
+	e->builds++;
+	return ShUse(e, slot, gen, off, need);
+}
+
 /*
  * HnswCacheGet
  *		The copy of index to walk for a scan that read *meta, or NULL to
@@ -626,11 +1289,13 @@ HnswCacheGet(Relation index, const HnswMetaPageData *meta)
 	HnswGraph  *g;
 	bool		tooBig;
 
-	if (hnsw_cache_size <= 0)
+	if (!HnswCacheEnabled())
 		return NULL;
 	CacheSweepDropped();
 	e = CacheFind(index, true);
 	e->lastUse = ++lruClock;
+	if (sh != NULL)
+		return ShCacheGet(index, meta, e);
 	if (e->graph != NULL)
 	{
 		if (e->graph->changeCount == meta->changeCount)
@@ -679,7 +1344,7 @@ HnswCacheNoteWalk(Relation index, int64 nodes)
 {
 	HnswCacheEntry *e;
 
-	if (hnsw_cache_size <= 0)
+	if (!HnswCacheEnabled())
 		return;
 	e = CacheFind(index, true);
 	e->lastUse = ++lruClock;
@@ -765,4 +1430,76 @@ vecx_hnsw_cache_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * vecx_hnsw_shared_cache_status
+ *		The shared graph copies (hnsw.shared_cache_size) of every database:
+ *		none unless vecx is preloaded.  index and current are NULL for
+ *		copies of other databases' indexes.
+ */
+PG_FUNCTION_INFO_V1(vecx_hnsw_shared_cache_status);
+Datum
+vecx_hnsw_shared_cache_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HnswShSlot	copy[HNSW_SH_SLOTS];
+	int			n = 0;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (sh == NULL)
+		PG_RETURN_VOID();
+	LWLockAcquire(sh->lock, LW_SHARED);
+	for (i = 0; i < HNSW_SH_SLOTS; i++)
+	{
+		HnswShSlot *s = &sh->slots[i];
+
+		if (s->state == SH_FREE)
+			continue;
+		SpinLockAcquire(&s->mutex);
+		copy[n++] = *s;
+		SpinLockRelease(&s->mutex);
+	}
+	LWLockRelease(sh->lock);
+
+	for (i = 0; i < n; i++)
+	{
+		HnswShSlot *s = &copy[i];
+		static const char *const states[] = {"free", "building", "ready", "retired"};
+		Datum		values[8];
+		bool		nulls[8] = {0};
+		Oid			relid = InvalidOid;
+
+		values[0] = ObjectIdGetDatum(s->dbid);
+		if (s->dbid == MyDatabaseId)
+			relid = RelidByRelfilenode(s->node.spcNode, s->node.relNode);
+		nulls[1] = nulls[3] = true;
+		if (OidIsValid(relid))
+		{
+			Relation	index = try_relation_open(relid, AccessShareLock);
+
+			values[1] = ObjectIdGetDatum(relid);
+			nulls[1] = false;
+			if (index != NULL)
+			{
+				if (index->rd_rel->relkind == RELKIND_INDEX && index->rd_indam != NULL &&
+					index->rd_indam->ambuild == hnswbuild &&
+					RelFileNodeEquals(index->rd_node, s->node))
+				{
+					values[3] = BoolGetDatum(s->state == SH_READY &&
+											 CacheChangeCount(index) == s->changeCount);
+					nulls[3] = false;
+				}
+				relation_close(index, AccessShareLock);
+			}
+		}
+		values[2] = CStringGetTextDatum(states[s->state]);
+		values[4] = Int64GetDatum(s->nnodes);
+		values[5] = Int64GetDatum((int64) s->bytes);
+		values[6] = Int32GetDatum(s->pins);
+		values[7] = Int64GetDatum(s->hits);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_VOID();
 }
