@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * hnswcache.c
- *	  Backend-local read-only copies of hnsw graphs (hnsw.cache_size).
+ *	  Read-only copies of hnsw graphs: shared by all backends
+ *	  (hnsw.shared_cache_size, with vecx preloaded) or backend-local
+ *	  (hnsw.cache_size).
  *
  * A graph walk through the buffer manager pays, for every visited node, a
  * buffer pin, a share lock, the node checks, the unlock and the unpin:
@@ -35,6 +37,17 @@
  * than the whole budget is never copied.  Scans pin the copy they walk; a
  * dropped copy (stale, evicted, its index dropped or rewritten) is freed
  * when its last pin goes, at the latest at transaction end.
+ *
+ * Shared copies.  With vecx in shared_preload_libraries, the copies live in
+ * one region of shared memory (hnsw.shared_cache_size, reserved at server
+ * start) instead: one per index, taken by one backend with the same code
+ * and the same rules (validity, ski-rental, MVCC only), then written into
+ * the region as arrays of node numbers at offsets from their extent, so
+ * every backend walks it through a local header (ShHeader).  A table of
+ * slots under one LWLock finds them; scans pin a slot (released at scan,
+ * transaction or backend end), and a retired copy is freed by its last
+ * unpin.  hnsw.cache_size is then unused, but for temporary indexes.  See
+ * "Shared copies" in the README for the layout, lock order and budget.
  *
  *-------------------------------------------------------------------------
  */
@@ -429,7 +442,7 @@ CacheMakeRoom(HnswCacheEntry *self, Size need)
 	Size		budget = (Size) hnsw_cache_size * 1024;
 
 	/* a shared copy is placed later (ShPlace); here only: can it fit? */
-	if (sh != NULL)
+	if (shBuildSlot >= 0)
 		return need <= sh->size;
 	if (need > budget)
 		return false;
@@ -1294,8 +1307,12 @@ HnswCacheGet(Relation index, const HnswMetaPageData *meta)
 	CacheSweepDropped();
 	e = CacheFind(index, true);
 	e->lastUse = ++lruClock;
-	if (sh != NULL)
+
+	/* no other backend can scan a temporary index: no shared copy */
+	if (sh != NULL && index->rd_rel->relpersistence != RELPERSISTENCE_TEMP)
 		return ShCacheGet(index, meta, e);
+	if (hnsw_cache_size <= 0)
+		return NULL;
 	if (e->graph != NULL)
 	{
 		if (e->graph->changeCount == meta->changeCount)
