@@ -208,7 +208,8 @@ static void ShRetireKey(const RelFileNode *node);
 /*
  * Free retired copies that scans still pinned: no scan survives its
  * transaction (a scan that failed never unpinned).  Pins of live copies
- * held by failed scans are forgotten too.
+ * held by failed scans are forgotten too, and shared pins still recorded
+ * are released (with a slot this backend was copying into).
  */
 static void
 CacheXactCallback(XactEvent event, void *arg)
@@ -217,7 +218,8 @@ CacheXactCallback(XactEvent event, void *arg)
 	int			i;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
-		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
 		return;
 	if (sh != NULL)
 		ShReleaseAll();
@@ -510,7 +512,14 @@ typedef struct CopyState
 	float	   *xf;				/* encoding scratch, dims floats */
 	Size		nup;			/* entries of g->up used */
 	Size		maxup;			/* and allocated */
+	/* a shared copy is read straight into its extent (ShReserve) */
+	char	   *ext;			/* NULL: a local copy */
+	HnswShGraph shl;			/* where its arrays go */
+	bool		changed;		/* the index outgrew what pass 1 counted */
+	bool		noRoom;			/* the region has no room now */
 } CopyState;
+
+static bool ShReserve(CopyState *cs);
 
 /* Is this a page of nodes? (A new or foreign page holds no slot.) */
 static bool
@@ -535,16 +544,36 @@ CountSlots(CopyState *cs)
 	BlockNumber blkno;
 
 	g->slotBase[0] = 0;
+	cs->maxup = 0;
 	for (blkno = 1; blkno < g->nblocks; blkno++)
 	{
 		Buffer		buf;
+		Page		page;
 		OffsetNumber n = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		buf = ReadBufferExtended(cs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, cs->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if (IsNodePage(BufferGetPage(buf)))
-			n = PageGetMaxOffsetNumber(BufferGetPage(buf));
+		page = BufferGetPage(buf);
+		if (IsNodePage(page))
+		{
+			n = PageGetMaxOffsetNumber(page);
+
+			/* a shared copy's extent is sized now: count the upper lists */
+			if (shBuildSlot >= 0)
+			{
+				OffsetNumber off;
+
+				for (off = FirstOffsetNumber; off <= n; off++)
+				{
+					HnswNodeHeader *node = HnswLayoutGetNode(cs->index, page, blkno, off,
+															 &cs->lay);
+
+					if (node->state != HNSW_NODE_FREE)
+						cs->maxup += (Size) node->level * (g->m + 1);
+				}
+			}
+		}
 		UnlockReleaseBuffer(buf);
 		g->slotBase[blkno] = (uint32) total;
 		total += n;
@@ -565,15 +594,30 @@ AllocCopy(CopyState *cs)
 	int			cap0 = 2 * g->m + 1;
 	Size		i;
 
-	g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
-	g->ntids = CacheAlloc(total);
-	g->vecs = CacheAlloc(mul_size(total, g->vstride));
-	if (g->cstride > 0)
-		g->codes = CacheAlloc(mul_size(total, g->cstride));
-	g->nbr0 = CacheAlloc(mul_size(mul_size(total, cap0), sizeof(int32)));
-	g->upStart = CacheAlloc(mul_size(total, sizeof(int32)));
-	cs->maxup = Max(total / 8, 16) * (g->m + 1);
-	g->up = CacheAlloc(mul_size(cs->maxup, sizeof(int32)));
+	if (cs->ext != NULL)
+	{
+		/* into the extent ShReserve placed, up as pass 1 counted it */
+		g->nodes = (HnswGraphNode *) (cs->ext + cs->shl.offNodes);
+		g->ntids = (uint8 *) (cs->ext + cs->shl.offNtids);
+		g->vecs = cs->ext + cs->shl.offVecs;
+		if (g->cstride > 0)
+			g->codes = cs->ext + cs->shl.offCodes;
+		g->nbr0 = (int32 *) (cs->ext + cs->shl.offNbr0);
+		g->upStart = (int32 *) (cs->ext + cs->shl.offUpStart);
+		g->up = (int32 *) (cs->ext + cs->shl.offUp);
+	}
+	else
+	{
+		g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
+		g->ntids = CacheAlloc(total);
+		g->vecs = CacheAlloc(mul_size(total, g->vstride));
+		if (g->cstride > 0)
+			g->codes = CacheAlloc(mul_size(total, g->cstride));
+		g->nbr0 = CacheAlloc(mul_size(mul_size(total, cap0), sizeof(int32)));
+		g->upStart = CacheAlloc(mul_size(total, sizeof(int32)));
+		cs->maxup = Max(total / 8, 16) * (g->m + 1);
+		g->up = CacheAlloc(mul_size(cs->maxup, sizeof(int32)));
+	}
 	for (i = 0; i < total; i++)
 	{
 		g->nodes[i].state = HNSW_NODE_FREE;
@@ -605,6 +649,12 @@ CopyLists(CopyState *cs, HnswNodeHeader *node, Size gi)
 
 		if (cs->nup + need > (Size) PG_INT32_MAX)
 			return false;
+		if (cs->nup + need > cs->maxup && cs->ext != NULL)
+		{
+			/* a slot was reused meanwhile: its change is not bumped yet */
+			cs->changed = true;
+			return false;
+		}
 		if (cs->nup + need > cs->maxup)
 		{
 			cs->maxup = Max(cs->maxup * 2, cs->nup + need);
@@ -717,7 +767,10 @@ DropFreeLinks(HnswGraph *g)
 	}
 }
 
-/* Read the index into g (allocated in the current context); false if too big */
+/*
+ * Read the index into g (allocated in the current context, or for a shared
+ * copy in its extent); false if too big, or cs->changed or cs->noRoom.
+ */
 static bool
 CopyIndex(CopyState *cs, HnswCacheEntry *self)
 {
@@ -728,6 +781,8 @@ CopyIndex(CopyState *cs, HnswCacheEntry *self)
 	if (!CountSlots(cs) ||
 		!CacheMakeRoom(self, CacheBaseBytes(g->nnodes, g->nblocks, g->vstride, g->cstride,
 											g->m)))
+		return false;
+	if (shBuildSlot >= 0 && !ShReserve(cs))
 		return false;
 	AllocCopy(cs);
 	for (blkno = 1; blkno < g->nblocks; blkno++)
@@ -780,12 +835,12 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 		cs.xf = palloc(sizeof(float) * meta->dims);
 	}
 	ok = CopyIndex(&cs, self);
-	g->nup = cs.nup;
+	g->nup = cs.ext != NULL ? cs.maxup : cs.nup;	/* a shared copy's: as placed */
 	FreeAccessStrategy(cs.strategy);
 	MemoryContextSwitchTo(old);
 	if (!ok)
 	{
-		*tooBig = true;
+		*tooBig = !cs.changed && !cs.noRoom;
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
@@ -948,7 +1003,7 @@ ShLayout(const HnswGraph *g, HnswShGraph *h)
 	h->nnodes = g->nnodes;
 	h->m = g->m;
 	h->vstride = g->vstride;
-	h->cstride = g->codes != NULL ? g->cstride : 0;
+	h->cstride = g->cstride;	/* > 0 only for copies with codes */
 	h->srcElem = g->srcElem;
 	h->nblocks = g->nblocks;
 	h->nup = g->nup;
@@ -965,23 +1020,38 @@ ShLayout(const HnswGraph *g, HnswShGraph *h)
 	return off;
 }
 
-/* Copy local copy g into its extent at ext (no lock: the slot is ours) */
-static void
-ShWrite(const HnswGraph *g, const HnswShGraph *h, char *ext)
+/*
+ * ShReserve
+ *		Place the extent of the shared copy CacheBuild is reading (pass 1 is
+ *		done, so its size is known) and point cs at it.  False if it cannot
+ *		fit the region at all, or (cs->noRoom) not now.
+ */
+static bool
+ShReserve(CopyState *cs)
 {
-	Size		n = (Size) g->nnodes;
+	HnswShSlot *s = &sh->slots[shBuildSlot];
+	HnswGraph  *g = cs->g;
+	Size		need,
+				off;
 
-	memcpy(ext, h, sizeof(HnswShGraph));
-	memcpy(ext + h->offSlotBase, g->slotBase, ((Size) g->nblocks + 1) * sizeof(uint32));
-	memcpy(ext + h->offNodes, g->nodes, n * sizeof(HnswGraphNode));
-	memcpy(ext + h->offNtids, g->ntids, n);
-	memcpy(ext + h->offVecs, g->vecs, n * g->vstride);
-	if (h->cstride > 0)
-		memcpy(ext + h->offCodes, g->codes, n * h->cstride);
-	memcpy(ext + h->offNbr0, g->nbr0, n * (2 * g->m + 1) * sizeof(int32));
-	memcpy(ext + h->offUpStart, g->upStart, n * sizeof(int32));
-	if (g->nup > 0)
-		memcpy(ext + h->offUp, g->up, g->nup * sizeof(int32));
+	g->nup = cs->maxup;
+	need = ShLayout(g, &cs->shl);
+	if (need > sh->size)
+		return false;
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	Assert(s->gen == shBuildGen && s->state == SH_BUILDING);
+	if (!ShPlace(need, &off))
+	{
+		LWLockRelease(sh->lock);
+		cs->noRoom = true;
+		return false;
+	}
+	s->off = off;
+	s->bytes = need;
+	s->nnodes = g->nnodes;
+	LWLockRelease(sh->lock);
+	cs->ext = shBase + off;
+	return true;
 }
 
 /* This backend's header over the shared copy in slot (pinned) */
@@ -1236,7 +1306,7 @@ ShCacheGet(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *e)
 	shBuildGen = gen = s->gen;
 	LWLockRelease(sh->lock);
 
-	/* copy into local memory, then into the region */
+	/* read the index into an extent of the region (ShReserve) */
 	g = CacheBuild(index, meta, e, &cxt, &tooBig);
 	if (g == NULL)
 	{
@@ -1249,25 +1319,11 @@ ShCacheGet(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *e)
 		return NULL;
 	}
 	need = ShLayout(g, &h);
-	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
-	if (need > sh->size || !ShPlace(need, &off))
-	{
-		ShFreeSlot(s);
-		shBuildSlot = -1;
-		LWLockRelease(sh->lock);
-		MemoryContextDelete(cxt);
-		if (need > sh->size)
-		{
-			e->tooBigBlocks = nblocks;
-			e->tooBigBudget = hnsw_shared_cache_size;
-		}
-		return NULL;
-	}
-	s->off = off;
-	s->bytes = need;
-	s->nnodes = g->nnodes;
-	LWLockRelease(sh->lock);
-	ShWrite(g, &h, shBase + off);
+	Assert(need == s->bytes);
+	off = s->off;				/* ours while building: no lock needed */
+	memcpy(shBase + off, &h, sizeof(HnswShGraph));
+	memcpy(shBase + off + h.offSlotBase, g->slotBase,
+		   ((Size) g->nblocks + 1) * sizeof(uint32));
 	MemoryContextDelete(cxt);
 
 	/* publish it, pinned for this scan */
