@@ -201,6 +201,7 @@ static shmem_request_hook_type prevShmemRequest;
 static shmem_startup_hook_type prevShmemStartup;
 
 static void ShReleaseAll(void);
+static void ShAbandonBuild(void);
 static void ShUnpin(int slot, uint32 gen);
 static void ShUnpinRecorded(int slot, uint32 gen);
 static void ShRetireKey(const RelFileNode *node);
@@ -232,6 +233,20 @@ CacheXactCallback(XactEvent event, void *arg)
 		MemoryContextDelete(((HnswGraph *) lfirst(lc))->cxt);
 	list_free(toFree);
 	toFree = NIL;
+}
+
+/*
+ * A shared copy whose reading failed inside a subtransaction gives up its
+ * slot now, not at the end of the top transaction, which may be far off
+ * (reading a copy runs no user code, so the claim is the failed one's).
+ * Its scans' pins wait for the top transaction's end.
+ */
+static void
+CacheSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && sh != NULL)
+		ShAbandonBuild();
 }
 
 /* Invalidation callbacks may not read catalogs: remember, check later. */
@@ -295,6 +310,7 @@ void
 HnswCacheInit(void)
 {
 	RegisterXactCallback(CacheXactCallback, NULL);
+	RegisterSubXactCallback(CacheSubXactCallback, NULL);
 	CacheRegisterRelcacheCallback(CacheRelcacheCallback, (Datum) 0);
 
 	/* shared memory is handed out only to preloaded libraries (PG 15) */
