@@ -47,6 +47,7 @@ port = $port
 unix_socket_directories = '$work'
 shared_buffers = 1GB
 max_wal_size = 4GB
+maintenance_work_mem = 1GB
 shared_preload_libraries = 'vecx'
 EOF
 start() { as_pg "'$bindir/pg_ctl' -D '$work/data' -l '$work/log' -w start" >/dev/null; }
@@ -60,7 +61,8 @@ psql_ -c "'CREATE TABLE fmq (id int, label int, v vector(784))'"
 t0=$(date +%s.%N)
 psql_ -c "'CREATE INDEX fm_v ON fm USING hnsw (v vector_l2_ops)'"
 build=$(echo "$(date +%s.%N) - $t0" | bc)
-psql_ -c "'VACUUM ANALYZE fm; VACUUM ANALYZE fmq'"
+psql_ -c "'VACUUM ANALYZE fm'"
+psql_ -c "'VACUUM ANALYZE fmq'"
 cat >"$work/q.sql" <<'EOF'
 \set q random(1, 1000)
 SELECT id FROM fm ORDER BY v <-> (SELECT v FROM fmq WHERE id = :q) LIMIT 10;

@@ -69,6 +69,16 @@ is($a->query_safe(q{SELECT state || ' ' || nodes FROM vecx_hnsw_shared_cache_sta
 is(join("\n", map { $a->query_safe(sprintf($wq, $_)) } (3, 77, 150, 333)), $wexact,
 	'its walk finds the exact neighbours');
 
+# a temporary index, which no other backend can scan, gets no shared copy
+$b->query_safe(qq{CREATE TEMP TABLE tt AS SELECT * FROM t;
+	CREATE INDEX tt_v ON tt USING hnsw (v vector_l2_ops)});
+is($b->query_safe(qq{SELECT count(*) FROM generate_series(1, 40) g, LATERAL
+	(SELECT id FROM tt ORDER BY v <-> (SELECT v FROM tt ORDER BY id OFFSET g LIMIT 1) LIMIT 1) s}),
+	'40', 'scans of a temporary index');
+is($b->query_safe(q{SELECT count(*) FROM vecx_hnsw_shared_cache_status()}), '2',
+	'no shared copy of the temporary index');
+$b->query_safe('DROP TABLE tt');
+
 # an insert in a third session retires the copy; the scans see the row
 $primary->safe_psql('postgres', "INSERT INTO t VALUES (5000, '$five')");
 is($a->query_safe($shared), 'ready false 2000 0', 'the insert left the copy behind the index');
