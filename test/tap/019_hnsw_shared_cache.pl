@@ -2,9 +2,10 @@
 # vecx in shared_preload_libraries).  Two sessions walk one copy; a third
 # session's insert retires it and scans see the new row; a copy pinned by
 # an open cursor outlives its retirement and is freed at the cursor's
-# transaction end, and a terminated backend leaves no pin; a standby's
-# copies follow replay; a budget smaller than the graph takes no copy and
-# scans stay correct.
+# transaction end, and a terminated backend leaves no pin; a temporary
+# index gets no shared copy; a standby's copies follow replay; a budget
+# that holds one copy retires the least recently used unpinned one; a
+# budget smaller than the graph takes no copy and scans stay correct.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -143,6 +144,36 @@ is($s2->query_safe("SELECT id FROM t ORDER BY v <-> '$six' LIMIT 1"), '6000',
 	'and finds the replayed row in it');
 $s1->quit;
 $s2->quit;
+
+# a budget that holds one copy of the two: the least recently used one
+# is retired to make room, unless a scan pins it
+$primary->append_conf('postgresql.conf', "hnsw.shared_cache_size = '700kB'");
+$primary->restart;
+my $l = $primary->background_psql('postgres');
+$l->query_safe('SET enable_seqscan = off');
+my $wwarm = qq{SELECT count(*) FROM generate_series(1, 30) g, LATERAL
+	(SELECT id FROM w ORDER BY v <-> (SELECT v FROM w ORDER BY id OFFSET g LIMIT 1) LIMIT 1) s};
+my $copies = q{SELECT string_agg(index::text || ' ' || state, ',' ORDER BY index::text)
+	FROM vecx_hnsw_shared_cache_status()};
+$l->query_safe($warm);
+is($l->query_safe($copies), 't_v ready', 'a copy of t_v');
+$l->query_safe($wwarm);
+is($l->query_safe($copies), 'w_v ready', 'the copy of w_v took the place of t_v\'s');
+is($l->query_safe(q{SELECT sum(bytes) <= 700 * 1024 FROM vecx_hnsw_shared_cache_status()}), 't',
+	'within the budget');
+my $m = $primary->background_psql('postgres');
+$m->query_safe(qq{SET enable_seqscan = off; BEGIN;
+	DECLARE c CURSOR FOR SELECT id FROM w ORDER BY v <-> (SELECT v FROM w WHERE id = 3); FETCH 1 FROM c});
+$l->query_safe($warm);
+$l->query_safe($warm);
+is($l->query_safe($copies), 'w_v ready', 'a pinned copy is not retired to make room');
+is($l->query_safe("SELECT id FROM t ORDER BY v <-> '$six' LIMIT 1"), '6000',
+	't_v scans walk the pages meanwhile');
+$m->query_safe('COMMIT');
+$m->quit;
+$l->query_safe($warm);
+is($l->query_safe($copies), 't_v ready', 'once unpinned it is');
+$l->quit;
 
 # a budget smaller than the graph: no copy, the same answers
 my $top_before = $primary->safe_psql('postgres', "SET enable_seqscan = off; $top");
