@@ -120,6 +120,30 @@ is($b->query_safe("SELECT sum(pins) FROM vecx_hnsw_shared_cache_status()"), '0',
 $a->{run}->kill_kill;
 $b->quit;
 
+# scans and inserts at once: copies are taken, retired and freed over and
+# over; nothing fails, no pin or claim is left, no row is lost
+$primary->safe_psql('postgres', qq{
+	CREATE TABLE u (id serial PRIMARY KEY, v vector(16));
+	INSERT INTO u (v) SELECT ARRAY(SELECT random() + 0 * g FROM generate_series(1, 16))::vector(16)
+		FROM generate_series(1, 1000) g;
+	CREATE INDEX u_v ON u USING hnsw (v vector_l2_ops);
+});
+$primary->pgbench('-n -c 4 -j 2 -T 6', 0, [qr/processed: [1-9]/], [qr/^$/],
+	'concurrent scans and inserts',
+	{
+		'scan@9' => "\\set q random(1, 1000)\nSET enable_seqscan = off;\n"
+		  . "SELECT id FROM u ORDER BY v <-> (SELECT v FROM u WHERE id = :q) LIMIT 5;",
+		'ins@1' => "INSERT INTO u (v) SELECT ARRAY(SELECT random() FROM generate_series(1, 16))::vector(16);"
+	});
+is($primary->safe_psql('postgres', q{SELECT coalesce(sum(pins), 0) || ' '
+	|| count(*) FILTER (WHERE state <> 'ready') FROM vecx_hnsw_shared_cache_status()}),
+	'0 0', 'no pin or unfinished copy is left');
+ok($primary->safe_psql('postgres', q{SELECT cache_hits FROM vecx_stat_indexes
+	WHERE indexrelname = 'u_v'}) > 0, 'scans walked shared copies');
+is($primary->safe_psql('postgres', q{SET enable_seqscan = off; SET hnsw.ef_search = 100;
+	SELECT count(*) <= 3 FROM u WHERE id <> (SELECT id FROM u u2 ORDER BY u2.v <-> u.v LIMIT 1)}),
+	't', 'every row but at most a few finds itself');
+
 # a standby's backends share copies that follow replay
 $primary->wait_for_catchup($standby);
 my $s1 = $standby->background_psql('postgres');
