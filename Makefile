@@ -20,7 +20,7 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--0.2.0.
 DATA = sql/$(EXTENSION)--0.1.0.sql sql/$(EXTENSION)--0.1.0.control
 UPGRADE_0_2_0_PARTS = sql/upgrade/0.1.0--0.2.0.sql \
 	sql/install/25_distcost.sql sql/install/30_sparsevec.sql sql/install/35_bit.sql \
-	sql/install/52_hnsw_types.sql sql/install/62_ivfflat.sql \
+	sql/install/51_hnsw_shared.sql sql/install/52_hnsw_types.sql sql/install/62_ivfflat.sql \
 	sql/install/66_range.sql \
 	sql/install/92_tools.sql sql/install/93_gpu.sql \
 	sql/install/94_stat.sql

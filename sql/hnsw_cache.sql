@@ -22,6 +22,10 @@ SHOW hnsw.cache_size;
 SELECT count(*) FROM (SELECT id FROM hc ORDER BY v <-> '[1,2,3,4,5,6,7,8]' LIMIT 5) s;
 SELECT count(*) FROM vecx_hnsw_cache_status();
 
+-- shared copies need vecx in shared_preload_libraries (TAP 019); without
+-- it there are none and hnsw.shared_cache_size is not defined
+SELECT count(*) FROM vecx_hnsw_shared_cache_status();
+
 -- on: scans walk the pages until they have read as many nodes as the
 -- index has pages; the next one takes the copy
 SET hnsw.cache_size = '64MB';

@@ -760,12 +760,23 @@ typedef struct HnswGraph
 	int32	   *nbr0;			/* per node 2m + 1: count, then node numbers */
 	int32	   *upStart;		/* per node: into up, or -1 at level 0 */
 	int32	   *up;				/* per upper level m + 1: count, numbers */
-	MemoryContext cxt;			/* holds all of the above */
+	Size		nup;			/* entries of up used */
+	MemoryContext cxt;			/* holds all of the above (of a shared copy:
+								 * only this header) */
 	int			pins;			/* scans using it (HnswCacheRelease) */
 	bool		retired;		/* stale or evicted: freed when unpinned */
+
+	/*
+	 * A shared copy (hnsw.shared_cache_size) is walked through a header of
+	 * this backend's whose arrays point into shared memory; -1 for a
+	 * backend-local copy.
+	 */
+	int			shSlot;
+	uint32		shGen;			/* the slot's incarnation */
 } HnswGraph;
 
 extern int	hnsw_cache_size;
+extern int	hnsw_shared_cache_size;
 
 /* Node number of the node at tid, or -1 if the copy has no such slot */
 static inline int32
@@ -814,6 +825,7 @@ HnswEntryHeapTid(const HnswSearch *s, const HnswEntry *e, int pos)
 }
 
 extern void HnswCacheInit(void);
+extern bool HnswCacheEnabled(void);
 extern const HnswGraph *HnswCacheGet(Relation index, const HnswMetaPageData *meta);
 extern void HnswCacheRelease(const HnswGraph *g);
 extern void HnswCacheNoteWalk(Relation index, int64 nodes);

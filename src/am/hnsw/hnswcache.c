@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * hnswcache.c
- *	  Backend-local read-only copies of hnsw graphs (hnsw.cache_size).
+ *	  Read-only copies of hnsw graphs: shared by all backends
+ *	  (hnsw.shared_cache_size, with vecx preloaded) or backend-local
+ *	  (hnsw.cache_size).
  *
  * A graph walk through the buffer manager pays, for every visited node, a
  * buffer pin, a share lock, the node checks, the unlock and the unpin:
@@ -36,6 +38,17 @@
  * dropped copy (stale, evicted, its index dropped or rewritten) is freed
  * when its last pin goes, at the latest at transaction end.
  *
+ * Shared copies.  With vecx in shared_preload_libraries, the copies live in
+ * one region of shared memory (hnsw.shared_cache_size, reserved at server
+ * start) instead: one per index, taken by one backend with the same code
+ * and the same rules (validity, ski-rental, MVCC only), then written into
+ * the region as arrays of node numbers at offsets from their extent, so
+ * every backend walks it through a local header (ShHeader).  A table of
+ * slots under one LWLock finds them; scans pin a slot (released at scan,
+ * transaction or backend end), and a retired copy is freed by its last
+ * unpin.  hnsw.cache_size is then unused, but for temporary indexes.  See
+ * "Shared copies" in the README for the layout, lock order and budget.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -45,16 +58,24 @@
 #include "catalog/pg_class.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/relfilenodemap.h"
 #include "utils/syscache.h"
 #include "utils/tuplestore.h"
 
 #include "hnsw.h"
 
 int			hnsw_cache_size = 0;	/* kB; 0 disables */
+int			hnsw_shared_cache_size = 256 * 1024;	/* kB; 0 disables */
 
 /* What one backend knows about one index */
 typedef struct HnswCacheEntry
@@ -91,9 +112,105 @@ static uint64 lruClock;
 static List *toFree;			/* retired copies still pinned by a scan */
 
 /*
+ * Shared copies (hnsw.shared_cache_size, with the library preloaded): one
+ * region of the main shared memory, reserved at server start, holds the
+ * copies; a small table of slots under one LWLock says which copy lies
+ * where.  See "Shared copies" in the README.
+ */
+#define HNSW_SH_SLOTS	64
+#define HNSW_SH_ALIGN	64		/* extents and arrays: cache lines */
+
+typedef enum HnswShState
+{
+	SH_FREE = 0,				/* unused */
+	SH_BUILDING,				/* a backend is copying the index */
+	SH_READY,					/* scans may pin it */
+	SH_RETIRED					/* stale or dropped, freed at its last unpin */
+} HnswShState;
+
+typedef struct HnswShSlot
+{
+	/* changed only under the exclusive lock */
+	Oid			dbid;
+	RelFileNode node;
+	uint64		changeCount;	/* the copy's */
+	uint32		gen;			/* bumped whenever the slot is freed */
+	HnswShState state;
+	int			builder;		/* SH_BUILDING: its pid */
+	Size		off;			/* extent in the region (0 bytes: none yet) */
+	Size		bytes;
+	int32		nnodes;
+	/* under the shared lock and mutex, or the exclusive lock */
+	slock_t		mutex;
+	int			pins;			/* scans walking it */
+	uint64		lastUse;		/* LRU clock */
+	int64		hits;			/* scans that walked it */
+} HnswShSlot;
+
+typedef struct HnswShCtl
+{
+	LWLock	   *lock;
+	Size		size;			/* bytes of the region */
+	pg_atomic_uint64 clock;		/* LRU clock */
+	HnswShSlot	slots[HNSW_SH_SLOTS];
+} HnswShCtl;
+
+/*
+ * A copy in the region begins with this header; its arrays follow at
+ * offsets from the extent's start, and their contents are node numbers
+ * and TIDs, so a copy taken by one backend is walked by every other
+ * wherever it maps the region.
+ */
+typedef struct HnswShGraph
+{
+	uint64		changeCount;
+	int32		nnodes;
+	int			m;
+	Size		vstride;
+	Size		cstride;
+	uint8		srcElem;
+	BlockNumber nblocks;
+	Size		nup;
+	Size		offSlotBase;
+	Size		offNodes;
+	Size		offNtids;
+	Size		offVecs;
+	Size		offCodes;
+	Size		offNbr0;
+	Size		offUpStart;
+	Size		offUp;
+} HnswShGraph;
+
+/* A pin this backend holds on a shared copy */
+typedef struct HnswShPin
+{
+	int			slot;
+	uint32		gen;
+} HnswShPin;
+
+static HnswShCtl *sh;			/* NULL: no shared copies */
+static char *shBase;			/* the region */
+static HnswShPin *shPins;		/* pins held, released at scan end or at the
+								 * end of the transaction or the backend */
+static int	nShPins;
+static int	maxShPins;
+static int	shBuildSlot = -1;	/* the slot this backend is copying into */
+static uint32 shBuildGen;
+static bool shExitRegistered;
+static shmem_request_hook_type prevShmemRequest;
+static shmem_startup_hook_type prevShmemStartup;
+
+static void ShReleaseAll(void);
+static void ShAbandonBuild(void);
+static void ShUnpin(int slot, uint32 gen);
+static void ShUnpinRecorded(int slot, uint32 gen);
+static void ShRetireKey(const RelFileNode *node);
+
+/*
  * Free retired copies that scans still pinned: no scan survives its
  * transaction (a scan that failed never unpinned).  Pins of live copies
- * held by failed scans are forgotten too.
+ * held by failed scans are forgotten too, and shared pins still recorded
+ * are released (with a slot this backend was copying into).
  */
 static void
 CacheXactCallback(XactEvent event, void *arg)
@@ -102,8 +219,11 @@ CacheXactCallback(XactEvent event, void *arg)
 	int			i;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
-		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
+		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT &&
+		event != XACT_EVENT_PREPARE)
 		return;
+	if (sh != NULL)
+		ShReleaseAll();
 	for (i = 0; i < nentries; i++)
 		if (entries[i].graph != NULL)
 			entries[i].graph->pins = 0;
@@ -113,6 +233,20 @@ CacheXactCallback(XactEvent event, void *arg)
 		MemoryContextDelete(((HnswGraph *) lfirst(lc))->cxt);
 	list_free(toFree);
 	toFree = NIL;
+}
+
+/*
+ * A shared copy whose reading failed inside a subtransaction gives up its
+ * slot now, not at the end of the top transaction, which may be far off
+ * (reading a copy runs no user code, so the claim is the failed one's).
+ * Its scans' pins wait for the top transaction's end.
+ */
+static void
+CacheSubXactCallback(SubXactEvent event, SubTransactionId mySubid,
+					 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && sh != NULL)
+		ShAbandonBuild();
 }
 
 /* Invalidation callbacks may not read catalogs: remember, check later. */
@@ -126,11 +260,80 @@ CacheRelcacheCallback(Datum arg, Oid relid)
 			entries[i].checkDropped = true;
 }
 
+static Size
+ShSize(void)
+{
+	return add_size(add_size(sizeof(HnswShCtl), HNSW_SH_ALIGN),
+					mul_size((Size) hnsw_shared_cache_size, 1024));
+}
+
+static void
+ShShmemRequest(void)
+{
+	if (prevShmemRequest)
+		prevShmemRequest();
+	RequestAddinShmemSpace(ShSize());
+	RequestNamedLWLockTranche("vecx_hnsw_cache", 1);
+}
+
+static void
+ShShmemStartup(void)
+{
+	bool		found;
+
+	if (prevShmemStartup)
+		prevShmemStartup();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	sh = ShmemInitStruct("vecx hnsw graph copies", ShSize(), &found);
+	if (!found)
+	{
+		int			i;
+
+		memset(sh, 0, sizeof(HnswShCtl));
+		sh->lock = &(GetNamedLWLockTranche("vecx_hnsw_cache"))->lock;
+		sh->size = mul_size((Size) hnsw_shared_cache_size, 1024);
+		pg_atomic_init_u64(&sh->clock, 0);
+		for (i = 0; i < HNSW_SH_SLOTS; i++)
+			SpinLockInit(&sh->slots[i].mutex);
+	}
+	shBase = (char *) TYPEALIGN(HNSW_SH_ALIGN, (char *) sh + sizeof(HnswShCtl));
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * HnswCacheInit
+ *		Register the callbacks and, while preloading, define
+ *		hnsw.shared_cache_size and ask for its region.  Called from
+ *		HnswInit before the "hnsw" prefix is reserved.
+ */
 void
 HnswCacheInit(void)
 {
 	RegisterXactCallback(CacheXactCallback, NULL);
+	RegisterSubXactCallback(CacheSubXactCallback, NULL);
 	CacheRegisterRelcacheCallback(CacheRelcacheCallback, (Datum) 0);
+
+	/* shared memory is handed out only to preloaded libraries (PG 15) */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	DefineCustomIntVariable("hnsw.shared_cache_size",
+							"Sets the shared memory for hnsw graph copies that every backend walks.",
+							"Reserved at server start when vecx is in shared_preload_libraries; 0 disables (each backend then uses hnsw.cache_size).",
+							&hnsw_shared_cache_size, 256 * 1024, 0, MAX_KILOBYTES,
+							PGC_POSTMASTER, GUC_UNIT_KB, NULL, NULL, NULL);
+	if (hnsw_shared_cache_size <= 0)
+		return;
+	prevShmemRequest = shmem_request_hook;
+	shmem_request_hook = ShShmemRequest;
+	prevShmemStartup = shmem_startup_hook;
+	shmem_startup_hook = ShShmemStartup;
+}
+
+/* Do scans use graph copies at all (shared, or this backend's)? */
+bool
+HnswCacheEnabled(void)
+{
+	return sh != NULL || hnsw_cache_size > 0;
 }
 
 /*
@@ -163,6 +366,8 @@ HnswCacheRelease(const HnswGraph *graph)
 {
 	HnswGraph  *g = (HnswGraph *) graph;
 
+	if (g->shSlot >= 0)
+		ShUnpinRecorded(g->shSlot, g->shGen);
 	if (g->pins > 0)
 		g->pins--;
 	if (g->retired && g->pins == 0)
@@ -192,6 +397,8 @@ CacheSweepDropped(void)
 			entries[i].checkDropped = false;
 			if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(entries[i].relid)))
 			{
+				if (sh != NULL)
+					ShRetireKey(&entries[i].node);
 				CacheRemove(i);
 				continue;
 			}
@@ -233,6 +440,8 @@ CacheFind(Relation index, bool create)
 	if (!RelFileNodeEquals(e->node, index->rd_node))
 	{
 		/* rewritten (REINDEX, TRUNCATE): start over */
+		if (sh != NULL)
+			ShRetireKey(&e->node);
 		CacheRetire(e);
 		e->node = index->rd_node;
 		e->staleWork = 0;
@@ -250,6 +459,9 @@ CacheMakeRoom(HnswCacheEntry *self, Size need)
 {
 	Size		budget = (Size) hnsw_cache_size * 1024;
 
+	/* a shared copy is placed later (ShPlace); here only: can it fit? */
+	if (shBuildSlot >= 0)
+		return need <= sh->size;
 	if (need > budget)
 		return false;
 	for (;;)
@@ -316,7 +528,14 @@ typedef struct CopyState
 	float	   *xf;				/* encoding scratch, dims floats */
 	Size		nup;			/* entries of g->up used */
 	Size		maxup;			/* and allocated */
+	/* a shared copy is read straight into its extent (ShReserve) */
+	char	   *ext;			/* NULL: a local copy */
+	HnswShGraph shl;			/* where its arrays go */
+	bool		changed;		/* the index outgrew what pass 1 counted */
+	bool		noRoom;			/* the region has no room now */
 } CopyState;
+
+static bool ShReserve(CopyState *cs);
 
 /* Is this a page of nodes? (A new or foreign page holds no slot.) */
 static bool
@@ -341,16 +560,36 @@ CountSlots(CopyState *cs)
 	BlockNumber blkno;
 
 	g->slotBase[0] = 0;
+	cs->maxup = 0;
 	for (blkno = 1; blkno < g->nblocks; blkno++)
 	{
 		Buffer		buf;
+		Page		page;
 		OffsetNumber n = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		buf = ReadBufferExtended(cs->index, MAIN_FORKNUM, blkno, RBM_NORMAL, cs->strategy);
 		LockBuffer(buf, BUFFER_LOCK_SHARE);
-		if (IsNodePage(BufferGetPage(buf)))
-			n = PageGetMaxOffsetNumber(BufferGetPage(buf));
+		page = BufferGetPage(buf);
+		if (IsNodePage(page))
+		{
+			n = PageGetMaxOffsetNumber(page);
+
+			/* a shared copy's extent is sized now: count the upper lists */
+			if (shBuildSlot >= 0)
+			{
+				OffsetNumber off;
+
+				for (off = FirstOffsetNumber; off <= n; off++)
+				{
+					HnswNodeHeader *node = HnswLayoutGetNode(cs->index, page, blkno, off,
+															 &cs->lay);
+
+					if (node->state != HNSW_NODE_FREE)
+						cs->maxup += (Size) node->level * (g->m + 1);
+				}
+			}
+		}
 		UnlockReleaseBuffer(buf);
 		g->slotBase[blkno] = (uint32) total;
 		total += n;
@@ -371,15 +610,30 @@ AllocCopy(CopyState *cs)
 	int			cap0 = 2 * g->m + 1;
 	Size		i;
 
-	g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
-	g->ntids = CacheAlloc(total);
-	g->vecs = CacheAlloc(mul_size(total, g->vstride));
-	if (g->cstride > 0)
-		g->codes = CacheAlloc(mul_size(total, g->cstride));
-	g->nbr0 = CacheAlloc(mul_size(mul_size(total, cap0), sizeof(int32)));
-	g->upStart = CacheAlloc(mul_size(total, sizeof(int32)));
-	cs->maxup = Max(total / 8, 16) * (g->m + 1);
-	g->up = CacheAlloc(mul_size(cs->maxup, sizeof(int32)));
+	if (cs->ext != NULL)
+	{
+		/* into the extent ShReserve placed, up as pass 1 counted it */
+		g->nodes = (HnswGraphNode *) (cs->ext + cs->shl.offNodes);
+		g->ntids = (uint8 *) (cs->ext + cs->shl.offNtids);
+		g->vecs = cs->ext + cs->shl.offVecs;
+		if (g->cstride > 0)
+			g->codes = cs->ext + cs->shl.offCodes;
+		g->nbr0 = (int32 *) (cs->ext + cs->shl.offNbr0);
+		g->upStart = (int32 *) (cs->ext + cs->shl.offUpStart);
+		g->up = (int32 *) (cs->ext + cs->shl.offUp);
+	}
+	else
+	{
+		g->nodes = CacheAlloc(mul_size(total, sizeof(HnswGraphNode)));
+		g->ntids = CacheAlloc(total);
+		g->vecs = CacheAlloc(mul_size(total, g->vstride));
+		if (g->cstride > 0)
+			g->codes = CacheAlloc(mul_size(total, g->cstride));
+		g->nbr0 = CacheAlloc(mul_size(mul_size(total, cap0), sizeof(int32)));
+		g->upStart = CacheAlloc(mul_size(total, sizeof(int32)));
+		cs->maxup = Max(total / 8, 16) * (g->m + 1);
+		g->up = CacheAlloc(mul_size(cs->maxup, sizeof(int32)));
+	}
 	for (i = 0; i < total; i++)
 	{
 		g->nodes[i].state = HNSW_NODE_FREE;
@@ -411,6 +665,12 @@ CopyLists(CopyState *cs, HnswNodeHeader *node, Size gi)
 
 		if (cs->nup + need > (Size) PG_INT32_MAX)
 			return false;
+		if (cs->nup + need > cs->maxup && cs->ext != NULL)
+		{
+			/* a slot was reused meanwhile: its change is not bumped yet */
+			cs->changed = true;
+			return false;
+		}
 		if (cs->nup + need > cs->maxup)
 		{
 			cs->maxup = Max(cs->maxup * 2, cs->nup + need);
@@ -523,7 +783,10 @@ DropFreeLinks(HnswGraph *g)
 	}
 }
 
-/* Read the index into g (allocated in the current context); false if too big */
+/*
+ * Read the index into g (allocated in the current context, or for a shared
+ * copy in its extent); false if too big, or cs->changed or cs->noRoom.
+ */
 static bool
 CopyIndex(CopyState *cs, HnswCacheEntry *self)
 {
@@ -534,6 +797,8 @@ CopyIndex(CopyState *cs, HnswCacheEntry *self)
 	if (!CountSlots(cs) ||
 		!CacheMakeRoom(self, CacheBaseBytes(g->nnodes, g->nblocks, g->vstride, g->cstride,
 											g->m)))
+		return false;
+	if (shBuildSlot >= 0 && !ShReserve(cs))
 		return false;
 	AllocCopy(cs);
 	for (blkno = 1; blkno < g->nblocks; blkno++)
@@ -572,6 +837,7 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	g = cs.g = palloc0(sizeof(HnswGraph));
+	g->shSlot = -1;
 	g->changeCount = count0;
 	g->m = meta->m;
 	g->vstride = TYPEALIGN(64, cs.d.vbytes);
@@ -585,11 +851,12 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 		cs.xf = palloc(sizeof(float) * meta->dims);
 	}
 	ok = CopyIndex(&cs, self);
+	g->nup = cs.ext != NULL ? cs.maxup : cs.nup;	/* a shared copy's: as placed */
 	FreeAccessStrategy(cs.strategy);
 	MemoryContextSwitchTo(old);
 	if (!ok)
 	{
-		*tooBig = true;
+		*tooBig = !cs.changed && !cs.noRoom;
 		MemoryContextDelete(cxt);
 		return NULL;
 	}
@@ -611,6 +878,487 @@ CacheBuild(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *self,
 	return g;
 }
 
+/* ---- shared copies (hnsw.shared_cache_size) ---- */
+
+/* Free a slot and its extent (exclusive lock held) */
+static void
+ShFreeSlot(HnswShSlot *s)
+{
+	s->state = SH_FREE;
+	s->off = 0;
+	s->bytes = 0;
+	s->pins = 0;
+	s->gen++;
+}
+
+/* Retire a slot's copy: freed now, or by its last unpin (exclusive lock) */
+static void
+ShRetireSlot(HnswShSlot *s)
+{
+	if (s->pins == 0)
+		ShFreeSlot(s);
+	else
+		s->state = SH_RETIRED;
+}
+
+/* The slot holding or copying index node in this database, or -1 (lock held) */
+static int
+ShFind(const RelFileNode *node)
+{
+	int			i;
+
+	for (i = 0; i < HNSW_SH_SLOTS; i++)
+	{
+		HnswShSlot *s = &sh->slots[i];
+
+		if ((s->state == SH_READY || s->state == SH_BUILDING) &&
+			s->dbid == MyDatabaseId && RelFileNodeEquals(s->node, *node))
+			return i;
+	}
+	return -1;
+}
+
+/* Retire the copy of a dropped or rewritten index */
+static void
+ShRetireKey(const RelFileNode *node)
+{
+	int			i;
+
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	i = ShFind(node);
+	if (i >= 0 && sh->slots[i].state == SH_READY)
+		ShRetireSlot(&sh->slots[i]);
+	LWLockRelease(sh->lock);
+}
+
+/*
+ * Free the least recently used copy no scan walks (exclusive lock held).
+ * Returns false if there is none.
+ */
+static bool
+ShEvictOne(void)
+{
+	int			lru = -1;
+	int			i;
+
+	for (i = 0; i < HNSW_SH_SLOTS; i++)
+	{
+		HnswShSlot *s = &sh->slots[i];
+
+		if (s->state == SH_READY && s->pins == 0 &&
+			(lru < 0 || s->lastUse < sh->slots[lru].lastUse))
+			lru = i;
+	}
+	if (lru < 0)
+		return false;
+	ShFreeSlot(&sh->slots[lru]);
+	return true;
+}
+
+static int
+ShExtentCmp(const void *a, const void *b)
+{
+	const HnswShSlot *x = *(HnswShSlot *const *) a;
+	const HnswShSlot *y = *(HnswShSlot *const *) b;
+
+	return x->off < y->off ? -1 : x->off > y->off ? 1 : 0;
+}
+
+/*
+ * ShPlace
+ *		Find need bytes of the region (exclusive lock held): the first gap
+ *		between the extents in use that fits, retiring the least recently
+ *		used unpinned copies until one does.  Returns false if the pinned
+ *		and building copies leave no room.
+ */
+static bool
+ShPlace(Size need, Size *off)
+{
+	for (;;)
+	{
+		HnswShSlot *used[HNSW_SH_SLOTS];
+		int			nused = 0;
+		Size		end = 0;
+		int			i;
+
+		for (i = 0; i < HNSW_SH_SLOTS; i++)
+			if (sh->slots[i].state != SH_FREE && sh->slots[i].bytes > 0)
+				used[nused++] = &sh->slots[i];
+		qsort(used, nused, sizeof(HnswShSlot *), ShExtentCmp);
+		for (i = 0; i < nused; i++)
+		{
+			if (used[i]->off - end >= need)
+				break;
+			end = TYPEALIGN(HNSW_SH_ALIGN, used[i]->off + used[i]->bytes);
+		}
+		if (i < nused || (end <= sh->size && sh->size - end >= need))
+		{
+			*off = end;
+			return true;
+		}
+		if (!ShEvictOne())
+			return false;
+	}
+}
+
+/* Where each array of g goes in its extent; returns the extent's bytes */
+static Size
+ShLayout(const HnswGraph *g, HnswShGraph *h)
+{
+	Size		off = TYPEALIGN(HNSW_SH_ALIGN, sizeof(HnswShGraph));
+	Size		n = (Size) g->nnodes;
+
+#define SH_PLACE(field, sz) \
+	do { \
+		h->field = off; \
+		off = TYPEALIGN(HNSW_SH_ALIGN, add_size(off, (sz))); \
+	} while (0)
+
+	memset(h, 0, sizeof(HnswShGraph));
+	h->changeCount = g->changeCount;
+	h->nnodes = g->nnodes;
+	h->m = g->m;
+	h->vstride = g->vstride;
+	h->cstride = g->cstride;	/* > 0 only for copies with codes */
+	h->srcElem = g->srcElem;
+	h->nblocks = g->nblocks;
+	h->nup = g->nup;
+	SH_PLACE(offSlotBase, mul_size((Size) g->nblocks + 1, sizeof(uint32)));
+	SH_PLACE(offNodes, mul_size(n, sizeof(HnswGraphNode)));
+	SH_PLACE(offNtids, n);
+	SH_PLACE(offVecs, mul_size(n, g->vstride));
+	if (h->cstride > 0)
+		SH_PLACE(offCodes, mul_size(n, h->cstride));
+	SH_PLACE(offNbr0, mul_size(mul_size(n, 2 * g->m + 1), sizeof(int32)));
+	SH_PLACE(offUpStart, mul_size(n, sizeof(int32)));
+	SH_PLACE(offUp, mul_size(g->nup, sizeof(int32)));
+#undef SH_PLACE
+	return off;
+}
+
+/*
+ * ShReserve
+ *		Place the extent of the shared copy CacheBuild is reading (pass 1 is
+ *		done, so its size is known) and point cs at it.  False if it cannot
+ *		fit the region at all, or (cs->noRoom) not now.
+ */
+static bool
+ShReserve(CopyState *cs)
+{
+	HnswShSlot *s = &sh->slots[shBuildSlot];
+	HnswGraph  *g = cs->g;
+	Size		need,
+				off;
+
+	g->nup = cs->maxup;
+	need = ShLayout(g, &cs->shl);
+	if (need > sh->size)
+		return false;
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	Assert(s->gen == shBuildGen && s->state == SH_BUILDING);
+	if (!ShPlace(need, &off))
+	{
+		LWLockRelease(sh->lock);
+		cs->noRoom = true;
+		return false;
+	}
+	s->off = off;
+	s->bytes = need;
+	s->nnodes = g->nnodes;
+	LWLockRelease(sh->lock);
+	cs->ext = shBase + off;
+	return true;
+}
+
+/* This backend's header over the shared copy in slot (pinned) */
+static HnswGraph *
+ShHeader(int slot, uint32 gen, Size off, Size bytes)
+{
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "hnsw shared graph header",
+											  ALLOCSET_SMALL_SIZES);
+	HnswGraph  *g = MemoryContextAllocZero(cxt, sizeof(HnswGraph));
+	char	   *ext = shBase + off;
+	const HnswShGraph *h = (const HnswShGraph *) ext;
+
+	g->changeCount = h->changeCount;
+	g->nnodes = h->nnodes;
+	g->m = h->m;
+	g->vstride = h->vstride;
+	g->cstride = h->cstride;
+	g->srcElem = h->srcElem;
+	g->nblocks = h->nblocks;
+	g->nup = h->nup;
+	g->slotBase = (uint32 *) (ext + h->offSlotBase);
+	g->nodes = (HnswGraphNode *) (ext + h->offNodes);
+	g->ntids = (uint8 *) (ext + h->offNtids);
+	g->vecs = ext + h->offVecs;
+	g->codes = h->cstride > 0 ? ext + h->offCodes : NULL;
+	g->nbr0 = (int32 *) (ext + h->offNbr0);
+	g->upStart = (int32 *) (ext + h->offUpStart);
+	g->up = (int32 *) (ext + h->offUp);
+	g->bytes = bytes;
+	g->cxt = cxt;
+	g->shSlot = slot;
+	g->shGen = gen;
+	return g;
+}
+
+/* Give up the slot this backend claimed to copy into */
+static void
+ShAbandonBuild(void)
+{
+	HnswShSlot *s;
+
+	if (shBuildSlot < 0)
+		return;
+	s = &sh->slots[shBuildSlot];
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (s->gen == shBuildGen && s->state == SH_BUILDING && s->builder == MyProcPid)
+		ShFreeSlot(s);
+	LWLockRelease(sh->lock);
+	shBuildSlot = -1;
+}
+
+/* Release the shared state of this backend: pins, a copy under way */
+static void
+ShReleaseAll(void)
+{
+	while (nShPins > 0)
+	{
+		nShPins--;
+		ShUnpin(shPins[nShPins].slot, shPins[nShPins].gen);
+	}
+	ShAbandonBuild();
+}
+
+static void
+ShExitCallback(int code, Datum arg)
+{
+	ShReleaseAll();
+}
+
+/* Room for one more pin record, made before the pin is taken */
+static void
+ShReservePin(void)
+{
+	if (!shExitRegistered)
+	{
+		before_shmem_exit(ShExitCallback, (Datum) 0);
+		shExitRegistered = true;
+	}
+	if (nShPins < maxShPins)
+		return;
+	if (shPins == NULL)
+	{
+		maxShPins = 8;
+		shPins = MemoryContextAlloc(TopMemoryContext, maxShPins * sizeof(HnswShPin));
+	}
+	else
+	{
+		maxShPins *= 2;
+		shPins = repalloc(shPins, maxShPins * sizeof(HnswShPin));
+	}
+}
+
+/* Forget one pin record of slot and drop the shared pin */
+static void
+ShUnpinRecorded(int slot, uint32 gen)
+{
+	int			i;
+
+	for (i = nShPins - 1; i >= 0; i--)
+		if (shPins[i].slot == slot && shPins[i].gen == gen)
+		{
+			shPins[i] = shPins[--nShPins];
+			ShUnpin(slot, gen);
+			return;
+		}
+	/* not recorded: released already at the end of its transaction */
+}
+
+/* Drop a pin on slot; the last pin of a retired copy frees it */
+static void
+ShUnpin(int slot, uint32 gen)
+{
+	HnswShSlot *s = &sh->slots[slot];
+	bool		last = false;
+
+	LWLockAcquire(sh->lock, LW_SHARED);
+	if (s->gen == gen && s->state != SH_FREE)
+	{
+		SpinLockAcquire(&s->mutex);
+		if (s->pins > 0)
+			s->pins--;
+		last = s->pins == 0 && s->state == SH_RETIRED;
+		SpinLockRelease(&s->mutex);
+	}
+	LWLockRelease(sh->lock);
+	if (last)
+	{
+		LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+		if (s->gen == gen && s->state == SH_RETIRED && s->pins == 0)
+			ShFreeSlot(s);
+		LWLockRelease(sh->lock);
+	}
+}
+
+/* A pinned shared copy as this backend's entry e sees it */
+static const HnswGraph *
+ShUse(HnswCacheEntry *e, int slot, uint32 gen, Size off, Size bytes)
+{
+	HnswGraph  *g = e->graph;
+
+	if (g == NULL || g->shSlot != slot || g->shGen != gen)
+	{
+		CacheRetire(e);
+		g = e->graph = ShHeader(slot, gen, off, bytes);
+	}
+	e->hits++;
+	g->pins++;
+	return g;
+}
+
+/*
+ * ShCacheGet
+ *		HnswCacheGet with shared copies: pin the copy of index as the scan's
+ *		metapage has it, or take one when the ski-rental rule says so.
+ */
+static const HnswGraph *
+ShCacheGet(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *e)
+{
+	HnswShSlot *s;
+	int			slot;
+	uint32		gen;
+	bool		stale = false;
+	BlockNumber nblocks;
+	MemoryContext cxt = NULL;
+	HnswGraph  *g;
+	HnswShGraph h;
+	bool		tooBig;
+	Size		need,
+				off;
+
+	ShReservePin();
+	LWLockAcquire(sh->lock, LW_SHARED);
+	slot = ShFind(&index->rd_node);
+	if (slot >= 0)
+	{
+		s = &sh->slots[slot];
+		if (s->state == SH_READY && s->changeCount == meta->changeCount)
+		{
+			gen = s->gen;
+			off = s->off;
+			need = s->bytes;
+			SpinLockAcquire(&s->mutex);
+			s->pins++;
+			s->hits++;
+			s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
+			SpinLockRelease(&s->mutex);
+			LWLockRelease(sh->lock);
+			shPins[nShPins].slot = slot;
+			shPins[nShPins].gen = gen;
+			nShPins++;
+			return ShUse(e, slot, gen, off, need);
+		}
+		/* counts only grow: a copy behind the scan's metapage is stale */
+		stale = s->state == SH_READY &&
+			(int64) (meta->changeCount - s->changeCount) > 0;
+		gen = s->gen;
+	}
+	LWLockRelease(sh->lock);
+	if (slot >= 0 && !stale)
+		return NULL;			/* being copied, or newer than this scan */
+	if (stale)
+	{
+		LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+		if (s->gen == gen && s->state == SH_READY)
+			ShRetireSlot(s);
+		LWLockRelease(sh->lock);
+	}
+
+	/* the ski-rental rule, as for this backend's copies */
+	nblocks = RelationGetNumberOfBlocks(index);
+	if (e->tooBigBlocks > 0 && nblocks <= e->tooBigBlocks &&
+		hnsw_shared_cache_size <= e->tooBigBudget)
+		return NULL;
+	if (e->staleWork < (double) nblocks)
+		return NULL;
+	e->staleWork = 0;
+
+	/* claim a slot, so that no other backend copies the index meanwhile */
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (ShFind(&index->rd_node) >= 0)
+	{
+		LWLockRelease(sh->lock);
+		return NULL;
+	}
+	for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
+		if (sh->slots[slot].state == SH_FREE)
+			break;
+	if (slot == HNSW_SH_SLOTS)
+	{
+		if (!ShEvictOne())
+		{
+			LWLockRelease(sh->lock);
+			return NULL;
+		}
+		for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
+			if (sh->slots[slot].state == SH_FREE)
+				break;
+	}
+	s = &sh->slots[slot];
+	s->dbid = MyDatabaseId;
+	s->node = index->rd_node;
+	s->changeCount = meta->changeCount;
+	s->state = SH_BUILDING;
+	s->builder = MyProcPid;
+	s->off = 0;
+	s->bytes = 0;
+	s->nnodes = 0;
+	s->pins = 0;
+	s->hits = 0;
+	s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
+	shBuildSlot = slot;
+	shBuildGen = gen = s->gen;
+	LWLockRelease(sh->lock);
+
+	/* read the index into an extent of the region (ShReserve) */
+	g = CacheBuild(index, meta, e, &cxt, &tooBig);
+	if (g == NULL)
+	{
+		ShAbandonBuild();
+		if (tooBig)
+		{
+			e->tooBigBlocks = nblocks;
+			e->tooBigBudget = hnsw_shared_cache_size;
+		}
+		return NULL;
+	}
+	need = ShLayout(g, &h);
+	Assert(need == s->bytes);
+	off = s->off;				/* ours while building: no lock needed */
+	memcpy(shBase + off, &h, sizeof(HnswShGraph));
+	memcpy(shBase + off + h.offSlotBase, g->slotBase,
+		   ((Size) g->nblocks + 1) * sizeof(uint32));
+	MemoryContextDelete(cxt);
+
+	/* publish it, pinned for this scan */
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	Assert(s->gen == gen && s->state == SH_BUILDING);
+	s->state = SH_READY;
+	s->pins = 1;
+	s->hits = 1;
+	s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
+	shBuildSlot = -1;
+	shPins[nShPins].slot = slot;
+	shPins[nShPins].gen = gen;
+	nShPins++;
+	LWLockRelease(sh->lock);
+	e->tooBigBlocks = 0;
+	e->builds++;
+	return ShUse(e, slot, gen, off, need);
+}
+
 /*
  * HnswCacheGet
  *		The copy of index to walk for a scan that read *meta, or NULL to
@@ -626,11 +1374,17 @@ HnswCacheGet(Relation index, const HnswMetaPageData *meta)
 	HnswGraph  *g;
 	bool		tooBig;
 
-	if (hnsw_cache_size <= 0)
+	if (!HnswCacheEnabled())
 		return NULL;
 	CacheSweepDropped();
 	e = CacheFind(index, true);
 	e->lastUse = ++lruClock;
+
+	/* no other backend can scan a temporary index: no shared copy */
+	if (sh != NULL && index->rd_rel->relpersistence != RELPERSISTENCE_TEMP)
+		return ShCacheGet(index, meta, e);
+	if (hnsw_cache_size <= 0)
+		return NULL;
 	if (e->graph != NULL)
 	{
 		if (e->graph->changeCount == meta->changeCount)
@@ -679,7 +1433,7 @@ HnswCacheNoteWalk(Relation index, int64 nodes)
 {
 	HnswCacheEntry *e;
 
-	if (hnsw_cache_size <= 0)
+	if (!HnswCacheEnabled())
 		return;
 	e = CacheFind(index, true);
 	e->lastUse = ++lruClock;
@@ -765,4 +1519,76 @@ vecx_hnsw_cache_status(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * vecx_hnsw_shared_cache_status
+ *		The shared graph copies (hnsw.shared_cache_size) of every database:
+ *		none unless vecx is preloaded.  index and current are NULL for
+ *		copies of other databases' indexes.
+ */
+PG_FUNCTION_INFO_V1(vecx_hnsw_shared_cache_status);
+Datum
+vecx_hnsw_shared_cache_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	HnswShSlot	copy[HNSW_SH_SLOTS];
+	int			n = 0;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (sh == NULL)
+		PG_RETURN_VOID();
+	LWLockAcquire(sh->lock, LW_SHARED);
+	for (i = 0; i < HNSW_SH_SLOTS; i++)
+	{
+		HnswShSlot *s = &sh->slots[i];
+
+		if (s->state == SH_FREE)
+			continue;
+		SpinLockAcquire(&s->mutex);
+		copy[n++] = *s;
+		SpinLockRelease(&s->mutex);
+	}
+	LWLockRelease(sh->lock);
+
+	for (i = 0; i < n; i++)
+	{
+		HnswShSlot *s = &copy[i];
+		static const char *const states[] = {"free", "building", "ready", "retired"};
+		Datum		values[8];
+		bool		nulls[8] = {0};
+		Oid			relid = InvalidOid;
+
+		values[0] = ObjectIdGetDatum(s->dbid);
+		if (s->dbid == MyDatabaseId)
+			relid = RelidByRelfilenode(s->node.spcNode, s->node.relNode);
+		nulls[1] = nulls[3] = true;
+		if (OidIsValid(relid))
+		{
+			Relation	index = try_relation_open(relid, AccessShareLock);
+
+			values[1] = ObjectIdGetDatum(relid);
+			nulls[1] = false;
+			if (index != NULL)
+			{
+				if (index->rd_rel->relkind == RELKIND_INDEX && index->rd_indam != NULL &&
+					index->rd_indam->ambuild == hnswbuild &&
+					RelFileNodeEquals(index->rd_node, s->node))
+				{
+					values[3] = BoolGetDatum(s->state == SH_READY &&
+											 CacheChangeCount(index) == s->changeCount);
+					nulls[3] = false;
+				}
+				relation_close(index, AccessShareLock);
+			}
+		}
+		values[2] = CStringGetTextDatum(states[s->state]);
+		values[4] = Int64GetDatum(s->nnodes);
+		values[5] = Int64GetDatum((int64) s->bytes);
+		values[6] = Int32GetDatum(s->pins);
+		values[7] = Int64GetDatum(s->hits);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_VOID();
 }

@@ -297,8 +297,8 @@ StartUnordered(IndexScanDesc scan)
 
 /*
  * UseGraphCopy
- *		A backend-local copy of the graph (hnswcache.c) serves MVCC scans of
- *		inline-stored indexes without filter columns.
+ *		A copy of the graph (hnswcache.c: shared, or this backend's) serves
+ *		MVCC scans of inline-stored indexes without filter columns.
  */
 static void
 UseGraphCopy(IndexScanDesc scan)
@@ -307,7 +307,7 @@ UseGraphCopy(IndexScanDesc scan)
 	const HnswGraph *g;
 	void	   *walkQuery = NULL;
 
-	if (hnsw_cache_size <= 0 || so->meta.nfilter != 0 ||
+	if (!HnswCacheEnabled() || so->meta.nfilter != 0 ||
 		so->meta.storage != HNSW_STORAGE_INLINE ||
 		scan->xs_snapshot == InvalidSnapshot || !IsMVCCSnapshot(scan->xs_snapshot))
 		return;
