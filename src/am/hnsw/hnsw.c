@@ -29,6 +29,7 @@ int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
 int			hnsw_iterative_scan = HNSW_ITERATIVE_STRICT;
 int			hnsw_max_scan_tuples = 20000;
 double		hnsw_scan_mem_multiplier = 1.0;
+int			hnsw_visited_bitmap_limit = 1 << 18;
 
 static relopt_kind hnsw_relopt_kind;
 
@@ -95,6 +96,11 @@ HnswInit(void)
 							"Scans walk a local copy instead of the index pages; 0 disables.",
 							&hnsw_cache_size, 0, 0, MAX_KILOBYTES,
 							PGC_USERSET, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable("hnsw.visited_bitmap_limit",
+							"Sets the most node keys a scan's visited set keeps as a bitmap; beyond, a hash set.",
+							"For testing the hash set on small indexes; not for tuning.",
+							&hnsw_visited_bitmap_limit, 1 << 18, 0, INT_MAX,
+							PGC_USERSET, GUC_NOT_IN_SAMPLE | GUC_NO_SHOW_ALL, NULL, NULL, NULL);
 	HnswFilterInit();
 	HnswCacheInit();
 	MarkGUCPrefixReserved("hnsw");

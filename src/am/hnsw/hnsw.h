@@ -583,6 +583,7 @@ typedef struct HnswHeap
 extern int	hnsw_ef_search;
 extern int	hnsw_iterative_scan;
 extern int	hnsw_max_scan_tuples;
+extern int	hnsw_visited_bitmap_limit;
 extern double hnsw_scan_mem_multiplier;
 
 /* hnsw.c */
@@ -678,9 +679,18 @@ typedef struct HnswSearch
 	HnswDist	dist;
 	int			m;
 	BlockNumber nblocks;		/* cached relation size */
-	int			perPage;		/* max items per page, for visited bitmap */
-	uint64	   *visited;
-	Size		visitedWords;
+	int			perPage;		/* max items per page, for visited keys */
+
+	/*
+	 * The visited set (hnswutils.c): a bitmap over every possible node key
+	 * while that is small, else a hash set of the keys visited, so a scan's
+	 * memory and its per-level clearing follow the nodes it visits, not the
+	 * size of the index.
+	 */
+	uint64	   *visited;		/* bitmap words, or hash slots (key + 1) */
+	Size		visitedWords;	/* words, or slots (a power of two) */
+	Size		visitedCount;	/* keys in the hash set */
+	bool		visitedHashed;
 	HnswEntry  *pool;
 	int			npool;
 	int			maxpool;

@@ -12,6 +12,8 @@
  */
 #include "postgres.h"
 
+#include "port/pg_bitutils.h"
+
 #include "access/generic_xlog.h"
 #include "miscadmin.h"
 #include "storage/bufmgr.h"
@@ -274,6 +276,131 @@ HnswReadBuffer(Relation index, BlockNumber blkno)
 	return b;
 }
 
+/*
+ * The visited set.  Keys are dense node numbers (block * perPage + offset
+ * - 1 on pages, the node number in a graph copy).  Up to
+ * hnsw.visited_bitmap_limit possible keys (2^18: 32 kB) a bitmap is fastest, and
+ * clearing it at every level of the descent costs little; beyond that, a
+ * bitmap would make every scan allocate and clear memory in proportion to
+ * the index (137 kB, five times a query, at 1M rows of 128 dimensions), so
+ * the keys visited go into an open-addressing hash set kept at most half
+ * full.
+ */
+#define HNSW_VISITED_HASH_MIN		1024
+
+static void
+VisitedInit(HnswSearch *s, Size nkeys)
+{
+	s->visitedCount = 0;
+	s->visitedHashed = nkeys > (Size) hnsw_visited_bitmap_limit;
+	s->visitedWords = s->visitedHashed ? HNSW_VISITED_HASH_MIN : (nkeys + 63) / 64;
+	s->visited = palloc_extended(s->visitedWords * sizeof(uint64),
+								 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+}
+
+static inline Size
+VisitedSlot(uint64 key, Size cap)
+{
+	/* Fibonacci hashing: the top bits of a multiplicative mix */
+	return (Size) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
+}
+
+static bool VisitedTestSet(HnswSearch *s, uint64 key);
+
+/* Double the hash set (or turn a bitmap that must grow into one) */
+static void
+VisitedGrow(HnswSearch *s, Size minKeys)
+{
+	uint64	   *old = s->visited;
+	Size		oldWords = s->visitedWords;
+	bool		wasHashed = s->visitedHashed;
+	Size		cap = wasHashed ? oldWords * 2 : HNSW_VISITED_HASH_MIN;
+	Size		i;
+
+	if (!wasHashed && minKeys <= (Size) hnsw_visited_bitmap_limit)
+	{
+		/* a bitmap still small enough: extend it */
+		Size		nw = (minKeys + 63) / 64 + 64;
+
+		s->visited = repalloc_huge(s->visited, nw * sizeof(uint64));
+		memset(s->visited + oldWords, 0, (nw - oldWords) * sizeof(uint64));
+		s->memUsed += (nw - oldWords) * 8;
+		s->visitedWords = nw;
+		return;
+	}
+	if (!wasHashed)
+	{
+		Size		bits = 0;
+
+		for (i = 0; i < oldWords; i++)
+			bits += pg_popcount64(old[i]);
+		while (cap < bits * 2)
+			cap *= 2;
+	}
+	s->visited = palloc_extended(cap * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	s->visitedWords = cap;
+	s->visitedHashed = true;
+	s->visitedCount = 0;
+	s->memUsed += cap * 8;
+	s->memUsed -= oldWords * 8;
+	for (i = 0; i < oldWords; i++)
+	{
+		if (wasHashed)
+		{
+			if (old[i] != 0)
+				(void) VisitedTestSet(s, old[i] - 1);
+		}
+		else
+		{
+			uint64		w = old[i];
+
+			while (w != 0)
+			{
+				int			b = pg_rightmost_one_pos64(w);
+
+				(void) VisitedTestSet(s, (uint64) i * 64 + b);
+				w &= w - 1;
+			}
+		}
+	}
+	pfree(old);
+}
+
+/* Mark key visited; true if it was already */
+static bool
+VisitedTestSet(HnswSearch *s, uint64 key)
+{
+	Size		i;
+
+	if (!s->visitedHashed)
+	{
+		uint64		mask = UINT64CONST(1) << (key % 64);
+
+		if (key / 64 >= s->visitedWords)
+			VisitedGrow(s, key + 1);
+		if (!s->visitedHashed)
+		{
+			if (s->visited[key / 64] & mask)
+				return true;
+			s->visited[key / 64] |= mask;
+			return false;
+		}
+	}
+	if ((s->visitedCount + 1) * 2 > s->visitedWords)
+		VisitedGrow(s, 0);
+	for (i = VisitedSlot(key, s->visitedWords);; i = (i + 1) & (s->visitedWords - 1))
+	{
+		if (s->visited[i] == key + 1)
+			return true;
+		if (s->visited[i] == 0)
+		{
+			s->visited[i] = key + 1;
+			s->visitedCount++;
+			return false;
+		}
+	}
+}
+
 /* How much of each neighbour node to prefetch before computing distances */
 #define HNSW_PREFETCH_BYTES		256
 
@@ -292,8 +419,7 @@ HnswSearchCreate(Relation index, const HnswLayout *lay)
 	s->nblocks = RelationGetNumberOfBlocks(index);
 	minItem = MAXALIGN(HnswNodeSize(d->dims, d->elemtype, m, 0, d->overflow)) + sizeof(ItemIdData);
 	s->perPage = (BLCKSZ - SizeOfPageHeaderData) / minItem + 1;
-	s->visitedWords = ((Size) Max(s->nblocks, 1) * s->perPage + 63) / 64;
-	s->visited = palloc_extended(s->visitedWords * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	VisitedInit(s, (Size) Max(s->nblocks, 1) * s->perPage);
 	s->maxpool = 256;
 	s->pool = palloc(sizeof(HnswEntry) * s->maxpool);
 	s->maxarena = 256 * (Size) (2 * m);
@@ -308,20 +434,23 @@ HnswSearchCreate(Relation index, const HnswLayout *lay)
 void
 HnswSearchReset(HnswSearch *s)
 {
-	memset(s->visited, 0, s->visitedWords * sizeof(uint64));
+	if (!s->visitedHashed)
+		memset(s->visited, 0, s->visitedWords * sizeof(uint64));
+	else if (s->visitedCount > 0)
+	{
+		memset(s->visited, 0, s->visitedWords * sizeof(uint64));
+		s->visitedCount = 0;
+	}
 	s->npool = 0;
 	s->narena = 0;
 	s->cand.n = 0;
 	s->res.n = 0;
 }
 
-/* Test-and-set the visited bit of a node; grows the bitmap if needed. */
+/* Test-and-set the visited mark of a node on the pages */
 static bool
 SearchMarkVisited(HnswSearch *s, BlockNumber blkno, OffsetNumber off)
 {
-	Size		bit;
-	uint64		mask;
-
 	if (blkno == HNSW_METAPAGE_BLKNO || off < FirstOffsetNumber || off > s->perPage)
 		HnswCorrupt(s->index, blkno, off, "neighbour pointer out of range");
 	if (blkno >= s->nblocks)
@@ -331,21 +460,7 @@ SearchMarkVisited(HnswSearch *s, BlockNumber blkno, OffsetNumber off)
 		if (blkno >= s->nblocks)
 			HnswCorrupt(s->index, blkno, off, "neighbour pointer beyond end of index");
 	}
-	bit = (Size) blkno * s->perPage + (off - 1);
-	if (bit / 64 >= s->visitedWords)
-	{
-		Size		nw = ((Size) s->nblocks * s->perPage + 63) / 64 + 64;
-
-		s->visited = repalloc_huge(s->visited, nw * sizeof(uint64));
-		memset(s->visited + s->visitedWords, 0, (nw - s->visitedWords) * sizeof(uint64));
-		s->memUsed += (nw - s->visitedWords) * 8;
-		s->visitedWords = nw;
-	}
-	mask = UINT64CONST(1) << (bit % 64);
-	if (s->visited[bit / 64] & mask)
-		return true;
-	s->visited[bit / 64] |= mask;
-	return false;
+	return VisitedTestSet(s, (uint64) blkno * s->perPage + (off - 1));
 }
 
 static int32
@@ -484,13 +599,10 @@ VisitPinned(HnswSearch *s, ItemPointer tid, Buffer buf, int level, int ef, bool 
 void
 HnswSearchUseGraph(HnswSearch *s, const HnswGraph *g, const void *walkQuery)
 {
-	Size		words = ((Size) Max(g->nnodes, 1) + 63) / 64;
-
 	pfree(s->visited);
 	s->memUsed -= s->visitedWords * 8;
-	s->visited = palloc_extended(words * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	s->visitedWords = words;
-	s->memUsed += words * 8;
+	VisitedInit(s, (Size) Max(g->nnodes, 1));
+	s->memUsed += s->visitedWords * 8;
 	s->graph = g;
 	if (g->codes != NULL)
 	{
@@ -513,12 +625,7 @@ HnswSearchUseGraph(HnswSearch *s, const HnswGraph *g, const void *walkQuery)
 static inline bool
 GraphMarkVisited(HnswSearch *s, int32 gi)
 {
-	uint64		mask = UINT64CONST(1) << (gi % 64);
-
-	if (s->visited[gi / 64] & mask)
-		return true;
-	s->visited[gi / 64] |= mask;
-	return false;
+	return VisitedTestSet(s, (uint64) gi);
 }
 
 /*
