@@ -1219,6 +1219,57 @@ ShUse(HnswCacheEntry *e, int slot, uint32 gen, Size off, Size bytes)
 }
 
 /*
+ * ShClaimSlot
+ *		Claim a free slot (evicting the least recently used unpinned copy if
+ *		none is free) and mark it being built by us, so that no other backend
+ *		copies the index meanwhile; -1 if the index has a slot already or
+ *		none can be freed.
+ */
+static int
+ShClaimSlot(Relation index, const HnswMetaPageData *meta, uint32 *gen)
+{
+	HnswShSlot *s;
+	int			slot;
+
+	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
+	if (ShFind(&index->rd_node) >= 0)
+	{
+		LWLockRelease(sh->lock);
+		return -1;
+	}
+	for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
+		if (sh->slots[slot].state == SH_FREE)
+			break;
+	if (slot == HNSW_SH_SLOTS)
+	{
+		if (!ShEvictOne())
+		{
+			LWLockRelease(sh->lock);
+			return -1;
+		}
+		for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
+			if (sh->slots[slot].state == SH_FREE)
+				break;
+	}
+	s = &sh->slots[slot];
+	s->dbid = MyDatabaseId;
+	s->node = index->rd_node;
+	s->changeCount = meta->changeCount;
+	s->state = SH_BUILDING;
+	s->builder = MyProcPid;
+	s->off = 0;
+	s->bytes = 0;
+	s->nnodes = 0;
+	s->pins = 0;
+	s->hits = 0;
+	s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
+	shBuildSlot = slot;
+	shBuildGen = *gen = s->gen;
+	LWLockRelease(sh->lock);
+	return slot;
+}
+
+/*
  * ShCacheGet
  *		HnswCacheGet with shared copies: pin the copy of index as the scan's
  *		metapage has it, or take one when the ski-rental rule says so.
@@ -1285,42 +1336,10 @@ ShCacheGet(Relation index, const HnswMetaPageData *meta, HnswCacheEntry *e)
 		return NULL;
 	e->staleWork = 0;
 
-	/* claim a slot, so that no other backend copies the index meanwhile */
-	LWLockAcquire(sh->lock, LW_EXCLUSIVE);
-	if (ShFind(&index->rd_node) >= 0)
-	{
-		LWLockRelease(sh->lock);
+	slot = ShClaimSlot(index, meta, &gen);
+	if (slot < 0)
 		return NULL;
-	}
-	for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
-		if (sh->slots[slot].state == SH_FREE)
-			break;
-	if (slot == HNSW_SH_SLOTS)
-	{
-		if (!ShEvictOne())
-		{
-			LWLockRelease(sh->lock);
-			return NULL;
-		}
-		for (slot = 0; slot < HNSW_SH_SLOTS; slot++)
-			if (sh->slots[slot].state == SH_FREE)
-				break;
-	}
 	s = &sh->slots[slot];
-	s->dbid = MyDatabaseId;
-	s->node = index->rd_node;
-	s->changeCount = meta->changeCount;
-	s->state = SH_BUILDING;
-	s->builder = MyProcPid;
-	s->off = 0;
-	s->bytes = 0;
-	s->nnodes = 0;
-	s->pins = 0;
-	s->hits = 0;
-	s->lastUse = pg_atomic_add_fetch_u64(&sh->clock, 1);
-	shBuildSlot = slot;
-	shBuildGen = gen = s->gen;
-	LWLockRelease(sh->lock);
 
 	/* read the index into an extent of the region (ShReserve) */
 	g = CacheBuild(index, meta, e, &cxt, &tooBig);
