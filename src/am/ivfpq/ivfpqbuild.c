@@ -1125,7 +1125,7 @@ Calibrate(IvfpqBuildState *bs, IvfpqState *st)
 
 		bs->calib[i] = (uint16) rint(Min(r, 1.0) * IVFPQ_CALIB_ONE);
 	}
-	elog(DEBUG1, "%s calibration: %d queries, %d neighbours among %d rows, recall %.3f at 1 probe, %.3f at %d, %.1f ms",
+	elog(DEBUG2, "%s calibration: %d queries, %d neighbours among %d rows, recall %.3f at 1 probe, %.3f at %d, %.1f ms",
 		 bs->amname, nq, k, base, found[0] / total, found[ncalib - 1] / total, 1 << (ncalib - 1),
 		 INSTR_TIME_GET_MILLISEC(elapsed));
 

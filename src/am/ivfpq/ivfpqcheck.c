@@ -135,8 +135,8 @@ CheckCalibration(IvfpqCheck *hc, IvfpqMetaPage meta)
 	for (i = 1; i < want; i++)
 		if (meta->calib[i] < meta->calib[i - 1])
 			VecxCheckCorrupt(cs, 0, off + i * sizeof(uint16),
-							 "recall calibration falls from %u at %d probes to %u at %d",
-							 meta->calib[i - 1], 1 << (i - 1), meta->calib[i], 1 << i);
+							 "recall calibration entry %d (%u) is below entry %d (%u)",
+							 i, meta->calib[i], i - 1, meta->calib[i - 1]);
 	for (i = want; i < IVFPQ_NCALIB; i++)
 		if (meta->calib[i] != 0)
 			VecxCheckCorrupt(cs, 0, off + i * sizeof(uint16),

@@ -164,6 +164,10 @@ CostExactPlan(PlannerInfo *root, IndexPath *path, double spc_seq_page_cost)
 	memset(&sorted, 0, sizeof(sorted));
 	cost_sort(&sorted, root, NIL, input, rows, baserel->reltarget->width,
 			  0.0, work_mem, root->limit_tuples);
+	/* the rows the LIMIT takes, interpolated as for the plan's Limit node */
+	if (root->limit_tuples > 0 && root->limit_tuples < rows)
+		return sorted.startup_cost +
+			(sorted.total_cost - sorted.startup_cost) * root->limit_tuples / rows;
 	return sorted.total_cost;
 }
 
