@@ -232,7 +232,8 @@ case('ivfpq calibration falls', 't_i', 24 + 80, pack('vv', 65535, 0), 'false',
 	qr/block 0 offset 106: recall calibration entry 1 \(0\) is below entry 0 \(65535\)/);
 case('ivfpq calibration unused entry', 't_i', 24 + 80 + 2 * 5, pack('v', 7), 'false',
 	qr/block 0 offset 114: unused recall calibration entry 5 is 7, expected 0/);
-# a format 4 metapage (no calibration) is read, checked and costed as before
+# the calibration prices the misses; a format 4 metapage (no calibration)
+# is read, checked and costed as before
 {
 	my $cost = sub {
 		my $j = $node->safe_psql('postgres', qq{
@@ -247,14 +248,26 @@ case('ivfpq calibration unused entry', 't_i', 24 + 80 + 2 * 5, pack('v', 7), 'fa
 		return $j =~ /"Index Name": "t_i".*?"Total Cost": ([0-9.]+)/s ? $1 : -1;
 	};
 	my $calibrated = $cost->();
+	cmp_ok($calibrated, '>', 0, 'the index is costed');
 	my $want = $node->safe_psql('postgres', $query{t_i});
-	smash('t_i', 28, pack('V', 4));
+	# recall 0 at 1 and 2 probes of 4 lists: the misses cost an exact plan
+	my $meta = substr($orig{t_i}, 0, 8192);
+	substr($meta, 24 + 80, 4) = pack('vv', 0, 0);
+	smash('t_i', 0, $meta);
+	is($node->safe_psql('postgres', "SELECT vecx_index_check('t_i')"), '',
+		'calibration of recall 0: passes the check');
+	my $low = $cost->();
+	cmp_ok($low, '>', $calibrated, 'calibration of recall 0: misses charged');
+	# the same page as format 4: the calibration is not read
+	substr($meta, 28, 4) = pack('V', 4);
+	smash('t_i', 0, $meta);
 	is($node->safe_psql('postgres', "SELECT vecx_index_check('t_i', true)"), '',
 		'format 4 metapage: passes the check');
 	is($node->safe_psql('postgres', $query{t_i}), $want, 'format 4 metapage: the scan answers as before');
 	my $old = $cost->();
 	cmp_ok($old, '>', 0, 'format 4 metapage: the index is costed');
-	cmp_ok($old, '<', $calibrated, 'format 4 metapage: no misses charged (no calibration)');
+	cmp_ok($old, '<', $low, 'format 4 metapage: no calibration, no misses charged');
+	cmp_ok($old, '<=', $calibrated, 'format 4 metapage: costs at most the calibrated index');
 	restore('t_i');
 }
 
