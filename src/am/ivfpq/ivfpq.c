@@ -714,12 +714,6 @@ IvfpqMetaShapeValid(const IvfpqMetaPageData *meta)
 }
 
 /*
- * ReadStateMeta
- *		Read the metapage into *meta and check that this code reads it: a
- *		supported version, the access method's encoding, and shape fields
- *		consistent with each other and with the index's columns.
- */
-/*
  * IvfpqCopyMeta
  *		Copy a metapage's data: as many bytes as its format version has,
  *		the rest zero (formats before 5 have no calibration: ncalib 0).
@@ -750,6 +744,12 @@ IvfpqCalibEntries(int lists)
 	return n;
 }
 
+/*
+ * ReadStateMeta
+ *		Read the metapage into *meta and check that this code reads it: a
+ *		supported version, the access method's encoding, and shape fields
+ *		consistent with each other and with the index's columns.
+ */
 static void
 ReadStateMeta(Relation index, IvfpqMetaPageData *meta)
 {
