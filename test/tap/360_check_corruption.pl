@@ -224,6 +224,53 @@ case('ivfpq metapage magic', 't_i', 24, "\0\0\0\0", 'false',
 	restore('t_i8');
 }
 
+# ---- ivfpq recall calibration (metapage format 5, contents offset 76) -------
+# t_i has 4 lists: two entries, recall at 1 and 2 probes
+case('ivfpq calibration entries', 't_i', 24 + 76, pack('V', 9), 'false',
+	qr/block 0 offset 100: recall calibration has 9 entries, expected 2 for 4 lists/);
+case('ivfpq calibration falls', 't_i', 24 + 80, pack('vv', 65535, 0), 'false',
+	qr/block 0 offset 106: recall calibration entry 1 \(0\) is below entry 0 \(65535\)/);
+case('ivfpq calibration unused entry', 't_i', 24 + 80 + 2 * 5, pack('v', 7), 'false',
+	qr/block 0 offset 114: unused recall calibration entry 5 is 7, expected 0/);
+# the calibration prices the misses; a format 4 metapage (no calibration)
+# is read, checked and costed as before
+{
+	my $cost = sub {
+		my $j = $node->safe_psql('postgres', qq{
+			BEGIN;
+			DROP INDEX t_h;
+			DROP INDEX t_i8;
+			SET LOCAL ivfpq.probes = 1;
+			SET LOCAL enable_seqscan = off;
+			EXPLAIN (FORMAT JSON) SELECT id FROM t ORDER BY v <-> '[1,2,3,4,5,6,7,8]' LIMIT 5;
+			ROLLBACK;
+		});
+		return $j =~ /"Index Name": "t_i".*?"Total Cost": ([0-9.]+)/s ? $1 : -1;
+	};
+	my $calibrated = $cost->();
+	cmp_ok($calibrated, '>', 0, 'the index is costed');
+	my $want = $node->safe_psql('postgres', $query{t_i});
+	# recall 0 at 1 and 2 probes of 4 lists: the misses cost an exact plan
+	my $meta = substr($orig{t_i}, 0, 8192);
+	substr($meta, 24 + 80, 4) = pack('vv', 0, 0);
+	smash('t_i', 0, $meta);
+	is($node->safe_psql('postgres', "SELECT vecx_index_check('t_i')"), '',
+		'calibration of recall 0: passes the check');
+	my $low = $cost->();
+	cmp_ok($low, '>', $calibrated, 'calibration of recall 0: misses charged');
+	# the same page as format 4: the calibration is not read
+	substr($meta, 28, 4) = pack('V', 4);
+	smash('t_i', 0, $meta);
+	is($node->safe_psql('postgres', "SELECT vecx_index_check('t_i', true)"), '',
+		'format 4 metapage: passes the check');
+	is($node->safe_psql('postgres', $query{t_i}), $want, 'format 4 metapage: the scan answers as before');
+	my $old = $cost->();
+	cmp_ok($old, '>', 0, 'format 4 metapage: the index is costed');
+	cmp_ok($old, '<', $low, 'format 4 metapage: no calibration, no misses charged');
+	cmp_ok($old, '<=', $calibrated, 'format 4 metapage: costs at most the calibrated index');
+	restore('t_i');
+}
+
 # ---- ivfflat: the list encoding and the stored vectors ----------------------
 # the metapage's encoding word (contents offset 68) names the access method
 case('ivfflat list encoding', 't_f', 24 + 68, pack('V', 0), 'false',

@@ -714,6 +714,37 @@ IvfpqMetaShapeValid(const IvfpqMetaPageData *meta)
 }
 
 /*
+ * IvfpqCopyMeta
+ *		Copy a metapage's data: as many bytes as its format version has,
+ *		the rest zero (formats before 5 have no calibration: ncalib 0).
+ */
+void
+IvfpqCopyMeta(Page page, IvfpqMetaPageData *meta)
+{
+	IvfpqMetaPage src = IvfpqPageGetMeta(page);
+
+	memset(meta, 0, sizeof(IvfpqMetaPageData));
+	memcpy(meta, src, IvfpqMetaSize(src->version));
+	if (meta->ncalib > IVFPQ_NCALIB)
+		meta->ncalib = 0;		/* the checker reports it; the planner ignores it */
+}
+
+/*
+ * IvfpqCalibEntries
+ *		Calibration entries of an index of "lists" lists: one per power of
+ *		two below lists (2^i probes, i = 0 .. ncalib - 1).
+ */
+int
+IvfpqCalibEntries(int lists)
+{
+	int			n = 0;
+
+	while (n < IVFPQ_NCALIB && ((int64) 1 << n) < lists)
+		n++;
+	return n;
+}
+
+/*
  * ReadStateMeta
  *		Read the metapage into *meta and check that this code reads it: a
  *		supported version, the access method's encoding, and shape fields
@@ -730,18 +761,17 @@ ReadStateMeta(Relation index, IvfpqMetaPageData *meta)
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	page = BufferGetPage(buf);
 	IvfpqCheckPage(index, page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
-	*meta = *IvfpqPageGetMeta(page);
+	IvfpqCopyMeta(page, meta);
 	UnlockReleaseBuffer(buf);
 
-	if (meta->magic == IVFPQ_MAGIC &&
-		(meta->version < IVFPQ_MIN_VERSION ||
-		 (meta->version > IVFPQ_VERSION_RELEASED && meta->version < IVFPQ_VERSION)))
+	if (meta->magic == IVFPQ_MAGIC && meta->version <= IVFPQ_VERSION &&
+		!IvfpqVersionReadable(meta->version))
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("index \"%s\" has development format version %u, which is no longer read",
 						RelationGetRelationName(index), meta->version),
-				 errdetail("Only development snapshots of vecx wrote ivfpq formats other than versions %u and %u.",
-						   IVFPQ_VERSION_RELEASED, IVFPQ_VERSION),
+				 errdetail("Only development snapshots of vecx wrote ivfpq formats other than versions %u, %u and %u.",
+						   IVFPQ_VERSION_RELEASED, IVFPQ_VERSION_RADIUS, IVFPQ_VERSION),
 				 errhint("REINDEX the index.")));
 	if (meta->magic != IVFPQ_MAGIC || meta->version > IVFPQ_VERSION)
 		ereport(ERROR,
@@ -751,7 +781,7 @@ ReadStateMeta(Relation index, IvfpqMetaPageData *meta)
 				 errdetail("Magic %08X version %u at block 0 offset 0.", meta->magic, meta->version),
 				 errhint("REINDEX the index.")));
 	/* the released format has no encoding word (it was zero: PQ) */
-	if (meta->version < IVFPQ_VERSION)
+	if (meta->version < IVFPQ_VERSION_RADIUS)
 		meta->encoding = IVFPQ_ENC_PQ;
 	if (meta->encoding != (uint32) IvfpqIndexEncoding(index))
 		ereport(ERROR,

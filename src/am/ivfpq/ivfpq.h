@@ -32,16 +32,37 @@
 
 #define IVFPQ_MAGIC				0x51504649	/* "IFPQ" */
 /*
+ * 5: the recall calibration (ncalib, calib[]) after the reserved word;
  * 4: list radii in the directory and the list encoding (PQ codes or full
- * vectors, the ivfflat access method) in the metapage; 2: filter columns
- * (nfilter), 0.1.0's format, read as a PQ index with no known radius (its
- * scans cannot skip lists: REINDEX to get radii).  Versions 1 and 3 were
- * development states between releases and are not read.
+ * vectors, the ivfflat access method) in the metapage, read as having no
+ * calibration; 2: filter columns (nfilter), 0.1.0's format, read as a PQ
+ * index with no known radius (its scans cannot skip lists: REINDEX to get
+ * radii) and no calibration.  Versions 1 and 3 were development states
+ * between releases and are not read.
  */
-#define IVFPQ_VERSION			4
+#define IVFPQ_VERSION			5
 #define IVFPQ_MIN_VERSION		2	/* oldest format read */
 #define IVFPQ_VERSION_RELEASED	2	/* the one older format read (0.1.0) */
 #define IVFPQ_VERSION_RADIUS	4	/* first version read with list radii */
+#define IVFPQ_VERSION_CALIB		5	/* first version with a recall calibration */
+
+/* Readable format versions: 2, 4 and 5 */
+#define IvfpqVersionReadable(v) \
+	((v) == IVFPQ_VERSION_RELEASED || (v) == IVFPQ_VERSION_RADIUS || (v) == IVFPQ_VERSION)
+
+/*
+ * Recall calibration (metapage, version 5; ivfpqbuild.c measures it,
+ * ivfpqcost.c uses it): calib[i] is the fraction of the true k nearest
+ * neighbours of sampled rows found within the 2^i lists nearest to the
+ * query, scaled so that IVFPQ_CALIB_ONE is 1.  ncalib entries are stored,
+ * one for each power of two below lists (probing every list finds every
+ * neighbour); the rest are zero.
+ */
+#define IVFPQ_NCALIB			16	/* 15 powers of two below IVFPQ_MAX_LISTS, one spare */
+#define IVFPQ_CALIB_ONE			65535
+#define IVFPQ_CALIB_QUERIES		48	/* sampled rows used as queries */
+#define IVFPQ_CALIB_K			10	/* neighbours per query */
+#define IVFPQ_CALIB_BASE		16384	/* sample rows searched exactly */
 
 /*
  * List encodings (metapage "encoding", version 4): what a list entry holds.
@@ -148,7 +169,14 @@ typedef struct IvfpqMetaPageData
 	uint32		nfilter;		/* filter key columns after the vector (v2) */
 	uint32		encoding;		/* IVFPQ_ENC_* (v4; zero before) */
 	uint32		reserved;
+	uint32		ncalib;			/* calib[] entries in use (v5) */
+	uint16		calib[IVFPQ_NCALIB];	/* recall at 2^i probes (v5) */
 } IvfpqMetaPageData;
+
+/* Bytes of the metapage data before version 5 (no calibration) */
+#define IVFPQ_META_SIZE_V4		offsetof(IvfpqMetaPageData, ncalib)
+#define IvfpqMetaSize(version) \
+	((version) >= IVFPQ_VERSION_CALIB ? sizeof(IvfpqMetaPageData) : IVFPQ_META_SIZE_V4)
 
 typedef IvfpqMetaPageData *IvfpqMetaPage;
 
@@ -328,6 +356,8 @@ extern int	IvfpqIndexEncoding(Relation index);
 extern const char *IvfpqAmName(int encoding);
 extern int	IvfpqVecBytes(int elemtype, int dims);
 extern bool IvfpqMetaShapeValid(const IvfpqMetaPageData *meta);
+extern void IvfpqCopyMeta(Page page, IvfpqMetaPageData *meta);
+extern int	IvfpqCalibEntries(int lists);
 extern IvfpqState *IvfpqGetState(Relation index);
 extern void IvfpqInitPage(Page page, uint16 type, uint32 list);
 extern void IvfpqCheckPage(Relation index, Page page, BlockNumber blkno, uint16 type);

@@ -115,6 +115,34 @@ CheckPageType(IvfpqCheck *hc, Page page, BlockNumber blkno, uint16 type)
 		VecxCheckCorrupt(hc->cs, blkno, 0, "page type is %u, expected %u", opaque->type, type);
 }
 
+/*
+ * The recall calibration (version 5): one entry per power of two below
+ * lists (none while untrained), recalls that never fall as the probes
+ * double, zero past ncalib.
+ */
+static void
+CheckCalibration(IvfpqCheck *hc, IvfpqMetaPage meta)
+{
+	VecxCheckState *cs = hc->cs;
+	Size		off = offsetof(IvfpqMetaPageData, calib) + MAXALIGN(SizeOfPageHeaderData);
+	int			want = meta->trained ? IvfpqCalibEntries(meta->lists) : 0;
+	int			i;
+
+	if (meta->ncalib != (uint32) want)
+		VecxCheckCorrupt(cs, 0, offsetof(IvfpqMetaPageData, ncalib) + MAXALIGN(SizeOfPageHeaderData),
+						 "recall calibration has %u entries, expected %d for %d lists",
+						 meta->ncalib, want, meta->lists);
+	for (i = 1; i < want; i++)
+		if (meta->calib[i] < meta->calib[i - 1])
+			VecxCheckCorrupt(cs, 0, off + i * sizeof(uint16),
+							 "recall calibration entry %d (%u) is below entry %d (%u)",
+							 i, meta->calib[i], i - 1, meta->calib[i - 1]);
+	for (i = want; i < IVFPQ_NCALIB; i++)
+		if (meta->calib[i] != 0)
+			VecxCheckCorrupt(cs, 0, off + i * sizeof(uint16),
+							 "unused recall calibration entry %d is %u, expected 0", i, meta->calib[i]);
+}
+
 static void
 CheckMeta(IvfpqCheck *hc)
 {
@@ -130,20 +158,20 @@ CheckMeta(IvfpqCheck *hc)
 
 	CheckPageType(hc, hc->page, IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
 	meta = IvfpqPageGetMeta(hc->page);
-	metaEnd = ((char *) meta + sizeof(IvfpqMetaPageData)) - (char *) hc->page;
+	if (meta->magic != IVFPQ_MAGIC)
+		VecxCheckCorrupt(cs, 0, 0, "metapage magic is %08X, expected %08X", meta->magic, IVFPQ_MAGIC);
+	if (!IvfpqVersionReadable(meta->version))
+		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u, %u or %u",
+						 meta->version, IVFPQ_VERSION_RELEASED, IVFPQ_VERSION_RADIUS, IVFPQ_VERSION);
+	metaEnd = ((char *) meta + IvfpqMetaSize(meta->version)) - (char *) hc->page;
 	if (((PageHeader) hc->page)->pd_lower < metaEnd)
 		VecxCheckCorrupt(cs, 0, 0, "pd_lower %u does not cover the metapage data (%zu bytes)",
 						 ((PageHeader) hc->page)->pd_lower, metaEnd);
-	if (meta->magic != IVFPQ_MAGIC)
-		VecxCheckCorrupt(cs, 0, 0, "metapage magic is %08X, expected %08X", meta->magic, IVFPQ_MAGIC);
-	if (meta->version != IVFPQ_VERSION_RELEASED && meta->version != IVFPQ_VERSION)
-		VecxCheckCorrupt(cs, 0, 0, "metapage format version is %u, expected %u or %u",
-						 meta->version, IVFPQ_VERSION_RELEASED, IVFPQ_VERSION);
-	encoding = meta->version < IVFPQ_VERSION ? IVFPQ_ENC_PQ : (int) meta->encoding;
+	encoding = meta->version < IVFPQ_VERSION_RADIUS ? IVFPQ_ENC_PQ : (int) meta->encoding;
 	if (encoding != IvfpqIndexEncoding(cs->index))
 		VecxCheckCorrupt(cs, 0, 0, "metapage list encoding %u does not belong to access method %s",
 						 meta->encoding, IvfpqAmName(IvfpqIndexEncoding(cs->index)));
-	if (meta->version >= IVFPQ_VERSION && meta->reserved != 0)
+	if (meta->version >= IVFPQ_VERSION_RADIUS && meta->reserved != 0)
 		VecxCheckCorrupt(cs, 0, 0, "reserved metapage word is %u, expected 0", meta->reserved);
 	if (meta->nfilter != (uint32) (IndexRelationGetNumberOfKeyAttributes(cs->index) - 1))
 		VecxCheckCorrupt(cs, 0, 0, "metapage records %u filter columns, the index has %d",
@@ -200,7 +228,9 @@ CheckMeta(IvfpqCheck *hc)
 	if (meta->fastscan != (fastscan ? 1 : 0))
 		VecxCheckCorrupt(cs, 0, 0, "fast-scan flag %u, expected %d", meta->fastscan, fastscan ? 1 : 0);
 
-	memcpy(&hc->meta, meta, sizeof(IvfpqMetaPageData));
+	if (meta->version >= IVFPQ_VERSION_CALIB)
+		CheckCalibration(hc, meta);
+	IvfpqCopyMeta(hc->page, &hc->meta);
 	hc->metric = IVFPQ_KIND_METRIC(kind);
 	hc->type = IVFPQ_KIND_ELEM(kind);
 	hc->flat = encoding == IVFPQ_ENC_FLAT;

@@ -41,12 +41,38 @@
  * need no re-check (the executor fetches only the rows it emits); its
  * list pages are charged at most the table's pages (see below).
  *
+ * Recall.  Everything above prices the work the scan does, not whether it
+ * finds the right rows: at ivfpq.probes = 1 a scan reads one list in a
+ * hundred and is cheap, and returns about half of the true neighbours.
+ * Beside an hnsw index that answers exactly at a somewhat higher cost the
+ * planner took the cheap wrong answer.  So the estimate includes the work
+ * needed to reach the answer: with r the expected recall of the scan at
+ * the current settings, the scan is charged (1 - r) times the cost of an
+ * exact answer (a sequential scan of the table, its quals, the ORDER BY
+ * distance of every matching row and a sort bounded by the LIMIT, priced
+ * as the planner prices that plan), as startup cost.  A miss is thus
+ * worth the exact plan that would have avoided it: an index scan is
+ * chosen only when, recall counted, it beats the exact plan and every
+ * other index; at a high probes setting (r near 1) the charge all but
+ * vanishes and costs are as before.  r comes from the recall calibration
+ * the build stores in the metapage (recall at 1, 2, 4, ... probes of
+ * sampled rows' true 10 nearest neighbours, ivfpqbuild.c), interpolated
+ * in log2 of the lists the scan reads (CostListsProbed): every list (no
+ * LIMIT, or a scan that reads them all) is recall 1, and so is an
+ * exact-order scan (ivfpq.exact_order under strict_order).  Indexes built
+ * before the calibration existed (format versions 2 and 4) are charged
+ * nothing: REINDEX to get it.  The calibration measures unfiltered
+ * neighbours within the sample; neighbours among the rows passing a filter
+ * are spread over more lists, which the extra lists a filtered scan reads
+ * only partly make up for, so filtered recall is estimated optimistically.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "miscadmin.h"
 #include "optimizer/cost.h"
 #include "optimizer/optimizer.h"
 #include "optimizer/restrictinfo.h"
@@ -67,6 +93,84 @@
  */
 #define IVFPQ_EXACT_LISTS	4.0
 
+/*
+ * CostRecall
+ *		Expected recall of a scan reading nlists of the lists (see the
+ *		header comment): the metapage's calibration, interpolated linearly
+ *		in log2(lists read) between the measured powers of two and 1 at
+ *		every list; 1 without a calibration.
+ */
+static double
+CostRecall(const IvfpqMetaPageData *meta, const IvfpqSettings *set, double lists,
+		   double nlists)
+{
+	double		p = Max(nlists, 1.0);
+	double		lp;
+	double		lo,
+				hi,
+				lohp,
+				hihp;
+	int			i;
+
+	if (meta->version < IVFPQ_VERSION_CALIB || !meta->trained || meta->ncalib == 0 ||
+		meta->ncalib > IVFPQ_NCALIB)
+		return 1.0;
+	if (set->iterative == IVFPQ_ITERATIVE_STRICT && set->exact_order)
+		return 1.0;
+	if (p >= lists)
+		return 1.0;
+	lp = log2(p);
+	i = Min((int) floor(lp), (int) meta->ncalib - 1);
+	lo = (double) meta->calib[i] / IVFPQ_CALIB_ONE;
+	lohp = (double) i;
+	if (i + 1 < (int) meta->ncalib)
+	{
+		hi = (double) meta->calib[i + 1] / IVFPQ_CALIB_ONE;
+		hihp = (double) (i + 1);
+	}
+	else
+	{
+		hi = 1.0;
+		hihp = log2(lists);
+	}
+	if (hihp <= lohp)
+		return hi;
+	return Min(1.0, Max(0.0, lo + (hi - lo) * (lp - lohp) / (hihp - lohp)));
+}
+
+/*
+ * CostExactPlan
+ *		What the planner charges for an exact answer without an index: a
+ *		sequential scan of the table with its quals, the ORDER BY distances
+ *		of the rows passing them, and a sort of those, bounded by the LIMIT
+ *		(cost_seqscan and cost_sort's arithmetic, the distance priced by
+ *		its planner support function, TOAST included).
+ */
+static Cost
+CostExactPlan(PlannerInfo *root, IndexPath *path, double spc_seq_page_cost)
+{
+	RelOptInfo *baserel = path->indexinfo->rel;
+	double		tuples = Max(baserel->tuples, 1.0);
+	double		rows = Max(baserel->rows, 1.0);
+	QualCost	orderCost;
+	Cost		input;
+	Path		sorted;
+
+	cost_qual_eval(&orderCost, path->indexorderbys, root);
+	input = spc_seq_page_cost * Max((double) baserel->pages, 1.0) +
+		baserel->baserestrictcost.startup +
+		tuples * (cpu_tuple_cost + baserel->baserestrictcost.per_tuple) +
+		orderCost.startup + rows * orderCost.per_tuple;
+	memset(&sorted, 0, sizeof(sorted));
+	cost_sort(&sorted, root, NIL, input, rows, baserel->reltarget->width,
+			  0.0, work_mem, root->limit_tuples);
+	/* the rows the LIMIT takes, interpolated as for the plan's Limit node */
+	if (root->limit_tuples > 0 && root->limit_tuples < rows)
+		return sorted.startup_cost +
+			(sorted.total_cost - sorted.startup_cost) * root->limit_tuples / rows;
+	return sorted.total_cost;
+}
+
 /* The index's metapage, read for the estimate (no state is cached). */
 static void
 CostReadMeta(Oid indexoid, IvfpqMetaPageData *meta)
@@ -77,7 +181,7 @@ CostReadMeta(Oid indexoid, IvfpqMetaPageData *meta)
 	buf = ReadBuffer(index, IVFPQ_METAPAGE_BLKNO);
 	LockBuffer(buf, BUFFER_LOCK_SHARE);
 	IvfpqCheckPage(index, BufferGetPage(buf), IVFPQ_METAPAGE_BLKNO, IVFPQ_PAGE_META);
-	*meta = *IvfpqPageGetMeta(BufferGetPage(buf));
+	IvfpqCopyMeta(BufferGetPage(buf), meta);
 	UnlockReleaseBuffer(buf);
 	index_close(index, NoLock);
 }
@@ -181,6 +285,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	double		nlists;
 	double		frac;
 	double		distCost;
+	double		recall;
 	double		spc_seq_page_cost;
 	double		spc_random_page_cost;
 	Cost		startup;
@@ -209,7 +314,7 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	}
 
 	CostReadMeta(info->indexoid, &meta);
-	flat = meta.version >= IVFPQ_VERSION && meta.encoding == IVFPQ_ENC_FLAT;
+	flat = meta.version >= IVFPQ_VERSION_RADIUS && meta.encoding == IVFPQ_ENC_FLAT;
 	IvfpqGetSettings(flat ? IVFPQ_ENC_FLAT : IVFPQ_ENC_PQ, &set);
 
 	ntuples = Max(info->tuples, 1.0);
@@ -261,6 +366,16 @@ ivfpqcostestimate(PlannerInfo *root, IndexPath *path, double loop_count,
 	{
 		/* every row passing the index quals: the exact distance of each */
 		total = startup + ntuples * sIdx * ((flat ? 0.0 : distCost) + cpu_index_tuple_cost);
+	}
+
+	/* the misses, each worth the exact plan that would not have missed */
+	recall = CostRecall(&meta, &set, lists, nlists);
+	if (recall < 1.0)
+	{
+		Cost		penalty = (1.0 - recall) * CostExactPlan(root, path, spc_seq_page_cost);
+
+		startup += penalty;
+		total += penalty;
 	}
 
 	*indexStartupCost = startup;
