@@ -47,6 +47,7 @@ typedef struct HnswScanOpaqueData
 								 * batch whose bound exceeds this */
 	int			nheld;			/* rows held back at the end of a batch */
 	int			nbatches;		/* batches searched after the first */
+	int			ntrimmed;		/* rows KeepNearerHalf left for the next batch */
 	double		slack;			/* largest value(distance) - bound of the
 								 * live pool entries below slackSeen */
 	int			slackSeen;
@@ -138,6 +139,7 @@ hnswrescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys,
 	so->holdBound = INFINITY;
 	so->nheld = 0;
 	so->nbatches = 0;
+	so->ntrimmed = 0;
 	so->slack = 0.0;
 	so->slackSeen = 0;
 	so->filter = NULL;
@@ -223,10 +225,15 @@ SortBatchByBound(HnswScanOpaque so)
 static void
 KeepNearerHalf(HnswScanOpaque so)
 {
+	int			keep;
+
+	so->ntrimmed = 0;
 	if (hnsw_iterative_scan != HNSW_ITERATIVE_STRICT || so->s->cand.n == 0 ||
 		so->nbatch < 2)
 		return;
-	so->nbatch = (so->nbatch + 1) / 2;
+	keep = (so->nbatch + 1) / 2;
+	so->ntrimmed = so->nbatch - keep;
+	so->nbatch = keep;
 }
 
 /*
@@ -536,9 +543,13 @@ NextBatch(IndexScanDesc scan)
 	 * (or wants more than ef_search): the rows it keeps come from ever
 	 * deeper in the distance order, where a search of ef_search is less
 	 * sure of its ranks.  Each further batch searches with twice the ef of
-	 * the last (up to 16 x ef_search), plus room for held rows.
+	 * the last (up to 16 x ef_search), plus room for the rows the last one
+	 * held back or left over (KeepNearerHalf): so ef keeps growing while
+	 * rows are held, until the walk has room to expand its candidates
+	 * again (a batch of many equal bounds, all held, would otherwise be
+	 * searched again and again).
 	 */
-	ef = hnsw_ef_search * (1 << Min(so->nbatches + 1, 4)) + so->nheld;
+	ef = hnsw_ef_search * (1 << Min(so->nbatches + 1, 4)) + so->nheld + so->ntrimmed;
 	so->nbatches++;
 	so->nheld = 0;
 	if (s->ndistances >= hnsw_max_scan_tuples || (double) s->memUsed > memLimit)
