@@ -1,5 +1,5 @@
 // hnsw_hnswlib.cpp: the in-process reference: hnswlib on the same data.
-// Usage: hnsw_hnswlib TRAIN.tsv QUERIES.tsv GT.txt THREADS EF...
+// Usage: [HNSW_DIMS=d] hnsw_hnswlib TRAIN.tsv QUERIES.tsv GT.txt THREADS EF...
 // Builds with M=16, ef_construction=64 on THREADS threads, then searches
 // single-threaded.  Prints "build_s,X" then
 // ef,recall,qps,ms_per_query,cpu_ms_per_query (process CPU time per query).
@@ -16,7 +16,8 @@
 #include <thread>
 #include <vector>
 
-static const int D = 784;
+/* dimensions: 784 (Fashion-MNIST) unless HNSW_DIMS says otherwise */
+static int D = 784;
 static const int K = 10;
 
 static void
@@ -49,6 +50,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "usage: %s TRAIN QUERIES GT THREADS EF...\n", argv[0]);
 		return 2;
 	}
+	if (getenv("HNSW_DIMS"))
+		D = atoi(getenv("HNSW_DIMS"));
 	std::vector<float> train, test;
 	std::vector<int> tid, qid;
 	load(argv[1], train, tid);
