@@ -21,6 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 
 rounds=2
 if [ "${1:-}" = --rounds ]; then
@@ -52,7 +53,6 @@ cleanup() {
 trap cleanup EXIT
 bindir=$("$PG_CONFIG" --bindir)
 psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres "$@"; }
-now() { date +%s.%N; }
 
 gcc -O2 -o "$work/fmnist" bench/fmnist.c
 log "ground truth"
@@ -62,30 +62,11 @@ for r in "$rev_a" "$rev_b"; do
 	git worktree add -q --detach "$work/src-$r" "$r"
 done
 
-# backend_cpu SQLFILE OUT: run SQLFILE in one session; print the backend's
-# CPU seconds (from /proc), the psql client's, then wall seconds.
-tck=$(getconf CLK_TCK)
-backend_cpu() {
-	local sql=$1 res=$2 t0
-	t0=$(now)
-	{
-		echo 'SELECT pg_backend_pid() AS pid \gset'
-		echo '\setenv PID :pid'
-		echo "\\! awk '{print \$14+\$15}' /proc/\$PID/stat > $work/cpu0"
-		cat "$sql"
-		echo "\\! awk '{print \$14+\$15}' /proc/\$PID/stat > $work/cpu1"
-	} >"$work/timed.sql"
-	/usr/bin/time -f '%U %S' -o "$work/client" "$bindir/psql" -X -q -v ON_ERROR_STOP=1 \
-		-U postgres -d postgres -tA -f "$work/timed.sql" >"$res"
-	echo "$(echo "($(cat "$work/cpu1") - $(cat "$work/cpu0")) / $tck" | bc -l)" \
-		"$(awk '{print $1 + $2}' "$work/client")" "$(echo "$(now) - $t0" | bc)"
-}
-
 # build_row REV NAME SQL: time one CREATE INDEX
 build_row() {
 	local rev=$1 name=$2 sql=$3 cpu wall
 	echo "$sql" >"$work/build.sql"
-	read -r cpu _ wall < <(backend_cpu "$work/build.sql" /dev/null)
+	read -r cpu _ wall < <(vecx_backend_cpu "$work/build.sql" /dev/null)
 	printf '%s,%s,build,,%.2f,%.2f\n' "$rev" "$name" "$wall" "$cpu" >>"$work/results.csv"
 }
 
@@ -94,7 +75,7 @@ query_row() {
 	local rev=$1 name=$2 setting=$3 cpu client wall rec
 	(echo "SET $setting;"; head -100 "$work/queries.sql") | psql_ -tA >/dev/null
 	(echo "SET $setting;"; cat "$work/queries.sql") >"$work/run.sql"
-	read -r cpu client wall < <(backend_cpu "$work/run.sql" "$work/res.txt")
+	read -r cpu client wall < <(vecx_backend_cpu "$work/run.sql" "$work/res.txt")
 	rec=$($py bench/ivfpq_bench.py recall "$work" "$work/res.txt")
 	printf '%s,%s,%s,%s,%.1f,%.1f\n' "$rev" "$name" "$setting" "$rec" \
 		"$(echo "1000 / $wall" | bc -l)" "$(echo "1000 / ($cpu + $client)" | bc -l)" \

@@ -17,6 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 
 vecx_need_pkgs $VECX_BASE_PKGS python3-faiss libhnswlib-dev
 dims=${HNSW_SCALE_DIMS:-128}
@@ -35,7 +36,6 @@ cleanup() {
 }
 trap cleanup EXIT
 psql_() { "$("$PG_CONFIG" --bindir)/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres "$@"; }
-now() { date +%s.%N; }
 
 vecx_build_install >/dev/null
 g++ -O3 -march=native -o "$work/hnswlib" bench/hnsw_hnswlib.cpp -lpthread

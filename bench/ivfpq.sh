@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+. bench/lib.sh
 
 vecx_need_pkgs $VECX_BASE_PKGS python3-faiss python3-matplotlib python3-numpy
 vecx_build_install
@@ -29,7 +30,6 @@ trap 'vecx_stop_cluster "$cluster_dir"; rm -rf "$work"' EXIT
 vecx_start_cluster "$cluster_dir"
 bindir=$("$PG_CONFIG" --bindir)
 psql_() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres "$@"; }
-now() { date +%s.%N; }
 
 gcc -O2 -o "$work/fmnist" bench/fmnist.c
 log "ground truth"
@@ -44,29 +44,9 @@ t0=$(now)
 load_s=$(printf '%.2f' "$(echo "$(now) - $t0" | bc)")
 psql_ -c 'VACUUM ANALYZE fm'
 
-# backend_cpu SQLFILE OUT: run SQLFILE in one session; print the backend's
-# CPU seconds (user + system, from /proc) and the psql client's, then wall
-# seconds.  CPU time is what a query costs however busy the machine is.
-tck=$(getconf CLK_TCK)
-backend_cpu() {
-	local sql=$1 res=$2 t0
-	t0=$(now)
-	{
-		echo 'SELECT pg_backend_pid() AS pid \gset'
-		echo '\setenv PID :pid'
-		echo "\\! awk '{print \$14+\$15}' /proc/\$PID/stat > $work/cpu0"
-		cat "$sql"
-		echo "\\! awk '{print \$14+\$15}' /proc/\$PID/stat > $work/cpu1"
-	} >"$work/timed.sql"
-	/usr/bin/time -f '%U %S' -o "$work/client" "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -U postgres -d postgres \
-		-tA -f "$work/timed.sql" >"$res"
-	echo "$(echo "($(cat "$work/cpu1") - $(cat "$work/cpu0")) / $tck" | bc -l)" \
-		"$(awk '{print $1 + $2}' "$work/client")" "$(echo "$(now) - $t0" | bc)"
-}
-
 log "ivfpq build"
 echo 'CREATE INDEX fm_ivfpq ON fm USING ivfpq (v vector_l2_ops) WITH (lists = 256);' >"$work/build.sql"
-read -r build_cpu _ build_s < <(backend_cpu "$work/build.sql" /dev/null)
+read -r build_cpu _ build_s < <(vecx_backend_cpu "$work/build.sql" /dev/null)
 build_cpu=$(printf '%.2f' "$build_cpu")
 build_s=$(printf '%.2f' "$build_s")
 size=$(psql_ -tA -c "SELECT pg_relation_size('fm_ivfpq')")
@@ -82,7 +62,7 @@ faiss_build_cpu=$(sed -n 's/^build_cpu_s,//p' "$work/faiss.csv")
 (echo "SET ivfpq.probes = 8;"; head -100 "$work/queries.sql") | psql_ -tA >/dev/null
 for probes in 1 2 4 6 8 10 12 16 24 32; do
 	(echo "SET ivfpq.probes = $probes;"; cat "$work/queries.sql") >"$work/run.sql"
-	read -r cpu client dt < <(backend_cpu "$work/run.sql" "$work/res_$probes.txt")
+	read -r cpu client dt < <(vecx_backend_cpu "$work/run.sql" "$work/res_$probes.txt")
 	rec=$($py bench/ivfpq_bench.py recall "$work" "$work/res_$probes.txt")
 	printf 'vecx ivfpq,probes=%d,%s,%.1f,%.1f\n' "$probes" "$rec" \
 		"$(echo "1000 / $dt" | bc -l)" "$(echo "1000 / ($cpu + $client)" | bc -l)" >>"$work/results.csv"
