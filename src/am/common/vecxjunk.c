@@ -51,7 +51,7 @@
 static planner_hook_type prev_planner_hook = NULL;
 static bool vecx_skip_order_projection = true;
 
-/* Is the index one of ours?  Asked only of ordered index scans at a top. */
+/* Is the index one of ours?  Asked only of ordered index scans. */
 static bool
 IsVecxIndexOid(Oid indexoid)
 {

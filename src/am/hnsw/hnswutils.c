@@ -301,7 +301,7 @@ VisitedInit(HnswSearch *s, Size nkeys)
 static inline Size
 VisitedSlot(uint64 key, Size cap)
 {
-	/* Fibonacci hashing: the top bits of a multiplicative mix */
+	/* multiplicative (Fibonacci) hashing: bits above the low 32 of the mix */
 	return (Size) ((key * UINT64CONST(0x9E3779B97F4A7C15)) >> 32) & (cap - 1);
 }
 
@@ -434,13 +434,10 @@ HnswSearchCreate(Relation index, const HnswLayout *lay)
 void
 HnswSearchReset(HnswSearch *s)
 {
-	if (!s->visitedHashed)
+	/* an empty hash set is clear already */
+	if (!s->visitedHashed || s->visitedCount > 0)
 		memset(s->visited, 0, s->visitedWords * sizeof(uint64));
-	else if (s->visitedCount > 0)
-	{
-		memset(s->visited, 0, s->visitedWords * sizeof(uint64));
-		s->visitedCount = 0;
-	}
+	s->visitedCount = 0;
 	s->npool = 0;
 	s->narena = 0;
 	s->cand.n = 0;
@@ -521,14 +518,32 @@ SearchFillEntry(HnswSearch *s, HnswEntry *e, const void *vec, float dist, int le
  * Push a new entry on both heaps if it was admitted; returns what
  * HnswSearchVisit returns for it.
  */
+/*
+ * A node failing the scan's filter keys is walked through but never
+ * returned: it joins the candidates only, so the ef results the walk
+ * gathers before it stops are ef matching nodes, not ef nodes of which a
+ * fraction match (at 10% selectivity, four).  The walk goes as deep as the
+ * filter needs, within hnsw.max_scan_tuples distances (PageExpand); the
+ * iterative scan's later batches and its exact pass take over from there.
+ * True if the admitted node idx was such a node (and is now a candidate).
+ */
+static inline bool
+SearchWalkThrough(HnswSearch *s, int32 idx)
+{
+	if (!s->pool[idx].nomatch)
+		return false;
+	HnswHeapPush(&s->cand, s->pool[idx].dist, idx);
+	return true;
+}
+
 static inline int32
 SearchAdmit(HnswSearch *s, int32 idx, bool admit)
 {
 	if (!admit)
 		return -2 - idx;
+	if (SearchWalkThrough(s, idx))
+		return idx;
 	HnswHeapPush(&s->cand, s->pool[idx].dist, idx);
-	if (s->pool[idx].nomatch)
-		return idx;				/* walked through, never a result */
 	HnswHeapPush(&s->res, s->pool[idx].dist, idx);
 	s->pool[idx].inresult = true;
 	return idx;
@@ -841,14 +856,7 @@ PageExpand(void *g, int32 ci, int level)
 	return nt;
 }
 
-/*
- * A node failing the scan's filter keys is walked through but never
- * returned: it joins the candidates only, so the ef results the walk
- * gathers before it stops are ef matching nodes, not ef nodes of which a
- * fraction match (at 10% selectivity, four).  The walk goes as deep as the
- * filter needs, within hnsw.max_scan_tuples distances (PageExpand); the
- * iterative scan's later batches and its exact pass take over from there.
- */
+/* A node failing the filter keys becomes a candidate here (SearchWalkThrough) */
 static inline bool
 PageVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 {
@@ -857,11 +865,8 @@ PageVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 	int32		idx;
 
 	idx = VisitPinned(s, &s->todo[i], s->todoBufs[i], level, ef, false, &admit);
-	if (idx >= 0 && admit && s->pool[idx].nomatch)
-	{
-		HnswHeapPush(&s->cand, s->pool[idx].dist, idx);
+	if (idx >= 0 && admit && SearchWalkThrough(s, idx))
 		return false;
-	}
 	return SearchWalkItem(s, idx, admit, item);
 }
 

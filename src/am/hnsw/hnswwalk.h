@@ -45,7 +45,10 @@ typedef struct HnswWalkOps
 	/*
 	 * Visit the i'th of the nt gathered neighbours: compute its distance
 	 * and decide with HnswWalkAdmits whether it joins the ef results.
-	 * Returns true and the heap item (distance, handle) if it does.
+	 * Returns true and the heap item (distance, handle) if it does.  A
+	 * kind may instead push the node on the candidate heap alone and
+	 * return false: the page walk does so for nodes failing a scan's
+	 * filter keys, which are walked through but hold no result slot.
 	 */
 	bool		(*visit) (void *g, int i, int nt, int level, int ef,
 						  HnswHeapItem *item);
