@@ -169,7 +169,7 @@ stage_tap() {
 		# The logs of failed test files, so CI output says why.
 		for f in "$work"/tree/tmp_check/log/regress_log_*; do
 			[ -f "$f" ] || continue
-			grep -q -E "^not ok|error running SQL|died" "$f" || continue
+			grep -q -E "(^|\) )not ok|error running SQL|died" "$f" || continue
 			echo "---- tail of $(basename "$f")"
 			tail -n 40 "$f"
 		done

@@ -118,10 +118,18 @@ is($after, $before, 'after crash recovery every index answers as before the cras
 is($primary->safe_psql('postgres', "SELECT $check"), $clean,
 	'every index checks clean after crash recovery');
 
-# and the recovered indexes keep working
-$primary->safe_psql('postgres', 'INSERT INTO s ' . $sparse->(5001, 5010, 300));
+# and the recovered indexes keep working: rows inserted after recovery are
+# all in the index, and a search finds one.  The row searched for has the
+# smallest norm in the table: on these near-orthogonal sparse rows a search
+# for an ordinary row misses it now and then however large ef_search is
+# (the heuristic leaves some nodes of such data without in-links; README,
+# "Limits"), which is about graph quality, not recovery.
+$primary->safe_psql('postgres', 'INSERT INTO s ' . $sparse->(5001, 5010, 300)
+	. q{; INSERT INTO s VALUES (5011, 1, '{7:0.01}/300')});
+is($primary->safe_psql('postgres', "SELECT vecx_index_check('s_l2', true), count(*) FROM s WHERE id > 5000"),
+	'|11', 'rows inserted after recovery are all in the index');
 is($primary->safe_psql('postgres', qq{SET enable_seqscan = off;
-	SELECT id FROM s ORDER BY v <-> (SELECT v FROM s WHERE id = 5007) LIMIT 1}), '5007',
+	SELECT id FROM s ORDER BY v <-> '{7:0.01}/300' LIMIT 1}), '5011',
 	'a row inserted after recovery is found');
 
 my $log = slurp_file($standby->logfile);
