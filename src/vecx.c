@@ -11,6 +11,7 @@
 #include "utils/guc.h"
 
 #include "vecx.h"
+#include "am/common/vecxexplain.h"
 #include "am/common/vecxplan.h"
 #include "vecx_stat.h"
 #include "gpu/gpuload.h"
@@ -109,6 +110,7 @@ _PG_init(void)
 	VecxGpuInit();
 	VecxStatInit();
 	VecxJunkInit();
+	VecxExplainInit();
 	VecxSimdInit();
 	HnswInit();
 	IvfpqInit();

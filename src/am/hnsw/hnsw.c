@@ -23,6 +23,7 @@
 #include "types/bitdist.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+#include "am/common/vecxexplain.h"
 #include "am/common/vecxplan.h"
 
 int			hnsw_ef_search = HNSW_DEFAULT_EF_SEARCH;
@@ -54,6 +55,7 @@ void
 HnswInit(void)
 {
 	VecxPlanRegisterAm(hnswcostestimate);
+	VecxExplainRegisterAm(hnswcostestimate, hnswexplain);
 	hnsw_relopt_kind = add_reloption_kind();
 	add_int_reloption(hnsw_relopt_kind, "m",
 					  "Max number of connections per node (2 * m at level 0)",

@@ -22,11 +22,25 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "am/common/vecxexplain.h"
 #include "vecx_range.h"
 #include "vecx_stat.h"
 #include "hnsw.h"
 #include "hnswfilter.h"
 #include "hnswfmap.h"
+
+/* What the loops of a scan did, for EXPLAIN ANALYZE (hnswexplain) */
+typedef struct HnswScanTotals
+{
+	int64		loops;			/* searches started */
+	int64		walks;			/* graph walks */
+	int64		maps;			/* filter map passes (exact) */
+	int64		exact;			/* exact passes after a walk */
+	int64		unordered;		/* passes without a query */
+	int64		copies;			/* walks of a graph copy */
+	int64		batches;		/* further batches of iterative scans */
+	int64		distances;		/* distances the walks computed */
+} HnswScanTotals;
 
 typedef struct HnswScanOpaqueData
 {
@@ -58,6 +72,7 @@ typedef struct HnswScanOpaqueData
 	int64		pageWalk;		/* nodes visited through the buffer manager */
 	const HnswGraph *graph;		/* the copy walked, pinned (hnswcache.c) */
 	VecxStatCounts stat;		/* this scan's counters (vecx_stat.c) */
+	HnswScanTotals tot;			/* all loops' strategies (hnswexplain) */
 	Datum		queryDatum;		/* the ORDER BY query, or the range's */
 	VecxRange	range;			/* range keys (vecx_range.c) */
 	bool		rangeDrive;		/* the range's query is the walk's: stop
@@ -110,6 +125,7 @@ NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
 	if (so->ex != NULL)
 		so->stat.exact = 1;
 	so->ex = NULL;
+	so->tot.distances += so->stat.visited;
 	VecxStatReport(scan->indexRelation, &so->stat);
 	memset(&so->stat, 0, sizeof(so->stat));
 }
@@ -297,6 +313,7 @@ StartUnordered(IndexScanDesc scan)
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 
 	so->unordered = true;
+	so->tot.unordered++;
 	so->query = NULL;
 	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->lay, NULL,
 							so->filter, NULL, 0);
@@ -337,6 +354,7 @@ UseGraphCopy(IndexScanDesc scan)
 		HnswSearchUseGraph(so->s, g, walkQuery);
 		so->graph = g;
 		so->stat.cache_hits = 1;
+		so->tot.copies++;
 	}
 }
 
@@ -476,6 +494,7 @@ StartSearch(IndexScanDesc scan)
 
 	so->started = true;
 	so->stat.scans = 1;
+	so->tot.loops++;
 	pgstat_count_index_scan(index);
 	if (!PrepareScan(scan))
 		return;
@@ -492,8 +511,12 @@ StartSearch(IndexScanDesc scan)
 		so->ex = HnswMapRun(index, &so->meta, &so->lay, so->query, so->filter,
 							NULL, 0, true);
 		if (so->ex != NULL)
+		{
+			so->tot.maps++;
 			return;
+		}
 	}
+	so->tot.walks++;
 	so->s = HnswSearchCreate(index, &so->lay);
 	so->s->query = so->query;
 	UseGraphCopy(scan);
@@ -551,6 +574,7 @@ NextBatch(IndexScanDesc scan)
 	 */
 	ef = hnsw_ef_search * (1 << Min(so->nbatches + 1, 4)) + so->nheld + so->ntrimmed;
 	so->nbatches++;
+	so->tot.batches++;
 	so->nheld = 0;
 	if (s->ndistances >= hnsw_max_scan_tuples || (double) s->memUsed > memLimit)
 		return false;
@@ -615,6 +639,7 @@ StartExhaustive(IndexScanDesc scan)
 	}
 	so->ex = HnswExhaustRun(scan->indexRelation, &so->meta, &so->lay, so->query,
 							so->filter, emitted, nemitted);
+	so->tot.exact++;
 	/* the walk's memory is no longer needed */
 	if (s->graph == NULL)
 		so->pageWalk += s->ndistances;
@@ -737,4 +762,35 @@ hnswendscan(IndexScanDesc scan)
 	MemoryContextDelete(so->cxt);
 	pfree(so);
 	scan->opaque = NULL;
+}
+
+/*
+ * hnswexplain
+ *		EXPLAIN ANALYZE's line for a scan (vecxexplain.c): the strategies
+ *		its loops took and the distances its walks computed, the loop in
+ *		progress included.
+ */
+void
+hnswexplain(IndexScanDesc scan, StringInfo out)
+{
+	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
+	HnswScanTotals t = so->tot;
+
+	t.distances += so->stat.visited + (so->s != NULL ? so->s->ndistances : 0);
+	if (t.loops == 0)
+	{
+		appendStringInfoString(out, "never started");
+		return;
+	}
+	VecxExplainStrategy(out, t.copies > 0 ? "graph walk (copy)" : "graph walk",
+						t.walks, t.loops);
+	VecxExplainStrategy(out, "filter map (exact)", t.maps, t.loops);
+	VecxExplainStrategy(out, "exact pass", t.exact, t.loops);
+	VecxExplainStrategy(out, "unordered pass", t.unordered, t.loops);
+	if (out->len == 0)
+		appendStringInfoString(out, "nothing to search");
+	if (t.batches > 0)
+		appendStringInfo(out, "; further batches=" INT64_FORMAT, t.batches);
+	if (t.walks > 0)
+		appendStringInfo(out, "; distances=" INT64_FORMAT, t.distances);
 }

@@ -23,6 +23,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
+#include "am/common/vecxexplain.h"
 #include "am/common/vecxplan.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -55,6 +56,7 @@ void
 IvfpqInit(void)
 {
 	VecxPlanRegisterAm(ivfpqcostestimate);
+	VecxExplainRegisterAm(ivfpqcostestimate, ivfpqexplain);
 
 	/*
 	 * A backend is single-threaded by design: OpenBLAS worker threads would

@@ -438,6 +438,7 @@ extern void ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 						ScanKey orderbys, int norderbys);
 extern bool ivfpqgettuple(IndexScanDesc scan, ScanDirection dir);
 extern void ivfpqendscan(IndexScanDesc scan);
+extern void ivfpqexplain(IndexScanDesc scan, StringInfo out);
 
 /* ivfpqvacuum.c */
 extern IndexBulkDeleteResult *ivfpqbulkdelete(IndexVacuumInfo *info,

@@ -49,6 +49,7 @@
 #include "ivfpq.h"
 #include "vecx_range.h"
 #include "vecx_stat.h"
+#include "am/common/vecxexplain.h"
 #include "am/common/vecxfilter.h"
 #include "simd/pq.h"
 #include "simd/simd.h"
@@ -77,9 +78,24 @@ typedef struct IvfpqListOrder
 	int			list;
 } IvfpqListOrder;
 
+/* What the loops of a scan did, for EXPLAIN ANALYZE (ivfpqexplain) */
+typedef struct IvfpqScanTotals
+{
+	int64		loops;
+	int64		probes;			/* loops that probed lists */
+	int64		exact;			/* loops that took an exact pass */
+	int64		unordered;		/* loops without a usable query */
+	int64		lists;			/* lists probed */
+	int64		exactLists;		/* of which in exact passes */
+	int64		scored;			/* entries scored */
+	int64		filtered;		/* entries rejected by the scan keys */
+	int64		refined;		/* fast-scan bounds made exact ADC bounds */
+} IvfpqScanTotals;
+
 typedef struct IvfpqScanOpaqueData
 {
 	MemoryContext cxt;			/* reset by rescan */
+	IvfpqScanTotals tot;		/* loops finished (not reset by rescan) */
 	IvfpqSettings set;			/* the access method's settings at rescan */
 	bool		flat;			/* FLAT encoding: exact distances */
 	char	   *rawquery;		/* FLAT: the query as entries store vectors */
@@ -193,6 +209,57 @@ ivfpqbeginscan(Relation index, int nkeys, int norderbys)
 	return scan;
 }
 
+/* Add the loop in progress (started) to totals t */
+static void
+AddTotals(IvfpqScanTotals *t, IvfpqScanOpaque so)
+{
+	t->loops++;
+	if (so->unordered)
+		t->unordered++;
+	else if (so->nprobed > so->nexact)
+		t->probes++;
+	if (so->final || so->nexact > 0)
+		t->exact++;
+	t->lists += so->nprobed;
+	t->exactLists += so->nexact;
+	t->scored += so->nscored;
+	t->filtered += so->nfiltered;
+	t->refined += so->nrefined;
+}
+
+/*
+ * ivfpqexplain
+ *		EXPLAIN ANALYZE's line for a scan (vecxexplain.c), the loop in
+ *		progress included.
+ */
+void
+ivfpqexplain(IndexScanDesc scan, StringInfo out)
+{
+	IvfpqScanOpaque so = (IvfpqScanOpaque) scan->opaque;
+	IvfpqScanTotals t = so->tot;
+
+	if (so->started)
+		AddTotals(&t, so);
+	if (t.loops == 0)
+	{
+		appendStringInfoString(out, "never started");
+		return;
+	}
+	VecxExplainStrategy(out, "list probes", t.probes, t.loops);
+	VecxExplainStrategy(out, "exact pass", t.exact, t.loops);
+	VecxExplainStrategy(out, "unordered pass", t.unordered, t.loops);
+	if (out->len == 0)
+		appendStringInfoString(out, "nothing to search");
+	appendStringInfo(out, "; lists=" INT64_FORMAT, t.lists);
+	if (t.exactLists > 0)
+		appendStringInfo(out, " (exact pass " INT64_FORMAT ")", t.exactLists);
+	appendStringInfo(out, " entries scored=" INT64_FORMAT, t.scored);
+	if (t.filtered > 0)
+		appendStringInfo(out, " filtered out=" INT64_FORMAT, t.filtered);
+	if (t.refined > 0)
+		appendStringInfo(out, " refined=" INT64_FORMAT, t.refined);
+}
+
 /* Tell vecx_stat.c what the scan did */
 static void
 ReportStats(IndexScanDesc scan, IvfpqScanOpaque so)
@@ -201,6 +268,7 @@ ReportStats(IndexScanDesc scan, IvfpqScanOpaque so)
 
 	if (!so->started)
 		return;
+	AddTotals(&so->tot, so);
 	memset(&c, 0, sizeof(c));
 	c.scans = 1;
 	c.tuples = so->nreturned;
