@@ -136,7 +136,7 @@ BuildVisited(BuildWalk *w, int32 e)
  * on memory unless its fetch overlaps the previous distance (the vectors
  * are read sequentially from there, which the hardware prefetcher follows).
  */
-#define BUILD_PREFETCH_BYTES 256
+#define BUILD_PREFETCH_BYTES 512
 
 static inline void
 BuildPrefetchVec(const char *v, Size bytes)
