@@ -137,6 +137,7 @@ BuildVisited(BuildWalk *w, int32 e)
  * are read sequentially from there, which the hardware prefetcher follows).
  */
 #define BUILD_PREFETCH_BYTES 512
+#define BUILD_PREFETCH_AHEAD 3
 
 static inline void
 BuildPrefetchVec(const char *v, Size bytes)
@@ -452,8 +453,12 @@ MemVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 	HnswBuildState *bs = (HnswBuildState *) g;
 	int32		e = bs->w.nbrs[i];
 
-	if (i + 1 < nt)
-		BuildPrefetchVec(bs->nodes[bs->w.nbrs[i + 1]].vec, bs->lay.d.vbytes);
+	if (i == 0)
+		for (int j = 1; j < Min(nt, BUILD_PREFETCH_AHEAD); j++)
+			BuildPrefetchVec(bs->nodes[bs->w.nbrs[j]].vec, bs->lay.d.vbytes);
+	if (i + BUILD_PREFETCH_AHEAD < nt)
+		BuildPrefetchVec(bs->nodes[bs->w.nbrs[i + BUILD_PREFETCH_AHEAD]].vec,
+						 bs->lay.d.vbytes);
 	if (BuildVisited(&bs->w, e))
 		return false;
 	return BuildVisit(&bs->w, &bs->lay.d, e, bs->nodes[e].vec, ef, item);
@@ -1156,8 +1161,12 @@ PVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 	HnswPBuild *pb = (HnswPBuild *) g;
 	int32		e = pb->w.nbrs[i];
 
-	if (i + 1 < nt)
-		BuildPrefetchVec(PVec(pb, pb->w.nbrs[i + 1]), pb->lay.d.vbytes);
+	if (i == 0)
+		for (int j = 1; j < Min(nt, BUILD_PREFETCH_AHEAD); j++)
+			BuildPrefetchVec(PVec(pb, pb->w.nbrs[j]), pb->lay.d.vbytes);
+	if (i + BUILD_PREFETCH_AHEAD < nt)
+		BuildPrefetchVec(PVec(pb, pb->w.nbrs[i + BUILD_PREFETCH_AHEAD]),
+						 pb->lay.d.vbytes);
 	if (BuildVisited(&pb->w, e))
 		return false;
 	return BuildVisit(&pb->w, &pb->lay.d, e, PVec(pb, e), ef, item);
