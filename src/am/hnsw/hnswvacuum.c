@@ -58,6 +58,7 @@ typedef struct VacState
 	struct RepairScratch *sc;	/* buffers of the repair, reused per node */
 	struct RepairOffer *offers; /* reverse edges not yet written (pass 2) */
 	Size		noffers;
+	int64		nunreached;		/* live nodes no walk reached (pass 2) */
 	Size		maxOffers;
 
 	/*
@@ -1158,6 +1159,7 @@ RestoreReachability(VacState *vs, ItemPointer entry)
 			if (TestBit(rs.reached, BitOf(vs, &orphans[o])))
 				continue;		/* reached through an earlier orphan */
 			old = MemoryContextSwitchTo(vs->nodeCxt);
+			vs->nunreached++;
 			LinkOrphan(vs, &rs, s, entry, &orphans[o]);
 			MemoryContextSwitchTo(old);
 			MemoryContextReset(vs->nodeCxt);
@@ -1528,6 +1530,8 @@ RepairAndFree(VacState *vs)
 
 		ItemPointerSet(&ep, vs->meta.entryBlkno, vs->meta.entryOffno);
 		RestoreReachability(vs, &ep);
+		elog(DEBUG1, "hnsw vacuum of \"%s\": linked " INT64_FORMAT " unreached nodes",
+			 RelationGetRelationName(vs->index), vs->nunreached);
 	}
 
 	/* inserts that started from the old entry point are done */
