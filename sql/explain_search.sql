@@ -46,6 +46,16 @@ CREATE INDEX es_flat ON es USING ivfflat (v vector_l2_ops) WITH (lists = 8);
 SET ivfflat.probes = 2;
 SELECT * FROM es_explain($$SELECT id FROM es ORDER BY v <-> '[0.1,0.2,0.3,0.4]' LIMIT 5$$);
 
+-- a query run inside the explained one (a function's) gets no line of its
+-- own; the explained query's scans keep theirs
+CREATE FUNCTION es_inner() RETURNS int LANGUAGE plpgsql AS $$
+DECLARE r int;
+BEGIN
+  SELECT id INTO r FROM es ORDER BY v <-> '[0,0,0,0]' LIMIT 1;
+  RETURN r;
+END $$;
+SELECT * FROM es_explain($$SELECT es_inner() > 0 AS inner_ok, id FROM es ORDER BY v <-> '[0.1,0.2,0.3,0.4]' LIMIT 2$$);
+
 -- other formats and plain EXPLAIN are as PostgreSQL prints them
 EXPLAIN (COSTS OFF) SELECT id FROM es ORDER BY v <-> '[0.1,0.2,0.3,0.4]' LIMIT 5;
 CREATE FUNCTION es_json(q text) RETURNS text LANGUAGE plpgsql AS $$

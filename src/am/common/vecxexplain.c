@@ -72,9 +72,15 @@ static ExplainOneQuery_hook_type prev_explain_one_query = NULL;
 static ExecutorFinish_hook_type prev_executor_finish = NULL;
 static explain_get_index_name_hook_type prev_index_name = NULL;
 
-/* the EXPLAIN ANALYZE in progress (text format), and its scans' lines */
+/*
+ * The EXPLAIN ANALYZE in progress (text format), its scans' lines, and the
+ * memory they live in: the EXPLAIN's own, which outlives the queries run
+ * inside the explained one (functions, triggers), whose ExecutorFinish
+ * also passes here before the explained query's.
+ */
 static ExplainState *cur_es = NULL;
 static List *cur_lines = NIL;
+static MemoryContext cur_cxt = NULL;
 
 /*
  * VecxExplainRegisterAm
@@ -144,9 +150,11 @@ VecxExecutorFinish(QueryDesc *queryDesc)
 		standard_ExecutorFinish(queryDesc);
 	if (cur_es != NULL && queryDesc->planstate != NULL)
 	{
-		list_free_deep(cur_lines);
-		cur_lines = NIL;
+		MemoryContext old = MemoryContextSwitchTo(cur_cxt);
+
+		cur_lines = NIL;		/* an inner query's, left to the context */
 		(void) CollectScanLines(queryDesc->planstate, NULL);
+		MemoryContextSwitchTo(old);
 	}
 }
 
@@ -254,6 +262,7 @@ VecxExplainOneQuery(Query *query, int cursorOptions, IntoClause *into,
 {
 	ExplainState *save_es = cur_es;
 	List	   *save_lines = cur_lines;
+	MemoryContext save_cxt = cur_cxt;
 
 	if (!es->analyze || es->format != EXPLAIN_FORMAT_TEXT || explain_am_count == 0)
 	{
@@ -262,6 +271,7 @@ VecxExplainOneQuery(Query *query, int cursorOptions, IntoClause *into,
 	}
 	cur_es = es;
 	cur_lines = NIL;
+	cur_cxt = CurrentMemoryContext;
 	PG_TRY();
 	{
 		PlanAndExplain(query, cursorOptions, into, es, queryString, params, queryEnv);
@@ -271,6 +281,7 @@ VecxExplainOneQuery(Query *query, int cursorOptions, IntoClause *into,
 	{
 		cur_es = save_es;
 		cur_lines = save_lines;
+		cur_cxt = save_cxt;
 	}
 	PG_END_TRY();
 }
