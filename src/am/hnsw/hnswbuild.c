@@ -130,6 +130,9 @@ BuildVisited(BuildWalk *w, int32 e)
 
 /* ---- the walk's operations (hnswwalk.h) on build graphs ---- */
 
+/* The stored vector of build node id */
+typedef const char *(*BuildVecFn) (void *g, int32 id);
+
 /*
  * Prefetch the first lines of a vector the walk will score next.  A build's
  * distances read vectors scattered over the whole graph, so each one stalls
@@ -146,6 +149,22 @@ BuildPrefetchVec(const char *v, Size bytes)
 
 	for (off = 0; off < Min(bytes, BUILD_PREFETCH_BYTES); off += 64)
 		__builtin_prefetch(v + off);
+}
+
+/*
+ * While visiting neighbour i of nt (nbrs[]), prefetch the vector of the one
+ * BUILD_PREFETCH_AHEAD on, whose node entry (read by vec) has arrived by
+ * then; the first visit also prefetches those before it.
+ */
+static pg_attribute_always_inline void
+BuildPrefetchAhead(void *g, BuildVecFn vec, Size vbytes, const int32 *nbrs,
+				   int i, int nt)
+{
+	if (i == 0)
+		for (int j = 1; j < Min(nt, BUILD_PREFETCH_AHEAD); j++)
+			BuildPrefetchVec(vec(g, nbrs[j]), vbytes);
+	if (i + BUILD_PREFETCH_AHEAD < nt)
+		BuildPrefetchVec(vec(g, nbrs[i + BUILD_PREFETCH_AHEAD]), vbytes);
 }
 
 /*
@@ -212,9 +231,6 @@ BuildSettle(void *g)
 	w->cur = HnswHeapTop(&w->res)->idx;
 	w->curDist = HnswHeapTop(&w->res)->dist;
 }
-
-/* The stored vector of build node id */
-typedef const char *(*BuildVecFn) (void *g, int32 id);
 
 /* Drain the result heap into found[], closest first; returns the count */
 static inline int
@@ -432,6 +448,12 @@ BuildPlace(void *g, const HnswInsertWork *iw, HnswRef self)
 	return self;
 }
 
+static inline const char *
+MemVec(void *g, int32 id)
+{
+	return ((HnswBuildState *) g)->nodes[id].vec;
+}
+
 /* Serial build: the lists are read in place, visited is tested in MemVisit */
 static inline int
 MemExpand(void *g, int32 idx, int level)
@@ -453,12 +475,7 @@ MemVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 	HnswBuildState *bs = (HnswBuildState *) g;
 	int32		e = bs->w.nbrs[i];
 
-	if (i == 0)
-		for (int j = 1; j < Min(nt, BUILD_PREFETCH_AHEAD); j++)
-			BuildPrefetchVec(bs->nodes[bs->w.nbrs[j]].vec, bs->lay.d.vbytes);
-	if (i + BUILD_PREFETCH_AHEAD < nt)
-		BuildPrefetchVec(bs->nodes[bs->w.nbrs[i + BUILD_PREFETCH_AHEAD]].vec,
-						 bs->lay.d.vbytes);
+	BuildPrefetchAhead(g, MemVec, bs->lay.d.vbytes, bs->w.nbrs, i, nt);
 	if (BuildVisited(&bs->w, e))
 		return false;
 	return BuildVisit(&bs->w, &bs->lay.d, e, bs->nodes[e].vec, ef, item);
@@ -471,12 +488,6 @@ MemSeed(void *g, int level)
 
 	BuildSeed(&bs->w, bs->maxnodes);
 	return true;
-}
-
-static inline const char *
-MemVec(void *g, int32 id)
-{
-	return ((HnswBuildState *) g)->nodes[id].vec;
 }
 
 static const HnswWalkOps MemWalkOps = {
@@ -835,13 +846,6 @@ WriteMeta(HnswBuildState *bs, BlockNumber lastNodePage)
 }
 
 /*
- * WriteGraph
- *		Lay the in-memory nodes out on pages in node order, write them
- *		through shared buffers without WAL (node pages, then the overflow
- *		pages, then the filter map and the metapage), and log them all at
- *		the end with log_newpage_range.
- */
-/*
  * Reachability of the finished graph.  A node keeps in-links only while
  * its neighbours' lists keep it: each back link into a full list re-selects
  * that list with the heuristic, and a node can lose every in-link that way
@@ -967,6 +971,13 @@ BuildRestoreReachability(HnswBuildState *bs)
 	pfree(r.queue);
 }
 
+/*
+ * WriteGraph
+ *		Restore the graph's reachability, then lay the in-memory nodes out
+ *		on pages in node order, write them through shared buffers without
+ *		WAL (node pages, then the overflow pages, then the filter map and
+ *		the metapage), and log them all at the end with log_newpage_range.
+ */
 static void
 WriteGraph(HnswBuildState *bs)
 {
@@ -1270,6 +1281,12 @@ PReadList(HnswPBuild *pb, int32 id, int level, int32 *out)
 	return cnt;
 }
 
+static inline const char *
+PVecOf(void *g, int32 id)
+{
+	return PVec((HnswPBuild *) g, id);
+}
+
 /* Parallel build: a list is copied under the node's spinlock */
 static inline int
 PExpand(void *g, int32 idx, int level)
@@ -1289,12 +1306,7 @@ PVisit(void *g, int i, int nt, int level, int ef, HnswHeapItem *item)
 	HnswPBuild *pb = (HnswPBuild *) g;
 	int32		e = pb->w.nbrs[i];
 
-	if (i == 0)
-		for (int j = 1; j < Min(nt, BUILD_PREFETCH_AHEAD); j++)
-			BuildPrefetchVec(PVec(pb, pb->w.nbrs[j]), pb->lay.d.vbytes);
-	if (i + BUILD_PREFETCH_AHEAD < nt)
-		BuildPrefetchVec(PVec(pb, pb->w.nbrs[i + BUILD_PREFETCH_AHEAD]),
-						 pb->lay.d.vbytes);
+	BuildPrefetchAhead(g, PVecOf, pb->lay.d.vbytes, pb->w.nbrs, i, nt);
 	if (BuildVisited(&pb->w, e))
 		return false;
 	return BuildVisit(&pb->w, &pb->lay.d, e, PVec(pb, e), ef, item);
@@ -1307,12 +1319,6 @@ PSeed(void *g, int level)
 
 	BuildSeed(&pb->w, pb->sh->maxnodes);
 	return true;
-}
-
-static inline const char *
-PVecOf(void *g, int32 id)
-{
-	return PVec((HnswPBuild *) g, id);
 }
 
 static const HnswWalkOps PWalkOps = {
