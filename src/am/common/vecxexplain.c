@@ -180,25 +180,39 @@ VecxIndexName(Oid indexId)
 	return prev_index_name ? prev_index_name(indexId) : NULL;
 }
 
+static int
+CompareAt(const ListCell *a, const ListCell *b)
+{
+	int			x = ((ScanLine *) lfirst(a))->at;
+	int			y = ((ScanLine *) lfirst(b))->at;
+
+	return (x > y) - (x < y);
+}
+
 /*
- * Insert each noted scan's line after its node's line, last first so that
- * earlier offsets stay valid.  A node's details are indented two columns
- * past the start of its name (after the "->  " arrow, if any).
+ * Rewrite str with each noted scan's line after its node's line, in one
+ * pass in output order.  A node's details are indented two columns past
+ * the start of its name (after the "->  " arrow, if any).
  */
 static void
 InsertScanLines(StringInfo str, List *lines)
 {
-	for (int i = list_length(lines) - 1; i >= 0; i--)
+	StringInfoData out;
+	ListCell   *lc;
+	int			copied = 0;
+
+	list_sort(lines, CompareAt);
+	initStringInfo(&out);
+	foreach(lc, lines)
 	{
-		ScanLine   *line = list_nth(lines, i);
+		ScanLine   *line = lfirst(lc);
 		char	   *eol;
 		int			start,
 					col,
 					after;
-		StringInfoData out;
 
-		if (line->at < 0 || line->at > str->len)
-			continue;
+		if (line->at < copied || line->at > str->len)
+			continue;			/* not printed (-1), or out of range */
 		eol = memchr(str->data + line->at, '\n', str->len - line->at);
 		if (eol == NULL)
 			continue;
@@ -211,15 +225,15 @@ InsertScanLines(StringInfo str, List *lines)
 		if (strncmp(str->data + start + col, "->  ", 4) == 0)
 			col += 4;
 
-		initStringInfo(&out);
-		appendBinaryStringInfo(&out, str->data, after);
+		appendBinaryStringInfo(&out, str->data + copied, after - copied);
 		appendStringInfoSpaces(&out, col + 2);
 		appendStringInfo(&out, "Vector Search: %s\n", line->text);
-		appendBinaryStringInfo(&out, str->data + after, str->len - after);
-		resetStringInfo(str);
-		appendBinaryStringInfo(str, out.data, out.len);
-		pfree(out.data);
+		copied = after;
 	}
+	appendBinaryStringInfo(&out, str->data + copied, str->len - copied);
+	resetStringInfo(str);
+	appendBinaryStringInfo(str, out.data, out.len);
+	pfree(out.data);
 }
 
 /* PostgreSQL's own planning of an EXPLAINed query (explain.c) */

@@ -29,17 +29,19 @@
 #include "hnswfilter.h"
 #include "hnswfmap.h"
 
-/* What the loops of a scan did, for EXPLAIN ANALYZE (hnswexplain) */
+/*
+ * What the loops of a scan did, for EXPLAIN ANALYZE (hnswexplain): the
+ * strategies taken, beside the sums of the finished loops' vecx_stat
+ * counts (searches started, copies walked, distances).
+ */
 typedef struct HnswScanTotals
 {
-	int64		loops;			/* searches started */
+	VecxStatCounts sum;
 	int64		walks;			/* graph walks */
 	int64		maps;			/* filter map passes (exact) */
 	int64		exact;			/* exact passes after a walk */
 	int64		unordered;		/* passes without a query */
-	int64		copies;			/* walks of a graph copy */
 	int64		batches;		/* further batches of iterative scans */
-	int64		distances;		/* distances the walks computed */
 } HnswScanTotals;
 
 typedef struct HnswScanOpaqueData
@@ -125,7 +127,9 @@ NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
 	if (so->ex != NULL)
 		so->stat.exact = 1;
 	so->ex = NULL;
-	so->tot.distances += so->stat.visited;
+	so->tot.sum.scans += so->stat.scans;
+	so->tot.sum.cache_hits += so->stat.cache_hits;
+	so->tot.sum.visited += so->stat.visited;
 	VecxStatReport(scan->indexRelation, &so->stat);
 	memset(&so->stat, 0, sizeof(so->stat));
 }
@@ -354,7 +358,6 @@ UseGraphCopy(IndexScanDesc scan)
 		HnswSearchUseGraph(so->s, g, walkQuery);
 		so->graph = g;
 		so->stat.cache_hits = 1;
-		so->tot.copies++;
 	}
 }
 
@@ -494,7 +497,6 @@ StartSearch(IndexScanDesc scan)
 
 	so->started = true;
 	so->stat.scans = 1;
-	so->tot.loops++;
 	pgstat_count_index_scan(index);
 	if (!PrepareScan(scan))
 		return;
@@ -776,21 +778,24 @@ hnswexplain(IndexScanDesc scan, StringInfo out)
 	HnswScanOpaque so = (HnswScanOpaque) scan->opaque;
 	HnswScanTotals t = so->tot;
 
-	t.distances += so->stat.visited + (so->s != NULL ? so->s->ndistances : 0);
-	if (t.loops == 0)
+	/* the loop in progress: its counts are summed when it ends (NoteWalk) */
+	t.sum.scans += so->stat.scans;
+	t.sum.cache_hits += so->stat.cache_hits;
+	t.sum.visited += so->stat.visited + (so->s != NULL ? so->s->ndistances : 0);
+	if (t.sum.scans == 0)
 	{
 		appendStringInfoString(out, "never started");
 		return;
 	}
-	VecxExplainStrategy(out, t.copies > 0 ? "graph walk (copy)" : "graph walk",
-						t.walks, t.loops);
-	VecxExplainStrategy(out, "filter map (exact)", t.maps, t.loops);
-	VecxExplainStrategy(out, "exact pass", t.exact, t.loops);
-	VecxExplainStrategy(out, "unordered pass", t.unordered, t.loops);
+	VecxExplainStrategy(out, t.sum.cache_hits > 0 ? "graph walk (copy)" : "graph walk",
+						t.walks, t.sum.scans);
+	VecxExplainStrategy(out, "filter map (exact)", t.maps, t.sum.scans);
+	VecxExplainStrategy(out, "exact pass", t.exact, t.sum.scans);
+	VecxExplainStrategy(out, "unordered pass", t.unordered, t.sum.scans);
 	if (out->len == 0)
 		appendStringInfoString(out, "nothing to search");
 	if (t.batches > 0)
 		appendStringInfo(out, "; further batches=" INT64_FORMAT, t.batches);
 	if (t.walks > 0)
-		appendStringInfo(out, "; distances=" INT64_FORMAT, t.distances);
+		appendStringInfo(out, "; distances=" INT64_FORMAT, t.sum.visited);
 }
