@@ -700,6 +700,8 @@ typedef struct HnswSearch
 	HnswHeap	cand;			/* min-heap of unexpanded pool indices */
 	HnswHeap	res;			/* max-heap of at most ef pool indices */
 	int64		ndistances;
+	int64		walkBudget;		/* filtered walk: expand nothing once
+								 * ndistances reaches it (hnswscan.c) */
 	bool		skipDeleted;	/* (insert) do not return deleted nodes */
 	const void *query;
 	Size		memUsed;

@@ -155,6 +155,8 @@ HnswWalkStartup(const HnswCostInput *in, const HnswExactPass *ex,
 	double		budget = (double) hnsw_max_scan_tuples;
 	double		nmatch = in->ntuples * in->sIdx;
 	bool		mapAlone = ex->useMap && nmatch <= ex->crossover;
+	int			ef = hnsw_ef_search;
+	double		probe = 0;
 	Cost		startup;
 
 	/*
@@ -165,12 +167,29 @@ HnswWalkStartup(const HnswCostInput *in, const HnswExactPass *ex,
 	 * work for the recall an unfiltered search of ef_search has, so that
 	 * the planner does not prefer a shallow walk for being shallow.
 	 */
-	*visits = descent + in->m * Max((double) hnsw_ef_search, in->k) / in->sAll;
+	/*
+	 * A walk under index quals gathers more matches where few nodes match
+	 * (hnswscan.c, SettleFilteredWalk); one under table quals is charged
+	 * the same depth, the work for the same recall.
+	 */
+	if (in->sAll < 1.0 && hnsw_iterative_scan != HNSW_ITERATIVE_OFF)
+		ef = HnswFilterWalkEf(ef, in->sAll);
+	if (in->hasIdxQuals && in->sIdx < 1.0 && hnsw_iterative_scan != HNSW_ITERATIVE_OFF)
+		probe = Min(Min((double) HNSW_FILTER_PROBE * in->m * hnsw_ef_search, budget),
+					in->ntuples);
+	*visits = descent + in->m * Max((double) ef, in->k) / in->sAll;
 	if (mapAlone)
 	{
 		/* few matches: the map pass alone */
 		*visits = nmatch;
 		startup = ex->cost;
+	}
+	else if (ex->useMap && probe > 0 &&
+			 nmatch < Min(HnswFilterWalkVisits(in->m, ef, in->sIdx), in->ntuples) - probe)
+	{
+		/* the first walk's probe, then the map pass */
+		*visits = descent + probe + nmatch;
+		startup = (descent + probe) * in->visitCost + ex->cost;
 	}
 	else if (in->sIdx < 1.0 &&
 			 in->m * (double) HNSW_FILTER_TYPICAL_K / in->sIdx > budget)

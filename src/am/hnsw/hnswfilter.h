@@ -53,6 +53,18 @@ typedef VecxFilter HnswFilter;
  */
 #define HNSW_FILTER_TYPICAL_K	10
 
+/*
+ * A filtered walk where few nodes near the query match (hnswscan.c,
+ * SettleFilteredWalk; charged alike by hnswcost.c): its first walk stops
+ * after HNSW_FILTER_PROBE x m x ef distances; it gathers up to
+ * HNSW_FILTER_WIDEN x ef matches, or takes the filter map pass when that
+ * visits fewer nodes than the walk still would.
+ */
+#define HNSW_FILTER_WIDEN		2.0
+#define HNSW_FILTER_PROBE		4
+extern int	HnswFilterWalkEf(int ef, double rate);
+extern double HnswFilterWalkVisits(int m, int ef, double rate);
+
 /* Settings */
 extern bool hnsw_exact_fallback;
 

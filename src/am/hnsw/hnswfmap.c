@@ -711,6 +711,15 @@ HnswMapCrossover(double ntuples, int m)
 	return c;
 }
 
+/* Entries the map's pages can hold: an upper bound of the nodes it lists */
+double
+HnswMapEntryCount(const HnswMetaPageData *meta)
+{
+	if (meta->nfilter == 0 || meta->mapEntrySize == 0)
+		return 0;
+	return (double) meta->mapPages * HnswMapCapacity(meta->mapEntrySize);
+}
+
 double
 HnswMapPagesFor(double ntuples, int nfilter)
 {
@@ -856,13 +865,14 @@ MapPrefetchNode(Buffer buf, ItemPointer tid, int dims, int elemtype)
  *		The map pass: every live node matching the filter, not yet returned
  *		(emitted[], heap TIDs already returned per node), as (distance, heap
  *		TID) sorted by distance; query == NULL: unordered, distance 0.
- *		tryOnly: return NULL instead when the matches are too many for the
- *		pass to beat a graph walk (HnswMapCrossover).
+ *		limit > 0: return NULL instead once more than limit nodes match (or
+ *		are projected to), the pass then costing more than the walk the
+ *		caller would take instead (HnswMapCrossover, hnswscan.c).
  */
 HnswExhaust *
 HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 		   const void *query, const HnswFilter *filter, HnswEmitted *emitted,
-		   int nemitted, bool tryOnly)
+		   int nemitted, double limit)
 {
 	MapFilter  *mf = MapCompile(filter);
 	HnswExhaust *ex;
@@ -878,11 +888,6 @@ HnswMapRun(Relation index, const HnswMetaPageData *meta, const HnswLayout *lay,
 		elog(ERROR, "hnsw filter map pass on an index without a map");
 	if (!mf->never && meta->mapHead != InvalidBlockNumber)
 	{
-		double		limit = 0;
-
-		if (tryOnly)
-			limit = HnswMapCrossover((double) meta->mapPages *
-									 HnswMapCapacity(meta->mapEntrySize), meta->m);
 		if (!MapCollect(index, meta, mf, limit, &tids, &ntids))
 			return NULL;
 	}

@@ -106,7 +106,8 @@ extern void HnswMapVacuum(Relation index, BufferAccessStrategy strategy,
 extern HnswExhaust *HnswMapRun(Relation index, const HnswMetaPageData *meta,
 							   const HnswLayout *lay, const void *query,
 							   const HnswFilter *filter, HnswEmitted *emitted,
-							   int nemitted, bool tryOnly);
+							   int nemitted, double limit);
+extern double HnswMapEntryCount(const HnswMetaPageData *meta);
 
 /* cost model: map pages for ntuples entries */
 extern double HnswMapPagesFor(double ntuples, int nfilter);

@@ -417,6 +417,7 @@ HnswSearchCreate(Relation index, const HnswLayout *lay)
 	s->dist = *d;
 	s->m = m;
 	s->nblocks = RelationGetNumberOfBlocks(index);
+	s->walkBudget = hnsw_max_scan_tuples;
 	minItem = MAXALIGN(HnswNodeSize(d->dims, d->elemtype, m, 0, d->overflow)) + sizeof(ItemIdData);
 	s->perPage = (BLCKSZ - SizeOfPageHeaderData) / minItem + 1;
 	VisitedInit(s, (Size) Max(s->nblocks, 1) * s->perPage);
@@ -810,10 +811,15 @@ PageExpand(void *g, int32 ci, int level)
 
 	/*
 	 * A filtered walk out of budget expands nothing more: it ends with the
-	 * results it has, and the scan moves on to its exact pass.
+	 * results it has, and the scan moves on to its exact pass or (the first
+	 * batch's probe budget, hnswscan.c) resumes the walk.  The node stays
+	 * unexpanded, so a resumed walk expands it then.
 	 */
-	if (s->filter != NULL && s->ndistances >= hnsw_max_scan_tuples)
+	if (s->filter != NULL && s->ndistances >= s->walkBudget)
+	{
+		e->expanded = false;
 		return 0;
+	}
 	if (e->nbrStart < 0 || e->nbrLevel != level)
 		SearchLoadNeighbours(s, ci, level);
 
