@@ -229,8 +229,12 @@ HnswWalkStartup(const HnswCostInput *in, const HnswExactPass *ex,
 	}
 	if (ex->useMap && nmatch > ex->crossover)
 	{
-		/* the first eighth of the map, which shows the matches are too many */
-		startup += ex->mapScan * 0.125;
+		/*
+		 * The part of the map read before the scan gives it up: until the
+		 * matches outnumber the crossover (they are spread over the map),
+		 * at most the first eighth, whose matches project the rest.
+		 */
+		startup += ex->mapScan * Min(0.125, ex->crossover / nmatch);
 	}
 	return startup;
 }

@@ -555,7 +555,7 @@ DropWalk(HnswScanOpaque so)
  * 0.982, 0.952 and 0.941.  Two remedies, chosen by cost once the first
  * walk has shown the match rate:
  *
- *	- widen: gather more matches, up to HNSW_FILTER_WIDEN x ef (0.5 / the
+ *	- widen: gather more matches, up to HNSW_FILTER_WIDEN x ef (0.3 / the
  *	  rate, at least 1: a correlated filter, most of whose nodes near the
  *	  query match, is left as it was): 0.993, 0.986, 0.975 there;
  *	- the filter map pass: exact, one visit per matching node.
