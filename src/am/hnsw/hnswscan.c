@@ -568,7 +568,6 @@ DropWalk(HnswScanOpaque so)
  * scans: with hnsw.iterative_scan = off a scan returns its one batch of
  * ef_search.
  */
-
 static bool
 FilteredWalkEnabled(HnswScanOpaque so)
 {
