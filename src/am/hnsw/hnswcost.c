@@ -229,12 +229,10 @@ HnswWalkStartup(const HnswCostInput *in, const HnswExactPass *ex,
 	}
 	if (ex->useMap && nmatch > ex->crossover)
 	{
-		/*
-		 * The part of the map read before the scan gives it up: until the
-		 * matches outnumber the crossover (they are spread over the map),
-		 * at most the first eighth, whose matches project the rest.
-		 */
-		startup += ex->mapScan * Min(0.125, ex->crossover / nmatch);
+		/* the part of the map read before the scan gives it up */
+		startup += ex->mapScan *
+			HnswMapGiveUpFraction(HnswMapPagesFor(in->ntuples, in->nfilter),
+								  nmatch, ex->crossover);
 	}
 	return startup;
 }

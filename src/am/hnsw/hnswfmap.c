@@ -711,6 +711,23 @@ HnswMapCrossover(double ntuples, int m)
 	return c;
 }
 
+/*
+ * The share of the map a pass with this limit reads before it gives up,
+ * nmatch matches spread over mapPages pages (MapCollect's rules).
+ */
+double
+HnswMapGiveUpFraction(double mapPages, double nmatch, double limit)
+{
+	double		first = Min(1.0, HNSW_MAP_FIRST_PAGES / Max(mapPages, 1.0));
+
+	if (nmatch <= limit)
+		return 1.0;
+	if (nmatch > HNSW_MAP_CLEAR_MARGIN * limit)
+		return first;
+	/* until the matches outnumber the limit, at most the first eighth */
+	return Max(first, Min(0.125, limit / nmatch));
+}
+
 /* Entries the map's pages can hold: an upper bound of the nodes it lists */
 double
 HnswMapEntryCount(const HnswMetaPageData *meta)
@@ -737,8 +754,10 @@ CompareTid(const void *a, const void *b)
 /*
  * Read the map chain and collect the node TIDs of matching entries into
  * *tids.  With limit > 0, give up (false) once the matches exceed limit,
- * or are projected to exceed it from the first eighth of the map (entries
- * are in insertion order; a misjudged projection costs time, not rows).
+ * or are projected to exceed it from the first eighth of the map, or to
+ * exceed it HNSW_MAP_CLEAR_MARGIN times from its first HNSW_MAP_FIRST_PAGES
+ * pages (entries are in insertion order; a misjudged projection costs
+ * time, not rows).
  */
 static bool
 MapCollect(Relation index, const HnswMetaPageData *meta, const MapFilter *mf,
@@ -804,8 +823,9 @@ MapCollect(Relation index, const HnswMetaPageData *meta, const MapFilter *mf,
 
 		if (limit > 0 &&
 			((double) n > limit ||
-			 (pagesRead >= 4 && (double) pagesRead * 8 >= meta->mapPages &&
-			  (double) n * meta->mapPages / pagesRead > limit)))
+			 (pagesRead >= HNSW_MAP_FIRST_PAGES &&
+			  (double) n * meta->mapPages / pagesRead >
+			  ((double) pagesRead * 8 >= meta->mapPages ? 1.0 : HNSW_MAP_CLEAR_MARGIN) * limit)))
 		{
 			pfree(out);
 			return false;

@@ -111,6 +111,16 @@ extern double HnswMapEntryCount(const HnswMetaPageData *meta);
 
 /* cost model: map pages for ntuples entries */
 extern double HnswMapPagesFor(double ntuples, int nfilter);
+
+/*
+ * A map pass with a limit gives up once its first HNSW_MAP_FIRST_PAGES pages
+ * project more than HNSW_MAP_CLEAR_MARGIN x the limit in matches, or its
+ * first eighth more than the limit (hnswfmap.c MapCollect; hnswcost.c
+ * charges the part read).
+ */
+#define HNSW_MAP_FIRST_PAGES	4
+#define HNSW_MAP_CLEAR_MARGIN	4.0
+extern double HnswMapGiveUpFraction(double mapPages, double nmatch, double limit);
 extern double HnswMapCrossover(double ntuples, int m);
 
 #endif							/* VECX_HNSWFMAP_H */
