@@ -175,8 +175,7 @@ HnswWalkStartup(const HnswCostInput *in, const HnswExactPass *ex,
 	if (in->sAll < 1.0 && hnsw_iterative_scan != HNSW_ITERATIVE_OFF)
 		ef = HnswFilterWalkEf(ef, in->sAll);
 	if (in->hasIdxQuals && in->sIdx < 1.0 && hnsw_iterative_scan != HNSW_ITERATIVE_OFF)
-		probe = Min(Min((double) HNSW_FILTER_PROBE * in->m * hnsw_ef_search, budget),
-					in->ntuples);
+		probe = Min(HnswFilterProbe(in->m, hnsw_ef_search), in->ntuples);
 	*visits = descent + in->m * Max((double) ef, in->k) / in->sAll;
 	if (mapAlone)
 	{

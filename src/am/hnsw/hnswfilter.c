@@ -292,6 +292,13 @@ HnswExhaustNext(HnswExhaust *ex)
  *		Highest level whose node, with its filter payload, fits on a page;
  *		-1 if none does.
  */
+/* Distances the first filtered walk computes before it stops to choose */
+double
+HnswFilterProbe(int m, int ef)
+{
+	return Min((double) HNSW_FILTER_PROBE * m * ef, (double) hnsw_max_scan_tuples);
+}
+
 /*
  * The ef a filtered walk gathers at match rate rate: ef x
  * HNSW_FILTER_WIDEN_RATE / rate, between ef and HNSW_FILTER_WIDEN x ef.

@@ -63,6 +63,7 @@ typedef VecxFilter HnswFilter;
 #define HNSW_FILTER_WIDEN		2.0
 #define HNSW_FILTER_PROBE		4
 #define HNSW_FILTER_WIDEN_RATE	0.3
+extern double HnswFilterProbe(int m, int ef);
 extern int	HnswFilterWalkEf(int ef, double rate);
 extern double HnswFilterWalkVisits(int m, int ef, double rate);
 

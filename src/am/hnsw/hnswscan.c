@@ -106,15 +106,27 @@ hnswbeginscan(Relation index, int nkeys, int norderbys)
 	return scan;
 }
 
+/* The walk is over: count what it visited and free it */
+static void
+DropWalk(HnswScanOpaque so)
+{
+	if (so->s->graph == NULL)
+		so->pageWalk += so->s->ndistances;
+	so->stat.visited += so->s->ndistances;
+	so->s = NULL;
+	so->nbatch = 0;
+	so->pos = 0;
+}
+
 /*
  * A finished scan that walked the pages tells hnswcache.c how much that
- * cost, which decides when a graph copy pays.
+ * cost, which decides when a graph copy pays; and vecx_stat.c what it did.
  */
 static void
 NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
 {
-	if (so->s != NULL && so->s->graph == NULL)
-		so->pageWalk += so->s->ndistances;
+	if (so->s != NULL)
+		DropWalk(so);
 	if (so->pageWalk > 0)
 		HnswCacheNoteWalk(scan->indexRelation, so->pageWalk);
 	so->pageWalk = 0;
@@ -122,10 +134,6 @@ NoteWalk(IndexScanDesc scan, HnswScanOpaque so)
 		HnswCacheRelease(so->graph);
 	so->graph = NULL;
 
-	/* and vecx_stat.c what it did */
-	if (so->s != NULL)
-		so->stat.visited += so->s->ndistances;
-	so->s = NULL;
 	if (so->ex != NULL)
 		so->stat.exact = 1;
 	so->ex = NULL;
@@ -531,18 +539,6 @@ ResumeWalk(HnswSearch *s, int ef)
 	return true;
 }
 
-/* The walk is over: count what it visited and free it */
-static void
-DropWalk(HnswScanOpaque so)
-{
-	if (so->s->graph == NULL)
-		so->pageWalk += so->s->ndistances;
-	so->stat.visited += so->s->ndistances;
-	so->s = NULL;
-	so->nbatch = 0;
-	so->pos = 0;
-}
-
 /*
  * Filtered walks where few nodes near the query match.
  *
@@ -663,8 +659,7 @@ StartSearch(IndexScanDesc scan)
 		so->s->filter = so->filter;
 	}
 	if (FilteredWalkEnabled(so))
-		so->s->walkBudget = Min((int64) HNSW_FILTER_PROBE * so->meta.m * ef,
-								(int64) hnsw_max_scan_tuples);
+		so->s->walkBudget = (int64) HnswFilterProbe(so->meta.m, ef);
 	(void) HnswSearchVisit(so->s, &ep, 0, ef, true);
 	HnswSearchLayer(so->s, 0, ef);
 	if (FilteredWalkEnabled(so) && !SettleFilteredWalk(scan))
