@@ -69,7 +69,7 @@ typedef struct IvfpqProbe
 {
 	double		qc;				/* q . c (inner product) */
 	double		cnorm;			/* |c| */
-	float	   *lut;			/* m * ksub float table (L2; NULL for ip) */
+	int			lutno;			/* its m * ksub float table (L2; ProbeLut) */
 } IvfpqProbe;
 
 typedef struct IvfpqListOrder
@@ -168,6 +168,10 @@ typedef struct IvfpqScanOpaqueData
 	char	   *blocks;			/* copies of fast-scan blocks */
 	int			nblocks;
 	int			maxblocks;
+	char	   *luts;			/* the probed lists' float tables (L2) */
+	Size		lutbytes;		/* bytes of one */
+	int			nluts;
+	int			maxluts;
 	vecx_pq_fastscan_fn fastscan;
 	vecx_pq_quantize_fn quantize;
 	vecx_pq_minmax_fn minmax;
@@ -321,6 +325,9 @@ ivfpqrescan(IndexScanDesc scan, ScanKey keys, int nkeys,
 	so->probes = NULL;
 	so->blocks = NULL;
 	so->nblocks = so->maxblocks = 0;
+	so->luts = NULL;
+	so->lutbytes = 0;
+	so->nluts = so->maxluts = 0;
 	memset(&so->range, 0, sizeof(so->range));
 	so->rangeDrive = false;
 	so->rangeLimit = 0;
@@ -410,55 +417,85 @@ HeapMerge(IvfpqCandidate *h, int before, int n)
 	}
 }
 
-/* Room for at least one more candidate in *arr (capacity *max, n used) */
-static IvfpqCandidate *
-GrowCandidates(MemoryContext cxt, IvfpqCandidate *arr, int n, int *max)
+/*
+ * Per-backend buffers lent to one scan at a time: the block copies (about
+ * a megabyte per query), the per-list lookup tables (50 kB a list at 784
+ * dimensions) and the candidates.  Allocated afresh for every scan, they
+ * cost page faults, and TLB shootdowns when the allocator hands them back
+ * to the kernel at the scan's end: a fifth of a query's time at
+ * ivfpq.probes = 8 on Fashion-MNIST.  So each is kept across scans; a
+ * callback on the borrowing scan's memory context returns it, also on
+ * error.  A scan that finds one lent already (nested scans) or needs more
+ * than its cap allocates its own.
+ */
+typedef struct ScanBuffer
 {
-	int			newmax;
+	char	   *buf;
+	Size		size;
+	bool		busy;
+} ScanBuffer;
 
-	if (n < *max)
-		return arr;
-	newmax = *max == 0 ? 1024 : *max * 2;
-	if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqCandidate))
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many ivfpq scan candidates")));
-	*max = newmax;
-	if (arr == NULL)
-		return MemoryContextAllocHuge(cxt, sizeof(IvfpqCandidate) * newmax);
-	return repalloc_huge(arr, sizeof(IvfpqCandidate) * newmax);
-}
+static ScanBuffer block_buffer;
+static ScanBuffer lut_buffer;
+static ScanBuffer cand_buffer;
 
-static IvfpqCandidate *
-AddCandidate(IvfpqScanOpaque so)
+#define IVFPQ_BLOCK_BUFFER_MAX	((Size) 64 * 1024 * 1024)
+#define IVFPQ_LUT_BUFFER_MAX	((Size) 16 * 1024 * 1024)
+#define IVFPQ_CAND_BUFFER_MAX	((Size) 16 * 1024 * 1024)
+
+static void
+ReturnScanBuffer(void *arg)
 {
-	IvfpqCandidate *c;
-
-	so->cands = GrowCandidates(so->cxt, so->cands, so->ncands, &so->maxcands);
-	c = &so->cands[so->ncands++];
-	c->refine = false;
-	c->slot = 0;
-	c->block = -1;
-	c->probe = -1;
-	return c;
+	((ScanBuffer *) arg)->busy = false;
 }
 
 /*
- * Block copies take about a megabyte per query.  Allocating that afresh
- * for every scan costs page faults (large chunks are mmap'ed), so one
- * buffer per backend is kept across scans and lent to one scan at a time;
- * a callback on the scan's memory context returns it, also on error.
+ * Grow the scan's area *area, of which the first "used" bytes are in use
+ * (NULL at first), to at least "need" bytes, keeping its contents:
+ * borrowing sb's buffer while it is free and need <= cap.  Returns the
+ * area's size.
  */
-static char *block_cache = NULL;
-static Size block_cache_size = 0;
-static bool block_cache_busy = false;
-
-#define IVFPQ_BLOCK_CACHE_MAX	((Size) 64 * 1024 * 1024)
-
-static void
-ReleaseBlockCache(void *arg)
+static Size
+GrowScanArea(ScanBuffer *sb, MemoryContext cxt, char **area, Size used,
+			 Size need, Size cap)
 {
-	block_cache_busy = false;
+	char	   *nb;
+
+	if (*area == NULL && !sb->busy && need <= cap)
+	{
+		MemoryContextCallback *cb = MemoryContextAlloc(cxt, sizeof(MemoryContextCallback));
+
+		if (sb->size < need)
+		{
+			if (sb->buf)
+				pfree(sb->buf);
+			sb->buf = NULL;
+			sb->size = 0;
+			sb->buf = MemoryContextAllocHuge(TopMemoryContext, need);
+			sb->size = need;
+		}
+		sb->busy = true;
+		cb->func = ReturnScanBuffer;
+		cb->arg = sb;
+		MemoryContextRegisterResetCallback(cxt, cb);
+		*area = sb->buf;
+		return sb->size;
+	}
+	if (*area != NULL && *area == sb->buf && need <= cap)
+	{
+		/* the borrowed buffer: grow it in place of a private copy */
+		sb->buf = repalloc_huge(sb->buf, need);
+		sb->size = need;
+		*area = sb->buf;
+		return need;
+	}
+	nb = MemoryContextAllocHuge(cxt, need);
+	if (used > 0)
+		memcpy(nb, *area, used);
+	if (*area != NULL && *area != sb->buf)
+		pfree(*area);
+	*area = nb;
+	return need;
 }
 
 /* Room for one more block copy; returns its address. */
@@ -468,54 +505,82 @@ AddBlock(IvfpqScanOpaque so, Size blocksize)
 	if (so->nblocks == so->maxblocks)
 	{
 		int			newmax = so->maxblocks == 0 ? 256 : so->maxblocks * 2;
-		Size		bytes = mul_size(blocksize, newmax);
 
-		if (so->blocks == NULL && !block_cache_busy && bytes <= IVFPQ_BLOCK_CACHE_MAX)
-		{
-			/* borrow the backend's buffer */
-			MemoryContextCallback *cb = MemoryContextAlloc(so->cxt, sizeof(MemoryContextCallback));
-
-			if (block_cache_size < bytes)
-			{
-				if (block_cache)
-					pfree(block_cache);
-				block_cache = NULL;
-				block_cache_size = 0;
-				block_cache = MemoryContextAllocHuge(TopMemoryContext, bytes);
-				block_cache_size = bytes;
-			}
-			block_cache_busy = true;
-			cb->func = ReleaseBlockCache;
-			cb->arg = NULL;
-			MemoryContextRegisterResetCallback(so->cxt, cb);
-			so->blocks = block_cache;
-			so->maxblocks = (int) (block_cache_size / blocksize);
-		}
-		else if (so->blocks == NULL)
-		{
-			so->blocks = MemoryContextAllocHuge(so->cxt, bytes);
-			so->maxblocks = newmax;
-		}
-		else if (so->blocks == block_cache && bytes <= IVFPQ_BLOCK_CACHE_MAX)
-		{
-			/* grow the borrowed buffer, keeping its contents */
-			block_cache = repalloc_huge(block_cache, bytes);
-			block_cache_size = bytes;
-			so->blocks = block_cache;
-			so->maxblocks = newmax;
-		}
-		else
-		{
-			char	   *nb = MemoryContextAllocHuge(so->cxt, bytes);
-
-			memcpy(nb, so->blocks, blocksize * so->nblocks);
-			if (so->blocks != block_cache)
-				pfree(so->blocks);
-			so->blocks = nb;
-			so->maxblocks = newmax;
-		}
+		so->maxblocks = (int) Min(GrowScanArea(&block_buffer, so->cxt, &so->blocks,
+											   blocksize * so->nblocks,
+											   mul_size(blocksize, newmax),
+											   IVFPQ_BLOCK_BUFFER_MAX) / blocksize,
+								  INT_MAX / 2);
 	}
 	return so->blocks + blocksize * so->nblocks++;
+}
+
+/* A probed list's lookup table (L2, PQ) */
+static inline float *
+ProbeLut(IvfpqScanOpaque so, IvfpqProbe *pr)
+{
+	return (float *) (so->luts + so->lutbytes * pr->lutno);
+}
+
+/* Room for one more list's lookup table; returns its number */
+static int
+AddLut(IvfpqScanOpaque so)
+{
+	if (so->nluts == so->maxluts)
+	{
+		int			newmax = so->maxluts == 0 ? 16 : so->maxluts * 2;
+
+		so->maxluts = (int) Min(GrowScanArea(&lut_buffer, so->cxt, &so->luts,
+											 so->lutbytes * so->nluts,
+											 mul_size(so->lutbytes, newmax),
+											 IVFPQ_LUT_BUFFER_MAX) / so->lutbytes,
+								INT_MAX / 2);
+	}
+	return so->nluts++;
+}
+
+/* Room for at least one more candidate in *arr (capacity *max, n used) */
+static IvfpqCandidate *
+GrowCandidates(MemoryContext cxt, IvfpqCandidate *arr, int n, int *max,
+			   ScanBuffer *sb)
+{
+	int			newmax;
+	char	   *area = (char *) arr;
+
+	if (n < *max)
+		return arr;
+	newmax = *max == 0 ? 1024 : *max * 2;
+	if ((Size) newmax > MaxAllocHugeSize / sizeof(IvfpqCandidate))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many ivfpq scan candidates")));
+	if (sb == NULL)
+	{
+		*max = newmax;
+		if (arr == NULL)
+			return MemoryContextAllocHuge(cxt, sizeof(IvfpqCandidate) * newmax);
+		return repalloc_huge(arr, sizeof(IvfpqCandidate) * newmax);
+	}
+	*max = (int) Min(GrowScanArea(sb, cxt, &area, sizeof(IvfpqCandidate) * n,
+								  sizeof(IvfpqCandidate) * newmax,
+								  IVFPQ_CAND_BUFFER_MAX) / sizeof(IvfpqCandidate),
+					 INT_MAX / 2);
+	return (IvfpqCandidate *) area;
+}
+
+static IvfpqCandidate *
+AddCandidate(IvfpqScanOpaque so)
+{
+	IvfpqCandidate *c;
+
+	so->cands = GrowCandidates(so->cxt, so->cands, so->ncands, &so->maxcands,
+								&cand_buffer);
+	c = &so->cands[so->ncands++];
+	c->refine = false;
+	c->slot = 0;
+	c->block = -1;
+	c->probe = -1;
+	return c;
 }
 
 /*
@@ -833,7 +898,7 @@ ListScoreBegin(IvfpqScanOpaque so, IvfpqState *st, int probe, int list,
 
 	pr->qc = 0;
 	pr->cnorm = 0;
-	pr->lut = NULL;
+	pr->lutno = -1;
 	if (ls->score && !so->flat)
 	{
 		const float *c = st->centroids + (Size) list * so->st.dims;
@@ -847,11 +912,15 @@ ListScoreBegin(IvfpqScanOpaque so, IvfpqState *st, int probe, int list,
 		}
 		else
 		{
+			float	   *lut;
+
 			for (i = 0; i < so->st.dims; i++)
 				so->rq[i] = so->query[i] - c[i];
-			pr->lut = MemoryContextAlloc(so->cxt, sizeof(float) * so->st.m * so->st.ksub);
-			BuildLut(st, so->rq, pr->lut, false);
-			ls->lut = pr->lut;
+			so->lutbytes = sizeof(float) * so->st.m * so->st.ksub;
+			pr->lutno = AddLut(so);
+			lut = ProbeLut(so, pr);
+			BuildLut(st, so->rq, lut, false);
+			ls->lut = lut;
 		}
 		if (so->st.fastscan)
 			ls->scale = QuantizeLut(so, ls->lut, so->qlut, &ls->bias);
@@ -1105,7 +1174,7 @@ Refine(IvfpqScanOpaque so, IvfpqCandidate *cand)
 	const char *blk = so->blocks + so->st.blocksize * cand->block;
 	const uint8 *codes = IvfpqBlockCodes(blk);
 	IvfpqProbe *pr = &so->probes[cand->probe];
-	const float *lut = so->st.metric == VECX_METRIC_IP ? so->lut : pr->lut;
+	const float *lut = so->st.metric == VECX_METRIC_IP ? so->lut : ProbeLut(so, pr);
 	int			slot = cand->slot;
 	int			m = so->st.m;
 	int			full = m / 4;
@@ -1594,7 +1663,7 @@ NextExact(IndexScanDesc scan)
 static void
 DeferTop(IvfpqScanOpaque so)
 {
-	so->late = GrowCandidates(so->cxt, so->late, so->nlate, &so->maxlate);
+	so->late = GrowCandidates(so->cxt, so->late, so->nlate, &so->maxlate, NULL);
 	so->late[so->nlate++] = so->cands[0];
 	so->nlaterows++;
 	so->cands[0] = so->cands[--so->ncands];
