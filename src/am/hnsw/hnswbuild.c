@@ -1207,7 +1207,7 @@ typedef struct HnswShared
 	int			nfilter;		/* filter columns */
 	Size		fbytes;			/* filter payload per node, 0 without filter columns */
 	uint32		maxnodes;
-	Size		vecStride;		/* bytes per vector slot, cache-line aligned */
+	Size		vecStride;		/* bytes per vector slot */
 	Size		arenaSize;
 	slock_t		mutex;			/* entry point, totals, full */
 	int32		entry;
@@ -1475,7 +1475,8 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	uint64		off;
 	HnswSharedNode *node;
 
-	if (isnull[0])
+	/* out of room (an unlocked read: a late stop only costs a lookup) */
+	if (isnull[0] || sh->full)
 		return;
 	old = MemoryContextSwitchTo(pb->tmpCxt);
 	vec = palloc(pb->lay.d.vbytes);
@@ -1492,13 +1493,17 @@ PBuildCallback(Relation index, ItemPointer tid, Datum *values, bool *isnull,
 	off = pg_atomic_fetch_add_u64(&sh->arenaUsed, need);
 	if (id >= sh->maxnodes || off + need > sh->arenaSize)
 	{
+		/*
+		 * The table holds more than its estimate said (never analyzed, or
+		 * grown since): stop, and let the leader build serially.  Node id,
+		 * if below maxnodes, stays uninitialised: no list links to it.
+		 */
 		SpinLockAcquire(&sh->mutex);
 		sh->full = true;
 		SpinLockRelease(&sh->mutex);
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("parallel hnsw build ran out of its shared graph memory"),
-				 errhint("Increase maintenance_work_mem or set max_parallel_maintenance_workers = 0.")));
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(pb->tmpCxt);
+		return;
 	}
 	node = &pb->nodes[id];
 	SpinLockInit(&node->lock);
@@ -1610,7 +1615,9 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	if (maxnodes > (double) (INT32_MAX / 2))
 		return false;
 	/* a level-0 node, plus upper levels for about 1 / (m - 1) of nodes */
-	vecStride = CACHELINEALIGN(bs->lay.d.vbytes);
+	/* slots of a cache line or more start on one; small vectors stay small */
+	vecStride = bs->lay.d.vbytes >= PG_CACHE_LINE_SIZE ?
+		CACHELINEALIGN(bs->lay.d.vbytes) : MAXALIGN(bs->lay.d.vbytes);
 	perNode = 8 + MAXALIGN(sizeof(int32) * 3 * bs->lay.m) + MAXALIGN(bs->lay.fbytes);
 	arena = add_size(mul_size(perNode, (Size) maxnodes), 1024 * 1024);
 	total = add_size(add_size(MAXALIGN(sizeof(HnswShared)),
@@ -1654,9 +1661,13 @@ ParallelBuild(HnswBuildState *bs, Relation heap, Relation index, IndexInfo *inde
 	PScanAndInsert(sh, vp.pscan, heap, index, true);
 	WaitForParallelWorkersToFinish(pcxt);
 	if (sh->full)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("parallel hnsw build ran out of its shared graph memory")));
+	{
+		ereport(DEBUG1,
+				(errmsg("parallel hnsw build of \"%s\" ran out of its shared graph memory (estimate %.0f rows): building serially",
+						RelationGetRelationName(index), tuples)));
+		VecxParallelEnd(&vp);
+		return false;
+	}
 
 	/* hand the shared graph to the serial writer */
 	n = Min(pg_atomic_read_u32(&sh->nnodes), sh->maxnodes);
